@@ -1,0 +1,64 @@
+// The typed form of the `chains-config` ConfigMap (spec chains-behaviour.md §7.1) plus chainsmith's own keys.
+// Parsing and defaults live in config/parse.ts; this file is only the shape other modules depend on.
+
+export type RunFormat = 'in-toto' | 'slsa/v1' | 'slsa/v2alpha3' | 'slsa/v2alpha4';
+export type OciFormat = 'simplesigning';
+export type SignerName = 'x509' | 'kms' | 'none';
+export type StorageName = 'tekton' | 'oci' | 'gcs' | 'docdb' | 'grafeas' | 'kafka' | 'archivista';
+export type BuildType = 'https://tekton.dev/chains/v2/slsa' | 'https://tekton.dev/chains/v2/slsa-tekton';
+
+export interface ArtifactConfig<F extends string> {
+  format: F;
+  /** sorted, de-duplicated; empty set = the type is disabled (the ConfigMap value was exactly "") */
+  storage: StorageName[];
+  signer: SignerName;
+}
+
+export interface ChainsConfig {
+  artifacts: {
+    taskrun: ArtifactConfig<RunFormat>;
+    pipelinerun: ArtifactConfig<RunFormat> & { deepInspection: boolean };
+    oci: ArtifactConfig<OciFormat>;
+  };
+  storage: {
+    gcs: { bucket?: string };
+    oci: { repository?: string; insecure: boolean; encodingFormat: 'dsse' | 'sigstore-bundle' };
+    docdb: { url?: string; mongoServerUrl?: string; mongoServerUrlDir?: string; mongoServerUrlPath?: string };
+    grafeas: { projectId?: string; noteId?: string; noteHint: string };
+    pubsub: { provider?: string; topic?: string; kafkaBootstrapServers?: string };
+    archivista: { url?: string };
+  };
+  signers: {
+    x509: {
+      fulcioEnabled: boolean;
+      fulcioAddress: string;
+      fulcioIssuer: string;
+      fulcioProvider?: string;
+      identityTokenFile?: string;
+      tufMirrorUrl: string;
+    };
+    kms: {
+      kmsref?: string;
+      auth: {
+        address?: string;
+        token?: string;
+        tokenPath?: string;
+        oidc: { path?: string; role?: string; tokenPath?: string };
+        spire: { sock?: string; audience?: string };
+      };
+    };
+  };
+  transparency: { enabled: boolean; manual: boolean; url: string };
+  builder: { id: string };
+  buildDefinition: { buildType: BuildType };
+  filter: { managedBy: string[] };
+  /** chainsmith-only keys (prefix `chainsmith.`); Chains ignores unknown keys, so they are safe to share. */
+  chainsmith: {
+    /** `chainsmith.sign-platform-images`: also sign each platform manifest of an image index */
+    signPlatformImages: boolean;
+    /** `chainsmith.max-retries`: attempts before a run is marked `failed` (Chains: 3) */
+    maxRetries: number;
+    /** `chainsmith.retry-horizon`: seconds of transient failure tolerated before retries count (see docs/reliability.md) */
+    retryHorizonSeconds: number;
+  };
+}

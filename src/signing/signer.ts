@@ -1,0 +1,26 @@
+// The signing seam: one method that signs bytes, plus what verifiers need to know about the key.
+import type { KeyObject } from 'node:crypto';
+
+/** A key that signs bytes (x509 file key, KMS key, ...). Implementations are built once per key/config. */
+export interface Signer {
+  /** signs `data` (the hash algorithm is the key's cosign default) and returns the raw signature (DER for ECDSA) */
+  sign(data: Buffer): Promise<Buffer>;
+  /** the public key, for DSSE keyid, verification and `cosign.pub` export */
+  publicKey(): KeyObject;
+  /** PEM certificate, or "" when the key has none */
+  cert(): string;
+  /** PEM chain, or "" */
+  chain(): string;
+  /** short description for logs: never key material */
+  readonly description: string;
+}
+
+/** A signed payload as storage receives it (spec §5.6). */
+export interface SignedPayload {
+  /** the payload bytes that were signed (statement or simplesigning JSON) */
+  payload: Buffer;
+  /** for in-toto formats the DSSE envelope JSON; for simplesigning the raw signature bytes */
+  signature: Buffer;
+  cert: string;
+  chain: string;
+}
