@@ -6,6 +6,7 @@ export type Reason =
   | 'NoArtifacts'
   | 'InvalidResult'
   | 'InvalidDigest'
+  | 'InvalidReference'
   | 'InvalidRun'
   | 'InvalidConfig'
   | 'KeyNotFound'

@@ -26,4 +26,6 @@ export interface Storer {
 export interface StoreResult {
   /** annotations (all `chains.tekton.dev/` prefixed) to write on the run when it is marked */
   annotations?: Record<string, string>;
+  /** things the backend deliberately did not store (e.g. non-OCI subjects in `oci`), for logs/Events */
+  notes?: string[];
 }

@@ -1,0 +1,22 @@
+// The e2e helper library: the stack's coordinates, namespaces, simulated Tekton runs,
+// random images in the registry, and the controller as a child process.
+export { stackEnv, parseEnvFile, REPO_ROOT, type StackEnv } from './env.js';
+export { kube, createNamespace, randomSuffix, type Kube } from './kube.js';
+export {
+  createTaskRun,
+  completeTaskRun,
+  createPipelineRun,
+  completePipelineRun,
+  createChildTaskRun,
+  childReference,
+  getTaskRun,
+  getPipelineRun,
+  patchRunStatus,
+  succeededTaskRunStatus,
+  succeededPipelineRunStatus,
+  KANIKO_IMAGE_ID,
+  type RunInput,
+} from './tekton.js';
+export { pushRandomImage, fetchManifest, sha256Digest, MEDIA, type PushedImage, type PushOptions, type FetchedManifest } from './registry.js';
+export { startController, type ControllerProcess } from './controller.js';
+export { waitFor, type WaitOptions } from './wait.js';

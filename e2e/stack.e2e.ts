@@ -1,0 +1,134 @@
+// Proves the local test stack works end to end: Tekton v1 runs round-trip through the real
+// kube-apiserver (status survives the CRD's structural schema), and images pushed to the real
+// registry can be fetched back by digest, as OCI, Docker and index manifests.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import {
+  childReference,
+  completePipelineRun,
+  completeTaskRun,
+  createChildTaskRun,
+  createNamespace,
+  createPipelineRun,
+  createTaskRun,
+  fetchManifest,
+  getPipelineRun,
+  getTaskRun,
+  KANIKO_IMAGE_ID,
+  kube,
+  MEDIA,
+  pushRandomImage,
+  sha256Digest,
+  stackEnv,
+} from './lib/index.js';
+
+test('a TaskRun created and completed like Tekton does reads back with its full status', async () => {
+  const ns = await createNamespace('stack-taskrun');
+  const created = await createTaskRun(ns, { spec: { taskRef: { kind: 'Task', name: 'build-push' }, params: [{ name: 'IMAGE', value: 'x' }] } });
+  assert.equal(created.status, undefined, 'a new TaskRun has no status until the "Tekton controller" writes it');
+
+  const digest = `sha256:${'ab'.repeat(32)}`;
+  await completeTaskRun(ns, created.metadata.name!, {
+    results: [
+      { name: 'IMAGE_DIGEST', type: 'string', value: digest },
+      { name: 'IMAGE_URL', type: 'string', value: `${stackEnv().registry}/app` },
+    ],
+  });
+
+  const tr = await getTaskRun(ns, created.metadata.name!);
+  assert.equal(tr.metadata.uid, created.metadata.uid);
+  assert.deepEqual(tr.spec.params, [{ name: 'IMAGE', value: 'x' }]);
+  const cond = tr.status?.conditions?.find((c) => c.type === 'Succeeded');
+  assert.equal(cond?.status, 'True');
+  assert.match(tr.status?.startTime ?? '', /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
+  assert.ok(Date.parse(tr.status!.completionTime!) >= Date.parse(tr.status!.startTime!));
+  assert.deepEqual(
+    tr.status?.results?.map((r) => [r.name, r.value]),
+    [
+      ['IMAGE_DIGEST', digest],
+      ['IMAGE_URL', `${stackEnv().registry}/app`],
+    ],
+  );
+  assert.equal(tr.status?.steps?.[0]?.imageID, KANIKO_IMAGE_ID, 'steps[].imageID survives schema pruning');
+  assert.equal(tr.status?.taskSpec?.steps?.[0]?.image, 'gcr.io/kaniko-project/executor:v1.23.2');
+  assert.equal(tr.status?.provenance?.refSource?.entryPoint, 'task/build-push/build-push.yaml');
+  assert.equal(tr.status?.provenance?.featureFlags?.enableAPIFields, 'beta');
+});
+
+test('a PipelineRun with child TaskRuns completes with childReferences and results', async () => {
+  const ns = await createNamespace('stack-pipelinerun');
+  const pr = await createPipelineRun(ns);
+  const children = [await createChildTaskRun(pr, 'git-clone'), await createChildTaskRun(pr, 'build')];
+  for (const child of children) await completeTaskRun(ns, child.metadata.name!);
+
+  await completePipelineRun(ns, pr.metadata.name!, {
+    childReferences: children.map(childReference),
+    results: [{ name: 'IMAGE_URL', value: 'example/app' }],
+  });
+  const got = await getPipelineRun(ns, pr.metadata.name!);
+  assert.equal(got.status?.conditions?.[0]?.status, 'True');
+  assert.deepEqual(
+    got.status?.childReferences?.map((c) => [c.name, c.pipelineTaskName]),
+    [
+      [`${pr.metadata.name}-git-clone`, 'git-clone'],
+      [`${pr.metadata.name}-build`, 'build'],
+    ],
+  );
+  assert.equal(got.status?.pipelineSpec?.tasks?.length, 2);
+  assert.equal(got.status?.results?.[0]?.value, 'example/app');
+  const child = await getTaskRun(ns, children[1]!.metadata.name!);
+  assert.equal(child.metadata.ownerReferences?.[0]?.uid, pr.metadata.uid);
+  assert.equal(child.metadata.labels?.['tekton.dev/pipelineRun'], pr.metadata.name);
+});
+
+test('v1beta1 is not served: the CRDs carry v1 only and need no conversion webhook', async () => {
+  const { custom } = kube();
+  const ns = await createNamespace('stack-v1beta1');
+  await assert.rejects(
+    custom.listNamespacedCustomObject({ group: 'tekton.dev', version: 'v1beta1', namespace: ns, plural: 'taskruns' }),
+    (err: { code?: number }) => err.code === 404,
+  );
+});
+
+test('an OCI image pushed to the registry is fetched back by digest, byte for byte', async () => {
+  const image = await pushRandomImage('e2e/stack-oci');
+  assert.match(image.digest, /^sha256:[0-9a-f]{64}$/);
+  assert.equal(image.ref, `${stackEnv().registry}/e2e/stack-oci@${image.digest}`);
+  const m = await fetchManifest('e2e/stack-oci', image.digest);
+  assert.ok(m, 'manifest exists');
+  assert.equal(m.mediaType, MEDIA.ociManifest);
+  assert.equal(sha256Digest(m.bytes), image.digest);
+  const byTag = await fetchManifest('e2e/stack-oci', image.tag);
+  assert.equal(byTag?.digest, image.digest);
+  // the layer blob is really there and is a gzip stream
+  const layer = (m.json.layers as Array<{ digest: string }>)[0]!;
+  const blob = Buffer.from(await (await fetch(`http://${stackEnv().registry}/v2/e2e/stack-oci/blobs/${layer.digest}`)).arrayBuffer());
+  assert.equal(sha256Digest(blob), layer.digest);
+  assert.deepEqual([...blob.subarray(0, 2)], [0x1f, 0x8b]);
+  // two pushes give two different images
+  assert.notEqual((await pushRandomImage('e2e/stack-oci')).digest, image.digest);
+});
+
+test('a Docker v2 image and a two-platform OCI index are stored with their media types', async () => {
+  const docker = await pushRandomImage('e2e/stack-docker', { mediaType: 'docker' });
+  assert.equal((await fetchManifest('e2e/stack-docker', docker.digest))?.mediaType, MEDIA.dockerManifest);
+
+  const index = await pushRandomImage('e2e/stack-index', { mediaType: 'index' });
+  const m = await fetchManifest('e2e/stack-index', index.digest);
+  assert.equal(m?.mediaType, MEDIA.ociIndex);
+  const entries = m!.json.manifests as Array<{ digest: string; platform: { architecture: string } }>;
+  assert.deepEqual(entries.map((e) => e.platform.architecture), ['amd64', 'arm64']);
+  assert.deepEqual(entries.map((e) => e.digest), index.platformDigests);
+  for (const d of index.platformDigests!) {
+    assert.equal((await fetchManifest('e2e/stack-index', d))?.mediaType, MEDIA.ociManifest);
+  }
+});
+
+test('the stack ships a working cosign v2 and kubectl', () => {
+  const { cosign, kubectl, kubeconfig } = stackEnv();
+  const version = execFileSync(cosign, ['version', '--json'], { encoding: 'utf8', timeout: 30_000 });
+  assert.match(JSON.parse(version).gitVersion, /^v2\.6\./);
+  const crds = execFileSync(kubectl, ['--kubeconfig', kubeconfig, 'get', 'crd', '-o', 'name'], { encoding: 'utf8', timeout: 30_000 });
+  for (const plural of ['tasks', 'taskruns', 'pipelines', 'pipelineruns']) assert.match(crds, new RegExp(`${plural}\\.tekton\\.dev`));
+});

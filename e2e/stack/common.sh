@@ -1,0 +1,109 @@
+# Shared helpers for the local test stack scripts (sourced, not executed).
+# Every failure ends in ONE line on stderr that names the problem and the log to read;
+# every wait has a timeout, so nothing here can hang.
+
+STACK_SCRIPTS=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+REPO_ROOT=$(cd "$STACK_SCRIPTS/../.." && pwd)
+# shellcheck source=versions.sh
+. "$STACK_SCRIPTS/versions.sh"
+
+: "${CHAINSMITH_CACHE:=$HOME/.cache/chainsmith}"
+export CHAINSMITH_CACHE
+CACHE=$CHAINSMITH_CACHE
+BUILD_LOGS="$CACHE/logs"
+: "${GO_LOCK_TIMEOUT:=5400}"     # another engineer's Go build may hold the lock for a while
+: "${BUILD_TIMEOUT:=3600}"       # one go build/install step
+: "${HEARTBEAT_SECONDS:=30}"
+
+# The machine's Go lives here; Debian's own Go is far too old.
+[ -d /usr/local/go/bin ] && case ":$PATH:" in *:/usr/local/go/bin:*) ;; *) PATH="/usr/local/go/bin:$PATH" ;; esac
+export GOTOOLCHAIN=local   # a toolchain download would be a prebuilt binary
+
+say() { printf '[stack %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
+
+# die MESSAGE: the one-line error every failure path ends in.
+die() { printf 'stack: error: %s\n' "$*" >&2; exit 1; }
+
+# last_line LOG: the last non-empty line of a log, shortened, to put the cause into a one-line error.
+last_line() {
+  [ -f "$1" ] || return 0
+  grep -v '^[[:space:]]*$' "$1" 2>/dev/null | tail -n 1 | cut -c1-160 | tr -d '\r'
+}
+
+need_tool() { # need_tool NAME HINT
+  command -v "$1" >/dev/null 2>&1 || die "required tool '$1' not found ($2)"
+}
+
+need_go() {
+  need_tool go "install Go >= 1.24 at /usr/local/go"
+}
+
+# build_log NAME: the log file of one cached build (kept next to the cache, outlives the stack).
+build_log() {
+  mkdir -p "$BUILD_LOGS"
+  local log="$BUILD_LOGS/build-$1.log"
+  : >"$log"
+  echo "$log"
+}
+
+# acquire_go_lock LOG: builds on this 2-core machine run one at a time (shared with other engineers'
+# `flock ~/.cache/chainsmith/go-build.lock ...`). Held on fd 9 until the script exits.
+acquire_go_lock() {
+  mkdir -p "$CACHE"
+  exec 9>"$CACHE/go-build.lock"
+  if ! flock -n 9; then
+    say "waiting for another Go build to finish (lock $CACHE/go-build.lock, at most ${GO_LOCK_TIMEOUT}s)"
+    flock -w "$GO_LOCK_TIMEOUT" 9 ||
+      die "timed out after ${GO_LOCK_TIMEOUT}s waiting for $CACHE/go-build.lock held by another Go build; see $1"
+  fi
+}
+
+# run_logged WHAT LOG CMD...: runs a long step niced, output into LOG, a progress line every
+# HEARTBEAT_SECONDS, killed after BUILD_TIMEOUT; on failure dies with the cause and the log.
+run_logged() {
+  local what=$1 log=$2; shift 2
+  local start rc=0 hb
+  start=$(date +%s)
+  printf '+ %s\n' "$*" >>"$log"
+  # fd 9 (the build lock) is closed in the ticker so a stray ticker can never keep the lock.
+  ( exec 9>&-; while sleep "$HEARTBEAT_SECONDS"; do
+      say "  ... $what: $(( $(date +%s) - start ))s so far (log: $log)"
+    done ) &
+  hb=$!
+  timeout --kill-after=10 "$BUILD_TIMEOUT" nice -n 10 "$@" >>"$log" 2>&1 </dev/null || rc=$?
+  kill "$hb" 2>/dev/null || true
+  wait "$hb" 2>/dev/null || true
+  if [ "$rc" -eq 124 ]; then die "$what timed out after ${BUILD_TIMEOUT}s; see $log"; fi
+  if [ "$rc" -ne 0 ]; then die "$what failed (exit $rc): $(last_line "$log"); see $log"; fi
+}
+
+# go_mod_field JSON FIELD: one string field of `go mod download -json` output.
+go_mod_field() {
+  printf '%s\n' "$1" | sed -n "s/^[[:space:]]*\"$2\": \"\\(.*\\)\",\\{0,1\\}\$/\\1/p" | head -n 1
+}
+
+# free_port: a TCP port on 127.0.0.1 nobody listens on right now (kube-apiserver cannot bind :0).
+free_port() {
+  node -e '
+    const s = require("net").createServer();
+    s.listen(0, "127.0.0.1", () => { process.stdout.write(String(s.address().port)); s.close(); });
+    s.on("error", (e) => { console.error(e.message); process.exit(1); });'
+}
+
+# port_in_use PORT: true when something accepts connections on 127.0.0.1:PORT.
+port_in_use() {
+  (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
+}
+
+# wait_until SECONDS WHAT LOG PID CMD...: polls CMD every 0.5 s; dies when PID exits or time runs out.
+wait_until() {
+  local limit=$1 what=$2 log=$3 pid=$4; shift 4
+  local deadline=$(( $(date +%s) + limit ))
+  until "$@" >/dev/null 2>&1; do
+    if [ -n "$pid" ] && ! kill -0 "$pid" 2>/dev/null; then
+      die "$what exited during startup: $(last_line "$log"); see $log"
+    fi
+    [ "$(date +%s)" -lt "$deadline" ] || die "$what not ready after ${limit}s: $(last_line "$log"); see $log"
+    sleep 0.5
+  done
+}

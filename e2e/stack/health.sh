@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Exits 0 when the stack recorded in $STACK_DIR is live: every recorded process runs and
+# etcd, kube-apiserver and the registry answer their health endpoints (each probe times out).
+set -euo pipefail
+. "$(dirname "$0")/common.sh"
+STACK_DIR="${STACK_DIR:-$REPO_ROOT/.stack}"
+[ -f "$STACK_DIR/env" ] || { echo "no stack: $STACK_DIR/env missing"; exit 1; }
+for f in "$STACK_DIR"/pids/*.pid; do
+  [ -f "$f" ] || { echo "no pid files in $STACK_DIR/pids"; exit 1; }
+  pid=$(cat "$f")
+  kill -0 "$pid" 2>/dev/null || { echo "$(basename "$f" .pid) (pid $pid) is not running"; exit 1; }
+done
+# shellcheck disable=SC1091
+. "$STACK_DIR/env"
+curl -sf --max-time 3 "$CHAINSMITH_STACK_ETCD/health" >/dev/null || { echo "etcd unhealthy"; exit 1; }
+TOKEN=$(sed -n 's/^ *token: //p' "$KUBECONFIG" | head -n 1)
+curl -sf --max-time 5 --cacert "$STACK_DIR/pki/ca.crt" -H "Authorization: Bearer $TOKEN" \
+  "$CHAINSMITH_STACK_APISERVER/readyz" >/dev/null || { echo "kube-apiserver not ready"; exit 1; }
+curl -sf --max-time 3 "http://$CHAINSMITH_REGISTRY/v2/" >/dev/null || { echo "registry unhealthy"; exit 1; }
+echo "stack healthy"

@@ -1,0 +1,254 @@
+#!/usr/bin/env bash
+# npm run stack:up — starts the local test stack: etcd + kube-apiserver with the Tekton v1 CRDs,
+# an OCI registry (Debian docker-registry) and cosign, all on free loopback ports, then the add-ons
+# in e2e/stack/addons/*-up.sh. Writes .stack/env (sourceable). Builds missing pieces once into
+# ~/.cache/chainsmith. Idempotent: a live, healthy stack is left alone; a stale one is cleaned up.
+set -euo pipefail
+. "$(dirname "$0")/common.sh"
+
+export STACK_DIR="${STACK_DIR:-$REPO_ROOT/.stack}"
+LOGS="$STACK_DIR/logs"
+: "${STACK_LOCK_TIMEOUT:=3600}"   # another stack:up may be doing a cold build
+: "${ETCD_TIMEOUT:=60}" "${APISERVER_TIMEOUT:=180}" "${CRD_TIMEOUT:=120}" "${REGISTRY_TIMEOUT:=60}" "${ADDON_TIMEOUT:=600}"
+
+mkdir -p "$STACK_DIR"
+exec 8>"$STACK_DIR/.lock"
+if ! flock -n 8; then
+  say "another stack:up/down is running in this checkout; waiting (at most ${STACK_LOCK_TIMEOUT}s)"
+  flock -w "$STACK_LOCK_TIMEOUT" 8 || die "timed out waiting for $STACK_DIR/.lock held by another stack:up/down"
+fi
+
+# --- already up? -----------------------------------------------------------------------------
+if [ -f "$STACK_DIR/env" ]; then
+  if STACK_DIR="$STACK_DIR" "$STACK_SCRIPTS/health.sh" >/dev/null 2>&1; then
+    say "stack already up ($STACK_DIR/env)"
+    exit 0
+  fi
+  say "found a stale or unhealthy stack in $STACK_DIR (crashed or interrupted run); cleaning it up"
+fi
+if [ -n "$(ls -A "$STACK_DIR/pids" 2>/dev/null)" ] || [ -f "$STACK_DIR/datadir" ] || [ -f "$STACK_DIR/env" ]; then
+  STACK_LOCK_HELD=1 "$STACK_SCRIPTS/down.sh" >&2
+fi
+
+# Anything below that fails leaves no process behind: down.sh stops what was started so far.
+started=0
+cleanup_on_failure() {
+  local rc=$?
+  if [ "$started" -ne 1 ]; then
+    say "stack:up did not finish; stopping what it started (logs kept in $LOGS)"
+    STACK_LOCK_HELD=1 "$STACK_SCRIPTS/down.sh" >/dev/null 2>&1 || true
+  fi
+  exit "$rc"
+}
+trap cleanup_on_failure EXIT
+trap 'exit 130' INT TERM
+
+T0=$(date +%s)
+# --- tools ------------------------------------------------------------------------------------
+need_tool node "Node.js 20.19+ is required"
+need_tool openssl "apt-get install openssl"
+need_tool curl "apt-get install curl"
+need_tool flock "apt-get install util-linux"
+[ -d "$REPO_ROOT/node_modules/yaml" ] || die "node_modules missing in $REPO_ROOT: run npm ci first"
+KUBECTL=${KUBECTL:-}
+if [ -z "$KUBECTL" ]; then
+  for k in /usr/lib/google-cloud-sdk/bin/kubectl.1.33 /usr/bin/kubectl "$(command -v kubectl || true)"; do
+    [ -n "$k" ] && [ -x "$k" ] && { KUBECTL=$k; break; }
+  done
+fi
+[ -n "$KUBECTL" ] || die "kubectl not found (looked for /usr/lib/google-cloud-sdk/bin/kubectl.1.33, /usr/bin/kubectl; set KUBECTL)"
+REGISTRY_BIN=$(command -v docker-registry || true)
+if [ -z "$REGISTRY_BIN" ]; then
+  APT_LOG=$(build_log apt-docker-registry)
+  [ "$(id -u)" = 0 ] || die "docker-registry is not installed and installing it needs root: apt-get install docker-registry"
+  say "installing Debian docker-registry with apt (log: $APT_LOG)"
+  if ! BUILD_TIMEOUT=900 run_logged "apt-get install docker-registry" "$APT_LOG" \
+        env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends docker-registry 2>/dev/null; then :; fi
+  if ! command -v docker-registry >/dev/null; then
+    BUILD_TIMEOUT=900 run_logged "apt-get update" "$APT_LOG" apt-get update
+    BUILD_TIMEOUT=900 run_logged "apt-get install docker-registry" "$APT_LOG" \
+      env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends docker-registry
+  fi
+  REGISTRY_BIN=$(command -v docker-registry) || die "docker-registry still missing after apt-get install; see $APT_LOG"
+fi
+
+# --- builds (each one takes the shared Go build lock; a cache hit is instant) -------------------
+APISERVER_BIN=$("$STACK_SCRIPTS/build-apiserver.sh")
+ETCD_BIN=$("$STACK_SCRIPTS/build-etcd.sh")
+COSIGN_BIN=$("$STACK_SCRIPTS/build-cosign.sh")
+CRDS=$("$STACK_SCRIPTS/prepare-tekton-crds.sh")
+T_BUILT=$(date +%s)
+
+# --- layout -----------------------------------------------------------------------------------
+rm -rf "$LOGS" "$STACK_DIR/pids" "$STACK_DIR/env.d" "$STACK_DIR/bin" "$STACK_DIR/pki"
+mkdir -p "$LOGS" "$STACK_DIR/pids" "$STACK_DIR/env.d" "$STACK_DIR/bin" "$STACK_DIR/pki"
+DATA=$(mktemp -d "${TMPDIR:-/tmp}/chainsmith-stack.XXXXXX")
+echo "$DATA" >"$STACK_DIR/datadir"
+ln -s "$APISERVER_BIN" "$STACK_DIR/bin/kube-apiserver"
+ln -s "$ETCD_BIN" "$STACK_DIR/bin/etcd"
+ln -s "$COSIGN_BIN" "$STACK_DIR/bin/cosign"
+ln -s "$KUBECTL" "$STACK_DIR/bin/kubectl"
+
+# pick_port NAME OVERRIDE: the override (STACK_*_PORT) must be free; otherwise any free port.
+TAKEN=" "
+pick_port() {
+  local name=$1 want=${2:-} p
+  if [ -n "$want" ]; then
+    port_in_use "$want" && die "port $want for $name is already in use by another process (free it or change the STACK_*_PORT override); see $LOGS"
+    p=$want
+  else
+    for _ in 1 2 3 4 5; do p=$(free_port); case "$TAKEN" in *" $p "*) ;; *) break ;; esac; done
+  fi
+  TAKEN="$TAKEN$p "
+  echo "$p"
+}
+ETCD_PORT=$(pick_port etcd "${STACK_ETCD_PORT:-}")
+ETCD_PEER_PORT=$(pick_port etcd-peer "")
+API_PORT=$(pick_port kube-apiserver "${STACK_APISERVER_PORT:-}")
+REGISTRY_PORT=$(pick_port registry "${STACK_REGISTRY_PORT:-}")
+
+# start_daemon NAME CMD...: detached in its own session (a Ctrl-C elsewhere cannot reach it);
+# the pid file is written at once so down.sh can stop it whatever happens next.
+start_daemon() {
+  local name=$1; shift
+  setsid "$@" >"$LOGS/$name.log" 2>&1 </dev/null 8>&- 9>&- &
+  echo $! >"$STACK_DIR/pids/$name.pid"
+  echo $!
+}
+
+# --- etcd -------------------------------------------------------------------------------------
+say "starting etcd $ETCD_VERSION on 127.0.0.1:$ETCD_PORT"
+ETCD_URL="http://127.0.0.1:$ETCD_PORT"
+ETCD_PID=$(start_daemon etcd "$ETCD_BIN" --name chainsmith --data-dir "$DATA/etcd" \
+  --listen-client-urls "$ETCD_URL" --advertise-client-urls "$ETCD_URL" \
+  --listen-peer-urls "http://127.0.0.1:$ETCD_PEER_PORT" --initial-advertise-peer-urls "http://127.0.0.1:$ETCD_PEER_PORT" \
+  --initial-cluster "chainsmith=http://127.0.0.1:$ETCD_PEER_PORT" \
+  --unsafe-no-fsync --quota-backend-bytes=4294967296 --log-level=warn)
+wait_until "$ETCD_TIMEOUT" "etcd" "$LOGS/etcd.log" "$ETCD_PID" curl -sf --max-time 2 "$ETCD_URL/health"
+
+# --- kube-apiserver ---------------------------------------------------------------------------
+PKI="$STACK_DIR/pki"
+{
+  # Our own CA and a serving cert valid for 127.0.0.1 and localhost, so Node and kubectl verify TLS.
+  openssl req -x509 -newkey rsa:2048 -nodes -days 30 -subj /CN=chainsmith-stack-ca \
+    -keyout "$PKI/ca.key" -out "$PKI/ca.crt"
+  openssl req -newkey rsa:2048 -nodes -subj /CN=kube-apiserver -keyout "$PKI/apiserver.key" -out "$PKI/apiserver.csr"
+  printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\n' >"$PKI/apiserver.ext"
+  openssl x509 -req -in "$PKI/apiserver.csr" -CA "$PKI/ca.crt" -CAkey "$PKI/ca.key" -CAcreateserial \
+    -days 30 -extfile "$PKI/apiserver.ext" -out "$PKI/apiserver.crt"
+  openssl genrsa -out "$PKI/sa.key" 2048
+  openssl rsa -in "$PKI/sa.key" -pubout -out "$PKI/sa.pub"
+} >"$LOGS/openssl.log" 2>&1 || die "generating certificates with openssl failed: $(last_line "$LOGS/openssl.log"); see $LOGS/openssl.log"
+ADMIN_TOKEN=$(openssl rand -hex 24)
+umask 077
+printf '%s,chainsmith-admin,uid-admin,"system:masters"\n' "$ADMIN_TOKEN" >"$PKI/tokens.csv"
+umask 022
+
+say "starting kube-apiserver $K8S_VERSION on 127.0.0.1:$API_PORT"
+API_URL="https://127.0.0.1:$API_PORT"
+API_PID=$(start_daemon kube-apiserver "$APISERVER_BIN" \
+  --etcd-servers="$ETCD_URL" \
+  --bind-address=127.0.0.1 --advertise-address=127.0.0.1 --secure-port="$API_PORT" \
+  --cert-dir="$PKI" --tls-cert-file="$PKI/apiserver.crt" --tls-private-key-file="$PKI/apiserver.key" \
+  --token-auth-file="$PKI/tokens.csv" \
+  --authorization-mode=RBAC \
+  --service-account-issuer=https://kubernetes.default.svc.cluster.local \
+  --service-account-key-file="$PKI/sa.pub" --service-account-signing-key-file="$PKI/sa.key" \
+  --service-cluster-ip-range=10.0.0.0/24 \
+  --disable-admission-plugins=ServiceAccount \
+  --endpoint-reconciler-type=none \
+  --enable-priority-and-fairness=false \
+  --allow-privileged=true \
+  --profiling=false --v=1)
+wait_until "$APISERVER_TIMEOUT" "kube-apiserver" "$LOGS/kube-apiserver.log" "$API_PID" \
+  curl -sf --max-time 3 --cacert "$PKI/ca.crt" -H "Authorization: Bearer $ADMIN_TOKEN" "$API_URL/readyz"
+
+KUBECONFIG_FILE="$STACK_DIR/admin.kubeconfig"
+umask 077
+cat >"$KUBECONFIG_FILE" <<EOF
+apiVersion: v1
+kind: Config
+clusters:
+- name: chainsmith-stack
+  cluster:
+    server: $API_URL
+    certificate-authority: $PKI/ca.crt
+users:
+- name: admin
+  user:
+    token: $ADMIN_TOKEN
+contexts:
+- name: admin
+  context:
+    cluster: chainsmith-stack
+    user: admin
+current-context: admin
+EOF
+umask 022
+export KUBECONFIG=$KUBECONFIG_FILE
+
+# --- Tekton CRDs --------------------------------------------------------------------------------
+say "installing Tekton Pipelines $TEKTON_PIPELINE_VERSION CRDs (v1 only)"
+timeout 120 "$KUBECTL" create -f "$CRDS" >"$LOGS/crds.log" 2>&1 ||
+  die "installing the Tekton CRDs failed: $(last_line "$LOGS/crds.log"); see $LOGS/crds.log"
+# (kubectl wait errors out instead of waiting while a fresh CRD has no conditions yet, so poll.)
+crds_established() {
+  local c
+  for c in tasks taskruns pipelines pipelineruns; do
+    [ "$(timeout 10 "$KUBECTL" get crd "$c.tekton.dev" -o 'jsonpath={.status.conditions[?(@.type=="Established")].status}' 2>>"$LOGS/crds.log")" = True ] || return 1
+  done
+}
+wait_until "$CRD_TIMEOUT" "Tekton CRDs (Established)" "$LOGS/crds.log" "$API_PID" crds_established
+
+# --- registry -----------------------------------------------------------------------------------
+say "starting docker-registry on 127.0.0.1:$REGISTRY_PORT"
+mkdir -p "$DATA/registry"
+cat >"$STACK_DIR/registry.yml" <<EOF
+version: 0.1
+log:
+  level: warn
+storage:
+  filesystem:
+    rootdirectory: $DATA/registry
+  delete:
+    enabled: true
+http:
+  addr: 127.0.0.1:$REGISTRY_PORT
+EOF
+REGISTRY_PID=$(start_daemon registry "$REGISTRY_BIN" serve "$STACK_DIR/registry.yml")
+wait_until "$REGISTRY_TIMEOUT" "docker-registry" "$LOGS/registry.log" "$REGISTRY_PID" \
+  curl -sf --max-time 2 "http://127.0.0.1:$REGISTRY_PORT/v2/"
+
+# --- env ----------------------------------------------------------------------------------------
+write_exports() {
+  local k
+  for k in "$@"; do printf 'export %s=%q\n' "$k" "${!k}"; done
+}
+STACK_ENV_FILE="$STACK_DIR/env"
+export CHAINSMITH_REGISTRY="127.0.0.1:$REGISTRY_PORT"
+export COSIGN="$STACK_DIR/bin/cosign"
+export CHAINSMITH_STACK_APISERVER=$API_URL CHAINSMITH_STACK_ETCD=$ETCD_URL
+write_exports STACK_DIR KUBECONFIG KUBECTL CHAINSMITH_REGISTRY COSIGN CHAINSMITH_CACHE \
+  CHAINSMITH_STACK_APISERVER CHAINSMITH_STACK_ETCD >"$STACK_DIR/env.d/00-core.env"
+
+# --- add-ons: each appends exports to env.d/<name>.env and pid files to pids/ -------------------
+for addon in "$STACK_SCRIPTS"/addons/*-up.sh; do
+  [ -x "$addon" ] || continue
+  name=$(basename "$addon" -up.sh)
+  say "starting add-on $name"
+  rc=0
+  timeout "$ADDON_TIMEOUT" env STACK_DIR="$STACK_DIR" CHAINSMITH_CACHE="$CACHE" KUBECONFIG="$KUBECONFIG" \
+    KUBECTL="$KUBECTL" CHAINSMITH_REGISTRY="$CHAINSMITH_REGISTRY" \
+    "$addon" </dev/null >"$LOGS/addon-$name.log" 2>&1 8>&- || rc=$?
+  [ "$rc" -eq 124 ] && die "add-on $name did not finish within ${ADDON_TIMEOUT}s; see $LOGS/addon-$name.log"
+  [ "$rc" -eq 0 ] || die "add-on $name failed (exit $rc): $(last_line "$LOGS/addon-$name.log"); see $LOGS/addon-$name.log"
+done
+
+{
+  echo "# Written by e2e/stack/up.sh at $(date -u +%Y-%m-%dT%H:%M:%SZ); source it: . .stack/env"
+  cat "$STACK_DIR"/env.d/*.env
+} >"$STACK_ENV_FILE.tmp"
+mv "$STACK_ENV_FILE.tmp" "$STACK_ENV_FILE"   # its presence means "up", so write it last
+started=1
+T1=$(date +%s)
+say "stack up in $((T1 - T0))s (builds/cache $((T_BUILT - T0))s): apiserver $API_URL, registry $CHAINSMITH_REGISTRY; . $STACK_ENV_FILE"

@@ -1,0 +1,118 @@
+// `chainsmith controller` (also what runs with no command): the signing controller.
+import { DEFAULT_CONFIG, parseChainsConfig } from '../config/parse.js';
+import type { ChainsConfig } from '../config/types.js';
+import { Controller } from '../controller/controller.js';
+import { loadKubeConfig } from '../controller/kube-client.js';
+import { messageOf } from '../errors.js';
+import { createLogger } from '../observability/logger.js';
+import type { Signer } from '../signing/signer.js';
+import { parseFlags } from './args.js';
+import { CliError } from './errors.js';
+
+export const help = `Usage: chainsmith controller [FLAGS]
+
+Watches completed TaskRuns and PipelineRuns, signs their provenance (and the images they built), stores
+the results as chains-config says, and marks each run chains.tekton.dev/signed.
+
+Flags:
+  --kubeconfig FILE            kubeconfig to use (default: $KUBECONFIG, else in-cluster)
+  --namespace a,b              only watch these namespaces (default: all)
+  --signing-secrets-dir DIR    the mounted signing-secrets Secret (default /etc/signing-secrets)
+  --workers N                  runs signed in parallel (default 16)
+  --kube-api-qps N             client-side API request rate (default 50; env KUBE_API_QPS)
+  --kube-api-burst N           client-side API burst (default 100; env KUBE_API_BURST)
+  --metrics-addr ADDR          /healthz, /readyz and /metrics listen address (default :9090)
+  --leader-elect=true|false    hold a Lease so only one replica signs (default true)
+  --lease-name NAME            the Lease's name in SYSTEM_NAMESPACE (default chainsmith-controller)
+  --child-wait SECONDS         how long a PipelineRun waits for a missing child TaskRun (default 30)
+  --log-level LEVEL            error, warn, info or debug (default info)
+  -h, --help                   show this help
+
+Environment: SYSTEM_NAMESPACE (default tekton-chains) holds chains-config and the Lease.`;
+
+function positiveInt(flag: string, value: string | undefined, fallback: number): number {
+  if (value === undefined || value === '') return fallback;
+  const n = Number(value);
+  if (!Number.isFinite(n) || n <= 0) throw new CliError(`--${flag}: expected a positive number, got "${value}"`);
+  return n;
+}
+
+function bool(flag: string, value: string | undefined, fallback: boolean): boolean {
+  if (value === undefined) return fallback;
+  if (['true', '1', 't', 'yes'].includes(value.toLowerCase())) return true;
+  if (['false', '0', 'f', 'no'].includes(value.toLowerCase())) return false;
+  throw new CliError(`--${flag}: expected true or false, got "${value}"`);
+}
+
+/** Builds the KMS signer lazily so the KMS SDKs load only when a `kms` signer is configured. */
+async function kmsFactory(cfg: ChainsConfig['signers']['kms']): Promise<Signer> {
+  // a computed specifier: the module is resolved at run time only, when a kms signer is configured
+  const specifier = '../signing/kms/index.js';
+  const mod = (await import(specifier)) as { createKmsSigner(c: typeof cfg): Promise<Signer> };
+  return mod.createKmsSigner(cfg);
+}
+
+export async function run(argv: string[]): Promise<number> {
+  const { values } = parseFlags(argv, {
+    kubeconfig: { type: 'string' },
+    namespace: { type: 'string' },
+    'signing-secrets-dir': { type: 'string' },
+    workers: { type: 'string' },
+    'kube-api-qps': { type: 'string' },
+    'kube-api-burst': { type: 'string' },
+    'metrics-addr': { type: 'string' },
+    'leader-elect': { type: 'string' },
+    'lease-name': { type: 'string' },
+    'child-wait': { type: 'string' },
+    'log-level': { type: 'string' },
+  });
+  const logger = createLogger({ level: values['log-level'] ?? 'info', defaultMeta: { component: 'controller' } });
+  const namespaces = (values.namespace ?? '').replace(/\s+/g, '').split(',').filter((n) => n !== '');
+  let kubeConfig;
+  try {
+    kubeConfig = loadKubeConfig(values.kubeconfig);
+  } catch (err) {
+    throw new CliError(`cannot load a kubeconfig: ${messageOf(err)}`);
+  }
+  const controller = new Controller({
+    kubeConfig,
+    logger,
+    namespaces,
+    systemNamespace: process.env.SYSTEM_NAMESPACE || 'tekton-chains',
+    signingSecretsDir: values['signing-secrets-dir'] ?? '/etc/signing-secrets',
+    workers: Math.floor(positiveInt('workers', values.workers, 16)),
+    qps: positiveInt('kube-api-qps', values['kube-api-qps'] ?? process.env.KUBE_API_QPS, 50),
+    burst: Math.floor(positiveInt('kube-api-burst', values['kube-api-burst'] ?? process.env.KUBE_API_BURST, 100)),
+    metricsAddr: values['metrics-addr'] ?? ':9090',
+    leaderElect: bool('leader-elect', values['leader-elect'], true),
+    leaseName: values['lease-name'] ?? 'chainsmith-controller',
+    childWaitMs: positiveInt('child-wait', values['child-wait'], 30) * 1000,
+    parseConfig: parseChainsConfig,
+    defaultConfig: DEFAULT_CONFIG,
+    kmsFactory,
+  });
+
+  // One bad run must never take the controller down; a stray rejection is logged and work continues.
+  process.on('unhandledRejection', (reason) => logger.error('unhandled promise rejection', { error: messageOf(reason) }));
+  // An exception that escaped every handler leaves unknown state: log it and exit so Kubernetes restarts us.
+  process.on('uncaughtException', (err) => {
+    logger.error('uncaught exception; exiting', { error: messageOf(err), stack: err.stack });
+    process.exit(1);
+  });
+
+  const stopped = new Promise<void>((resolve) => {
+    const onSignal = (signal: string) => {
+      logger.info('signal received', { signal });
+      controller.stop().then(resolve, (err: unknown) => {
+        logger.error('shutdown failed', { error: messageOf(err) });
+        resolve();
+      });
+    };
+    process.once('SIGTERM', onSignal);
+    process.once('SIGINT', onSignal);
+  });
+  await controller.start();
+  await stopped;
+  await new Promise<void>((r) => logger.on('finish', r).end());
+  return 0;
+}

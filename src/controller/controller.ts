@@ -1,0 +1,336 @@
+// The controller process: informers feed a small run cache, events that need work go to the queue (live lane
+// for watch events, backlog lane for the initial list), workers reconcile while this replica holds the Lease,
+// and the ops server reports health, readiness and metrics. SIGTERM: stop taking work, finish in-flight items
+// (bounded), flush Events, give the Lease up.
+import { hostname } from 'node:os';
+import { randomBytes } from 'node:crypto';
+import type { Server } from 'node:http';
+import type { KubeConfig } from '@kubernetes/client-node';
+import { CoreV1Api } from '@kubernetes/client-node';
+import type { Logger } from 'winston';
+import type { ChainsConfig, StorageName } from '../config/types.js';
+import { messageOf } from '../errors.js';
+import { KubernetesCredentialSource, type RegistryCredentialSource } from '../oci/credentials.js';
+import { KeyedMutex } from '../oci/keyed-mutex.js';
+import { KubeEventSink, type EventSink } from '../observability/events.js';
+import { runFields } from '../observability/logger.js';
+import { ControllerMetrics } from '../observability/metrics.js';
+import { startOpsServer } from '../observability/server.js';
+import { SignerRegistry } from '../signing/index.js';
+import type { Signer } from '../signing/signer.js';
+import { buildStorers } from '../storage/index.js';
+import type { Storer } from '../storage/storer.js';
+import type { Run } from '../tekton/types.js';
+import { ConfigStore } from './config-store.js';
+import { decide } from './decide.js';
+import { Informer, type InformerPhase } from './informer.js';
+import { KubeClient, PIPELINERUNS, TASKRUNS, type KubeObject, type ResourceType } from './kube-client.js';
+import { LeaderElector } from './leader.js';
+import { TokenBucket } from './rate-limiter.js';
+import { Reconciler } from './reconciler.js';
+import { isReconciled, RunCache, SIGNED_ANNOTATION, type CachedRun, type RunKind } from './run-cache.js';
+import type { SigningDeps } from './sign-run.js';
+import { realSigningDeps } from './signing-deps.js';
+import { WorkQueue, type Lane } from './work-queue.js';
+
+export interface ControllerOptions {
+  kubeConfig: KubeConfig;
+  logger: Logger;
+  /** namespaces to watch; empty = all */
+  namespaces: string[];
+  systemNamespace: string;
+  signingSecretsDir: string;
+  workers: number;
+  qps: number;
+  burst: number;
+  metricsAddr: string;
+  leaderElect: boolean;
+  leaseName: string;
+  parseConfig: (data: Record<string, string>) => ChainsConfig;
+  defaultConfig: ChainsConfig;
+  kmsFactory?: (cfg: ChainsConfig['signers']['kms']) => Promise<Signer>;
+  /** replaces the real signing modules (tests) */
+  signing?: (c: { storers: () => ReadonlyMap<StorageName, Storer> }) => SigningDeps;
+  credentials?: RegistryCredentialSource;
+  childWaitMs?: number;
+  /** how long SIGTERM waits for in-flight runs (default 20 s) */
+  drainTimeoutMs?: number;
+  identity?: string;
+}
+
+/** The running controller. */
+export class Controller {
+  readonly metrics = new ControllerMetrics();
+  readonly cache = new RunCache();
+  readonly queue = new WorkQueue();
+  private readonly client: KubeClient;
+  private readonly events: EventSink;
+  private readonly configStore: ConfigStore;
+  private readonly signers: SignerRegistry;
+  private readonly reconciler: Reconciler;
+  private readonly informers: Informer[] = [];
+  private readonly elector: LeaderElector | undefined;
+  private storers: ReadonlyMap<StorageName, Storer> = new Map();
+  private readonly locks = new KeyedMutex();
+  private readonly credentials: RegistryCredentialSource;
+  private leading = false;
+  private leadWaiters: Array<() => void> = [];
+  private stopping = false;
+  private workers: Promise<void>[] = [];
+  private synced = false;
+  private server: Server | undefined;
+  private gaugeTimer: NodeJS.Timeout | undefined;
+  private readonly log: Logger;
+  port = 0;
+
+  constructor(private readonly o: ControllerOptions) {
+    this.log = o.logger;
+    const limiter = new TokenBucket(o.qps, o.burst);
+    this.client = new KubeClient(o.kubeConfig, {
+      limiter,
+      onRequest: (verb) => this.metrics.apiRequests.labels(verb).inc(),
+    });
+    this.events = new KubeEventSink(this.client, this.log);
+    this.credentials =
+      o.credentials ?? new KubernetesCredentialSource({ core: o.kubeConfig.makeApiClient(CoreV1Api), logger: this.log });
+    this.configStore = new ConfigStore({
+      client: this.client,
+      namespace: o.systemNamespace,
+      parse: o.parseConfig,
+      defaults: o.defaultConfig,
+      events: this.events,
+      logger: this.log,
+    });
+    this.signers = new SignerRegistry({
+      secretsDir: o.signingSecretsDir,
+      ...(o.kmsFactory ? { kmsFactory: o.kmsFactory } : {}),
+      logger: this.log,
+    });
+    const storers = () => this.storers;
+    const signing = o.signing
+      ? o.signing({ storers })
+      : realSigningDeps({ signers: this.signers, storers, credentials: this.credentials, metrics: this.metrics, logger: this.log });
+    this.reconciler = new Reconciler({
+      cache: this.cache,
+      client: this.client,
+      config: () => this.configStore.current,
+      signing,
+      events: this.events,
+      metrics: this.metrics,
+      logger: this.log,
+      ...(o.childWaitMs !== undefined ? { childWaitMs: o.childWaitMs } : {}),
+    });
+    if (o.leaderElect) {
+      this.elector = new LeaderElector({
+        client: this.client,
+        namespace: o.systemNamespace,
+        name: o.leaseName,
+        identity: o.identity ?? `${hostname()}_${randomBytes(4).toString('hex')}`,
+        logger: this.log,
+        onStartedLeading: () => this.setLeading(true),
+        onStoppedLeading: () => this.setLeading(false),
+      });
+    }
+  }
+
+  /** Why the controller is not ready, or undefined when it is. */
+  notReady(): string | undefined {
+    if (!this.synced) return 'informers not synced';
+    if (!this.configStore.current) return `no valid chains-config: ${this.configStore.problem ?? 'not loaded'}`;
+    return undefined;
+  }
+
+  get isLeader(): boolean {
+    return this.leading;
+  }
+
+  /** Starts everything; resolves once informers have synced. */
+  async start(): Promise<void> {
+    const ops = await startOpsServer({ addr: this.o.metricsAddr, registry: this.metrics.registry, notReady: () => this.notReady() });
+    this.server = ops.server;
+    this.port = ops.port;
+    this.log.info('serving /healthz, /readyz, /metrics', { port: this.port });
+
+    this.configStore.onChange((config, previous) => this.configChanged(config, previous));
+    this.signers.onChange(() => this.rearmFailed('signing keys changed'));
+    await this.configStore.start();
+
+    const scopes = this.o.namespaces.length > 0 ? this.o.namespaces : [undefined];
+    for (const res of [TASKRUNS, PIPELINERUNS]) {
+      for (const ns of scopes) this.informers.push(this.runInformer(res, ns));
+    }
+    await Promise.all(this.informers.map((i) => i.start()));
+    this.synced = true;
+    this.log.info('informers synced', { runs: this.cache.size, namespaces: this.o.namespaces.length > 0 ? this.o.namespaces : 'all' });
+
+    this.gaugeTimer = setInterval(() => this.updateGauges(), 1000);
+    this.gaugeTimer.unref();
+    for (let i = 0; i < this.o.workers; i++) this.workers.push(this.worker());
+    if (this.elector) this.elector.start();
+    else this.setLeading(true);
+  }
+
+  /** Graceful stop: no new work, in-flight items finish (bounded), Events flushed, Lease released. */
+  async stop(): Promise<void> {
+    if (this.stopping) return;
+    this.stopping = true;
+    this.log.info('shutting down: finishing in-flight runs', { inFlight: this.queue.inFlight });
+    for (const i of this.informers) i.stop();
+    this.configStore.stop();
+    this.queue.shutDown();
+    for (const w of this.leadWaiters.splice(0)) w();
+    const drain = Promise.all(this.workers);
+    const timeout = new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), this.o.drainTimeoutMs ?? 20_000).unref());
+    if ((await Promise.race([drain.then(() => 'ok' as const), timeout])) === 'timeout') {
+      this.log.warn('in-flight runs did not finish in time; they stay unsigned and are picked up by the next leader');
+    }
+    await this.events.flush();
+    await this.elector?.release();
+    this.signers.close();
+    if (this.gaugeTimer) clearInterval(this.gaugeTimer);
+    await new Promise<void>((r) => (this.server ? this.server.close(() => r()) : r()));
+    this.server?.closeAllConnections?.();
+    this.log.info('stopped');
+  }
+
+  private runInformer(res: ResourceType, namespace: string | undefined): Informer {
+    const kind = res.kind as RunKind;
+    return new Informer({
+      client: this.client,
+      resource: res,
+      ...(namespace !== undefined ? { namespace } : {}),
+      logger: this.log,
+      handlers: {
+        upsert: (obj, phase) => this.onUpsert(obj, phase),
+        remove: (obj) => this.onRemove(obj),
+        relisted: (uids) => {
+          for (const uid of this.cache.uids(kind, namespace !== undefined ? new Set([namespace]) : undefined)) {
+            if (!uids.has(uid)) this.onRemove({ metadata: { uid } });
+          }
+        },
+      },
+    });
+  }
+
+  private onUpsert(obj: KubeObject, phase: InformerPhase): void {
+    const { prev, cur } = this.cache.upsert(obj as unknown as Run);
+    if (prev && prev.resourceVersion === cur.resourceVersion) return;
+    this.enqueueIfNeeded(cur, phase === 'initial' ? 'backlog' : 'live');
+    if (cur.kind === 'TaskRun') this.wakeParents(cur);
+  }
+
+  private onRemove(obj: KubeObject): void {
+    const uid = obj.metadata?.uid;
+    if (!uid) return;
+    const prev = this.cache.delete(uid);
+    this.reconciler.forget(uid);
+    if (!prev) return;
+    const config = this.configStore.current;
+    if (prev.done && !isReconciled(prev.annotations) && config && decide(prev, config).action === 'sign') {
+      // the window between completion and our finalizer (see docs/controller.md): deleted before we got to it
+      this.metrics.deletedUnsigned.labels(prev.kind).inc();
+      this.log.warn('run deleted before it could be signed', runFields(prev));
+      this.events.record(
+        { apiVersion: 'tekton.dev/v1', kind: prev.kind, namespace: prev.namespace, name: prev.name, uid: prev.uid },
+        'Warning',
+        'DeletedBeforeSigned',
+        'the run was deleted after it completed but before chainsmith could put its finalizer on it; it was not signed',
+      );
+    }
+    if (prev.kind === 'TaskRun') this.wakeParents(prev);
+  }
+
+  private enqueueIfNeeded(run: CachedRun, lane: Lane): void {
+    const d = decide(run, this.configStore.current);
+    if (d.action !== 'none') this.queue.add(run.uid, lane);
+  }
+
+  /** A child TaskRun changed: PipelineRuns waiting for it may proceed. */
+  private wakeParents(child: CachedRun): void {
+    const key = `${child.namespace}/${child.name}`;
+    const waiting = this.reconciler.waitingParents.get(key);
+    if (waiting) {
+      this.reconciler.waitingParents.delete(key);
+      for (const uid of waiting) this.queue.add(uid, 'live');
+    }
+    if (child.parentName) {
+      const parent = this.cache.findByName('PipelineRun', child.namespace, child.parentName);
+      if (parent && parent.done && !isReconciled(parent.annotations)) this.queue.add(parent.uid, 'live');
+    }
+  }
+
+  private configChanged(config: ChainsConfig, previous: ChainsConfig | undefined): void {
+    this.storers = buildStorers(config, { credentials: this.credentials, logger: this.log, locks: this.locks });
+    if (!this.synced) return; // the initial list enqueues with this config
+    // decisions may differ now (filters, disabled types): look at every run again, behind live work
+    for (const run of this.cache.values()) this.enqueueIfNeeded(run, 'backlog');
+    if (previous) this.rearmFailed('chains-config changed');
+  }
+
+  /** Re-arms every run marked `signed: "failed"` (an improvement over Chains: fixing the cause heals them). */
+  private rearmFailed(trigger: string): void {
+    let n = 0;
+    for (const run of this.cache.values()) {
+      if (run.annotations[SIGNED_ANNOTATION] !== 'failed') continue;
+      this.reconciler.requestRearm(run.uid);
+      this.queue.add(run.uid, 'backlog');
+      n++;
+    }
+    if (n > 0) this.log.info('re-arming runs marked failed', { trigger, runs: n });
+  }
+
+  private setLeading(v: boolean): void {
+    this.leading = v;
+    this.metrics.leader.set(v ? 1 : 0);
+    if (v) for (const w of this.leadWaiters.splice(0)) w();
+  }
+
+  private async worker(): Promise<void> {
+    while (!this.stopping) {
+      if (!this.leading) {
+        await new Promise<void>((r) => this.leadWaiters.push(r));
+        continue;
+      }
+      const key = await this.queue.get();
+      if (key === undefined) return;
+      if (!this.leading) {
+        // lost the lease while waiting: hand the key back untouched
+        this.queue.done(key);
+        this.queue.add(key, 'live');
+        continue;
+      }
+      let result;
+      try {
+        result = await this.reconciler.process(key);
+      } catch (err) {
+        // process() catches its own errors; this is the last line of defence for one bad run
+        this.log.error('unexpected error while reconciling', { uid: key, error: messageOf(err) });
+        result = { kind: 'retry' as const };
+      } finally {
+        this.queue.done(key);
+      }
+      if (result.kind === 'retry') {
+        const delay = this.queue.addRateLimited(key, 'live');
+        this.reconciler.holdUntil(key, Date.now() + delay);
+      } else if (result.kind === 'after') {
+        this.queue.addAfter(key, result.ms, 'live');
+      } else {
+        this.queue.forget(key);
+      }
+    }
+  }
+
+  private updateGauges(): void {
+    const depth = this.queue.depth();
+    this.metrics.queueDepth.labels('live').set(depth.live);
+    this.metrics.queueDepth.labels('backlog').set(depth.backlog);
+    this.metrics.queueInFlight.set(this.queue.inFlight);
+    this.metrics.queueDelayed.set(this.queue.delayed);
+    this.metrics.oldestPending.set(this.queue.oldestPendingMs() / 1000);
+    let tr = 0;
+    let pr = 0;
+    for (const r of this.cache.values()) (r.kind === 'TaskRun' ? tr++ : pr++);
+    this.metrics.cachedRuns.labels('TaskRun').set(tr);
+    this.metrics.cachedRuns.labels('PipelineRun').set(pr);
+  }
+}

@@ -1,0 +1,65 @@
+// Which runs the controller acts on, and how (spec §1.2–§1.4, §1.8), as a pure function of the cached run and
+// the current config. Differences from Chains, on purpose:
+// - the finalizer is added only to runs that are done and not yet signed (Chains adds it to every run it sees,
+//   running or signed), and removed in the same patch that marks the run, so deleting a signed run needs no
+//   controller action;
+// - a run whose artifact types are all disabled is reported (`disabled`), not marked `signed: "true"`.
+import { enabledArtifactTypes } from '../config/parse.js';
+import type { ChainsConfig } from '../config/types.js';
+import { finalizerFor, isReconciled, type CachedRun, type RunKind } from './run-cache.js';
+
+export type Decision =
+  /** nothing to do (the reason is for logs and tests) */
+  | { action: 'none'; why: 'not-done' | 'reconciled' | 'filtered' | 'no-config' }
+  /** remove our finalizer and nothing else */
+  | { action: 'release'; why: 'deleted-before-done' | 'reconciled' | 'filtered' | 'disabled' }
+  /** done and unsigned, but every artifact type of this kind is disabled by config */
+  | { action: 'disabled' }
+  /** done and unsigned: make sure the finalizer is on, then sign */
+  | { action: 'sign' };
+
+/** True when `spec.managedBy` lets Chains-compatible controllers sign the run (spec §1.2 rule 1). */
+export function managedByAllowed(managedBy: string | undefined, config: ChainsConfig): boolean {
+  if (managedBy === undefined || managedBy === '' || managedBy === 'tekton.dev/pipeline') return true;
+  return config.filter.managedBy.includes(managedBy);
+}
+
+/** The artifact types signed for a run of this kind, in Chains' order (spec §1.5 step 1), enabled ones only. */
+export function enabledTypesFor(kind: RunKind, config: ChainsConfig): Array<'taskrun' | 'pipelinerun' | 'oci'> {
+  const enabled = enabledArtifactTypes(config);
+  const types: Array<'taskrun' | 'pipelinerun' | 'oci'> = kind === 'TaskRun' ? ['taskrun', 'oci'] : ['pipelinerun'];
+  return types.filter((t) => enabled.includes(t));
+}
+
+/** Decides what to do with a run now. `config` undefined = no valid config yet. */
+export function decide(run: CachedRun, config: ChainsConfig | undefined): Decision {
+  const ours = run.finalizers.includes(finalizerFor(run.kind));
+  if (!config) return { action: 'none', why: 'no-config' };
+  if (!managedByAllowed(run.managedBy, config)) {
+    return ours ? { action: 'release', why: 'filtered' } : { action: 'none', why: 'filtered' };
+  }
+  if (!run.done) {
+    // a run deleted before it finished is never signed; let it go (Chains does the same)
+    return run.deleting && ours ? { action: 'release', why: 'deleted-before-done' } : { action: 'none', why: 'not-done' };
+  }
+  if (isReconciled(run.annotations)) {
+    // a Chains-era finalizer on a signed run is removed only when the run is being deleted: touching every
+    // historical run at start-up would cost one write each for nothing
+    return run.deleting && ours ? { action: 'release', why: 'reconciled' } : { action: 'none', why: 'reconciled' };
+  }
+  if (enabledTypesFor(run.kind, config).length === 0) return { action: 'disabled' };
+  return { action: 'sign' };
+}
+
+/**
+ * Whether a PipelineRun may stop waiting for this child TaskRun (spec §1.4): it is signed or failed, or it
+ * will never be signed by us (filtered out, or TaskRun signing disabled).
+ */
+export function childSettled(child: CachedRun, config: ChainsConfig): boolean {
+  if (isReconciled(child.annotations)) return true;
+  const d = decide(child, config);
+  if (d.action === 'disabled') return true;
+  if (d.action === 'none' && d.why === 'filtered') return true;
+  if (d.action === 'release' && (d.why === 'filtered' || d.why === 'disabled')) return true;
+  return false;
+}

@@ -1,0 +1,152 @@
+// The informer cache of runs, kept small: for each run only the fields the controller needs to decide what to
+// do (done?, signed?, finalizers, children), plus the full object only for done-but-unsigned runs, within a
+// budget. That keeps 10,000 signed runs (whose payload annotations are large) at a few hundred bytes each.
+import { isDone } from '../tekton/accessors.js';
+import type { Run } from '../tekton/types.js';
+
+export type RunKind = 'TaskRun' | 'PipelineRun';
+
+export const SIGNED_ANNOTATION = 'chains.tekton.dev/signed';
+export const RETRIES_ANNOTATION = 'chains.tekton.dev/retries';
+export const TASKRUN_FINALIZER = 'chains.tekton.dev/taskrun';
+export const PIPELINERUN_FINALIZER = 'chains.tekton.dev/pipelinerun';
+
+/** The finalizer chainsmith (like Chains) puts on a run of this kind. */
+export function finalizerFor(kind: RunKind): string {
+  return kind === 'TaskRun' ? TASKRUN_FINALIZER : PIPELINERUN_FINALIZER;
+}
+
+/** What the controller remembers of one run. */
+export interface CachedRun {
+  kind: RunKind;
+  namespace: string;
+  name: string;
+  uid: string;
+  resourceVersion: string;
+  done: boolean;
+  completionTime?: string;
+  deleting: boolean;
+  finalizers: string[];
+  /** only the small decision annotations (`signed`, `retries`, `chainsmith.dev/*`), never payloads */
+  annotations: Record<string, string>;
+  managedBy?: string;
+  /** PipelineRun: `status.childReferences` (kind + name) */
+  childRefs?: Array<{ kind?: string; name: string }>;
+  /** TaskRun: the PipelineRun that controls it, if any */
+  parentName?: string;
+  /** the whole object, kept only while the run is done and not yet signed (see RunCache.maxFull) */
+  full?: Run;
+}
+
+/** True when a `signed` annotation says the run needs nothing more (`true` or `failed`, as Chains reads it). */
+export function isReconciled(annotations: Record<string, string> | undefined): boolean {
+  const v = annotations?.[SIGNED_ANNOTATION];
+  return v === 'true' || v === 'failed';
+}
+
+function keepAnnotation(key: string): boolean {
+  return key === SIGNED_ANNOTATION || key === RETRIES_ANNOTATION || key.startsWith('chainsmith.dev/');
+}
+
+/** The decision fields of a run (no full object). */
+export function summarise(run: Run): CachedRun {
+  const m = run.metadata;
+  const annotations: Record<string, string> = {};
+  for (const [k, v] of Object.entries(m.annotations ?? {})) if (keepAnnotation(k)) annotations[k] = v;
+  const summary: CachedRun = {
+    kind: run.kind,
+    namespace: m.namespace ?? '',
+    name: m.name ?? '',
+    uid: m.uid ?? '',
+    resourceVersion: m.resourceVersion ?? '',
+    done: isDone(run),
+    deleting: m.deletionTimestamp !== undefined,
+    finalizers: [...(m.finalizers ?? [])],
+    annotations,
+  };
+  if (run.status?.completionTime) summary.completionTime = run.status.completionTime;
+  if (run.spec?.managedBy !== undefined) summary.managedBy = run.spec.managedBy;
+  if (run.kind === 'PipelineRun') {
+    summary.childRefs = (run.status?.childReferences ?? []).map((c) => ({ kind: c.kind, name: c.name }));
+  } else {
+    const owner = m.ownerReferences?.find((o) => o.controller && o.kind === 'PipelineRun');
+    if (owner) summary.parentName = owner.name;
+  }
+  return summary;
+}
+
+/** Removes what no decision or payload needs before an object is kept whole. */
+export function stripForCache(run: Run): Run {
+  const { managedFields: _dropped, ...metadata } = run.metadata;
+  return { ...run, metadata } as Run;
+}
+
+/** Runs by UID and by kind/namespace/name. */
+export class RunCache {
+  private readonly byUid = new Map<string, CachedRun>();
+  private readonly byName = new Map<string, string>();
+  private fullCount = 0;
+
+  /** `maxFull`: how many whole objects of done-but-unsigned runs to keep; the rest are fetched when signed. */
+  constructor(private readonly maxFull = 2000) {}
+
+  static nameKey(kind: RunKind, namespace: string, name: string): string {
+    return `${kind}/${namespace}/${name}`;
+  }
+
+  /** Stores the run; returns the previous entry. */
+  upsert(run: Run): { prev?: CachedRun; cur: CachedRun } {
+    const cur = summarise(run);
+    const prev = this.byUid.get(cur.uid);
+    if (prev?.full) this.fullCount--;
+    if (cur.done && !isReconciled(cur.annotations) && this.fullCount < this.maxFull) {
+      cur.full = stripForCache(run);
+      this.fullCount++;
+    }
+    this.byUid.set(cur.uid, cur);
+    this.byName.set(RunCache.nameKey(cur.kind, cur.namespace, cur.name), cur.uid);
+    return { prev, cur };
+  }
+
+  /** Forgets a run; returns what was known of it. */
+  delete(uid: string): CachedRun | undefined {
+    const prev = this.byUid.get(uid);
+    if (!prev) return undefined;
+    if (prev.full) this.fullCount--;
+    this.byUid.delete(uid);
+    const key = RunCache.nameKey(prev.kind, prev.namespace, prev.name);
+    if (this.byName.get(key) === uid) this.byName.delete(key);
+    return prev;
+  }
+
+  get(uid: string): CachedRun | undefined {
+    return this.byUid.get(uid);
+  }
+
+  findByName(kind: RunKind, namespace: string, name: string): CachedRun | undefined {
+    const uid = this.byName.get(RunCache.nameKey(kind, namespace, name));
+    return uid === undefined ? undefined : this.byUid.get(uid);
+  }
+
+  /** Every cached run of one kind (all kinds when undefined). */
+  *values(kind?: RunKind): IterableIterator<CachedRun> {
+    for (const r of this.byUid.values()) if (kind === undefined || r.kind === kind) yield r;
+  }
+
+  /** UIDs currently cached for a kind (used to find runs that vanished across a relist). */
+  uids(kind: RunKind, namespaces?: Set<string>): string[] {
+    const out: string[] = [];
+    for (const r of this.byUid.values()) {
+      if (r.kind === kind && (namespaces === undefined || namespaces.has(r.namespace))) out.push(r.uid);
+    }
+    return out;
+  }
+
+  get size(): number {
+    return this.byUid.size;
+  }
+
+  get fullObjects(): number {
+    return this.fullCount;
+  }
+}

@@ -1,0 +1,60 @@
+// Wires the signing pipeline to chainsmith's real modules: formats, type hinting, the signer registry, the
+// storers built for the current config, and (for `chainsmith.sign-platform-images`) the registry client.
+import type { ChainsConfig, StorageName } from '../config/types.js';
+import { extractArtifacts } from '../artifacts/index.js';
+import { mergeFindings } from '../artifacts/findings.js';
+import { extractOciImages } from '../artifacts/images.js';
+import type { ImageReference } from '../artifacts/types.js';
+import { payloadFormat } from '../formats/index.js';
+import type { RegistryCredentialSource } from '../oci/credentials.js';
+import { platformManifests } from '../oci/platforms.js';
+import type { ControllerMetrics } from '../observability/metrics.js';
+import { signPayload } from '../signing/sign-payload.js';
+import type { SignerRegistry } from '../signing/index.js';
+import type { Storer } from '../storage/storer.js';
+import { results } from '../tekton/accessors.js';
+import type { TaskRun } from '../tekton/types.js';
+import type { SigningDeps } from './sign-run.js';
+
+export interface RealSigningDepsOptions {
+  signers: SignerRegistry;
+  storers: () => ReadonlyMap<StorageName, Storer>;
+  credentials: RegistryCredentialSource;
+  metrics?: ControllerMetrics;
+  logger?: SigningDeps['logger'];
+}
+
+/** The platform manifests of each image index among `images` (other images contribute nothing). */
+async function platformImages(run: TaskRun, images: ImageReference[], config: ChainsConfig, credentials: RegistryCredentialSource): Promise<ImageReference[]> {
+  const dockerConfigs = await credentials.dockerConfigsFor(run);
+  const out: ImageReference[] = [];
+  for (const image of images) {
+    const digests = await platformManifests(`${image.repository}@${image.digest}`, { dockerConfigs, insecure: config.storage.oci.insecure });
+    for (const digest of digests) out.push({ repository: image.repository, digest, source: `${image.source} (platform manifest of ${image.digest})` });
+  }
+  return out;
+}
+
+/** SigningDeps backed by the real formats, signers, storers and registry. */
+export function realSigningDeps(o: RealSigningDepsOptions): SigningDeps {
+  return {
+    formatFor: (name) => payloadFormat(name),
+    signer: (name, config) => o.signers.get(name, config),
+    sign: (signer, payload) => signPayload(signer, payload),
+    storers: o.storers,
+    images: async (run, config) => {
+      const found = extractOciImages(results(run));
+      if (!config.chainsmith.signPlatformImages || found.images.length === 0) return found;
+      const seen = new Set(found.images.map((i) => `${i.repository}@${i.digest}`));
+      const extra = (await platformImages(run, found.images, config, o.credentials)).filter((i) => !seen.has(`${i.repository}@${i.digest}`));
+      return { images: [...found.images, ...extra], findings: found.findings };
+    },
+    findings: (input, config) => {
+      if (input.kind === 'Image') return [];
+      const format = input.kind === 'TaskRun' ? config.artifacts.taskrun.format : config.artifacts.pipelinerun.format;
+      return mergeFindings(extractArtifacts(input, format, { deepInspection: config.artifacts.pipelinerun.deepInspection }).findings);
+    },
+    ...(o.metrics ? { metrics: o.metrics } : {}),
+    ...(o.logger ? { logger: o.logger } : {}),
+  };
+}

@@ -1,0 +1,121 @@
+// Kubernetes Events (events.k8s.io/v1) on runs and on the chains-config ConfigMap: the way a user without access
+// to controller logs learns that a run was signed, or why it was not (user-pains §1C #16, §1F #23).
+import { hostname } from 'node:os';
+import type { Logger } from 'winston';
+import { EVENTS, type KubeClient } from '../controller/kube-client.js';
+
+/** Event reasons chainsmith emits. */
+export type EventReason =
+  | 'Signed'
+  | 'NoArtifacts'
+  | 'InvalidResult'
+  | 'SigningFailed'
+  | 'StorageFailed'
+  | 'PayloadFailed'
+  | 'ChildRunMissing'
+  | 'MarkedFailed'
+  | 'Rearmed'
+  | 'SigningDisabled'
+  | 'DeletedBeforeSigned'
+  | 'InvalidConfig';
+
+/** The object an Event is about. */
+export interface EventTarget {
+  apiVersion: string;
+  kind: string;
+  namespace: string;
+  name: string;
+  uid?: string;
+  resourceVersion?: string;
+}
+
+export interface EventSink {
+  /** Records an Event; never throws (failures are logged), never blocks the caller's work. */
+  record(target: EventTarget, type: 'Normal' | 'Warning', reason: EventReason, note: string): void;
+  /** Waits for Events still being sent (graceful shutdown). */
+  flush(): Promise<void>;
+}
+
+/** events.k8s.io/v1 MicroTime: RFC 3339 with exactly six fractional digits. */
+export function microTime(d: Date): string {
+  return d.toISOString().replace(/\.(\d{3})Z$/, '.$1000Z');
+}
+
+const MAX_NOTE = 1000; // the API rejects notes over 1 kB
+
+/** Builds the Event object the API server receives. */
+export function eventBody(
+  target: EventTarget,
+  type: 'Normal' | 'Warning',
+  reason: EventReason,
+  note: string,
+  opts: { instance: string; now: Date },
+): object {
+  return {
+    apiVersion: 'events.k8s.io/v1',
+    kind: 'Event',
+    metadata: { generateName: `${target.name.slice(0, 200)}.`, namespace: target.namespace },
+    eventTime: microTime(opts.now),
+    reportingController: 'chainsmith.dev/controller',
+    reportingInstance: opts.instance.slice(0, 128),
+    action: 'Sign',
+    reason,
+    type,
+    note: note.length > MAX_NOTE ? `${note.slice(0, MAX_NOTE - 1)}…` : note,
+    regarding: {
+      apiVersion: target.apiVersion,
+      kind: target.kind,
+      namespace: target.namespace,
+      name: target.name,
+      ...(target.uid ? { uid: target.uid } : {}),
+      ...(target.resourceVersion ? { resourceVersion: target.resourceVersion } : {}),
+    },
+  };
+}
+
+/** Sends Events through the controller's rate-limited client. */
+export class KubeEventSink implements EventSink {
+  private readonly pending = new Set<Promise<void>>();
+  private readonly instance: string;
+
+  constructor(
+    private readonly client: KubeClient,
+    private readonly logger: Logger,
+    instance?: string,
+  ) {
+    this.instance = instance ?? process.env.POD_NAME ?? hostname();
+  }
+
+  record(target: EventTarget, type: 'Normal' | 'Warning', reason: EventReason, note: string): void {
+    const body = eventBody(target, type, reason, note, { instance: this.instance, now: new Date() });
+    const p = this.client
+      .create(EVENTS, target.namespace, body)
+      .then(
+        () => undefined,
+        (err: unknown) => {
+          this.logger.warn('could not record event', {
+            namespace: target.namespace,
+            name: target.name,
+            uid: target.uid,
+            reason,
+            error: String(err),
+          });
+        },
+      )
+      .finally(() => this.pending.delete(p));
+    this.pending.add(p);
+  }
+
+  async flush(): Promise<void> {
+    await Promise.all([...this.pending]);
+  }
+}
+
+/** Keeps Events in memory (tests, `--dry-run` style tools). */
+export class MemoryEventSink implements EventSink {
+  readonly events: Array<{ target: EventTarget; type: string; reason: EventReason; note: string }> = [];
+  record(target: EventTarget, type: 'Normal' | 'Warning', reason: EventReason, note: string): void {
+    this.events.push({ target, type, reason, note });
+  }
+  async flush(): Promise<void> {}
+}

@@ -1,0 +1,38 @@
+// Multi-arch images: the platform manifests of an index, for `chainsmith.sign-platform-images`.
+import { RegistryClient } from './client.js';
+import type { DockerConfigJson } from './auth.js';
+import { isIndex, parseManifest } from './manifest.js';
+import { isIndexMediaType } from './media-types.js';
+import { parseReference } from './reference.js';
+import { ChainsmithError } from '../errors.js';
+
+/**
+ * The digests of the platform manifests of `ref` (`repo@sha256:…` or `repo:tag`) when it is an image index,
+ * else `[]`. BuildKit's attestation manifests (platform `unknown/unknown`) are not platform images and are left out.
+ */
+export async function platformManifests(
+  ref: string,
+  opts: { client?: (registry: string) => RegistryClient; dockerConfigs?: DockerConfigJson[]; insecure?: boolean; caBundle?: string } = {},
+): Promise<string[]> {
+  const client =
+    opts.client ??
+    ((registry: string) =>
+      new RegistryClient({
+        registry,
+        dockerConfigs: opts.dockerConfigs ?? [],
+        insecure: opts.insecure ?? false,
+        ...(opts.caBundle === undefined ? {} : { caBundle: opts.caBundle }),
+      }));
+  const parsed = parseReference(ref);
+  if (!parsed) throw new ChainsmithError('InvalidResult', `not an OCI reference: ${ref}`);
+  const reference = parsed.digest ?? parsed.tag ?? 'latest';
+  const m = await client(parsed.registry).getManifest(parsed.repository, reference);
+  if (!m) throw new ChainsmithError('RegistryNotFound', `registry ${parsed.registry}, repository ${parsed.repository}: manifest ${reference} not found`);
+  const manifest = parseManifest(m.bytes);
+  if (!isIndex(manifest) && !isIndexMediaType(m.mediaType)) return [];
+  if (!isIndex(manifest)) return [];
+  return manifest.manifests
+    .filter((d) => d.annotations?.['vnd.docker.reference.type'] !== 'attestation-manifest')
+    .filter((d) => !(d.platform?.os === 'unknown' && d.platform?.architecture === 'unknown'))
+    .map((d) => d.digest);
+}

@@ -1,0 +1,106 @@
+// A Signer over a private key held in memory (x509.pem or a decrypted cosign.key).
+// The hash per key type is chosen so that `cosign verify --key cosign.pub` accepts the signatures
+// (see docs/compatibility.md "## Signing" for the decisions and where they differ from Chains).
+import { createPublicKey, sign as cryptoSign, type KeyObject } from 'node:crypto';
+import { ChainsmithError } from '../errors.js';
+import { keyIdOf } from './dsse.js';
+import type { Signer } from './signer.js';
+
+/** Where a file key came from: decides the ECDSA hash (Chains: x509.pem always SHA-256, cosign.key by curve). */
+export type KeySource = 'x509.pem' | 'cosign.key';
+
+/** The hash a key signs with, or null for Ed25519 (pure EdDSA hashes internally). */
+export type SigningHash = 'sha256' | 'sha384' | 'sha512' | null;
+
+const CURVES: Record<string, { name: string; cosignHash: SigningHash }> = {
+  prime256v1: { name: 'P-256', cosignHash: 'sha256' },
+  secp384r1: { name: 'P-384', cosignHash: 'sha384' },
+  secp521r1: { name: 'P-521', cosignHash: 'sha512' },
+};
+
+const MIN_RSA_BITS = 2048;
+
+/** How a key signs: the hash and a human name of the algorithm (for descriptions and errors). */
+export interface SigningAlgorithm {
+  hash: SigningHash;
+  /** e.g. "ECDSA P-256 SHA-256", "RSA-3072 PKCS#1 v1.5 SHA-256", "Ed25519" */
+  name: string;
+}
+
+/** The algorithm a file key signs with; KeyUnsupported for key types cosign cannot verify. */
+export function signingAlgorithmFor(key: KeyObject, source: KeySource): SigningAlgorithm {
+  const details = key.asymmetricKeyDetails ?? {};
+  switch (key.asymmetricKeyType) {
+    case 'ec': {
+      const curve = details.namedCurve ? CURVES[details.namedCurve] : undefined;
+      if (!curve) {
+        throw new ChainsmithError('KeyUnsupported', `${source}: unsupported ECDSA curve ${details.namedCurve ?? 'unknown'}`);
+      }
+      // Chains signs x509.pem keys with SHA-256 whatever the curve; cosign.key follows cosign's per-curve default.
+      const hash = source === 'x509.pem' ? 'sha256' : curve.cosignHash;
+      return { hash, name: `ECDSA ${curve.name} ${hashName(hash)}` };
+    }
+    case 'rsa': {
+      const bits = details.modulusLength ?? 0;
+      if (bits < MIN_RSA_BITS) {
+        throw new ChainsmithError('KeyUnsupported', `${source}: RSA key of ${bits} bits is too small (minimum ${MIN_RSA_BITS})`);
+      }
+      return { hash: 'sha256', name: `RSA-${bits} PKCS#1 v1.5 SHA-256` };
+    }
+    case 'ed25519':
+      // Pure Ed25519: what `cosign verify --key` checks with (sigstore LoadVerifier without WithED25519ph).
+      return { hash: null, name: 'Ed25519' };
+    default:
+      throw new ChainsmithError(
+        'KeyUnsupported',
+        `${source}: unsupported key type ${key.asymmetricKeyType ?? 'unknown'} (supported: ECDSA P-256/P-384/P-521, RSA, Ed25519)`,
+      );
+  }
+}
+
+/** Signs with an in-memory private key; built once per key file generation. */
+export class PrivateKeySigner implements Signer {
+  readonly description: string;
+  private readonly pub: KeyObject;
+
+  constructor(
+    private readonly privateKey: KeyObject,
+    private readonly algorithm: SigningAlgorithm,
+    source: KeySource,
+  ) {
+    this.pub = createPublicKey(privateKey);
+    // keyid is a public fingerprint: useful in logs to tell keys apart, reveals nothing secret.
+    this.description = `${source} (${algorithm.name}, ${keyIdOf(this.pub)})`;
+  }
+
+  /** Builds the signer for a file key, rejecting key types cosign cannot verify. */
+  static fromKey(privateKey: KeyObject, source: KeySource): PrivateKeySigner {
+    return new PrivateKeySigner(privateKey, signingAlgorithmFor(privateKey, source), source);
+  }
+
+  sign(data: Buffer): Promise<Buffer> {
+    return new Promise((resolve, reject) => {
+      // dsaEncoding 'der' is Node's default; stated because cosign verifies ASN.1 DER ECDSA signatures.
+      cryptoSign(this.algorithm.hash, data, { key: this.privateKey, dsaEncoding: 'der' }, (err, sig) => {
+        if (err) reject(new ChainsmithError('SigningFailed', `signing with ${this.description} failed: ${err.message}`));
+        else resolve(sig);
+      });
+    });
+  }
+
+  publicKey(): KeyObject {
+    return this.pub;
+  }
+
+  cert(): string {
+    return '';
+  }
+
+  chain(): string {
+    return '';
+  }
+}
+
+function hashName(hash: SigningHash): string {
+  return hash === null ? 'none' : hash.replace('sha', 'SHA-');
+}

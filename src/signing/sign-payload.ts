@@ -1,0 +1,13 @@
+// What the signer is given and what storage receives, per payload kind (chains-behaviour.md §5.6).
+import type { Payload } from '../formats/types.js';
+import { createEnvelope, IN_TOTO_PAYLOAD_TYPE } from './dsse.js';
+import type { Signer, SignedPayload } from './signer.js';
+
+/** Signs a payload: in-toto statements as a DSSE envelope over PAE, simplesigning JSON directly (raw signature). */
+export async function signPayload(signer: Signer, payload: Payload): Promise<SignedPayload> {
+  const signature =
+    payload.kind === 'in-toto'
+      ? await createEnvelope(signer, payload.bytes, IN_TOTO_PAYLOAD_TYPE)
+      : await signer.sign(payload.bytes);
+  return { payload: payload.bytes, signature, cert: signer.cert(), chain: signer.chain() };
+}

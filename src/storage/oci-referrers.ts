@@ -1,0 +1,74 @@
+// `storage.oci.encoding-format: sigstore-bundle`: one OCI 1.1 referrer per stored item, next to the image.
+// Registries without the referrers API get a clear ReferrersUnsupported error instead of a silent fallback.
+import { ChainsmithError } from '../errors.js';
+import type { RegistryClient } from '../oci/client.js';
+import { referrerManifest } from '../oci/bundle.js';
+import { envelopeIdentity, sameAttestation } from '../oci/cosign-layout.js';
+import { isIndex, parseManifest, sha256Digest } from '../oci/manifest.js';
+import { OCI_MANIFEST, SIGSTORE_BUNDLE_V03 } from '../oci/media-types.js';
+import type { KeyedMutex } from '../oci/keyed-mutex.js';
+import type { AttachOutcome } from './oci-attachments.js';
+import type { ImageTarget } from './oci-targets.js';
+
+/** One bundle to attach to an image. */
+export interface ReferrerRequest {
+  client: RegistryClient;
+  image: ImageTarget;
+  bundle: Buffer;
+  predicateType: string;
+  content: 'dsse-envelope' | 'message-signature';
+  now?: () => Date;
+}
+
+/** Pushes the bundle as a referrer of the image unless an equivalent bundle is already attached. */
+export async function attachReferrer(req: ReferrerRequest, locks: KeyedMutex): Promise<AttachOutcome> {
+  const { client, image } = req;
+  const where = `registry ${client.registry}, repository ${image.repository}`;
+  return locks.run(`${client.registry}/${image.repository}@${image.digest}:referrers`, async () => {
+    const index = await client.referrers(image.repository, image.digest);
+    if (!index) {
+      throw new ChainsmithError(
+        'ReferrersUnsupported',
+        `${where}: the registry does not implement the OCI 1.1 referrers API (GET /v2/${image.repository}/referrers/${image.digest}), which storage.oci.encoding-format: sigstore-bundle needs; use encoding-format dsse for this registry`,
+      );
+    }
+    const subject = await client.headManifest(image.repository, image.digest);
+    if (!subject) throw new ChainsmithError('RegistryNotFound', `${where}: image ${image.digest} not found; a referrer needs its subject`);
+    const candidate = bundleIdentity(req.bundle);
+    for (const r of index.manifests ?? []) {
+      if (r.artifactType !== SIGSTORE_BUNDLE_V03) continue;
+      const m = await client.getManifest(image.repository, r.digest);
+      if (!m) continue;
+      const parsed = parseManifest(m.bytes);
+      if (isIndex(parsed)) continue;
+      for (const l of parsed.layers) {
+        if (l.mediaType !== SIGSTORE_BUNDLE_V03) continue;
+        const blob = await client.getBlob(image.repository, l.digest);
+        if (blob.equals(req.bundle)) return 'already-present';
+        const existing = bundleIdentity(blob);
+        if (candidate && existing && sameAttestation(existing, candidate)) return 'already-present';
+      }
+    }
+    const { manifest, config } = referrerManifest(req.bundle, subject, req.predicateType, req.content, (req.now ?? (() => new Date()))());
+    await client.ensureBlob(image.repository, config);
+    await client.ensureBlob(image.repository, req.bundle);
+    await client.putManifest(image.repository, sha256Digest(manifest), manifest, OCI_MANIFEST);
+    return 'stored';
+  });
+}
+
+// Bundles of the same statement by the same signer are the same attestation, whatever the ECDSA randomness.
+function bundleIdentity(bundle: Buffer): ReturnType<typeof envelopeIdentity> {
+  try {
+    const b = JSON.parse(bundle.toString('utf8')) as {
+      dsseEnvelope?: { payload: string; signatures: Array<{ sig: string }> };
+      verificationMaterial?: { publicKey?: { hint?: string }; certificate?: { rawBytes?: string } };
+    };
+    if (!b.dsseEnvelope) return undefined;
+    const signer = b.verificationMaterial?.publicKey?.hint ?? b.verificationMaterial?.certificate?.rawBytes ?? '';
+    const identity = envelopeIdentity(Buffer.from(JSON.stringify({ payload: b.dsseEnvelope.payload, signatures: [{ keyid: signer }] })));
+    return identity;
+  } catch {
+    return undefined;
+  }
+}

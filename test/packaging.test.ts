@@ -1,0 +1,202 @@
+// Packaging invariants a cluster operator relies on: the container image (Dockerfile, read as text
+// because no Docker engine runs here) and the kustomize base in manifests/ (parsed as YAML).
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, readFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseAllDocuments } from 'yaml';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const read = (p: string) => readFileSync(join(root, p), 'utf8');
+
+interface Stage {
+  from: string;
+  name?: string;
+  lines: string[];
+}
+
+/** Splits a Dockerfile into stages (continuation lines joined, comments dropped). */
+function dockerStages(text: string): Stage[] {
+  const logical = text
+    .replace(/\\\n/g, ' ')
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l !== '' && !l.startsWith('#'));
+  const stages: Stage[] = [];
+  for (const line of logical) {
+    const from = /^FROM\s+(\S+)(?:\s+AS\s+(\S+))?/i.exec(line);
+    if (from) stages.push({ from: from[1]!, name: from[2], lines: [] });
+    else stages.at(-1)?.lines.push(line);
+  }
+  return stages;
+}
+
+/** Resolves `${ARG}` in a FROM line from the Dockerfile's global ARG defaults. */
+function resolveArgs(text: string, value: string): string {
+  const args = new Map<string, string>();
+  for (const m of text.matchAll(/^ARG\s+(\w+)=(\S+)/gm)) args.set(m[1]!, m[2]!);
+  return value.replace(/\$\{(\w+)\}/g, (_, name: string) => args.get(name) ?? '');
+}
+
+const dockerfile = read('Dockerfile');
+const stages = dockerStages(dockerfile);
+const final = stages.at(-1)!;
+
+test('the Dockerfile builds in separate stages and ships only the last one', () => {
+  assert.ok(stages.length >= 3, `expected build, deps and runtime stages, got ${stages.length}`);
+  const build = stages.find((s) => s.lines.some((l) => /npm run build/.test(l)));
+  assert.ok(build?.name, 'a named stage runs `npm run build`');
+  assert.ok(!final.lines.some((l) => /npm run build/.test(l)), 'the runtime stage does not compile');
+});
+
+test('the Dockerfile installs from the lockfile and never with `npm install`', () => {
+  const runs = stages.flatMap((s) => s.lines.filter((l) => /^RUN\b/i.test(l)));
+  assert.ok(runs.some((l) => /\bnpm ci\b/.test(l) && !/--omit=dev/.test(l)), 'the build stage runs npm ci');
+  assert.ok(runs.some((l) => /\bnpm ci\b.*--omit=dev/.test(l)), 'a stage installs production dependencies only');
+  for (const l of runs) assert.doesNotMatch(l, /\bnpm (install|i)\b/, `no npm install: ${l}`);
+  assert.match(dockerfile, /COPY package\.json package-lock\.json/, 'the lockfile is copied before npm ci');
+});
+
+test('the runtime stage has no build tools and runs as a non-root user', () => {
+  const base = resolveArgs(dockerfile, final.from);
+  assert.match(base, /^(gcr\.io\/distroless\/nodejs\d+-debian\d+|node:\d+-\w+-slim)/, `runtime base: ${base}`);
+  assert.ok(!final.lines.some((l) => /^RUN\b/i.test(l)), 'no RUN in the runtime stage (distroless has no shell)');
+  const user = final.lines.filter((l) => /^USER\b/i.test(l)).at(-1);
+  assert.ok(user, 'the runtime stage sets USER');
+  const uid = user.split(/\s+/)[1]!.split(':')[0]!;
+  assert.match(uid, /^\d+$/, 'USER is numeric, so Kubernetes runAsNonRoot can check it');
+  assert.notEqual(Number(uid), 0);
+  assert.equal(uid, '65532', 'the same uid as the Deployment');
+  const copies = final.lines.filter((l) => /^COPY\b/i.test(l)).join('\n');
+  for (const p of ['node_modules', 'dist/src', 'package.json']) assert.ok(copies.includes(p), `runtime copies ${p}`);
+  assert.match(copies, /--from=deps \S*node_modules/, 'node_modules come from the production-only stage');
+});
+
+test('the image entrypoint is the compiled CLI that `npm run build` emits', () => {
+  const entry = final.lines.find((l) => /^ENTRYPOINT\b/i.test(l));
+  assert.ok(entry, 'ENTRYPOINT is set');
+  const argv = JSON.parse(entry.replace(/^ENTRYPOINT\s+/i, '')) as string[];
+  assert.match(argv[0]!, /(^|\/)node$/);
+  const script = argv[1]!;
+  // tsc maps <rootDir>/src/cli/main.ts to <outDir>/src/cli/main.js; check the mapping from tsconfig.
+  const tsconfig = JSON.parse(read('tsconfig.json')) as { compilerOptions: { outDir: string; rootDir: string } };
+  const source = join(root, tsconfig.compilerOptions.rootDir, 'src/cli/main.ts');
+  assert.ok(existsSync(source), 'src/cli/main.ts exists');
+  const emitted = join(tsconfig.compilerOptions.outDir, relative(join(root, tsconfig.compilerOptions.rootDir), source)).replace(/\.ts$/, '.js');
+  assert.equal(script, emitted);
+  const pkg = JSON.parse(read('package.json')) as { bin: Record<string, string>; type: string };
+  assert.equal(pkg.bin.chainsmith, script, 'the image runs what `npm install -g chainsmith` would');
+  assert.equal(pkg.type, 'module');
+  const cmd = final.lines.find((l) => /^CMD\b/i.test(l));
+  assert.deepEqual(JSON.parse(cmd!.replace(/^CMD\s+/i, '')), ['controller'], 'the default command is the controller');
+});
+
+test('.dockerignore keeps local state and dependencies out of the build context', () => {
+  const ignored = read('.dockerignore').split('\n').map((l) => l.trim());
+  for (const p of ['node_modules', '.stack', '.git', 'dist']) assert.ok(ignored.includes(p), `${p} is ignored`);
+  for (const p of ['src', 'package.json', 'package-lock.json', 'tsconfig.json']) assert.ok(!ignored.includes(p), `${p} is kept`);
+});
+
+// ---- manifests/ -----------------------------------------------------------------------------------
+
+// Kubernetes objects are open-ended JSON; the assertions below narrow them field by field.
+type Obj = Record<string, any>;
+
+function manifests(): Obj[] {
+  const kustomization = parseAllDocuments(read('manifests/kustomization.yaml'))[0]!.toJS() as { resources: string[] };
+  return kustomization.resources.flatMap((file) =>
+    parseAllDocuments(read(join('manifests', file)))
+      .map((d) => d.toJS() as Obj | null)
+      .filter((o): o is Obj => o !== null),
+  );
+}
+
+const objects = manifests();
+const find = (kind: string, name: string) => {
+  const o = objects.find((x) => x.kind === kind && x.metadata?.name === name);
+  assert.ok(o, `${kind}/${name} is in the kustomize base`);
+  return o;
+};
+
+test('the base deploys under the names Chains uses, so it is a drop-in', () => {
+  find('Namespace', 'tekton-chains');
+  assert.equal(find('ServiceAccount', 'tekton-chains-controller').metadata.namespace, 'tekton-chains');
+  assert.equal(find('ConfigMap', 'chains-config').metadata.namespace, 'tekton-chains');
+  const deploy = find('Deployment', 'tekton-chains-controller');
+  assert.deepEqual(deploy.spec.selector.matchLabels, { app: 'tekton-chains-controller' }, "Chains' immutable selector");
+  assert.equal(deploy.spec.template.spec.serviceAccountName, 'tekton-chains-controller');
+  assert.equal(deploy.spec.template.spec.containers[0].name, 'tekton-chains-controller');
+  assert.ok(!objects.some((o) => o.kind === 'Secret'), 'no Secret: applying one would overwrite the existing signing key');
+  assert.ok(!find('ConfigMap', 'chains-config').data, 'no data keys: applying would overwrite an existing chains-config');
+  const svc = find('Service', 'tekton-chains-metrics');
+  const podLabels = deploy.spec.template.metadata.labels as Record<string, string>;
+  for (const [k, v] of Object.entries(svc.spec.selector as Record<string, string>)) assert.equal(podLabels[k], v, `Service selects the pod by ${k}`);
+  assert.equal(svc.spec.ports[0].port, 9090);
+});
+
+test('the controller container is locked down and probed on the metrics port', () => {
+  const spec = find('Deployment', 'tekton-chains-controller').spec.template.spec;
+  const c = spec.containers[0];
+  assert.equal(spec.securityContext.runAsNonRoot, true);
+  assert.equal(spec.securityContext.runAsUser, 65532);
+  assert.equal(spec.securityContext.seccompProfile.type, 'RuntimeDefault');
+  assert.equal(c.securityContext.readOnlyRootFilesystem, true);
+  assert.equal(c.securityContext.allowPrivilegeEscalation, false);
+  assert.deepEqual(c.securityContext.capabilities.drop, ['ALL']);
+  assert.ok(c.resources.requests.cpu && c.resources.requests.memory && c.resources.limits.memory, 'requests and limits');
+  assert.equal(c.livenessProbe.httpGet.path, '/healthz');
+  assert.equal(c.readinessProbe.httpGet.path, '/readyz');
+  const metricsPort = c.ports.find((p: Obj) => p.name === c.livenessProbe.httpGet.port);
+  assert.equal(metricsPort?.containerPort, 9090);
+  assert.ok((c.args as string[]).includes('--metrics-addr=:9090'), 'the controller serves the probes on that port');
+  assert.equal(c.args[0], 'controller');
+  const mount = c.volumeMounts.find((m: Obj) => m.mountPath === '/etc/signing-secrets');
+  assert.equal(mount?.readOnly, true);
+  const vol = spec.volumes.find((v: Obj) => v.name === mount.name);
+  assert.equal(vol.secret.secretName, 'signing-secrets');
+  const env = c.env.find((e: Obj) => e.name === 'SYSTEM_NAMESPACE');
+  assert.equal(env?.valueFrom?.fieldRef?.fieldPath, 'metadata.namespace');
+});
+
+test('the controller flags in the Deployment are flags the controller documents', async (t) => {
+  const controllerSource = join(root, 'src/cli/controller.ts');
+  // A variable specifier: the module is written by another engineer and may not exist yet.
+  const controllerModule = '../src/cli/controller.js';
+  if (!existsSync(controllerSource)) {
+    // Before the controller command exists, compare against the contract's flag list instead.
+    t.diagnostic('src/cli/controller.ts not found; checking against the contract flag list');
+  }
+  const known = existsSync(controllerSource)
+    ? ((await import(controllerModule)) as { help: string }).help
+    : '--kubeconfig --namespace --signing-secrets-dir --workers --kube-api-qps --kube-api-burst --metrics-addr --leader-elect --lease-name --log-level';
+  const c = find('Deployment', 'tekton-chains-controller').spec.template.spec.containers[0];
+  for (const arg of (c.args as string[]).slice(1)) {
+    const flag = arg.split('=')[0]!;
+    assert.ok(known.includes(flag), `controller help mentions ${flag}`);
+  }
+});
+
+test('RBAC grants what signing needs and nothing destructive', () => {
+  type Rule = { apiGroups: string[]; resources: string[]; verbs: string[] };
+  const cluster = objects.filter((o) => o.kind === 'ClusterRole').flatMap((o) => o.rules as Rule[]);
+  const can = (rules: Rule[], group: string, resource: string, verb: string) =>
+    rules.some((r) => r.apiGroups.includes(group) && r.resources.includes(resource) && (r.verbs.includes(verb) || r.verbs.includes('*')));
+  for (const res of ['taskruns', 'pipelineruns']) {
+    for (const verb of ['get', 'list', 'watch', 'patch']) assert.ok(can(cluster, 'tekton.dev', res, verb), `${verb} ${res}`);
+    for (const verb of ['delete', 'create', 'update']) assert.ok(!can(cluster, 'tekton.dev', res, verb), `no ${verb} ${res}`);
+  }
+  assert.ok(can(cluster, '', 'events', 'create'));
+  assert.ok(can(cluster, '', 'secrets', 'get'), 'registry credentials of the run ServiceAccount');
+  for (const verb of ['list', 'watch', 'create', 'update', 'patch', 'delete']) {
+    assert.ok(!can(cluster, '', 'secrets', verb), `no cluster-wide ${verb} on secrets`);
+  }
+  assert.ok(!can(cluster, '', 'configmaps', 'get'), 'configmaps are read only in the controller namespace');
+  const role = objects.find((o) => o.kind === 'Role')!;
+  assert.equal(role.metadata.namespace, 'tekton-chains');
+  for (const verb of ['get', 'create', 'update']) assert.ok(can(role.rules, 'coordination.k8s.io', 'leases', verb));
+  assert.ok(can(role.rules, '', 'configmaps', 'watch'));
+  for (const b of objects.filter((o) => o.kind === 'ClusterRoleBinding' || o.kind === 'RoleBinding')) {
+    assert.deepEqual(b.subjects, [{ kind: 'ServiceAccount', name: 'tekton-chains-controller', namespace: 'tekton-chains' }]);
+  }
+});
