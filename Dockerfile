@@ -31,7 +31,10 @@ RUN npm run build
 FROM ${NODE_IMAGE} AS deps
 WORKDIR /app
 COPY package.json package-lock.json ./
-RUN npm ci --omit=dev --no-audit --no-fund
+# Type declarations and source maps are never read at run time; dropping them halves node_modules
+# (about 200 MB to 100 MB, mostly @kubernetes/client-node and the Azure SDK).
+RUN npm ci --omit=dev --no-audit --no-fund \
+ && find node_modules -type f \( -name '*.d.ts' -o -name '*.d.mts' -o -name '*.d.cts' -o -name '*.map' \) -delete
 
 # --- runtime ---------------------------------------------------------------------------------------
 FROM ${RUNTIME_IMAGE}

@@ -103,6 +103,7 @@ test('cosign verify-attestation --type slsaprovenance with CUE and Rego policies
   for (const policy of [wrong.cue, wrong.rego]) {
     const res = await cosign(['verify-attestation', ...verifyArgs(dir), '--type', 'slsaprovenance', '--policy', policy, image.ref]);
     assert.notEqual(res.code, 0, `${policy} must fail: ${res.out}`);
+    assert.match(res.out, /validation error/, res.out);
   }
   // The v0.2 statement does not match the v1 type.
   const mismatch = await cosign(['verify-attestation', ...verifyArgs(dir), '--type', 'slsaprovenance1', image.ref]);
@@ -123,6 +124,7 @@ test('cosign verify-attestation --type slsaprovenance1 with policies on predicat
   for (const policy of [wrong.cue, wrong.rego]) {
     const res = await cosign(['verify-attestation', ...verifyArgs(dir), '--type', 'slsaprovenance1', '--policy', policy, image.ref]);
     assert.notEqual(res.code, 0, `${policy} must fail: ${res.out}`);
+    assert.match(res.out, /validation error/, res.out);
   }
 });
 
@@ -184,4 +186,28 @@ test('multi-arch: the index digest is signed as given, and each platform manifes
     const res = await cosign(['verify', ...verifyArgs(dir), `${index.repository}@${digest}`]);
     assert.equal(res.code, 0, res.out);
   }
+});
+
+test('an image cosign already signed with another key still gets our signature (same payload, different key)', async () => {
+  const { signer, dir } = await testSigner();
+  const image = await pushRandomImage(`${REGISTRY}/${randomRepo('cosign')}`);
+  const repository = image.repository.slice(REGISTRY.length + 1);
+  const keyDir = await mkdtemp(join(tmpdir(), 'chainsmith-cosign-key-'));
+  await run(COSIGN, ['generate-key-pair', '--output-key-prefix', join(keyDir, 'cosign')], { env: { ...process.env, COSIGN_PASSWORD: '' } });
+  const signedByCosign = await cosign(['sign', '--key', join(keyDir, 'cosign.key'), '--tlog-upload=false', '--allow-http-registry', '-y', image.ref], { COSIGN_PASSWORD: '' });
+  assert.equal(signedByCosign.code, 0, signedByCosign.out);
+  assert.notEqual((await cosign(['verify', ...verifyArgs(dir), image.ref])).code, 0, 'not yet signed with our key');
+
+  const payload = simpleSigningPayload(image.repository, image.digest);
+  const s = storer();
+  await s.store(await signedRequest(signer, payload, testConfig(), undefined, { withPublicKey: true }));
+  // a retry re-signs (new ECDSA bytes) and must not add a second layer of ours
+  await s.store(await signedRequest(signer, payload, testConfig(), undefined, { withPublicKey: true }));
+  const layers = await layersOf(REGISTRY, repository, `sha256-${hexOf(image.digest)}.sig`);
+  assert.equal(layers.length, 2, JSON.stringify(layers));
+  assert.equal(layers[0]?.digest, layers[1]?.digest, 'cosign signed the very same simple-signing payload bytes');
+  const ours = await cosign(['verify', ...verifyArgs(dir), image.ref]);
+  assert.equal(ours.code, 0, ours.out);
+  const theirs = await cosign(['verify', ...verifyArgs(keyDir), image.ref]);
+  assert.equal(theirs.code, 0, theirs.out);
 });

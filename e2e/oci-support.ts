@@ -3,6 +3,7 @@
 import { generateKeyPairSync, randomUUID } from 'node:crypto';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import http from 'node:http';
+import forge from 'node-forge';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -101,9 +102,11 @@ export function provenancePayload(subjects: Array<{ name: string; digest: Record
   return { bytes: Buffer.from(JSON.stringify(statement)), kind: 'in-toto', predicateType, subjects };
 }
 
-/** Signs a payload and wraps it as a StoreRequest. */
-export async function signedRequest(signer: Signer, payload: Payload, config: ChainsConfig, run: TaskRun = testRun(), fullKey = 'test'): Promise<StoreRequest> {
-  return { run, payload, signed: await signPayload(signer, payload), shortKey: 'test', fullKey, config };
+/** Signs a payload and wraps it as a StoreRequest; `withPublicKey` also hands storage the signer's public key. */
+export async function signedRequest(signer: Signer, payload: Payload, config: ChainsConfig, run: TaskRun = testRun(), opts: { withPublicKey?: boolean } = {}): Promise<StoreRequest> {
+  const signed = await signPayload(signer, payload);
+  if (opts.withPublicKey) signed.publicKey = signer.publicKey();
+  return { run, payload, signed, shortKey: 'test', fullKey: 'test', config };
 }
 
 /** The layers of `<registry>/<repository>:<tag>`, or [] when the tag does not exist. */
@@ -128,4 +131,23 @@ export async function faultServer(handler: (req: http.IncomingMessage, res: http
     requests,
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
+}
+
+/** A self-signed certificate for 127.0.0.1 (PEM key and cert), for TLS registries in tests. */
+export function selfSignedCertificate(): { key: string; cert: string } {
+  const keys = forge.pki.rsa.generateKeyPair(2048);
+  const cert = forge.pki.createCertificate();
+  cert.publicKey = keys.publicKey;
+  cert.serialNumber = '01';
+  cert.validity.notBefore = new Date(Date.now() - 60_000);
+  cert.validity.notAfter = new Date(Date.now() + 3600_000);
+  const attrs = [{ name: 'commonName', value: 'chainsmith test registry' }];
+  cert.setSubject(attrs);
+  cert.setIssuer(attrs);
+  cert.setExtensions([
+    { name: 'basicConstraints', cA: true },
+    { name: 'subjectAltName', altNames: [{ type: 7, ip: '127.0.0.1' }] },
+  ]);
+  cert.sign(keys.privateKey, forge.md.sha256.create());
+  return { key: forge.pki.privateKeyToPem(keys.privateKey), cert: forge.pki.certificateToPem(cert) };
 }

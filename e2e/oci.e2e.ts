@@ -3,6 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
+import https from 'node:https';
 import { randomBytes } from 'node:crypto';
 import { ChainsmithError } from '../src/errors.js';
 import { RegistryClient } from '../src/oci/client.js';
@@ -17,6 +18,7 @@ import {
   provenancePayload,
   randomRepo,
   registryUnderTest,
+  selfSignedCertificate,
   signedRequest,
   simpleSigningPayload,
   testConfig,
@@ -175,8 +177,10 @@ test('sigstore-bundle on a registry without the referrers API fails with Referre
 
 // ---- faults: a loopback server that answers with failures, or forwards to the real registry ----
 
-function forward(req: http.IncomingMessage, res: http.ServerResponse, body: Buffer): void {
-  const upstream = http.request({ host: REGISTRY.split(':')[0], port: Number(REGISTRY.split(':')[1]), method: req.method, path: req.url, headers: req.headers }, (up) => {
+function forward(req: http.IncomingMessage, res: http.ServerResponse, body: Buffer, proto: 'http' | 'https' = 'http'): void {
+  // Host and X-Forwarded-Proto as a reverse proxy sets them, so upload Locations point back at the proxy.
+  const headers = { ...req.headers, 'x-forwarded-proto': proto };
+  const upstream = http.request({ host: REGISTRY.split(':')[0], port: Number(REGISTRY.split(':')[1]), method: req.method, path: req.url, headers }, (up) => {
     const headers = { ...up.headers };
     res.writeHead(up.statusCode ?? 502, headers);
     up.pipe(res);
@@ -382,5 +386,41 @@ test('Basic auth challenge: credentials from the Docker config are sent', async 
     assert.equal((await layersOf(REGISTRY, repository, `sha256-${hexOf(image.digest)}.sig`)).length, 1);
   } finally {
     await p.close();
+  }
+});
+
+test('a TLS registry with a private CA: trusted with caBundle, refused without it, accepted with insecure', async () => {
+  const { signer } = await testSigner();
+  const image = await pushRandomImage(`${REGISTRY}/${randomRepo()}`);
+  const repository = image.repository.slice(REGISTRY.length + 1);
+  const { key, cert } = selfSignedCertificate();
+  const seen: string[] = [];
+  const server = https.createServer({ key, cert }, (req, res) => {
+    seen.push(`${req.method} ${req.url}`);
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => forward(req, res, Buffer.concat(chunks), 'https'));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const registry = `127.0.0.1:${(server.address() as import('node:net').AddressInfo).port}`;
+  try {
+    const payload = simpleSigningPayload(`${registry}/${repository}`, image.digest);
+    await assert.rejects(storer().store(await signedRequest(signer, payload, testConfig())), (err: unknown) => {
+      assert.ok(err instanceof ChainsmithError);
+      assert.equal(err.reason, 'RegistryUnavailable');
+      assert.match(err.message, new RegExp(`registry ${registry}, repository ${repository}: .*unreachable \\(DEPTH_ZERO_SELF_SIGNED_CERT`));
+      return true;
+    });
+    assert.equal(seen.length, 0, 'nothing is sent to an untrusted registry');
+
+    await storer({ caBundle: cert }).store(await signedRequest(signer, payload, testConfig()));
+    assert.ok(seen.some((r) => r.startsWith('PUT') && r.includes('/manifests/sha256-')), seen.join('\n'));
+    assert.equal((await layersOf(REGISTRY, repository, `sha256-${hexOf(image.digest)}.sig`)).length, 1);
+
+    const before = seen.length;
+    await storer().store(await signedRequest(signer, payload, testConfig({ insecure: true })));
+    assert.ok(seen.length > before, 'insecure talks TLS without verification');
+  } finally {
+    await new Promise<void>((r) => server.close(() => r()));
   }
 });

@@ -108,14 +108,24 @@ async function fetchRun(r: DemoRun): Promise<Annotated> {
   })) as Annotated;
 }
 
-/** The Events chainsmith recorded on a run: the reason it was not signed, if it was not. */
+/** The Events recorded on a run (`kubectl describe` shows the same): `Signed`, or why it was not signed. */
 async function eventsFor(r: DemoRun): Promise<string[]> {
   const { core } = kube();
-  const list = await core.listNamespacedEvent({ namespace: r.namespace, fieldSelector: `involvedObject.name=${r.name}` });
-  return list.items.map((e) => `${e.type ?? ''} ${e.reason ?? ''}: ${e.message ?? ''}`);
+  const list = await core.listNamespacedEvent({ namespace: r.namespace, fieldSelector: `involvedObject.uid=${r.uid}` });
+  return list.items.map((e) => `${e.type ?? ''} ${e.reason ?? ''}: ${shorten(e.message ?? '', 200)}`);
 }
 
-const shorten = (v: string) => (v.length > 96 ? `${v.slice(0, 60)}… (${v.length} chars)` : v);
+/** Events are sent asynchronously after the mark; give them a moment to arrive. */
+async function waitForEvents(r: DemoRun): Promise<string[]> {
+  const deadline = Date.now() + 5_000;
+  for (;;) {
+    const events = await eventsFor(r);
+    if (events.length > 0 || Date.now() > deadline) return events;
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+}
+
+const shorten = (v: string, max = 96) => (v.length > max ? `${v.slice(0, max - 36)}… (${v.length} chars)` : v);
 
 async function wait(runs: DemoRun[], timeoutSeconds: number): Promise<number> {
   const deadline = Date.now() + timeoutSeconds * 1000;
@@ -146,9 +156,11 @@ async function wait(runs: DemoRun[], timeoutSeconds: number): Promise<number> {
     for (const [k, v] of ours.sort(([a], [b]) => a.localeCompare(b))) process.stdout.write(`    ${k}: ${shorten(v)}\n`);
     if (annotations[SIGNED] !== 'true') {
       allSigned = false;
-      process.stdout.write(`    NOT SIGNED (${annotations[SIGNED] ?? 'no signed annotation'}); Events:\n`);
-      for (const e of await eventsFor(r)) process.stdout.write(`      ${e}\n`);
+      process.stdout.write(`    NOT SIGNED (${annotations[SIGNED] ?? 'no signed annotation'})\n`);
     }
+    // chainsmith explains every run with an Event: `Signed`, or the reason it was not signed.
+    const events = await waitForEvents(r);
+    for (const e of events) process.stdout.write(`    Event ${e}\n`);
   }
   return allSigned ? 0 : 1;
 }

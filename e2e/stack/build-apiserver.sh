@@ -10,7 +10,7 @@ OUT="$CACHE/bin/kube-apiserver-$K8S"
 [ -x "$OUT" ] && { echo "$OUT"; exit 0; }
 need_go
 LOG=$(build_log "kube-apiserver-$K8S")
-acquire_go_lock "$LOG"
+acquire_go_lock "$LOG"; T_START=$(date +%s)
 [ -x "$OUT" ] && { echo "$OUT"; exit 0; }   # built by whoever held the lock
 say "building kube-apiserver $K8S (cold: several minutes on 2 cores; log: $LOG)"
 export GOFLAGS=-trimpath CGO_ENABLED=0
@@ -18,7 +18,7 @@ MINOR=$(echo "$K8S" | cut -d. -f2); STAGING=v0.${K8S#v1.}
 W="$CACHE/build/apiserver-$K8S"; mkdir -p "$W" "$CACHE/bin"; cd "$W"
 [ -f go.mod ] || printf 'module local/chainsmith-apiserver\n\ngo 1.24.0\n' > go.mod
 run_logged "downloading the k8s.io/kubernetes@$K8S go.mod" "$LOG" \
-  sh -c 'go mod download -json "$1" > k8s-module.json' sh "k8s.io/kubernetes@$K8S"
+  sh -c 'go mod download -json "$1" > k8s-module.json || { sed -n "s/.*\"Error\": //p" k8s-module.json; exit 1; }' sh "k8s.io/kubernetes@$K8S"
 GOMOD=$(go_mod_field "$(cat k8s-module.json)" GoMod)
 [ -f "$GOMOD" ] || die "could not download the go.mod of k8s.io/kubernetes@$K8S; see $LOG"
 for m in $(sed -n 's#^[[:space:]]*\(k8s.io/[a-z0-9-]*\) => \./staging/.*#\1#p' "$GOMOD"); do
@@ -30,5 +30,5 @@ LDF="$LDF -X k8s.io/component-base/version.gitMinor=$MINOR -X k8s.io/component-b
 LDF="$LDF -X k8s.io/component-base/version.buildDate=2026-01-01T00:00:00Z"
 run_logged "building kube-apiserver $K8S" "$LOG" go build -ldflags "$LDF" -o "$OUT.tmp" k8s.io/kubernetes/cmd/kube-apiserver
 mv "$OUT.tmp" "$OUT"
-say "built $OUT"
+say "built $OUT in $(( $(date +%s) - T_START ))s"
 echo "$OUT"

@@ -9,7 +9,7 @@ OUT="$CACHE/bin/etcd-$E"
 [ -x "$OUT" ] && { echo "$OUT"; exit 0; }
 need_go
 LOG=$(build_log "etcd-$E")
-acquire_go_lock "$LOG"
+acquire_go_lock "$LOG"; T_START=$(date +%s)
 [ -x "$OUT" ] && { echo "$OUT"; exit 0; }
 say "building etcd $E (cold: a few minutes; log: $LOG)"
 export GOFLAGS=-trimpath CGO_ENABLED=0
@@ -18,5 +18,5 @@ W="$CACHE/build/etcd-$E"; mkdir -p "$W" "$CACHE/bin"; cd "$W"
 run_logged "resolving etcd $E modules" "$LOG" go get "go.etcd.io/etcd/server/v3@$E"
 run_logged "building etcd $E" "$LOG" go build -ldflags '-s -w' -o "$OUT.tmp" go.etcd.io/etcd/server/v3
 mv "$OUT.tmp" "$OUT"
-say "built $OUT"
+say "built $OUT in $(( $(date +%s) - T_START ))s"
 echo "$OUT"

@@ -11,6 +11,7 @@ REPO_ROOT=$(cd "$STACK_SCRIPTS/../.." && pwd)
 export CHAINSMITH_CACHE
 CACHE=$CHAINSMITH_CACHE
 BUILD_LOGS="$CACHE/logs"
+: "${GO_BUILD_LOCK:=$HOME/.cache/chainsmith/go-build.lock}"   # machine-wide, whatever the cache dir
 : "${GO_LOCK_TIMEOUT:=5400}"     # another engineer's Go build may hold the lock for a while
 : "${BUILD_TIMEOUT:=3600}"       # one go build/install step
 : "${HEARTBEAT_SECONDS:=30}"
@@ -49,17 +50,17 @@ build_log() {
 # acquire_go_lock LOG: builds on this 2-core machine run one at a time (shared with other engineers'
 # `flock ~/.cache/chainsmith/go-build.lock ...`). Held on fd 9 until the script exits.
 acquire_go_lock() {
-  mkdir -p "$CACHE"
-  exec 9>"$CACHE/go-build.lock"
+  mkdir -p "$CACHE" "$(dirname "$GO_BUILD_LOCK")"
+  exec 9>"$GO_BUILD_LOCK"
   if ! flock -n 9; then
-    say "waiting for another Go build to finish (lock $CACHE/go-build.lock, at most ${GO_LOCK_TIMEOUT}s)"
+    say "waiting for another Go build to finish (lock $GO_BUILD_LOCK, at most ${GO_LOCK_TIMEOUT}s)"
     flock -w "$GO_LOCK_TIMEOUT" 9 ||
-      die "timed out after ${GO_LOCK_TIMEOUT}s waiting for $CACHE/go-build.lock held by another Go build; see $1"
+      die "timed out after ${GO_LOCK_TIMEOUT}s waiting for $GO_BUILD_LOCK held by another Go build; see $1"
   fi
 }
 
-# run_logged WHAT LOG CMD...: runs a long step niced, output into LOG, a progress line every
-# HEARTBEAT_SECONDS, killed after BUILD_TIMEOUT; on failure dies with the cause and the log.
+# run_logged WHAT LOG CMD...: runs a long step (niced by RUN_NICE, default 10), output into LOG, a
+# progress line every HEARTBEAT_SECONDS, killed after BUILD_TIMEOUT; on failure dies with the cause and the log.
 run_logged() {
   local what=$1 log=$2; shift 2
   local start rc=0 hb
@@ -70,7 +71,7 @@ run_logged() {
       say "  ... $what: $(( $(date +%s) - start ))s so far (log: $log)"
     done ) &
   hb=$!
-  timeout --kill-after=10 "$BUILD_TIMEOUT" nice -n 10 "$@" >>"$log" 2>&1 </dev/null || rc=$?
+  timeout --kill-after=10 "$BUILD_TIMEOUT" nice -n "${RUN_NICE:-10}" "$@" >>"$log" 2>&1 </dev/null || rc=$?
   kill "$hb" 2>/dev/null || true
   wait "$hb" 2>/dev/null || true
   if [ "$rc" -eq 124 ]; then die "$what timed out after ${BUILD_TIMEOUT}s; see $log"; fi

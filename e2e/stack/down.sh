@@ -26,26 +26,40 @@ ours() {
   [ $(( $(boot_epoch) + start / ticks )) -le $(( $(stat -c %Y "$1") + 2 )) ]
 }
 
-stopped=()
+# stop_group PIDFILE...: SIGTERM to each recorded process that is still ours, then wait for all of
+# them (SIGKILL after STOP_TIMEOUT).
+total=0
+stop_group() {
+  local f name pid entry deadline group=()
+  for f in "$@"; do
+    [ -f "$f" ] || continue
+    name=$(basename "$f" .pid); pid=$(tr -dc 0-9 <"$f")
+    if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null && ours "$f" "$pid"; then
+      # A daemon started with setsid leads its own process group: stop its children with it.
+      if [ "$(ps -o pgid= -p "$pid" | tr -d ' ')" = "$pid" ]; then kill -TERM -- "-$pid" 2>/dev/null || true
+      else kill -TERM "$pid" 2>/dev/null || true; fi
+      group+=("$name:$pid")
+    fi
+  done
+  deadline=$(( $(date +%s) + STOP_TIMEOUT ))
+  for entry in "${group[@]}"; do
+    pid=${entry#*:}
+    while kill -0 "$pid" 2>/dev/null && [ "$(date +%s)" -lt "$deadline" ]; do sleep 0.2; done
+    if kill -0 "$pid" 2>/dev/null; then
+      say "${entry%%:*} (pid $pid) ignored SIGTERM for ${STOP_TIMEOUT}s; killing it"
+      kill -KILL -- "-$pid" 2>/dev/null || kill -KILL "$pid" 2>/dev/null || true
+    fi
+  done
+  total=$(( total + ${#group[@]} ))
+}
+# Clients first, etcd last: an apiserver whose etcd is gone drags out its own shutdown.
+others=()
 for f in "$STACK_DIR"/pids/*.pid; do
-  [ -f "$f" ] || continue
-  name=$(basename "$f" .pid); pid=$(tr -dc 0-9 <"$f")
-  if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null && ours "$f" "$pid"; then
-    # A daemon started with setsid leads its own process group: stop its children with it.
-    if [ "$(ps -o pgid= -p "$pid" | tr -d ' ')" = "$pid" ]; then kill -TERM -- "-$pid" 2>/dev/null || true
-    else kill -TERM "$pid" 2>/dev/null || true; fi
-    stopped+=("$name:$pid")
-  fi
+  case "$(basename "$f")" in etcd.pid|kube-apiserver.pid) ;; *) others+=("$f") ;; esac
 done
-deadline=$(( $(date +%s) + STOP_TIMEOUT ))
-for entry in "${stopped[@]}"; do
-  pid=${entry#*:}
-  while kill -0 "$pid" 2>/dev/null && [ "$(date +%s)" -lt "$deadline" ]; do sleep 0.2; done
-  if kill -0 "$pid" 2>/dev/null; then
-    say "${entry%%:*} (pid $pid) ignored SIGTERM for ${STOP_TIMEOUT}s; killing it"
-    kill -KILL -- "-$pid" 2>/dev/null || kill -KILL "$pid" 2>/dev/null || true
-  fi
-done
+stop_group "${others[@]}"
+stop_group "$STACK_DIR/pids/kube-apiserver.pid"
+stop_group "$STACK_DIR/pids/etcd.pid"
 
 if [ -f "$STACK_DIR/datadir" ]; then
   data=$(cat "$STACK_DIR/datadir")
@@ -53,4 +67,4 @@ if [ -f "$STACK_DIR/datadir" ]; then
 fi
 rm -rf "$STACK_DIR/pids" "$STACK_DIR/env.d" "$STACK_DIR/bin" "$STACK_DIR/pki" "$STACK_DIR/env" "$STACK_DIR/env.tmp" \
   "$STACK_DIR/datadir" "$STACK_DIR/admin.kubeconfig" "$STACK_DIR/registry.yml"
-say "stack down (${#stopped[@]} processes stopped; logs kept in $STACK_DIR/logs)"
+say "stack down ($total processes stopped; logs kept in $STACK_DIR/logs)"

@@ -12,7 +12,7 @@ say "fetching Tekton Pipelines $V CRDs from the Go module proxy (log: $LOG)"
 TMP=$(mktemp -d); trap 'rm -rf "$TMP"' EXIT
 # Outside any module, so the download touches no go.mod.
 (cd "$TMP" && run_logged "downloading github.com/tektoncd/pipeline@$V" "$LOG" \
-  sh -c 'go mod download -json "$1" > module.json' sh "github.com/tektoncd/pipeline@$V")
+  sh -c 'go mod download -json "$1" > module.json || { sed -n "s/.*\"Error\": //p" module.json; exit 1; }' sh "github.com/tektoncd/pipeline@$V")
 DIR=$(go_mod_field "$(cat "$TMP/module.json")" Dir)
 [ -d "$DIR/config/300-crds" ] || die "github.com/tektoncd/pipeline@$V has no config/300-crds; see $LOG"
 node --import tsx "$STACK_SCRIPTS/tekton-crds.ts" "$DIR" "$TMP/out" >>"$LOG" 2>&1 ||

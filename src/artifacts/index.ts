@@ -129,13 +129,10 @@ function extractPipelineRun(pr: PipelineRunWithChildren, format: RunFormat, deep
     const childRef = c.status?.provenance?.refSource;
     if (childRef) materials = appendMaterials(materials, [{ uri: childRef.uri ?? '', digest: { ...(childRef.digest ?? {}) } }]);
   }
+  // v2alpha4 with deep inspection: the children's StepAction inputs come before the PipelineRun's inputs (§3.5).
+  if (deep && isV2alpha4(format)) for (const c of children) materials = appendMaterials(materials, stepActionInputs(c));
   materials = appendMaterials(materials, artifactInputs(results));
-  if (deep) {
-    for (const c of children) {
-      if (isV2alpha4(format)) materials = appendMaterials(materials, stepActionInputs(c));
-      materials = appendMaterials(materials, taskRunInputs(c));
-    }
-  }
+  if (deep) for (const c of children) materials = appendMaterials(materials, taskRunInputs(c));
   const git = gitMaterialForPipelineRun(pr.run);
   if (git) materials = appendMaterials(materials, [git]);
 

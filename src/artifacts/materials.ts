@@ -6,7 +6,7 @@ import type { Param, ParamSpec, PipelineRun, RunResult, TaskRun } from '../tekto
 import type { Finding, Material } from './types.js';
 import { parseDigest } from './digest.js';
 import { finding } from './findings.js';
-import { sameArtifact } from './subjects.js';
+import { mergeArtifacts } from './subjects.js';
 import { ARTIFACT_INPUTS, structuredTargets } from './structured.js';
 
 export const CHAINS_GIT_URL = 'CHAINS-GIT_URL';
@@ -23,13 +23,7 @@ function copy(m: Material): Material {
  * `alg: hex` (its digest entries are copied over), else it is appended. Returns a new array; inputs are not modified.
  */
 export function appendMaterials(existing: Material[], add: Material[]): Material[] {
-  const out = existing.map(copy);
-  for (const m of add) {
-    const match = out.find((o) => sameArtifact(o.uri, o.digest, m.uri, m.digest));
-    if (match) Object.assign(match.digest, m.digest);
-    else out.push(copy(m));
-  }
-  return out;
+  return mergeArtifacts(existing, add, (m) => m.uri, copy);
 }
 
 /** SPDX git locator as Chains writes it: `git+` prefix and `.git` suffix added when missing. */

@@ -23,7 +23,38 @@ function lookup(m: Record<string, string>, k: string): string {
 /** Chains' artifactEqual: same name and at least one identical `alg: hex` entry. */
 export function sameArtifact(aName: string, a: Record<string, string>, bName: string, b: Record<string, string>): boolean {
   if (aName !== bName) return false;
-  return Object.entries(a).some(([alg, hex]) => lookup(b, alg) === hex);
+  for (const alg in a) if (Object.hasOwn(a, alg) && lookup(b, alg) === a[alg]) return true;
+  return false;
+}
+
+/**
+ * The shared §2.7 merge for subjects and materials: items with the same key (name/uri) and a shared `alg: hex`
+ * merge (new digest entries copied in), others are appended; first-seen positions are kept. Indexed by key so
+ * large runs (many steps, many results) stay linear.
+ */
+export function mergeArtifacts<T extends { digest: Record<string, string> }>(existing: T[], add: T[], keyOf: (t: T) => string, copy: (t: T) => T): T[] {
+  const out = existing.map(copy);
+  const byKey = new Map<string, T[]>();
+  for (const o of out) {
+    const k = keyOf(o);
+    const list = byKey.get(k);
+    if (list) list.push(o);
+    else byKey.set(k, [o]);
+  }
+  for (const item of add) {
+    const k = keyOf(item);
+    const candidates = byKey.get(k);
+    const match = candidates?.find((o) => sameArtifact(k, o.digest, k, item.digest));
+    if (match) {
+      Object.assign(match.digest, item.digest);
+      continue;
+    }
+    const c = copy(item);
+    out.push(c);
+    if (candidates) candidates.push(c);
+    else byKey.set(k, [c]);
+  }
+  return out;
 }
 
 /**
@@ -31,13 +62,7 @@ export function sameArtifact(aName: string, a: Record<string, string>, bName: st
  * `alg: hex` (its digest entries are copied over), else it is appended. Returns a new array; inputs are not modified.
  */
 export function appendSubjects(existing: Subject[], add: Subject[]): Subject[] {
-  const out = existing.map(copy);
-  for (const s of add) {
-    const match = out.find((o) => sameArtifact(o.name, o.digest, s.name, s.digest));
-    if (match) Object.assign(match.digest, s.digest);
-    else out.push(copy(s));
-  }
-  return out;
+  return mergeArtifacts(existing, add, (s) => s.name, copy);
 }
 
 /** Go's `strings.Split(d, ":")` into a one-entry digest map, as Chains builds subject digests (no lowercasing). */

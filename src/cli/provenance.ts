@@ -4,7 +4,7 @@ import { ChainsmithError, messageOf } from '../errors.js';
 import { DEFAULT_CONFIG, readConfigFile } from '../config/parse.js';
 import type { BuildType, ChainsConfig, RunFormat } from '../config/types.js';
 import { payloadFormat, RUN_FORMATS } from '../formats/index.js';
-import { SLSA_BUILD_TYPE, TEKTON_BUILD_TYPE } from '../formats/resolved-dependencies.js';
+import { BUILD_TYPES } from '../formats/build-types.js';
 import type { FormatInput } from '../formats/types.js';
 import { isDone, runDisplayName } from '../tekton/accessors.js';
 import { groupRuns } from '../tekton/collect.js';
@@ -65,8 +65,6 @@ Examples:
   kubectl get taskrun build-abc -o json | chainsmith provenance --format slsa/v2alpha4 --pretty -
   chainsmith provenance --config chains-config.yaml --deep-inspection pipelinerun-and-children.json
 `;
-
-const BUILD_TYPES: readonly BuildType[] = [SLSA_BUILD_TYPE, TEKTON_BUILD_TYPE];
 
 /** Reads a run file, turning read/parse failures into one-line CLI errors. */
 async function readRuns(path: string): Promise<Run[]> {

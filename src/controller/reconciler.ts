@@ -143,15 +143,7 @@ export class Reconciler {
   }
 
   private async sign(run: CachedRun, full: Run | undefined, config: ChainsConfig, log: Logger, conflicts: number): Promise<ProcessResult> {
-    let children: TaskRun[] = [];
-    let childNote: string | undefined;
-    if (run.kind === 'PipelineRun') {
-      const ready = await this.collectChildren(run, config, log);
-      if ('result' in ready) return ready.result;
-      children = ready.children;
-      childNote = ready.note;
-    }
-
+    // the finalizer goes on first, before any waiting, so a run deleted meanwhile is still signed before it goes
     let base: PatchBase & { annotations: Record<string, string> } = run;
     let obj = full;
     if (!run.deleting && !run.finalizers.includes(finalizerFor(run.kind))) {
@@ -162,6 +154,16 @@ export class Reconciler {
       }
       base = summarise(obj);
     }
+
+    let children: TaskRun[] = [];
+    let childNote: string | undefined;
+    if (run.kind === 'PipelineRun') {
+      const ready = await this.collectChildren(run, config, log);
+      if ('result' in ready) return ready.result;
+      children = ready.children;
+      childNote = ready.note;
+    }
+
     if (!obj) {
       obj = await this.get(run);
       if (!obj) return DONE;
@@ -239,8 +241,12 @@ export class Reconciler {
   ): Promise<ProcessResult> {
     const now = this.now();
     let since = this.firstTransient.get(run.uid);
+    let streakStarts = false;
     if (isTransient(error)) {
-      if (since === undefined) this.firstTransient.set(run.uid, (since = now));
+      if (since === undefined) {
+        this.firstTransient.set(run.uid, (since = now));
+        streakStarts = true;
+      }
     } else {
       this.firstTransient.delete(run.uid);
       since = undefined;
@@ -249,7 +255,7 @@ export class Reconciler {
     const eventReason: EventReason = errorType === 'storage' ? 'StorageFailed' : errorType === 'payload_creation' ? 'PayloadFailed' : 'SigningFailed';
     const outcome = recordFailure(base.annotations, error, config, now, since);
     log.warn('signing failed', { reason, errorType, transient: isTransient(error), outcome: outcome.kind, error: messages.join('; ') });
-    if (outcome.kind !== 'retry-quietly' || since === now) {
+    if (outcome.kind !== 'retry-quietly' || streakStarts) {
       const retryNote = outcome.kind === 'give-up' ? 'giving up' : outcome.kind === 'count' ? `attempt ${Number(outcome.annotations['chains.tekton.dev/retries']) + 1} of ${config.chainsmith.maxRetries + 2}` : 'transient; retrying';
       this.event(run, 'Warning', eventReason, `${reason}: ${messages.join('; ')} (${retryNote})`);
     }

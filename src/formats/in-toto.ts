@@ -3,21 +3,13 @@
 import { ChainsmithError } from '../errors.js';
 import type { ChainsConfig, RunFormat } from '../config/types.js';
 import type { Material } from '../artifacts/types.js';
-import { extractArtifacts } from '../artifacts/index.js';
-import {
-  appendMaterials,
-  artifactInputs,
-  gitMaterialForPipelineRun,
-  sidecarImageMaterials,
-  stepImageMaterials,
-  taskRunInputs,
-  taskRunMaterials,
-} from '../artifacts/materials.js';
-import { executedChildTaskRuns } from '../tekton/accessors.js';
-import type { PipelineRunWithChildren, Run } from '../tekton/types.js';
+import { extractArtifacts, subjectsV02 } from '../artifacts/index.js';
+import { taskRunMaterials } from '../artifacts/materials.js';
+import type { Run } from '../tekton/types.js';
 import type { FormatInput, Payload, PayloadFormat } from './types.js';
 import { pipelineRunBuildConfig, taskRunBuildConfig } from './build-config.js';
 import { invocation } from './invocation.js';
+import { pipelineRunMaterials } from './pipeline-materials.js';
 import { SLSA_V02, STATEMENT_V01, statementPayload } from './statement.js';
 import { goTime } from './time.js';
 
@@ -31,33 +23,6 @@ function metadata(run: Run): Record<string, unknown> {
   m.completeness = { parameters: false, environment: false, materials: false };
   m.reproducible = run.metadata.labels?.[REPRODUCIBLE_LABEL] === 'true';
   return m;
-}
-
-/**
- * PipelineRun inputs (Chains' FromPipelineParamsAndResults): its `*ARTIFACT_INPUTS`, then with deep
- * inspection each executed child's git + inputs, then the PipelineRun-level git source.
- */
-export function pipelineRunInputs(pr: PipelineRunWithChildren, deepInspection: boolean): Material[] {
-  let mats = appendMaterials([], artifactInputs(pr.run.status?.results ?? []));
-  if (deepInspection && pr.run.status?.pipelineSpec) {
-    for (const child of executedChildTaskRuns(pr)) mats = appendMaterials(mats, taskRunInputs(child));
-  }
-  const git = gitMaterialForPipelineRun(pr.run);
-  return git ? appendMaterials(mats, [git]) : mats;
-}
-
-/** PipelineRun materials (§3.3): pipeline source, each executed child's images and task source, then inputs. */
-export function pipelineRunMaterials(pr: PipelineRunWithChildren, deepInspection: boolean): Material[] {
-  let mats: Material[] = [];
-  const ref = pr.run.status?.provenance?.refSource;
-  if (ref) mats = appendMaterials(mats, [{ uri: ref.uri ?? '', digest: { ...(ref.digest ?? {}) } }]);
-  for (const child of executedChildTaskRuns(pr)) {
-    mats = appendMaterials(mats, stepImageMaterials(child));
-    mats = appendMaterials(mats, sidecarImageMaterials(child));
-    const childRef = child.status?.provenance?.refSource;
-    if (childRef) mats = appendMaterials(mats, [{ uri: childRef.uri ?? '', digest: { ...(childRef.digest ?? {}) } }]);
-  }
-  return appendMaterials(mats, pipelineRunInputs(pr, deepInspection));
 }
 
 /** v0.2 materials as Go's ProvenanceMaterial marshals them (`uri`/`digest` omitted when empty). */
@@ -85,7 +50,8 @@ function createPayload(name: RunFormat, input: FormatInput, config: ChainsConfig
   const deepInspection = config.artifacts.pipelinerun.deepInspection;
   if (input.kind === 'TaskRun') {
     const tr = input.run;
-    const { subjects } = extractArtifacts(input, name, { deepInspection });
+    // TaskRun subjects straight from type hinting; extractArtifacts would also compute findings we do not use
+    const subjects = subjectsV02(tr.status?.results ?? []);
     const inv = invocation(tr, tr.spec.params, tr.status?.taskSpec?.params);
     const pred = predicate(tr, config.builder.id, inv, taskRunBuildConfig(tr), taskRunMaterials(tr));
     return statementPayload({ type: STATEMENT_V01, subjects, predicateType: SLSA_V02, predicate: pred });

@@ -4,8 +4,9 @@ import type { Material } from '../artifacts/types.js';
 import { sidecarImageMaterials, stepActionInputs, stepImageMaterials, taskRunInputs } from '../artifacts/materials.js';
 import { executedChildTaskRuns } from '../tekton/accessors.js';
 import type { PipelineRunWithChildren, TaskRun } from '../tekton/types.js';
+import { TEKTON_BUILD_TYPE } from './build-types.js';
 import { goJsonMarshal } from './go-json.js';
-import { pipelineRunInputs } from './in-toto.js';
+import { pipelineRunInputs } from './pipeline-materials.js';
 import { sortedKeys } from './serialise.js';
 
 /** An in-toto ResourceDescriptor as the SLSA v1.0 predicate carries it; `content` is already base64. */
@@ -16,9 +17,6 @@ export interface ResourceDescriptor {
   content?: string;
   mediaType?: string;
 }
-
-export const SLSA_BUILD_TYPE: BuildType = 'https://tekton.dev/chains/v2/slsa';
-export const TEKTON_BUILD_TYPE: BuildType = 'https://tekton.dev/chains/v2/slsa-tekton';
 
 const INPUT_RESULT = 'inputs/result';
 const PIPELINE_RESOURCE = 'pipelineResource';

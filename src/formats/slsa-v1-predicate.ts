@@ -4,7 +4,9 @@ import { ChainsmithError } from '../errors.js';
 import type { BuildType, ChainsConfig } from '../config/types.js';
 import type { Subject } from '../artifacts/types.js';
 import type { Run } from '../tekton/types.js';
-import { descriptorJson, SLSA_BUILD_TYPE, TEKTON_BUILD_TYPE, type ResourceDescriptor } from './resolved-dependencies.js';
+import { normaliseFeatureFlags } from './feature-flags.js';
+import { SLSA_BUILD_TYPE, TEKTON_BUILD_TYPE } from './build-types.js';
+import { descriptorJson, type ResourceDescriptor } from './resolved-dependencies.js';
 import { sortedKeys } from './serialise.js';
 import { SLSA_V1, STATEMENT_V1, type Statement } from './statement.js';
 import { protoTime } from './time.js';
@@ -44,7 +46,9 @@ export function externalParameters(run: Run): Record<string, unknown> {
 export function internalParameters(run: Run, buildType: BuildType): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   const flags = run.status?.provenance?.featureFlags;
-  if (flags !== undefined && flags !== null) out['tekton-pipelines-feature-flags'] = flags;
+  if (flags !== undefined && flags !== null && typeof flags === 'object' && !Array.isArray(flags)) {
+    out['tekton-pipelines-feature-flags'] = normaliseFeatureFlags(flags);
+  }
   if (buildType === TEKTON_BUILD_TYPE) {
     out.labels = run.metadata.labels ?? null;
     out.annotations = run.metadata.annotations ?? null;

@@ -1,7 +1,7 @@
 // `slsa/v2alpha3`: in-toto Statement v1 with a SLSA provenance v1.0 predicate (spec §3.4).
 import { ChainsmithError } from '../errors.js';
 import type { ChainsConfig } from '../config/types.js';
-import { extractArtifacts } from '../artifacts/index.js';
+import { extractArtifacts, subjectsV02 } from '../artifacts/index.js';
 import type { FormatInput, Payload, PayloadFormat } from './types.js';
 import { v2alpha3Byproducts } from './byproducts.js';
 import { pipelineRunResolvedDependencies, taskRunResolvedDependencies } from './resolved-dependencies.js';
@@ -20,7 +20,7 @@ function createPayload(input: FormatInput, config: ChainsConfig): Payload {
     return statementPayload(
       slsaV1Statement({
         run: tr,
-        subjects: extractArtifacts(input, NAME, { deepInspection }).subjects,
+        subjects: subjectsV02(tr.status?.results ?? []), // straight from type hinting, without findings
         buildType,
         resolvedDependencies: taskRunResolvedDependencies(tr, opts),
         byproducts: v2alpha3Byproducts('taskRunResults', tr.status?.results ?? []),

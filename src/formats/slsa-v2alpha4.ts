@@ -2,7 +2,7 @@
 // subjects only, and byproducts named after the run with subject-like results filtered out (spec §3.5).
 import { ChainsmithError } from '../errors.js';
 import type { ChainsConfig } from '../config/types.js';
-import { extractArtifacts } from '../artifacts/index.js';
+import { extractArtifacts, subjectsV2alpha4 } from '../artifacts/index.js';
 import type { FormatInput, Payload, PayloadFormat } from './types.js';
 import { v2alpha4PipelineRunByproducts, v2alpha4TaskRunByproducts } from './byproducts.js';
 import { pipelineRunResolvedDependencies, taskRunResolvedDependencies } from './resolved-dependencies.js';
@@ -21,7 +21,7 @@ function createPayload(input: FormatInput, config: ChainsConfig): Payload {
     return statementPayload(
       slsaV1Statement({
         run: tr,
-        subjects: extractArtifacts(input, NAME, { deepInspection }).subjects,
+        subjects: subjectsV2alpha4(tr), // steps first, then the TaskRun (§2.8)
         buildType,
         resolvedDependencies: taskRunResolvedDependencies(tr, opts),
         byproducts: v2alpha4TaskRunByproducts(tr),

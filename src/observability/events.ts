@@ -1,5 +1,6 @@
 // Kubernetes Events (events.k8s.io/v1) on runs and on the chains-config ConfigMap: the way a user without access
 // to controller logs learns that a run was signed, or why it was not (user-pains §1C #16, §1F #23).
+import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { Logger } from 'winston';
 import { EVENTS, type KubeClient } from '../controller/kube-client.js';
@@ -54,7 +55,8 @@ export function eventBody(
   return {
     apiVersion: 'events.k8s.io/v1',
     kind: 'Event',
-    metadata: { generateName: `${target.name.slice(0, 200)}.`, namespace: target.namespace },
+    // named like client-go's recorder (`<object>.<unique hex>`); generateName ending in "." is rejected
+    metadata: { name: `${target.name.slice(0, 200)}.${opts.now.getTime().toString(16)}${randomBytes(4).toString('hex')}`, namespace: target.namespace },
     eventTime: microTime(opts.now),
     reportingController: 'chainsmith.dev/controller',
     reportingInstance: opts.instance.slice(0, 128),

@@ -127,11 +127,25 @@ export function credentialIdentity(cred: RegistryCredential | undefined): string
   return createHash('sha256').update(`${cred.kind}\0${material}`).digest('hex').slice(0, 16);
 }
 
-/** Bearer tokens by realm, service, scopes and credential identity, until shortly before they expire. */
+/**
+ * What a process learns about registries and keeps between clients: bearer tokens (by realm, service, scopes
+ * and credential identity, until shortly before they expire), auth challenges and the scheme each speaks.
+ */
 export class TokenCache {
   private readonly entries = new Map<string, { token: string; expiresAt: number }>();
   private readonly challenges = new Map<string, AuthChallenge>();
+  private readonly schemes = new Map<string, 'http' | 'https'>();
   constructor(private readonly now: () => number = Date.now) {}
+
+  /** The scheme a registry was found to speak (only probed for loopback and insecure registries). */
+  scheme(registry: string): 'http' | 'https' | undefined {
+    return this.schemes.get(registry);
+  }
+
+  /** Remembers the scheme a registry speaks. */
+  setScheme(registry: string, scheme: 'http' | 'https'): void {
+    this.schemes.set(registry, scheme);
+  }
 
   /** The last auth challenge a registry sent, so new clients authenticate up front instead of after a 401. */
   challenge(registry: string): AuthChallenge | undefined {

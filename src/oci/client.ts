@@ -76,6 +76,7 @@ export class RegistryClient {
   private readonly chunkSize: number;
   private readonly logger: Logger | undefined;
   private scheme: 'http' | 'https' | undefined;
+  private readonly mayUseHttp: boolean;
   private challenge: AuthChallenge | undefined;
 
   constructor(opts: RegistryClientOptions) {
@@ -91,8 +92,10 @@ export class RegistryClient {
     this.chunkSize = opts.chunkSize ?? 16 * 1024 * 1024;
     this.logger = opts.logger;
     this.challenge = this.tokens.challenge(this.registry);
-    if (isLoopbackRegistry(this.registry)) this.scheme = 'http';
-    else if (!this.insecure) this.scheme = 'https';
+    // Registries that may speak plain http (loopback, or `insecure`) are probed once: https first, as
+    // go-containerregistry does, then http when the server does not speak TLS at all.
+    this.mayUseHttp = this.insecure || isLoopbackRegistry(this.registry);
+    this.scheme = this.mayUseHttp ? this.tokens.scheme(this.registry) : 'https';
   }
 
   /** HEAD a manifest by tag or digest; undefined when it does not exist. */
@@ -297,13 +300,22 @@ export class RegistryClient {
 
   private async baseUrl(): Promise<string> {
     if (!this.scheme) {
-      // insecure, non-loopback: prefer https without verification, fall back to plain http.
       try {
         await this.transport.send({ method: 'GET', url: `https://${this.host}/v2/` });
         this.scheme = 'https';
-      } catch {
-        this.scheme = 'http';
+      } catch (err) {
+        const code = String((err as { code?: unknown }).code ?? '');
+        if (TLS_VERIFY_ERRORS.has(code) || code.startsWith('ERR_TLS_') || code.startsWith('CERT_')) {
+          // It speaks TLS but the certificate is not trusted: stay on https so the request reports that.
+          this.scheme = 'https';
+        } else if (code === 'EPROTO' || /wrong version number|packet length too long/i.test(String(err))) {
+          this.scheme = 'http';
+        } else {
+          // Unreachable right now: decide nothing; plain http for this attempt, and let the request fail.
+          return `http://${this.host}/v2/`;
+        }
       }
+      this.tokens.setScheme(this.registry, this.scheme);
     }
     return `${this.scheme}://${this.host}/v2/`;
   }
@@ -431,6 +443,15 @@ export class RegistryClient {
     }
   }
 }
+
+const TLS_VERIFY_ERRORS = new Set([
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'UNABLE_TO_GET_ISSUER_CERT',
+  'HOSTNAME_MISMATCH',
+]);
 
 function withDigest(location: string, digest: string): string {
   return `${location}${location.includes('?') ? '&' : '?'}digest=${encodeURIComponent(digest)}`;

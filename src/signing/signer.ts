@@ -23,4 +23,6 @@ export interface SignedPayload {
   signature: Buffer;
   cert: string;
   chain: string;
+  /** the signer's public key, when known: lets `oci` storage tell its own earlier signature from another key's */
+  publicKey?: KeyObject;
 }

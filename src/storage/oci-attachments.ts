@@ -1,7 +1,9 @@
 // Appends one layer to a cosign `.sig`/`.att` tag: read, dedupe, upload blobs, push the manifest, re-read.
 // Serialised per tag in-process; the re-read after the push detects a writer outside this process that
 // replaced the tag in between, and the whole read-modify-write is then repeated.
+import type { KeyObject } from 'node:crypto';
 import { ChainsmithError } from '../errors.js';
+import { verifySignature } from '../signing/dsse.js';
 import type { RegistryClient } from '../oci/client.js';
 import {
   cosignImage,
@@ -14,7 +16,7 @@ import {
 } from '../oci/cosign-layout.js';
 import type { KeyedMutex } from '../oci/keyed-mutex.js';
 import { isIndex, parseManifest, type Descriptor } from '../oci/manifest.js';
-import { DSSE_LAYER, OCI_MANIFEST } from '../oci/media-types.js';
+import { ANNOTATION_SIGNATURE, DSSE_LAYER, OCI_MANIFEST } from '../oci/media-types.js';
 
 /** What happened to one attachment. */
 export type AttachOutcome = 'stored' | 'already-present';
@@ -29,6 +31,12 @@ export interface AttachRequest {
   attestation: boolean;
   /** a repository on the same registry that already holds the layer blob (cross-repository mount) */
   mountFrom?: string;
+  /**
+   * The signer's public key. For image signatures it makes dedupe follow cosign's rule: a layer with the same
+   * payload counts only if its signature verifies with this key, so another key's signature of the same
+   * (deterministic) payload does not make us skip ours. Without it, the payload digest alone decides (Chains).
+   */
+  publicKey?: KeyObject;
 }
 
 /** Remembers the identity of envelope blobs by digest (content-addressed, so never stale). */
@@ -90,6 +98,14 @@ async function isDuplicate(
   req: AttachRequest,
   envelopes: EnvelopeIdentityCache,
 ): Promise<boolean> {
+  if (!req.attestation && req.publicKey) {
+    const key = req.publicKey;
+    return existing.some((l) => {
+      if (l.digest !== layer.descriptor.digest || l.mediaType !== layer.descriptor.mediaType) return false;
+      const sig = l.annotations?.[ANNOTATION_SIGNATURE];
+      return sig !== undefined && sig !== '' && verifySignature(key, layer.blob, Buffer.from(sig, 'base64'));
+    });
+  }
   if (hasLayer(existing, layer.descriptor)) return true;
   if (!candidate || candidate.keyids.length === 0) return false;
   for (const l of existing) {

@@ -119,6 +119,7 @@ export class OciStorer implements Storer {
         layer,
         attestation: !simple,
         ...(holder === undefined ? {} : { mountFrom: holder }),
+        ...(req.signed.publicKey === undefined ? {} : { publicKey: req.signed.publicKey }),
       },
       this.locks,
       this.envelopes,

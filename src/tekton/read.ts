@@ -36,12 +36,18 @@ function parseDocuments(text: string): unknown[] {
   for (const doc of Array.isArray(docs) ? docs : [docs]) {
     const first = doc.errors[0];
     if (first) {
-      const line = first.linePos?.[0];
-      throw invalid(`invalid YAML${line ? ` at line ${line.line}, column ${line.col}` : ''}: ${first.message.split('\n')[0]}`);
+      const pos = first.pos[0] >= 0 ? lineAndColumn(text, first.pos[0]) : undefined;
+      throw invalid(`invalid YAML${pos ? ` at line ${pos.line}, column ${pos.col}` : ''}: ${first.message.split('\n')[0]}`);
     }
     values.push(doc.toJS({ maxAliasCount: 1000 }));
   }
   return values;
+}
+
+/** 1-based line and column of a character offset. */
+function lineAndColumn(text: string, offset: number): { line: number; col: number } {
+  const before = text.slice(0, offset).split('\n');
+  return { line: before.length, col: before[before.length - 1]!.length + 1 };
 }
 
 /** Guesses the kind of a document without apiVersion/kind (Chains' own test fixtures omit them). */

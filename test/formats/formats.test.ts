@@ -369,3 +369,22 @@ test('step image digests and times come straight from the run (sanity on test fi
   const images = got.predicate.buildDefinition.resolvedDependencies.filter((d: Json) => !d.name).map((d: Json) => d.digest.sha256);
   assert.deepEqual(images, [T1, T2, T3]);
 });
+
+test('feature flags: names folded to Tekton\'s JSON names, omitempty zero values dropped, unknown flags kept', () => {
+  const tr = fixture<TaskRun>('v2alpha3-taskrun1.json');
+  tr.status!.provenance!.featureFlags = {
+    EnableAPIFields: 'alpha',
+    awaitSidecarReadiness: false,
+    MAXRESULTSIZE: 4096,
+    enforceNonfalsifiability: '',
+    enableTektonOCIBundles: false,
+    enableSomethingNewer: 'yes',
+  };
+  const got = statementOf(payloadFormat('slsa/v2alpha3').createPayload({ kind: 'TaskRun', run: tr }, config()));
+  assert.deepEqual(got.predicate.buildDefinition.internalParameters['tekton-pipelines-feature-flags'], {
+    enableAPIFields: 'alpha',
+    enableSomethingNewer: 'yes',
+    enableTektonOCIBundles: false, // a *bool: only nil is omitted
+    maxResultSize: 4096,
+  });
+});

@@ -6,6 +6,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { stringify as toYaml } from 'yaml';
 import { FIXTURES, fixture, fixtureText, IMG, type Json } from './helpers.js';
 
 const MAIN = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
@@ -87,6 +88,30 @@ test('Acceptance: --format slsa/v2alpha4 gives the SLSA v1.0 shape with runDetai
   assert.deepEqual(s.subject, [{ name: 'index.docker.io/example/app', digest: { sha256: BUILDAH_APP } }]);
 });
 
+test('Acceptance: ko-style TaskRun (IMAGES, *_IMAGE_URL pairs, some invalid) → only the valid images, in result order', () => {
+  const ko = fileURLToPath(new URL('../fixtures/runs/ko-taskrun.json', import.meta.url));
+  const s = ok(['--format', 'slsa/v1', '--builder-id', 'https://example.com/builders/tekton/v1', ko]);
+  // pass A (pairs, result order): sidecar (Docker Hub normalised), worker (tag stripped); bad (upper-case hex),
+  // upper (upper-case repository), lonely/orphan (unpaired) rejected. Pass B (IMAGES): app, worker (duplicate,
+  // merged), cli (tag stripped); broken (no digest) rejected. Then the sha512 *ARTIFACT_URI pair.
+  assert.deepEqual(
+    s.subject.map((x: Json) => [x.name, Object.keys(x.digest)[0]]),
+    [
+      ['index.docker.io/example/ko-sidecar', 'sha256'],
+      ['registry.example.com/ko/worker', 'sha256'],
+      ['registry.example.com/ko/app', 'sha256'],
+      ['ghcr.io/example/cli', 'sha256'],
+      ['registry.example.com/ko/app.sbom.spdx.json', 'sha512'],
+    ],
+  );
+  assert.equal(s.predicate.builder.id, 'https://example.com/builders/tekton/v1');
+  assert.deepEqual(s.predicate.materials.slice(0, 2).map((m: Json) => m.uri), ['oci://ghcr.io/ko-build/ko', 'oci://docker.io/anchore/syft']);
+  const v2 = ok(['--format', 'slsa/v2alpha4', ko]);
+  assert.equal(v2.predicate.runDetails.metadata.invocationId, 'a3c9b7e2-0f41-4d2a-8e6b-71c5d9f0e3a4');
+  // v2alpha4 does not read *ARTIFACT_URI pairs
+  assert.ok(!v2.subject.some((x: Json) => x.name.endsWith('.sbom.spdx.json')));
+});
+
 test('default format and builder id come from --config (by run kind); flags override it', () => {
   const cfg = write(
     'chains-config.yaml',
@@ -161,6 +186,9 @@ test('reads stdin with -, YAML too; --pretty indents the same statement', () => 
   const fromStdin = chainsmith(['-'], fixtureText('buildah-taskrun.json'));
   assert.equal(fromStdin.code, 0);
   assert.equal(fromStdin.stdout, compact);
+  const yaml = chainsmith(['-'], toYaml(fixture('buildah-taskrun.json')));
+  assert.equal(yaml.code, 0, yaml.stderr);
+  assert.equal(yaml.stdout, compact);
   const pretty = chainsmith(['--pretty', BUILDAH]);
   assert.equal(pretty.code, 0);
   assert.match(pretty.stdout, /^\{\n {2}"_type": "https:\/\/in-toto.io\/Statement\/v0.1",\n/);

@@ -7,7 +7,7 @@
 # Its go.mod has no replace directives; its dependencies come from the module proxy.
 set -euo pipefail
 . "$(dirname "$0")/../common.sh"
-: "${LOCAL_KMS_REV:=e4d9425}"            # 2023-10-25, three commits after tag 3.12.0
+. "$(dirname "$0")/kms-versions.sh"
 : "${LOCAL_KMS_MODULE_VERSION:=}"
 OUT="$CACHE/bin/local-kms-$LOCAL_KMS_REV"
 [ -x "$OUT" ] && { echo "$OUT"; exit 0; }

@@ -7,7 +7,7 @@
 # The source tree is its own main module, so its replace directives (./api, ./sdk) apply.
 set -euo pipefail
 . "$(dirname "$0")/../common.sh"
-: "${OPENBAO_VERSION:=v2.6.2}"
+. "$(dirname "$0")/kms-versions.sh"
 OUT="$CACHE/bin/bao-$OPENBAO_VERSION"
 [ -x "$OUT" ] && { echo "$OUT"; exit 0; }
 need_go

@@ -94,8 +94,9 @@ async function withTimeout<T>(ms: number, op: (signal: AbortSignal) => Promise<T
   const timeout = new Promise<never>((_, reject) => {
     timer = setTimeout(() => {
       const err = new KmsTimeoutError(ms);
-      controller.abort(err);
+      // Settle the race first: aborting makes the client reject synchronously with its own AbortError.
       reject(err);
+      controller.abort(err);
     }, ms);
   });
   try {

@@ -1,0 +1,35 @@
+// chainsmith's controller at its defaults, from the compiled build (`npm run build`), the way an
+// operator runs it.
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { freePort } from '../lib/ports.js';
+import { startManaged } from '../lib/process.js';
+import { SIGNING_SECRETS_DIR, SYSTEM_NAMESPACE } from '../lib/setup.js';
+import { REPO_ROOT } from '../lib/stack.js';
+import type { Arm, ArmContext } from './types.js';
+
+export const CHAINSMITH_MAIN = join(REPO_ROOT, 'dist', 'src', 'cli', 'main.js');
+
+const version = (JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')) as { version: string }).version;
+
+export const chainsmith: Arm = {
+  name: 'chainsmith',
+  describe: `chainsmith ${version} (defaults: 16 workers, QPS 50 / burst 100), node ${process.version}`,
+  version,
+  signs: true,
+  async start(ctx: ArmContext) {
+    if (!existsSync(CHAINSMITH_MAIN)) throw new Error(`${CHAINSMITH_MAIN} is missing: run npm run build`);
+    const args = [
+      ...(ctx.nodeFlags ?? []),
+      CHAINSMITH_MAIN,
+      'controller',
+      '--kubeconfig',
+      ctx.stack.kubeconfig,
+      '--signing-secrets-dir',
+      SIGNING_SECRETS_DIR,
+      '--metrics-addr',
+      `127.0.0.1:${await freePort()}`,
+    ];
+    return startManaged(process.execPath, args, { SYSTEM_NAMESPACE }, ctx.logFile, REPO_ROOT);
+  },
+};

@@ -1,0 +1,11 @@
+import { ceiling } from './ceiling.js';
+import { chainsDefault, chainsTuned } from './chains.js';
+import { chainsmith } from './chainsmith.js';
+import type { Arm, ArmName } from './types.js';
+
+export const ARMS: Record<ArmName, Arm> = {
+  'chains-default': chainsDefault,
+  'chains-tuned': chainsTuned,
+  chainsmith,
+  ceiling,
+};

@@ -1,0 +1,24 @@
+// An arm is one signer under test: it starts against a stack and is measured by pid.
+import type { BenchStack } from '../lib/stack.js';
+import type { Managed } from '../lib/process.js';
+
+export type ArmName = 'chains-default' | 'chains-tuned' | 'chainsmith' | 'ceiling';
+
+export interface ArmContext {
+  stack: BenchStack;
+  /** Where the process's log goes. */
+  logFile: string;
+  /** Extra node flags for chainsmith (e.g. --cpu-prof), from the harness's --profile. */
+  nodeFlags?: string[];
+}
+
+export interface Arm {
+  name: ArmName;
+  /** One line for the results table: what runs and with which flags. */
+  describe: string;
+  /** The signer's version, for RESULTS.md. */
+  version: string;
+  /** Whether this arm signs (the ceiling only writes the same annotations). */
+  signs: boolean;
+  start(ctx: ArmContext): Promise<Managed>;
+}

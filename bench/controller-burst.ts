@@ -1,0 +1,184 @@
+// Benchmark (not a test): chainsmith's controller under a burst on the local stack.
+//   node --import tsx bench/controller-burst.ts [--runs 1000] [--present 10000] [--workers 16] [--qps 50] [--burst 100]
+// Phase 1: N TaskRuns (IMAGE_URL/IMAGE_DIGEST results) are completed at once, tekton storage (image signatures
+// in annotations too). Prints runs signed per second, p50/p99 completion→signed latency, API write requests per
+// run (apiserver_request_total deltas for PATCH/POST, with the harness's own requests subtracted) and the
+// controller's peak RSS. Phase 2: a fresh controller starts in a namespace holding `--present` completed,
+// already-signed runs (payload annotations included, as Chains or chainsmith leave them) and its RSS is sampled
+// once its informers have synced.
+import { execFile } from 'node:child_process';
+import { generateKeyPairSync } from 'node:crypto';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs, promisify } from 'node:util';
+import { Watch } from '@kubernetes/client-node';
+import { completeTaskRun, createNamespace, createTaskRun, kube, stackEnv, startController, type ControllerProcess } from '../e2e/lib/index.js';
+import { encryptCosignKey } from '../src/signing/cosign-key.js';
+import type { TaskRun } from '../src/tekton/types.js';
+
+const run = promisify(execFile);
+const { values } = parseArgs({
+  options: {
+    runs: { type: 'string', default: '1000' },
+    present: { type: 'string', default: '10000' },
+    workers: { type: 'string', default: '16' },
+    qps: { type: 'string', default: '50' },
+    burst: { type: 'string', default: '100' },
+  },
+});
+const N = Number(values.runs);
+const PRESENT = Number(values.present);
+const DIGEST = 'sha256:4d6dd704ef58cb214dd826519929e92a978a57cdee43693006139c0080fd6fac';
+
+async function pool<T>(items: T[], limit: number, fn: (item: T, i: number) => Promise<void>): Promise<void> {
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: Math.min(limit, items.length) }, async () => {
+      while (next < items.length) {
+        const i = next++;
+        await fn(items[i]!, i);
+      }
+    }),
+  );
+}
+
+function percentile(sorted: number[], p: number): number {
+  if (sorted.length === 0) return NaN;
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
+}
+
+/** apiserver_request_total summed by verb for TaskRuns (main resource only) and Events. */
+async function apiWrites(): Promise<{ patchRuns: number; postEvents: number; patchStatus: number; postRuns: number }> {
+  const env = stackEnv();
+  const { stdout } = await run(env.kubectl, ['--kubeconfig', env.kubeconfig, 'get', '--raw', '/metrics'], { maxBuffer: 256 << 20 });
+  const out = { patchRuns: 0, postEvents: 0, patchStatus: 0, postRuns: 0 };
+  for (const line of stdout.split('\n')) {
+    if (!line.startsWith('apiserver_request_total{')) continue;
+    const labels = Object.fromEntries([...line.matchAll(/(\w+)="([^"]*)"/g)].map((m) => [m[1], m[2]]));
+    const v = Number(line.slice(line.lastIndexOf(' ') + 1));
+    if (labels.resource === 'taskruns' && labels.verb === 'PATCH' && !labels.subresource) out.patchRuns += v;
+    if (labels.resource === 'taskruns' && labels.verb === 'PATCH' && labels.subresource === 'status') out.patchStatus += v;
+    if (labels.resource === 'taskruns' && labels.verb === 'POST') out.postRuns += v;
+    if (labels.resource === 'events' && labels.verb === 'POST') out.postEvents += v;
+  }
+  return out;
+}
+
+/** Peak (VmHWM) and current (VmRSS) resident memory of a process, in MiB. */
+async function rss(pid: number): Promise<{ peak: number; now: number }> {
+  const status = await readFile(`/proc/${pid}/status`, 'utf8');
+  const kb = (k: string) => Number(new RegExp(`^${k}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? NaN);
+  return { peak: kb('VmHWM') / 1024, now: kb('VmRSS') / 1024 };
+}
+
+async function signingSecrets(): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), 'chainsmith-bench-'));
+  const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  await writeFile(join(dir, 'cosign.key'), await encryptCosignKey(privateKey, 'bench'));
+  await writeFile(join(dir, 'cosign.password'), 'bench');
+  return dir;
+}
+
+async function writeConfig(systemNs: string): Promise<void> {
+  await kube().core.createNamespacedConfigMap({
+    namespace: systemNs,
+    body: { metadata: { name: 'chains-config' }, data: { 'artifacts.taskrun.storage': 'tekton', 'artifacts.oci.storage': 'tekton' } },
+  });
+}
+
+function controllerArgs(ns: string, keys: string): string[] {
+  return ['--namespace', ns, '--signing-secrets-dir', keys, '--metrics-addr', '127.0.0.1:0', '--leader-elect=false', '--workers', values.workers!, '--kube-api-qps', values.qps!, '--kube-api-burst', values.burst!, '--log-level', 'warn'];
+}
+
+async function burst(keys: string): Promise<void> {
+  const ns = await createNamespace('bench-burst');
+  const systemNs = await createNamespace('bench-burst-sys');
+  await writeConfig(systemNs);
+  const names = Array.from({ length: N }, (_, i) => `burst-${String(i).padStart(5, '0')}`);
+  await pool(names, 32, async (name) => void (await createTaskRun(ns, { metadata: { name } })));
+
+  const controller = await startController(controllerArgs(ns, keys), { SYSTEM_NAMESPACE: systemNs });
+  await controller.waitForLog(/informers synced|"level":"warn"|"level":"error"/, 60_000).catch(() => undefined);
+  await new Promise((r) => setTimeout(r, 2000));
+
+  const signedAt = new Map<string, number>();
+  const completedAt = new Map<string, number>();
+  const { kc } = kube();
+  const watch = await new Watch(kc).watch(`/apis/tekton.dev/v1/namespaces/${ns}/taskruns`, {}, (_t, obj: TaskRun) => {
+    if (obj.metadata.annotations?.['chains.tekton.dev/signed'] === 'true' && !signedAt.has(obj.metadata.name!)) signedAt.set(obj.metadata.name!, Date.now());
+  }, () => undefined);
+
+  let peak = 0;
+  const sampler = setInterval(() => void rss(controller.pid).then((r) => (peak = Math.max(peak, r.peak)), () => undefined), 250);
+  const before = await apiWrites();
+  const t0 = Date.now();
+  await pool(names, 64, async (name) => {
+    await completeTaskRun(ns, name, { results: [{ name: 'IMAGE_DIGEST', type: 'string', value: DIGEST }, { name: 'IMAGE_URL', type: 'string', value: `${stackEnv().registry}/bench/${name}` }] });
+    completedAt.set(name, Date.now());
+  });
+  const tCompleted = Date.now();
+  const deadline = Date.now() + 20 * 60_000;
+  while (signedAt.size < N && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
+  const tDone = Date.now();
+  await new Promise((r) => setTimeout(r, 2000)); // let trailing Event POSTs land before reading the counters
+  const afterW = await apiWrites();
+  clearInterval(sampler);
+  peak = Math.max(peak, (await rss(controller.pid)).peak);
+  watch.abort();
+  await controller.stop();
+
+  const lat = names.filter((n) => signedAt.has(n)).map((n) => (signedAt.get(n)! - completedAt.get(n)!) / 1000).sort((a, b) => a - b);
+  const patches = afterW.patchRuns - before.patchRuns;
+  const events = afterW.postEvents - before.postEvents;
+  const firstCompletion = Math.min(...completedAt.values());
+  console.log(`burst: ${N} TaskRuns completed in ${((tCompleted - t0) / 1000).toFixed(1)} s; signed ${signedAt.size}/${N}`);
+  console.log(`  throughput        ${(signedAt.size / ((tDone - firstCompletion) / 1000)).toFixed(1)} runs signed/s (first completion → last signed)`);
+  console.log(`  completion→signed p50 ${percentile(lat, 50).toFixed(2)} s, p99 ${percentile(lat, 99).toFixed(2)} s, max ${lat.at(-1)?.toFixed(2)} s`);
+  console.log(`  API writes/run    ${(patches / N).toFixed(2)} PATCH on the run + ${(events / N).toFixed(2)} POST Event = ${((patches + events) / N).toFixed(2)} (status patches by the harness excluded: ${afterW.patchStatus - before.patchStatus})`);
+  console.log(`  controller RSS    peak ${peak.toFixed(0)} MiB`);
+}
+
+async function present(keys: string): Promise<void> {
+  const ns = await createNamespace('bench-present');
+  const systemNs = await createNamespace('bench-present-sys');
+  await writeConfig(systemNs);
+  // a signed run as a tekton-storage cluster holds it: ~4 KiB of payload/signature annotations each
+  const payload = Buffer.alloc(2400, 'p').toString('base64');
+  const sig = Buffer.alloc(600, 's').toString('base64');
+  const t0 = Date.now();
+  const names = Array.from({ length: PRESENT }, (_, i) => `done-${String(i).padStart(5, '0')}`);
+  await pool(names, 48, async (name) => {
+    const uid = 'x';
+    await createTaskRun(ns, {
+      metadata: {
+        name,
+        annotations: {
+          'chains.tekton.dev/signed': 'true',
+          [`chains.tekton.dev/payload-taskrun-${uid}`]: payload,
+          [`chains.tekton.dev/signature-taskrun-${uid}`]: sig,
+          [`chains.tekton.dev/cert-taskrun-${uid}`]: '',
+          [`chains.tekton.dev/chain-taskrun-${uid}`]: '',
+        },
+      },
+    });
+    await completeTaskRun(ns, name, { results: [{ name: 'IMAGE_DIGEST', type: 'string', value: DIGEST }, { name: 'IMAGE_URL', type: 'string', value: `${stackEnv().registry}/bench/${name}` }] });
+  });
+  console.log(`present: ${PRESENT} completed, signed TaskRuns created in ${((Date.now() - t0) / 1000).toFixed(0)} s`);
+  const controller: ControllerProcess = await startController(controllerArgs(ns, keys), { SYSTEM_NAMESPACE: systemNs });
+  await controller.waitForLog(/informers synced|"level":"error"/, 5 * 60_000).catch(() => undefined);
+  const synced = Date.now();
+  await new Promise((r) => setTimeout(r, 10_000));
+  global.gc?.();
+  const r = await rss(controller.pid);
+  console.log(`  controller RSS with ${PRESENT} completed runs: ${r.now.toFixed(0)} MiB now, ${r.peak.toFixed(0)} MiB peak (sampled ${((Date.now() - synced) / 1000).toFixed(0)} s after start-up)`);
+  await controller.stop();
+}
+
+const keys = await signingSecrets();
+try {
+  if (N > 0) await burst(keys);
+  if (PRESENT > 0) await present(keys);
+} finally {
+  await rm(keys, { recursive: true, force: true });
+}

@@ -1,0 +1,38 @@
+// Which arms run which workloads, at which sizes, in full and quick mode.
+import type { ArmName } from './arms/types.js';
+import { IN_TOTO_TEKTON, SLSA_V2ALPHA4_OCI, type BenchConfig } from './lib/configs.js';
+import type { WorkloadName } from './workloads/types.js';
+
+export interface Sizes {
+  burst: number;
+  backlog: number;
+  /** New runs completed at 1/s during the backlog workload. */
+  backlogNewRuns: number;
+  pipelines: number;
+  /** Bound on the measured part of each workload. */
+  timeoutMs: number;
+}
+
+export const FULL: Sizes = { burst: 1000, backlog: 5000, backlogNewRuns: 300, pipelines: 100, timeoutMs: 45 * 60_000 };
+export const QUICK: Sizes = { burst: 200, backlog: 500, backlogNewRuns: 60, pipelines: 20, timeoutMs: 5 * 60_000 };
+
+export interface Step {
+  config: BenchConfig;
+  arm: ArmName;
+  workloads: WorkloadName[];
+}
+
+const SIGNERS: ArmName[] = ['chains-default', 'chains-tuned', 'chainsmith'];
+const ALL: WorkloadName[] = ['burst', 'backlog', 'pipelines'];
+
+/**
+ * Every step runs on a fresh stack. Quick mode keeps the full matrix for the in-toto/tekton
+ * config and only the burst for slsa/v2alpha4/oci, which keeps it well under 20 minutes on 2 cores.
+ */
+export function plan(quick: boolean): Step[] {
+  return [
+    ...SIGNERS.map((arm) => ({ config: IN_TOTO_TEKTON, arm, workloads: ALL })),
+    { config: IN_TOTO_TEKTON, arm: 'ceiling' as const, workloads: ['burst' as const] },
+    ...SIGNERS.map((arm) => ({ config: SLSA_V2ALPHA4_OCI, arm, workloads: quick ? (['burst'] as WorkloadName[]) : ALL })),
+  ];
+}

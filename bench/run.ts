@@ -1,0 +1,141 @@
+// npm run bench [-- --quick] [--arms a,b] [--workloads burst,backlog] [--configs 1,2] [--profile] [--no-build]
+// Runs chainsmith side by side with Tekton Chains (and a ceiling client) on fresh stacks, one
+// arm after the other, and writes bench/RESULTS.md. The last stdout line is the throughput ratio.
+import { execFile } from 'node:child_process';
+import { existsSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseArgs, promisify } from 'node:util';
+import { ARMS } from './arms/index.js';
+import type { ArmName } from './arms/types.js';
+import { CHAINSMITH_MAIN } from './arms/chainsmith.js';
+import { ApiClient } from './lib/api.js';
+import { ImagePusher } from './lib/images.js';
+import { mapLimit } from './lib/pool.js';
+import { fakeImage } from './lib/runs.js';
+import { ensureSigningKey, writeChainsConfig } from './lib/setup.js';
+import { downStack, freshStack, REPO_ROOT } from './lib/stack.js';
+import { FULL, plan, QUICK } from './plan.js';
+import { ratioLine, writeResults, type Row } from './report.js';
+import { backlog } from './workloads/backlog.js';
+import { burst } from './workloads/burst.js';
+import { pipelines } from './workloads/pipelines.js';
+import type { WorkloadContext, WorkloadName, WorkloadResult } from './workloads/types.js';
+
+const { values } = parseArgs({
+  options: {
+    quick: { type: 'boolean', default: false },
+    arms: { type: 'string' },
+    workloads: { type: 'string' },
+    configs: { type: 'string' },
+    profile: { type: 'boolean', default: false },
+    'no-build': { type: 'boolean', default: false },
+    out: { type: 'string' },
+  },
+});
+const quick = values.quick!;
+const sizes = quick ? QUICK : FULL;
+const WORK = process.env.BENCH_DIR ?? '/tmp/chainsmith-bench';
+const STACK_DIR = join(WORK, 'stack');
+const LOG_DIR = join(WORK, 'logs', new Date().toISOString().replace(/[:.]/g, '-'));
+const log = (msg: string): void => void process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${msg}\n`);
+
+const onlyArms = values.arms?.split(',') as ArmName[] | undefined;
+const onlyWorkloads = values.workloads?.split(',') as WorkloadName[] | undefined;
+const onlyConfigs = values.configs?.split(',').map(Number);
+
+async function build(): Promise<void> {
+  if (values['no-build']) return;
+  log('npm run build (tsc)');
+  await promisify(execFile)('npx', ['tsc', '-p', 'tsconfig.json'], { cwd: REPO_ROOT, timeout: 600_000 }).catch((err: Error & { stdout?: string }) => {
+    // Other files of the shared checkout may be mid-edit; tsc still emits, so go on if the entry point exists.
+    log(`tsc reported errors (continuing with what it emitted): ${(err.stdout ?? err.message).split('\n')[0]}`);
+  });
+  if (!existsSync(CHAINSMITH_MAIN)) throw new Error(`${CHAINSMITH_MAIN} missing after the build`);
+}
+
+async function main(): Promise<void> {
+  mkdirSync(LOG_DIR, { recursive: true });
+  ensureSigningKey();
+  await build();
+  const started = new Date();
+  const rows: Row[] = [];
+  const steps = plan(quick).filter(
+    (s, i) => (!onlyArms || onlyArms.includes(s.arm)) && (!onlyConfigs || onlyConfigs.includes(s.config.realImages ? 2 : 1)) && i >= 0,
+  );
+  for (const step of steps) {
+    const arm = ARMS[step.arm];
+    const workloads = step.workloads.filter((w) => !onlyWorkloads || onlyWorkloads.includes(w));
+    if (workloads.length === 0) continue;
+    log(`${step.config.name} / ${arm.name}: fresh stack`);
+    const stack = await freshStack(STACK_DIR);
+    const api = new ApiClient(stack.target);
+    try {
+      await writeChainsConfig(api, step.config.data);
+      let n = 0;
+      const ctx: WorkloadContext = {
+        api,
+        arm,
+        timeoutMs: sizes.timeoutMs,
+        log,
+        startArm: () => {
+          const logFile = join(LOG_DIR, `${step.config.realImages ? 'oci' : 'tekton'}-${arm.name}-${++n}.log`);
+          const nodeFlags = values.profile && arm.name === 'chainsmith' ? ['--cpu-prof', `--cpu-prof-dir=${LOG_DIR}`, '--heapsnapshot-signal=SIGUSR2'] : [];
+          return arm.start({ stack, logFile, nodeFlags });
+        },
+        images: async (ns, count) => {
+          if (!step.config.realImages) return Array.from({ length: count }, (_, i) => fakeImage(stack.registry, `${ns}-${i}`));
+          const pusher = new ImagePusher(stack.registry, `bench/${ns}`);
+          log(`pushing ${count} images to ${stack.registry}/bench/${ns}`);
+          return mapLimit(Array.from({ length: count }), 16, () => pusher.push());
+        },
+      };
+      for (const w of workloads) {
+        log(`${step.config.name} / ${arm.name} / ${w}`);
+        let result: WorkloadResult | undefined;
+        let error: string | undefined;
+        try {
+          result =
+            w === 'burst'
+              ? await burst(ctx, sizes.burst)
+              : w === 'backlog'
+                ? await backlog(ctx, sizes.backlog, sizes.backlogNewRuns)
+                : await pipelines(ctx, sizes.pipelines);
+          log(
+            `  ${result.signed}/${result.runs} signed, ${result.throughput.toFixed(2)} runs/s, p95 ${result.latency.p95.toFixed(2)}s, ` +
+              `${result.cpuSecondsPerRun.toFixed(4)} CPU s/run, ${result.peakRssMiB.toFixed(0)} MiB, ${result.apiRequestsPerRun.toFixed(1)} req/run${result.timedOut ? ' (TIMED OUT)' : ''}`,
+          );
+        } catch (err) {
+          error = (err as Error).message;
+          log(`  failed: ${error}`);
+        }
+        rows.push({ config: step.config.name, arm: arm.name, workload: w, result, error });
+      }
+    } finally {
+      api.close();
+      await downStack(STACK_DIR);
+    }
+  }
+  const out = values.out ?? join(REPO_ROOT, 'bench', 'RESULTS.md');
+  writeResults(out, { rows, quick, sizes, started, finished: new Date(), argv: process.argv.slice(2), logDir: LOG_DIR });
+  log(`wrote ${out}; controller logs in ${LOG_DIR}`);
+  process.stdout.write(ratioLine(rows) + '\n');
+}
+
+let stopping = false;
+const interrupt = (): void => {
+  if (stopping) return;
+  stopping = true;
+  log('interrupted: stopping the benchmark stack');
+  void downStack(STACK_DIR).finally(() => process.exit(130));
+};
+process.once('SIGINT', interrupt);
+process.once('SIGTERM', interrupt);
+
+main().then(
+  () => process.exit(0),
+  async (err: Error) => {
+    log(`error: ${err.message}`);
+    await downStack(STACK_DIR);
+    process.exit(1);
+  },
+);

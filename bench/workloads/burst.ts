@@ -1,0 +1,53 @@
+// Workload (a), burst: N TaskRuns exist; the arm starts and signs a canary; then all N are
+// completed at once (concurrent /status patches) and we measure how fast they get signed.
+import { mapLimit, pollUntil } from '../lib/pool.js';
+import { completeTaskRun, createTaskRun } from '../lib/runs.js';
+import { createNamespace } from '../lib/setup.js';
+import { SignedWatch } from '../measure/signed-watch.js';
+import { summarise } from '../measure/stats.js';
+import { awaitCanary, createCanary, Meter } from './common.js';
+import type { WorkloadContext, WorkloadResult } from './types.js';
+
+export async function burst(ctx: WorkloadContext, n: number): Promise<WorkloadResult> {
+  const { api } = ctx;
+  const ns = 'bench-burst';
+  await createNamespace(api, ns);
+  const names = Array.from({ length: n }, (_, i) => `burst-${i}`);
+  const images = await ctx.images(ns, n + 1);
+  await mapLimit(names, 32, (name) => createTaskRun(api, ns, name));
+  await createCanary(api, ns);
+  const watch = new SignedWatch(api, ns, 'taskruns');
+  const proc = await ctx.startArm();
+  try {
+    await awaitCanary(api, ns, watch, images[n]!);
+    const meter = new Meter(api, proc.pid);
+    await meter.begin();
+    ctx.log(`burst: completing ${n} TaskRuns at once`);
+    const t0 = Date.now();
+    const completedAt = await mapLimit(names, 64, (name, i) => completeTaskRun(api, ns, name, images[i]!));
+    const tCompleted = Date.now();
+    const all = await pollUntil(() => watch.countSigned(names) === n, ctx.timeoutMs, 100);
+    const reading = await meter.end();
+    const signedTimes = names.map((name) => watch.signedAt.get(name));
+    const latencies = signedTimes.flatMap((s, i) => (s === undefined ? [] : [(s - completedAt[i]!) / 1000]));
+    const last = Math.max(...signedTimes.map((s) => s ?? 0));
+    const elapsedS = ((latencies.length ? last : Date.now()) - t0) / 1000;
+    return {
+      workload: 'burst',
+      runs: n,
+      signed: latencies.length,
+      elapsedS,
+      throughput: latencies.length / elapsedS,
+      latency: summarise(latencies),
+      latencyOf: 'all TaskRuns',
+      cpuSecondsPerRun: reading.cpuSeconds / Math.max(1, latencies.length),
+      peakRssMiB: reading.peakRssMiB,
+      apiRequestsPerRun: reading.apiRequests / Math.max(1, latencies.length),
+      timedOut: !all,
+      notes: [`completing all ${n} took ${((tCompleted - t0) / 1000).toFixed(1)}s`],
+    };
+  } finally {
+    watch.stop();
+    await proc.stop();
+  }
+}

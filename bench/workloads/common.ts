@@ -1,0 +1,60 @@
+// Pieces the workloads share: the canary that proves the arm is up, and the meter that takes
+// CPU, memory and API request deltas around the measured part.
+import type { ApiClient } from '../lib/api.js';
+import { pollUntil } from '../lib/pool.js';
+import { completeTaskRun, createTaskRun, type ImageRef } from '../lib/runs.js';
+import { apiserverRequestTotal } from '../measure/apiserver.js';
+import { sampleProc } from '../measure/proc.js';
+import type { SignedWatch } from '../measure/signed-watch.js';
+
+export const CANARY_TIMEOUT_MS = 180_000;
+
+/**
+ * Completes a canary TaskRun and waits until the arm has marked it signed: Chains has no
+ * readiness endpoint, so this is when the clock may start for every arm alike.
+ */
+export async function awaitCanary(api: ApiClient, ns: string, watch: SignedWatch, image: ImageRef): Promise<void> {
+  await completeTaskRun(api, ns, 'canary', image);
+  if (!(await pollUntil(() => watch.signedAt.has('canary'), CANARY_TIMEOUT_MS, 100))) {
+    throw new Error(`the canary TaskRun ${ns}/canary was not signed within ${CANARY_TIMEOUT_MS / 1000}s`);
+  }
+}
+
+/** Creates the canary TaskRun (before the arm starts, like every other run). */
+export function createCanary(api: ApiClient, ns: string): Promise<void> {
+  return createTaskRun(api, ns, 'canary');
+}
+
+export interface MeterReading {
+  cpuSeconds: number;
+  peakRssMiB: number;
+  apiRequests: number;
+}
+
+/**
+ * CPU seconds of the arm's process and API requests the server saw from everyone but the
+ * harness, between begin() and end(); peak RSS is the process's lifetime high-water mark.
+ */
+export class Meter {
+  private cpu0 = 0;
+  private server0 = 0;
+  private harness0 = 0;
+
+  constructor(
+    private readonly api: ApiClient,
+    private readonly pid: number,
+  ) {}
+
+  async begin(): Promise<void> {
+    this.cpu0 = sampleProc(this.pid)?.cpuSeconds ?? 0;
+    this.harness0 = this.api.resourceRequests;
+    this.server0 = await apiserverRequestTotal(this.api);
+  }
+
+  async end(): Promise<MeterReading> {
+    const proc = sampleProc(this.pid);
+    const harness = this.api.resourceRequests - this.harness0;
+    const server = (await apiserverRequestTotal(this.api)) - this.server0;
+    return { cpuSeconds: (proc?.cpuSeconds ?? NaN) - this.cpu0, peakRssMiB: proc?.peakRssMiB ?? NaN, apiRequests: Math.max(0, server - harness) };
+  }
+}

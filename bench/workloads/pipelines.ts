@@ -1,0 +1,65 @@
+// Workload (c): P PipelineRuns with 5 child TaskRuns each. The arm starts and signs a canary;
+// then every pipeline completes (children first, then the PipelineRun, as Tekton does).
+// Latency is the PipelineRun's completion→signed; throughput counts every signed run.
+import { mapLimit, pollUntil } from '../lib/pool.js';
+import { completePipelineRun, completeTaskRun, createPipelineRun, createTaskRun } from '../lib/runs.js';
+import { createNamespace } from '../lib/setup.js';
+import { SignedWatch } from '../measure/signed-watch.js';
+import { summarise } from '../measure/stats.js';
+import { awaitCanary, createCanary, Meter } from './common.js';
+import type { WorkloadContext, WorkloadResult } from './types.js';
+
+const CHILDREN = 5;
+
+export async function pipelines(ctx: WorkloadContext, p: number): Promise<WorkloadResult> {
+  const { api } = ctx;
+  const ns = 'bench-pipelines';
+  await createNamespace(api, ns);
+  const prs = Array.from({ length: p }, (_, i) => `pipe-${i}`);
+  const children = prs.map((pr) => Array.from({ length: CHILDREN }, (_, c) => ({ name: `${pr}-task${c}`, task: `task${c}` })));
+  const childNames = children.flat().map((c) => c.name);
+  const images = await ctx.images(ns, p * CHILDREN + 1);
+  await mapLimit(prs, 16, async (pr, i) => {
+    const uid = await createPipelineRun(api, ns, pr);
+    for (const c of children[i]!) await createTaskRun(api, ns, c.name, { name: pr, uid, task: c.task });
+  });
+  await createCanary(api, ns);
+  const trWatch = new SignedWatch(api, ns, 'taskruns');
+  const prWatch = new SignedWatch(api, ns, 'pipelineruns');
+  const proc = await ctx.startArm();
+  try {
+    await awaitCanary(api, ns, trWatch, images[p * CHILDREN]!);
+    const meter = new Meter(api, proc.pid);
+    await meter.begin();
+    ctx.log(`pipelines: completing ${p} PipelineRuns × ${CHILDREN} TaskRuns`);
+    const t0 = Date.now();
+    const prCompletedAt = await mapLimit(prs, 16, async (pr, i) => {
+      await Promise.all(children[i]!.map((c, k) => completeTaskRun(api, ns, c.name, images[i * CHILDREN + k]!)));
+      return completePipelineRun(api, ns, pr, children[i]!, images[i * CHILDREN + CHILDREN - 1]!);
+    });
+    const all = await pollUntil(() => prWatch.countSigned(prs) === p && trWatch.countSigned(childNames) === childNames.length, ctx.timeoutMs, 100);
+    const reading = await meter.end();
+    const prSigned = prs.map((n) => prWatch.signedAt.get(n));
+    const latencies = prSigned.flatMap((s, i) => (s === undefined ? [] : [(s - prCompletedAt[i]!) / 1000]));
+    const signedTimes = [...prSigned, ...childNames.map((n) => trWatch.signedAt.get(n))].filter((t): t is number => t !== undefined);
+    const elapsedS = ((signedTimes.length ? Math.max(...signedTimes) : Date.now()) - t0) / 1000;
+    return {
+      workload: 'pipelines',
+      runs: p * (CHILDREN + 1),
+      signed: signedTimes.length,
+      elapsedS,
+      throughput: signedTimes.length / elapsedS,
+      latency: summarise(latencies),
+      latencyOf: `${p} PipelineRuns`,
+      cpuSecondsPerRun: reading.cpuSeconds / Math.max(1, signedTimes.length),
+      peakRssMiB: reading.peakRssMiB,
+      apiRequestsPerRun: reading.apiRequests / Math.max(1, signedTimes.length),
+      timedOut: !all,
+      notes: [`${latencies.length}/${p} PipelineRuns and ${trWatch.countSigned(childNames)}/${childNames.length} TaskRuns signed`],
+    };
+  } finally {
+    trWatch.stop();
+    prWatch.stop();
+    await proc.stop();
+  }
+}

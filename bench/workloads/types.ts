@@ -1,0 +1,42 @@
+// What every workload gets from the harness and what it reports.
+import type { Arm } from '../arms/types.js';
+import type { ApiClient } from '../lib/api.js';
+import type { Managed } from '../lib/process.js';
+import type { ImageRef } from '../lib/runs.js';
+import type { LatencySummary } from '../measure/stats.js';
+
+export type WorkloadName = 'burst' | 'backlog' | 'pipelines';
+
+export interface WorkloadContext {
+  api: ApiClient;
+  arm: Arm;
+  /** Starts the arm's process (one per workload, so CPU and peak RSS are per workload). */
+  startArm(): Promise<Managed>;
+  /** `count` image references for runs in `ns` (real pushed images when the config stores to OCI). */
+  images(ns: string, count: number): Promise<ImageRef[]>;
+  /** Upper bound for the whole measured part of the workload. */
+  timeoutMs: number;
+  /** Progress lines go here (stderr). */
+  log(msg: string): void;
+}
+
+export interface WorkloadResult {
+  workload: WorkloadName;
+  /** Runs the measured figures are about. */
+  runs: number;
+  signed: number;
+  /** Seconds from the first measured completion to the last signature. */
+  elapsedS: number;
+  /** Runs signed per second. */
+  throughput: number;
+  /** Completion→signed latency, seconds. */
+  latency: LatencySummary;
+  /** Which runs the latency is about. */
+  latencyOf: string;
+  cpuSecondsPerRun: number;
+  peakRssMiB: number;
+  apiRequestsPerRun: number;
+  timedOut: boolean;
+  /** Workload-specific figures for the notes column. */
+  notes: string[];
+}

@@ -1,0 +1,106 @@
+// Registry credentials from the run's ServiceAccount on the real kube-apiserver: `secrets` (push) before
+// `imagePullSecrets`, both Secret types, and the credentials actually reaching a registry that demands them.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import http from 'node:http';
+import type { V1Secret } from '@kubernetes/client-node';
+import type { AddressInfo } from 'node:net';
+import { ChainsmithError } from '../src/errors.js';
+import { KubernetesCredentialSource } from '../src/oci/credentials.js';
+import { credentialFor } from '../src/oci/auth.js';
+import { OciStorer } from '../src/storage/oci.js';
+import type { PipelineRun, TaskRun } from '../src/tekton/types.js';
+import { createNamespace, kube } from './lib/kube.js';
+import { pushRandomImage } from './lib/registry.js';
+import { layersOf, randomRepo, registryUnderTest, signedRequest, simpleSigningPayload, testConfig, testSigner } from './oci-support.js';
+
+const REGISTRY = registryUnderTest();
+const b64 = (s: string) => Buffer.from(s).toString('base64');
+
+async function dockerSecret(namespace: string, name: string, registry: string, user: string, password: string, legacy = false): Promise<void> {
+  const entry = { auth: b64(`${user}:${password}`) };
+  const body: V1Secret = legacy
+    ? { metadata: { name }, type: 'kubernetes.io/dockercfg', data: { '.dockercfg': b64(JSON.stringify({ [registry]: entry })) } }
+    : { metadata: { name }, type: 'kubernetes.io/dockerconfigjson', data: { '.dockerconfigjson': b64(JSON.stringify({ auths: { [registry]: entry } })) } };
+  await kube().core.createNamespacedSecret({ namespace, body });
+}
+
+function taskRun(namespace: string, serviceAccountName?: string): TaskRun {
+  return { apiVersion: 'tekton.dev/v1', kind: 'TaskRun', metadata: { name: 'build', namespace, uid: 'u1' }, spec: serviceAccountName ? { serviceAccountName } : {} };
+}
+
+/** A registry front that only lets `user:password` through (Basic), forwarding to the real registry. */
+async function basicAuthProxy(user: string, password: string): Promise<{ registry: string; close(): Promise<void> }> {
+  const expected = `Basic ${b64(`${user}:${password}`)}`;
+  const server = http.createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      if (req.headers.authorization !== expected) {
+        res.writeHead(401, { 'www-authenticate': 'Basic realm="registry"' });
+        res.end();
+        return;
+      }
+      const [host, port] = REGISTRY.split(':');
+      const up = http.request({ host, port: Number(port), method: req.method, path: req.url, headers: req.headers }, (r) => {
+        res.writeHead(r.statusCode ?? 502, r.headers);
+        r.pipe(res);
+      });
+      up.end(Buffer.concat(chunks));
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return { registry: `127.0.0.1:${(server.address() as AddressInfo).port}`, close: () => new Promise<void>((r) => server.close(() => r())) };
+}
+
+test('a TaskRun ServiceAccount: push secrets first, then imagePullSecrets, legacy dockercfg included', async () => {
+  const ns = await createNamespace('oci-creds');
+  await dockerSecret(ns, 'push', 'ghcr.io', 'pusher', 'p1');
+  await dockerSecret(ns, 'pull', 'ghcr.io', 'puller', 'p2');
+  await dockerSecret(ns, 'legacy', 'quay.io', 'old', 'p3', true);
+  await kube().core.createNamespacedServiceAccount({
+    namespace: ns,
+    body: { metadata: { name: 'builder' }, secrets: [{ name: 'push' }, { name: 'missing' }], imagePullSecrets: [{ name: 'pull' }, { name: 'legacy' }] },
+  });
+  const source = new KubernetesCredentialSource({ core: kube().core, dockerConfigDir: '/nonexistent' });
+  const configs = await source.dockerConfigsFor(taskRun(ns, 'builder'));
+  assert.equal(configs.length, 3);
+  assert.deepEqual(credentialFor(configs, 'ghcr.io'), { kind: 'basic', username: 'pusher', password: 'p1' });
+  assert.deepEqual(credentialFor(configs, 'quay.io'), { kind: 'basic', username: 'old', password: 'p3' });
+});
+
+test('a PipelineRun uses taskRunTemplate.serviceAccountName; an empty one means default', async () => {
+  const ns = await createNamespace('oci-creds');
+  await dockerSecret(ns, 'pr-push', 'ghcr.io', 'pipeline', 'p');
+  await kube().core.createNamespacedServiceAccount({ namespace: ns, body: { metadata: { name: 'pipeline-sa' }, secrets: [{ name: 'pr-push' }] } });
+  const source = new KubernetesCredentialSource({ core: kube().core, dockerConfigDir: '/nonexistent' });
+  const pr: PipelineRun = { apiVersion: 'tekton.dev/v1', kind: 'PipelineRun', metadata: { name: 'p', namespace: ns }, spec: { taskRunTemplate: { serviceAccountName: 'pipeline-sa' } } };
+  assert.deepEqual(credentialFor(await source.dockerConfigsFor(pr), 'ghcr.io'), { kind: 'basic', username: 'pipeline', password: 'p' });
+  assert.deepEqual(await source.dockerConfigsFor(taskRun(ns)), [], 'the default SA has no secrets');
+});
+
+test('the ServiceAccount credentials are what the oci store presents to the registry', async () => {
+  const { signer } = await testSigner();
+  const proxy = await basicAuthProxy('robot', 'let-me-in');
+  try {
+    const ns = await createNamespace('oci-creds');
+    await dockerSecret(ns, 'registry-push', proxy.registry, 'robot', 'let-me-in');
+    await kube().core.createNamespacedServiceAccount({ namespace: ns, body: { metadata: { name: 'builder' }, secrets: [{ name: 'registry-push' }] } });
+    const image = await pushRandomImage(`${REGISTRY}/${randomRepo()}`);
+    const repository = image.repository.slice(REGISTRY.length + 1);
+    const storer = new OciStorer({ credentials: new KubernetesCredentialSource({ core: kube().core, dockerConfigDir: '/nonexistent' }) });
+    const payload = simpleSigningPayload(`${proxy.registry}/${repository}`, image.digest);
+    await storer.store(await signedRequest(signer, payload, testConfig(), taskRun(ns, 'builder')));
+    assert.equal((await layersOf(REGISTRY, repository, `sha256-${image.digest.slice(7)}.sig`)).length, 1);
+
+    // The same push from a run whose ServiceAccount has no secret is refused by the registry.
+    await assert.rejects(storer.store(await signedRequest(signer, payload, testConfig(), taskRun(ns))), (err: unknown) => {
+      assert.ok(err instanceof ChainsmithError);
+      assert.equal(err.reason, 'RegistryUnauthorized');
+      assert.match(err.message, new RegExp(`registry ${proxy.registry}, repository ${repository}: .*HTTP 401`));
+      return true;
+    });
+  } finally {
+    await proxy.close();
+  }
+});

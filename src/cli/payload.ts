@@ -1,0 +1,78 @@
+// `chainsmith payload NAMESPACE/NAME`: prints a run's stored payload from its `tekton` storage annotations,
+// decoded, like `tkn chain payload`. `chainsmith signature` (signature.ts) shares the lookup.
+import { ChainsmithError, messageOf } from '../errors.js';
+import { KubeClient, loadKubeConfig, PIPELINERUNS, TASKRUNS } from '../controller/kube-client.js';
+import { tektonAnnotationKeys } from '../storage/tekton.js';
+import type { Run } from '../tekton/types.js';
+import { parseFlags } from './args.js';
+import { CliError } from './errors.js';
+
+export const help = `Usage: chainsmith payload NAMESPACE/NAME [--kind taskrun|pipelinerun] [--key SHORTKEY] [--kubeconfig FILE]
+
+Prints the payload chainsmith (or Tekton Chains) stored on a run with the tekton storage backend
+(annotation chains.tekton.dev/payload-<key>), base64-decoded: the in-toto statement for the run.
+
+Flags:
+  --kind taskrun|pipelinerun  the run's kind (default: a TaskRun of that name, else a PipelineRun)
+  --key SHORTKEY              another stored object: the first 12 hex digits of an image digest
+                              (default: taskrun-<uid> / pipelinerun-<uid>, the run's own attestation)
+  --kubeconfig FILE           kubeconfig (default: $KUBECONFIG, else in-cluster)
+  -n, --namespace NS          the run's namespace when NAME has no NAMESPACE/ prefix (default: default)
+  -h, --help                  show this help`;
+
+/** Which stored annotation to print. */
+export type StoredPart = 'payload' | 'signature';
+
+/** Reads one stored part of a run's tekton-storage annotations; prints it decoded. */
+export async function printStored(part: StoredPart, argv: string[]): Promise<number> {
+  const { values, positionals } = parseFlags(argv, {
+    kind: { type: 'string' },
+    key: { type: 'string' },
+    kubeconfig: { type: 'string' },
+    namespace: { type: 'string', short: 'n' },
+  });
+  const target = positionals[0];
+  if (!target || positionals.length > 1) throw new CliError('expected one argument: NAMESPACE/NAME');
+  const [namespace, name] = target.includes('/') ? target.split('/', 2) : [values.namespace ?? 'default', target];
+  if (!namespace || !name) throw new CliError(`not NAMESPACE/NAME: "${target}"`);
+  const kind = values.kind?.toLowerCase();
+  if (kind !== undefined && kind !== 'taskrun' && kind !== 'pipelinerun') throw new CliError(`--kind: expected taskrun or pipelinerun, got "${values.kind}"`);
+
+  let client: KubeClient;
+  try {
+    client = new KubeClient(loadKubeConfig(values.kubeconfig));
+  } catch (err) {
+    throw new CliError(`cannot load a kubeconfig: ${messageOf(err)}`);
+  }
+  let run: Run | undefined;
+  try {
+    if (kind !== 'pipelinerun') run = await client.get<Run>(TASKRUNS, namespace, name);
+    if (!run && kind !== 'taskrun') run = await client.get<Run>(PIPELINERUNS, namespace, name);
+  } catch (err) {
+    throw new CliError(`cannot read ${namespace}/${name}: ${messageOf(err)}`, 1);
+  }
+  if (!run) throw new CliError(`no ${kind ?? 'TaskRun or PipelineRun'} ${namespace}/${name}`, 1);
+  const shortKey = values.key ?? `${run.kind.toLowerCase()}-${run.metadata.uid ?? ''}`;
+  const annotation = tektonAnnotationKeys(shortKey)[part];
+  const value = run.metadata.annotations?.[annotation];
+  if (value === undefined) {
+    const keys = Object.keys(run.metadata.annotations ?? {})
+      .filter((k) => k.startsWith(`chains.tekton.dev/${part}-`))
+      .map((k) => k.slice(`chains.tekton.dev/${part}-`.length));
+    const hint = keys.length > 0 ? `; stored keys: ${keys.join(', ')} (use --key)` : '; the run has no tekton-storage annotations (not signed yet, or storage is not "tekton")';
+    throw new CliError(`${run.kind} ${namespace}/${name} has no annotation ${annotation}${hint}`, 1);
+  }
+  const decoded = Buffer.from(value, 'base64');
+  process.stdout.write(decoded);
+  if (decoded.length > 0 && decoded[decoded.length - 1] !== 0x0a && process.stdout.isTTY) process.stdout.write('\n');
+  return 0;
+}
+
+export async function run(argv: string[]): Promise<number> {
+  try {
+    return await printStored('payload', argv);
+  } catch (err) {
+    if (err instanceof ChainsmithError) throw new CliError(err.message, 1);
+    throw err;
+  }
+}
