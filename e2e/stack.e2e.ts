@@ -3,7 +3,10 @@
 // registry can be fetched back by digest, as OCI, Docker and index manifests.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import {
   childReference,
   completePipelineRun,
@@ -19,6 +22,7 @@ import {
   kube,
   MEDIA,
   pushRandomImage,
+  REPO_ROOT,
   sha256Digest,
   stackEnv,
 } from './lib/index.js';
@@ -132,3 +136,93 @@ test('the stack ships a working cosign v2 and kubectl', () => {
   const crds = execFileSync(kubectl, ['--kubeconfig', kubeconfig, 'get', 'crd', '-o', 'name'], { encoding: 'utf8', timeout: 30_000 });
   for (const plural of ['tasks', 'taskruns', 'pipelines', 'pipelineruns']) assert.match(crds, new RegExp(`${plural}\\.tekton\\.dev`));
 });
+
+// --- the stack scripts themselves: bad input, stale state, idempotency -------------------------
+
+interface ScriptResult {
+  code: number;
+  stderr: string;
+}
+
+/** Runs one of e2e/stack/*.sh with extra environment; never throws on a non-zero exit. */
+function runStackScript(script: string, env: Record<string, string>, timeoutMs = 120_000): ScriptResult {
+  const r = spawnSync('bash', [`e2e/stack/${script}`], {
+    cwd: REPO_ROOT,
+    env: { ...process.env, ...env },
+    encoding: 'utf8',
+    timeout: timeoutMs,
+  });
+  return { code: r.status ?? -1, stderr: r.stderr };
+}
+
+/** The stderr lines that are errors (progress lines start with `[stack`). */
+function errorLines(stderr: string): string[] {
+  return stderr.split('\n').filter((l) => l.startsWith('stack: error:'));
+}
+
+test('stack:up on the live stack returns at once and changes nothing', () => {
+  const before = readFileSync(join(stackEnv().stackDir, 'env'), 'utf8');
+  const started = Date.now();
+  const r = runStackScript('up.sh', { STACK_DIR: stackEnv().stackDir });
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stderr, /stack already up/);
+  assert.ok(Date.now() - started < 15_000, 'no rebuild, no restart');
+  assert.equal(readFileSync(join(stackEnv().stackDir, 'env'), 'utf8'), before);
+});
+
+test('a port already taken gives one error line naming the port and a log, and leaves nothing running', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'stack-port-'));
+  const takenPort = stackEnv().registry.split(':')[1]!;
+  const r = runStackScript('up.sh', { STACK_DIR: dir, STACK_REGISTRY_PORT: takenPort, STACK_SKIP_ADDONS: '1' });
+  assert.equal(r.code, 1);
+  const errors = errorLines(r.stderr);
+  assert.equal(errors.length, 1, r.stderr);
+  assert.match(errors[0]!, new RegExp(`port ${takenPort} .*already in use.*see ${dir}`));
+  assert.equal(existsSync(join(dir, 'env')), false);
+  assert.deepEqual(existsSync(join(dir, 'pids')) ? readdirSync(join(dir, 'pids')) : [], []);
+  rmSync(dir, { recursive: true, force: true });
+});
+
+test('a missing tool gives one error line naming it', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'stack-tool-'));
+  const r = runStackScript('up.sh', { STACK_DIR: dir, KUBECTL: '/nonexistent/kubectl' });
+  assert.equal(r.code, 1);
+  assert.deepEqual(errorLines(r.stderr), ['stack: error: KUBECTL=/nonexistent/kubectl is not an executable file']);
+  rmSync(dir, { recursive: true, force: true });
+});
+
+test('a stale stack from a crashed run is cleaned up and replaced; stack:down stops every process', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'stack-stale-'));
+  // What a crash leaves: an env file, a pid file whose process is gone, a data dir.
+  const dead = spawnSync('true').pid!;
+  mkdirSync(join(dir, 'pids'));
+  writeFileSync(join(dir, 'pids', 'etcd.pid'), `${dead}\n`);
+  writeFileSync(join(dir, 'env'), 'export KUBECONFIG=/gone\n');
+  const staleData = mkdtempSync(join(tmpdir(), 'chainsmith-stack.'));
+  writeFileSync(join(dir, 'datadir'), `${staleData}\n`);
+
+  const up = runStackScript('up.sh', { STACK_DIR: dir, STACK_SKIP_ADDONS: '1' }, 240_000);
+  try {
+    assert.equal(up.code, 0, up.stderr);
+    assert.match(up.stderr, /stale or unhealthy stack/);
+    assert.equal(existsSync(staleData), false, 'the crashed run\'s data dir is removed');
+    assert.equal(runStackScript('health.sh', { STACK_DIR: dir }).code, 0);
+  } finally {
+    const pids = readdirSync(join(dir, 'pids')).map((f) => Number(readFileSync(join(dir, 'pids', f), 'utf8')));
+    const down = runStackScript('down.sh', { STACK_DIR: dir });
+    assert.equal(down.code, 0, down.stderr);
+    assert.equal(pids.length, 3, 'etcd, kube-apiserver, registry');
+    for (const pid of pids) assert.equal(isAlive(pid), false, `pid ${pid} stopped`);
+    assert.equal(existsSync(join(dir, 'env')), false);
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}

@@ -1,16 +1,39 @@
-// API requests as the API server counts them: the sum of apiserver_request_total over every
-// resource request (non-resource paths such as /metrics and /readyz excluded). The harness's own
-// requests are counted client-side and subtracted by the caller.
+// API requests as the API server counts them: apiserver_request_total over every resource
+// request (non-resource paths such as /metrics and /readyz excluded), in total and by
+// "VERB resource[/subresource]". The harness's own requests are counted client-side and
+// subtracted by the caller.
 import type { ApiClient } from '../lib/api.js';
 
-/** Total resource requests the API server has served so far. */
-export async function apiserverRequestTotal(api: ApiClient): Promise<number> {
+export interface RequestCounts {
+  total: number;
+  byKind: Map<string, number>;
+}
+
+/** Resource requests the API server has served so far. */
+export async function apiserverRequests(api: ApiClient): Promise<RequestCounts> {
   const text = await api.call<string>('GET', '/metrics', undefined, undefined, 30_000);
+  const byKind = new Map<string, number>();
   let total = 0;
   for (const line of text.split('\n')) {
     if (!line.startsWith('apiserver_request_total{')) continue;
-    if (/[{,]resource=""/.test(line)) continue;
-    total += Number(line.slice(line.lastIndexOf(' ') + 1));
+    const label = (k: string): string => new RegExp(`[{,]${k}="([^"]*)"`).exec(line)?.[1] ?? '';
+    const resource = label('resource');
+    if (!resource) continue;
+    const n = Number(line.slice(line.lastIndexOf(' ') + 1));
+    const sub = label('subresource');
+    const kind = `${label('verb')} ${resource}${sub ? '/' + sub : ''}`;
+    byKind.set(kind, (byKind.get(kind) ?? 0) + n);
+    total += n;
   }
-  return total;
+  return { total, byKind };
+}
+
+/** `after - before`, per kind, dropping zeros. */
+export function requestDelta(before: RequestCounts, after: RequestCounts): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const [k, v] of after.byKind) {
+    const d = v - (before.byKind.get(k) ?? 0);
+    if (d > 0) out.set(k, d);
+  }
+  return out;
 }

@@ -6,7 +6,7 @@ import { completeTaskRun, createTaskRun } from '../lib/runs.js';
 import { createNamespace } from '../lib/setup.js';
 import { SignedWatch } from '../measure/signed-watch.js';
 import { summarise } from '../measure/stats.js';
-import { Meter } from './common.js';
+import { Meter, requestMix } from './common.js';
 import type { WorkloadContext, WorkloadResult } from './types.js';
 
 export async function backlog(ctx: WorkloadContext, m: number, newRuns: number): Promise<WorkloadResult> {
@@ -70,6 +70,7 @@ export async function backlog(ctx: WorkloadContext, m: number, newRuns: number):
       apiRequestsPerRun: reading.apiRequests / Math.max(1, totalSigned),
       timedOut: !all,
       notes: [
+        requestMix(reading.byKind, totalSigned),
         `backlog of ${m} drained in ${drainS.toFixed(1)}s (first signature after ${firstSignedS.toFixed(1)}s)`,
         `${duringDrain.length} new runs completed while it drained: p95 ${Number.isNaN(during.p95) ? '-' : during.p95.toFixed(2) + 's'}`,
       ],

@@ -5,7 +5,7 @@ import { completeTaskRun, createTaskRun } from '../lib/runs.js';
 import { createNamespace } from '../lib/setup.js';
 import { SignedWatch } from '../measure/signed-watch.js';
 import { summarise } from '../measure/stats.js';
-import { awaitCanary, createCanary, Meter } from './common.js';
+import { awaitCanary, createCanary, Meter, requestMix } from './common.js';
 import type { WorkloadContext, WorkloadResult } from './types.js';
 
 export async function burst(ctx: WorkloadContext, n: number): Promise<WorkloadResult> {
@@ -44,7 +44,10 @@ export async function burst(ctx: WorkloadContext, n: number): Promise<WorkloadRe
       peakRssMiB: reading.peakRssMiB,
       apiRequestsPerRun: reading.apiRequests / Math.max(1, latencies.length),
       timedOut: !all,
-      notes: [`completing all ${n} took ${((tCompleted - t0) / 1000).toFixed(1)}s`],
+      notes: [
+        requestMix(reading.byKind, latencies.length),
+        `completing all ${n} took ${((tCompleted - t0) / 1000).toFixed(1)}s`,
+      ],
     };
   } finally {
     watch.stop();

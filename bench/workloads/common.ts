@@ -3,7 +3,7 @@
 import type { ApiClient } from '../lib/api.js';
 import { pollUntil } from '../lib/pool.js';
 import { completeTaskRun, createTaskRun, type ImageRef } from '../lib/runs.js';
-import { apiserverRequestTotal } from '../measure/apiserver.js';
+import { apiserverRequests, requestDelta, type RequestCounts } from '../measure/apiserver.js';
 import { sampleProc } from '../measure/proc.js';
 import type { SignedWatch } from '../measure/signed-watch.js';
 
@@ -29,6 +29,8 @@ export interface MeterReading {
   cpuSeconds: number;
   peakRssMiB: number;
   apiRequests: number;
+  /** Server-side request counts by "VERB resource[/subresource]" (harness requests included). */
+  byKind: Map<string, number>;
 }
 
 /**
@@ -37,7 +39,7 @@ export interface MeterReading {
  */
 export class Meter {
   private cpu0 = 0;
-  private server0 = 0;
+  private server0: RequestCounts = { total: 0, byKind: new Map() };
   private harness0 = 0;
 
   constructor(
@@ -48,13 +50,32 @@ export class Meter {
   async begin(): Promise<void> {
     this.cpu0 = sampleProc(this.pid)?.cpuSeconds ?? 0;
     this.harness0 = this.api.resourceRequests;
-    this.server0 = await apiserverRequestTotal(this.api);
+    this.server0 = await apiserverRequests(this.api);
   }
 
   async end(): Promise<MeterReading> {
     const proc = sampleProc(this.pid);
     const harness = this.api.resourceRequests - this.harness0;
-    const server = (await apiserverRequestTotal(this.api)) - this.server0;
-    return { cpuSeconds: (proc?.cpuSeconds ?? NaN) - this.cpu0, peakRssMiB: proc?.peakRssMiB ?? NaN, apiRequests: Math.max(0, server - harness) };
+    const after = await apiserverRequests(this.api);
+    return {
+      cpuSeconds: (proc?.cpuSeconds ?? NaN) - this.cpu0,
+      peakRssMiB: proc?.peakRssMiB ?? NaN,
+      apiRequests: Math.max(0, after.total - this.server0.total - harness),
+      byKind: requestDelta(this.server0, after),
+    };
   }
+}
+
+/**
+ * The arm's requests per run by kind, for the notes column: the harness's own kinds (status
+ * patches, which only it sends) are left out, and so are kinds under 0.05 per run.
+ */
+export function requestMix(byKind: Map<string, number>, runs: number): string {
+  const parts = [...byKind]
+    .filter(([k]) => !k.endsWith('/status') && !k.startsWith('WATCH '))
+    .map(([k, v]) => [k, v / Math.max(1, runs)] as const)
+    .filter(([, v]) => v >= 0.05)
+    .sort((a, b) => b[1] - a[1])
+    .map(([k, v]) => `${k} ${v.toFixed(2)}`);
+  return `requests/run: ${parts.join(', ') || '-'}`;
 }

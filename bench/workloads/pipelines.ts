@@ -6,7 +6,7 @@ import { completePipelineRun, completeTaskRun, createPipelineRun, createTaskRun 
 import { createNamespace } from '../lib/setup.js';
 import { SignedWatch } from '../measure/signed-watch.js';
 import { summarise } from '../measure/stats.js';
-import { awaitCanary, createCanary, Meter } from './common.js';
+import { awaitCanary, createCanary, Meter, requestMix } from './common.js';
 import type { WorkloadContext, WorkloadResult } from './types.js';
 
 const CHILDREN = 5;
@@ -55,7 +55,9 @@ export async function pipelines(ctx: WorkloadContext, p: number): Promise<Worklo
       peakRssMiB: reading.peakRssMiB,
       apiRequestsPerRun: reading.apiRequests / Math.max(1, signedTimes.length),
       timedOut: !all,
-      notes: [`${latencies.length}/${p} PipelineRuns and ${trWatch.countSigned(childNames)}/${childNames.length} TaskRuns signed`],
+      notes: [
+        requestMix(reading.byKind, signedTimes.length),
+        `${latencies.length}/${p} PipelineRuns and ${trWatch.countSigned(childNames)}/${childNames.length} TaskRuns signed`],
     };
   } finally {
     trWatch.stop();

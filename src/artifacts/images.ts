@@ -45,9 +45,11 @@ export function extractOciImages(results: RunResult[]): { images: ImageReference
   for (const p of pairs) {
     if (!p.url || !p.digest) continue;
     const source = `${p.url.result}+${p.digest.result}`;
-    add(`${p.url.value}@${p.digest.value}`, source, (reason, problem) =>
-      findings.push(finding(reason, source, `${p.url!.result}/${p.digest!.result}: ${problem}; ignored`)),
-    );
+    add(`${p.url.value}@${p.digest.value}`, source, (reason, problem) => {
+      // A common slip: writing the full `repo@sha256:…` into IMAGE_URL, which makes the joined reference invalid.
+      const hint = p.url!.value.includes('@') ? ` (${p.url!.result} must not contain a digest; put it only in ${p.digest!.result})` : '';
+      findings.push(finding(reason, source, `${p.url!.result}/${p.digest!.result}: ${problem}${hint}; ignored`));
+    });
   }
 
   // Pass B: only the result named exactly IMAGES

@@ -7,14 +7,13 @@ import { executedChildTaskRuns } from '../tekton/accessors.js';
 import type { PipelineRunWithChildren, TaskRun } from '../tekton/types.js';
 import type { Finding, ImageReference, Material, Subject } from './types.js';
 import { finding, mergeFindings } from './findings.js';
-import { extractOciImages } from './images.js';
 import {
-  appendMaterials,
   artifactInputs,
   artifactInputsWithFindings,
   gitFindingsForPipelineRun,
   gitFindingsForTaskRun,
   gitMaterialForPipelineRun,
+  materialAccumulator,
   sidecarImageMaterials,
   stepActionInputs,
   stepImageMaterials,
@@ -22,7 +21,7 @@ import {
   taskRunMaterials,
 } from './materials.js';
 import { nearMissFindings } from './near-miss.js';
-import { appendSubjects, subjectsFromBuildArtifacts, subjectsV02WithFindings, subjectsV2alpha4WithFindings } from './subjects.js';
+import { subjectAccumulator, subjectsFromBuildArtifacts, subjectsV02WithFindings, subjectsV2alpha4WithFindings } from './subjects.js';
 
 export { parseDigest } from './digest.js';
 export { parseImageReference, normaliseRepository } from './reference.js';
@@ -49,21 +48,22 @@ function isV2alpha4(format: RunFormat): boolean {
   return format === 'slsa/v2alpha4';
 }
 
-/** Findings about a TaskRun's hints, as the given format reads them. `context` prefixes child messages. */
-function taskRunFindings(tr: TaskRun, format: RunFormat, context: string): Finding[] {
+/** Subjects, images to sign and findings of a TaskRun as the given format reads it. `context` prefixes messages. */
+function analyseTaskRun(tr: TaskRun, format: RunFormat, context: string): { subjects: Subject[]; images: ImageReference[]; findings: Finding[] } {
   const results = tr.status?.results ?? [];
   const steps = isV2alpha4(format) ? (tr.status?.steps ?? []).flatMap((s) => s.results ?? []) : [];
-  const subjects = isV2alpha4(format) ? subjectsV2alpha4WithFindings(tr).findings : subjectsV02WithFindings(results).findings;
+  // Both extractors include the OCI passes over the TaskRun's own results, so `images` comes with them.
+  const extracted = isV2alpha4(format) ? subjectsV2alpha4WithFindings(tr) : subjectsV02WithFindings(results);
   const params = [...(tr.spec.params ?? []), ...(tr.status?.taskSpec?.params ?? [])];
   const list = mergeFindings(
     nearMissFindings([...results, ...steps]),
     nearMissFindings(params, 'param').filter((f) => GIT_HINTS.has(nearHintOf(f))),
-    subjects,
-    extractOciImages(results).findings,
+    extracted.findings,
     artifactInputsWithFindings([...results, ...steps]).findings,
     gitFindingsForTaskRun(tr, { steps: isV2alpha4(format) }),
   );
-  return context ? list.map((f) => ({ ...f, message: `${context}: ${f.message}` })) : list;
+  const findings = context ? list.map((f) => ({ ...f, message: `${context}: ${f.message}` })) : list;
+  return { subjects: extracted.subjects, images: extracted.images, findings };
 }
 
 /** The hint name a NearMissName finding refers to (from its message). */
@@ -72,15 +72,10 @@ function nearHintOf(f: Finding): string {
 }
 
 function extractTaskRun(tr: TaskRun, format: RunFormat): ExtractedArtifacts {
-  const results = tr.status?.results ?? [];
-  const subjects = isV2alpha4(format) ? subjectsV2alpha4WithFindings(tr).subjects : subjectsV02WithFindings(results).subjects;
-  let materials = taskRunMaterialsLenient(tr);
-  if (isV2alpha4(format)) {
-    materials = appendMaterials(materials, stepActionInputs(tr));
-    materials = appendMaterials(materials, remoteStepActions(tr));
-  }
-  const images = extractOciImages(results).images;
-  return { subjects, materials, images, findings: taskRunFindings(tr, format, '') };
+  const { subjects, images, findings } = analyseTaskRun(tr, format, '');
+  const materials = materialAccumulator().add(taskRunMaterialsLenient(tr));
+  if (isV2alpha4(format)) materials.add(stepActionInputs(tr)).add(remoteStepActions(tr));
+  return { subjects, materials: materials.toArray(), images, findings };
 }
 
 /** taskRunMaterials, but a malformed imageID (which fails payload creation later) does not hide the rest here. */
@@ -105,36 +100,33 @@ function extractPipelineRun(pr: PipelineRunWithChildren, format: RunFormat, deep
   const findings: Finding[][] = [];
 
   // Subjects (§3.3 / §3.5): v0.2 family puts children first with deep inspection; v2alpha4 the PipelineRun first.
-  let subjects: Subject[] = [];
+  const subjects = subjectAccumulator();
   const own = isV2alpha4(format) ? subjectsFromBuildArtifacts(results) : subjectsV02WithFindings(results);
-  if (deep && !isV2alpha4(format)) {
-    for (const c of children) subjects = appendSubjects(subjects, subjectsV02WithFindings(c.status?.results ?? []).subjects);
-  }
-  subjects = appendSubjects(subjects, own.subjects);
-  if (deep && isV2alpha4(format)) {
-    for (const c of children) subjects = appendSubjects(subjects, subjectsV2alpha4WithFindings(c).subjects);
-  }
+  if (deep && !isV2alpha4(format)) for (const c of children) subjects.add(subjectsV02WithFindings(c.status?.results ?? []).subjects);
+  subjects.add(own.subjects);
+  if (deep && isV2alpha4(format)) for (const c of children) subjects.add(subjectsV2alpha4WithFindings(c).subjects);
 
   // Materials (§3.3): pipeline source, per child its images and source, then inputs and git.
+  const materials = materialAccumulator();
   const ref = pr.run.status?.provenance?.refSource;
-  let materials: Material[] = ref ? [{ uri: ref.uri ?? '', digest: { ...(ref.digest ?? {}) } }] : [];
+  if (ref) materials.add([{ uri: ref.uri ?? '', digest: { ...(ref.digest ?? {}) } }]);
   for (const c of children) {
-    if (isV2alpha4(format)) materials = appendMaterials(materials, remoteStepActions(c));
+    if (isV2alpha4(format)) materials.add(remoteStepActions(c));
     try {
-      materials = appendMaterials(materials, stepImageMaterials(c));
-      materials = appendMaterials(materials, sidecarImageMaterials(c));
+      const images = [...stepImageMaterials(c), ...sidecarImageMaterials(c)];
+      materials.add(images);
     } catch {
       // A malformed imageID fails payload creation (formats/); listing the other materials is still useful here.
     }
     const childRef = c.status?.provenance?.refSource;
-    if (childRef) materials = appendMaterials(materials, [{ uri: childRef.uri ?? '', digest: { ...(childRef.digest ?? {}) } }]);
+    if (childRef) materials.add([{ uri: childRef.uri ?? '', digest: { ...(childRef.digest ?? {}) } }]);
   }
   // v2alpha4 with deep inspection: the children's StepAction inputs come before the PipelineRun's inputs (§3.5).
-  if (deep && isV2alpha4(format)) for (const c of children) materials = appendMaterials(materials, stepActionInputs(c));
-  materials = appendMaterials(materials, artifactInputs(results));
-  if (deep) for (const c of children) materials = appendMaterials(materials, taskRunInputs(c));
+  if (deep && isV2alpha4(format)) for (const c of children) materials.add(stepActionInputs(c));
+  materials.add(artifactInputs(results));
+  if (deep) for (const c of children) materials.add(taskRunInputs(c));
   const git = gitMaterialForPipelineRun(pr.run);
-  if (git) materials = appendMaterials(materials, [git]);
+  if (git) materials.add([git]);
 
   const params = [...(pr.run.spec.params ?? []), ...(pr.run.status?.pipelineSpec?.params ?? [])];
   findings.push(
@@ -144,8 +136,8 @@ function extractPipelineRun(pr: PipelineRunWithChildren, format: RunFormat, deep
     artifactInputsWithFindings(results).findings,
     gitFindingsForPipelineRun(pr.run),
   );
-  if (deep) for (const c of children) findings.push(taskRunFindings(c, format, `TaskRun ${c.metadata.name ?? '?'}`));
-  return { subjects, materials, images: [], findings: mergeFindings(...findings) };
+  if (deep) for (const c of children) findings.push(analyseTaskRun(c, format, `TaskRun ${c.metadata.name ?? '?'}`).findings);
+  return { subjects: subjects.toArray(), materials: materials.toArray(), images: [], findings: mergeFindings(...findings) };
 }
 
 /**
@@ -163,6 +155,14 @@ export function extractArtifacts(input: FormatInput, format: RunFormat, opts: { 
   } else {
     out = extractPipelineRun(input.run, format, opts.deepInspection);
   }
-  if (out.subjects.length === 0) out.findings.push(finding('NoArtifacts', '', NO_ARTIFACTS_MESSAGE));
+  if (out.subjects.length === 0) {
+    let hint = '';
+    if (input.kind === 'PipelineRun' && !opts.deepInspection) {
+      // A common surprise: the images are results of child TaskRuns, which only deep inspection reads.
+      const childSubjects = extractPipelineRun(input.run, format, true).subjects.length;
+      if (childSubjects > 0) hint = `; its child TaskRuns name ${childSubjects} subject(s), which artifacts.pipelinerun.enable-deep-inspection: "true" would include`;
+    }
+    out.findings.push(finding('NoArtifacts', '', NO_ARTIFACTS_MESSAGE + hint));
+  }
   return out;
 }

@@ -6,7 +6,7 @@ import type { Param, ParamSpec, PipelineRun, RunResult, TaskRun } from '../tekto
 import type { Finding, Material } from './types.js';
 import { parseDigest } from './digest.js';
 import { finding } from './findings.js';
-import { mergeArtifacts } from './subjects.js';
+import { ArtifactAccumulator } from './subjects.js';
 import { ARTIFACT_INPUTS, structuredTargets } from './structured.js';
 
 export const CHAINS_GIT_URL = 'CHAINS-GIT_URL';
@@ -23,7 +23,12 @@ function copy(m: Material): Material {
  * `alg: hex` (its digest entries are copied over), else it is appended. Returns a new array; inputs are not modified.
  */
 export function appendMaterials(existing: Material[], add: Material[]): Material[] {
-  return mergeArtifacts(existing, add, (m) => m.uri, copy);
+  return materialAccumulator().add(existing).add(add).toArray();
+}
+
+/** A fresh §2.7 accumulator for materials (merging on uri). */
+export function materialAccumulator(): ArtifactAccumulator<Material> {
+  return new ArtifactAccumulator<Material>((m) => m.uri, copy);
 }
 
 /** SPDX git locator as Chains writes it: `git+` prefix and `.git` suffix added when missing. */
@@ -49,12 +54,12 @@ export function materialFromImageId(imageID: string): Material {
 
 /** Step images of a TaskRun in status order (`status.steps[].imageID`), merged per §2.7. */
 export function stepImageMaterials(tr: TaskRun): Material[] {
-  return appendMaterials([], (tr.status?.steps ?? []).map((s) => materialFromImageId(s.imageID ?? '')));
+  return materialAccumulator().add((tr.status?.steps ?? []).map((s) => materialFromImageId(s.imageID ?? ''))).toArray();
 }
 
 /** Sidecar images of a TaskRun in status order (`status.sidecars[].imageID`), merged per §2.7. */
 export function sidecarImageMaterials(tr: TaskRun): Material[] {
-  return appendMaterials([], (tr.status?.sidecars ?? []).map((s) => materialFromImageId(s.imageID ?? '')));
+  return materialAccumulator().add((tr.status?.sidecars ?? []).map((s) => materialFromImageId(s.imageID ?? ''))).toArray();
 }
 
 /**
@@ -137,12 +142,12 @@ export function gitMaterialForPipelineRun(pr: PipelineRun): Material | undefined
 
 /** Git materials of a TaskRun's StepActions: each step's own `CHAINS-GIT_*` results (TaskRun-level rules). */
 export function gitMaterialsForSteps(tr: TaskRun): Material[] {
-  let out: Material[] = [];
+  const out = materialAccumulator();
   for (const step of tr.status?.steps ?? []) {
     const m = taskLevelGitMaterial(readGitHint([], [], step.results ?? []));
-    if (m) out = appendMaterials(out, [m]);
+    if (m) out.add([m]);
   }
-  return out;
+  return out.toArray();
 }
 
 /** Chains' FromStepActionsResults (v2alpha4): each step's git material, then all steps' `*ARTIFACT_INPUTS`. */
@@ -159,9 +164,7 @@ export function taskRunInputs(tr: TaskRun): Material[] {
 
 /** Chains' TaskMaterials (v0.2 TaskRun `materials`, §3.2): step images, sidecar images, git, `*ARTIFACT_INPUTS`. */
 export function taskRunMaterials(tr: TaskRun): Material[] {
-  let mats = appendMaterials([], stepImageMaterials(tr));
-  mats = appendMaterials(mats, sidecarImageMaterials(tr));
-  return appendMaterials(mats, taskRunInputs(tr));
+  return materialAccumulator().add(stepImageMaterials(tr)).add(sidecarImageMaterials(tr)).add(taskRunInputs(tr)).toArray();
 }
 
 /** What is odd about a git hint: a lone commit or URL, a trailing newline. `level` words the messages. */

@@ -39,6 +39,8 @@ function canonical(name: string): string {
 export function nearMissHint(name: string): string | undefined {
   if (matchesExactly(name)) return undefined;
   const c = canonical(name);
+  // Fast path: every hint contains one of these words.
+  if (!c.includes('IMAGE') && !c.includes('ARTIFACT') && !c.includes('CHAINS')) return undefined;
   for (const h of HINTS) {
     if (h.match === 'exact' ? h.variants.includes(c) : h.variants.some((v) => c.endsWith(v))) return h.name;
   }

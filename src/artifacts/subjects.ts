@@ -1,7 +1,7 @@
 // Subjects (what a run built) per format family (spec §2.3, §2.7, §2.8, §2.9).
 import { stepResults } from '../tekton/accessors.js';
 import type { RunResult, TaskRun } from '../tekton/types.js';
-import type { Finding, Subject } from './types.js';
+import type { Finding, ImageReference, Subject } from './types.js';
 import { digestProblem } from './digest.js';
 import { finding } from './findings.js';
 import { extractOciImages } from './images.js';
@@ -28,33 +28,47 @@ export function sameArtifact(aName: string, a: Record<string, string>, bName: st
 }
 
 /**
- * The shared §2.7 merge for subjects and materials: items with the same key (name/uri) and a shared `alg: hex`
- * merge (new digest entries copied in), others are appended; first-seen positions are kept. Indexed by key so
- * large runs (many steps, many results) stay linear.
+ * The §2.7 merge shared by subjects and materials, as an accumulator: an item with the same key (name/uri) as a
+ * kept item and a shared `alg: hex` merges into it (its digest entries are copied in), others are appended;
+ * first-seen positions are kept. Items are copied on the way in, so callers' objects are never modified; the
+ * key index keeps large runs (many steps, many results) linear.
  */
-export function mergeArtifacts<T extends { digest: Record<string, string> }>(existing: T[], add: T[], keyOf: (t: T) => string, copy: (t: T) => T): T[] {
-  const out = existing.map(copy);
-  const byKey = new Map<string, T[]>();
-  for (const o of out) {
-    const k = keyOf(o);
-    const list = byKey.get(k);
-    if (list) list.push(o);
-    else byKey.set(k, [o]);
-  }
-  for (const item of add) {
-    const k = keyOf(item);
-    const candidates = byKey.get(k);
-    const match = candidates?.find((o) => sameArtifact(k, o.digest, k, item.digest));
-    if (match) {
-      Object.assign(match.digest, item.digest);
-      continue;
+export class ArtifactAccumulator<T extends { digest: Record<string, string> }> {
+  private readonly items: T[] = [];
+  private readonly byKey = new Map<string, T[]>();
+
+  constructor(
+    private readonly keyOf: (t: T) => string,
+    private readonly copy: (t: T) => T,
+  ) {}
+
+  /** Merges or appends each item, in order. */
+  add(list: readonly T[]): this {
+    for (const item of list) {
+      const k = this.keyOf(item);
+      const candidates = this.byKey.get(k);
+      const match = candidates?.find((o) => sameArtifact(k, o.digest, k, item.digest));
+      if (match) {
+        Object.assign(match.digest, item.digest);
+        continue;
+      }
+      const c = this.copy(item);
+      this.items.push(c);
+      if (candidates) candidates.push(c);
+      else this.byKey.set(k, [c]);
     }
-    const c = copy(item);
-    out.push(c);
-    if (candidates) candidates.push(c);
-    else byKey.set(k, [c]);
+    return this;
   }
-  return out;
+
+  /** The merged list (owned by the caller from now on). */
+  toArray(): T[] {
+    return this.items;
+  }
+}
+
+/** A fresh accumulator for subjects. */
+export function subjectAccumulator(): ArtifactAccumulator<Subject> {
+  return new ArtifactAccumulator<Subject>((s) => s.name, copy);
 }
 
 /**
@@ -62,7 +76,12 @@ export function mergeArtifacts<T extends { digest: Record<string, string> }>(exi
  * `alg: hex` (its digest entries are copied over), else it is appended. Returns a new array; inputs are not modified.
  */
 export function appendSubjects(existing: Subject[], add: Subject[]): Subject[] {
-  return mergeArtifacts(existing, add, (s) => s.name, copy);
+  return subjectAccumulator().add(existing).add(add).toArray();
+}
+
+/** An image as a subject: normalised repository, `{sha256: hex}`. */
+function imageSubject(i: ImageReference): Subject {
+  return { name: i.repository, digest: { sha256: i.digest.slice('sha256:'.length) } };
 }
 
 /** Go's `strings.Split(d, ":")` into a one-entry digest map, as Chains builds subject digests (no lowercasing). */
@@ -89,14 +108,16 @@ export function artifactUriSubjects(results: RunResult[]): { subjects: Subject[]
 }
 
 /** Subjects for `in-toto`, `slsa/v1` and `slsa/v2alpha3` (§2.9 row 1), with the findings of every pass. */
-export function subjectsV02WithFindings(results: RunResult[]): { subjects: Subject[]; findings: Finding[] } {
+export function subjectsV02WithFindings(results: RunResult[]): { subjects: Subject[]; findings: Finding[]; images: ImageReference[] } {
   const images = extractOciImages(results);
-  let subjects = appendSubjects([], images.images.map((i) => ({ name: i.repository, digest: { sha256: i.digest.slice('sha256:'.length) } })));
   const uris = artifactUriSubjects(results);
-  subjects = appendSubjects(subjects, uris.subjects);
   const outputs = structuredTargets(results, ARTIFACT_OUTPUTS);
-  subjects = appendSubjects(subjects, outputs.targets.map((t) => ({ name: t.uri, digest: rawDigest(t.digest) })));
-  return { subjects, findings: [...images.findings, ...uris.findings, ...outputs.findings] };
+  const subjects = subjectAccumulator()
+    .add(images.images.map(imageSubject))
+    .add(uris.subjects)
+    .add(outputs.targets.map((t) => ({ name: t.uri, digest: rawDigest(t.digest) })))
+    .toArray();
+  return { subjects, findings: [...images.findings, ...uris.findings, ...outputs.findings], images: images.images };
 }
 
 /**
@@ -108,25 +129,28 @@ export function subjectsV02(results: RunResult[]): Subject[] {
 }
 
 /** Chains' SubjectsFromBuildArtifact (v2alpha4): build-artifact outputs (raw uri), then OCI passes A, B, C. */
-export function subjectsFromBuildArtifacts(results: RunResult[]): { subjects: Subject[]; findings: Finding[] } {
+export function subjectsFromBuildArtifacts(results: RunResult[]): { subjects: Subject[]; findings: Finding[]; images: ImageReference[] } {
   const built = buildArtifacts(results);
-  let subjects = appendSubjects([], built.targets.map((t) => ({ name: t.uri, digest: rawDigest(t.digest) })));
   const images = extractOciImages(results);
-  subjects = appendSubjects(subjects, images.images.map((i) => ({ name: i.repository, digest: { sha256: i.digest.slice('sha256:'.length) } })));
-  return { subjects, findings: [...built.findings, ...images.findings] };
+  const subjects = subjectAccumulator()
+    .add(built.targets.map((t) => ({ name: t.uri, digest: rawDigest(t.digest) })))
+    .add(images.images.map(imageSubject))
+    .toArray();
+  return { subjects, findings: [...built.findings, ...images.findings], images: images.images };
 }
 
 /** v2alpha4 TaskRun subjects with findings: each step's StepAction results in order, then the TaskRun's results. */
-export function subjectsV2alpha4WithFindings(taskRun: TaskRun): { subjects: Subject[]; findings: Finding[] } {
-  let subjects: Subject[] = [];
+export function subjectsV2alpha4WithFindings(taskRun: TaskRun): { subjects: Subject[]; findings: Finding[]; images: ImageReference[] } {
+  const subjects = subjectAccumulator();
   const findings: Finding[] = [];
   for (const step of taskRun.status?.steps ?? []) {
     const s = subjectsFromBuildArtifacts(step.results ?? []);
-    subjects = appendSubjects(subjects, s.subjects);
+    subjects.add(s.subjects);
     findings.push(...s.findings);
   }
   const own = subjectsFromBuildArtifacts(taskRun.status?.results ?? []);
-  return { subjects: appendSubjects(subjects, own.subjects), findings: [...findings, ...own.findings] };
+  // images: those of the TaskRun's own results (image signatures never come from StepAction results, §2.2)
+  return { subjects: subjects.add(own.subjects).toArray(), findings: [...findings, ...own.findings], images: own.images };
 }
 
 /** Subjects for `slsa/v2alpha4` TaskRuns (§2.8, §2.9 row 2): StepAction results step by step, then the TaskRun's own. */

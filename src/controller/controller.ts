@@ -215,6 +215,7 @@ export class Controller {
   private onUpsert(obj: KubeObject, phase: InformerPhase): void {
     const { prev, cur } = this.cache.upsert(obj as unknown as Run);
     if (prev && prev.resourceVersion === cur.resourceVersion) return;
+    this.reconciler.observed(cur.uid, cur.resourceVersion);
     this.enqueueIfNeeded(cur, phase === 'initial' ? 'backlog' : 'live');
     if (cur.kind === 'TaskRun') this.wakeParents(cur);
   }

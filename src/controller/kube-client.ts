@@ -11,7 +11,7 @@ import {
   setHeaderOptions,
 } from '@kubernetes/client-node';
 import { ChainsmithError } from '../errors.js';
-import type { TokenBucket } from './rate-limiter.js';
+import type { Priority, TokenBucket } from './rate-limiter.js';
 
 /** A namespaced resource type, addressed the way the API names it. */
 export interface ResourceType {
@@ -136,10 +136,13 @@ export class KubeClient {
     );
   }
 
-  /** POST a new object. */
-  async create<T>(res: ResourceType, namespace: string, body: object): Promise<T> {
-    return this.call('create', res, async () =>
-      (await this.custom.createNamespacedCustomObject({ ...this.base(res), namespace, body })) as T,
+  /** POST a new object; `low` priority yields the rate limit to run reads and writes (Events). */
+  async create<T>(res: ResourceType, namespace: string, body: object, priority: Priority = 'normal'): Promise<T> {
+    return this.call(
+      'create',
+      res,
+      async () => (await this.custom.createNamespacedCustomObject({ ...this.base(res), namespace, body })) as T,
+      priority,
     );
   }
 
@@ -170,8 +173,8 @@ export class KubeClient {
     return { group: res.group, version: res.version, plural: res.plural };
   }
 
-  private async call<T>(verb: RequestVerb, res: ResourceType, fn: () => Promise<T>): Promise<T> {
-    if (this.opts.limiter) await this.opts.limiter.take();
+  private async call<T>(verb: RequestVerb, res: ResourceType, fn: () => Promise<T>, priority: Priority = 'normal'): Promise<T> {
+    if (this.opts.limiter) await this.opts.limiter.take(priority);
     this.opts.onRequest?.(verb, res.plural);
     try {
       return await fn();

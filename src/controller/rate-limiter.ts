@@ -1,11 +1,16 @@
 // Client-side API rate limiting (`--kube-api-qps` / `--kube-api-burst`): a token bucket shared by every
-// request the controller makes, so a burst of completions cannot overload the API server.
+// request the controller makes, so a burst of completions cannot overload the API server. Two priorities:
+// `low` (Events) only gets a token when no `normal` request (reads and writes of runs) is waiting, so under a
+// burst the informational Events queue up behind the work that signs runs instead of slowing it down.
+
+export type Priority = 'normal' | 'low';
 
 /** A token bucket: `burst` tokens, refilled at `qps` per second; `take()` waits for a token. */
 export class TokenBucket {
   private tokens: number;
   private last: number;
   private readonly waiters: Array<() => void> = [];
+  private readonly lowWaiters: Array<() => void> = [];
   private timer: NodeJS.Timeout | undefined;
 
   constructor(
@@ -18,17 +23,23 @@ export class TokenBucket {
     this.last = this.now();
   }
 
-  /** Resolves when a token is available (FIFO among waiters). */
-  take(): Promise<void> {
+  /** Resolves when a token is available (FIFO within a priority; `normal` before `low`). */
+  take(priority: Priority = 'normal'): Promise<void> {
     this.refill();
-    if (this.waiters.length === 0 && this.tokens >= 1) {
+    const ahead = priority === 'normal' ? this.waiters.length : this.waiters.length + this.lowWaiters.length;
+    if (ahead === 0 && this.tokens >= 1) {
       this.tokens -= 1;
       return Promise.resolve();
     }
     return new Promise((resolve) => {
-      this.waiters.push(resolve);
+      (priority === 'normal' ? this.waiters : this.lowWaiters).push(resolve);
       this.schedule();
     });
+  }
+
+  /** Requests waiting for a token. */
+  get waiting(): number {
+    return this.waiters.length + this.lowWaiters.length;
   }
 
   private refill(): void {
@@ -43,11 +54,11 @@ export class TokenBucket {
     this.timer = setTimeout(() => {
       this.timer = undefined;
       this.refill();
-      while (this.waiters.length > 0 && this.tokens >= 1) {
+      while (this.waiting > 0 && this.tokens >= 1) {
         this.tokens -= 1;
-        this.waiters.shift()!();
+        (this.waiters.shift() ?? this.lowWaiters.shift())!();
       }
-      if (this.waiters.length > 0) this.schedule();
+      if (this.waiting > 0) this.schedule();
     }, wait);
   }
 }

@@ -65,6 +65,12 @@ export class Reconciler {
     this.rearm.add(uid);
   }
 
+  /** The cache saw a new version of a run: versions we wrote over are no longer needed to spot a stale cache. */
+  observed(uid: string, resourceVersion: string): void {
+    const set = this.superseded.get(uid);
+    if (set && !set.has(resourceVersion)) this.superseded.delete(uid);
+  }
+
   /** Forgets everything about a run that is gone. */
   forget(uid: string): void {
     this.superseded.delete(uid);
@@ -193,6 +199,8 @@ export class Reconciler {
       }
       log.info('signed', { signed: outcome.signed, durationMs: this.now() - started });
       this.event(run, 'Normal', 'Signed', `signed ${outcome.signed.join('; ')}`);
+      // a signed run is never looked at again: keep no memory of it (10,000 signed runs must cost nothing here)
+      this.reported.delete(run.uid);
     } else {
       log.warn('nothing signed', { why: outcome.why });
       if (!outcome.findings.some((f) => f.reason === 'NoArtifacts')) this.reportOnce(run, 'SigningDisabled', 'Warning', `not signed: ${outcome.why}`);

@@ -91,7 +91,7 @@ export class KubeEventSink implements EventSink {
   record(target: EventTarget, type: 'Normal' | 'Warning', reason: EventReason, note: string): void {
     const body = eventBody(target, type, reason, note, { instance: this.instance, now: new Date() });
     const p = this.client
-      .create(EVENTS, target.namespace, body)
+      .create(EVENTS, target.namespace, body, 'low')
       .then(
         () => undefined,
         (err: unknown) => {

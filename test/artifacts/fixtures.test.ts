@@ -90,6 +90,20 @@ test('PipelineRun List: the PipelineRun finds its children; subjects, materials 
   assert.deepEqual(fetch.findings.map((f) => f.reason), ['NoArtifacts']);
 });
 
+test('a PipelineRun without subjects of its own points at deep inspection when its children have some', () => {
+  const { pipelineRuns } = groupRuns(loadRuns('pipelinerun-list.yaml'));
+  const group = pipelineRuns[0]!;
+  const run = structuredClone(group.run);
+  run.status!.results = run.status!.results!.filter((r) => !r.name.startsWith('IMAGE_'));
+  const shallow = extractArtifacts({ kind: 'PipelineRun', run: { run, children: group.children } }, 'in-toto', { deepInspection: false });
+  assert.deepEqual(shallow.subjects, []);
+  assert.deepEqual(shallow.findings.map((f) => f.reason), ['NoArtifacts']);
+  assert.match(shallow.findings[0]!.message, /child TaskRuns name 1 subject\(s\), which artifacts.pipelinerun.enable-deep-inspection: "true" would include/);
+  const deep = extractArtifacts({ kind: 'PipelineRun', run: { run, children: group.children } }, 'in-toto', { deepInspection: true });
+  assert.deepEqual(deep.subjects.map((s) => s.name), ['registry.example.com/team/app']);
+  assert.deepEqual(deep.findings, []);
+});
+
 test('an image input has itself as the only subject and no findings', () => {
   const image = { repository: 'gcr.io/foo/bar', digest: `sha256:${APP}`, source: 'IMAGES' };
   assert.deepEqual(extractArtifacts({ kind: 'Image', image }, 'in-toto', { deepInspection: false }), {

@@ -122,6 +122,13 @@ test('de-duplication across passes on the normalised reference, keeping the firs
   ]);
 });
 
+test('an IMAGE_URL that already carries the digest is rejected like Chains does, with a hint', () => {
+  const out = extractOciImages(res(['IMAGE_URL', `gcr.io/a/b@${DIGEST1}`], ['IMAGE_DIGEST', DIGEST1]));
+  assert.deepEqual(out.images, []);
+  assert.equal(out.findings[0]!.reason, 'InvalidReference');
+  assert.match(out.findings[0]!.message, /exactly one "@".*IMAGE_URL must not contain a digest/);
+});
+
 test('no results, no images, no findings', () => {
   assert.deepEqual(extractOciImages([]), { images: [], findings: [] });
 });

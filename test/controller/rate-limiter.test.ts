@@ -17,3 +17,13 @@ test('invalid limits are rejected', () => {
   assert.throws(() => new TokenBucket(0, 1));
   assert.throws(() => new TokenBucket(1, 0));
 });
+
+test('low-priority requests (Events) wait until no normal request is waiting', async () => {
+  const bucket = new TokenBucket(100, 1);
+  await bucket.take(); // empty the bucket
+  const order: string[] = [];
+  const low = bucket.take('low').then(() => order.push('event'));
+  const normal = [1, 2, 3].map((i) => bucket.take().then(() => order.push(`patch-${i}`)));
+  await Promise.all([low, ...normal]);
+  assert.deepEqual(order, ['patch-1', 'patch-2', 'patch-3', 'event']);
+});

@@ -156,6 +156,14 @@ test('no config: in-toto with builder id https://tekton.dev/chains/v2', () => {
   assert.equal(s.predicate.builder.id, 'https://tekton.dev/chains/v2');
 });
 
+test('failed runs are done: Chains signs them, so provenance is printed', () => {
+  const failed = fixture<Json>('buildah-taskrun.json');
+  failed.status.conditions[0].status = 'False';
+  failed.status.conditions[0].reason = 'Failed';
+  const s = ok([write('failed.json', failed)]);
+  assert.equal(s.predicate.buildType, 'tekton.dev/v1/TaskRun');
+});
+
 test('a List with a PipelineRun and its children: children matched by childReferences, in pipeline task order', () => {
   const list = write('list.json', {
     apiVersion: 'v1',

@@ -51,8 +51,11 @@ done
 
 {
   echo "# OpenBao $OPENBAO_VERSION dev server (e2e/stack/addons/openbao-up.sh); transit keys: chainsmith-{$(echo $KEYS | tr ' ' ',')}"
-  printf 'export VAULT_ADDR=%q VAULT_TOKEN=%q\n' "$ADDR" "$TOKEN"
-  printf 'export CHAINSMITH_VAULT_KEY=%q CHAINSMITH_VAULT_KEYS=%q\n' "chainsmith-ecdsa-p256" "$(for t in $KEYS; do printf 'chainsmith-%s ' "$t"; done | sed 's/ $//')"
+  # One variable per line: e2e/lib/env.ts reads `export NAME=value` lines.
+  printf 'export VAULT_ADDR=%q\n' "$ADDR"
+  printf 'export VAULT_TOKEN=%q\n' "$TOKEN"
+  printf 'export CHAINSMITH_VAULT_KEY=%q\n' "chainsmith-ecdsa-p256"
+  printf 'export CHAINSMITH_VAULT_KEYS=%q\n' "$(for t in $KEYS; do printf 'chainsmith-%s ' "$t"; done | sed 's/ $//')"
   printf 'export CHAINSMITH_OPENBAO_BIN=%q\n' "$BIN"
 } >"$ENV_FILE"
 say "OpenBao up at $ADDR with transit keys chainsmith-{$(echo $KEYS | tr ' ' ',')}"

@@ -1,0 +1,204 @@
+// The controller signing with a KMS key, end to end: chains-config selects `signer: kms` with a hashivault://
+// (OpenBao) or awskms:// (local-kms) reference; a TaskRun that built an image is signed, its provenance stored
+// in annotations (tekton) and next to the image (oci), and the image signature and attestation verify with the
+// real cosign CLI against the public key the KMS reports. A key that cannot sign must never yield signed=true.
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { createPublicKey, verify, type KeyObject } from 'node:crypto';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { promisify } from 'node:util';
+import { GetPublicKeyCommand, KMSClient } from '@aws-sdk/client-kms';
+import type { CoreV1Event } from '@kubernetes/client-node';
+import { keyIdOf } from '../src/signing/dsse.js';
+import type { Run } from '../src/tekton/types.js';
+import { completeTaskRun, createNamespace, createTaskRun, getTaskRun, kube, stackEnv, startController, waitFor, type ControllerProcess } from './lib/index.js';
+import { pushRandomImage } from './lib/registry.js';
+
+const run = promisify(execFile);
+const env = stackEnv();
+const v = (name: string, addon: string): string => {
+  const unavailable = env.vars[`CHAINSMITH_${addon.toUpperCase()}_UNAVAILABLE`];
+  if (unavailable) throw new Error(`the ${addon} stack add-on could not start its server: ${unavailable}`);
+  const value = process.env[name] ?? env.vars[name];
+  if (!value) throw new Error(`${name} is not in the stack environment: restart the stack so e2e/stack/addons/${addon}-up.sh runs`);
+  return value;
+};
+
+async function cosign(args: string[], extra: Record<string, string> = {}): Promise<{ code: number; out: string }> {
+  try {
+    const { stdout, stderr } = await run(env.cosign, args, { env: { ...process.env, ...extra }, timeout: 120_000, maxBuffer: 16 << 20 });
+    return { code: 0, out: stdout + stderr };
+  } catch (err) {
+    const e = err as { code?: number | string; stdout?: string; stderr?: string };
+    if (typeof e.code !== 'number') throw err;
+    return { code: e.code, out: `${e.stdout ?? ''}${e.stderr ?? ''}` };
+  }
+}
+
+async function writeConfig(systemNs: string, data: Record<string, string>): Promise<void> {
+  await kube().core.createNamespacedConfigMap({ namespace: systemNs, body: { metadata: { name: 'chains-config', namespace: systemNs }, data } });
+}
+
+async function events(ns: string, name: string): Promise<CoreV1Event[]> {
+  return (await kube().core.listNamespacedEvent({ namespace: ns })).items.filter((e) => e.involvedObject.name === name);
+}
+
+function pae(type: string, body: Buffer): Buffer {
+  return Buffer.concat([Buffer.from(`DSSEv1 ${Buffer.byteLength(type)} ${type} ${body.length} `), body]);
+}
+
+interface Setup {
+  ns: string;
+  controller: ControllerProcess;
+  secretsDir: string;
+}
+
+/** A namespace pair, chains-config signing everything with `kmsref`, and a controller for them. */
+async function setup(prefix: string, kmsref: string): Promise<Setup> {
+  const ns = await createNamespace(prefix);
+  const systemNs = await createNamespace(`${prefix}-sys`);
+  await writeConfig(systemNs, {
+    'artifacts.taskrun.format': 'in-toto',
+    'artifacts.taskrun.storage': 'tekton,oci',
+    'artifacts.taskrun.signer': 'kms',
+    'artifacts.oci.storage': 'oci,tekton',
+    'artifacts.oci.signer': 'kms',
+    'signers.kms.kmsref': kmsref,
+  });
+  // An empty signing-secrets dir: nothing may be signed with a file key.
+  const secretsDir = await mkdtemp(join(tmpdir(), 'chainsmith-kms-secrets-'));
+  const controller = await startController(
+    ['--namespace', ns, '--signing-secrets-dir', secretsDir, '--metrics-addr', '127.0.0.1:0', '--leader-elect=false'],
+    { SYSTEM_NAMESPACE: systemNs },
+  );
+  await controller.waitForLog(/informers synced/);
+  return { ns, controller, secretsDir };
+}
+
+async function teardown(s: Setup | undefined): Promise<void> {
+  if (!s) return;
+  await s.controller.stop();
+  await rm(s.secretsDir, { recursive: true, force: true });
+}
+
+/** Completes a TaskRun that built `image` and waits until it is marked signed. */
+async function signedTaskRun(s: Setup, image: { repository: string; digest: string }): Promise<Run> {
+  const tr = await createTaskRun(s.ns);
+  await completeTaskRun(s.ns, tr.metadata.name!, {
+    results: [
+      { name: 'IMAGE_URL', type: 'string', value: image.repository },
+      { name: 'IMAGE_DIGEST', type: 'string', value: image.digest },
+    ],
+  });
+  return waitFor(
+    async () => {
+      const r = await getTaskRun(s.ns, tr.metadata.name!);
+      const signed = r.metadata.annotations?.['chains.tekton.dev/signed'];
+      if (signed === 'failed') throw new Error(`run marked failed:\n${s.controller.logs().slice(-3000)}`);
+      return signed === 'true' ? r : undefined;
+    },
+    { timeoutMs: 60_000, description: 'chains.tekton.dev/signed=true' },
+  );
+}
+
+/** Checks a signed run against the KMS public key: DSSE in annotations, cosign verify and verify-attestation. */
+async function assertSignedWith(s: Setup, image: { ref: string; repository: string; digest: string }, reported: KeyObject, cosignKmsRef: string, kmsEnv: Record<string, string>): Promise<void> {
+  const tr = await signedTaskRun(s, image);
+  const a = tr.metadata.annotations!;
+  const uid = tr.metadata.uid!;
+  const envelope = JSON.parse(Buffer.from(a[`chains.tekton.dev/signature-taskrun-${uid}`]!, 'base64').toString()) as {
+    payloadType: string;
+    payload: string;
+    signatures: Array<{ keyid: string; sig: string }>;
+  };
+  const message = pae(envelope.payloadType, Buffer.from(envelope.payload, 'base64'));
+  assert.ok(verify('sha256', message, { key: reported, dsaEncoding: 'der' }, Buffer.from(envelope.signatures[0]!.sig, 'base64')), 'DSSE signature verifies with the KMS public key');
+  assert.equal(envelope.signatures[0]!.keyid, keyIdOf(reported), 'keyid is the fingerprint of the KMS key');
+
+  const dir = await mkdtemp(join(tmpdir(), 'chainsmith-kms-pub-'));
+  const pub = join(dir, 'kms.pub');
+  await writeFile(pub, reported.export({ type: 'spki', format: 'pem' }));
+  const flags = ['--insecure-ignore-tlog', '--allow-http-registry'];
+  const sig = await cosign(['verify', '--key', pub, ...flags, image.ref]);
+  assert.equal(sig.code, 0, `cosign verify --key <KMS public key>:\n${sig.out}`);
+  assert.match(sig.out, new RegExp(`"docker-manifest-digest":"${image.digest}"`));
+  const att = await cosign(['verify-attestation', '--key', pub, '--type', 'slsaprovenance', ...flags, image.ref]);
+  assert.equal(att.code, 0, `cosign verify-attestation --key <KMS public key>:\n${att.out}`);
+  // cosign's own KMS reference (it verifies through the KMS) accepts the image signature too.
+  const viaKms = await cosign(['verify', '--key', cosignKmsRef, ...flags, image.ref], kmsEnv);
+  assert.equal(viaKms.code, 0, `cosign verify --key ${cosignKmsRef}:\n${viaKms.out}`);
+  await rm(dir, { recursive: true, force: true });
+}
+
+describe('controller with signer kms: hashivault:// (OpenBao)', () => {
+  let s: Setup;
+  before(async () => {
+    s = await setup('kms-vault', 'hashivault://chainsmith-ecdsa-p256');
+  });
+  after(() => teardown(s));
+
+  test('a TaskRun is signed with the transit key: tekton and oci storage verify against the key OpenBao reports, and with cosign', async () => {
+    const addr = v('VAULT_ADDR', 'openbao');
+    const token = v('VAULT_TOKEN', 'openbao');
+    const res = await fetch(`${addr}/v1/transit/keys/chainsmith-ecdsa-p256`, { headers: { 'x-vault-token': token } });
+    const data = ((await res.json()) as { data: { latest_version: number; keys: Record<string, { public_key: string }> } }).data;
+    const reported = createPublicKey(data.keys[String(data.latest_version)]!.public_key);
+    const image = await pushRandomImage(`${env.registry}/kms-e2e/vault-app`);
+    await assertSignedWith(s, image, reported, 'hashivault://chainsmith-ecdsa-p256', { VAULT_ADDR: addr, VAULT_TOKEN: token });
+    assert.ok(!s.controller.logs().includes(token), 'the Vault token never appears in the controller log');
+  });
+});
+
+describe('controller with signer kms: awskms:// (local-kms)', () => {
+  let s: Setup;
+  before(async () => {
+    s = await setup('kms-aws', 'awskms:///alias/chainsmith');
+  });
+  after(() => teardown(s));
+
+  test('a TaskRun is signed with the KMS key: tekton and oci storage verify against the key local-kms reports, and with cosign', async () => {
+    const awsEnv = {
+      AWS_ENDPOINT_URL: v('AWS_ENDPOINT_URL', 'localkms'),
+      AWS_ACCESS_KEY_ID: v('AWS_ACCESS_KEY_ID', 'localkms'),
+      AWS_SECRET_ACCESS_KEY: v('AWS_SECRET_ACCESS_KEY', 'localkms'),
+      AWS_REGION: v('AWS_REGION', 'localkms'),
+    };
+    const client = new KMSClient({ endpoint: awsEnv.AWS_ENDPOINT_URL, region: awsEnv.AWS_REGION, credentials: { accessKeyId: awsEnv.AWS_ACCESS_KEY_ID, secretAccessKey: awsEnv.AWS_SECRET_ACCESS_KEY } });
+    const out = await client.send(new GetPublicKeyCommand({ KeyId: 'alias/chainsmith' }));
+    const reported = createPublicKey({ key: Buffer.from(out.PublicKey!), format: 'der', type: 'spki' });
+    const image = await pushRandomImage(`${env.registry}/kms-e2e/aws-app`);
+    await assertSignedWith(s, image, reported, 'awskms:///alias/chainsmith', awsEnv);
+  });
+});
+
+describe('controller with signer kms: a key that cannot sign', () => {
+  let s: Setup;
+  before(async () => {
+    s = await setup('kms-bad', 'hashivault://chainsmith-aes256-gcm96');
+  });
+  after(() => teardown(s));
+
+  test('the run is never marked signed=true; a Warning Event and the log name KmsKeyUnsupported', async () => {
+    const image = await pushRandomImage(`${env.registry}/kms-e2e/bad-app`);
+    const tr = await createTaskRun(s.ns);
+    const name = tr.metadata.name!;
+    await completeTaskRun(s.ns, name, {
+      results: [
+        { name: 'IMAGE_URL', type: 'string', value: image.repository },
+        { name: 'IMAGE_DIGEST', type: 'string', value: image.digest },
+      ],
+    });
+    const ev = await waitFor(async () => (await events(s.ns, name)).find((e) => e.type === 'Warning' && /KmsKeyUnsupported|cannot sign/.test(`${e.reason} ${e.message ?? ''} ${(e as { note?: string }).note ?? ''}`)), {
+      timeoutMs: 60_000,
+      description: 'a Warning Event naming the unsupported KMS key',
+    });
+    assert.ok(ev);
+    await s.controller.waitForLog(/KmsKeyUnsupported/, 30_000);
+    const now = await getTaskRun(s.ns, name);
+    assert.notEqual(now.metadata.annotations?.['chains.tekton.dev/signed'], 'true');
+    assert.ok(!s.controller.logs().includes(v('VAULT_TOKEN', 'openbao')), 'the Vault token never appears in the controller log');
+  });
+});

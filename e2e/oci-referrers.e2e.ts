@@ -1,0 +1,105 @@
+// `storage.oci.encoding-format: sigstore-bundle` on a registry WITH the referrers API.
+// The test registry (distribution 2.8) stores OCI 1.1 manifests with `subject` but has no referrers endpoint, and
+// no referrers-capable registry is built by the stack yet, so a loopback front answers only
+// `GET /v2/<repo>/referrers/<digest>` from the manifests pushed through it; everything else (blobs, manifests,
+// tags) is the real registry. cosign then reads the bundles through the same front.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import http from 'node:http';
+import { createHash } from 'node:crypto';
+import type { AddressInfo } from 'node:net';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { join } from 'node:path';
+import { StaticCredentialSource } from '../src/oci/credentials.js';
+import { OciStorer } from '../src/storage/oci.js';
+import { stackEnv } from './lib/env.js';
+import { pushRandomImage } from './lib/registry.js';
+import { provenancePayload, randomRepo, registryUnderTest, signedRequest, testConfig, testSigner } from './oci-support.js';
+
+const REGISTRY = registryUnderTest();
+const COSIGN = process.env.COSIGN ?? stackEnv().cosign;
+
+interface ReferrerFront {
+  registry: string;
+  referrers: Map<string, Array<Record<string, unknown>>>;
+  close(): Promise<void>;
+}
+
+async function referrersFront(): Promise<ReferrerFront> {
+  const referrers = new Map<string, Array<Record<string, unknown>>>();
+  const server = http.createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const body = Buffer.concat(chunks);
+      const url = new URL(req.url ?? '/', 'http://x');
+      const ref = /^\/v2\/(.+)\/referrers\/(sha256:[0-9a-f]{64})$/.exec(url.pathname);
+      if (req.method === 'GET' && ref) {
+        const manifests = referrers.get(`${ref[1]}@${ref[2]}`) ?? [];
+        res.writeHead(200, { 'content-type': 'application/vnd.oci.image.index.v1+json' });
+        res.end(JSON.stringify({ schemaVersion: 2, mediaType: 'application/vnd.oci.image.index.v1+json', manifests }));
+        return;
+      }
+      const put = /^\/v2\/(.+)\/manifests\/([^/]+)$/.exec(url.pathname);
+      const [host, port] = REGISTRY.split(':');
+      const up = http.request({ host, port: Number(port), method: req.method, path: req.url, headers: req.headers }, (r) => {
+        if (put && req.method === 'PUT' && r.statusCode === 201) {
+          const m = JSON.parse(body.toString()) as { subject?: { digest: string }; artifactType?: string; annotations?: Record<string, string>; mediaType?: string };
+          if (m.subject) {
+            const key = `${put[1]}@${m.subject.digest}`;
+            const list = referrers.get(key) ?? [];
+            list.push({ mediaType: m.mediaType, digest: `sha256:${createHash('sha256').update(body).digest('hex')}`, size: body.length, artifactType: m.artifactType, annotations: m.annotations });
+            referrers.set(key, list);
+          }
+        }
+        res.writeHead(r.statusCode ?? 502, r.headers);
+        r.pipe(res);
+      });
+      up.end(body);
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return { registry: `127.0.0.1:${(server.address() as AddressInfo).port}`, referrers, close: () => new Promise<void>((r) => server.close(() => r())) };
+}
+
+test('sigstore-bundle: one referrer per attestation next to the image, retries add none, cosign reads it', async () => {
+  const { signer, dir } = await testSigner();
+  const front = await referrersFront();
+  try {
+    const pushed = await pushRandomImage(`${REGISTRY}/${randomRepo('referrers')}`);
+    const repository = pushed.repository.slice(REGISTRY.length + 1);
+    const image = `${front.registry}/${repository}`;
+    const subject = [{ name: image, digest: { sha256: pushed.digest.slice(7) } }];
+    const config = testConfig({ encodingFormat: 'sigstore-bundle', repository: `${REGISTRY}/ignored/override` });
+    const storer = new OciStorer({ credentials: new StaticCredentialSource() });
+    const statement = provenancePayload(subject, 'https://chainsmith.dev/builders/good');
+    const result = await storer.store(await signedRequest(signer, statement, config));
+    assert.match(result.notes?.join('\n') ?? '', /storage.oci.repository is ignored/);
+    await storer.store(await signedRequest(signer, statement, config));
+
+    const list = front.referrers.get(`${repository}@${pushed.digest}`) ?? [];
+    assert.equal(list.length, 1, JSON.stringify(list));
+    assert.equal(list[0]?.artifactType, 'application/vnd.dev.sigstore.bundle.v0.3+json');
+    assert.deepEqual(Object.keys((list[0]?.annotations as Record<string, string>) ?? {}), [
+      'dev.sigstore.bundle.content',
+      'dev.sigstore.bundle.predicateType',
+      'org.opencontainers.image.created',
+    ]);
+    // A second statement is a second referrer.
+    await storer.store(await signedRequest(signer, provenancePayload(subject, 'https://chainsmith.dev/builders/other'), config));
+    assert.equal(front.referrers.get(`${repository}@${pushed.digest}`)?.length, 2);
+
+    const verify = await promisify(execFile)(
+      COSIGN,
+      ['verify-attestation', '--new-bundle-format', '--key', join(dir, 'cosign.pub'), '--insecure-ignore-tlog', '--allow-http-registry', '--type', 'slsaprovenance', `${image}@${pushed.digest}`],
+      { timeout: 120_000 },
+    ).then(
+      (r) => ({ code: 0, out: r.stdout + r.stderr }),
+      (e: { stdout?: string; stderr?: string }) => ({ code: 1, out: `${e.stdout ?? ''}${e.stderr ?? ''}` }),
+    );
+    assert.equal(verify.code, 0, verify.out);
+  } finally {
+    await front.close();
+  }
+});
