@@ -150,6 +150,8 @@ describe('controller: TaskRuns, PipelineRuns, config reload, deletion', () => {
     // tkn-chain-like read back
     const { stdout } = await run(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'payload', `${s.ns}/${name}`], { cwd: REPO_ROOT, env: { ...process.env, KUBECONFIG: stackEnv().kubeconfig } });
     assert.equal(JSON.parse(stdout).predicate.builder.id, 'https://chainsmith.dev/e2e/builder-1');
+    const sig = await run(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'signature', `${s.ns}/${name}`], { cwd: REPO_ROOT, env: { ...process.env, KUBECONFIG: stackEnv().kubeconfig } });
+    assert.deepEqual(JSON.parse(sig.stdout), envelope, 'signature prints the DSSE envelope');
     const signed = await waitFor(async () => (await events(s.ns, name)).find((e) => e.reason === 'Signed'), { timeoutMs: 10_000, description: 'Signed event' });
     assert.match(signed.message ?? '', /TaskRun attestation/);
   });

@@ -46,6 +46,8 @@ cd "$ROOT"
 DEMO_NS=${DEMO_NAMESPACE:-demo}                  # where the sample runs are created
 SYSTEM_NS=${DEMO_SYSTEM_NAMESPACE:-chainsmith-demo} # where chains-config and the Lease live
 BUILDER_ID=https://chainsmith.dev/demo/builder
+# The stack's state directory; the stack scripts honour the same variable (default .stack).
+export STACK_DIR=${STACK_DIR:-$ROOT/.stack}
 T0=$(date +%s)
 
 # --- output helpers ------------------------------------------------------------------------------
@@ -104,13 +106,21 @@ cleanup() {
   fi
   if [ "$KEEP" -eq 1 ]; then
     printf '\n%sKept for you to explore:%s\n' "$B" "$N"
-    printf '  . .stack/env                                   # KUBECONFIG, CHAINSMITH_REGISTRY, COSIGN, KUBECTL\n'
+    printf '  . %s/env   # KUBECONFIG, CHAINSMITH_REGISTRY, COSIGN, KUBECTL\n' "$STACK_DIR"
     printf '  $KUBECTL -n %s get taskruns,pipelineruns -o yaml\n' "$DEMO_NS"
     printf '  $KUBECTL -n %s get events\n' "$DEMO_NS"
     [ -n "$WORK" ] && printf '  key pair and logs: %s (cosign.pub, controller.log)\n' "$WORK"
-    printf '  npm run stack:down                             # when you are done\n'
+    printf '  npm run stack:down   # when you are done\n'
   else
-    [ -n "$WORK" ] && rm -rf "$WORK"
+    if [ -n "$WORK" ]; then
+      if [ "$rc" -eq 0 ]; then
+        rm -rf "$WORK"
+      else
+        # Keep the logs the error pointed at; never leave the private key behind.
+        rm -rf "$WORK/signing-secrets"
+        printf '%s[demo %s] logs kept in %s%s\n' "$D" "$(elapsed)" "$WORK" "$N" >&2
+      fi
+    fi
     if [ "$STACK_STARTED_BY_DEMO" -eq 1 ]; then
       info "stopping the stack (npm run stack:down; keep it next time with: npm run demo -- --keep)"
       bash e2e/stack/down.sh >/dev/null 2>&1 || info "stack:down reported a problem; run npm run stack:down"
@@ -131,17 +141,19 @@ step "checking prerequisites"
 command -v node >/dev/null || fail "Node.js 20.19+ is required (node not found)"
 node -e 'const [a,b]=process.versions.node.split(".").map(Number); process.exit(a>20||(a===20&&b>=19)?0:1)' ||
   fail "Node.js 20.19+ is required (found $(node --version))"
-for tool in npm openssl curl; do command -v "$tool" >/dev/null || fail "$tool is required"; done
+for tool in npm openssl curl flock; do command -v "$tool" >/dev/null || fail "$tool is required"; done
 info "node $(node --version), npm $(npm --version)"
 if [ ! -d node_modules/tsx ] || [ ! -d node_modules/@kubernetes/client-node ]; then
-  run_with_progress "installing npm dependencies (npm ci)" "${TMPDIR:-/tmp}/chainsmith-demo-npm-ci.log" npm ci --no-audit --no-fund
+  # Under the same lock as .ci/run, so it cannot race another npm install in this checkout.
+  run_with_progress "installing npm dependencies (npm ci)" "${TMPDIR:-/tmp}/chainsmith-demo-npm-ci.log" \
+    flock /tmp/chainsmith-npm.lock npm ci --no-audit --no-fund
 fi
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/chainsmith-demo.XXXXXX")
 chmod 700 "$WORK"
 
 # --- 1. the stack ----------------------------------------------------------------------------------
 step "bringing up the local stack (npm run stack:up)"
-if [ -f .stack/env ] && bash e2e/stack/health.sh >/dev/null 2>&1; then
+if [ -f "$STACK_DIR/env" ] && bash e2e/stack/health.sh >/dev/null 2>&1; then
   info "a healthy stack is already running; using it (and leaving it running afterwards)"
 else
   STACK_STARTED_BY_DEMO=1
@@ -150,9 +162,9 @@ else
   HEARTBEAT_SECONDS=15 run_with_progress "stack:up" "$WORK/stack-up.log" bash e2e/stack/up.sh
 fi
 # shellcheck disable=SC1091
-. .stack/env
-: "${KUBECONFIG:?.stack/env has no KUBECONFIG}" "${CHAINSMITH_REGISTRY:?.stack/env has no CHAINSMITH_REGISTRY}"
-: "${COSIGN:?.stack/env has no COSIGN}"
+. "$STACK_DIR/env"
+: "${KUBECONFIG:?$STACK_DIR/env has no KUBECONFIG}" "${CHAINSMITH_REGISTRY:?$STACK_DIR/env has no CHAINSMITH_REGISTRY}"
+: "${COSIGN:?$STACK_DIR/env has no COSIGN}"
 KUBECTL=${KUBECTL:-kubectl}
 export KUBECONFIG CHAINSMITH_REGISTRY COSIGN KUBECTL
 info "API server: $($KUBECTL config view --minify -o jsonpath='{.clusters[0].cluster.server}')"

@@ -107,7 +107,8 @@ async function buildStages(root: string): Promise<Stage> {
   return stages.at(-1)!;
 }
 
-test('the image built from the Dockerfile runs chainsmith from production dependencies only', async () => {
+// Two `npm ci` runs and a full `tsc` build: minutes on a loaded 2-core machine, hence its own time limit.
+test('the image built from the Dockerfile runs chainsmith from production dependencies only', { timeout: 15 * 60_000 }, async () => {
   const root = mkdtempSync(join(tmpdir(), 'chainsmith-image-'));
   try {
     const final = await buildStages(root);

@@ -5,6 +5,7 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { createPublicKey, verify, type KeyObject } from 'node:crypto';
+import { createServer } from 'node:net';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -57,7 +58,7 @@ interface Setup {
 }
 
 /** A namespace pair, chains-config signing everything with `kmsref`, and a controller for them. */
-async function setup(prefix: string, kmsref: string): Promise<Setup> {
+async function setup(prefix: string, kmsref: string, controllerEnv: Record<string, string> = {}): Promise<Setup> {
   const ns = await createNamespace(prefix);
   const systemNs = await createNamespace(`${prefix}-sys`);
   await writeConfig(systemNs, {
@@ -72,7 +73,7 @@ async function setup(prefix: string, kmsref: string): Promise<Setup> {
   const secretsDir = await mkdtemp(join(tmpdir(), 'chainsmith-kms-secrets-'));
   const controller = await startController(
     ['--namespace', ns, '--signing-secrets-dir', secretsDir, '--metrics-addr', '127.0.0.1:0', '--leader-elect=false'],
-    { SYSTEM_NAMESPACE: systemNs },
+    { SYSTEM_NAMESPACE: systemNs, ...controllerEnv },
   );
   await controller.waitForLog(/informers synced/);
   return { ns, controller, secretsDir };
@@ -197,6 +198,44 @@ describe('controller with signer kms: a key that cannot sign', () => {
     });
     assert.ok(ev);
     await s.controller.waitForLog(/KmsKeyUnsupported/, 30_000);
+    const now = await getTaskRun(s.ns, name);
+    assert.notEqual(now.metadata.annotations?.['chains.tekton.dev/signed'], 'true');
+    assert.ok(!s.controller.logs().includes(v('VAULT_TOKEN', 'openbao')), 'the Vault token never appears in the controller log');
+  });
+});
+
+/** A loopback port that nothing listens on (taken from the OS, then released). */
+async function closedPort(): Promise<number> {
+  const srv = createServer();
+  await new Promise<void>((resolve) => srv.listen(0, '127.0.0.1', resolve));
+  const port = (srv.address() as { port: number }).port;
+  await new Promise<void>((resolve) => srv.close(() => resolve()));
+  return port;
+}
+
+describe('controller with signer kms: an unreachable KMS', () => {
+  let s: Setup;
+  before(async () => {
+    s = await setup('kms-down', 'hashivault://chainsmith-ecdsa-p256', { VAULT_ADDR: `http://127.0.0.1:${await closedPort()}` });
+  });
+  after(() => teardown(s));
+
+  test('the run is not marked signed=true; a Warning Event and the log name KmsUnavailable, without the token', async () => {
+    const image = await pushRandomImage(`${env.registry}/kms-e2e/down-app`);
+    const tr = await createTaskRun(s.ns);
+    const name = tr.metadata.name!;
+    await completeTaskRun(s.ns, name, {
+      results: [
+        { name: 'IMAGE_URL', type: 'string', value: image.repository },
+        { name: 'IMAGE_DIGEST', type: 'string', value: image.digest },
+      ],
+    });
+    const ev = await waitFor(async () => (await events(s.ns, name)).find((e) => e.type === 'Warning' && /KmsUnavailable|ECONNREFUSED/.test(`${e.reason} ${e.message ?? ''} ${(e as { note?: string }).note ?? ''}`)), {
+      timeoutMs: 90_000,
+      description: 'a Warning Event naming the unreachable KMS',
+    });
+    assert.ok(ev);
+    await s.controller.waitForLog(/KmsUnavailable/, 30_000);
     const now = await getTaskRun(s.ns, name);
     assert.notEqual(now.metadata.annotations?.['chains.tekton.dev/signed'], 'true');
     assert.ok(!s.controller.logs().includes(v('VAULT_TOKEN', 'openbao')), 'the Vault token never appears in the controller log');

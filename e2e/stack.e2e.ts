@@ -208,7 +208,8 @@ test('a stale stack from a crashed run is cleaned up and replaced; stack:down st
     assert.equal(existsSync(staleData), false, 'the crashed run\'s data dir is removed');
     assert.equal(runStackScript('health.sh', { STACK_DIR: dir }).code, 0);
   } finally {
-    const pids = readdirSync(join(dir, 'pids')).map((f) => Number(readFileSync(join(dir, 'pids', f), 'utf8')));
+    const pidDir = join(dir, 'pids');
+    const pids = (existsSync(pidDir) ? readdirSync(pidDir) : []).map((f) => Number(readFileSync(join(pidDir, f), 'utf8')));
     const down = runStackScript('down.sh', { STACK_DIR: dir });
     assert.equal(down.code, 0, down.stderr);
     assert.equal(pids.length, 3, 'etcd, kube-apiserver, registry');

@@ -91,3 +91,18 @@ test("every command's --help exits 0 and documents each flag it parses", async (
     });
   }
 });
+
+test('`npm run demo -- --help` explains the demo and its prerequisites; an unknown option exits 2', async () => {
+  const demo = (...args: string[]) =>
+    new Promise<Result>((resolve) => {
+      execFile('bash', [join(root, 'e2e/demo.sh'), ...args], { cwd: root, timeout: 30_000 }, (err, stdout, stderr) =>
+        resolve({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stdout, stderr }),
+      );
+    });
+  const help = await demo('--help');
+  assert.equal(help.code, 0, help.stderr);
+  for (const text of ['Usage: npm run demo', '--keep', 'Node.js 20.19', 'Go 1.26', 'apt']) assert.ok(help.stdout.includes(text), `demo help mentions ${text}`);
+  const bad = await demo('--frobnicate');
+  assert.equal(bad.code, 2);
+  assert.match(bad.stderr, /unknown option --frobnicate/);
+});

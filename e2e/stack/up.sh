@@ -18,10 +18,52 @@ if ! flock -n 8; then
   flock -w "$STACK_LOCK_TIMEOUT" 8 || die "timed out waiting for $STACK_DIR/.lock held by another stack:up/down"
 fi
 
+# addons_to_run [missing]: the executable add-ons, in order; with `missing`, only those that have not
+# written their env.d file yet (added since the stack started). None with STACK_SKIP_ADDONS (bench/).
+addons_to_run() {
+  local a
+  [ -n "${STACK_SKIP_ADDONS:-}" ] && return 0
+  for a in "$STACK_SCRIPTS"/addons/*-up.sh; do
+    [ -x "$a" ] || continue
+    [ "${1:-}" = missing ] && [ -f "$STACK_DIR/env.d/$(basename "$a" -up.sh).env" ] && continue
+    echo "$a"
+  done
+}
+
+# run_addon SCRIPT: one add-on; it may build its server on a cold machine, so progress lines and a
+# generous timeout. It appends exports to env.d/<name>.env and pid files to pids/.
+run_addon() {
+  local name
+  name=$(basename "$1" -up.sh)
+  say "starting add-on $name"
+  RUN_NICE=0 BUILD_TIMEOUT=$ADDON_TIMEOUT run_logged "add-on $name" "$LOGS/addon-$name.log" \
+    env STACK_DIR="$STACK_DIR" CHAINSMITH_CACHE="$CACHE" KUBECONFIG="$KUBECONFIG" KUBECTL="$KUBECTL" \
+    CHAINSMITH_REGISTRY="$CHAINSMITH_REGISTRY" "$1" 8>&-
+}
+
+# write_env_file: .stack/env = every env.d/*.env; its presence means "up", so it is written last.
+write_env_file() {
+  {
+    echo "# Written by e2e/stack/up.sh at $(date -u +%Y-%m-%dT%H:%M:%SZ); source it: . .stack/env"
+    cat "$STACK_DIR"/env.d/*.env
+  } >"$STACK_DIR/env.tmp"
+  mv "$STACK_DIR/env.tmp" "$STACK_DIR/env"
+}
+
 # --- already up? -----------------------------------------------------------------------------
 if [ -f "$STACK_DIR/env" ]; then
   if STACK_DIR="$STACK_DIR" "$STACK_SCRIPTS/health.sh" >/dev/null 2>&1; then
-    say "stack already up ($STACK_DIR/env)"
+    mapfile -t new_addons < <(addons_to_run missing)
+    if [ "${#new_addons[@]}" -eq 0 ]; then
+      say "stack already up ($STACK_DIR/env)"
+      exit 0
+    fi
+    # A live stack is kept; only add-ons added since it started are brought up.
+    # shellcheck disable=SC1091
+    . "$STACK_DIR/env"
+    for a in "${new_addons[@]}"; do run_addon "$a"; done
+    write_env_file
+    say "stack already up; started the new add-ons ($STACK_DIR/env)"
     exit 0
   fi
   say "found a stale or unhealthy stack in $STACK_DIR (crashed or interrupted run); cleaning it up"
@@ -63,12 +105,12 @@ if [ -z "$REGISTRY_BIN" ]; then
   APT_LOG=$(build_log apt-docker-registry)
   [ "$(id -u)" = 0 ] || die "docker-registry is not installed and installing it needs root: apt-get install docker-registry"
   say "installing Debian docker-registry with apt (log: $APT_LOG)"
-  if ! BUILD_TIMEOUT=900 run_logged "apt-get install docker-registry" "$APT_LOG" \
-        env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends docker-registry 2>/dev/null; then :; fi
-  if ! command -v docker-registry >/dev/null; then
-    BUILD_TIMEOUT=900 run_logged "apt-get update" "$APT_LOG" apt-get update
-    BUILD_TIMEOUT=900 run_logged "apt-get install docker-registry" "$APT_LOG" \
-      env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends docker-registry
+  APT_INSTALL=(env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends -o DPkg::Lock::Timeout=300 docker-registry)
+  # A fresh machine may have no package lists yet: on failure, apt-get update and try once more.
+  if ! (BUILD_TIMEOUT=900 run_logged "apt-get install docker-registry" "$APT_LOG" "${APT_INSTALL[@]}") 2>/dev/null; then
+    say "apt-get install failed; running apt-get update and trying again"
+    BUILD_TIMEOUT=900 run_logged "apt-get update" "$APT_LOG" apt-get update -o DPkg::Lock::Timeout=300
+    BUILD_TIMEOUT=900 run_logged "apt-get install docker-registry" "$APT_LOG" "${APT_INSTALL[@]}"
   fi
   REGISTRY_BIN=$(command -v docker-registry) || die "docker-registry still missing after apt-get install; see $APT_LOG"
 fi
@@ -231,7 +273,6 @@ write_exports() {
   local k
   for k in "$@"; do printf 'export %s=%q\n' "$k" "${!k}"; done
 }
-STACK_ENV_FILE="$STACK_DIR/env"
 export CHAINSMITH_REGISTRY="127.0.0.1:$REGISTRY_PORT"
 export COSIGN="$STACK_DIR/bin/cosign"
 export CHAINSMITH_STACK_APISERVER=$API_URL CHAINSMITH_STACK_ETCD=$ETCD_URL
@@ -239,22 +280,9 @@ write_exports STACK_DIR KUBECONFIG KUBECTL CHAINSMITH_REGISTRY COSIGN CHAINSMITH
   CHAINSMITH_STACK_APISERVER CHAINSMITH_STACK_ETCD >"$STACK_DIR/env.d/00-core.env"
 
 # --- add-ons: each appends exports to env.d/<name>.env and pid files to pids/ -------------------
-for addon in "$STACK_SCRIPTS"/addons/*-up.sh; do
-  [ -n "${STACK_SKIP_ADDONS:-}" ] && break   # the benchmark's core-only stacks (bench/)
-  [ -x "$addon" ] || continue
-  name=$(basename "$addon" -up.sh)
-  say "starting add-on $name"
-  # An add-on may build its server on a cold machine: progress lines, and a generous timeout.
-  RUN_NICE=0 BUILD_TIMEOUT=$ADDON_TIMEOUT run_logged "add-on $name" "$LOGS/addon-$name.log" \
-    env STACK_DIR="$STACK_DIR" CHAINSMITH_CACHE="$CACHE" KUBECONFIG="$KUBECONFIG" KUBECTL="$KUBECTL" \
-    CHAINSMITH_REGISTRY="$CHAINSMITH_REGISTRY" "$addon" 8>&-
-done
-
-{
-  echo "# Written by e2e/stack/up.sh at $(date -u +%Y-%m-%dT%H:%M:%SZ); source it: . .stack/env"
-  cat "$STACK_DIR"/env.d/*.env
-} >"$STACK_ENV_FILE.tmp"
-mv "$STACK_ENV_FILE.tmp" "$STACK_ENV_FILE"   # its presence means "up", so write it last
+mapfile -t all_addons < <(addons_to_run)
+for addon in "${all_addons[@]}"; do run_addon "$addon"; done
+write_env_file
 started=1
 T1=$(date +%s)
-say "stack up in $((T1 - T0))s (builds/cache $((T_BUILT - T0))s): apiserver $API_URL, registry $CHAINSMITH_REGISTRY; . $STACK_ENV_FILE"
+say "stack up in $((T1 - T0))s (builds/cache $((T_BUILT - T0))s): apiserver $API_URL, registry $CHAINSMITH_REGISTRY; . $STACK_DIR/env"

@@ -188,8 +188,9 @@ export class Controller {
     await this.elector?.release();
     this.signers.close();
     if (this.gaugeTimer) clearInterval(this.gaugeTimer);
-    await new Promise<void>((r) => (this.server ? this.server.close(() => r()) : r()));
-    this.server?.closeAllConnections?.();
+    const closed = new Promise<void>((r) => (this.server ? this.server.close(() => r()) : r()));
+    this.server?.closeAllConnections(); // idle keep-alive scrapers must not hold the shutdown
+    await closed;
     this.log.info('stopped');
   }
 

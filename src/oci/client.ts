@@ -326,10 +326,12 @@ export class RegistryClient {
     const url = /^https?:\/\//.test(c.path) ? c.path : c.path.startsWith('/') ? new URL(c.path, base).toString() : base + c.path;
     const scopes = [repositoryScope(c.repository, c.actions), ...(c.extraScopes ?? [])];
     const attempts = c.retry === false ? 1 : Math.max(1, this.retry.attempts);
+    const sameHost = new URL(url).host === new URL(base).host;
     let authRetried = false;
     for (let attempt = 1; ; attempt++) {
       const headers: Record<string, string> = { ...(c.headers ?? {}) };
-      const authorization = await this.authorization(scopes, op, false);
+      // Credentials go only to the registry itself, never to another host named in a Location header.
+      const authorization = sameHost ? await this.authorization(scopes, op, false) : undefined;
       if (authorization) headers['authorization'] = authorization;
       const req: HttpRequest = { method: c.method, url, headers };
       if (c.body !== undefined) req.body = c.body;
@@ -344,7 +346,7 @@ export class RegistryClient {
         }
         throw networkError(op, err, attempt);
       }
-      if (res.status === 401 && !authRetried) {
+      if (res.status === 401 && !authRetried && sameHost) {
         // Learn (or re-learn) the challenge, drop a rejected token, and try once more with fresh auth.
         authRetried = true;
         const challenges = parseWwwAuthenticate(res.headers['www-authenticate'] ?? '');
@@ -354,7 +356,8 @@ export class RegistryClient {
           this.tokens.setChallenge(this.registry, chosen);
           if (authorization) this.tokens.delete(this.tokenKey(scopes));
           const retried = await this.authorization(scopes, op, true);
-          if (retried) {
+          // Sending the very same credentials again cannot help.
+          if (retried && retried !== authorization) {
             attempt--;
             continue;
           }

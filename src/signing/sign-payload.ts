@@ -9,5 +9,6 @@ export async function signPayload(signer: Signer, payload: Payload): Promise<Sig
     payload.kind === 'in-toto'
       ? await createEnvelope(signer, payload.bytes, IN_TOTO_PAYLOAD_TYPE)
       : await signer.sign(payload.bytes);
-  return { payload: payload.bytes, signature, cert: signer.cert(), chain: signer.chain() };
+  // publicKey lets OCI storage tell our own earlier signature from another key's (dedupe without false skips).
+  return { payload: payload.bytes, signature, cert: signer.cert(), chain: signer.chain(), publicKey: signer.publicKey() };
 }

@@ -58,12 +58,17 @@ export async function attachReferrer(req: ReferrerRequest, locks: KeyedMutex): P
 }
 
 // Bundles of the same statement by the same signer are the same attestation, whatever the ECDSA randomness.
+// Message-signature bundles (image signatures) match on the payload digest alone.
 function bundleIdentity(bundle: Buffer): ReturnType<typeof envelopeIdentity> {
   try {
     const b = JSON.parse(bundle.toString('utf8')) as {
       dsseEnvelope?: { payload: string; signatures: Array<{ sig: string }> };
+      messageSignature?: { messageDigest?: { digest?: string } };
       verificationMaterial?: { publicKey?: { hint?: string }; certificate?: { rawBytes?: string } };
     };
+    // A message signature of the same payload is the same image signature (the `.sig` digest rule).
+    const messageDigest = b.messageSignature?.messageDigest?.digest;
+    if (messageDigest) return { payloadDigest: messageDigest, keyids: ['message-signature'] };
     if (!b.dsseEnvelope) return undefined;
     const signer = b.verificationMaterial?.publicKey?.hint ?? b.verificationMaterial?.certificate?.rawBytes ?? '';
     const identity = envelopeIdentity(Buffer.from(JSON.stringify({ payload: b.dsseEnvelope.payload, signatures: [{ keyid: signer }] })));

@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Builds OpenBao (a Vault-compatible server with the transit engine) into the cache and prints the
-# binary's path. OpenBao's v2.x tags carry the module path github.com/openbao/openbao (no /v2), so
-# the Go module proxy cannot serve them as versions; we build a pinned source tree instead:
-#   1. $CHAINSMITH_CACHE/src/openbao-$OPENBAO_VERSION if present (a `git archive` of the tag), else
-#   2. `go mod download github.com/openbao/openbao@$OPENBAO_VERSION` where a proxy serves it.
-# The source tree is its own main module, so its replace directives (./api, ./sdk) apply.
+# binary's path. OpenBao's v2.x tags carry the module path github.com/openbao/openbao (no /v2), which
+# makes them invalid Go module versions: no module proxy can serve them. So we build a pinned source tree,
+# $CHAINSMITH_CACHE/src/openbao-$OPENBAO_VERSION, made once from the tag of a git checkout:
+#   git -C openbao archive v2.6.2 | tar -x -C ~/.cache/chainsmith/src/openbao-v2.6.2
+# The tree is its own main module, so its replace directives (./api, ./sdk) apply; its dependencies come
+# from the module proxy.
 set -euo pipefail
 . "$(dirname "$0")/../common.sh"
 . "$(dirname "$0")/kms-versions.sh"
@@ -13,11 +14,8 @@ OUT="$CACHE/bin/bao-$OPENBAO_VERSION"
 need_go
 LOG=$(build_log "openbao-$OPENBAO_VERSION")
 SRC="$CACHE/src/openbao-$OPENBAO_VERSION"
-if [ ! -f "$SRC/go.mod" ]; then
-  J=$(go mod download -json "github.com/openbao/openbao@$OPENBAO_VERSION" 2>>"$LOG") ||
-    die "no OpenBao source at $SRC (git archive $OPENBAO_VERSION of github.com/openbao/openbao there) and the module proxy does not serve github.com/openbao/openbao@$OPENBAO_VERSION; see $LOG"
-  mkdir -p "$SRC" && cp -R "$(go_mod_field "$J" Dir)/." "$SRC/" && chmod -R u+w "$SRC"
-fi
+[ -f "$SRC/go.mod" ] ||
+  die "no OpenBao source at $SRC: put a git archive of tag $OPENBAO_VERSION of github.com/openbao/openbao there (see this script's header)"
 acquire_go_lock "$LOG"
 [ -x "$OUT" ] && { echo "$OUT"; exit 0; }
 # The cloud auto-unseal wrappers (Alibaba, AWS, Azure, GCP, OCI KMS) are refused by the module proxy here.

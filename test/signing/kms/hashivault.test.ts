@@ -251,6 +251,16 @@ describe('hashivault signer', () => {
     assert.ok(s);
   });
 
+  it('refuses SPIRE auth (not supported) and an empty OIDC token file with clear reasons', async () => {
+    await assert.rejects(signer('p256', { token: TOKEN, spire: { sock: '/run/spire/agent.sock', audience: 'vault' } }), (e: unknown) => e instanceof ChainsmithError && e.reason === 'KmsError' && /spire.* is not supported/.test(e.message));
+    files.set('/var/run/sigstore/token', '\n');
+    await assert.rejects(
+      signer('p256', { token: '', oidc: { path: 'jwt', role: 'chains', tokenPath: '/var/run/sigstore/token' } }),
+      (e: unknown) => e instanceof ChainsmithError && e.reason === 'KmsPermissionDenied' && /OIDC token file \/var\/run\/sigstore\/token is empty/.test(e.message),
+    );
+    assert.equal(server.requests.length, 0, 'nothing was sent to Vault');
+  });
+
   it('explains a missing address or token', async () => {
     const cfg = kmsConfig('hashivault://p256');
     const ref = { provider: 'hashivault' as const, ref: 'hashivault://p256', keyName: 'p256' };

@@ -1,0 +1,89 @@
+// `chainsmith verify IMAGE`: checks an image's signatures and attestations in its registry against a public key.
+import { ChainsmithError, messageOf } from '../errors.js';
+import { parseReference } from '../oci/reference.js';
+import { kmsPublicKey, readPublicKeyFile } from '../verify/key.js';
+import { PREDICATE_TYPE_NAMES, resolvePredicateType } from '../verify/predicate-types.js';
+import { verifyImage } from '../verify/registry.js';
+import { renderVerifyJson, renderVerifyText } from '../verify/render.js';
+import type { VerifyPolicy } from '../verify/assess.js';
+import { parseFlags } from './args.js';
+import { CliError } from './errors.js';
+
+export const help = `Usage: chainsmith verify IMAGE[:TAG|@DIGEST] (--key cosign.pub | --kms REF) [flags]
+
+Verifies what is stored next to an image in its registry — cosign signatures (tag sha256-<hex>.sig),
+attestations (sha256-<hex>.att) and sigstore-bundle referrers — and prints each check: passed, failed, why.
+
+Checked, in order (the first broken link is named):
+  digest          the tag resolves (HEAD) / the digest exists
+  signature       some simple-signing signature verifies with the key over its payload, its
+                  docker-manifest-digest is the image digest and its docker-reference the repository
+  attestation     some DSSE attestation verifies (signature over PAE) and has a subject with the image digest
+                  (required only with --predicate-type, --builder-id or --require-attestation)
+  predicate-type  some verified attestation has this predicateType (as cosign verify-attestation --type)
+  builder-id      every verified provenance of that type names this builder
+                  (predicate.builder.id for SLSA v0.2, predicate.runDetails.builder.id for v1.0)
+
+Flags:
+  --key FILE               public key PEM (cosign.pub) or certificate
+  --kms REF                public key of a KMS key (hashivault://, awskms://, gcpkms://, azurekms://)
+  --predicate-type T       ${PREDICATE_TYPE_NAMES.join('|')}, or a URI
+  --builder-id URI         the builder id the provenance must name
+  --require-attestation    fail when no valid attestation exists, even without the two flags above
+  --insecure               plain http / no TLS verification (loopback registries always use http)
+  --json                   print the report as JSON
+
+Registry credentials come from $DOCKER_CONFIG/config.json (default ~/.docker/config.json).
+Exit status: 0 verified, 1 not verified, 2 bad input.
+
+Example:
+  chainsmith verify --key cosign.pub --predicate-type slsaprovenance1 \\
+    --builder-id https://tekton.dev/chains/v2 registry.example.com/app@sha256:…
+`;
+
+/** Runs `verify`. */
+export async function run(argv: string[]): Promise<number> {
+  const { values, positionals } = parseFlags(argv, {
+    key: { type: 'string' },
+    kms: { type: 'string' },
+    'predicate-type': { type: 'string' },
+    'builder-id': { type: 'string' },
+    'require-attestation': { type: 'boolean' },
+    insecure: { type: 'boolean' },
+    json: { type: 'boolean' },
+  });
+  if (positionals.length !== 1) throw new CliError(positionals.length === 0 ? 'an IMAGE reference is required (see --help)' : `one IMAGE expected, got ${positionals.length}`);
+  const input = positionals[0]!;
+  const ref = parseReference(input);
+  if (!ref) throw new CliError(`"${input}" is not an image reference (registry/repository[:tag][@sha256:…])`);
+  if ((values.key === undefined) === (values.kms === undefined)) throw new CliError('give exactly one of --key FILE or --kms REF');
+  const policy: VerifyPolicy = { requireAttestation: values['require-attestation'] ?? false };
+  if (values['predicate-type'] !== undefined) {
+    const uri = resolvePredicateType(values['predicate-type']);
+    if (!uri) throw new CliError(`--predicate-type "${values['predicate-type']}" is neither a URI nor one of ${PREDICATE_TYPE_NAMES.join(', ')}`);
+    policy.predicateType = uri;
+  }
+  if (values['builder-id'] !== undefined) {
+    if (values['builder-id'] === '') throw new CliError('--builder-id must not be empty');
+    policy.builderId = values['builder-id'];
+  }
+
+  let key;
+  try {
+    key = values.key !== undefined ? await readPublicKeyFile(values.key) : await kmsPublicKey(values.kms!);
+  } catch (err) {
+    if (err instanceof ChainsmithError && err.transient) throw new CliError(`cannot read the public key: ${messageOf(err)}`, 1);
+    throw new CliError(messageOf(err));
+  }
+
+  let report;
+  try {
+    report = await verifyImage(ref, input, key, policy, { insecure: values.insecure ?? false });
+  } catch (err) {
+    // the registry could not be asked: not a verdict about the image, but not bad input either
+    throw new CliError(`cannot read ${input} from its registry: ${messageOf(err)}`, 1);
+  }
+  process.stdout.write(values.json ? renderVerifyJson(report) : renderVerifyText(report));
+  if (!report.verified && !values.json) process.stderr.write(`chainsmith verify: ${input}: ${report.firstFailure}\n`);
+  return report.verified ? 0 : 1;
+}

@@ -1,0 +1,176 @@
+// The registry side of `chainsmith verify`: resolve the image digest, then read everything stored next to it —
+// the cosign `.sig` and `.att` tags (cosign-format.md §1.2–§2.1) and OCI 1.1 referrers holding sigstore bundles
+// (§3.4, chains-behaviour.md §4.3) — and check each item with the pure checks in checks.ts.
+import type { KeyObject } from 'node:crypto';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { messageOf } from '../errors.js';
+import { readDockerConfigDir } from '../oci/credentials.js';
+import { RegistryClient } from '../oci/client.js';
+import { isIndex, parseManifest, sha256Digest, type ImageManifest } from '../oci/manifest.js';
+import { ANNOTATION_SIGNATURE, DSSE_LAYER, SIGNATURE_LAYER_TYPES, SIGSTORE_BUNDLE_PREFIX } from './media.js';
+import { attachmentTag, repositoryName, type OciReference } from '../oci/reference.js';
+import { simpleSigningJson } from '../formats/simplesigning.js';
+import { checkAttestation, checkSimpleSigning, type AttestationExpectations, type LayerVerdict } from './checks.js';
+import { assessImage, type VerifyPolicy, type VerifyReport } from './assess.js';
+
+/** How to reach the registry. */
+export interface RegistryAccess {
+  /** plain http / no TLS verification for non-loopback registries */
+  insecure?: boolean;
+  /** a built client (tests); otherwise one is built from `~/.docker/config.json` or `$DOCKER_CONFIG` */
+  client?: RegistryClient;
+}
+
+/** Verifies one image reference (tag or digest) against a public key; never throws for verification failures. */
+export async function verifyImage(ref: OciReference, input: string, key: KeyObject, policy: VerifyPolicy, access: RegistryAccess = {}): Promise<VerifyReport> {
+  const client = access.client ?? (await buildClient(ref.registry, access.insecure ?? false));
+  const repository = repositoryName(ref);
+  const where = ref.digest ?? ref.tag ?? 'latest';
+  const head = await client.headManifest(ref.repository, where);
+  if (!head) {
+    const report = assessImage({ image: input, repository, digest: ref.digest ?? '', resolvedDetail: '' }, [], [], policy);
+    report.links = [{ name: 'digest', status: 'failed', required: true, detail: `${repository}:${where} not found in the registry` }];
+    report.verified = false;
+    report.firstFailure = `digest: ${report.links[0]!.detail}`;
+    return report;
+  }
+  const digest = ref.digest ?? head.digest;
+  const resolvedDetail = ref.digest ? `${digest} exists in ${repository}` : `tag ${where} resolves to ${digest}`;
+  const image = { repository, digest };
+  const expect: AttestationExpectations = {};
+  if (policy.predicateType !== undefined) expect.predicateType = policy.predicateType;
+  if (policy.builderId !== undefined) expect.builderId = policy.builderId;
+
+  const notes: string[] = [];
+  const signatures: LayerVerdict[] = [];
+  const attestations: LayerVerdict[] = [];
+
+  const sigTag = attachmentTag(digest, 'sig');
+  for (const layer of await attachmentLayers(client, ref.repository, sigTag, notes)) {
+    const source = `${repository}:${sigTag} layer ${layer.index + 1}`;
+    if (!SIGNATURE_LAYER_TYPES.has(layer.mediaType)) continue;
+    const blob = await readBlob(client, ref.repository, layer.digest);
+    if (typeof blob === 'string') {
+      signatures.push({ source, authentic: false, checks: [{ name: 'payload', status: 'failed', detail: blob }] });
+      continue;
+    }
+    const sigB64 = layer.annotations?.[ANNOTATION_SIGNATURE];
+    signatures.push(checkSimpleSigning(source, blob, sigB64 ? Buffer.from(sigB64, 'base64') : undefined, key, image));
+  }
+
+  const attTag = attachmentTag(digest, 'att');
+  for (const layer of await attachmentLayers(client, ref.repository, attTag, notes)) {
+    const source = `${repository}:${attTag} layer ${layer.index + 1}`;
+    if (layer.mediaType !== DSSE_LAYER) continue;
+    const blob = await readBlob(client, ref.repository, layer.digest);
+    if (typeof blob === 'string') {
+      attestations.push({ source, authentic: false, checks: [{ name: 'envelope', status: 'failed', detail: blob }] });
+      continue;
+    }
+    attestations.push(checkAttestation(source, blob, key, digest, expect));
+  }
+
+  await readReferrers(client, ref.repository, repository, digest, key, expect, notes, signatures, attestations);
+  return assessImage({ image: input, repository, digest, resolvedDetail }, signatures, attestations, policy, notes);
+}
+
+async function buildClient(registry: string, insecure: boolean): Promise<RegistryClient> {
+  const dir = process.env.DOCKER_CONFIG ?? join(homedir(), '.docker');
+  const config = await readDockerConfigDir(dir).catch(() => undefined);
+  return new RegistryClient({ registry, insecure, dockerConfigs: config ? [config] : [], retry: { attempts: 2, baseDelayMs: 200, maxDelayMs: 1000 } });
+}
+
+type IndexedLayer = ImageManifest['layers'][number] & { index: number };
+
+async function attachmentLayers(client: RegistryClient, repository: string, tag: string, notes: string[]): Promise<IndexedLayer[]> {
+  const m = await client.getManifest(repository, tag);
+  if (!m) {
+    notes.push(`no ${tag} tag in ${client.registry}/${repository}`);
+    return [];
+  }
+  const parsed = parseManifest(m.bytes);
+  if (isIndex(parsed)) {
+    notes.push(`${tag} is an index, not a cosign signature image; ignored`);
+    return [];
+  }
+  return parsed.layers.map((l, index) => ({ ...l, index }));
+}
+
+// A blob the registry serves with other content than its digest says is a tampered signature: a failed check.
+async function readBlob(client: RegistryClient, repository: string, digest: string): Promise<Buffer | string> {
+  try {
+    return await client.getBlob(repository, digest);
+  } catch (err) {
+    return `could not read blob ${digest}: ${messageOf(err)}`;
+  }
+}
+
+interface Bundle {
+  dsseEnvelope?: { payload: string; payloadType: string; signatures: Array<{ sig: string; keyid?: string }> };
+  messageSignature?: { messageDigest?: { algorithm?: string; digest?: string }; signature?: string };
+}
+
+/** Sigstore bundles attached as OCI 1.1 referrers: DSSE bundles are attestations, message signatures image signatures. */
+async function readReferrers(
+  client: RegistryClient,
+  repoPath: string,
+  repository: string,
+  digest: string,
+  key: KeyObject,
+  expect: AttestationExpectations,
+  notes: string[],
+  signatures: LayerVerdict[],
+  attestations: LayerVerdict[],
+): Promise<void> {
+  let index;
+  try {
+    index = await client.referrers(repoPath, digest);
+  } catch (err) {
+    notes.push(`referrers not read: ${messageOf(err)}`);
+    return;
+  }
+  if (!index) {
+    notes.push('the registry has no OCI 1.1 referrers API; only the .sig/.att tags were read');
+    return;
+  }
+  for (const r of index.manifests ?? []) {
+    if (!r.artifactType?.startsWith(SIGSTORE_BUNDLE_PREFIX)) continue;
+    const source = `${repository}@${r.digest} (referrer)`;
+    const m = await client.getManifest(repoPath, r.digest);
+    if (!m) continue;
+    const parsed = parseManifest(m.bytes);
+    if (isIndex(parsed)) continue;
+    const layer = parsed.layers.find((l) => l.mediaType.startsWith(SIGSTORE_BUNDLE_PREFIX));
+    if (!layer) continue;
+    const blob = await readBlob(client, repoPath, layer.digest);
+    let bundle: Bundle | undefined;
+    try {
+      bundle = typeof blob === 'string' ? undefined : (JSON.parse(blob.toString('utf8')) as Bundle);
+    } catch {
+      bundle = undefined;
+    }
+    if (bundle?.dsseEnvelope) {
+      const envelope = Buffer.from(JSON.stringify({ payloadType: bundle.dsseEnvelope.payloadType, payload: bundle.dsseEnvelope.payload, signatures: bundle.dsseEnvelope.signatures }));
+      attestations.push(checkAttestation(source, envelope, key, digest, expect));
+    } else if (bundle?.messageSignature) {
+      signatures.push(checkMessageSignature(source, bundle.messageSignature, key, { repository, digest }));
+    } else {
+      attestations.push({ source, authentic: false, checks: [{ name: 'bundle', status: 'failed', detail: typeof blob === 'string' ? blob : 'not a sigstore bundle with a DSSE envelope or message signature' }] });
+    }
+  }
+}
+
+/**
+ * A message-signature bundle carries only the digest of the simple-signing payload; that payload is deterministic
+ * for an image, so we rebuild it, check the bundle's digest is of exactly it, and verify the signature over it.
+ */
+function checkMessageSignature(source: string, ms: NonNullable<Bundle['messageSignature']>, key: KeyObject, image: { repository: string; digest: string }): LayerVerdict {
+  const payload = Buffer.from(simpleSigningJson(image.repository, image.digest), 'utf8');
+  const expected = sha256Digest(payload).slice('sha256:'.length);
+  const got = ms.messageDigest?.digest ? Buffer.from(ms.messageDigest.digest, 'base64').toString('hex') : '';
+  if (got !== expected) {
+    return { source, authentic: false, checks: [{ name: 'digest', status: 'failed', detail: 'the bundle signs another payload than the simple-signing payload of this image' }] };
+  }
+  return checkSimpleSigning(source, payload, ms.signature ? Buffer.from(ms.signature, 'base64') : undefined, key, image);
+}

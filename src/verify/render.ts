@@ -1,0 +1,40 @@
+// How a verification reads to a person (one line per link, then each signature's own checks) and to a tool (JSON).
+import type { Check, LayerVerdict } from './checks.js';
+import type { Link, VerifyReport } from './assess.js';
+
+const MARK: Record<Check['status'], string> = { passed: 'PASS', failed: 'FAIL', skipped: 'skip' };
+
+function linkLine(l: Link): string {
+  const optional = l.required ? '' : ' (not required)';
+  return `  ${MARK[l.status]}  ${l.name.padEnd(14)} ${l.detail}${optional}`;
+}
+
+function verdictLines(title: string, verdicts: LayerVerdict[]): string[] {
+  if (verdicts.length === 0) return [];
+  const out = [`${title}:`];
+  for (const v of verdicts) {
+    out.push(`  ${v.authentic ? 'valid  ' : 'invalid'}  ${v.source}${v.predicateType ? `  [${v.predicateType}]` : ''}`);
+    for (const c of v.checks) out.push(`           ${MARK[c.status]}  ${c.name}: ${c.detail}`);
+  }
+  return out;
+}
+
+/** The readable report. */
+export function renderVerifyText(r: VerifyReport): string {
+  const lines = [
+    `${r.verified ? 'VERIFIED' : 'NOT VERIFIED'}  ${r.repository}${r.digest ? `@${r.digest}` : ''}`,
+    '',
+    ...r.links.map(linkLine),
+  ];
+  const sigs = verdictLines('Signatures', r.signatures);
+  const atts = verdictLines('Attestations', r.attestations);
+  if (sigs.length + atts.length > 0) lines.push('', ...sigs, ...atts);
+  if (r.notes.length > 0) lines.push('', ...r.notes.map((n) => `note: ${n}`));
+  if (r.firstFailure) lines.push('', `first broken link: ${r.firstFailure}`);
+  return lines.join('\n') + '\n';
+}
+
+/** The JSON report (stable member names; `links` in chain order). */
+export function renderVerifyJson(r: VerifyReport): string {
+  return JSON.stringify(r, null, 2) + '\n';
+}

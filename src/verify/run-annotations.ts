@@ -1,0 +1,139 @@
+// `verify-run`: checks what the `tekton` storage backend wrote on a run (chains-behaviour.md §1.6, §4.1, §5.6):
+// for the run attestation (`payload-`/`signature-taskrun-<uid>`) the signature annotation is a DSSE envelope whose
+// payload is the payload annotation, signed by the key; for each image (`…-<12 hex of the digest>`) the signature
+// annotation is a raw signature over the simple-signing payload of that image.
+import type { KeyObject } from 'node:crypto';
+import { TEKTON_ANNOTATION_PREFIX, tektonAnnotationKeys } from '../storage/tekton.js';
+import type { Run } from '../tekton/types.js';
+import { checkAttestation, checkSimpleSigning, parseSimpleSigning, parseStatement, type Check } from './checks.js';
+
+/** The checks of one stored payload. */
+export interface StoredEntry {
+  shortKey: string;
+  kind: 'run-attestation' | 'image-signature' | 'unknown';
+  ok: boolean;
+  checks: Check[];
+  /** attestation subjects / signed image, `name@sha256:hex` */
+  subjects: string[];
+  predicateType?: string;
+}
+
+/** The answer for one run. */
+export interface RunVerifyReport {
+  run: string;
+  kind: string;
+  uid: string;
+  verified: boolean;
+  firstFailure?: string;
+  entries: StoredEntry[];
+}
+
+const PAYLOAD_PREFIX = `${TEKTON_ANNOTATION_PREFIX}payload-`;
+
+function decode(value: string | undefined): Buffer | undefined {
+  return value === undefined || value === '' ? undefined : Buffer.from(value, 'base64');
+}
+
+/** Verifies every tekton-storage payload on the run; the run passes when there is at least one and all pass. */
+export function verifyRunAnnotations(run: Run, key: KeyObject): RunVerifyReport {
+  const annotations = run.metadata.annotations ?? {};
+  const uid = run.metadata.uid ?? '';
+  const ownKey = `${run.kind.toLowerCase()}-${uid}`;
+  const entries: StoredEntry[] = [];
+  const shortKeys = Object.keys(annotations)
+    .filter((k) => k.startsWith(PAYLOAD_PREFIX))
+    .map((k) => k.slice(PAYLOAD_PREFIX.length))
+    .sort((a, b) => (a === ownKey ? -1 : b === ownKey ? 1 : a.localeCompare(b)));
+  for (const shortKey of shortKeys) {
+    const keys = tektonAnnotationKeys(shortKey);
+    const payload = decode(annotations[keys.payload]);
+    const signature = decode(annotations[keys.signature]);
+    if (!payload || !signature) {
+      entries.push({
+        shortKey,
+        kind: 'unknown',
+        ok: false,
+        subjects: [],
+        checks: [{ name: 'annotations', status: 'failed', detail: `${payload ? keys.signature : keys.payload} is missing or empty` }],
+      });
+      continue;
+    }
+    if (/^(taskrun|pipelinerun)-/.test(shortKey)) entries.push(checkRunAttestation(shortKey, ownKey, payload, signature, key));
+    else entries.push(checkImageEntry(shortKey, payload, signature, key));
+  }
+  const report: RunVerifyReport = { run: `${run.metadata.namespace ?? ''}/${run.metadata.name ?? ''}`, kind: run.kind, uid, verified: false, entries };
+  if (entries.length === 0) {
+    report.firstFailure = `no ${PAYLOAD_PREFIX}* annotations: nothing was stored with the tekton backend (is the run signed, and is storage "tekton" enabled?)`;
+    return report;
+  }
+  const bad = entries.find((e) => !e.ok);
+  if (bad) {
+    const c = bad.checks.find((x) => x.status === 'failed');
+    report.firstFailure = `${bad.shortKey}: ${c ? `${c.name}: ${c.detail}` : 'failed'}`;
+  } else if (!entries.some((e) => e.kind === 'run-attestation')) {
+    report.firstFailure = `no ${PAYLOAD_PREFIX}${ownKey} annotation: the run's own provenance is not stored on it`;
+  } else {
+    report.verified = true;
+  }
+  return report;
+}
+
+function checkRunAttestation(shortKey: string, ownKey: string, payload: Buffer, envelope: Buffer, key: KeyObject): StoredEntry {
+  const checks: Check[] = [];
+  checks.push(
+    shortKey === ownKey
+      ? { name: 'owner', status: 'passed', detail: `stored under this run's uid` }
+      : { name: 'owner', status: 'failed', detail: `stored for ${shortKey}, but this run is ${ownKey} (copied from another run?)` },
+  );
+  const statement = parseStatement(payload);
+  let subjects: string[] = [];
+  let digest = '';
+  if (typeof statement === 'string') {
+    checks.push({ name: 'statement', status: 'failed', detail: statement });
+  } else {
+    subjects = statement.subject.map((s) => `${s.name ?? ''}${s.digest ? `@${Object.entries(s.digest).map(([a, h]) => `${a}:${h}`).join(',')}` : ''}`);
+    const first = statement.subject.find((s) => s.digest?.sha256);
+    digest = first ? `sha256:${first.digest!.sha256}` : '';
+  }
+  // The envelope's signature and its payload: reuse the registry check with the run's own first subject, then
+  // drop the subject check (a run's provenance may name no image at all).
+  const verdict = checkAttestation(shortKey, envelope, key, digest);
+  for (const c of verdict.checks) if (c.name !== 'subject' && c.name !== 'statement') checks.push(c);
+  const env = (() => {
+    try {
+      return JSON.parse(envelope.toString('utf8')) as { payload?: string };
+    } catch {
+      return undefined;
+    }
+  })();
+  const same = env?.payload !== undefined && Buffer.from(env.payload, 'base64').equals(payload);
+  checks.push(
+    same
+      ? { name: 'payload', status: 'passed', detail: 'the payload annotation is exactly the signed statement' }
+      : { name: 'payload', status: 'failed', detail: 'the payload annotation differs from the statement inside the signed envelope' },
+  );
+  checks.push(
+    subjects.length > 0
+      ? { name: 'subjects', status: 'passed', detail: `${subjects.length} subject(s): ${subjects.join(', ')}` }
+      : { name: 'subjects', status: 'skipped', detail: 'the provenance names no subjects (no artifacts found in the run results)' },
+  );
+  const entry: StoredEntry = { shortKey, kind: 'run-attestation', ok: checks.every((c) => c.status !== 'failed'), checks, subjects };
+  if (typeof statement !== 'string') entry.predicateType = statement.predicateType;
+  return entry;
+}
+
+function checkImageEntry(shortKey: string, payload: Buffer, signature: Buffer, key: KeyObject): StoredEntry {
+  const claims = parseSimpleSigning(payload);
+  if (typeof claims === 'string') {
+    return { shortKey, kind: 'unknown', ok: false, subjects: [], checks: [{ name: 'payload', status: 'failed', detail: claims }] };
+  }
+  const v = checkSimpleSigning(shortKey, payload, signature, key, { repository: claims.reference, digest: claims.digest });
+  const checks = v.checks.filter((c) => c.name === 'signature');
+  const hex = claims.digest.replace(/^sha256:/, '');
+  checks.push(
+    hex.startsWith(shortKey)
+      ? { name: 'digest', status: 'passed', detail: `signs ${claims.reference}@${claims.digest}` }
+      : { name: 'digest', status: 'failed', detail: `stored under ${shortKey} but signs ${claims.digest}` },
+  );
+  return { shortKey, kind: 'image-signature', ok: checks.every((c) => c.status === 'passed'), checks, subjects: [`${claims.reference}@${claims.digest}`] };
+}

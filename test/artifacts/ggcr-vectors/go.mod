@@ -1,0 +1,8 @@
+module chainsmith.dev/test/ggcr-vectors
+
+go 1.24
+
+require (
+	github.com/google/go-containerregistry v0.21.9
+	github.com/opencontainers/go-digest v1.0.0
+)
