@@ -29,6 +29,8 @@ export const chainsmith: Arm = {
       SIGNING_SECRETS_DIR,
       '--metrics-addr',
       `127.0.0.1:${await freePort()}`,
+      // profiling experiments only (e.g. BENCH_CHAINSMITH_ARGS="--workers 64"); empty for the results table
+      ...(process.env.BENCH_CHAINSMITH_ARGS?.split(/\s+/).filter(Boolean) ?? []),
     ];
     return startManaged(process.execPath, args, { SYSTEM_NAMESPACE }, ctx.logFile, REPO_ROOT);
   },

@@ -66,8 +66,9 @@ run_logged() {
   local start rc=0 hb
   start=$(date +%s)
   printf '+ %s\n' "$*" >>"$log"
-  # fd 9 (the build lock) is closed in the ticker so a stray ticker can never keep the lock.
-  ( exec 9>&-; while sleep "$HEARTBEAT_SECONDS"; do
+  # The ticker closes fd 9 (the build lock), and its sleep holds no pipe, so a sleep that outlives
+  # the killed ticker can neither keep the lock nor keep a caller's `| tail` waiting.
+  ( exec 9>&-; while sleep "$HEARTBEAT_SECONDS" >/dev/null 2>&1 </dev/null; do
       say "  ... $what: $(( $(date +%s) - start ))s so far (log: $log)"
     done ) &
   hb=$!
