@@ -20,6 +20,8 @@ import {
   getPipelineRun,
   getTaskRun,
   kube,
+  pushRandomImage,
+  randomSuffix,
   REPO_ROOT,
   stackEnv,
   startController,
@@ -260,6 +262,36 @@ describe('controller: TaskRuns, PipelineRuns, config reload, deletion', () => {
     assert.match(text, /^chainsmith_completion_to_signed_seconds_count\{kind="TaskRun"\} [1-9]/m);
     assert.equal((await fetch(`http://127.0.0.1:${port}/readyz`)).status, 200);
     assert.equal((await fetch(`http://127.0.0.1:${port}/healthz`)).status, 200);
+  });
+});
+
+describe('controller: multi-arch images and OCI storage', () => {
+  let s: Setup;
+  before(async () => {
+    s = await setup('ctl-oci', { 'artifacts.oci.storage': 'tekton,oci', 'chainsmith.sign-platform-images': 'true' });
+  });
+  after(() => teardown(s));
+
+  test('with chainsmith.sign-platform-images an image index and each platform manifest are signed; cosign verifies the pushed signature', async () => {
+    const image = await pushRandomImage(`${stackEnv().registry}/e2e/multi-${randomSuffix()}`, { mediaType: 'index' });
+    const tr = await createTaskRun(s.ns);
+    await completeTaskRun(s.ns, tr.metadata.name!, {
+      results: [
+        { name: 'IMAGE_DIGEST', type: 'string', value: image.digest },
+        { name: 'IMAGE_URL', type: 'string', value: image.repository },
+      ],
+    });
+    const done = await waitForAnnotation(() => getTaskRun(s.ns, tr.metadata.name!), 'chains.tekton.dev/signed', 'true', 60_000);
+    const a = done.metadata.annotations!;
+    for (const digest of [image.digest, ...image.platformDigests!]) {
+      const simple = JSON.parse(Buffer.from(a[`chains.tekton.dev/payload-${digest.slice(7, 19)}`]!, 'base64').toString());
+      assert.equal(simple.critical.image['docker-manifest-digest'], digest);
+    }
+    // the same signatures were pushed next to the image (cosign tag layout) and the real cosign accepts them
+    for (const digest of [image.digest, image.platformDigests![0]!]) {
+      const { stderr } = await run(stackEnv().cosign, ['verify', '--key', join(s.keys.dir, 'cosign.pub'), '--insecure-ignore-tlog=true', '--allow-http-registry=true', `${image.repository}@${digest}`]);
+      assert.match(stderr, /signatures were verified against the specified public key/);
+    }
   });
 });
 

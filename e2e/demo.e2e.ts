@@ -33,6 +33,7 @@ test('npm run demo signs a TaskRun and a PipelineRun, verifies them with cosign,
   assert.match(out, /builder\.id {2}https:\/\/chainsmith\.dev\/demo\/builder {3}← required by the policy/);
   assert.match(out, /2 attestations passed the signature check and the builder\.id policy/, 'the PipelineRun and its task both attested the web image');
   assert.match(out, /builder\.rego allowed the provenance/);
+  assert.match(out, /VERIFIED {2}\S+\/demo\/web@sha256:[0-9a-f]{64}\n(?:.*\n)*? +PASS {2}builder-id {5}every verified provenance names builder/, 'chainsmith verify agrees');
   assert.match(out, /rejected by the policy: predicate\.builder\.id: conflicting values/);
   assert.match(out, /\] done\./);
 

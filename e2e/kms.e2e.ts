@@ -1,7 +1,10 @@
-// KMS signers against real KMS servers from the stack (e2e/stack/addons): OpenBao's transit engine for
-// hashivault:// and local-kms for awskms://. Each signature must verify with node:crypto against the public key
-// the KMS itself reports, and with the real cosign CLI, both with the exported public key and with cosign's
-// own KMS reference where cosign can verify that way.
+// KMS signers end to end. hashivault:// runs against a real HashiCorp Vault 1.13.13 dev server with the transit
+// engine (stack add-on e2e/stack/addons/vault-up.sh). awskms:// runs through the real @aws-sdk/client-kms against a
+// loopback AWS KMS stand-in (test/signing/kms/aws-kms-standin.ts): no AWS-KMS-compatible server can be installed
+// here from the package registries (local-kms is refused by the Go module proxy: `go list -m -json
+// github.com/nsmithuk/local-kms@v3.12.0+incompatible` → 403). Each signature must verify with node:crypto against
+// the public key the KMS itself reports, and with the real cosign CLI, both with the exported public key and with
+// cosign's own KMS reference where cosign can verify that way.
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { createPublicKey, verify, type KeyObject } from 'node:crypto';
@@ -9,7 +12,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, it } from 'node:test';
+import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import { GetPublicKeyCommand, KMSClient } from '@aws-sdk/client-kms';
 import type { ChainsConfig } from '../src/config/types.js';
@@ -17,6 +20,7 @@ import { ChainsmithError } from '../src/errors.js';
 import { createEnvelope, keyIdOf, verifyEnvelope } from '../src/signing/dsse.js';
 import { createKmsSigner } from '../src/signing/kms/index.js';
 import type { Signer } from '../src/signing/signer.js';
+import { startAwsKmsStandIn, type AwsKmsStandIn } from '../test/signing/kms/aws-kms-standin.js';
 import { stackEnv } from './lib/index.js';
 
 const run = promisify(execFile);
@@ -92,9 +96,9 @@ async function rejectsWith(p: Promise<unknown>, reason: string, secret?: string)
   });
 }
 
-describe('hashivault:// against OpenBao transit', () => {
-  const addr = () => stackVar('VAULT_ADDR', 'openbao');
-  const token = () => stackVar('VAULT_TOKEN', 'openbao');
+describe('hashivault:// against Vault 1.13 transit', () => {
+  const addr = () => stackVar('VAULT_ADDR', 'vault');
+  const token = () => stackVar('VAULT_TOKEN', 'vault');
   const vaultEnv = () => ({ VAULT_ADDR: addr(), VAULT_TOKEN: token() });
 
   /** The public key of the transit key's latest version, read independently of the signer. */
@@ -109,16 +113,16 @@ describe('hashivault:// against OpenBao transit', () => {
   }
 
   for (const [type, hash] of [['ecdsa-p256', 'sha256'], ['ecdsa-p384', 'sha256'], ['ecdsa-p521', 'sha256'], ['ed25519', null], ['rsa-2048', 'sha256']] as const) {
-    it(`signs with a ${type} transit key: verifies against OpenBao's public key and with cosign verify-blob --key <exported>`, async () => {
+    it(`signs with a ${type} transit key: verifies against Vault's public key and with cosign verify-blob --key <exported>`, async () => {
       const name = `chainsmith-${type}`;
       const signer = await createKmsSigner(kmsConfig(`hashivault://${name}`, { address: addr(), token: token() }));
       const reported = await transitPublicKey(name);
-      assert.ok(sameKey(signer.publicKey(), reported), 'the signer uses the key OpenBao reports');
+      assert.ok(sameKey(signer.publicKey(), reported), 'the signer uses the key Vault reports');
       const sig = await signer.sign(PAYLOAD);
       assert.ok(verify(hash, PAYLOAD, { key: reported, dsaEncoding: 'der' }, sig), 'node:crypto verifies the signature');
       const sigFile = await assertCosignAcceptsExportedKey(signer, `vault-${type}`);
       if (type.startsWith('ecdsa')) {
-        // cosign's own hashivault:// path verifies remotely through OpenBao's transit/verify.
+        // cosign's own hashivault:// path verifies remotely through Vault's transit/verify.
         const remote = await cosign(['verify-blob', '--key', `hashivault://${name}`, '--signature', sigFile, '--insecure-ignore-tlog', BLOB], vaultEnv());
         assert.equal(remote.code, 0, `cosign verify-blob --key hashivault://${name} rejected it:\n${remote.output}`);
       }
@@ -166,19 +170,17 @@ describe('hashivault:// against OpenBao transit', () => {
   });
 });
 
-describe('awskms:// against local-kms', () => {
-  const awsEnv = () => ({
-    AWS_ENDPOINT_URL: stackVar('AWS_ENDPOINT_URL', 'localkms'),
-    AWS_ACCESS_KEY_ID: stackVar('AWS_ACCESS_KEY_ID', 'localkms'),
-    AWS_SECRET_ACCESS_KEY: stackVar('AWS_SECRET_ACCESS_KEY', 'localkms'),
-    AWS_REGION: stackVar('AWS_REGION', 'localkms'),
+describe('awskms:// through @aws-sdk/client-kms against a loopback AWS KMS stand-in', () => {
+  let kms: AwsKmsStandIn;
+  before(async () => {
+    kms = await startAwsKmsStandIn();
   });
+  after(() => kms.close());
 
-  /** Runs fn with the stack's AWS variables in process.env (the SDK's default chain reads them there). */
+  /** Runs fn with the stand-in's AWS variables in process.env (the SDK's default chain reads them there). */
   async function withAwsEnv<T>(fn: () => Promise<T>): Promise<T> {
-    const vars = awsEnv();
-    const saved = Object.fromEntries(Object.keys(vars).map((k) => [k, process.env[k]]));
-    Object.assign(process.env, vars);
+    const saved = Object.fromEntries(Object.keys(kms.env).map((k) => [k, process.env[k]]));
+    Object.assign(process.env, kms.env);
     try {
       return await fn();
     } finally {
@@ -189,35 +191,54 @@ describe('awskms:// against local-kms', () => {
     }
   }
 
+  /** The public key the stand-in reports, read with a client of our own (not the signer's). */
   async function reportedPublicKey(keyId: string): Promise<KeyObject> {
-    const vars = awsEnv();
-    const client = new KMSClient({ endpoint: vars.AWS_ENDPOINT_URL, region: vars.AWS_REGION, credentials: { accessKeyId: vars.AWS_ACCESS_KEY_ID, secretAccessKey: vars.AWS_SECRET_ACCESS_KEY } });
+    const client = new KMSClient({ endpoint: kms.url, region: kms.env.AWS_REGION, credentials: { accessKeyId: 'x', secretAccessKey: 'y' } });
     const out = await client.send(new GetPublicKeyCommand({ KeyId: keyId }));
     return createPublicKey({ key: Buffer.from(out.PublicKey!), format: 'der', type: 'spki' });
   }
 
   for (const [label, keyId] of [
     ['alias/chainsmith (ECDSA P-256)', () => 'alias/chainsmith'],
-    ['its key id', () => stackVar('CHAINSMITH_AWS_KMS_KEY_ID', 'localkms')],
+    ['its key id', () => kms.keyIds.ecdsa],
+    ['its key ARN', () => `arn:aws:kms:us-east-1:111122223333:key/${kms.keyIds.ecdsa}`],
     ['alias/chainsmith-rsa (RSA-2048)', () => 'alias/chainsmith-rsa'],
   ] as const) {
-    it(`signs with ${label}: verifies against local-kms's public key and with cosign verify-blob --key <exported>`, async () => {
+    it(`signs with ${label}: verifies against the reported public key and with cosign verify-blob --key <exported>`, async () => {
       const signer = await withAwsEnv(() => createKmsSigner(kmsConfig(`awskms:///${keyId()}`)));
-      assert.ok(sameKey(signer.publicKey(), await reportedPublicKey(keyId())), 'the signer uses the key local-kms reports');
+      assert.ok(sameKey(signer.publicKey(), await reportedPublicKey(keyId())), 'the signer uses the key the KMS reports');
+      kms.requests.length = 0;
       const sig = await withAwsEnv(() => signer.sign(PAYLOAD));
+      assert.deepEqual(kms.operations(), ['Sign'], 'one Sign call per signature; the public key is not fetched again');
+      const sent = JSON.parse(kms.requests[0]!.body) as { MessageType: string; SigningAlgorithm: string };
+      assert.equal(sent.MessageType, 'DIGEST');
+      assert.equal(sent.SigningAlgorithm, label.includes('RSA') ? 'RSASSA_PKCS1_V1_5_SHA_256' : 'ECDSA_SHA_256');
       assert.ok(verify('sha256', PAYLOAD, { key: signer.publicKey(), dsaEncoding: 'der' }, sig), 'node:crypto verifies the signature');
-      const sigFile = await withAwsEnv(() => assertCosignAcceptsExportedKey(signer, `aws-${label.replace(/\W+/g, '-')}`));
-      if (label.includes('ECDSA')) {
-        const remote = await cosign(['verify-blob', '--key', 'awskms:///alias/chainsmith', '--signature', sigFile, '--insecure-ignore-tlog', BLOB], awsEnv());
-        assert.equal(remote.code, 0, `cosign verify-blob --key awskms:///alias/chainsmith rejected it:\n${remote.output}`);
-      }
+      const sigFile = await assertCosignAcceptsExportedKey(signer, `aws-${label.replace(/\W+/g, '-')}`);
+      // cosign's own awskms:// (aws-sdk-go-v2, AWS_ENDPOINT_URL) reads DescribeKey + GetPublicKey and verifies locally
+      // with the key's first listed algorithm: ECDSA_SHA_256 here; RSASSA_PSS_SHA_256 for RSA keys, so cosign rejects
+      // our PKCS#1 v1.5 RSA signatures that way (docs/compatibility.md, "KMS signers") — users verify those with the
+      // exported public key, as checked above.
+      const remote = await cosign(['verify-blob', '--key', `awskms:///${keyId()}`, '--signature', sigFile, '--insecure-ignore-tlog', BLOB], kms.env);
+      if (label.includes('RSA')) {
+        assert.notEqual(remote.code, 0, `cosign verify-blob --key awskms:// accepted a PKCS#1 v1.5 signature on a PSS-first key:\n${remote.output}`);
+        assert.match(remote.output, /crypto\/rsa: verification error/, 'cosign reached the key and failed the PSS check (not a connection problem)');
+      } else assert.equal(remote.code, 0, `cosign verify-blob --key awskms:///${keyId()} rejected it:\n${remote.output}`);
+      assert.ok(kms.operations().includes('DescribeKey'), 'cosign asked the stand-in, not something else');
     });
   }
 
-  it('fails with stable reasons for a non-signing key and an unknown alias', async () => {
+  it('fails with stable reasons for a non-signing key, an unknown alias and an unreachable endpoint', async () => {
     await withAwsEnv(async () => {
       await rejectsWith(createKmsSigner(kmsConfig('awskms:///alias/chainsmith-aes')), 'KmsKeyUnsupported');
       await rejectsWith(createKmsSigner(kmsConfig('awskms:///alias/no-such-alias')), 'KmsKeyNotFound');
     });
+    const dead = `http://127.0.0.1:${await closedPort()}`;
+    const saved = process.env.AWS_ENDPOINT_URL;
+    await withAwsEnv(async () => {
+      process.env.AWS_ENDPOINT_URL = dead;
+      await rejectsWith(createKmsSigner(kmsConfig('awskms:///alias/chainsmith'), { retries: 1, backoffMs: 10 }), 'KmsUnavailable');
+    });
+    assert.equal(process.env.AWS_ENDPOINT_URL, saved);
   });
 });

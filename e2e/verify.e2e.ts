@@ -15,6 +15,8 @@ import { cosignImage } from '../src/oci/cosign-layout.js';
 import { descriptorOf, type ImageManifest } from '../src/oci/manifest.js';
 import { OCI_MANIFEST } from '../src/oci/media-types.js';
 import type { Signer } from '../src/signing/signer.js';
+import { createKmsSigner } from '../src/signing/kms/index.js';
+import { DEFAULT_CONFIG } from '../src/config/parse.js';
 import { OciStorer } from '../src/storage/oci.js';
 import { REPO_ROOT, stackEnv } from './lib/env.js';
 import { pushRandomImage } from './lib/registry.js';
@@ -31,9 +33,9 @@ interface Outcome {
   out: string;
 }
 
-async function runTool(cmd: string, args: string[]): Promise<Outcome> {
+async function runTool(cmd: string, args: string[], env: Record<string, string> = {}): Promise<Outcome> {
   try {
-    const { stdout, stderr } = await exec(cmd, args, { cwd: REPO_ROOT, env: { ...process.env, COSIGN_EXPERIMENTAL: '0' }, timeout: 120_000 });
+    const { stdout, stderr } = await exec(cmd, args, { cwd: REPO_ROOT, env: { ...process.env, COSIGN_EXPERIMENTAL: '0', ...env }, timeout: 120_000 });
     return { code: 0, out: stdout + stderr };
   } catch (err) {
     const e = err as { code?: number; stdout?: string; stderr?: string };
@@ -42,7 +44,7 @@ async function runTool(cmd: string, args: string[]): Promise<Outcome> {
 }
 
 const chainsmith = (args: string[]) => runTool(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'verify', ...args]);
-const cosign = (args: string[]) => runTool(COSIGN, [...args, '--insecure-ignore-tlog', '--allow-http-registry']);
+const cosign = (args: string[], env: Record<string, string> = {}) => runTool(COSIGN, [...args, '--insecure-ignore-tlog', '--allow-http-registry'], env);
 
 /** A CUE policy for cosign requiring an SLSA provenance of `version` that names `builderId`. */
 async function builderPolicy(builderId: string, version: 'v0.2' | 'v1'): Promise<string> {
@@ -56,8 +58,9 @@ async function builderPolicy(builderId: string, version: 'v0.2' | 'v1'): Promise
   return file;
 }
 
-async function sign(signer: Signer, image: { repository: string; digest: string }): Promise<void> {
-  await new OciStorer({ credentials: new StaticCredentialSource() }).store(await signedRequest(signer, simpleSigningPayload(image.repository, image.digest), testConfig()));
+async function sign(signer: Signer, image: { repository: string; digest: string }, repository?: string): Promise<void> {
+  const config = repository ? testConfig({ repository }) : testConfig();
+  await new OciStorer({ credentials: new StaticCredentialSource() }).store(await signedRequest(signer, simpleSigningPayload(image.repository, image.digest), config));
 }
 
 async function attest(signer: Signer, image: { repository: string; digest: string }, builderId: string, version: 'v0.2' | 'v1' = 'v0.2'): Promise<void> {
@@ -223,4 +226,30 @@ test('bad input exits 2 with one line; --json gives the report to tools', async 
   const report = JSON.parse(missing.out) as { verified: boolean; firstFailure: string };
   assert.equal(report.verified, false);
   assert.match(report.firstFailure, /^digest: .* not found/);
+});
+
+test('--kms: an image signed with a Vault transit key verifies with the KMS reference, as with cosign --key hashivault://', async () => {
+  const env = stackEnv().vars;
+  const vault = { VAULT_ADDR: env.VAULT_ADDR ?? '', VAULT_TOKEN: env.VAULT_TOKEN ?? '' };
+  assert.ok(vault.VAULT_ADDR && vault.VAULT_TOKEN, 'the stack runs OpenBao (VAULT_ADDR/VAULT_TOKEN in .stack/env)');
+  Object.assign(process.env, vault);
+  const ref = `hashivault://${env.CHAINSMITH_VAULT_KEY ?? 'chainsmith-ecdsa-p256'}`;
+  const signer = await createKmsSigner({ ...DEFAULT_CONFIG.signers.kms, kmsref: ref });
+  const image = await pushRandomImage(`${REGISTRY}/${randomRepo('verify')}`);
+  await sign(signer, image);
+  await attest(signer, image, GOOD);
+  const ours = await chainsmith(['--kms', ref, '--predicate-type', 'slsaprovenance', '--builder-id', GOOD, image.ref]);
+  assertAgree('verify --kms', ours, await cosign(['verify', '--key', ref, image.ref]), true);
+  const { dir } = await testSigner();
+  assertAgree('verify other key', await chainsmith(['--key', join(dir, 'cosign.pub'), image.ref]), await cosign(['verify', '--key', join(dir, 'cosign.pub'), image.ref]), false);
+});
+
+test('storage.oci.repository: signatures in another repository are found with --repository, as cosign finds them with COSIGN_REPOSITORY', async () => {
+  const { signer, dir } = await testSigner();
+  const image = await pushRandomImage(`${REGISTRY}/${randomRepo('verify')}`);
+  const sigRepo = `${REGISTRY}/${randomRepo('verify-sigs')}`;
+  await sign(signer, image, sigRepo);
+  const key = join(dir, 'cosign.pub');
+  assertAgree('verify without the override', await chainsmith(['--key', key, image.ref]), await cosign(['verify', '--key', key, image.ref]), false);
+  assertAgree('verify with the override', await chainsmith(['--key', key, '--repository', sigRepo, image.ref]), await cosign(['verify', '--key', key, image.ref], { COSIGN_REPOSITORY: sigRepo }), true);
 });

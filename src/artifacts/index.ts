@@ -57,18 +57,13 @@ function analyseTaskRun(tr: TaskRun, format: RunFormat, context: string): { subj
   const params = [...(tr.spec.params ?? []), ...(tr.status?.taskSpec?.params ?? [])];
   const list = mergeFindings(
     nearMissFindings([...results, ...steps]),
-    nearMissFindings(params, 'param').filter((f) => GIT_HINTS.has(nearHintOf(f))),
+    nearMissFindings(params, 'param', '', GIT_HINTS),
     extracted.findings,
     artifactInputsWithFindings([...results, ...steps]).findings,
     gitFindingsForTaskRun(tr, { steps: isV2alpha4(format) }),
   );
   const findings = context ? list.map((f) => ({ ...f, message: `${context}: ${f.message}` })) : list;
   return { subjects: extracted.subjects, images: extracted.images, findings };
-}
-
-/** The hint name a NearMissName finding refers to (from its message). */
-function nearHintOf(f: Finding): string {
-  return /type hint (\S+)/.exec(f.message)?.[1] ?? '';
 }
 
 function extractTaskRun(tr: TaskRun, format: RunFormat): ExtractedArtifacts {
@@ -131,7 +126,7 @@ function extractPipelineRun(pr: PipelineRunWithChildren, format: RunFormat, deep
   const params = [...(pr.run.spec.params ?? []), ...(pr.run.status?.pipelineSpec?.params ?? [])];
   findings.push(
     nearMissFindings(results),
-    nearMissFindings(params, 'param').filter((f) => GIT_HINTS.has(nearHintOf(f))),
+    nearMissFindings(params, 'param', '', GIT_HINTS),
     own.findings,
     artifactInputsWithFindings(results).findings,
     gitFindingsForPipelineRun(pr.run),

@@ -8,8 +8,8 @@ import { CliError } from './errors.js';
 
 export const help = `Usage: chainsmith config check [--json] FILE
 
-Validates a chains-config: a ConfigMap manifest (YAML or JSON, kind: ConfigMap with data) or a plain
-map of keys to string values. Prints "ok" and a summary of the effective configuration (enabled artifact
+Validates a chains-config: a ConfigMap manifest (YAML or JSON, kind: ConfigMap with data; in a file of
+several manifests, the ConfigMap named chains-config) or a plain map of keys to string values. Prints "ok" and a summary of the effective configuration (enabled artifact
 types, formats, storage, signers, transparency, builder id); unknown keys are reported as warnings on
 stderr (Tekton Chains ignores them, so a typo silently keeps the default).
 

@@ -1,6 +1,6 @@
 // `chainsmith verify IMAGE`: checks an image's signatures and attestations in its registry against a public key.
 import { ChainsmithError, messageOf } from '../errors.js';
-import { parseReference } from '../oci/reference.js';
+import { parseReference, parseRepository } from '../oci/reference.js';
 import { kmsPublicKey, readPublicKeyFile } from '../verify/key.js';
 import { PREDICATE_TYPE_NAMES, resolvePredicateType } from '../verify/predicate-types.js';
 import { verifyImage } from '../verify/registry.js';
@@ -30,6 +30,8 @@ Flags:
   --predicate-type T       ${PREDICATE_TYPE_NAMES.join('|')}, or a URI
   --builder-id URI         the builder id the provenance must name
   --require-attestation    fail when no valid attestation exists, even without the two flags above
+  --repository REPO        read the .sig/.att tags from REPO (chains-config storage.oci.repository;
+                           default $COSIGN_REPOSITORY, else the image's own repository)
   --insecure               plain http / no TLS verification (loopback registries always use http)
   --json                   print the report as JSON
 
@@ -49,6 +51,7 @@ export async function run(argv: string[]): Promise<number> {
     'predicate-type': { type: 'string' },
     'builder-id': { type: 'string' },
     'require-attestation': { type: 'boolean' },
+    repository: { type: 'string' },
     insecure: { type: 'boolean' },
     json: { type: 'boolean' },
   });
@@ -68,6 +71,10 @@ export async function run(argv: string[]): Promise<number> {
     policy.builderId = values['builder-id'];
   }
 
+  const overrideText = values.repository ?? (process.env.COSIGN_REPOSITORY || undefined);
+  const attachmentRepository = overrideText === undefined ? undefined : parseRepository(overrideText);
+  if (overrideText !== undefined && !attachmentRepository) throw new CliError(`"${overrideText}" is not a repository name (registry/path, no tag or digest)`);
+
   let key;
   try {
     key = values.key !== undefined ? await readPublicKeyFile(values.key) : await kmsPublicKey(values.kms!);
@@ -78,7 +85,7 @@ export async function run(argv: string[]): Promise<number> {
 
   let report;
   try {
-    report = await verifyImage(ref, input, key, policy, { insecure: values.insecure ?? false });
+    report = await verifyImage(ref, input, key, policy, { insecure: values.insecure ?? false, ...(attachmentRepository ? { attachmentRepository } : {}) });
   } catch (err) {
     // the registry could not be asked: not a verdict about the image, but not bad input either
     throw new CliError(`cannot read ${input} from its registry: ${messageOf(err)}`, 1);

@@ -257,8 +257,18 @@ export function configDataFromText(text: string, source = 'the config'): Record<
     const docs = parseAllDocuments(text).filter((d) => d.contents !== null);
     const errored = docs.find((d) => d.errors.length > 0);
     if (errored) throw new Error(errored.errors[0]!.message.split('\n')[0]);
-    if (docs.length > 1) throw new Error(`${docs.length} YAML documents; expected one ConfigMap or data map`);
-    doc = docs[0]?.toJS() ?? {};
+    const values = docs.map((d) => d.toJS() as unknown);
+    if (values.length > 1) {
+      // A manifest bundle: take the one ConfigMap named chains-config (what the controller reads).
+      const named = values.filter((v) => {
+        const o = v as { kind?: unknown; metadata?: { name?: unknown } } | null;
+        return o !== null && typeof o === 'object' && o.kind === 'ConfigMap' && o.metadata?.name === 'chains-config';
+      });
+      if (named.length !== 1) throw new Error(`${values.length} YAML documents and ${named.length === 0 ? 'no' : named.length} ConfigMap named chains-config; expected one`);
+      doc = named[0];
+    } else {
+      doc = values[0] ?? {};
+    }
   } catch (err) {
     throw new ChainsmithError('InvalidConfig', `${source}: invalid YAML/JSON: ${err instanceof Error ? err.message : String(err)}`);
   }

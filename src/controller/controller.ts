@@ -26,6 +26,7 @@ import { decide } from './decide.js';
 import { Informer, type InformerPhase } from './informer.js';
 import { KubeClient, PIPELINERUNS, TASKRUNS, type KubeObject, type ResourceType } from './kube-client.js';
 import { LeaderElector } from './leader.js';
+import { collectGarbage } from './memory.js';
 import { TokenBucket } from './rate-limiter.js';
 import { Reconciler } from './reconciler.js';
 import { isReconciled, RunCache, SIGNED_ANNOTATION, type CachedRun, type RunKind } from './run-cache.js';
@@ -161,6 +162,7 @@ export class Controller {
     }
     await Promise.all(this.informers.map((i) => i.start()));
     this.synced = true;
+    collectGarbage();
     this.log.info('informers synced', { runs: this.cache.size, namespaces: this.o.namespaces.length > 0 ? this.o.namespaces : 'all' });
 
     this.gaugeTimer = setInterval(() => this.updateGauges(), 1000);
@@ -201,6 +203,10 @@ export class Controller {
       resource: res,
       ...(namespace !== undefined ? { namespace } : {}),
       logger: this.log,
+      // a big initial list would otherwise grow the heap to several pages' worth of garbage before V8 collects
+      afterPage: (listed) => {
+        if (listed % 2000 === 0) collectGarbage();
+      },
       handlers: {
         upsert: (obj, phase) => this.onUpsert(obj, phase),
         remove: (obj) => this.onRemove(obj),

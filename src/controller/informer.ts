@@ -24,6 +24,8 @@ export interface InformerOptions {
   namespace?: string;
   fieldSelector?: string;
   pageSize?: number;
+  /** called after each list page with the number of objects listed so far (memory housekeeping) */
+  afterPage?: (listed: number) => void;
   logger: Logger;
   handlers: InformerHandlers;
 }
@@ -95,7 +97,7 @@ export class Informer {
     let rv = '';
     do {
       const page = await client.list<KubeObject>(resource, namespace, {
-        limit: this.opts.pageSize ?? 500,
+        limit: this.opts.pageSize ?? 100,
         continue: cont,
         fieldSelector,
       });
@@ -108,6 +110,7 @@ export class Informer {
         this.safely(() => handlers.upsert(item, phase));
       }
       cont = page.metadata.continue || undefined;
+      this.opts.afterPage?.(seen.size);
     } while (cont);
     this.resourceVersion = rv;
     if (phase === 'relist') this.safely(() => handlers.relisted?.(seen));

@@ -12,6 +12,7 @@ import {
 } from '@kubernetes/client-node';
 import { ChainsmithError } from '../errors.js';
 import type { Priority, TokenBucket } from './rate-limiter.js';
+import { KeepAliveAuthentication, makeKeepAliveApiClient } from './keep-alive.js';
 
 /** A namespaced resource type, addressed the way the API names it. */
 export interface ResourceType {
@@ -71,8 +72,10 @@ export class KubeClient {
     readonly kubeConfig: KubeConfig,
     private readonly opts: KubeClientOptions = {},
   ) {
-    this.custom = kubeConfig.makeApiClient(CustomObjectsApi);
-    this.core = kubeConfig.makeApiClient(CoreV1Api);
+    // one keep-alive connection pool instead of client-node's new TLS connection per request (keep-alive.ts)
+    const auth = new KeepAliveAuthentication(kubeConfig);
+    this.custom = makeKeepAliveApiClient(kubeConfig, auth, CustomObjectsApi);
+    this.core = makeKeepAliveApiClient(kubeConfig, auth, CoreV1Api);
     this.watcher = new Watch(kubeConfig);
   }
 

@@ -3,7 +3,7 @@
 // Every outcome that is not a signature gets an Event with the reason. Errors stay inside the item.
 import type { Logger } from 'winston';
 import type { ChainsConfig } from '../config/types.js';
-import { ChainsmithError, messageOf, reasonOf } from '../errors.js';
+import { messageOf, reasonOf } from '../errors.js';
 import type { Finding } from '../artifacts/types.js';
 import type { EventReason, EventSink, EventTarget } from '../observability/events.js';
 import { runFields } from '../observability/logger.js';
@@ -378,6 +378,3 @@ export class Reconciler {
     return obj;
   }
 }
-
-/** Exposed for tests: the error a missing signer config produces. */
-export const NO_CONFIG = new ChainsmithError('InvalidConfig', 'no valid chains-config');

@@ -44,6 +44,18 @@ export function isReconciled(annotations: Record<string, string> | undefined): b
   return v === 'true' || v === 'failed';
 }
 
+// shared, frozen: most cached runs have no decision annotations beyond `signed` and no finalizers
+const NO_ANNOTATIONS: Record<string, string> = Object.freeze({}) as Record<string, string>;
+const NO_FINALIZERS: string[] = Object.freeze([]) as unknown as string[];
+// one string per namespace instead of one copy per run
+const namespaces = new Map<string, string>();
+function intern(ns: string): string {
+  let v = namespaces.get(ns);
+  if (v === undefined) namespaces.set(ns, (v = ns));
+  return v;
+}
+const SIGNED_TRUE: Record<string, string> = Object.freeze({ [SIGNED_ANNOTATION]: 'true' }) as Record<string, string>;
+
 function keepAnnotation(key: string): boolean {
   return key === SIGNED_ANNOTATION || key === RETRIES_ANNOTATION || key.startsWith('chainsmith.dev/');
 }
@@ -51,17 +63,25 @@ function keepAnnotation(key: string): boolean {
 /** The decision fields of a run (no full object). */
 export function summarise(run: Run): CachedRun {
   const m = run.metadata;
-  const annotations: Record<string, string> = {};
-  for (const [k, v] of Object.entries(m.annotations ?? {})) if (keepAnnotation(k)) annotations[k] = v;
+  let annotations: Record<string, string> = {};
+  let kept = 0;
+  for (const [k, v] of Object.entries(m.annotations ?? {})) {
+    if (keepAnnotation(k)) {
+      annotations[k] = v;
+      kept++;
+    }
+  }
+  if (kept === 0) annotations = NO_ANNOTATIONS;
+  else if (kept === 1 && annotations[SIGNED_ANNOTATION] === 'true') annotations = SIGNED_TRUE;
   const summary: CachedRun = {
     kind: run.kind,
-    namespace: m.namespace ?? '',
+    namespace: intern(m.namespace ?? ''),
     name: m.name ?? '',
     uid: m.uid ?? '',
     resourceVersion: m.resourceVersion ?? '',
     done: isDone(run),
     deleting: m.deletionTimestamp !== undefined,
-    finalizers: [...(m.finalizers ?? [])],
+    finalizers: m.finalizers && m.finalizers.length > 0 ? [...m.finalizers] : NO_FINALIZERS,
     annotations,
   };
   if (run.status?.completionTime) summary.completionTime = run.status.completionTime;

@@ -9,6 +9,7 @@ import type { Signer, SignedPayload } from '../signing/signer.js';
 import type { Storer } from '../storage/storer.js';
 import type { Run, TaskRun } from '../tekton/types.js';
 import type { ControllerMetrics, SigningErrorType } from '../observability/metrics.js';
+import { mergeFindings } from '../artifacts/findings.js';
 import { enabledTypesFor } from './decide.js';
 
 export type ArtifactType = 'taskrun' | 'pipelinerun' | 'oci';
@@ -170,7 +171,10 @@ export async function signRun(run: Run, children: TaskRun[], config: ChainsConfi
     plans = planned.plans;
     findings.push(...planned.findings);
     const runInput: FormatInput = run.kind === 'TaskRun' ? { kind: 'TaskRun', run } : { kind: 'PipelineRun', run: { run, children } };
-    findings.push(...deps.findings(runInput, config));
+    // the image pass and the run pass inspect the same results: report each finding once
+    const merged = mergeFindings(findings, deps.findings(runInput, config));
+    findings.length = 0;
+    findings.push(...merged);
   } catch (err) {
     return { status: 'failed', error: err, errorType: 'payload_creation', type: run.kind === 'TaskRun' ? 'taskrun' : 'pipelinerun', messages: [messageOf(err)], findings };
   }

@@ -20,6 +20,11 @@ export interface RegistryAccess {
   insecure?: boolean;
   /** a built client (tests); otherwise one is built from `~/.docker/config.json` or `$DOCKER_CONFIG` */
   client?: RegistryClient;
+  /**
+   * where the `.sig`/`.att` tags live when not next to the image (`storage.oci.repository`, cosign's
+   * `COSIGN_REPOSITORY`); the signed `docker-reference` is still the image's own repository
+   */
+  attachmentRepository?: OciReference;
 }
 
 /** Verifies one image reference (tag or digest) against a public key; never throws for verification failures. */
@@ -46,11 +51,15 @@ export async function verifyImage(ref: OciReference, input: string, key: KeyObje
   const signatures: LayerVerdict[] = [];
   const attestations: LayerVerdict[] = [];
 
+  const over = access.attachmentRepository;
+  const attClient = !over ? client : over.registry === ref.registry ? client : await buildClient(over.registry, access.insecure ?? false);
+  const attPath = over ? over.repository : ref.repository;
+  const attName = over ? repositoryName(over) : repository;
   const sigTag = attachmentTag(digest, 'sig');
-  for (const layer of await attachmentLayers(client, ref.repository, sigTag, notes)) {
-    const source = `${repository}:${sigTag} layer ${layer.index + 1}`;
+  for (const layer of await attachmentLayers(attClient, attPath, sigTag, notes)) {
+    const source = `${attName}:${sigTag} layer ${layer.index + 1}`;
     if (!SIGNATURE_LAYER_TYPES.has(layer.mediaType)) continue;
-    const blob = await readBlob(client, ref.repository, layer.digest);
+    const blob = await readBlob(attClient, attPath, layer.digest);
     if (typeof blob === 'string') {
       signatures.push({ source, authentic: false, checks: [{ name: 'payload', status: 'failed', detail: blob }] });
       continue;
@@ -60,10 +69,10 @@ export async function verifyImage(ref: OciReference, input: string, key: KeyObje
   }
 
   const attTag = attachmentTag(digest, 'att');
-  for (const layer of await attachmentLayers(client, ref.repository, attTag, notes)) {
-    const source = `${repository}:${attTag} layer ${layer.index + 1}`;
+  for (const layer of await attachmentLayers(attClient, attPath, attTag, notes)) {
+    const source = `${attName}:${attTag} layer ${layer.index + 1}`;
     if (layer.mediaType !== DSSE_LAYER) continue;
-    const blob = await readBlob(client, ref.repository, layer.digest);
+    const blob = await readBlob(attClient, attPath, layer.digest);
     if (typeof blob === 'string') {
       attestations.push({ source, authentic: false, checks: [{ name: 'envelope', status: 'failed', detail: blob }] });
       continue;

@@ -99,3 +99,17 @@ test('property: isImageDigest ⇔ parseDigest gives sha256 and the string is alr
     assert.equal(isImageDigest(s), p !== undefined && p.algorithm === 'sha256' && `${p.algorithm}:${p.hex}` === s, s);
   }
 });
+
+test('differential: Chains\' own ParseDigest (Go) agrees on every digest of the go-containerregistry vectors', async () => {
+  const { readFile } = await import('node:fs/promises');
+  const vectors = JSON.parse(await readFile(new URL('./ggcr-vectors/vectors.json', import.meta.url), 'utf8')) as Array<{ input: string; digestOk: boolean; algorithm?: string; hex?: string }>;
+  const mismatches: string[] = [];
+  for (const v of vectors) {
+    const at = v.input.lastIndexOf('@');
+    const dig = at >= 0 ? v.input.slice(at + 1) : v.input;
+    const got = parseDigest(dig);
+    const want = v.digestOk ? { algorithm: v.algorithm, hex: v.hex } : undefined;
+    if (JSON.stringify(got) !== JSON.stringify(want)) mismatches.push(`${JSON.stringify(dig)}: want ${JSON.stringify(want)}, got ${JSON.stringify(got)}`);
+  }
+  assert.deepEqual(mismatches.slice(0, 10), [], `${mismatches.length} mismatches`);
+});

@@ -132,3 +132,31 @@ test('an IMAGE_URL that already carries the digest is rejected like Chains does,
 test('no results, no images, no findings', () => {
   assert.deepEqual(extractOciImages([]), { images: [], findings: [] });
 });
+
+test('property: for results with distinct names, the set of images does not depend on result order, and pairs follow their URL results', async () => {
+  const { gen } = await import('./prng.js');
+  const g = gen(31337);
+  const hexes = Array.from({ length: 8 }, (_, i) => `sha256:${String(i).repeat(64)}`);
+  for (let round = 0; round < 300; round++) {
+    const markers = Array.from({ length: 1 + g.int(6) }, (_, i) => `m${i}_`);
+    const results = res(
+      ...markers.flatMap((m): Array<[string, string]> => {
+        const pair: Array<[string, string]> = [];
+        if (g.int(5) > 0) pair.push([`${m}IMAGE_URL`, g.pick(['gcr.io/a/b', 'ubuntu', 'docker.io/library/ubuntu', 'Bad/Name', `gcr.io/r/${m.slice(0, -1)}`])]);
+        if (g.int(5) > 0) pair.push([`${m}IMAGE_DIGEST`, g.pick([...hexes, 'sha256:xyz'])]);
+        return pair;
+      }),
+      ...(g.int(2) ? ([['IMAGES', `${g.pick(['gcr.io/a/b', 'ubuntu'])}@${g.pick(hexes)}\n${g.pick(['gcr.io/c/d', 'x'])}@${g.pick(hexes)}`]] as Array<[string, string]>) : []),
+    );
+    const shuffled = [...results].sort(() => g.rnd() - 0.5);
+    const a = extractOciImages(results);
+    const b = extractOciImages(shuffled);
+    const key = (i: { repository: string; digest: string }) => `${i.repository}@${i.digest}`;
+    assert.deepEqual(new Set(b.images.map(key)), new Set(a.images.map(key)), `round ${round}`);
+    assert.deepEqual(new Set(b.findings.map((f) => `${f.reason} ${f.result}`)), new Set(a.findings.map((f) => `${f.reason} ${f.result}`)), `round ${round}`);
+    // pass-A images appear in the order of their URL results
+    const urlOrder = shuffled.filter((r) => r.name.endsWith('IMAGE_URL')).map((r) => r.name);
+    const fromPairs = b.images.filter((i) => i.source.includes('+')).map((i) => i.source.split('+')[0]!);
+    assert.deepEqual(fromPairs, urlOrder.filter((n) => fromPairs.includes(n)), `round ${round}`);
+  }
+});

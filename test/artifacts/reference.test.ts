@@ -92,3 +92,20 @@ test('property: a parsed reference is canonical — re-parsing its name gives it
   }
   assert.ok(ok > 1000, `enough valid samples (${ok})`);
 });
+
+test('differential: every go-containerregistry vector (name.NewDigest) is parsed to the same verdict and name', async () => {
+  const { readFile } = await import('node:fs/promises');
+  const vectors = JSON.parse(await readFile(new URL('./ggcr-vectors/vectors.json', import.meta.url), 'utf8')) as Array<{ input: string; ok: boolean; repository?: string; digest?: string }>;
+  assert.ok(vectors.length >= 1500);
+  let valid = 0;
+  const mismatches: string[] = [];
+  for (const v of vectors) {
+    const got = parseImageReference(v.input);
+    const want = v.ok ? { repository: v.repository, digest: v.digest } : undefined;
+    const have = got ? { repository: got.repository, digest: got.digest } : undefined;
+    if (JSON.stringify(have) !== JSON.stringify(want)) mismatches.push(`${JSON.stringify(v.input)}: want ${JSON.stringify(want)}, got ${JSON.stringify(have)}`);
+    if (v.ok) valid++;
+  }
+  assert.deepEqual(mismatches.slice(0, 10), [], `${mismatches.length} mismatches`);
+  assert.ok(valid > 200 && valid < vectors.length - 200, `both verdicts are exercised (${valid} valid)`);
+});

@@ -203,12 +203,17 @@ test('readConfigFile: a ConfigMap manifest (YAML or JSON) or a plain data map', 
   await assert.rejects(readConfigFile(join(dir, 'missing.yaml')), invalidConfig(/cannot read .*missing\.yaml: no such file/));
 });
 
+test('a manifest bundle: the ConfigMap named chains-config is the one read', () => {
+  const bundle = `apiVersion: v1\nkind: Namespace\nmetadata: {name: tekton-chains}\n---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: other}\ndata: {a: b}\n---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: chains-config, namespace: tekton-chains}\ndata:\n  artifacts.oci.storage: tekton\n`;
+  assert.deepEqual(configDataFromText(bundle), { 'artifacts.oci.storage': 'tekton' });
+});
+
 test('config files that are not a ConfigMap or whose values are not strings are rejected clearly', () => {
   assert.throws(() => configDataFromText('apiVersion: v1\nkind: Secret\ndata: {}\n'), invalidConfig(/is a Secret, expected a ConfigMap/));
   assert.throws(() => configDataFromText('kind: ConfigMap\ndata:\n  artifacts.pipelinerun.enable-deep-inspection: true\n'), invalidConfig(/enable-deep-inspection/, /must be strings/, /quote it/));
   assert.throws(() => configDataFromText('chainsmith.max-retries: 5\n'), invalidConfig(/chainsmith\.max-retries/, /quote it/));
   assert.throws(() => configDataFromText('- a\n- b\n'), invalidConfig(/expected a ConfigMap or a map/));
   assert.throws(() => configDataFromText('a: [\n'), invalidConfig(/invalid YAML/));
-  assert.throws(() => configDataFromText('a: 1\n---\nb: 2\n'), invalidConfig(/2 YAML documents/));
+  assert.throws(() => configDataFromText('a: 1\n---\nb: 2\n'), invalidConfig(/2 YAML documents and no ConfigMap named chains-config/));
   assert.deepEqual(configDataFromText(''), {});
 });

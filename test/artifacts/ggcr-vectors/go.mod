@@ -1,6 +1,6 @@
 module chainsmith.dev/test/ggcr-vectors
 
-go 1.24
+go 1.25.0
 
 require (
 	github.com/google/go-containerregistry v0.21.9

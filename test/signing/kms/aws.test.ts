@@ -1,6 +1,7 @@
-// The awskms:// signer through the real @aws-sdk/client-kms. Signing against a real AWS-compatible server
-// (local-kms) is covered by e2e/kms.e2e.ts; here a loopback stand-in injects the failures local-kms cannot
-// produce on demand (throttling, 5xx, access denied) to check retries and error mapping.
+// The awskms:// signer through the real @aws-sdk/client-kms against a loopback stand-in answering KMS's JSON 1.1
+// protocol. No AWS-KMS-compatible server is installable here (local-kms is refused by the Go module proxy); the
+// e2e tests use the fuller stand-in in aws-kms-standin.ts with cosign. This one injects the failures a test needs
+// on demand (throttling, 5xx, access denied) to check retries and error mapping.
 import assert from 'node:assert/strict';
 import { verify } from 'node:crypto';
 import { after, before, beforeEach, describe, it } from 'node:test';

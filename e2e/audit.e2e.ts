@@ -1,0 +1,189 @@
+// `chainsmith audit` and `chainsmith resign` against the real stack, with runs put in each state by the real
+// controller: signed (an image signed into the registry), skipped (no artifacts), failed (the registry is
+// unreachable and the retry limit is 0), and pending (completed while no controller runs). Then resign: a dry run
+// changes nothing, --failed-only clears only the failed run, and the controller signs a re-armed run again.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { generateKeyPairSync } from 'node:crypto';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import {
+  completeTaskRun,
+  createNamespace,
+  createTaskRun,
+  getTaskRun,
+  kube,
+  pushRandomImage,
+  REPO_ROOT,
+  stackEnv,
+  startController,
+  waitFor,
+  type ControllerProcess,
+} from './lib/index.js';
+import type { TaskRun } from '../src/tekton/types.js';
+import type { AuditResult } from '../src/audit/audit.js';
+
+const exec = promisify(execFile);
+const UNREACHABLE_DIGEST = `sha256:${'7'.repeat(64)}`;
+
+async function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const { stdout, stderr } = await exec(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], {
+      cwd: REPO_ROOT,
+      env: { ...process.env, KUBECONFIG: stackEnv().kubeconfig },
+      timeout: 120_000,
+    });
+    return { code: 0, stdout, stderr };
+  } catch (err) {
+    const e = err as { code?: number; stdout?: string; stderr?: string };
+    return { code: typeof e.code === 'number' ? e.code : 1, stdout: e.stdout ?? '', stderr: e.stderr ?? '' };
+  }
+}
+
+async function completedRun(ns: string, results: Array<{ name: string; value: string }> = []): Promise<string> {
+  const tr = await createTaskRun(ns);
+  await completeTaskRun(ns, tr.metadata.name!, { results: results.map((r) => ({ ...r, type: 'string' as const })) });
+  return tr.metadata.name!;
+}
+
+const annotation = async (ns: string, name: string, key: string) => (await getTaskRun(ns, name)).metadata.annotations?.[key];
+
+async function waitForMark(ns: string, name: string, value: string): Promise<TaskRun> {
+  return waitFor(
+    async () => {
+      const tr = await getTaskRun(ns, name);
+      return tr.metadata.annotations?.['chains.tekton.dev/signed'] === value ? tr : undefined;
+    },
+    { timeoutMs: 60_000, description: `${name} signed=${value}` },
+  );
+}
+
+describe('audit and resign over runs in the four states', () => {
+  let ns: string;
+  let systemNs: string;
+  let keysDir: string;
+  let controller: ControllerProcess | undefined;
+  const names = { signed: '', skipped: '', failed: '', pending: '' };
+
+  const start = async () => {
+    controller = await startController(['--namespace', ns, '--signing-secrets-dir', keysDir, '--metrics-addr', '127.0.0.1:0', '--leader-elect=false'], { SYSTEM_NAMESPACE: systemNs });
+    await controller.waitForLog(/informers synced/);
+  };
+
+  before(async () => {
+    ns = await createNamespace('audit');
+    systemNs = await createNamespace('audit-sys');
+    keysDir = await mkdtemp(join(tmpdir(), 'chainsmith-audit-keys-'));
+    const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+    await writeFile(join(keysDir, 'x509.pem'), privateKey.export({ type: 'pkcs8', format: 'pem' }));
+    // only image signatures, stored in the registry; failures give up at once
+    const data = { 'artifacts.taskrun.storage': '', 'artifacts.oci.storage': 'oci', 'chainsmith.max-retries': '0', 'chainsmith.retry-horizon': '0s' };
+    await kube().core.createNamespacedConfigMap({ namespace: systemNs, body: { metadata: { name: 'chains-config', namespace: systemNs }, data } });
+    await start();
+
+    const image = await pushRandomImage(`${stackEnv().registry}/audit/app`);
+    names.signed = await completedRun(ns, [
+      { name: 'IMAGE_URL', value: image.repository },
+      { name: 'IMAGE_DIGEST', value: image.digest },
+    ]);
+    names.skipped = await completedRun(ns);
+    names.failed = await completedRun(ns, [
+      { name: 'IMAGE_URL', value: '127.0.0.1:1/audit/unreachable' },
+      { name: 'IMAGE_DIGEST', value: UNREACHABLE_DIGEST },
+    ]);
+    await waitForMark(ns, names.signed, 'true');
+    await waitForMark(ns, names.failed, 'failed');
+    await controller!.waitForLog((l) => l.includes('nothing signed') && l.includes(names.skipped), 30_000);
+    await controller!.stop();
+    controller = undefined;
+    // completed while no controller runs: pending
+    names.pending = await completedRun(ns, [
+      { name: 'IMAGE_URL', value: image.repository },
+      { name: 'IMAGE_DIGEST', value: image.digest },
+    ]);
+  });
+
+  after(async () => {
+    await controller?.stop();
+    await rm(keysDir, { recursive: true, force: true });
+  });
+
+  test('audit --json classifies each run, with reasons, totals, oldest pending and latency', async () => {
+    const res = await cli(['audit', '--namespace', ns, '--system-namespace', systemNs, '--json', '--page-size', '2']);
+    assert.equal(res.code, 0, res.stderr);
+    const report = JSON.parse(res.stdout) as AuditResult;
+    const state = (name: string) => report.runs.find((r) => r.name === name);
+    assert.equal(state(names.signed)?.state, 'signed');
+    assert.equal(typeof state(names.signed)?.signLatencySeconds, 'number');
+    assert.equal(state(names.skipped)?.state, 'skipped');
+    assert.match(state(names.skipped)!.reason!, /^NoArtifacts: /);
+    assert.equal(state(names.failed)?.state, 'failed');
+    assert.match(state(names.failed)!.reason!, /127\.0\.0\.1:1/);
+    assert.equal(state(names.pending)?.state, 'pending');
+    assert.deepEqual(report.summary.totals, { signed: 1, failed: 1, skipped: 1, pending: 1, total: 4 });
+    assert.deepEqual(report.summary.namespaces.map((n) => [n.namespace, n.total]), [[ns, 4]]);
+    assert.equal(report.summary.oldestPending?.name, names.pending);
+    assert.equal(report.summary.signLatency.count, 1);
+    assert.ok(report.summary.signLatency.p50Seconds !== undefined && report.summary.signLatency.p50Seconds < 120);
+  });
+
+  test('audit prints a readable table by default', async () => {
+    const res = await cli(['audit', '--namespace', ns, '--system-namespace', systemNs]);
+    assert.equal(res.code, 0, res.stderr);
+    assert.match(res.stdout, /NAMESPACE\s+SIGNED\s+FAILED\s+SKIPPED\s+PENDING\s+TOTAL/);
+    assert.match(res.stdout, new RegExp(`${ns}\\s+1\\s+1\\s+1\\s+1\\s+4`));
+    assert.match(res.stdout, new RegExp(`oldest pending: TaskRun ${ns}/${names.pending}`));
+    assert.match(res.stdout, new RegExp(`failed\\s+TaskRun\\s+${ns}/${names.failed}\\s+\\S`));
+    assert.match(res.stdout, /completion → signed: p50 /);
+  });
+
+  test('audit --since excludes older runs; bad input exits 2 with one line', async () => {
+    await new Promise((r) => setTimeout(r, 2500));
+    const res = await cli(['audit', '--namespace', ns, '--system-namespace', systemNs, '--json', '--since', '1s']);
+    assert.equal((JSON.parse(res.stdout) as AuditResult).summary.totals.total, 0);
+    const bad = await cli(['audit', '--since', 'yesterday']);
+    assert.equal(bad.code, 2);
+    assert.equal(bad.stderr.trim().split('\n').length, 1);
+    const both = await cli(['resign', '--namespace', ns, '--all-namespaces']);
+    assert.equal(both.code, 2);
+  });
+
+  test('resign --dry-run lists the marked runs and changes nothing', async () => {
+    const before = await getTaskRun(ns, names.signed);
+    const res = await cli(['resign', '--namespace', ns, '--dry-run']);
+    assert.equal(res.code, 0, res.stderr);
+    assert.match(res.stdout, /dry run: would clear the marks on 2 run\(s\)/);
+    assert.match(res.stdout, new RegExp(`${names.failed} \\(signed: failed\\)`));
+    const after = await getTaskRun(ns, names.signed);
+    assert.equal(after.metadata.resourceVersion, before.metadata.resourceVersion, 'the run was not written');
+    assert.equal(await annotation(ns, names.failed, 'chains.tekton.dev/signed'), 'failed');
+  });
+
+  test('resign --failed-only clears the failed run only, reporting progress on stderr', async () => {
+    const res = await cli(['resign', '--namespace', ns, '--failed-only']);
+    assert.equal(res.code, 0, res.stderr);
+    assert.match(res.stdout, /cleared the marks on 1 of 1 run/);
+    assert.match(res.stderr, /resign: 1\/1 /);
+    assert.equal(await annotation(ns, names.failed, 'chains.tekton.dev/signed'), undefined);
+    assert.equal(await annotation(ns, names.failed, 'chains.tekton.dev/retries'), undefined);
+    assert.equal(await annotation(ns, names.failed, 'chainsmith.dev/last-failure'), undefined);
+    assert.equal(await annotation(ns, names.signed, 'chains.tekton.dev/signed'), 'true');
+  });
+
+  test('after resign the controller signs the run again', async () => {
+    const signedAt = await annotation(ns, names.signed, 'chainsmith.dev/signed-at');
+    await new Promise((r) => setTimeout(r, 1100)); // signed-at has second precision
+    const res = await cli(['resign', '--namespace', ns, '--selector', `tekton.dev/taskRun=${names.signed}`]);
+    assert.equal(res.code, 0, res.stderr);
+    assert.match(res.stdout, /cleared the marks on 1 of 1 run/);
+    assert.equal(await annotation(ns, names.signed, 'chains.tekton.dev/signed'), undefined);
+    await start();
+    const again = await waitForMark(ns, names.signed, 'true');
+    assert.notEqual(again.metadata.annotations?.['chainsmith.dev/signed-at'], signedAt);
+    // the pending run is signed too, now that a controller runs
+    await waitForMark(ns, names.pending, 'true');
+  });
+});

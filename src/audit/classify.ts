@@ -1,0 +1,118 @@
+// Which of four states a completed run is in, for `chainsmith audit`, read only from what the controller leaves on
+// the run (annotations, chains-behaviour.md §1.6–§1.7, plus ours: `chainsmith.dev/signed-at`, `last-failure`) and
+// the Events it records (src/observability/events.ts). Pure: the listing and the clock come from outside.
+import { LAST_FAILURE_ANNOTATION } from '../controller/retries.js';
+import { SIGNED_AT_ANNOTATION } from '../controller/marking.js';
+import { RETRIES_ANNOTATION, SIGNED_ANNOTATION } from '../controller/run-cache.js';
+
+export type RunState = 'signed' | 'failed' | 'skipped' | 'pending';
+
+/** What audit keeps of a run (small: 10,000 runs must fit comfortably; no payload annotations). */
+export interface RunSummary {
+  kind: 'TaskRun' | 'PipelineRun';
+  namespace: string;
+  name: string;
+  uid: string;
+  done: boolean;
+  completionTime?: string;
+  managedBy?: string;
+  /** only `chains.tekton.dev/signed`, `…/retries` and `chainsmith.dev/*` */
+  annotations: Record<string, string>;
+}
+
+/** A chainsmith Event about a run. */
+export interface RunEvent {
+  reason: string;
+  note: string;
+  type: string;
+  /** RFC 3339 */
+  time: string;
+}
+
+/** One classified run. */
+export interface AuditEntry {
+  kind: RunSummary['kind'];
+  namespace: string;
+  name: string;
+  state: RunState;
+  /** why failed / skipped, in one line */
+  reason?: string;
+  completionTime?: string;
+  signedAt?: string;
+  /** completion → signed, seconds (runs signed by chainsmith only) */
+  signLatencySeconds?: number;
+  /** pending: seconds since completion */
+  ageSeconds?: number;
+}
+
+/** Event reasons that mean "this run was deliberately not signed". */
+const SKIP_REASONS = new Set(['NoArtifacts', 'SigningDisabled', 'DeletedBeforeSigned']);
+/** Event reasons that carry a failure. */
+const FAILURE_REASONS = new Set(['SigningFailed', 'StorageFailed', 'PayloadFailed', 'InvalidResult', 'MarkedFailed', 'ChildRunMissing']);
+
+/** Keeps the annotations classification reads. */
+export function decisionAnnotations(all: Record<string, string> | undefined): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(all ?? {})) {
+    if (k === SIGNED_ANNOTATION || k === RETRIES_ANNOTATION || k.startsWith('chainsmith.dev/')) out[k] = v;
+  }
+  return out;
+}
+
+function latest(events: RunEvent[], reasons: Set<string>): RunEvent | undefined {
+  let best: RunEvent | undefined;
+  for (const e of events) if (reasons.has(e.reason) && (!best || e.time > best.time)) best = e;
+  return best;
+}
+
+/**
+ * Classifies a completed run (undefined for runs still running). `managedByAllowed` is the controller's own
+ * filter (src/controller/decide.ts) under the cluster's chains-config.
+ */
+export function classifyRun(run: RunSummary, events: RunEvent[], opts: { now: number; managedByAllowed: (managedBy: string | undefined) => boolean }): AuditEntry | undefined {
+  if (!run.done) return undefined;
+  const a = run.annotations;
+  const entry: AuditEntry = { kind: run.kind, namespace: run.namespace, name: run.name, state: 'pending' };
+  if (run.completionTime) entry.completionTime = run.completionTime;
+  const signed = a[SIGNED_ANNOTATION];
+  const lastFailure = a[LAST_FAILURE_ANNOTATION];
+
+  if (signed === 'true') {
+    entry.state = 'signed';
+    const at = a[SIGNED_AT_ANNOTATION];
+    if (at) {
+      entry.signedAt = at;
+      const done = run.completionTime ? Date.parse(run.completionTime) : NaN;
+      const latency = (Date.parse(at) - done) / 1000;
+      if (Number.isFinite(latency)) entry.signLatencySeconds = Math.max(0, latency);
+    }
+    return entry;
+  }
+  if (signed === 'failed') {
+    entry.state = 'failed';
+    const ev = latest(events, FAILURE_REASONS);
+    entry.reason = lastFailure ?? (ev ? `${ev.reason}: ${ev.note}` : 'marked failed after the retry limit (no reason recorded; Tekton Chains does not record one)');
+    return entry;
+  }
+  if (!opts.managedByAllowed(run.managedBy)) {
+    entry.state = 'skipped';
+    entry.reason = `filtered: spec.managedBy is "${run.managedBy}", not in chains-config filter.managedBy`;
+    return entry;
+  }
+  const skip = latest(events, SKIP_REASONS);
+  const failure = latest(events, FAILURE_REASONS);
+  if (skip && (!failure || skip.time >= failure.time) && lastFailure === undefined) {
+    entry.state = 'skipped';
+    entry.reason = `${skip.reason}: ${skip.note}`;
+    return entry;
+  }
+  if (lastFailure !== undefined || a[RETRIES_ANNOTATION] !== undefined) {
+    entry.state = 'failed';
+    const attempts = a[RETRIES_ANNOTATION] !== undefined && /^\d+$/.test(a[RETRIES_ANNOTATION]!) ? Number(a[RETRIES_ANNOTATION]) + 1 : undefined;
+    const why = lastFailure ?? (failure ? `${failure.reason}: ${failure.note}` : 'no reason recorded');
+    entry.reason = `retrying${attempts ? ` after ${attempts} failed attempt(s)` : ''}: ${why}`;
+    return entry;
+  }
+  if (run.completionTime) entry.ageSeconds = Math.max(0, (opts.now - Date.parse(run.completionTime)) / 1000);
+  return entry;
+}

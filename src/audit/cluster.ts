@@ -1,0 +1,132 @@
+// The API reads and writes behind `audit` and `resign`: paged lists of runs (limit/continue, so 10,000+ runs
+// stream through in pages and only a small summary of each is kept), chainsmith's Events, the cluster's
+// chains-config, and merge patches of run annotations.
+import { CustomObjectsApi, PatchStrategy, setHeaderOptions, type KubeConfig } from '@kubernetes/client-node';
+import { DEFAULT_CONFIG, parseChainsConfig } from '../config/parse.js';
+import type { ChainsConfig } from '../config/types.js';
+import { CONFIGMAPS, KubeClient, toKubeApiError } from '../controller/kube-client.js';
+import { messageOf } from '../errors.js';
+import { isDone } from '../tekton/accessors.js';
+import type { Run } from '../tekton/types.js';
+import { decisionAnnotations, type RunEvent, type RunSummary } from './classify.js';
+
+export type RunKind = 'TaskRun' | 'PipelineRun';
+const PLURAL: Record<RunKind, string> = { TaskRun: 'taskruns', PipelineRun: 'pipelineruns' };
+
+/** The `reportingController` chainsmith's Events carry (src/observability/events.ts). */
+export const CHAINSMITH_CONTROLLER = 'chainsmith.dev/controller';
+
+/** Which runs to look at. */
+export interface RunQuery {
+  /** undefined = all namespaces */
+  namespace?: string;
+  labelSelector?: string;
+  pageSize?: number;
+}
+
+interface Page<T> {
+  items: T[];
+  metadata?: { continue?: string };
+}
+
+/** Paged access to runs and Events for one kubeconfig. */
+export class Cluster {
+  private readonly custom: CustomObjectsApi;
+
+  constructor(readonly kubeConfig: KubeConfig) {
+    this.custom = kubeConfig.makeApiClient(CustomObjectsApi);
+  }
+
+  /** Every run of a kind matching the query, one page at a time. */
+  async *runPages(kind: RunKind, q: RunQuery): AsyncGenerator<Run[]> {
+    yield* this.pages<Run>('tekton.dev', 'v1', PLURAL[kind], q);
+  }
+
+  /** Summaries of every run of a kind (payload annotations dropped as each page arrives). */
+  async *runSummaries(kind: RunKind, q: RunQuery): AsyncGenerator<RunSummary> {
+    for await (const page of this.runPages(kind, q)) for (const run of page) yield summariseRun(run);
+  }
+
+  /** chainsmith's Events in a namespace (or everywhere), grouped by the uid of the run they are about. */
+  async chainsmithEvents(namespace: string | undefined): Promise<Map<string, RunEvent[]>> {
+    const byUid = new Map<string, RunEvent[]>();
+    for await (const page of this.pages<KubeEvent>('events.k8s.io', 'v1', 'events', { ...(namespace !== undefined ? { namespace } : {}) })) {
+      for (const e of page) {
+        if (e.reportingController !== CHAINSMITH_CONTROLLER) continue;
+        const uid = e.regarding?.uid;
+        if (!uid) continue;
+        let list = byUid.get(uid);
+        if (!list) byUid.set(uid, (list = []));
+        list.push({ reason: e.reason ?? '', note: e.note ?? '', type: e.type ?? '', time: e.eventTime ?? e.deprecatedLastTimestamp ?? e.metadata?.creationTimestamp ?? '' });
+      }
+    }
+    return byUid;
+  }
+
+  /** The cluster's chains-config, or the defaults (with a note saying why) when it cannot be read. */
+  async chainsConfig(systemNamespace: string): Promise<{ config: ChainsConfig; note?: string }> {
+    try {
+      const cm = await new KubeClient(this.kubeConfig).get<{ data?: Record<string, string> }>(CONFIGMAPS, systemNamespace, 'chains-config');
+      if (!cm) return { config: DEFAULT_CONFIG, note: `no chains-config in ${systemNamespace}; using the defaults` };
+      return { config: parseChainsConfig(cm.data ?? {}) };
+    } catch (err) {
+      return { config: DEFAULT_CONFIG, note: `chains-config in ${systemNamespace} not usable (${messageOf(err)}); using the defaults` };
+    }
+  }
+
+  /** JSON merge patch of a run's annotations (`null` deletes); a resourceVersion, when given, is a precondition. */
+  async patchAnnotations(kind: RunKind, namespace: string, name: string, annotations: Record<string, string | null>, resourceVersion?: string): Promise<void> {
+    const metadata = resourceVersion === undefined ? { annotations } : { resourceVersion, annotations };
+    try {
+      await this.custom.patchNamespacedCustomObject(
+        { group: 'tekton.dev', version: 'v1', plural: PLURAL[kind], namespace, name, body: { metadata } },
+        setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+      );
+    } catch (err) {
+      throw toKubeApiError(err, `patch ${PLURAL[kind]} ${namespace}/${name}`);
+    }
+  }
+
+  private async *pages<T>(group: string, version: string, plural: string, q: RunQuery): AsyncGenerator<T[]> {
+    let cont: string | undefined;
+    do {
+      const common = { group, version, plural, limit: q.pageSize ?? 500, _continue: cont, labelSelector: q.labelSelector };
+      let page: Page<T>;
+      try {
+        page = (q.namespace === undefined
+          ? await this.custom.listClusterCustomObject(common)
+          : await this.custom.listNamespacedCustomObject({ ...common, namespace: q.namespace })) as Page<T>;
+      } catch (err) {
+        throw toKubeApiError(err, `list ${plural}${q.namespace ? ` in ${q.namespace}` : ''}`);
+      }
+      yield page.items ?? [];
+      cont = page.metadata?.continue || undefined;
+    } while (cont);
+  }
+}
+
+interface KubeEvent {
+  metadata?: { creationTimestamp?: string };
+  reportingController?: string;
+  regarding?: { uid?: string };
+  reason?: string;
+  note?: string;
+  type?: string;
+  eventTime?: string;
+  deprecatedLastTimestamp?: string;
+}
+
+/** The small summary audit keeps of a run. */
+export function summariseRun(run: Run): RunSummary {
+  const s: RunSummary = {
+    kind: run.kind,
+    namespace: run.metadata.namespace ?? '',
+    name: run.metadata.name ?? '',
+    uid: run.metadata.uid ?? '',
+    done: isDone(run),
+    annotations: decisionAnnotations(run.metadata.annotations),
+  };
+  if (run.status?.completionTime) s.completionTime = run.status.completionTime;
+  if (run.spec?.managedBy !== undefined) s.managedBy = run.spec.managedBy;
+  return s;
+}

@@ -1,0 +1,56 @@
+// Totals over classified runs: per state, per namespace, the oldest pending run, and the completion → signed
+// latency percentiles (nearest-rank, over runs chainsmith signed and timed).
+import type { AuditEntry, RunState } from './classify.js';
+
+export const STATES: readonly RunState[] = ['signed', 'failed', 'skipped', 'pending'];
+
+export type StateCounts = Record<RunState, number> & { total: number };
+
+export interface AuditSummary {
+  totals: StateCounts;
+  namespaces: Array<{ namespace: string } & StateCounts>;
+  oldestPending?: { kind: string; namespace: string; name: string; ageSeconds: number };
+  signLatency: { count: number; p50Seconds?: number; p95Seconds?: number };
+}
+
+const zero = (): StateCounts => ({ signed: 0, failed: 0, skipped: 0, pending: 0, total: 0 });
+
+/** The p-th percentile (0 < p ≤ 100) of sorted values, nearest-rank. */
+export function percentile(sorted: number[], p: number): number | undefined {
+  if (sorted.length === 0) return undefined;
+  const rank = Math.ceil((p / 100) * sorted.length);
+  return sorted[Math.min(sorted.length, Math.max(1, rank)) - 1];
+}
+
+/** Adds up the entries. */
+export function summarise(entries: Iterable<AuditEntry>): AuditSummary {
+  const totals = zero();
+  const perNs = new Map<string, StateCounts>();
+  const latencies: number[] = [];
+  let oldest: AuditSummary['oldestPending'];
+  for (const e of entries) {
+    totals[e.state]++;
+    totals.total++;
+    let ns = perNs.get(e.namespace);
+    if (!ns) perNs.set(e.namespace, (ns = zero()));
+    ns[e.state]++;
+    ns.total++;
+    if (e.signLatencySeconds !== undefined) latencies.push(e.signLatencySeconds);
+    if (e.state === 'pending' && e.ageSeconds !== undefined && (!oldest || e.ageSeconds > oldest.ageSeconds)) {
+      oldest = { kind: e.kind, namespace: e.namespace, name: e.name, ageSeconds: e.ageSeconds };
+    }
+  }
+  latencies.sort((x, y) => x - y);
+  const signLatency: AuditSummary['signLatency'] = { count: latencies.length };
+  const p50 = percentile(latencies, 50);
+  const p95 = percentile(latencies, 95);
+  if (p50 !== undefined) signLatency.p50Seconds = p50;
+  if (p95 !== undefined) signLatency.p95Seconds = p95;
+  const summary: AuditSummary = {
+    totals,
+    namespaces: [...perNs.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([namespace, c]) => ({ namespace, ...c })),
+    signLatency,
+  };
+  if (oldest) summary.oldestPending = oldest;
+  return summary;
+}
