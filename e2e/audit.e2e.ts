@@ -66,7 +66,8 @@ describe('audit and resign over runs in the four states', () => {
   let systemNs: string;
   let keysDir: string;
   let controller: ControllerProcess | undefined;
-  const names = { signed: '', skipped: '', failed: '', pending: '' };
+  const names = { signed: '', skipped: '', filtered: '', failed: '', pending: '' };
+  let signedImage = '';
 
   const start = async () => {
     controller = await startController(['--namespace', ns, '--signing-secrets-dir', keysDir, '--metrics-addr', '127.0.0.1:0', '--leader-elect=false'], { SYSTEM_NAMESPACE: systemNs });
@@ -77,19 +78,25 @@ describe('audit and resign over runs in the four states', () => {
     ns = await createNamespace('audit');
     systemNs = await createNamespace('audit-sys');
     keysDir = await mkdtemp(join(tmpdir(), 'chainsmith-audit-keys-'));
-    const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+    const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
     await writeFile(join(keysDir, 'x509.pem'), privateKey.export({ type: 'pkcs8', format: 'pem' }));
+    await writeFile(join(keysDir, 'cosign.pub'), publicKey.export({ type: 'spki', format: 'pem' }));
     // only image signatures, stored in the registry; failures give up at once
     const data = { 'artifacts.taskrun.storage': '', 'artifacts.oci.storage': 'oci', 'chainsmith.max-retries': '0', 'chainsmith.retry-horizon': '0s' };
     await kube().core.createNamespacedConfigMap({ namespace: systemNs, body: { metadata: { name: 'chains-config', namespace: systemNs }, data } });
     await start();
 
     const image = await pushRandomImage(`${stackEnv().registry}/audit/app`);
+    signedImage = image.ref;
     names.signed = await completedRun(ns, [
       { name: 'IMAGE_URL', value: image.repository },
       { name: 'IMAGE_DIGEST', value: image.digest },
     ]);
     names.skipped = await completedRun(ns);
+    // managed by another controller (not in filter.managedBy): chainsmith leaves it alone
+    const foreign = await createTaskRun(ns, { spec: { managedBy: 'example.com/other-controller', serviceAccountName: 'default', taskRef: { kind: 'Task', name: 'build-push' } } });
+    await completeTaskRun(ns, foreign.metadata.name!);
+    names.filtered = foreign.metadata.name!;
     names.failed = await completedRun(ns, [
       { name: 'IMAGE_URL', value: '127.0.0.1:1/audit/unreachable' },
       { name: 'IMAGE_DIGEST', value: UNREACHABLE_DIGEST },
@@ -120,21 +127,30 @@ describe('audit and resign over runs in the four states', () => {
     assert.equal(typeof state(names.signed)?.signLatencySeconds, 'number');
     assert.equal(state(names.skipped)?.state, 'skipped');
     assert.match(state(names.skipped)!.reason!, /^NoArtifacts: /);
+    assert.equal(state(names.filtered)?.state, 'skipped');
+    assert.match(state(names.filtered)!.reason!, /spec\.managedBy is "example\.com\/other-controller"/);
     assert.equal(state(names.failed)?.state, 'failed');
     assert.match(state(names.failed)!.reason!, /127\.0\.0\.1:1/);
     assert.equal(state(names.pending)?.state, 'pending');
-    assert.deepEqual(report.summary.totals, { signed: 1, failed: 1, skipped: 1, pending: 1, total: 4 });
-    assert.deepEqual(report.summary.namespaces.map((n) => [n.namespace, n.total]), [[ns, 4]]);
+    assert.deepEqual(report.summary.totals, { signed: 1, failed: 1, skipped: 2, pending: 1, total: 5 });
+    assert.deepEqual(report.summary.namespaces.map((n) => [n.namespace, n.total]), [[ns, 5]]);
     assert.equal(report.summary.oldestPending?.name, names.pending);
     assert.equal(report.summary.signLatency.count, 1);
     assert.ok(report.summary.signLatency.p50Seconds !== undefined && report.summary.signLatency.p50Seconds < 120);
+  });
+
+  test('the image the controller signed verifies with chainsmith verify, as with cosign verify', async () => {
+    const ours = await cli(['verify', '--key', join(keysDir, 'cosign.pub'), signedImage]);
+    assert.equal(ours.code, 0, ours.stdout + ours.stderr);
+    const cosign = await exec(stackEnv().cosign, ['verify', '--key', join(keysDir, 'cosign.pub'), '--insecure-ignore-tlog', '--allow-http-registry', signedImage]);
+    assert.match(cosign.stdout, /docker-manifest-digest/);
   });
 
   test('audit prints a readable table by default', async () => {
     const res = await cli(['audit', '--namespace', ns, '--system-namespace', systemNs]);
     assert.equal(res.code, 0, res.stderr);
     assert.match(res.stdout, /NAMESPACE\s+SIGNED\s+FAILED\s+SKIPPED\s+PENDING\s+TOTAL/);
-    assert.match(res.stdout, new RegExp(`${ns}\\s+1\\s+1\\s+1\\s+1\\s+4`));
+    assert.match(res.stdout, new RegExp(`${ns}\\s+1\\s+1\\s+2\\s+1\\s+5`));
     assert.match(res.stdout, new RegExp(`oldest pending: TaskRun ${ns}/${names.pending}`));
     assert.match(res.stdout, new RegExp(`failed\\s+TaskRun\\s+${ns}/${names.failed}\\s+\\S`));
     assert.match(res.stdout, /completion → signed: p50 /);
@@ -183,7 +199,8 @@ describe('audit and resign over runs in the four states', () => {
     await start();
     const again = await waitForMark(ns, names.signed, 'true');
     assert.notEqual(again.metadata.annotations?.['chainsmith.dev/signed-at'], signedAt);
-    // the pending run is signed too, now that a controller runs
+    // the pending run is signed too, now that a controller runs; the filtered one is still left alone
     await waitForMark(ns, names.pending, 'true');
+    assert.equal(await annotation(ns, names.filtered, 'chains.tekton.dev/signed'), undefined);
   });
 });

@@ -107,7 +107,9 @@ cleanup() {
   if [ "$KEEP" -eq 1 ]; then
     printf '\n%sKept for you to explore:%s\n' "$B" "$N"
     printf '  . %s/env   # KUBECONFIG, CHAINSMITH_REGISTRY, COSIGN, KUBECTL\n' "$STACK_DIR"
+    # shellcheck disable=SC2016 # $KUBECTL is printed for the reader to type, after sourcing the env file
     printf '  $KUBECTL -n %s get taskruns,pipelineruns -o yaml\n' "$DEMO_NS"
+    # shellcheck disable=SC2016
     printf '  $KUBECTL -n %s get events\n' "$DEMO_NS"
     [ -n "$WORK" ] && printf '  key pair and logs: %s (cosign.pub, controller.log)\n' "$WORK"
     printf '  npm run stack:down   # when you are done\n'
@@ -251,8 +253,6 @@ if ! node --import tsx e2e/demo/sample-runs.ts wait "$WORK/runs.json" 120; then
 fi
 
 # --- 5. verification with cosign -------------------------------------------------------------------
-
-
 VERIFY_FLAGS=(--key "$WORK/cosign.pub" --insecure-ignore-tlog=true --allow-http-registry=true)
 POLICY=e2e/demo/builder.cue   # requires predicate.builder.id == the demo builder.id
 

@@ -2,7 +2,9 @@
 // accepts every object (strict field validation, so a misspelt field fails), the pod template passes
 // the `restricted` Pod Security Standard the namespace enforces, and the ServiceAccount's RBAC allows
 // what signing needs and nothing destructive — checked with `kubectl auth can-i --as` (impersonation,
-// evaluated by the API server's RBAC authorizer).
+// evaluated by the API server's RBAC authorizer). Finally the controller itself runs with a token of the
+// base's ServiceAccount and nothing else, and must sign, record its Event and hold its Lease: proof that
+// the least-privilege RBAC is also enough.
 //
 // It applies into the stack's `tekton-chains` namespace for real (the stack runs no
 // kube-controller-manager, so the Deployment never starts pods) and leaves the objects there: the
@@ -10,8 +12,23 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { join } from 'node:path';
-import { createNamespace, REPO_ROOT, stackEnv } from './lib/index.js';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, relative } from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import {
+  completeTaskRun,
+  createNamespace,
+  createTaskRun,
+  getTaskRun,
+  kube,
+  pushRandomImage,
+  randomSuffix,
+  REPO_ROOT,
+  stackEnv,
+  startController,
+  waitFor,
+} from './lib/index.js';
 
 const SA = 'system:serviceaccount:tekton-chains:tekton-chains-controller';
 
@@ -167,3 +184,122 @@ test("the ServiceAccount reads Secrets and ConfigMaps only as far as signing nee
   assert.equal(await saCan('get', 'serviceaccounts', other), true, "reads a run's ServiceAccount for its registry credentials");
   assert.equal(await saCan('get', 'secrets', other), true, 'reads the registry Secrets that ServiceAccount names (get by name only)');
 });
+
+test("the controller signs with nothing but the base's RBAC: a token of its ServiceAccount, leader election on", { timeout: 5 * 60_000 }, async () => {
+  // The base, moved into a namespace of this test with a name suffix (a kustomize overlay, as an operator
+  // would write one), so its ClusterRoles and bindings do not touch the shared `tekton-chains` install.
+  const suffix = randomSuffix();
+  const systemNs = `chainsmith-rbac-${suffix}`;
+  const work = await mkdtemp(join(tmpdir(), 'chainsmith-rbac-'));
+  try {
+    await writeFile(
+      join(work, 'kustomization.yaml'),
+      [
+        'apiVersion: kustomize.config.k8s.io/v1beta1',
+        'kind: Kustomization',
+        `namespace: ${systemNs}`,
+        `nameSuffix: -${suffix}`,
+        'resources:',
+        // kustomize takes only relative paths to a base
+        `  - ${relative(work, join(REPO_ROOT, 'manifests'))}`,
+        'patches:',
+        '  - patch: |-',
+        '      $patch: delete',
+        '      apiVersion: v1',
+        '      kind: Namespace',
+        '      metadata:',
+        '        name: tekton-chains',
+        '',
+      ].join('\n'),
+    );
+    await mustKubectl(['create', 'namespace', systemNs]);
+    await mustKubectl(['apply', '-k', work]);
+    const sa = `tekton-chains-controller-${suffix}`;
+
+    // chains-config (the base ships none with data; the controller reads exactly this name).
+    await kube().core.createNamespacedConfigMap({
+      namespace: systemNs,
+      body: {
+        metadata: { name: 'chains-config', namespace: systemNs },
+        data: { 'artifacts.taskrun.format': 'slsa/v1', 'artifacts.taskrun.storage': 'tekton,oci', 'artifacts.oci.storage': 'oci', 'builder.id': 'https://ci.example.com/rbac-e2e' },
+      },
+    });
+
+    // A kubeconfig that authenticates as the ServiceAccount, as the in-cluster config would.
+    const token = (await mustKubectl(['-n', systemNs, 'create', 'token', sa, '--duration=1h'])).trim();
+    const admin = parseYaml(await readFile(stackEnv().kubeconfig, 'utf8')) as { clusters: [{ cluster: { server: string; 'certificate-authority': string } }] };
+    const saKubeconfig = join(work, 'sa.kubeconfig');
+    await writeFile(
+      saKubeconfig,
+      JSON.stringify({
+        apiVersion: 'v1',
+        kind: 'Config',
+        clusters: [{ name: 'stack', cluster: admin.clusters[0].cluster }],
+        users: [{ name: 'sa', user: { token } }],
+        contexts: [{ name: 'sa', context: { cluster: 'stack', user: 'sa' } }],
+        'current-context': 'sa',
+      }),
+      { mode: 0o600 },
+    );
+
+    // Signing material: a cosign-style key pair (via the stack's cosign).
+    const secrets = join(work, 'signing-secrets');
+    await mustRun(stackEnv().cosign, ['generate-key-pair', '--output-key-prefix', join(secrets, 'cosign')], { COSIGN_PASSWORD: 'rbac-e2e' }, secrets);
+    await writeFile(join(secrets, 'cosign.password'), 'rbac-e2e');
+
+    const ns = await createNamespace('manifests-rbac-runs');
+    const lease = `chainsmith-rbac-${suffix}`;
+    const controller = await startController(
+      ['--kubeconfig', saKubeconfig, '--namespace', ns, '--signing-secrets-dir', secrets, '--metrics-addr', '127.0.0.1:0', '--leader-elect=true', '--lease-name', lease],
+      { SYSTEM_NAMESPACE: systemNs },
+    );
+    try {
+      const image = await pushRandomImage(`${stackEnv().registry}/manifests-rbac/app`);
+      const tr = await createTaskRun(ns);
+      await completeTaskRun(ns, tr.metadata.name!, {
+        results: [
+          { name: 'IMAGE_URL', type: 'string', value: image.repository },
+          { name: 'IMAGE_DIGEST', type: 'string', value: image.digest },
+        ],
+      });
+      const signedRun = await waitFor(
+        async () => {
+          const r = await getTaskRun(ns, tr.metadata.name!);
+          return r.metadata.annotations?.['chains.tekton.dev/signed'] ? r : undefined;
+        },
+        { timeoutMs: 90_000, description: `TaskRun signed by the RBAC-limited controller\n${controller.logs().slice(-3000)}` },
+      );
+      assert.equal(signedRun.metadata.annotations?.['chains.tekton.dev/signed'], 'true', controller.logs().slice(-3000));
+      assert.ok(signedRun.metadata.annotations?.[`chains.tekton.dev/payload-taskrun-${signedRun.metadata.uid}`], 'tekton storage wrote the payload');
+      // Its Event, its Lease, and not a single request refused by RBAC.
+      const events = await waitFor(
+        async () => {
+          const list = await kube().core.listNamespacedEvent({ namespace: ns, fieldSelector: `involvedObject.uid=${signedRun.metadata.uid}` });
+          return list.items.some((e) => e.reason === 'Signed') ? list.items : undefined;
+        },
+        { timeoutMs: 30_000, description: 'a Signed Event written with the ServiceAccount' },
+      );
+      assert.ok(events.length > 0);
+      const leaseObj = JSON.parse(await mustKubectl(['-n', systemNs, 'get', 'lease', lease, '-o', 'json'])) as { spec: { holderIdentity?: string } };
+      assert.ok(leaseObj.spec.holderIdentity, 'the controller holds its Lease');
+      assert.doesNotMatch(controller.logs(), /forbidden|\b403\b/i, 'no API request was refused');
+    } finally {
+      await controller.stop();
+    }
+    // Clean up the cluster-scoped objects this test created (namespaces stay: the stack has no namespace controller).
+    await kubectl(['delete', 'clusterrolebinding', `chainsmith-controller-${suffix}`, `chainsmith-controller-registry-auth-${suffix}`]);
+    await kubectl(['delete', 'clusterrole', `chainsmith-controller-${suffix}`, `chainsmith-controller-registry-auth-${suffix}`]);
+  } finally {
+    await rm(work, { recursive: true, force: true });
+  }
+});
+
+/** Runs a program (not kubectl) in `cwd` (created if missing), failing the test with its stderr. */
+async function mustRun(cmd: string, args: string[], env: Record<string, string>, cwd: string): Promise<string> {
+  await mkdir(cwd, { recursive: true });
+  return new Promise((resolve, reject) => {
+    execFile(cmd, args, { cwd, env: { ...process.env, ...env }, timeout: 60_000 }, (err, stdout, stderr) =>
+      err ? reject(new Error(`${cmd} ${args.join(' ')}: ${stderr}`)) : resolve(stdout),
+    );
+  });
+}

@@ -120,7 +120,7 @@ APISERVER_BIN=$("$STACK_SCRIPTS/build-apiserver.sh")
 ETCD_BIN=$("$STACK_SCRIPTS/build-etcd.sh")
 COSIGN_BIN=$("$STACK_SCRIPTS/build-cosign.sh")
 CRDS=$("$STACK_SCRIPTS/prepare-tekton-crds.sh")
-# Add-ons' own builds (e2e/stack/addons/build-*.sh, e.g. OpenBao: ~11 min cold) run here under BUILD_TIMEOUT
+# Add-ons' own builds (e2e/stack/addons/build-*.sh, e.g. Vault: ~20 min cold) run here under BUILD_TIMEOUT
 # rather than inside ADDON_TIMEOUT; a failure is not fatal: the add-on then records why its server is missing.
 for b in "$STACK_SCRIPTS"/addons/build-*.sh; do
   [ -f "$b" ] || continue

@@ -29,7 +29,7 @@ import { LeaderElector } from './leader.js';
 import { collectGarbage } from './memory.js';
 import { TokenBucket } from './rate-limiter.js';
 import { Reconciler } from './reconciler.js';
-import { isReconciled, RunCache, SIGNED_ANNOTATION, type CachedRun, type RunKind } from './run-cache.js';
+import { isReconciled, RunCache, SIGNED_ANNOTATION, summarise, type CachedRun, type RunKind } from './run-cache.js';
 import type { SigningDeps } from './sign-run.js';
 import { realSigningDeps } from './signing-deps.js';
 import { WorkQueue, type Lane } from './work-queue.js';
@@ -233,8 +233,10 @@ export class Controller {
     const prev = this.cache.delete(uid);
     this.reconciler.forget(uid);
     if (!prev) return;
+    // judge by the object's last state as the server sent it (our marking patch may have been its last change)
+    const last = obj.metadata?.name ? summarise(obj as unknown as Run) : prev;
     const config = this.configStore.current;
-    if (prev.done && !isReconciled(prev.annotations) && config && decide(prev, config).action === 'sign') {
+    if (last.done && !isReconciled(last.annotations) && config && decide(last, config).action === 'sign') {
       // the window between completion and our finalizer (see docs/controller.md): deleted before we got to it
       this.metrics.deletedUnsigned.labels(prev.kind).inc();
       this.log.warn('run deleted before it could be signed', runFields(prev));

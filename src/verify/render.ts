@@ -13,8 +13,8 @@ function verdictLines(title: string, verdicts: LayerVerdict[]): string[] {
   if (verdicts.length === 0) return [];
   const out = [`${title}:`];
   for (const v of verdicts) {
-    out.push(`  ${v.authentic ? 'valid  ' : 'invalid'}  ${v.source}${v.predicateType ? `  [${v.predicateType}]` : ''}`);
-    for (const c of v.checks) out.push(`           ${MARK[c.status]}  ${c.name}: ${c.detail}`);
+    out.push(`  ${v.authentic ? 'authentic' : 'INVALID  '}  ${v.source}${v.predicateType ? `  [${v.predicateType}]` : ''}`);
+    for (const c of v.checks) out.push(`             ${MARK[c.status]}  ${c.name}: ${c.detail}`);
   }
   return out;
 }

@@ -1,4 +1,5 @@
-# Pinned versions of the KMS servers the stack add-ons build (sourced by build-*.sh and *-up.sh here).
-# Neither is served as a version by the Go module proxy (see build-openbao.sh / build-local-kms.sh).
-: "${OPENBAO_VERSION:=v2.6.2}"     # github.com/openbao/openbao tag
-: "${LOCAL_KMS_REV:=e4d9425}"      # github.com/nsmithuk/local-kms commit, 2023-10-25, three commits after 3.12.0
+# Pinned version of the KMS server the stack add-ons build (sourced by build-vault.sh and vault-up.sh here).
+# HashiCorp Vault v1.13.13 comes from the Go module proxy. Its licence is BUSL-1.1 (its LICENSE file: "Vault Version
+# 1.13.13 or later"): the stack only builds it into the cache and runs it as a local test server; no Vault code is
+# committed or shipped with chainsmith.
+: "${VAULT_VERSION:=v1.13.13}"

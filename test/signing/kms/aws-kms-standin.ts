@@ -5,8 +5,8 @@
 // (`POST /`, `X-Amz-Target: TrentService.<Op>`, `application/x-amz-json-1.1`) for the calls the signers make —
 // GetPublicKey, Sign, DescribeKey (cosign's awskms:// reads it) — and is driven through the real SDKs: our signer
 // through @aws-sdk/client-kms, cosign through aws-sdk-go-v2. It signs any digest it is sent, like KMS does.
-import { createECDH, generateKeyPairSync, privateEncrypt, randomBytes, randomUUID, constants, type KeyObject } from 'node:crypto';
-import { ecdsaRawToDer } from '../../../src/signing/kms/ecdsa-der.js';
+import { constants, generateKeyPairSync, privateEncrypt, randomUUID, type KeyObject } from 'node:crypto';
+import { p256 } from '@noble/curves/nist.js';
 import { startLoopbackServer, type LoopbackServer, type RecordedRequest, type Reply } from './loopback-server.js';
 
 export const STANDIN_REGION = 'us-east-1';
@@ -137,40 +137,8 @@ function signDigestPkcs1Sha256(privateKey: KeyObject, digest: Buffer): Buffer {
   return privateEncrypt({ key: privateKey, padding: constants.RSA_PKCS1_PADDING }, Buffer.concat([SHA256_DIGEST_INFO, digest]));
 }
 
-const P256_ORDER = 0xffffffff00000000ffffffffffffffffbce6faada7179e84f3b9cac2fc632551n;
-
-/**
- * ECDSA P-256 over a precomputed 32-byte digest, as KMS does for MessageType DIGEST. node:crypto cannot sign a
- * digest, so the scalar multiplication k·G comes from ECDH (k as a private key, k·G its public key) and the rest is
- * the textbook formula: r = x(k·G) mod n, s = k⁻¹(z + r·d) mod n.
- */
+/** ECDSA P-256 over a precomputed digest, as KMS does for MessageType DIGEST (node:crypto's sign() always hashes). */
 function signDigestP256(privateKey: KeyObject, digest: Buffer): Buffer {
-  const n = P256_ORDER;
-  const d = toBig(Buffer.from(privateKey.export({ format: 'jwk' }).d!, 'base64url'));
-  const z = toBig(digest) % n;
-  for (;;) {
-    const k = toBig(randomBytes(40)) % n;
-    if (k === 0n) continue;
-    const ecdh = createECDH('prime256v1');
-    ecdh.setPrivateKey(toBytes(k, 32));
-    const point = ecdh.getPublicKey(); // 0x04 || x || y
-    const r = toBig(point.subarray(1, 33)) % n;
-    const s = (modInverse(k, n) * ((z + r * d) % n)) % n;
-    if (r === 0n || s === 0n) continue;
-    return ecdsaRawToDer(Buffer.concat([toBytes(r, 32), toBytes(s, 32)]));
-  }
-}
-
-const toBig = (b: Buffer): bigint => (b.length === 0 ? 0n : BigInt(`0x${b.toString('hex')}`));
-const toBytes = (x: bigint, size: number): Buffer => Buffer.from(x.toString(16).padStart(size * 2, '0'), 'hex');
-
-/** a⁻¹ mod m for prime m (Fermat). */
-function modInverse(a: bigint, m: bigint): bigint {
-  let result = 1n;
-  let base = a % m;
-  for (let e = m - 2n; e > 0n; e >>= 1n) {
-    if (e & 1n) result = (result * base) % m;
-    base = (base * base) % m;
-  }
-  return result;
+  const d = Buffer.from(privateKey.export({ format: 'jwk' }).d!, 'base64url');
+  return Buffer.from(p256.sign(digest, d, { prehash: false, format: 'der' }));
 }
