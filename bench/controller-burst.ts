@@ -147,10 +147,36 @@ async function burst(keys: string): Promise<void> {
 
   const signedAt = new Map<string, number>();
   const completedAt = new Map<string, number>();
-  const { kc } = kube();
-  const watch = await new Watch(kc).watch(`/apis/tekton.dev/v1/namespaces/${ns}/taskruns`, {}, (_t, obj: TaskRun) => {
+  const { kc, custom } = kube();
+  const noteSigned = (obj: TaskRun) => {
     if (obj.metadata.annotations?.['chains.tekton.dev/signed'] === 'true' && !signedAt.has(obj.metadata.name!)) signedAt.set(obj.metadata.name!, Date.now());
-  }, () => undefined);
+  };
+  // a watch that reconnects from its last resourceVersion (a dropped stream must not lose signed events)
+  let watching = true;
+  let lastRv = '';
+  let abort: AbortController | undefined;
+  const startWatch = async (): Promise<void> => {
+    abort = await new Watch(kc).watch(
+      `/apis/tekton.dev/v1/namespaces/${ns}/taskruns`,
+      lastRv ? { resourceVersion: lastRv, allowWatchBookmarks: true } : { allowWatchBookmarks: true },
+      (_t, obj: TaskRun) => {
+        if (obj.metadata?.resourceVersion) lastRv = obj.metadata.resourceVersion;
+        if (obj.metadata?.name) noteSigned(obj);
+      },
+      () => {
+        if (watching) setTimeout(() => void startWatch(), 100);
+      },
+    );
+  };
+  await startWatch();
+  const watch = { abort: () => { watching = false; abort?.abort(); } };
+  // safety net: a list every 10 s catches anything the watch missed (counted at the time it is seen)
+  const poller = setInterval(() => {
+    void custom.listNamespacedCustomObject({ group: 'tekton.dev', version: 'v1', namespace: ns, plural: 'taskruns' }).then(
+      (l: { items: TaskRun[] }) => l.items.forEach(noteSigned),
+      () => undefined,
+    );
+  }, 10_000);
 
   let peak = 0;
   const sampler = setInterval(() => void rss(controller.pid).then((r) => (peak = Math.max(peak, r.peak)), () => undefined), 250);
@@ -167,6 +193,7 @@ async function burst(keys: string): Promise<void> {
   await new Promise((r) => setTimeout(r, 2000)); // let trailing Event POSTs land before reading the counters
   const afterW = await apiWrites();
   clearInterval(sampler);
+  clearInterval(poller);
   peak = Math.max(peak, (await rss(controller.pid)).peak);
   watch.abort();
   await controller.stop();
@@ -198,6 +225,8 @@ async function present(keys: string): Promise<void> {
         name,
         annotations: {
           'chains.tekton.dev/signed': 'true',
+          // a mark backed by evidence (a forged bare `signed: "true"` is re-signed by the controller)
+          'chainsmith.dev/signed-at': '2026-11-23T12:00:00Z',
           [`chains.tekton.dev/payload-taskrun-${uid}`]: payload,
           [`chains.tekton.dev/signature-taskrun-${uid}`]: sig,
           [`chains.tekton.dev/cert-taskrun-${uid}`]: '',

@@ -106,3 +106,11 @@ test('`npm run demo -- --help` explains the demo and its prerequisites; an unkno
   assert.equal(bad.code, 2);
   assert.match(bad.stderr, /unknown option --frobnicate/);
 });
+
+test("the README's command table lists every command on disk", () => {
+  const readme = readFileSync(join(root, 'README.md'), 'utf8');
+  const table = readme.slice(readme.indexOf('## Command line'), readme.indexOf('## Development'));
+  for (const { name } of commandsOnDisk()) {
+    assert.match(table, new RegExp('\\| `chainsmith ' + name + '[ `]'), `README.md "Command line" lists chainsmith ${name}`);
+  }
+});

@@ -46,10 +46,8 @@ function bool(flag: string, value: string | undefined, fallback: boolean): boole
 
 /** Builds the KMS signer lazily so the KMS SDKs load only when a `kms` signer is configured. */
 async function kmsFactory(cfg: ChainsConfig['signers']['kms']): Promise<Signer> {
-  // a computed specifier: the module is resolved at run time only, when a kms signer is configured
-  const specifier = '../signing/kms/index.js';
-  const mod = (await import(specifier)) as { createKmsSigner(c: typeof cfg): Promise<Signer> };
-  return mod.createKmsSigner(cfg);
+  const { createKmsSigner } = await import('../signing/kms/index.js');
+  return createKmsSigner(cfg);
 }
 
 export async function run(argv: string[]): Promise<number> {
@@ -111,7 +109,8 @@ export async function run(argv: string[]): Promise<number> {
     process.once('SIGTERM', onSignal);
     process.once('SIGINT', onSignal);
   });
-  await controller.start();
+  // a SIGTERM while start-up still waits for an unreachable API server must end the process too
+  await Promise.race([controller.start(), stopped]);
   await stopped;
   await new Promise<void>((r) => logger.on('finish', r).end());
   return 0;

@@ -60,12 +60,27 @@ function keepAnnotation(key: string): boolean {
   return key === SIGNED_ANNOTATION || key === RETRIES_ANNOTATION || key.startsWith('chainsmith.dev/');
 }
 
+/**
+ * Whether a `signed: "true"` mark is backed by evidence a signer wrote: chainsmith's `chainsmith.dev/signed-at`,
+ * or a stored signature bound to this run's UID (`chains.tekton.dev/signature-<kind>-<uid>`, Chains' and our
+ * `tekton` storage). A mark without either (e.g. a run *created* with `signed: "true"`) is not trusted, so
+ * such a run is signed instead of silently skipped (docs/reliability.md, forged marks).
+ */
+export function signedMarkTrusted(run: Run): boolean {
+  const a = run.metadata.annotations ?? {};
+  if (a['chainsmith.dev/signed-at'] !== undefined) return true;
+  const uid = run.metadata.uid;
+  return uid !== undefined && a[`chains.tekton.dev/signature-${run.kind.toLowerCase()}-${uid}`] !== undefined;
+}
+
 /** The decision fields of a run (no full object). */
 export function summarise(run: Run): CachedRun {
   const m = run.metadata;
   let annotations: Record<string, string> = {};
   let kept = 0;
+  const untrustedMark = m.annotations?.[SIGNED_ANNOTATION] === 'true' && !signedMarkTrusted(run);
   for (const [k, v] of Object.entries(m.annotations ?? {})) {
+    if (untrustedMark && k === SIGNED_ANNOTATION) continue; // decided on as if unsigned
     if (keepAnnotation(k)) {
       annotations[k] = v;
       kept++;

@@ -37,7 +37,7 @@ test('running runs and runs without a Succeeded condition are left alone', () =>
 });
 
 test('signed "true" and "failed" are reconciled; any other value is not', () => {
-  assert.equal(decide(taskRun({ annotations: { 'chains.tekton.dev/signed': 'true' } }), DEFAULT_CONFIG).action, 'none');
+  assert.equal(decide(taskRun({ annotations: { 'chains.tekton.dev/signed': 'true', 'chainsmith.dev/signed-at': '2026-11-23T12:00:01Z' } }), DEFAULT_CONFIG).action, 'none');
   assert.equal(decide(taskRun({ annotations: { 'chains.tekton.dev/signed': 'failed' } }), DEFAULT_CONFIG).action, 'none');
   assert.equal(decide(taskRun({ annotations: { 'chains.tekton.dev/signed': 'false' } }), DEFAULT_CONFIG).action, 'sign');
 });
@@ -45,9 +45,9 @@ test('signed "true" and "failed" are reconciled; any other value is not', () => 
 test('our finalizer is released from a run deleted before it finished, and from a signed run being deleted', () => {
   const fin = ['chains.tekton.dev/taskrun'];
   assert.deepEqual(decide(taskRun({ done: 'unknown', deleting: true, finalizers: fin }), DEFAULT_CONFIG), { action: 'release', why: 'deleted-before-done' });
-  assert.deepEqual(decide(taskRun({ annotations: { 'chains.tekton.dev/signed': 'true' }, deleting: true, finalizers: fin }), DEFAULT_CONFIG), { action: 'release', why: 'reconciled' });
+  assert.deepEqual(decide(taskRun({ annotations: { 'chains.tekton.dev/signed': 'true', 'chainsmith.dev/signed-at': '2026-11-23T12:00:01Z' }, deleting: true, finalizers: fin }), DEFAULT_CONFIG), { action: 'release', why: 'reconciled' });
   // a signed run that is not being deleted keeps a Chains-era finalizer: no write per historical run
-  assert.deepEqual(decide(taskRun({ annotations: { 'chains.tekton.dev/signed': 'true' }, finalizers: fin }), DEFAULT_CONFIG), { action: 'none', why: 'reconciled' });
+  assert.deepEqual(decide(taskRun({ annotations: { 'chains.tekton.dev/signed': 'true', 'chainsmith.dev/signed-at': '2026-11-23T12:00:01Z' }, finalizers: fin }), DEFAULT_CONFIG), { action: 'none', why: 'reconciled' });
 });
 
 test('a done run being deleted is still signed first', () => {

@@ -34,7 +34,7 @@ type subject struct {
 	Digest map[string]string `json:"digest"`
 }
 
-type material struct {
+type materialOut struct {
 	URI    string            `json:"uri"`
 	Digest map[string]string `json:"digest"`
 }
@@ -45,13 +45,13 @@ type caseOut struct {
 	Images           []string   `json:"images,omitempty"`
 	SubjectsV02      []subject  `json:"subjectsV02"`
 	SubjectsV2alpha4 []subject  `json:"subjectsV2alpha4"`
-	Materials        []material `json:"materials"`
+	Materials        []materialOut `json:"materials"`
 	MaterialsError   bool       `json:"materialsError,omitempty"`
-	StepActionInputs []material `json:"stepActionInputs,omitempty"`
+	StepActionInputs []materialOut `json:"stepActionInputs,omitempty"`
 	// PipelineRun with deep inspection
 	DeepSubjectsV02      []subject  `json:"deepSubjectsV02,omitempty"`
 	DeepSubjectsV2alpha4 []subject  `json:"deepSubjectsV2alpha4,omitempty"`
-	DeepMaterials        []material `json:"deepMaterials,omitempty"`
+	DeepMaterials        []materialOut `json:"deepMaterials,omitempty"`
 }
 
 func subjects(rds []*intoto.ResourceDescriptor) []subject {
@@ -68,10 +68,10 @@ func subjects(rds []*intoto.ResourceDescriptor) []subject {
 	return out
 }
 
-func materials(ms []common.ProvenanceMaterial) []material {
-	out := []material{}
+func materials(ms []common.ProvenanceMaterial) []materialOut {
+	out := []materialOut{}
 	for _, m := range ms {
-		out = append(out, material{URI: m.URI, Digest: m.Digest})
+		out = append(out, materialOut{URI: m.URI, Digest: m.Digest})
 	}
 	return out
 }
