@@ -93,6 +93,7 @@ export class LeaderElector {
     }
     if (this.stopped) return;
     const delay = this.leader ? (this.opts.renewIntervalMs ?? 5000) : (this.opts.retryIntervalMs ?? 2000);
+    if (this.timer) clearTimeout(this.timer); // one renewal loop, however tick() was called
     this.timer = setTimeout(() => void this.tick(), delay);
   }
 
