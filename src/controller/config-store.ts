@@ -89,6 +89,17 @@ export class ConfigStore {
       return;
     }
     this.invalid = undefined;
+    if (next.transparency.enabled) {
+      // Never a silent no-op: Rekor upload is not implemented, so say so where operators look.
+      const warning = 'transparency.enabled is set but chainsmith does not upload to a transparency log (Rekor) yet; signatures are stored without tlog entries';
+      this.opts.logger.warn(warning, { namespace: this.opts.namespace });
+      this.opts.events.record(
+        { apiVersion: 'v1', kind: 'ConfigMap', namespace: this.opts.namespace, name: CONFIG_MAP_NAME, uid: obj.metadata?.uid },
+        'Warning',
+        'UnsupportedSetting',
+        warning,
+      );
+    }
     this.set(next, 'chains-config applied');
   }
 

@@ -47,3 +47,15 @@ test('an invalid ConfigMap at start-up leaves no config (nothing is signed until
   assert.equal(s.current, undefined);
   assert.match(events.events[0]!.note, /nothing will be signed until it is fixed/);
 });
+
+test('transparency.enabled is applied but warned about (Rekor upload is not implemented), never silently ignored', () => {
+  const { s, events, lines } = store();
+  s.apply(cm({ 'transparency.enabled': 'true' }));
+  assert.equal(s.current?.transparency.enabled, true);
+  assert.equal(events.events.length, 1);
+  assert.equal(events.events[0]!.reason, 'UnsupportedSetting');
+  assert.match(events.events[0]!.note, /transparency log/);
+  assert.ok(lines.some((l) => l.includes('transparency.enabled is set')));
+  s.apply(cm({ 'transparency.enabled': 'false' }));
+  assert.equal(events.events.length, 1, 'no warning once transparency is off');
+});
