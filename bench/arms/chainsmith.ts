@@ -8,7 +8,8 @@ import { SIGNING_SECRETS_DIR, SYSTEM_NAMESPACE } from '../lib/setup.js';
 import { REPO_ROOT } from '../lib/stack.js';
 import type { Arm, ArmContext } from './types.js';
 
-export const CHAINSMITH_MAIN = join(REPO_ROOT, 'dist', 'src', 'cli', 'main.js');
+/** The compiled entry point; BENCH_CHAINSMITH_MAIN points at a patched copy for profiling experiments only. */
+export const CHAINSMITH_MAIN = process.env.BENCH_CHAINSMITH_MAIN ?? join(REPO_ROOT, 'dist', 'src', 'cli', 'main.js');
 
 const version = (JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')) as { version: string }).version;
 

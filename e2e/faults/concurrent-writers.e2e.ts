@@ -46,16 +46,13 @@ test(`another writer patching ${RUNS} runs ${WRITES * 2}× each while they are s
   const image = { repository: `${stackEnv().registry}/faults/writers`, digest: FAKE_DIGEST };
 
   let conflicts = 0;
-  const names = await pool(Array.from({ length: RUNS }), 4, async () => {
+  // the other writer starts the moment each run completes, racing the controller's finalizer and finish patches
+  await pool(Array.from({ length: RUNS }), 6, async () => {
     const name = await buildRun(s!.ns, image);
-    return name;
-  });
-  // the other writer starts the moment runs complete, racing the controller's finalizer and finish patches
-  await pool(names, 6, async (name) => {
     for (let i = 0; i < WRITES; i++) {
       await mergePatch(s!.ns, name, i);
       conflicts += await readModifyWrite(s!.ns, name, i);
-      await sleep(Math.random() * 50);
+      await sleep(Math.random() * 30);
     }
   });
   const start = Date.now();
