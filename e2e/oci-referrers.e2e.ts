@@ -5,9 +5,6 @@
 // tags) is the real registry. cosign then reads the bundles through the same front.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import http from 'node:http';
-import { createHash } from 'node:crypto';
-import type { AddressInfo } from 'node:net';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { join } from 'node:path';
@@ -16,57 +13,15 @@ import { StaticCredentialSource } from '../src/oci/credentials.js';
 import { OciStorer } from '../src/storage/oci.js';
 import { stackEnv } from './lib/env.js';
 import { pushRandomImage } from './lib/registry.js';
+import { referrersFront } from './lib/referrers.js';
 import { provenancePayload, randomRepo, registryUnderTest, signedRequest, simpleSigningPayload, testConfig, testSigner } from './oci-support.js';
 
 const REGISTRY = registryUnderTest();
 const COSIGN = process.env.COSIGN ?? stackEnv().cosign;
 
-interface ReferrerFront {
-  registry: string;
-  referrers: Map<string, Array<Record<string, unknown>>>;
-  close(): Promise<void>;
-}
-
-async function referrersFront(): Promise<ReferrerFront> {
-  const referrers = new Map<string, Array<Record<string, unknown>>>();
-  const server = http.createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      const body = Buffer.concat(chunks);
-      const url = new URL(req.url ?? '/', 'http://x');
-      const ref = /^\/v2\/(.+)\/referrers\/(sha256:[0-9a-f]{64})$/.exec(url.pathname);
-      if (req.method === 'GET' && ref) {
-        const manifests = referrers.get(`${ref[1]}@${ref[2]}`) ?? [];
-        res.writeHead(200, { 'content-type': 'application/vnd.oci.image.index.v1+json' });
-        res.end(JSON.stringify({ schemaVersion: 2, mediaType: 'application/vnd.oci.image.index.v1+json', manifests }));
-        return;
-      }
-      const put = /^\/v2\/(.+)\/manifests\/([^/]+)$/.exec(url.pathname);
-      const [host, port] = REGISTRY.split(':');
-      const up = http.request({ host, port: Number(port), method: req.method, path: req.url, headers: req.headers }, (r) => {
-        if (put && req.method === 'PUT' && r.statusCode === 201) {
-          const m = JSON.parse(body.toString()) as { subject?: { digest: string }; artifactType?: string; annotations?: Record<string, string>; mediaType?: string };
-          if (m.subject) {
-            const key = `${put[1]}@${m.subject.digest}`;
-            const list = referrers.get(key) ?? [];
-            list.push({ mediaType: m.mediaType, digest: `sha256:${createHash('sha256').update(body).digest('hex')}`, size: body.length, artifactType: m.artifactType, annotations: m.annotations });
-            referrers.set(key, list);
-          }
-        }
-        res.writeHead(r.statusCode ?? 502, r.headers);
-        r.pipe(res);
-      });
-      up.end(body);
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return { registry: `127.0.0.1:${(server.address() as AddressInfo).port}`, referrers, close: () => new Promise<void>((r) => server.close(() => r())) };
-}
-
 test('sigstore-bundle: one referrer per attestation next to the image, retries add none, cosign reads it', async () => {
   const { signer, dir } = await testSigner();
-  const front = await referrersFront();
+  const front = await referrersFront(REGISTRY);
   try {
     const pushed = await pushRandomImage(`${REGISTRY}/${randomRepo('referrers')}`);
     const repository = pushed.repository.slice(REGISTRY.length + 1);
@@ -118,7 +73,7 @@ test('sigstore-bundle: one referrer per attestation next to the image, retries a
 // accept this referrer. What is asserted here is that it is written next to the image, once, and says what it is.
 test('sigstore-bundle: an image signature becomes one message-signature referrer of the image', async () => {
   const { signer } = await testSigner();
-  const front = await referrersFront();
+  const front = await referrersFront(REGISTRY);
   try {
     const pushed = await pushRandomImage(`${REGISTRY}/${randomRepo('referrers')}`);
     const repository = pushed.repository.slice(REGISTRY.length + 1);

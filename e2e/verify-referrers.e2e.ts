@@ -1,13 +1,10 @@
 // `chainsmith verify` on images whose signatures are OCI 1.1 referrers holding sigstore bundles
 // (`storage.oci.encoding-format: sigstore-bundle`), cross-checked with cosign's bundle verification for the
 // attestation. The stack's registry (distribution 2.8) has no referrers endpoint, so — as in oci-referrers.e2e.ts,
-// whose loopback front is copied here — a front answers only `GET /v2/<repo>/referrers/<digest>` and passes
+// with the loopback front of e2e/lib/referrers.ts — a front answers only `GET /v2/<repo>/referrers/<digest>` and passes
 // everything else to the real registry.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import http from 'node:http';
-import { createHash } from 'node:crypto';
-import type { AddressInfo } from 'node:net';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { join } from 'node:path';
@@ -16,6 +13,7 @@ import { StaticCredentialSource } from '../src/oci/credentials.js';
 import { OciStorer } from '../src/storage/oci.js';
 import { REPO_ROOT, stackEnv } from './lib/env.js';
 import { pushRandomImage } from './lib/registry.js';
+import { referrersFront } from './lib/referrers.js';
 import { provenancePayload, randomRepo, registryUnderTest, signedRequest, simpleSigningPayload, testConfig, testSigner } from './oci-support.js';
 
 const REGISTRY = registryUnderTest();
@@ -33,54 +31,10 @@ async function runTool(cmd: string, args: string[]): Promise<{ code: number; out
   }
 }
 
-interface ReferrerFront {
-  registry: string;
-  referrers: Map<string, Array<Record<string, unknown>>>;
-  close(): Promise<void>;
-}
-
-async function referrersFront(): Promise<ReferrerFront> {
-  const referrers = new Map<string, Array<Record<string, unknown>>>();
-  const server = http.createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      const body = Buffer.concat(chunks);
-      const url = new URL(req.url ?? '/', 'http://x');
-      const ref = /^\/v2\/(.+)\/referrers\/(sha256:[0-9a-f]{64})$/.exec(url.pathname);
-      if (req.method === 'GET' && ref) {
-        const manifests = referrers.get(`${ref[1]}@${ref[2]}`) ?? [];
-        res.writeHead(200, { 'content-type': 'application/vnd.oci.image.index.v1+json' });
-        res.end(JSON.stringify({ schemaVersion: 2, mediaType: 'application/vnd.oci.image.index.v1+json', manifests }));
-        return;
-      }
-      const put = /^\/v2\/(.+)\/manifests\/([^/]+)$/.exec(url.pathname);
-      const [host, port] = REGISTRY.split(':');
-      const up = http.request({ host, port: Number(port), method: req.method, path: req.url, headers: req.headers }, (r) => {
-        if (put && req.method === 'PUT' && r.statusCode === 201) {
-          const m = JSON.parse(body.toString()) as { subject?: { digest: string }; artifactType?: string; annotations?: Record<string, string>; mediaType?: string };
-          if (m.subject) {
-            const key = `${put[1]}@${m.subject.digest}`;
-            const list = referrers.get(key) ?? [];
-            list.push({ mediaType: m.mediaType, digest: `sha256:${createHash('sha256').update(body).digest('hex')}`, size: body.length, artifactType: m.artifactType, annotations: m.annotations });
-            referrers.set(key, list);
-          }
-        }
-        res.writeHead(r.statusCode ?? 502, r.headers);
-        r.pipe(res);
-      });
-      up.end(body);
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return { registry: `127.0.0.1:${(server.address() as AddressInfo).port}`, referrers, close: () => new Promise<void>((r) => server.close(() => r())) };
-}
-
-
 test('referrers: bundles next to the image verify; another key fails; cosign agrees on the attestation', async () => {
   const { signer, dir } = await testSigner();
   const other = await testSigner();
-  const front = await referrersFront();
+  const front = await referrersFront(REGISTRY);
   try {
     const pushed = await pushRandomImage(`${REGISTRY}/${randomRepo('verify-ref')}`);
     const image = `${front.registry}/${pushed.repository.slice(REGISTRY.length + 1)}`;

@@ -91,7 +91,10 @@ describe('bad runs in one batch with good ones', () => {
       make('malformed object result', ['InvalidResult', 'NoArtifacts'], true, {
         results: [{ name: 'x_ARTIFACT_OUTPUTS', type: 'object', value: { uri: '', digest: 'sha256:' } } as never],
       }),
-      make('oversized result', ['InvalidResult', 'NoArtifacts'], true, { results: [result('IMAGES', 'registry.example/big@sha256:' + 'f'.repeat(64) + ','.repeat(2) + 'x'.repeat(700_000))] }),
+      // ~1 MB of results (etcd's object limit is 1.5 MB): a 700 kB IMAGES entry and a 300 kB IMAGE_URL
+      make('oversized result', ['InvalidResult', 'NoArtifacts'], true, {
+        results: [result('IMAGES', `registry.example/${'x'.repeat(700_000)}@sha256:${'f'.repeat(64)}`), result('IMAGE_URL', 'y'.repeat(300_000)), result('IMAGE_DIGEST', 'sha256:' + 'e'.repeat(64))],
+      }),
       // lone surrogates are not valid UTF-8; the apiserver stores U+FFFD in their place
       make('non-UTF-8', ['InvalidResult', 'NoArtifacts'], true, { results: [result('IMAGE_URL', 'registry.example/\ud800\udfff\ud800app\u0000'), result('IMAGE_DIGEST', 'sha256:\ud800' + 'a'.repeat(63))] }),
       make('garbage registry', ['StorageFailed', 'SigningFailed', 'MarkedFailed'], false, {

@@ -18,7 +18,8 @@ export type EventReason =
   | 'Rearmed'
   | 'SigningDisabled'
   | 'DeletedBeforeSigned'
-  | 'InvalidConfig';
+  | 'InvalidConfig'
+  | 'UnsupportedSetting';
 
 /** The object an Event is about. */
 export interface EventTarget {
