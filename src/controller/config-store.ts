@@ -5,6 +5,7 @@
 import { isDeepStrictEqual } from 'node:util';
 import type { Logger } from 'winston';
 import type { ChainsConfig } from '../config/types.js';
+import { unknownConfigKeys } from '../config/parse.js';
 import { messageOf } from '../errors.js';
 import type { EventSink } from '../observability/events.js';
 import { Informer } from './informer.js';
@@ -89,6 +90,18 @@ export class ConfigStore {
       return;
     }
     this.invalid = undefined;
+    const unknown = unknownConfigKeys(data);
+    if (unknown.length > 0) {
+      // Chains ignores unknown keys silently, so a typo such as `artifacts.taskrun.formats` goes unnoticed there.
+      const list = unknown.map((u) => (u.suggestion ? `${u.key} (did you mean ${u.suggestion}?)` : u.key)).join(', ');
+      this.opts.logger.warn(`chains-config has unknown keys, ignored: ${list}`, { namespace: this.opts.namespace });
+      this.opts.events.record(
+        { apiVersion: 'v1', kind: 'ConfigMap', namespace: this.opts.namespace, name: CONFIG_MAP_NAME, uid: obj.metadata?.uid },
+        'Warning',
+        'UnknownConfigKey',
+        `unknown keys are ignored: ${list}`,
+      );
+    }
     if (next.transparency.enabled) {
       // Never a silent no-op: Rekor upload is not implemented, so say so where operators look.
       const warning = 'transparency.enabled is set but chainsmith does not upload to a transparency log (Rekor) yet; signatures are stored without tlog entries';

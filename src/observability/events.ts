@@ -19,7 +19,8 @@ export type EventReason =
   | 'SigningDisabled'
   | 'DeletedBeforeSigned'
   | 'InvalidConfig'
-  | 'UnsupportedSetting';
+  | 'UnsupportedSetting'
+  | 'UnknownConfigKey';
 
 /** The object an Event is about. */
 export interface EventTarget {

@@ -59,3 +59,12 @@ test('transparency.enabled is applied but warned about (Rekor upload is not impl
   s.apply(cm({ 'transparency.enabled': 'false' }));
   assert.equal(events.events.length, 1, 'no warning once transparency is off');
 });
+
+test('an unknown key (a typo) is warned about with the closest known key, and the rest still applies', () => {
+  const { s, events } = store();
+  s.apply(cm({ 'artifacts.taskrun.formats': 'slsa/v1', 'builder.id': 'https://b/1' }));
+  assert.equal(s.current?.builder.id, 'https://b/1');
+  assert.equal(s.current?.artifacts.taskrun.format, 'in-toto');
+  assert.equal(events.events[0]!.reason, 'UnknownConfigKey');
+  assert.match(events.events[0]!.note, /artifacts\.taskrun\.formats \(did you mean artifacts\.taskrun\.format\?\)/);
+});
