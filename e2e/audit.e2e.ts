@@ -5,43 +5,18 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { generateKeyPairSync } from 'node:crypto';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import {
-  completeTaskRun,
-  createNamespace,
-  createTaskRun,
-  getTaskRun,
-  kube,
-  pushRandomImage,
-  REPO_ROOT,
-  stackEnv,
-  startController,
-  waitFor,
-  type ControllerProcess,
-} from './lib/index.js';
+import { completeTaskRun, createNamespace, createTaskRun, getTaskRun, pushRandomImage, stackEnv, waitFor, type ControllerProcess } from './lib/index.js';
+import { chainsmithCli, startSigningController, writeChainsConfig, x509SecretsDir } from './lib/scenario.js';
 import type { TaskRun } from '../src/tekton/types.js';
 import type { AuditResult } from '../src/audit/audit.js';
 
 const exec = promisify(execFile);
 const UNREACHABLE_DIGEST = `sha256:${'7'.repeat(64)}`;
 
-async function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await exec(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], {
-      cwd: REPO_ROOT,
-      env: { ...process.env, KUBECONFIG: stackEnv().kubeconfig },
-      timeout: 120_000,
-    });
-    return { code: 0, stdout, stderr };
-  } catch (err) {
-    const e = err as { code?: number; stdout?: string; stderr?: string };
-    return { code: typeof e.code === 'number' ? e.code : 1, stdout: e.stdout ?? '', stderr: e.stderr ?? '' };
-  }
-}
+const cli = (args: string[]) => chainsmithCli(args);
 
 async function completedRun(ns: string, results: Array<{ name: string; value: string }> = []): Promise<string> {
   const tr = await createTaskRun(ns);
@@ -70,20 +45,16 @@ describe('audit and resign over runs in the four states', () => {
   let signedImage = '';
 
   const start = async () => {
-    controller = await startController(['--namespace', ns, '--signing-secrets-dir', keysDir, '--metrics-addr', '127.0.0.1:0', '--leader-elect=false'], { SYSTEM_NAMESPACE: systemNs });
-    await controller.waitForLog(/informers synced/);
+    controller = await startSigningController(ns, systemNs, keysDir);
   };
 
   before(async () => {
     ns = await createNamespace('audit');
     systemNs = await createNamespace('audit-sys');
-    keysDir = await mkdtemp(join(tmpdir(), 'chainsmith-audit-keys-'));
-    const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
-    await writeFile(join(keysDir, 'x509.pem'), privateKey.export({ type: 'pkcs8', format: 'pem' }));
-    await writeFile(join(keysDir, 'cosign.pub'), publicKey.export({ type: 'spki', format: 'pem' }));
+    keysDir = await x509SecretsDir('chainsmith-audit-keys-');
     // only image signatures, stored in the registry; failures give up at once
     const data = { 'artifacts.taskrun.storage': '', 'artifacts.oci.storage': 'oci', 'chainsmith.max-retries': '0', 'chainsmith.retry-horizon': '0s' };
-    await kube().core.createNamespacedConfigMap({ namespace: systemNs, body: { metadata: { name: 'chains-config', namespace: systemNs }, data } });
+    await writeChainsConfig(systemNs, data);
     await start();
 
     const image = await pushRandomImage(`${stackEnv().registry}/audit/app`);

@@ -22,6 +22,7 @@ import { startAwsKmsStandIn, type AwsKmsStandIn } from '../test/signing/kms/aws-
 import type { Run } from '../src/tekton/types.js';
 import { completeTaskRun, createNamespace, createTaskRun, getTaskRun, kube, stackEnv, startController, waitFor, type ControllerProcess } from './lib/index.js';
 import { pushRandomImage } from './lib/registry.js';
+import { closedPort, cosign } from './lib/cosign.js';
 
 const run = promisify(execFile);
 const env = stackEnv();
@@ -32,17 +33,6 @@ const v = (name: string, addon: string): string => {
   if (!value) throw new Error(`${name} is not in the stack environment: restart the stack so e2e/stack/addons/${addon}-up.sh runs`);
   return value;
 };
-
-async function cosign(args: string[], extra: Record<string, string> = {}): Promise<{ code: number; out: string }> {
-  try {
-    const { stdout, stderr } = await run(env.cosign, args, { env: { ...process.env, ...extra }, timeout: 120_000, maxBuffer: 16 << 20 });
-    return { code: 0, out: stdout + stderr };
-  } catch (err) {
-    const e = err as { code?: number | string; stdout?: string; stderr?: string };
-    if (typeof e.code !== 'number') throw err;
-    return { code: e.code, out: `${e.stdout ?? ''}${e.stderr ?? ''}` };
-  }
-}
 
 async function writeConfig(systemNs: string, data: Record<string, string>): Promise<void> {
   await kube().core.createNamespacedConfigMap({ namespace: systemNs, body: { metadata: { name: 'chains-config', namespace: systemNs }, data } });
@@ -210,15 +200,6 @@ describe('controller with signer kms: a key that cannot sign', () => {
     assert.ok(!s.controller.logs().includes(v('VAULT_TOKEN', 'vault')), 'the Vault token never appears in the controller log');
   });
 });
-
-/** A loopback port that nothing listens on (taken from the OS, then released). */
-async function closedPort(): Promise<number> {
-  const srv = createServer();
-  await new Promise<void>((resolve) => srv.listen(0, '127.0.0.1', resolve));
-  const port = (srv.address() as { port: number }).port;
-  await new Promise<void>((resolve) => srv.close(() => resolve()));
-  return port;
-}
 
 describe('controller with signer kms: an unreachable KMS', () => {
   let s: Setup;

@@ -6,14 +6,11 @@
 // the public key the KMS itself reports, and with the real cosign CLI, both with the exported public key and with
 // cosign's own KMS reference where cosign can verify that way.
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { createPublicKey, verify, type KeyObject } from 'node:crypto';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { promisify } from 'node:util';
 import { GetPublicKeyCommand, KMSClient } from '@aws-sdk/client-kms';
 import type { ChainsConfig } from '../src/config/types.js';
 import { ChainsmithError } from '../src/errors.js';
@@ -22,8 +19,8 @@ import { createKmsSigner } from '../src/signing/kms/index.js';
 import type { Signer } from '../src/signing/signer.js';
 import { startAwsKmsStandIn, type AwsKmsStandIn } from '../test/signing/kms/aws-kms-standin.js';
 import { stackEnv } from './lib/index.js';
+import { closedPort, cosign } from './lib/cosign.js';
 
-const run = promisify(execFile);
 const env = stackEnv();
 /** A variable of the stack's environment (an add-on's export), or a clear failure naming the add-on. */
 function stackVar(name: string, addon: string): string {
@@ -44,18 +41,6 @@ const PAYLOAD = Buffer.from(
 const BLOB = join(work, 'payload.json');
 writeFileSync(BLOB, PAYLOAD);
 
-/** Runs cosign; resolves with its exit code and output (never throws on a non-zero exit). */
-async function cosign(args: string[], extraEnv: Record<string, string> = {}): Promise<{ code: number; output: string }> {
-  try {
-    const { stdout, stderr } = await run(env.cosign, args, { env: { ...process.env, ...extraEnv }, maxBuffer: 16 << 20, timeout: 120_000 });
-    return { code: 0, output: stdout + stderr };
-  } catch (err) {
-    const e = err as { code?: number | string; stdout?: string; stderr?: string };
-    if (typeof e.code !== 'number') throw err;
-    return { code: e.code, output: `${e.stdout ?? ''}${e.stderr ?? ''}` };
-  }
-}
-
 /** Signs PAYLOAD, writes signature and exported public key, and checks cosign verify-blob --key <pub> accepts it. */
 async function assertCosignAcceptsExportedKey(signer: Signer, name: string): Promise<string> {
   const sig = await signer.sign(PAYLOAD);
@@ -64,23 +49,14 @@ async function assertCosignAcceptsExportedKey(signer: Signer, name: string): Pro
   writeFileSync(sigFile, sig.toString('base64'));
   writeFileSync(pubFile, signer.publicKey().export({ type: 'spki', format: 'pem' }));
   const res = await cosign(['verify-blob', '--key', pubFile, '--signature', sigFile, '--insecure-ignore-tlog', BLOB]);
-  assert.equal(res.code, 0, `cosign verify-blob --key ${name}.pub rejected the signature:\n${res.output}`);
-  assert.match(res.output, /Verified OK/);
+  assert.equal(res.code, 0, `cosign verify-blob --key ${name}.pub rejected the signature:\n${res.out}`);
+  assert.match(res.out, /Verified OK/);
   // and a tampered payload must not verify: cosign really checked the signature
   const tampered = join(work, `${name}.tampered`);
   writeFileSync(tampered, Buffer.concat([PAYLOAD, Buffer.from(' ')]));
   const bad = await cosign(['verify-blob', '--key', pubFile, '--signature', sigFile, '--insecure-ignore-tlog', tampered]);
   assert.notEqual(bad.code, 0, 'cosign accepted a signature over different bytes');
   return sigFile;
-}
-
-/** A loopback port that nothing listens on (taken from the OS, then released). */
-async function closedPort(): Promise<number> {
-  const srv = createServer();
-  await new Promise<void>((resolve) => srv.listen(0, '127.0.0.1', resolve));
-  const port = (srv.address() as { port: number }).port;
-  await new Promise<void>((resolve) => srv.close(() => resolve()));
-  return port;
 }
 
 function sameKey(a: KeyObject, b: KeyObject): boolean {
@@ -124,7 +100,7 @@ describe('hashivault:// against Vault 1.13 transit', () => {
       if (type.startsWith('ecdsa')) {
         // cosign's own hashivault:// path verifies remotely through Vault's transit/verify.
         const remote = await cosign(['verify-blob', '--key', `hashivault://${name}`, '--signature', sigFile, '--insecure-ignore-tlog', BLOB], vaultEnv());
-        assert.equal(remote.code, 0, `cosign verify-blob --key hashivault://${name} rejected it:\n${remote.output}`);
+        assert.equal(remote.code, 0, `cosign verify-blob --key hashivault://${name} rejected it:\n${remote.out}`);
       }
     });
   }
@@ -154,7 +130,7 @@ describe('hashivault:// against Vault 1.13 transit', () => {
   it('accepts signatures cosign made with the same key (cosign sign-blob --key hashivault://)', async () => {
     const out = join(work, 'cosign-made.sig');
     const res = await cosign(['sign-blob', '--yes', '--tlog-upload=false', '--key', 'hashivault://chainsmith-ecdsa-p256', '--output-signature', out, BLOB], vaultEnv());
-    assert.equal(res.code, 0, res.output);
+    assert.equal(res.code, 0, res.out);
     const signer = await createKmsSigner(kmsConfig('hashivault://chainsmith-ecdsa-p256', { address: addr(), token: token() }));
     const cosignSig = Buffer.from(readFileSync(out, 'utf8').trim(), 'base64');
     assert.ok(verify('sha256', PAYLOAD, { key: signer.publicKey(), dsaEncoding: 'der' }, cosignSig), 'same key, same hash, same encoding as cosign');
@@ -221,9 +197,9 @@ describe('awskms:// through @aws-sdk/client-kms against a loopback AWS KMS stand
       // exported public key, as checked above.
       const remote = await cosign(['verify-blob', '--key', `awskms:///${keyId()}`, '--signature', sigFile, '--insecure-ignore-tlog', BLOB], kms.env);
       if (label.includes('RSA')) {
-        assert.notEqual(remote.code, 0, `cosign verify-blob --key awskms:// accepted a PKCS#1 v1.5 signature on a PSS-first key:\n${remote.output}`);
-        assert.match(remote.output, /crypto\/rsa: verification error/, 'cosign reached the key and failed the PSS check (not a connection problem)');
-      } else assert.equal(remote.code, 0, `cosign verify-blob --key awskms:///${keyId()} rejected it:\n${remote.output}`);
+        assert.notEqual(remote.code, 0, `cosign verify-blob --key awskms:// accepted a PKCS#1 v1.5 signature on a PSS-first key:\n${remote.out}`);
+        assert.match(remote.out, /crypto\/rsa: verification error/, 'cosign reached the key and failed the PSS check (not a connection problem)');
+      } else assert.equal(remote.code, 0, `cosign verify-blob --key awskms:///${keyId()} rejected it:\n${remote.out}`);
       assert.ok(kms.operations().includes('DescribeKey'), 'cosign asked the stand-in, not something else');
     });
   }

@@ -14,14 +14,13 @@ import {
   createNamespace,
   createTaskRun,
   getTaskRun,
-  kube,
   pushRandomImage,
   REPO_ROOT,
   stackEnv,
-  startController,
   waitFor,
   type ControllerProcess,
 } from './lib/index.js';
+import { startSigningController, writeChainsConfig } from './lib/scenario.js';
 
 const DOCS_BUILDER = 'https://tekton.dev/chains/v2'; // the id written in the docs' example policies
 const BUILDER = 'https://ci.example.com/tekton/policies-e2e';
@@ -51,16 +50,8 @@ const signed: Record<'slsa/v1' | 'slsa/v2alpha4', string> = { 'slsa/v1': '', 'sl
 async function signWithFormat(format: 'slsa/v1' | 'slsa/v2alpha4', secretsDir: string): Promise<string> {
   const ns = await createNamespace(`policies-${format.replace(/\W/g, '')}`);
   const systemNs = await createNamespace(`policies-${format.replace(/\W/g, '')}-system`);
-  await kube().core.createNamespacedConfigMap({
-    namespace: systemNs,
-    body: {
-      metadata: { name: 'chains-config', namespace: systemNs },
-      data: { 'artifacts.taskrun.format': format, 'artifacts.taskrun.storage': 'oci', 'artifacts.oci.storage': 'oci', 'builder.id': BUILDER },
-    },
-  });
-  const controller = await startController(['--namespace', ns, '--signing-secrets-dir', secretsDir, '--metrics-addr', '127.0.0.1:0', '--leader-elect=false'], {
-    SYSTEM_NAMESPACE: systemNs,
-  });
+  await writeChainsConfig(systemNs, { 'artifacts.taskrun.format': format, 'artifacts.taskrun.storage': 'oci', 'artifacts.oci.storage': 'oci', 'builder.id': BUILDER });
+  const controller = await startSigningController(ns, systemNs, secretsDir, { waitSynced: false });
   controllers.push(controller);
   const image = await pushRandomImage(`${stackEnv().registry}/policies-e2e/${format.replace(/\W/g, '')}`);
   const tr = await createTaskRun(ns);

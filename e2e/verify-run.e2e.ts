@@ -1,36 +1,16 @@
 // `chainsmith verify-run` on runs the real controller signed with the `tekton` storage backend.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
-import { generateKeyPairSync } from 'node:crypto';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
-import { completeTaskRun, createNamespace, createTaskRun, getTaskRun, kube, REPO_ROOT, stackEnv, startController, waitFor, type ControllerProcess } from './lib/index.js';
+import { completeTaskRun, createNamespace, createTaskRun, getTaskRun, kube, stackEnv, waitFor, type ControllerProcess } from './lib/index.js';
+import { chainsmithCli, startSigningController, writeChainsConfig, x509SecretsDir } from './lib/scenario.js';
 import type { RunVerifyReport } from '../src/verify/run-annotations.js';
 
-const exec = promisify(execFile);
 const DIGEST = `sha256:${'5e'.repeat(32)}`;
 
-async function verifyRun(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await exec(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'verify-run', ...args], { cwd: REPO_ROOT, env: { ...process.env, KUBECONFIG: stackEnv().kubeconfig } });
-    return { code: 0, stdout, stderr };
-  } catch (err) {
-    const e = err as { code?: number; stdout?: string; stderr?: string };
-    return { code: typeof e.code === 'number' ? e.code : 1, stdout: e.stdout ?? '', stderr: e.stderr ?? '' };
-  }
-}
-
-async function keyPair(): Promise<string> {
-  const dir = await mkdtemp(join(tmpdir(), 'chainsmith-verify-run-'));
-  const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
-  await writeFile(join(dir, 'x509.pem'), privateKey.export({ type: 'pkcs8', format: 'pem' }));
-  await writeFile(join(dir, 'cosign.pub'), publicKey.export({ type: 'spki', format: 'pem' }));
-  return dir;
-}
+const verifyRun = (args: string[]) => chainsmithCli(['verify-run', ...args]);
 
 describe('verify-run on controller-signed runs', () => {
   let ns: string;
@@ -43,11 +23,10 @@ describe('verify-run on controller-signed runs', () => {
   before(async () => {
     ns = await createNamespace('verify-run');
     const systemNs = await createNamespace('verify-run-sys');
-    keys = await keyPair();
-    otherKeys = await keyPair();
-    await kube().core.createNamespacedConfigMap({ namespace: systemNs, body: { metadata: { name: 'chains-config', namespace: systemNs }, data: { 'artifacts.oci.storage': 'tekton' } } });
-    controller = await startController(['--namespace', ns, '--signing-secrets-dir', keys, '--metrics-addr', '127.0.0.1:0', '--leader-elect=false'], { SYSTEM_NAMESPACE: systemNs });
-    await controller.waitForLog(/informers synced/);
+    keys = await x509SecretsDir('chainsmith-verify-run-');
+    otherKeys = await x509SecretsDir('chainsmith-verify-run-');
+    await writeChainsConfig(systemNs, { 'artifacts.oci.storage': 'tekton' });
+    controller = await startSigningController(ns, systemNs, keys);
     const tr = await createTaskRun(ns);
     name = tr.metadata.name!;
     await completeTaskRun(ns, name, { results: [{ name: 'IMAGE_URL', type: 'string', value: image }, { name: 'IMAGE_DIGEST', type: 'string', value: DIGEST }] });

@@ -11,7 +11,7 @@ import { randomBytes } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { CoreV1Event } from '@kubernetes/client-node';
-import { FULL, buildRun, knob, pool, pushImages, recordResult, scenario, tally, writeConfig, type Scenario } from './lib.js';
+import { FULL, FAULTS_PASSWORD, WRONG_PASSWORD, buildRun, knob, pool, pushImages, recordResult, scenario, tally, writeConfig, type Scenario } from './lib.js';
 import { completeTaskRun, createTaskRun, getTaskRun, kube, patchRunStatus, waitFor, type ControllerProcess } from '../lib/index.js';
 import type { TaskRun } from '../../src/tekton/types.js';
 
@@ -207,7 +207,7 @@ describe('a corrupt key and a wrong password', () => {
     assert.match(ev1.message ?? '', /Key(DecryptFailed|Unsupported|NotFound)/, ev1.message);
 
     await writeFile(join(s.keys.dir, 'cosign.key'), goodKey);
-    await writeFile(join(s.keys.dir, 'cosign.password'), 'definitely-not-the-password');
+    await writeFile(join(s.keys.dir, 'cosign.password'), WRONG_PASSWORD);
     await controller.waitForLog(/signing secrets changed/, 20_000);
     const wrong = await buildRun(s.ns, image);
     const ev2 = await waitFor(async () => (await eventsOf(s.ns, wrong)).find((e) => /KeyDecryptFailed/.test(e.message ?? '')), { timeoutMs: 60_000, description: 'KeyDecryptFailed Event' });
@@ -219,7 +219,7 @@ describe('a corrupt key and a wrong password', () => {
     assert.match(failed.metadata.annotations!['chainsmith.dev/last-failure']!, /^KeyDecryptFailed/);
 
     // fixing the Secret re-arms both and signs them
-    await writeFile(join(s.keys.dir, 'cosign.password'), (await import('./lib.js')).FAULTS_PASSWORD);
+    await writeFile(join(s.keys.dir, 'cosign.password'), FAULTS_PASSWORD);
     for (const n of [corrupt, wrong]) {
       await waitFor(async () => (await getTaskRun(s.ns, n)).metadata.annotations?.['chains.tekton.dev/signed'] === 'true', { timeoutMs: 60_000, description: `${n} signed after the fix` });
     }

@@ -85,6 +85,21 @@ export async function saveLogs(scenario: string, controllers: ControllerProcess[
   await Promise.all(controllers.map((c, i) => writeFile(join(dir, `${scenario}-${i}.log`), c.logs())));
 }
 
+/** The wrong password the bad-key scenario writes; as secret as the right one. */
+export const WRONG_PASSWORD = `faults-wrong-pw-${randomSuffix(6)}`;
+
+/** The base64 lines of a PEM block (any one of them in a log would be a leak). */
+export function pemLines(pem: string): string[] {
+  return pem.split('\n').filter((l) => l.length >= 40 && !l.startsWith('-----'));
+}
+
+/** Keeps a scenario's test secrets (mode 0600, test-only keys) so the security scenario can scan for them. */
+export async function saveSecrets(scenario: string, secrets: string[]): Promise<void> {
+  const dir = join(faultsDir(), 'secrets');
+  await mkdir(dir, { recursive: true, mode: 0o700 });
+  await writeFile(join(dir, `${scenario}.json`), JSON.stringify(secrets.filter((x) => x.length >= 8)), { mode: 0o600 });
+}
+
 /** One row of a reliability table. */
 export interface ResultRow {
   scenario: string;
@@ -127,8 +142,8 @@ export interface Scenario {
   keys: SigningKeys;
   /** every controller started for this scenario, in start order */
   controllers: ControllerProcess[];
-  /** starts one more controller replica with the scenario's flags */
-  start(extraArgs?: string[]): Promise<ControllerProcess>;
+  /** starts one more controller replica with the scenario's flags (and extra environment) */
+  start(extraArgs?: string[], env?: Record<string, string>): Promise<ControllerProcess>;
   /** stops every controller, saves their logs, removes the key dir */
   teardown(): Promise<void>;
 }
@@ -146,10 +161,10 @@ export async function scenario(name: string, config: Record<string, string>, bas
     systemNs,
     keys,
     controllers,
-    async start(extraArgs = []) {
+    async start(extraArgs = [], env = {}) {
       const c = await startController(
         ['--namespace', ns, '--signing-secrets-dir', keys.dir, '--metrics-addr', '127.0.0.1:0', ...baseArgs, ...extraArgs],
-        { SYSTEM_NAMESPACE: systemNs },
+        { SYSTEM_NAMESPACE: systemNs, ...env },
       );
       controllers.push(c);
       return c;
@@ -157,6 +172,7 @@ export async function scenario(name: string, config: Record<string, string>, bas
     async teardown() {
       await Promise.all(controllers.map((c) => c.stop(5_000)));
       await saveLogs(name, controllers);
+      await saveSecrets(name, [FAULTS_PASSWORD, WRONG_PASSWORD, keys.privateKeyBody, ...pemLines(keys.encryptedKey)]);
       await rm(keys.dir, { recursive: true, force: true });
     },
   };

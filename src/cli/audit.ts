@@ -1,13 +1,11 @@
 // `chainsmith audit`: a coverage report over completed runs — signed, failed (why), skipped (why) or pending (how
 // long) — with totals per namespace, the oldest pending run and completion → signed latency.
-import { loadKubeConfig } from '../controller/kube-client.js';
 import { messageOf } from '../errors.js';
 import { audit } from '../audit/audit.js';
-import { Cluster } from '../audit/cluster.js';
-import { parseDuration } from '../audit/duration.js';
 import { renderAuditText } from '../audit/render.js';
 import { parseFlags } from './args.js';
 import { CliError } from './errors.js';
+import { checkScopeFlags, connectScope, RUN_SCOPE_FLAGS } from './run-scope.js';
 
 export const help = `Usage: chainsmith audit [--namespace N | --all-namespaces] [--since DURATION] [--json] [--kubeconfig F]
 
@@ -36,30 +34,15 @@ Exit status: 0 report printed (whatever it says), 1 the API could not be read, 2
 /** Runs `audit`. */
 export async function run(argv: string[]): Promise<number> {
   const { values, positionals } = parseFlags(argv, {
-    namespace: { type: 'string', short: 'n' },
-    'all-namespaces': { type: 'boolean', short: 'A' },
-    since: { type: 'string' },
+    ...RUN_SCOPE_FLAGS,
     json: { type: 'boolean' },
-    kubeconfig: { type: 'string' },
     'system-namespace': { type: 'string' },
     'page-size': { type: 'string' },
   });
-  if (positionals.length > 0) throw new CliError(`unexpected argument "${positionals[0]}"`);
-  if (values.namespace !== undefined && values['all-namespaces']) throw new CliError('give --namespace or --all-namespaces, not both');
-  let sinceSeconds: number | undefined;
-  if (values.since !== undefined) {
-    sinceSeconds = parseDuration(values.since);
-    if (sinceSeconds === undefined) throw new CliError(`--since "${values.since}" is not a duration like 30m, 24h or 7d`);
-  }
+  const sinceSeconds = checkScopeFlags(values, positionals);
   const pageSize = values['page-size'] === undefined ? undefined : Number(values['page-size']);
   if (pageSize !== undefined && !(Number.isInteger(pageSize) && pageSize > 0)) throw new CliError(`--page-size must be a positive integer`);
-  let cluster: Cluster;
-  try {
-    cluster = new Cluster(loadKubeConfig(values.kubeconfig));
-  } catch (err) {
-    throw new CliError(`cannot load the kubeconfig: ${messageOf(err)}`);
-  }
-  const namespace = values['all-namespaces'] ? undefined : (values.namespace ?? contextNamespace(cluster));
+  const { cluster, namespace } = connectScope(values);
   let result;
   try {
     result = await audit(cluster, {
@@ -74,9 +57,4 @@ export async function run(argv: string[]): Promise<number> {
   }
   process.stdout.write(values.json ? JSON.stringify(result, null, 2) + '\n' : renderAuditText(result));
   return 0;
-}
-
-function contextNamespace(cluster: Cluster): string {
-  const kc = cluster.kubeConfig;
-  return kc.getContextObject(kc.getCurrentContext())?.namespace ?? 'default';
 }

@@ -1,12 +1,10 @@
 // `chainsmith resign`: clears the signed/failed marks on runs so the controller signs them again.
-import { loadKubeConfig } from '../controller/kube-client.js';
 import { messageOf } from '../errors.js';
-import { Cluster } from '../audit/cluster.js';
-import { parseDuration } from '../audit/duration.js';
 import { progressReporter } from '../audit/progress.js';
 import { CLEARED_MARKS, resign } from '../audit/resign.js';
 import { parseFlags } from './args.js';
 import { CliError } from './errors.js';
+import { checkScopeFlags, connectScope, RUN_SCOPE_FLAGS } from './run-scope.js';
 
 export const help = `Usage: chainsmith resign [--namespace N | --all-namespaces] [--selector S] [--since D] [--failed-only] [--dry-run]
 
@@ -30,30 +28,14 @@ Progress goes to stderr (a bar on a terminal). Exit status: 0 done, 1 some patch
 /** Runs `resign`. */
 export async function run(argv: string[]): Promise<number> {
   const { values, positionals } = parseFlags(argv, {
-    namespace: { type: 'string', short: 'n' },
-    'all-namespaces': { type: 'boolean', short: 'A' },
+    ...RUN_SCOPE_FLAGS,
     selector: { type: 'string', short: 'l' },
-    since: { type: 'string' },
     'failed-only': { type: 'boolean' },
     'dry-run': { type: 'boolean' },
     json: { type: 'boolean' },
-    kubeconfig: { type: 'string' },
   });
-  if (positionals.length > 0) throw new CliError(`unexpected argument "${positionals[0]}"`);
-  if (values.namespace !== undefined && values['all-namespaces']) throw new CliError('give --namespace or --all-namespaces, not both');
-  let sinceSeconds: number | undefined;
-  if (values.since !== undefined) {
-    sinceSeconds = parseDuration(values.since);
-    if (sinceSeconds === undefined) throw new CliError(`--since "${values.since}" is not a duration like 30m, 24h or 7d`);
-  }
-  let cluster: Cluster;
-  try {
-    cluster = new Cluster(loadKubeConfig(values.kubeconfig));
-  } catch (err) {
-    throw new CliError(`cannot load the kubeconfig: ${messageOf(err)}`);
-  }
-  const kc = cluster.kubeConfig;
-  const namespace = values['all-namespaces'] ? undefined : (values.namespace ?? kc.getContextObject(kc.getCurrentContext())?.namespace ?? 'default');
+  const sinceSeconds = checkScopeFlags(values, positionals);
+  const { cluster, namespace } = connectScope(values);
   const dryRun = values['dry-run'] ?? false;
   const progress = progressReporter(process.stderr, 'resign');
   let result;
