@@ -28,6 +28,7 @@ import {
   waitFor,
   type ControllerProcess,
 } from './lib/index.js';
+import { startSigningController, writeChainsConfig } from './lib/scenario.js';
 import { encryptCosignKey, exportPublicKeyPem } from '../src/signing/cosign-key.js';
 import type { Run } from '../src/tekton/types.js';
 
@@ -44,16 +45,6 @@ async function signingSecrets(): Promise<{ dir: string; publicKeyPem: string }> 
   const publicKeyPem = exportPublicKeyPem(privateKey);
   await writeFile(join(dir, 'cosign.pub'), publicKeyPem);
   return { dir, publicKeyPem };
-}
-
-async function writeConfig(systemNs: string, data: Record<string, string>): Promise<void> {
-  const { core } = kube();
-  const body = { metadata: { name: 'chains-config', namespace: systemNs }, data };
-  try {
-    await core.replaceNamespacedConfigMap({ name: 'chains-config', namespace: systemNs, body });
-  } catch {
-    await core.createNamespacedConfigMap({ namespace: systemNs, body });
-  }
 }
 
 async function events(ns: string, name: string): Promise<CoreV1Event[]> {
@@ -98,12 +89,8 @@ async function setup(prefix: string, config: Record<string, string>, extraArgs: 
   const ns = await createNamespace(prefix);
   const systemNs = await createNamespace(`${prefix}-sys`);
   const keys = await signingSecrets();
-  await writeConfig(systemNs, config);
-  const controller = await startController(
-    ['--namespace', ns, '--signing-secrets-dir', keys.dir, '--metrics-addr', '127.0.0.1:0', '--leader-elect=false', ...extraArgs],
-    { SYSTEM_NAMESPACE: systemNs },
-  );
-  await controller.waitForLog(/informers synced/);
+  await writeChainsConfig(systemNs, config);
+  const controller = await startSigningController(ns, systemNs, keys.dir, { extraArgs });
   return { ns, systemNs, keys, controller };
 }
 
@@ -187,7 +174,7 @@ describe('controller: TaskRuns, PipelineRuns, config reload, deletion', () => {
   });
 
   test('a builder.id change in chains-config applies to the next run without a restart', async () => {
-    await writeConfig(s.systemNs, { 'artifacts.oci.storage': 'tekton', 'builder.id': 'https://chainsmith.dev/e2e/builder-2' });
+    await writeChainsConfig(s.systemNs, { 'artifacts.oci.storage': 'tekton', 'builder.id': 'https://chainsmith.dev/e2e/builder-2' });
     await s.controller.waitForLog((l) => l.includes('chains-config applied') && s.controller.lines.filter((x) => x.includes('chains-config applied')).length >= 2, 15_000);
     const name = await buildTaskRun(s.ns);
     const tr = await waitForAnnotation(() => getTaskRun(s.ns, name), 'chains.tekton.dev/signed', 'true');
@@ -339,7 +326,7 @@ describe('controller: two replicas', () => {
     const systemNs = await createNamespace('ctl-ha-sys');
     const keys = await signingSecrets();
     keysDir = keys.dir;
-    await writeConfig(systemNs, { 'artifacts.oci.storage': 'tekton' });
+    await writeChainsConfig(systemNs, { 'artifacts.oci.storage': 'tekton' });
     const args = ['--namespace', ns, '--signing-secrets-dir', keys.dir, '--metrics-addr', '127.0.0.1:0', '--lease-name', 'chainsmith-e2e'];
     const a = await startController(args, { SYSTEM_NAMESPACE: systemNs });
     started.push(a);

@@ -7,24 +7,21 @@
 // signature and attestation verify with the real cosign CLI against the public key the KMS reports. A key that
 // cannot sign must never yield signed=true.
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { createPublicKey, verify, type KeyObject } from 'node:crypto';
-import { createServer } from 'node:net';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { promisify } from 'node:util';
 import { GetPublicKeyCommand, KMSClient } from '@aws-sdk/client-kms';
 import type { CoreV1Event } from '@kubernetes/client-node';
 import { keyIdOf } from '../src/signing/dsse.js';
 import { startAwsKmsStandIn, type AwsKmsStandIn } from '../test/signing/kms/aws-kms-standin.js';
 import type { Run } from '../src/tekton/types.js';
-import { completeTaskRun, createNamespace, createTaskRun, getTaskRun, kube, stackEnv, startController, waitFor, type ControllerProcess } from './lib/index.js';
+import { completeTaskRun, createNamespace, createTaskRun, getTaskRun, kube, stackEnv, waitFor, type ControllerProcess } from './lib/index.js';
 import { pushRandomImage } from './lib/registry.js';
 import { closedPort, cosign } from './lib/cosign.js';
+import { startSigningController, writeChainsConfig } from './lib/scenario.js';
 
-const run = promisify(execFile);
 const env = stackEnv();
 const v = (name: string, addon: string): string => {
   const unavailable = env.vars[`CHAINSMITH_${addon.toUpperCase()}_UNAVAILABLE`];
@@ -33,10 +30,6 @@ const v = (name: string, addon: string): string => {
   if (!value) throw new Error(`${name} is not in the stack environment: restart the stack so e2e/stack/addons/${addon}-up.sh runs`);
   return value;
 };
-
-async function writeConfig(systemNs: string, data: Record<string, string>): Promise<void> {
-  await kube().core.createNamespacedConfigMap({ namespace: systemNs, body: { metadata: { name: 'chains-config', namespace: systemNs }, data } });
-}
 
 async function events(ns: string, name: string): Promise<CoreV1Event[]> {
   return (await kube().core.listNamespacedEvent({ namespace: ns })).items.filter((e) => e.involvedObject.name === name);
@@ -56,7 +49,7 @@ interface Setup {
 async function setup(prefix: string, kmsref: string, controllerEnv: Record<string, string> = {}): Promise<Setup> {
   const ns = await createNamespace(prefix);
   const systemNs = await createNamespace(`${prefix}-sys`);
-  await writeConfig(systemNs, {
+  await writeChainsConfig(systemNs, {
     'artifacts.taskrun.format': 'in-toto',
     'artifacts.taskrun.storage': 'tekton,oci',
     'artifacts.taskrun.signer': 'kms',
@@ -66,11 +59,7 @@ async function setup(prefix: string, kmsref: string, controllerEnv: Record<strin
   });
   // An empty signing-secrets dir: nothing may be signed with a file key.
   const secretsDir = await mkdtemp(join(tmpdir(), 'chainsmith-kms-secrets-'));
-  const controller = await startController(
-    ['--namespace', ns, '--signing-secrets-dir', secretsDir, '--metrics-addr', '127.0.0.1:0', '--leader-elect=false'],
-    { SYSTEM_NAMESPACE: systemNs, ...controllerEnv },
-  );
-  await controller.waitForLog(/informers synced/);
+  const controller = await startSigningController(ns, systemNs, secretsDir, { env: controllerEnv });
   return { ns, controller, secretsDir };
 }
 

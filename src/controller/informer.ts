@@ -32,6 +32,8 @@ export interface InformerOptions {
 
 const MIN_BACKOFF_MS = 500;
 const MAX_BACKOFF_MS = 30_000;
+/** the longest wait after a 429: the server is up, so even a persistent 429 is retried every second, not every 30 s */
+const TOO_MANY_REQUESTS_BACKOFF_MS = 1_000;
 
 /** List-then-watch for one resource scope. */
 export class Informer {
@@ -148,6 +150,9 @@ export class Informer {
         return;
       }
       if (err) {
+        // 429 = the server is back but its watch cache is still warming up (a restarted kube-apiserver): retry
+        // soon rather than after the backoff grown while it was unreachable (docs/reliability.md, scenario 2)
+        if ((err as { statusCode?: number }).statusCode === 429) this.backoffMs = Math.min(this.backoffMs, TOO_MANY_REQUESTS_BACKOFF_MS);
         this.opts.logger.warn('watch failed; reconnecting', { resource: this.scope, error: String(err), retryInMs: this.backoffMs });
         this.retryLater(() => this.watch());
         return;

@@ -89,7 +89,7 @@ export class KubeClient {
   async list<T>(
     res: ResourceType,
     namespace: string | undefined,
-    q: { limit?: number; continue?: string; fieldSelector?: string; resourceVersion?: string } = {},
+    q: { limit?: number; continue?: string; fieldSelector?: string; labelSelector?: string; resourceVersion?: string } = {},
   ): Promise<ListPage<T>> {
     return this.call('list', res, async () => {
       if (res.group === '') {
@@ -108,6 +108,7 @@ export class KubeClient {
         limit: q.limit,
         _continue: q.continue,
         fieldSelector: q.fieldSelector,
+        labelSelector: q.labelSelector,
         resourceVersion: q.resourceVersion,
       };
       return (namespace === undefined

@@ -317,8 +317,10 @@ export class Reconciler {
       }
     }
     const children: TaskRun[] = [];
+    const listed = await this.listChildren(pr, state.ready.filter((c) => !c.full).length, log);
     for (const child of state.ready) {
-      const obj = (child.full as TaskRun | undefined) ?? ((await this.get(child)) as TaskRun | undefined);
+      const obj =
+        (child.full as TaskRun | undefined) ?? listed.get(child.uid) ?? ((await this.get(child)) as TaskRun | undefined);
       if (obj) children.push(obj);
       else state.missing.push(child.name);
     }
@@ -368,6 +370,32 @@ export class Reconciler {
     set.add(fromRv ?? patch.metadata.resourceVersion);
     set.add(run.resourceVersion);
     return out;
+  }
+
+  /**
+   * Signed children are no longer kept whole in the cache; reading several back with one list by Tekton's
+   * `tekton.dev/pipelineRun` label costs one request instead of one GET per child. Children without the
+   * label (or a failed list) fall back to a GET each.
+   */
+  private async listChildren(pr: CachedRun, needed: number, log: Logger): Promise<Map<string, TaskRun>> {
+    const byUid = new Map<string, TaskRun>();
+    if (needed < 2) return byUid;
+    try {
+      let cont: string | undefined;
+      do {
+        const page = await this.o.client.list<TaskRun>(TASKRUNS, pr.namespace, {
+          labelSelector: `tekton.dev/pipelineRun=${pr.name}`,
+          limit: 500,
+          ...(cont ? { continue: cont } : {}),
+        });
+        for (const tr of page.items) if (tr.metadata.uid) byUid.set(tr.metadata.uid, tr);
+        cont = page.metadata?.continue || undefined;
+      } while (cont);
+    } catch (err) {
+      log.debug('listing child TaskRuns failed; reading them one by one', { error: messageOf(err) });
+      byUid.clear();
+    }
+    return byUid;
   }
 
   private async get(run: { kind: 'TaskRun' | 'PipelineRun'; namespace: string; name: string; uid: string }): Promise<Run | undefined> {

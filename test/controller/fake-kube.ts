@@ -17,6 +17,8 @@ function mergePatch(target: unknown, patch: unknown): unknown {
 export class FakeKube {
   readonly objects = new Map<string, Obj>();
   readonly writes: Array<{ verb: string; name: string; body: unknown }> = [];
+  /** reads, as `get <plural>/<name>` or `list <plural>?<labelSelector>` */
+  readonly reads: string[] = [];
   private rv = 100;
   /** called before each patch is applied (to simulate a concurrent writer) */
   beforePatch: ((name: string) => void) | undefined;
@@ -33,8 +35,20 @@ export class FakeKube {
   }
 
   async get<T>(res: ResourceType, ns: string, name: string): Promise<T | undefined> {
+    this.reads.push(`get ${res.plural}/${name}`);
     const o = this.objects.get(this.key(res, ns, name));
     return o ? (structuredClone(o) as T) : undefined;
+  }
+
+  /** One page holding every match; supports `key=value` label selectors only. */
+  async list<T>(res: ResourceType, ns: string, q: { labelSelector?: string } = {}): Promise<{ items: T[]; metadata: Record<string, string> }> {
+    this.reads.push(`list ${res.plural}?${q.labelSelector ?? ''}`);
+    const [k, v] = (q.labelSelector ?? '').split('=');
+    const items = [...this.objects.entries()]
+      .filter(([key]) => key.startsWith(`${res.plural}/${ns}/`))
+      .map(([, o]) => o)
+      .filter((o) => !k || (o.metadata.labels as Record<string, string> | undefined)?.[k] === v);
+    return { items: structuredClone(items) as T[], metadata: {} };
   }
 
   async mergePatch<T>(res: ResourceType, ns: string, name: string, body: { metadata?: { resourceVersion?: string } }): Promise<T> {

@@ -270,6 +270,21 @@ test('a PipelineRun waits for its child TaskRuns to be signed, then is signed', 
   assert.deepEqual(pr.metadata.finalizers, []);
 });
 
+test('a PipelineRun reads its signed children back with one labelled list, not one GET each', async () => {
+  const h = harness();
+  const names = ['c1', 'c2', 'c3'];
+  for (const n of names) {
+    h.kube.put(TASKRUNS, taskRun(n, [], { labels: { 'tekton.dev/pipelineRun': 'pr' } }) as never);
+    await h.process(`uid-${n}`);
+  }
+  h.kube.put(PIPELINERUNS, pipelineRun('pr', names.map((name) => ({ name }))) as never);
+  h.kube.reads.length = 0;
+  assert.deepEqual(await h.process('uid-pr'), { kind: 'done' });
+  const childReads = h.kube.reads.filter((r) => r.includes('taskruns'));
+  assert.deepEqual(childReads, ['list taskruns?tekton.dev/pipelineRun=pr']);
+  assert.equal(h.obj('pr', 'PipelineRun').metadata.annotations!['chains.tekton.dev/signed'], 'true');
+});
+
 test('a missing child and a CustomRun child do not block a PipelineRun forever: signed after the wait, with ChildRunMissing', async () => {
   const h = harness({ childWaitMs: 5000 });
   h.kube.put(PIPELINERUNS, pipelineRun('pr2', [{ name: 'gone' }, { kind: 'CustomRun', name: 'approval' }]) as never);

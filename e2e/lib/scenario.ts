@@ -1,0 +1,77 @@
+// The set-up most controller e2e tests share: a signing-secrets dir, the chains-config ConfigMap in the test's
+// system namespace, the controller started with the usual flags, and running a command for its exit code and
+// output. One place, so a new controller flag or a config change reaches every test.
+import { execFile } from 'node:child_process';
+import { generateKeyPairSync } from 'node:crypto';
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startController, type ControllerProcess } from './controller.js';
+import { REPO_ROOT, stackEnv } from './env.js';
+import { kube } from './kube.js';
+
+/** A fresh signing-secrets dir holding an ECDSA P-256 `x509.pem` and its `cosign.pub`. */
+export async function x509SecretsDir(prefix: string): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), prefix));
+  const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  await writeFile(join(dir, 'x509.pem'), privateKey.export({ type: 'pkcs8', format: 'pem' }));
+  await writeFile(join(dir, 'cosign.pub'), publicKey.export({ type: 'spki', format: 'pem' }));
+  return dir;
+}
+
+/** Writes `chains-config` in `systemNs` with `data`, replacing an existing one (the controller reloads it). */
+export async function writeChainsConfig(systemNs: string, data: Record<string, string>): Promise<void> {
+  const { core } = kube();
+  const body = { metadata: { name: 'chains-config', namespace: systemNs }, data };
+  try {
+    await core.replaceNamespacedConfigMap({ name: 'chains-config', namespace: systemNs, body });
+  } catch {
+    await core.createNamespacedConfigMap({ namespace: systemNs, body });
+  }
+}
+
+export interface SigningControllerOptions {
+  /** Flags after the usual ones (e.g. `--lease-name`). */
+  extraArgs?: string[];
+  /** Environment on top of SYSTEM_NAMESPACE. */
+  env?: Record<string, string>;
+  /** Wait until the informers have synced (default true). */
+  waitSynced?: boolean;
+}
+
+/**
+ * Starts the controller watching `ns`, reading chains-config from `systemNs` and keys from `secretsDir`, with
+ * metrics on a free port and no leader election.
+ */
+export async function startSigningController(ns: string, systemNs: string, secretsDir: string, opts: SigningControllerOptions = {}): Promise<ControllerProcess> {
+  const controller = await startController(
+    ['--namespace', ns, '--signing-secrets-dir', secretsDir, '--metrics-addr', '127.0.0.1:0', '--leader-elect=false', ...(opts.extraArgs ?? [])],
+    { SYSTEM_NAMESPACE: systemNs, ...opts.env },
+  );
+  if (opts.waitSynced ?? true) await controller.waitForLog(/informers synced/);
+  return controller;
+}
+
+export interface CommandResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs `cmd args` in the repository root; a non-zero exit is a result, not an error. */
+export function runCommand(cmd: string, args: string[], opts: { env?: Record<string, string>; timeoutMs?: number; input?: string } = {}): Promise<CommandResult> {
+  return new Promise((resolve) => {
+    const child = execFile(
+      cmd,
+      args,
+      { cwd: REPO_ROOT, env: { ...process.env, ...opts.env }, timeout: opts.timeoutMs ?? 120_000, maxBuffer: 16 << 20 },
+      (err, stdout, stderr) => resolve({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stdout, stderr }),
+    );
+    if (opts.input !== undefined) child.stdin!.end(opts.input);
+  });
+}
+
+/** Runs the chainsmith CLI (`src/cli/main.ts`) against the stack's kubeconfig. */
+export function chainsmithCli(args: string[], env: Record<string, string> = {}): Promise<CommandResult> {
+  return runCommand(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], { env: { KUBECONFIG: stackEnv().kubeconfig, ...env } });
+}
