@@ -1,5 +1,5 @@
 // The controller signing with a KMS key, end to end: chains-config selects `signer: kms` with a hashivault://
-// reference (a real HashiCorp Vault 1.13.13 dev server from the stack add-on e2e/stack/addons/vault-up.sh) or an
+// reference (a real HashiCorp Vault 1.14 dev server from the stack add-on e2e/stack/addons/vault-up.sh) or an
 // awskms:// one (the real @aws-sdk/client-kms against the loopback AWS KMS stand-in in
 // test/signing/kms/aws-kms-standin.ts: no AWS-KMS-compatible server is installable here — local-kms is refused by
 // the Go module proxy, `go list -m -json github.com/nsmithuk/local-kms@v3.12.0+incompatible` → 403). A TaskRun that
@@ -17,10 +17,10 @@ import type { CoreV1Event } from '@kubernetes/client-node';
 import { keyIdOf } from '../src/signing/dsse.js';
 import { startAwsKmsStandIn, type AwsKmsStandIn } from '../test/signing/kms/aws-kms-standin.js';
 import type { Run } from '../src/tekton/types.js';
-import { completeTaskRun, createNamespace, createTaskRun, getTaskRun, kube, stackEnv, waitFor, type ControllerProcess } from './lib/index.js';
+import { createNamespace, getTaskRun, kube, stackEnv, waitFor, type ControllerProcess } from './lib/index.js';
 import { pushRandomImage } from './lib/registry.js';
 import { closedPort, cosign } from './lib/cosign.js';
-import { startSigningController, writeChainsConfig } from './lib/scenario.js';
+import { completeImageTaskRun, startSigningController, writeChainsConfig } from './lib/scenario.js';
 
 const env = stackEnv();
 const v = (name: string, addon: string): string => {
@@ -33,6 +33,14 @@ const v = (name: string, addon: string): string => {
 
 async function events(ns: string, name: string): Promise<CoreV1Event[]> {
   return (await kube().core.listNamespacedEvent({ namespace: ns })).items.filter((e) => e.involvedObject.name === name);
+}
+
+/** Waits for a Warning Event on `name` whose reason, message or note matches `pattern`. */
+async function warningEvent(ns: string, name: string, pattern: RegExp, timeoutMs: number, description: string): Promise<CoreV1Event> {
+  return waitFor(async () => (await events(ns, name)).find((e) => e.type === 'Warning' && pattern.test(`${e.reason} ${e.message ?? ''} ${(e as { note?: string }).note ?? ''}`)), {
+    timeoutMs,
+    description,
+  });
 }
 
 function pae(type: string, body: Buffer): Buffer {
@@ -71,16 +79,10 @@ async function teardown(s: Setup | undefined): Promise<void> {
 
 /** Completes a TaskRun that built `image` and waits until it is marked signed. */
 async function signedTaskRun(s: Setup, image: { repository: string; digest: string }): Promise<Run> {
-  const tr = await createTaskRun(s.ns);
-  await completeTaskRun(s.ns, tr.metadata.name!, {
-    results: [
-      { name: 'IMAGE_URL', type: 'string', value: image.repository },
-      { name: 'IMAGE_DIGEST', type: 'string', value: image.digest },
-    ],
-  });
+  const name = await completeImageTaskRun(s.ns, image);
   return waitFor(
     async () => {
-      const r = await getTaskRun(s.ns, tr.metadata.name!);
+      const r = await getTaskRun(s.ns, name);
       const signed = r.metadata.annotations?.['chains.tekton.dev/signed'];
       if (signed === 'failed') throw new Error(`run marked failed:\n${s.controller.logs().slice(-3000)}`);
       return signed === 'true' ? r : undefined;
@@ -118,7 +120,7 @@ async function assertSignedWith(s: Setup, image: { ref: string; repository: stri
   await rm(dir, { recursive: true, force: true });
 }
 
-describe('controller with signer kms: hashivault:// (Vault 1.13)', () => {
+describe('controller with signer kms: hashivault:// (Vault)', () => {
   let s: Setup;
   before(async () => {
     s = await setup('kms-vault', 'hashivault://chainsmith-ecdsa-p256');
@@ -170,19 +172,8 @@ describe('controller with signer kms: a key that cannot sign', () => {
 
   test('the run is never marked signed=true; a Warning Event and the log name KmsKeyUnsupported', async () => {
     const image = await pushRandomImage(`${env.registry}/kms-e2e/bad-app`);
-    const tr = await createTaskRun(s.ns);
-    const name = tr.metadata.name!;
-    await completeTaskRun(s.ns, name, {
-      results: [
-        { name: 'IMAGE_URL', type: 'string', value: image.repository },
-        { name: 'IMAGE_DIGEST', type: 'string', value: image.digest },
-      ],
-    });
-    const ev = await waitFor(async () => (await events(s.ns, name)).find((e) => e.type === 'Warning' && /KmsKeyUnsupported|cannot sign/.test(`${e.reason} ${e.message ?? ''} ${(e as { note?: string }).note ?? ''}`)), {
-      timeoutMs: 60_000,
-      description: 'a Warning Event naming the unsupported KMS key',
-    });
-    assert.ok(ev);
+    const name = await completeImageTaskRun(s.ns, image);
+    assert.ok(await warningEvent(s.ns, name, /KmsKeyUnsupported|cannot sign/, 60_000, 'a Warning Event naming the unsupported KMS key'));
     await s.controller.waitForLog(/KmsKeyUnsupported/, 30_000);
     const now = await getTaskRun(s.ns, name);
     assert.notEqual(now.metadata.annotations?.['chains.tekton.dev/signed'], 'true');
@@ -199,19 +190,8 @@ describe('controller with signer kms: an unreachable KMS', () => {
 
   test('the run is not marked signed=true; a Warning Event and the log name KmsUnavailable, without the token', async () => {
     const image = await pushRandomImage(`${env.registry}/kms-e2e/down-app`);
-    const tr = await createTaskRun(s.ns);
-    const name = tr.metadata.name!;
-    await completeTaskRun(s.ns, name, {
-      results: [
-        { name: 'IMAGE_URL', type: 'string', value: image.repository },
-        { name: 'IMAGE_DIGEST', type: 'string', value: image.digest },
-      ],
-    });
-    const ev = await waitFor(async () => (await events(s.ns, name)).find((e) => e.type === 'Warning' && /KmsUnavailable|ECONNREFUSED/.test(`${e.reason} ${e.message ?? ''} ${(e as { note?: string }).note ?? ''}`)), {
-      timeoutMs: 90_000,
-      description: 'a Warning Event naming the unreachable KMS',
-    });
-    assert.ok(ev);
+    const name = await completeImageTaskRun(s.ns, image);
+    assert.ok(await warningEvent(s.ns, name, /KmsUnavailable|ECONNREFUSED/, 90_000, 'a Warning Event naming the unreachable KMS'));
     await s.controller.waitForLog(/KmsUnavailable/, 30_000);
     const now = await getTaskRun(s.ns, name);
     assert.notEqual(now.metadata.annotations?.['chains.tekton.dev/signed'], 'true');

@@ -17,9 +17,7 @@ import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import {
-  completeTaskRun,
   createNamespace,
-  createTaskRun,
   getTaskRun,
   kube,
   pushRandomImage,
@@ -29,6 +27,7 @@ import {
   startController,
   waitFor,
 } from './lib/index.js';
+import { completeImageTaskRun } from './lib/scenario.js';
 
 const SA = 'system:serviceaccount:tekton-chains:tekton-chains-controller';
 
@@ -255,16 +254,10 @@ test("the controller signs with nothing but the base's RBAC: a token of its Serv
     );
     try {
       const image = await pushRandomImage(`${stackEnv().registry}/manifests-rbac/app`);
-      const tr = await createTaskRun(ns);
-      await completeTaskRun(ns, tr.metadata.name!, {
-        results: [
-          { name: 'IMAGE_URL', type: 'string', value: image.repository },
-          { name: 'IMAGE_DIGEST', type: 'string', value: image.digest },
-        ],
-      });
+      const name = await completeImageTaskRun(ns, image);
       const signedRun = await waitFor(
         async () => {
-          const r = await getTaskRun(ns, tr.metadata.name!);
+          const r = await getTaskRun(ns, name);
           return r.metadata.annotations?.['chains.tekton.dev/signed'] ? r : undefined;
         },
         { timeoutMs: 90_000, description: `TaskRun signed by the RBAC-limited controller\n${controller.logs().slice(-3000)}` },

@@ -14,6 +14,7 @@ import type { Signer } from '../src/signing/signer.js';
 import { OciStorer } from '../src/storage/oci.js';
 import { stackEnv } from './lib/env.js';
 import { pushRandomImage } from './lib/registry.js';
+import { cosign as runCosign } from './lib/cosign.js';
 import { layersOf, provenancePayload, randomRepo, registryUnderTest, signedRequest, simpleSigningPayload, testConfig, testSigner } from './oci-support.js';
 
 const REGISTRY = registryUnderTest();
@@ -22,16 +23,8 @@ const run = promisify(execFile);
 const hexOf = (digest: string) => digest.slice('sha256:'.length);
 const GOOD = 'https://chainsmith.dev/builders/good';
 
-/** Runs cosign; returns exit status and output instead of throwing, so failures can be asserted. */
-async function cosign(args: string[], env: Record<string, string> = {}): Promise<{ code: number; out: string }> {
-  try {
-    const { stdout, stderr } = await run(COSIGN, args, { env: { ...process.env, COSIGN_EXPERIMENTAL: '0', ...env }, timeout: 120_000 });
-    return { code: 0, out: stdout + stderr };
-  } catch (err) {
-    const e = err as { code?: number; stdout?: string; stderr?: string };
-    return { code: typeof e.code === 'number' ? e.code : 1, out: `${e.stdout ?? ''}${e.stderr ?? ''}` };
-  }
-}
+/** Runs cosign with COSIGN_EXPERIMENTAL off; returns exit status and output instead of throwing, so failures can be asserted. */
+const cosign = (args: string[], env: Record<string, string> = {}) => runCosign(args, { COSIGN_EXPERIMENTAL: '0', ...env });
 
 const verifyArgs = (dir: string) => ['--key', join(dir, 'cosign.pub'), '--insecure-ignore-tlog', '--allow-http-registry'];
 

@@ -10,9 +10,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
-  completeTaskRun,
   createNamespace,
-  createTaskRun,
   getTaskRun,
   pushRandomImage,
   REPO_ROOT,
@@ -20,7 +18,7 @@ import {
   waitFor,
   type ControllerProcess,
 } from './lib/index.js';
-import { startSigningController, writeChainsConfig } from './lib/scenario.js';
+import { completeImageTaskRun, startSigningController, writeChainsConfig } from './lib/scenario.js';
 
 const DOCS_BUILDER = 'https://tekton.dev/chains/v2'; // the id written in the docs' example policies
 const BUILDER = 'https://ci.example.com/tekton/policies-e2e';
@@ -54,16 +52,10 @@ async function signWithFormat(format: 'slsa/v1' | 'slsa/v2alpha4', secretsDir: s
   const controller = await startSigningController(ns, systemNs, secretsDir, { waitSynced: false });
   controllers.push(controller);
   const image = await pushRandomImage(`${stackEnv().registry}/policies-e2e/${format.replace(/\W/g, '')}`);
-  const tr = await createTaskRun(ns);
-  await completeTaskRun(ns, tr.metadata.name!, {
-    results: [
-      { name: 'IMAGE_URL', type: 'string', value: image.repository },
-      { name: 'IMAGE_DIGEST', type: 'string', value: image.digest },
-    ],
-  });
-  await waitFor(async () => (await getTaskRun(ns, tr.metadata.name!)).metadata.annotations?.['chains.tekton.dev/signed'] === 'true', {
+  const name = await completeImageTaskRun(ns, image);
+  await waitFor(async () => (await getTaskRun(ns, name)).metadata.annotations?.['chains.tekton.dev/signed'] === 'true', {
     timeoutMs: 60_000,
-    description: `TaskRun ${ns}/${tr.metadata.name} signed with format ${format}\n${controller.logs().slice(-2000)}`,
+    description: `TaskRun ${ns}/${name} signed with format ${format}\n${controller.logs().slice(-2000)}`,
   });
   return `${image.repository}@${image.digest}`;
 }

@@ -3,39 +3,17 @@
 // use the encrypted keys we write (the demo generates its cosign.key with encryptCosignKey).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { constants, createHash, createPublicKey, generateKeyPairSync, verify } from 'node:crypto';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import { loadFileSigner } from '../src/signing/keys.js';
 import { signPayload } from '../src/signing/sign-payload.js';
 import { encryptCosignKey, exportPublicKeyPem, COSIGN_KEY_LABEL } from '../src/signing/cosign-key.js';
+import { cosign } from './lib/cosign.js';
 
-const run = promisify(execFile);
 const KEYS = fileURLToPath(new URL('../test/fixtures/keys/', import.meta.url));
-
-function cosignBinary(): string {
-  const cosign = process.env.COSIGN;
-  if (!cosign) {
-    throw new Error('COSIGN is not set: run via `npm run e2e` (which sources .stack/env) or export COSIGN=/path/to/cosign');
-  }
-  return cosign;
-}
-
-/** Runs cosign; resolves with its exit code and combined output (never throws on a non-zero exit). */
-async function cosign(args: string[], env: Record<string, string> = {}): Promise<{ code: number; output: string }> {
-  try {
-    const { stdout, stderr } = await run(cosignBinary(), args, { env: { ...process.env, ...env }, maxBuffer: 16 << 20 });
-    return { code: 0, output: stdout + stderr };
-  } catch (err) {
-    const e = err as { code?: number | string; stdout?: string; stderr?: string; message: string };
-    if (typeof e.code !== 'number') throw err; // cosign could not be started at all: fail loudly
-    return { code: e.code, output: `${e.stdout ?? ''}${e.stderr ?? ''}` };
-  }
-}
 
 const work = mkdtempSync(join(tmpdir(), 'chainsmith-signing-e2e-'));
 const BLOB = join(work, 'payload.json');
@@ -62,9 +40,9 @@ const FIXTURES: Array<[string, string]> = [
 ];
 
 test('cosign is runnable', async () => {
-  const { code, output } = await cosign(['version']);
-  assert.equal(code, 0, output);
-  assert.match(output, /GitVersion:\s+v2\./);
+  const { code, out } = await cosign(['version']);
+  assert.equal(code, 0, out);
+  assert.match(out, /GitVersion:\s+v2\./);
 });
 
 for (const [fixture, digestAlgorithm] of FIXTURES) {
@@ -75,8 +53,8 @@ for (const [fixture, digestAlgorithm] of FIXTURES) {
     const pub = join(KEYS, fixture, 'cosign.pub');
     const args = ['verify-blob', '--key', pub, '--signature', sigFile, '--insecure-ignore-tlog', '--signature-digest-algorithm', digestAlgorithm];
     const ok = await cosign([...args, BLOB]);
-    assert.equal(ok.code, 0, ok.output);
-    assert.match(ok.output, /Verified OK/);
+    assert.equal(ok.code, 0, ok.out);
+    assert.match(ok.out, /Verified OK/);
     const bad = await cosign([...args, TAMPERED]);
     assert.notEqual(bad.code, 0, 'cosign must reject the signature for different bytes');
   });
@@ -101,8 +79,8 @@ for (const [fixture, digestAlgorithm] of FIXTURES) {
       '--signature-digest-algorithm', digestAlgorithm,
     ];
     const ok = await cosign([...args, BLOB]);
-    assert.equal(ok.code, 0, ok.output);
-    assert.match(ok.output, /Verified OK/);
+    assert.equal(ok.code, 0, ok.out);
+    assert.match(ok.out, /Verified OK/);
     const wrongSubject = await cosign([...args, TAMPERED]);
     assert.notEqual(wrongSubject.code, 0, 'cosign must reject a blob that is not the subject');
   });
@@ -113,7 +91,7 @@ test('cosign’s default verification rejects SHA-384 signatures of a P-384 cosi
   const sigFile = join(work, 'p384-default.sig');
   writeFileSync(sigFile, (await signer.sign(readFileSync(BLOB))).toString('base64'));
   const res = await cosign(['verify-blob', '--key', join(KEYS, 'cosign-ecdsa-p384', 'cosign.pub'), '--signature', sigFile, '--insecure-ignore-tlog', BLOB]);
-  assert.notEqual(res.code, 0, res.output);
+  assert.notEqual(res.code, 0, res.out);
 });
 
 const GENERATED: Array<[string, () => ReturnType<typeof generateKeyPairSync>['privateKey'], Parameters<typeof encryptCosignKey>[2]]> = [
@@ -131,15 +109,15 @@ for (const [label, make, opts] of GENERATED) {
     writeFileSync(join(dir, 'cosign.pub'), exportPublicKeyPem(key));
     // cosign derives the public key from the decrypted private key: equal PEMs prove it decrypted our file
     const pub = await cosign(['public-key', '--key', join(dir, 'cosign.key')], { COSIGN_PASSWORD: password });
-    assert.equal(pub.code, 0, pub.output);
-    assert.equal(pub.output.trim(), exportPublicKeyPem(key).trim());
+    assert.equal(pub.code, 0, pub.out);
+    assert.equal(pub.out.trim(), exportPublicKeyPem(key).trim());
 
     const sigFile = join(dir, 'blob.sig');
     const signed = await cosign(
       ['sign-blob', '--yes', '--tlog-upload=false', '--key', join(dir, 'cosign.key'), '--output-signature', sigFile, BLOB],
       { COSIGN_PASSWORD: password },
     );
-    assert.equal(signed.code, 0, signed.output);
+    assert.equal(signed.code, 0, signed.out);
     const sig = Buffer.from(readFileSync(sigFile, 'utf8'), 'base64');
     const padding = key.asymmetricKeyType === 'rsa' ? { padding: constants.RSA_PKCS1_PADDING } : {};
     assert.equal(verify('sha256', readFileSync(BLOB), { key: createPublicKey(key), ...padding }, sig), true);

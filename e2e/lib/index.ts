@@ -20,3 +20,15 @@ export {
 export { pushRandomImage, fetchManifest, sha256Digest, MEDIA, type PushedImage, type PushOptions, type FetchedManifest } from './registry.js';
 export { startController, type ControllerProcess } from './controller.js';
 export { waitFor, type WaitOptions } from './wait.js';
+export {
+  x509SecretsDir,
+  writeChainsConfig,
+  startSigningController,
+  completeImageTaskRun,
+  runCommand,
+  chainsmithCli,
+  type SigningControllerOptions,
+  type CommandResult,
+} from './scenario.js';
+export { cosign, closedPort } from './cosign.js';
+export { referrersFront, type ReferrerFront } from './referrers.js';

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { startController, type ControllerProcess } from './controller.js';
 import { REPO_ROOT, stackEnv } from './env.js';
 import { kube } from './kube.js';
+import { completeTaskRun, createTaskRun } from './tekton.js';
 
 /** A fresh signing-secrets dir holding an ECDSA P-256 `x509.pem` and its `cosign.pub`. */
 export async function x509SecretsDir(prefix: string): Promise<string> {
@@ -74,4 +75,16 @@ export function runCommand(cmd: string, args: string[], opts: { env?: Record<str
 /** Runs the chainsmith CLI (`src/cli/main.ts`) against the stack's kubeconfig. */
 export function chainsmithCli(args: string[], env: Record<string, string> = {}): Promise<CommandResult> {
   return runCommand(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], { env: { KUBECONFIG: stackEnv().kubeconfig, ...env } });
+}
+
+/** Creates a TaskRun in `ns` and completes it with the IMAGE_URL/IMAGE_DIGEST results of `image`; returns its name. */
+export async function completeImageTaskRun(ns: string, image: { repository: string; digest: string }): Promise<string> {
+  const tr = await createTaskRun(ns);
+  await completeTaskRun(ns, tr.metadata.name!, {
+    results: [
+      { name: 'IMAGE_URL', type: 'string', value: image.repository },
+      { name: 'IMAGE_DIGEST', type: 'string', value: image.digest },
+    ],
+  });
+  return tr.metadata.name!;
 }

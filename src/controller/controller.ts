@@ -252,7 +252,9 @@ export class Controller {
 
   private enqueueIfNeeded(run: CachedRun, lane: Lane): void {
     const d = decide(run, this.configStore.current);
-    if (d.action !== 'none') this.queue.add(run.uid, lane);
+    if (d.action === 'none') return;
+    // protecting a running run is never more urgent than signing a completed one
+    this.queue.add(run.uid, d.action === 'protect' ? 'backlog' : lane);
   }
 
   /** A child TaskRun changed: PipelineRuns waiting for it may proceed. */

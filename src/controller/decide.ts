@@ -1,8 +1,9 @@
 // Which runs the controller acts on, and how (spec §1.2–§1.4, §1.8), as a pure function of the cached run and
 // the current config. Differences from Chains, on purpose:
-// - the finalizer is added only to runs that are done and not yet signed (Chains adds it to every run it sees,
-//   running or signed), and removed in the same patch that marks the run, so deleting a signed run needs no
-//   controller action;
+// - the finalizer is added to runs that are running or done-and-unsigned (Chains adds it to every run it sees,
+//   signed ones included), and removed in the same patch that marks the run, so deleting a signed run needs no
+//   controller action. Putting it on while the run is still running closes the window between completion and
+//   our first write, and leaves one write (the mark) on the path from completion to signed;
 // - a run whose artifact types are all disabled is reported (`disabled`), not marked `signed: "true"`.
 import { enabledArtifactTypes } from '../config/parse.js';
 import type { ChainsConfig } from '../config/types.js';
@@ -16,7 +17,9 @@ export type Decision =
   /** done and unsigned, but every artifact type of this kind is disabled by config */
   | { action: 'disabled' }
   /** done and unsigned: make sure the finalizer is on, then sign */
-  | { action: 'sign' };
+  | { action: 'sign' }
+  /** still running, signing enabled: put the finalizer on now, so a deletion right after completion waits for us */
+  | { action: 'protect' };
 
 /** True when `spec.managedBy` lets Chains-compatible controllers sign the run (spec §1.2 rule 1). */
 export function managedByAllowed(managedBy: string | undefined, config: ChainsConfig): boolean {
@@ -40,7 +43,9 @@ export function decide(run: CachedRun, config: ChainsConfig | undefined): Decisi
   }
   if (!run.done) {
     // a run deleted before it finished is never signed; let it go (Chains does the same)
-    return run.deleting && ours ? { action: 'release', why: 'deleted-before-done' } : { action: 'none', why: 'not-done' };
+    if (run.deleting) return ours ? { action: 'release', why: 'deleted-before-done' } : { action: 'none', why: 'not-done' };
+    if (!ours && !isReconciled(run.annotations) && enabledTypesFor(run.kind, config).length > 0) return { action: 'protect' };
+    return { action: 'none', why: 'not-done' };
   }
   if (isReconciled(run.annotations)) {
     // a Chains-era finalizer on a signed run is removed only when the run is being deleted: touching every

@@ -125,6 +125,9 @@ export class Reconciler {
         this.reportOnce(run, 'SigningDisabled', 'Warning', `not signed: every artifact type for ${run.kind}s is disabled in chains-config (signer "none" or storage ""); no signed mark is written`);
         if (run.finalizers.includes(finalizerFor(run.kind))) return this.guard(run, log, conflicts, () => this.write(run, releasePatch(run)));
         return DONE;
+      case 'protect':
+        log.debug('adding our finalizer to a running run');
+        return this.guard(run, log, conflicts, () => this.write(run, addFinalizerPatch(run)));
       case 'sign':
         return this.sign(run, full, config!, log, conflicts);
     }

@@ -31,9 +31,15 @@ test('a done, unsigned run is signed; failed and cancelled runs are done too', (
   assert.deepEqual(decide(taskRun(), DEFAULT_CONFIG), { action: 'sign' });
 });
 
-test('running runs and runs without a Succeeded condition are left alone', () => {
-  assert.deepEqual(decide(taskRun({ done: 'unknown' }), DEFAULT_CONFIG), { action: 'none', why: 'not-done' });
-  assert.deepEqual(decide(taskRun({ done: false }), DEFAULT_CONFIG), { action: 'none', why: 'not-done' });
+test('running runs get our finalizer ahead of completion, and are otherwise left alone until done', () => {
+  assert.deepEqual(decide(taskRun({ done: 'unknown' }), DEFAULT_CONFIG), { action: 'protect' });
+  assert.deepEqual(decide(taskRun({ done: false }), DEFAULT_CONFIG), { action: 'protect' });
+  const protectedRun = taskRun({ done: 'unknown', finalizers: ['chains.tekton.dev/taskrun'] });
+  assert.deepEqual(decide(protectedRun, DEFAULT_CONFIG), { action: 'none', why: 'not-done' });
+  const disabled = parseChainsConfig({ 'artifacts.taskrun.signer': 'none', 'artifacts.oci.signer': 'none' });
+  assert.deepEqual(decide(taskRun({ done: 'unknown' }), disabled), { action: 'none', why: 'not-done' }, 'no finalizer when nothing would be signed');
+  const other = taskRun({ done: 'unknown', managedBy: 'example.com/other' });
+  assert.deepEqual(decide(other, DEFAULT_CONFIG), { action: 'none', why: 'filtered' });
 });
 
 test('signed "true" and "failed" are reconciled; any other value is not', () => {

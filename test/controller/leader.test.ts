@@ -42,15 +42,21 @@ function elector(client: KubeClient, identity: string, clock: { t: number }, sta
   });
 }
 
-test('only one replica leads; a standby takes over only after the lease has gone unrenewed for its whole duration', async () => {
+/** Replicas 'a' and 'b' over one Lease at time `t`, each having ticked once ('a' first). */
+async function twoReplicas(t: number) {
   const store = leaseStore();
-  const clock = { t: 1_000_000 };
+  const clock = { t };
   const a = { leading: false };
   const b = { leading: false };
   const ea = elector(store.client, 'a', clock, a);
   const eb = elector(store.client, 'b', clock, b);
   await ea.tick();
   await eb.tick();
+  return { store, clock, a, b, ea, eb };
+}
+
+test('only one replica leads; a standby takes over only after the lease has gone unrenewed for its whole duration', async () => {
+  const { store, clock, a, b, ea, eb } = await twoReplicas(1_000_000);
   assert.equal(a.leading, true);
   assert.equal(b.leading, false);
   assert.equal(store.holder(), 'a');
@@ -77,14 +83,7 @@ test('only one replica leads; a standby takes over only after the lease has gone
 });
 
 test('release hands the lease over at once', async () => {
-  const store = leaseStore();
-  const clock = { t: 5_000_000 };
-  const a = { leading: false };
-  const b = { leading: false };
-  const ea = elector(store.client, 'a', clock, a);
-  const eb = elector(store.client, 'b', clock, b);
-  await ea.tick();
-  await eb.tick();
+  const { store, a, b, ea, eb } = await twoReplicas(5_000_000);
   await ea.release();
   assert.equal(a.leading, false);
   assert.equal(store.holder(), '');

@@ -147,6 +147,25 @@ test('a completed TaskRun is signed with two writes: finalizer on, then one patc
   assert.equal(h.kube.writes.length, 2);
 });
 
+test('a run seen while running gets the finalizer then; from completion to signed is one write', async () => {
+  const h = harness();
+  const running = taskRun('live', [{ name: 'IMAGE_URL', value: 'registry.example/app' }]);
+  running.status = { podName: 'p', conditions: [{ type: 'Succeeded', status: 'Unknown' }] } as never;
+  h.kube.put(TASKRUNS, running as never);
+  await h.process('uid-live');
+  assert.equal(h.kube.writes.length, 1);
+  assert.deepEqual(h.obj('live').metadata.finalizers, ['chains.tekton.dev/taskrun']);
+  assert.equal(h.obj('live').metadata.annotations?.['chains.tekton.dev/signed'], undefined, 'not signed while running');
+  const done = structuredClone(h.obj('live')) as Run;
+  done.status = taskRun('x').status as never;
+  h.kube.put(TASKRUNS, done as never);
+  h.kube.writes.length = 0;
+  assert.deepEqual(await h.process('uid-live'), { kind: 'done' });
+  assert.deepEqual(h.kube.writes.map((w) => w.verb), ['patch'], 'one patch marks the run and removes the finalizer');
+  assert.equal(h.obj('live').metadata.annotations!['chains.tekton.dev/signed'], 'true');
+  assert.deepEqual(h.obj('live').metadata.finalizers, []);
+});
+
 test('a stale cache gets 409 and the reconcile continues from the live object', async () => {
   const h = harness();
   h.kube.put(TASKRUNS, taskRun('build', [{ name: 'IMAGE_URL', value: '127.0.0.1:5000/app' }, { name: 'IMAGE_DIGEST', value: DIGEST }]) as never);

@@ -5,6 +5,15 @@ import assert from 'node:assert/strict';
 import { payloadFormat } from '../../src/formats/index.js';
 import { config, fixture, fixtureText, IMG, IMG4, pipelineRunInput, statementOf, T1, T2, T3, taskRunInput, unbase64, type Json } from './helpers.js';
 
+/** The resolved dependencies the spec gives for the TaskRun of vectors B and C (task, three step images, the git input). */
+const TASKRUN_DEPENDENCIES = [
+  { digest: { sha1: 'ab123' }, name: 'task', uri: 'git+https://github.com/test' },
+  { digest: { sha256: T1 }, uri: 'oci://gcr.io/test1/test1' },
+  { digest: { sha256: T2 }, uri: 'oci://gcr.io/test2/test2' },
+  { digest: { sha256: T3 }, uri: 'oci://gcr.io/test3/test3' },
+  { digest: { sha1: 'taskrun' }, name: 'inputs/result', uri: 'git+https://git.test.com.git' },
+];
+
 test('Vector A: simplesigning for gcr.io/foo/bar@sha256:20ab… is exactly the JSON of §3.1', () => {
   const payload = payloadFormat('simplesigning').createPayload(
     { kind: 'Image', image: { repository: 'gcr.io/foo/bar', digest: 'sha256:20ab676d319c93ef5b4bef9290ed913ed8feaa0c92c43a7cddc28a3697918b92', source: 'IMAGES' } },
@@ -31,13 +40,7 @@ test('Vector B: slsa/v2alpha3 TaskRun matches §3.7 field by field, and byte for
     'tekton-pipelines-feature-flags': { enableAPIFields: 'beta', resultExtractionMethod: 'termination-message' },
   });
   // the CHAINS-GIT_COMMIT default `task` is overridden by the TaskRun param `taskrun`
-  assert.deepEqual(bd.resolvedDependencies, [
-    { digest: { sha1: 'ab123' }, name: 'task', uri: 'git+https://github.com/test' },
-    { digest: { sha256: T1 }, uri: 'oci://gcr.io/test1/test1' },
-    { digest: { sha256: T2 }, uri: 'oci://gcr.io/test2/test2' },
-    { digest: { sha256: T3 }, uri: 'oci://gcr.io/test3/test3' },
-    { digest: { sha1: 'taskrun' }, name: 'inputs/result', uri: 'git+https://git.test.com.git' },
-  ]);
+  assert.deepEqual(bd.resolvedDependencies, TASKRUN_DEPENDENCIES);
   const rd = got.predicate.runDetails;
   assert.deepEqual(rd.builder, { id: 'test_builder-1' });
   assert.deepEqual(
@@ -63,13 +66,7 @@ test('Vector C: slsa/v2alpha4 TaskRun — step subjects first, filtered step byp
     { name: 'gcr.io/my/image', digest: { sha256: IMG4 } },
   ]);
   const bd = got.predicate.buildDefinition;
-  assert.deepEqual(bd.resolvedDependencies, [
-    { digest: { sha1: 'ab123' }, name: 'task', uri: 'git+https://github.com/test' },
-    { digest: { sha256: T1 }, uri: 'oci://gcr.io/test1/test1' },
-    { digest: { sha256: T2 }, uri: 'oci://gcr.io/test2/test2' },
-    { digest: { sha256: T3 }, uri: 'oci://gcr.io/test3/test3' },
-    { digest: { sha1: 'taskrun' }, name: 'inputs/result', uri: 'git+https://git.test.com.git' },
-  ]);
+  assert.deepEqual(bd.resolvedDependencies, TASKRUN_DEPENDENCIES);
   assert.deepEqual(bd.internalParameters, {
     'tekton-pipelines-feature-flags': { enableAPIFields: 'beta', resultExtractionMethod: 'termination-message' },
   });
