@@ -133,8 +133,8 @@ describe('no secret in any log or Event', () => {
     // Vault: a wrong token, then the stack's real one
     const vaultAddr = stackEnv().vars.VAULT_ADDR;
     const vaultLogs: ControllerProcess[] = [];
-    assert.ok(vaultAddr, 'the stack runs its Vault-compatible server (e2e/stack/addons/openbao-up.sh): VAULT_ADDR is set');
-    {
+    // without the add-on the scan below still runs, and the test then fails on the missing Vault paths
+    if (vaultAddr) {
       const kmsCfg = {
         'artifacts.taskrun.storage': 'tekton',
         'artifacts.taskrun.signer': 'kms',
@@ -175,6 +175,7 @@ describe('no secret in any log or Event', () => {
     console.log(`secret scan: ${all.length} secrets, ${sources.length} logs (${linesScanned} lines), ${events.items.length} Events`);
     assert.ok(controller.logs().includes('KeyDecryptFailed'), 'the wrong password was reported (so the scan covers that path)');
     assert.deepEqual(found, []);
+    assert.ok(vaultAddr, 'the stack runs its Vault-compatible server (e2e/stack/addons/openbao-up.sh): VAULT_ADDR is set, so the Vault token paths were scanned too');
   });
 });
 

@@ -15,9 +15,21 @@ acquire_go_lock "$LOG"
 [ -x "$OUT" ] && { echo "$OUT"; exit 0; }
 W="$CACHE/build/vault-$VAULT_VERSION"
 rm -rf "$W" && mkdir -p "$W" "$CACHE/bin" && cd "$W"
-# The module proxy has no checksum-database entry for vault-plugin-secrets-azure v0.16.0 (Vault 1.14.0's pin;
-# `go get` fails with "verifying module: … 404 Not Found"), so the next patch release stands in for it.
-printf 'module local/chainsmith-vault\n\ngo 1.19\n\nreplace github.com/hashicorp/vault-plugin-secrets-azure => github.com/hashicorp/vault-plugin-secrets-azure v0.16.1\n' >go.mod
+# Two pins on top of Vault's own requirements:
+#  - sdk => v0.9.2: Vault 1.14.0 requires an sdk pseudo-version of main from 2023-05-30, but its in-tree sdk (what
+#    HashiCorp builds it with) already has certutil.ParseBasicConstraintExtension and keysutil.Policy.WrapKey, which
+#    the tag sdk/v0.9.2 (2023-07-25) is the first to carry.
+#  - vault-plugin-secrets-azure => v0.16.1: the module proxy has no checksum-database entry for v0.16.0
+#    (`go get` fails with "verifying module: … 404 Not Found").
+cat >go.mod <<'MOD'
+module local/chainsmith-vault
+
+go 1.19
+
+replace github.com/hashicorp/vault/sdk => github.com/hashicorp/vault/sdk v0.9.2
+
+replace github.com/hashicorp/vault-plugin-secrets-azure => github.com/hashicorp/vault-plugin-secrets-azure v0.16.1
+MOD
 export CGO_ENABLED=0 GOFLAGS=-trimpath
 say "building HashiCorp Vault $VAULT_VERSION (cold: 15-30 minutes on 2 cores; log: $LOG)"
 run_logged "resolving Vault $VAULT_VERSION's modules" "$LOG" go get "github.com/hashicorp/vault@$VAULT_VERSION"
