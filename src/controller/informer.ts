@@ -31,7 +31,9 @@ export interface InformerOptions {
 }
 
 const MIN_BACKOFF_MS = 500;
-const MAX_BACKOFF_MS = 30_000;
+// a reconnect attempt to a down API server is one TCP connect: cheap enough to keep the cap short, so
+// recovery after an outage is quick (measured in docs/reliability.md)
+const MAX_BACKOFF_MS = 8_000;
 /** the longest wait after a 429: the server is up, so even a persistent 429 is retried every second, not every 30 s */
 const TOO_MANY_REQUESTS_BACKOFF_MS = 1_000;
 
