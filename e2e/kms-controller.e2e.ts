@@ -1,5 +1,5 @@
 // The controller signing with a KMS key, end to end: chains-config selects `signer: kms` with a hashivault://
-// reference (a real HashiCorp Vault 1.14 dev server from the stack add-on e2e/stack/addons/vault-up.sh) or an
+// reference (a real HashiCorp Vault 1.13 dev server from the stack add-on e2e/stack/addons/vault-up.sh) or an
 // awskms:// one (the real @aws-sdk/client-kms against the loopback AWS KMS stand-in in
 // test/signing/kms/aws-kms-standin.ts: no AWS-KMS-compatible server is installable here — local-kms is refused by
 // the Go module proxy, `go list -m -json github.com/nsmithuk/local-kms@v3.12.0+incompatible` → 403). A TaskRun that

@@ -1,4 +1,4 @@
-// KMS signers end to end. hashivault:// runs against a real HashiCorp Vault 1.14 dev server with the transit
+// KMS signers end to end. hashivault:// runs against a real HashiCorp Vault 1.13 dev server with the transit
 // engine (stack add-on e2e/stack/addons/vault-up.sh). awskms:// runs through the real @aws-sdk/client-kms against a
 // loopback AWS KMS stand-in (test/signing/kms/aws-kms-standin.ts): no AWS-KMS-compatible server can be installed
 // here from the package registries (local-kms is refused by the Go module proxy: `go list -m -json

@@ -1,6 +1,8 @@
 # Pinned version of the KMS server the stack add-ons build (sourced by build-vault.sh and vault-up.sh here).
-# HashiCorp Vault v1.14.0 (2023-06, MPL-2.0) from the Go module proxy. Why not 1.13.x: v1.13.13 is BUSL-1.1 (its
-# LICENSE: "Vault Version 1.13.13 or later"), and 1.13 patch releases do not compile as a dependency — their in-tree
-# sdk mixes changes no single sdk tag has (logical.Externaler, gone in sdk v0.9.1, and PolicyInfo.NamespacePath /
-# helper/testcluster, first in v0.9.1). v1.14.0 requires an sdk pseudo-version of main that the proxy serves.
-: "${VAULT_VERSION:=v1.14.0}"
+# HashiCorp Vault v1.13.0 (2023-03, MPL-2.0) from the Go module proxy, built as a dependency with exactly the
+# module versions its go.mod requires. Later releases do not work that way: a release's go.mod points its api/sdk
+# at tags while HashiCorp builds it against the in-tree copies, and those drift apart over a release branch —
+# v1.13.5 and v1.13.13 fail to compile (PolicyInfo.NamespacePath, logical.Externaler: no sdk tag has both), and
+# v1.14.0 with sdk v0.9.2 compiles but panics at startup ("managed-keys/… defines a CreateOperation but no
+# ExistenceCheck"). v1.13.13 is also BUSL-1.1 ("Vault Version 1.13.13 or later").
+: "${VAULT_VERSION:=v1.13.0}"

@@ -1,6 +1,6 @@
 // The hashivault:// signer against a loopback transit stand-in: the request shapes sigstore's provider sends,
 // the `vault:vN:` prefix, auth resolution and error mapping. The e2e test (e2e/kms.e2e.ts) runs the same signer
-// against a real HashiCorp Vault 1.14 dev server (e2e/stack/addons/vault-up.sh).
+// against a real HashiCorp Vault 1.13 dev server (e2e/stack/addons/vault-up.sh).
 import assert from 'node:assert/strict';
 import { sign, verify } from 'node:crypto';
 import { after, before, beforeEach, describe, it } from 'node:test';
