@@ -15,7 +15,7 @@ const version = (JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8'
 
 export const chainsmith: Arm = {
   name: 'chainsmith',
-  describe: `chainsmith ${version} (defaults: 16 workers, QPS 50 / burst 100), node ${process.version}`,
+  describe: `chainsmith ${version} (defaults: 16 workers, QPS 100 / burst 200), node ${process.version}`,
   version,
   signs: true,
   async start(ctx: ArmContext) {
