@@ -22,6 +22,7 @@ import {
   type PushedImage,
 } from '../lib/index.js';
 import { encryptCosignKey, exportPublicKeyPem } from '../../src/signing/cosign-key.js';
+import { writeChainsConfig } from '../lib/scenario.js';
 import type { TaskRun } from '../../src/tekton/types.js';
 
 // ---- sizes ------------------------------------------------------------------------------------------------
@@ -124,16 +125,8 @@ export async function recordResult(row: ResultRow): Promise<void> {
 
 // ---- scenario set-up ---------------------------------------------------------------------------------------
 
-/** Creates or replaces chains-config in `systemNs`. */
-export async function writeConfig(systemNs: string, data: Record<string, string>): Promise<void> {
-  const { core } = kube();
-  const body = { metadata: { name: 'chains-config', namespace: systemNs }, data };
-  try {
-    await core.replaceNamespacedConfigMap({ name: 'chains-config', namespace: systemNs, body });
-  } catch {
-    await core.createNamespacedConfigMap({ namespace: systemNs, body });
-  }
-}
+/** Creates or replaces chains-config in `systemNs` (the shared e2e helper). */
+export const writeConfig = writeChainsConfig;
 
 export interface Scenario {
   name: string;
