@@ -212,6 +212,9 @@ export function loadKubeConfig(file?: string): KubeConfig {
   const kc = new KubeConfig();
   if (file) kc.loadFromFile(file);
   else if (process.env.KUBECONFIG) kc.loadFromDefault();
-  else kc.loadFromCluster();
+  else if (process.env.KUBERNETES_SERVICE_HOST && process.env.KUBERNETES_SERVICE_PORT) kc.loadFromCluster();
+  // client-node would otherwise build a config with no server, and every request would fail with "Invalid URL"
+  else throw new Error('no Kubernetes configuration: pass --kubeconfig FILE or set KUBECONFIG (not running in a cluster)');
+  if (!kc.getCurrentCluster()?.server) throw new Error(`the kubeconfig's current context "${kc.getCurrentContext()}" names no cluster server`);
   return kc;
 }
