@@ -1,10 +1,11 @@
-// The kustomize base in manifests/, applied to the real kube-apiserver of the test stack: the server
-// accepts every object (strict field validation, so a misspelt field fails), the pod template passes
-// the `restricted` Pod Security Standard the namespace enforces, and the ServiceAccount's RBAC allows
-// what signing needs and nothing destructive — checked with `kubectl auth can-i --as` (impersonation,
-// evaluated by the API server's RBAC authorizer). Finally the controller itself runs with a token of the
-// base's ServiceAccount and nothing else, and must sign, record its Event and hold its Lease: proof that
-// the least-privilege RBAC is also enough.
+// The kustomize base in manifests/ (and its opt-in component components/run-registry-credentials), applied to
+// the real kube-apiserver of the test stack: `kubectl kustomize` renders both, the server accepts every object
+// (strict field validation, so a misspelt field fails), the pod template passes the `restricted` Pod Security
+// Standard the namespace enforces, and the ServiceAccount's RBAC allows what signing needs and nothing
+// destructive — checked with `kubectl auth can-i --as` (impersonation, evaluated by the API server's RBAC
+// authorizer). Finally the controller itself runs with a token of the ServiceAccount and nothing else, and must
+// sign through a registry that demands credentials: with the base alone it cannot read the run's ServiceAccount
+// and pushes with its mounted `$DOCKER_CONFIG`; with the component it pushes with the run's ServiceAccount Secret.
 //
 // It applies into the stack's `tekton-chains` namespace for real (the stack runs no
 // kube-controller-manager, so the Deployment never starts pods) and leaves the objects there: the
@@ -15,9 +16,14 @@ import { execFile } from 'node:child_process';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
-import { parse as parseYaml } from 'yaml';
+import { parseAllDocuments, parse as parseYaml } from 'yaml';
 import {
+  basicAuthFront,
+  completeTaskRun,
   createNamespace,
+  createTaskRun,
+  dockerConfigJson,
+  fetchManifest,
   getTaskRun,
   kube,
   pushRandomImage,
@@ -26,10 +32,13 @@ import {
   stackEnv,
   startController,
   waitFor,
+  x509SecretsDir,
 } from './lib/index.js';
-import { completeImageTaskRun } from './lib/scenario.js';
 
 const SA = 'system:serviceaccount:tekton-chains:tekton-chains-controller';
+const BASE = join(REPO_ROOT, 'manifests');
+const COMPONENT = join(BASE, 'components', 'run-registry-credentials');
+const REGISTRY_AUTH = 'chainsmith-controller-registry-auth';
 
 interface Result {
   code: number;
@@ -66,27 +75,101 @@ async function saCan(verb: string, resource: string, namespace?: string): Promis
 }
 
 let applied: Promise<void> | undefined;
-/** Applies the base once for all tests in this file (namespace first: a dry run cannot create it). */
+/**
+ * Applies the base once for all tests in this file (namespace first: a dry run cannot create it). An install of
+ * an earlier chainsmith, whose base bound the registry-auth ClusterRole cluster-wide, is upgraded as
+ * docs/install.md says: `kubectl apply` does not prune, so that binding is deleted by hand.
+ */
 function applyBase(): Promise<void> {
   applied ??= (async () => {
     if ((await kubectl(['get', 'namespace', 'tekton-chains'])).code !== 0) {
       await mustKubectl(['create', 'namespace', 'tekton-chains']);
     }
-    await mustKubectl(['apply', '-k', join(REPO_ROOT, 'manifests')]);
+    await mustKubectl(['delete', 'clusterrolebinding', REGISTRY_AUTH, '--ignore-not-found']);
+    await mustKubectl(['apply', '-k', BASE]);
   })();
   return applied;
 }
+
+type K8sObject = { kind: string; metadata: { name: string; namespace?: string }; [field: string]: unknown };
+
+/** `kubectl kustomize <dir>`, parsed. */
+async function render(dir: string): Promise<K8sObject[]> {
+  return parseAllDocuments(await mustKubectl(['kustomize', dir])).map((d) => d.toJS() as K8sObject);
+}
+
+/**
+ * Writes an overlay of the base in a temp dir, as an operator would: with the component or not, optionally moved
+ * to another namespace with a name suffix (then the `tekton-chains` Namespace object itself is dropped).
+ */
+async function writeOverlay(opts: { component: boolean; namespace?: string; nameSuffix?: string }): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), 'chainsmith-overlay-'));
+  await writeFile(
+    join(dir, 'kustomization.yaml'),
+    [
+      'apiVersion: kustomize.config.k8s.io/v1beta1',
+      'kind: Kustomization',
+      ...(opts.namespace ? [`namespace: ${opts.namespace}`] : []),
+      // quoted: a suffix of digits only would otherwise be read as a number
+      ...(opts.nameSuffix ? [`nameSuffix: "-${opts.nameSuffix}"`] : []),
+      // kustomize takes only relative paths to a base or component
+      'resources:',
+      `  - ${relative(dir, BASE)}`,
+      ...(opts.component ? ['components:', `  - ${relative(dir, COMPONENT)}`] : []),
+      ...(opts.namespace
+        ? ['patches:', '  - patch: |-', '      $patch: delete', '      apiVersion: v1', '      kind: Namespace', '      metadata:', '        name: tekton-chains']
+        : []),
+      '',
+    ].join('\n'),
+  );
+  return dir;
+}
+
+test('kubectl kustomize: the base binds no cross-namespace read; the component adds exactly the cluster-wide registry-auth binding', async () => {
+  const base = await render(BASE);
+  const overlay = await writeOverlay({ component: true });
+  try {
+    const withComponent = await render(overlay);
+    const id = (o: K8sObject) => `${o.kind}/${o.metadata.namespace ?? ''}/${o.metadata.name}`;
+    const added = withComponent.filter((o) => !base.some((b) => id(b) === id(o)));
+    assert.deepEqual(withComponent.filter((o) => base.some((b) => id(b) === id(o))), base, 'the component changes no object of the base');
+    assert.deepEqual(added, [
+      {
+        apiVersion: 'rbac.authorization.k8s.io/v1',
+        kind: 'ClusterRoleBinding',
+        metadata: { name: REGISTRY_AUTH, labels: { 'app.kubernetes.io/name': 'chainsmith', 'app.kubernetes.io/component': 'controller', 'app.kubernetes.io/part-of': 'tekton-chains' } },
+        subjects: [{ kind: 'ServiceAccount', name: 'tekton-chains-controller', namespace: 'tekton-chains' }],
+        roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: REGISTRY_AUTH },
+      },
+    ]);
+  } finally {
+    await rm(overlay, { recursive: true, force: true });
+  }
+  // The base: cluster-wide bindings only to the run/Event ClusterRole; Secrets only through the namespaced Role.
+  const bindings = base.filter((o) => o.kind === 'ClusterRoleBinding' || o.kind === 'RoleBinding') as Array<K8sObject & { roleRef: { kind: string; name: string } }>;
+  assert.deepEqual(
+    bindings.map((b) => `${b.kind} ${b.metadata.namespace ?? '(cluster)'} -> ${b.roleRef.kind} ${b.roleRef.name}`).sort(),
+    ['ClusterRoleBinding (cluster) -> ClusterRole chainsmith-controller', 'RoleBinding tekton-chains -> Role chainsmith-controller'],
+  );
+  const clusterRoles = base.filter((o) => o.kind === 'ClusterRole') as Array<K8sObject & { rules: Array<{ resources: string[]; verbs: string[] }> }>;
+  const bound = clusterRoles.find((r) => r.metadata.name === 'chainsmith-controller')!;
+  assert.ok(!bound.rules.some((r) => r.resources.includes('secrets') || r.resources.includes('serviceaccounts')), 'the bound ClusterRole names no Secrets or ServiceAccounts');
+  // The registry-auth ClusterRole ships (unbound) so RoleBindings in build namespaces can use it: get only.
+  assert.deepEqual(clusterRoles.find((r) => r.metadata.name === REGISTRY_AUTH)?.rules, [{ apiGroups: [''], resources: ['serviceaccounts', 'secrets'], verbs: ['get'] }]);
+});
 
 test('the API server accepts every object of the base in a server-side dry run', async () => {
   if ((await kubectl(['get', 'namespace', 'tekton-chains'])).code !== 0) {
     await mustKubectl(['create', 'namespace', 'tekton-chains']);
   }
-  const out = await mustKubectl(['apply', '-k', join(REPO_ROOT, 'manifests'), '--dry-run=server', '--validate=strict']);
+  const dryRun = (dir: string) => mustKubectl(['apply', '-k', dir, '--dry-run=server', '--validate=strict']);
+  const inDryRun = (out: string, obj: string) => new RegExp(`^${obj.replace(/\./g, '\\.')} .*\\(server dry run\\)$`, 'm').test(out);
+  const out = await dryRun(BASE);
   for (const obj of [
     'namespace/tekton-chains',
     'serviceaccount/tekton-chains-controller',
     'clusterrole.rbac.authorization.k8s.io/chainsmith-controller',
-    'clusterrole.rbac.authorization.k8s.io/chainsmith-controller-registry-auth',
+    `clusterrole.rbac.authorization.k8s.io/${REGISTRY_AUTH}`,
     'clusterrolebinding.rbac.authorization.k8s.io/chainsmith-controller',
     'role.rbac.authorization.k8s.io/chainsmith-controller',
     'rolebinding.rbac.authorization.k8s.io/chainsmith-controller',
@@ -94,7 +177,16 @@ test('the API server accepts every object of the base in a server-side dry run',
     'deployment.apps/tekton-chains-controller',
     'service/tekton-chains-metrics',
   ]) {
-    assert.match(out, new RegExp(`^${obj.replace(/\./g, '\\.')} .*\\(server dry run\\)$`, 'm'), `${obj} in: ${out}`);
+    assert.ok(inDryRun(out, obj), `${obj} in: ${out}`);
+  }
+  const binding = `clusterrolebinding.rbac.authorization.k8s.io/${REGISTRY_AUTH}`;
+  assert.ok(!inDryRun(out, binding), `the base binds no registry-auth: ${out}`);
+  // base + component, as an operator's overlay lists it
+  const overlay = await writeOverlay({ component: true });
+  try {
+    assert.ok(inDryRun(await dryRun(overlay), binding), 'the component adds the cluster-wide binding');
+  } finally {
+    await rm(overlay, { recursive: true, force: true });
   }
 });
 
@@ -126,6 +218,18 @@ test('applied for real, the Deployment keeps its hardening and the base leaves a
     c.volumeMounts.find((m: { mountPath: string }) => m.mountPath === '/etc/signing-secrets'),
     { name: 'signing-secrets', mountPath: '/etc/signing-secrets', readOnly: true },
   );
+  // The controller's own registry config, from an optional Secret in its namespace (the base reads no other).
+  assert.deepEqual(
+    c.volumeMounts.find((m: { mountPath: string }) => m.mountPath === '/etc/registry-credentials'),
+    { name: 'registry-credentials', mountPath: '/etc/registry-credentials', readOnly: true },
+  );
+  assert.deepEqual(c.env.find((e: { name: string }) => e.name === 'DOCKER_CONFIG'), { name: 'DOCKER_CONFIG', value: '/etc/registry-credentials' });
+  assert.deepEqual(pod.volumes.find((v: { name: string }) => v.name === 'registry-credentials').secret, {
+    secretName: 'chainsmith-registry-credentials',
+    optional: true,
+    items: [{ key: '.dockerconfigjson', path: 'config.json' }],
+    defaultMode: 420,
+  });
 });
 
 test("the controller's pod passes the namespace's `restricted` Pod Security admission", async () => {
@@ -172,55 +276,45 @@ test("the ServiceAccount reads Secrets and ConfigMaps only as far as signing nee
   for (const verb of ['get', 'create', 'update']) assert.equal(await saCan(verb, 'leases.coordination.k8s.io', 'tekton-chains'), true, `${verb} leases`);
   assert.equal(await saCan('delete', 'leases.coordination.k8s.io', 'tekton-chains'), false);
   assert.equal(await saCan('create', 'secrets', 'tekton-chains'), false, 'cannot write its own Secret');
-  // Another namespace: no ConfigMaps, no Leases, and Secrets only by name (registry credentials of a
-  // run's ServiceAccount) — it cannot list or watch them, so it cannot discover or bulk-read them.
-  for (const verb of ['list', 'watch', 'create', 'update', 'patch', 'delete']) {
+  // Another namespace: no Secrets at all (not even by name), no ServiceAccounts, ConfigMaps or Leases. Reading a
+  // run's ServiceAccount and its registry Secrets is the opt-in component (security.e2e.ts checks it applied).
+  for (const verb of ['get', 'list', 'watch', 'create', 'update', 'patch', 'delete']) {
     assert.equal(await saCan(verb, 'secrets', other), false, `no ${verb} secrets in ${other}`);
   }
-  assert.equal(await saCan('list', 'secrets'), false, 'no list secrets in all namespaces');
+  for (const verb of ['get', 'list', 'watch']) assert.equal(await saCan(verb, 'secrets'), false, `no ${verb} secrets in all namespaces`);
+  assert.equal(await saCan('get', 'serviceaccounts', other), false, `no get serviceaccounts in ${other}`);
   assert.equal(await saCan('get', 'configmaps', other), false, `no get configmaps in ${other}`);
   assert.equal(await saCan('get', 'leases.coordination.k8s.io', other), false);
-  assert.equal(await saCan('get', 'serviceaccounts', other), true, "reads a run's ServiceAccount for its registry credentials");
-  assert.equal(await saCan('get', 'secrets', other), true, 'reads the registry Secrets that ServiceAccount names (get by name only)');
 });
 
-test("the controller signs with nothing but the base's RBAC: a token of its ServiceAccount, leader election on", { timeout: 5 * 60_000 }, async () => {
-  // The base, moved into a namespace of this test with a name suffix (a kustomize overlay, as an operator
-  // would write one), so its ClusterRoles and bindings do not touch the shared `tekton-chains` install.
+const REGISTRY_USER = 'rbac-pusher';
+const REGISTRY_PASSWORD = `rbac-pw-${randomSuffix(6)}`;
+
+/**
+ * Installs the base (with the component or not) under a name suffix in a namespace of the test — an overlay, as an
+ * operator would write one, so its ClusterRoles and bindings do not touch the shared `tekton-chains` install —
+ * then runs the controller with a token of that ServiceAccount and nothing else, and signs one TaskRun whose
+ * image sits behind a registry that demands credentials. The run's ServiceAccount `pusher` names a Secret with
+ * those credentials; `mountedDockerConfig` gives the controller its own `$DOCKER_CONFIG/config.json` with them too.
+ * Returns the controller's log lines that mention a refused API request.
+ */
+async function signAsServiceAccount(opts: { component: boolean; mountedDockerConfig: boolean }): Promise<string[]> {
   const suffix = randomSuffix();
   const systemNs = `chainsmith-rbac-${suffix}`;
+  const sa = `tekton-chains-controller-${suffix}`;
+  const overlay = await writeOverlay({ component: opts.component, namespace: systemNs, nameSuffix: suffix });
   const work = await mkdtemp(join(tmpdir(), 'chainsmith-rbac-'));
+  const front = await basicAuthFront(REGISTRY_USER, REGISTRY_PASSWORD);
   try {
-    await writeFile(
-      join(work, 'kustomization.yaml'),
-      [
-        'apiVersion: kustomize.config.k8s.io/v1beta1',
-        'kind: Kustomization',
-        `namespace: ${systemNs}`,
-        `nameSuffix: -${suffix}`,
-        'resources:',
-        // kustomize takes only relative paths to a base
-        `  - ${relative(work, join(REPO_ROOT, 'manifests'))}`,
-        'patches:',
-        '  - patch: |-',
-        '      $patch: delete',
-        '      apiVersion: v1',
-        '      kind: Namespace',
-        '      metadata:',
-        '        name: tekton-chains',
-        '',
-      ].join('\n'),
-    );
     await mustKubectl(['create', 'namespace', systemNs]);
-    await mustKubectl(['apply', '-k', work]);
-    const sa = `tekton-chains-controller-${suffix}`;
+    await mustKubectl(['apply', '-k', overlay]);
 
     // chains-config (the base ships none with data; the controller reads exactly this name).
     await kube().core.createNamespacedConfigMap({
       namespace: systemNs,
       body: {
         metadata: { name: 'chains-config', namespace: systemNs },
-        data: { 'artifacts.taskrun.format': 'slsa/v1', 'artifacts.taskrun.storage': 'tekton,oci', 'artifacts.oci.storage': 'oci', 'builder.id': 'https://ci.example.com/rbac-e2e' },
+        data: { 'artifacts.taskrun.format': 'slsa/v1', 'artifacts.taskrun.storage': 'tekton,oci', 'artifacts.oci.storage': 'oci', 'builder.id': 'https://ci.example.com/rbac-e2e', 'chainsmith.max-retries': '0' },
       },
     });
 
@@ -240,31 +334,49 @@ test("the controller signs with nothing but the base's RBAC: a token of its Serv
       }),
       { mode: 0o600 },
     );
+    // What the Deployment mounts from `chainsmith-registry-credentials` at $DOCKER_CONFIG.
+    const dockerConfigDir = join(work, 'registry-credentials');
+    await mkdir(dockerConfigDir);
+    if (opts.mountedDockerConfig) await writeFile(join(dockerConfigDir, 'config.json'), dockerConfigJson(front.host, REGISTRY_USER, REGISTRY_PASSWORD), { mode: 0o600 });
 
-    // Signing material: a cosign-style key pair (via the stack's cosign).
-    const secrets = join(work, 'signing-secrets');
-    await mustRun(stackEnv().cosign, ['generate-key-pair', '--output-key-prefix', join(secrets, 'cosign')], { COSIGN_PASSWORD: 'rbac-e2e' }, secrets);
-    await writeFile(join(secrets, 'cosign.password'), 'rbac-e2e');
-
+    // The build namespace: its ServiceAccount carries push credentials, as Chains users set them up.
     const ns = await createNamespace('manifests-rbac-runs');
+    await kube().core.createNamespacedSecret({
+      namespace: ns,
+      body: { metadata: { name: 'push' }, type: 'kubernetes.io/dockerconfigjson', data: { '.dockerconfigjson': Buffer.from(dockerConfigJson(front.host, REGISTRY_USER, REGISTRY_PASSWORD)).toString('base64') } },
+    });
+    await kube().core.createNamespacedServiceAccount({ namespace: ns, body: { metadata: { name: 'pusher' }, secrets: [{ name: 'push' }] } });
+
+    const secrets = await x509SecretsDir('chainsmith-rbac-keys-');
     const lease = `chainsmith-rbac-${suffix}`;
     const controller = await startController(
       ['--kubeconfig', saKubeconfig, '--namespace', ns, '--signing-secrets-dir', secrets, '--metrics-addr', '127.0.0.1:0', '--leader-elect=true', '--lease-name', lease],
-      { SYSTEM_NAMESPACE: systemNs },
+      { SYSTEM_NAMESPACE: systemNs, DOCKER_CONFIG: dockerConfigDir },
     );
     try {
-      const image = await pushRandomImage(`${stackEnv().registry}/manifests-rbac/app`);
-      const name = await completeImageTaskRun(ns, image);
+      const image = await pushRandomImage(`${stackEnv().registry}/manifests-rbac/app-${suffix}`);
+      const tr = await createTaskRun(ns, { spec: { serviceAccountName: 'pusher', taskRef: { kind: 'Task', name: 'build-push' } } });
+      await completeTaskRun(ns, tr.metadata.name!, {
+        results: [
+          { name: 'IMAGE_URL', type: 'string', value: image.repository.replace(stackEnv().registry, front.host) },
+          { name: 'IMAGE_DIGEST', type: 'string', value: image.digest },
+        ],
+      });
       const signedRun = await waitFor(
         async () => {
-          const r = await getTaskRun(ns, name);
+          const r = await getTaskRun(ns, tr.metadata.name!);
           return r.metadata.annotations?.['chains.tekton.dev/signed'] ? r : undefined;
         },
         { timeoutMs: 90_000, description: `TaskRun signed by the RBAC-limited controller\n${controller.logs().slice(-3000)}` },
       );
       assert.equal(signedRun.metadata.annotations?.['chains.tekton.dev/signed'], 'true', controller.logs().slice(-3000));
       assert.ok(signedRun.metadata.annotations?.[`chains.tekton.dev/payload-taskrun-${signedRun.metadata.uid}`], 'tekton storage wrote the payload');
-      // Its Event, its Lease, and not a single request refused by RBAC.
+      // Both pushes went through the authenticating front: the signature and the attestation are in the registry.
+      const tag = image.digest.replace(':', '-');
+      for (const kind of ['sig', 'att']) {
+        assert.ok(await fetchManifest(image.repository, `${tag}.${kind}`), `.${kind} pushed with the registry credentials`);
+      }
+      // Its Event and its Lease, written with the ServiceAccount.
       const events = await waitFor(
         async () => {
           const list = await kube().core.listNamespacedEvent({ namespace: ns, fieldSelector: `involvedObject.uid=${signedRun.metadata.uid}` });
@@ -275,24 +387,31 @@ test("the controller signs with nothing but the base's RBAC: a token of its Serv
       assert.ok(events.length > 0);
       const leaseObj = JSON.parse(await mustKubectl(['-n', systemNs, 'get', 'lease', lease, '-o', 'json'])) as { spec: { holderIdentity?: string } };
       assert.ok(leaseObj.spec.holderIdentity, 'the controller holds its Lease');
-      assert.doesNotMatch(controller.logs(), /forbidden|\b403\b/i, 'no API request was refused');
+      return controller.lines.filter((l) => /forbidden|\b403\b/i.test(l));
     } finally {
       await controller.stop();
+      await rm(secrets, { recursive: true, force: true });
     }
-    // Clean up the cluster-scoped objects this test created (namespaces stay: the stack has no namespace controller).
-    await kubectl(['delete', 'clusterrolebinding', `chainsmith-controller-${suffix}`, `chainsmith-controller-registry-auth-${suffix}`]);
-    await kubectl(['delete', 'clusterrole', `chainsmith-controller-${suffix}`, `chainsmith-controller-registry-auth-${suffix}`]);
   } finally {
+    await front.close();
+    // Clean up the cluster-scoped objects this test created (namespaces stay: the stack has no namespace controller).
+    await kubectl(['delete', 'clusterrolebinding', `chainsmith-controller-${suffix}`, `${REGISTRY_AUTH}-${suffix}`, '--ignore-not-found']);
+    await kubectl(['delete', 'clusterrole', `chainsmith-controller-${suffix}`, `${REGISTRY_AUTH}-${suffix}`, '--ignore-not-found']);
     await rm(work, { recursive: true, force: true });
+    await rm(overlay, { recursive: true, force: true });
   }
+}
+
+test("the controller signs with nothing but the base's RBAC: a token of its ServiceAccount, leader election on, `oci` pushed with the mounted $DOCKER_CONFIG", { timeout: 5 * 60_000 }, async () => {
+  const refused = await signAsServiceAccount({ component: false, mountedDockerConfig: true });
+  // The one request the base refuses by design: reading the run's ServiceAccount in the build namespace. The
+  // controller warns and carries on with the mounted credentials; nothing else it does is refused.
+  assert.ok(refused.length > 0, 'the base does not let the controller read the run ServiceAccount');
+  const unexpected = refused.filter((l) => !l.includes('cannot read the run ServiceAccount'));
+  assert.deepEqual(unexpected, [], 'no other API request was refused');
 });
 
-/** Runs a program (not kubectl) in `cwd` (created if missing), failing the test with its stderr. */
-async function mustRun(cmd: string, args: string[], env: Record<string, string>, cwd: string): Promise<string> {
-  await mkdir(cwd, { recursive: true });
-  return new Promise((resolve, reject) => {
-    execFile(cmd, args, { cwd, env: { ...process.env, ...env }, timeout: 60_000 }, (err, stdout, stderr) =>
-      err ? reject(new Error(`${cmd} ${args.join(' ')}: ${stderr}`)) : resolve(stdout),
-    );
-  });
-}
+test('with the run-registry-credentials component the controller pushes with the run ServiceAccount Secret, and nothing is refused', { timeout: 5 * 60_000 }, async () => {
+  const refused = await signAsServiceAccount({ component: true, mountedDockerConfig: false });
+  assert.deepEqual(refused, [], 'no API request was refused');
+});

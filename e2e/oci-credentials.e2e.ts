@@ -7,6 +7,8 @@ import type { V1Secret } from '@kubernetes/client-node';
 import type { AddressInfo } from 'node:net';
 import { ChainsmithError } from '../src/errors.js';
 import { KubernetesCredentialSource } from '../src/oci/credentials.js';
+import { KubeClient, loadKubeConfig } from '../src/controller/kube-client.js';
+import { stackEnv } from './lib/env.js';
 import { credentialFor } from '../src/oci/auth.js';
 import { OciStorer } from '../src/storage/oci.js';
 import type { PipelineRun, TaskRun } from '../src/tekton/types.js';
@@ -62,7 +64,7 @@ test('a TaskRun ServiceAccount: push secrets first, then imagePullSecrets, legac
     namespace: ns,
     body: { metadata: { name: 'builder' }, secrets: [{ name: 'push' }, { name: 'missing' }], imagePullSecrets: [{ name: 'pull' }, { name: 'legacy' }] },
   });
-  const source = new KubernetesCredentialSource({ core: kube().core, dockerConfigDir: '/nonexistent' });
+  const source = new KubernetesCredentialSource({ client: new KubeClient(loadKubeConfig(stackEnv().kubeconfig)), dockerConfigDir: '/nonexistent' });
   const configs = await source.dockerConfigsFor(taskRun(ns, 'builder'));
   assert.equal(configs.length, 3);
   assert.deepEqual(credentialFor(configs, 'ghcr.io'), { kind: 'basic', username: 'pusher', password: 'p1' });
@@ -73,7 +75,7 @@ test('a PipelineRun uses taskRunTemplate.serviceAccountName; an empty one means 
   const ns = await createNamespace('oci-creds');
   await dockerSecret(ns, 'pr-push', 'ghcr.io', 'pipeline', 'p');
   await kube().core.createNamespacedServiceAccount({ namespace: ns, body: { metadata: { name: 'pipeline-sa' }, secrets: [{ name: 'pr-push' }] } });
-  const source = new KubernetesCredentialSource({ core: kube().core, dockerConfigDir: '/nonexistent' });
+  const source = new KubernetesCredentialSource({ client: new KubeClient(loadKubeConfig(stackEnv().kubeconfig)), dockerConfigDir: '/nonexistent' });
   const pr: PipelineRun = { apiVersion: 'tekton.dev/v1', kind: 'PipelineRun', metadata: { name: 'p', namespace: ns }, spec: { taskRunTemplate: { serviceAccountName: 'pipeline-sa' } } };
   assert.deepEqual(credentialFor(await source.dockerConfigsFor(pr), 'ghcr.io'), { kind: 'basic', username: 'pipeline', password: 'p' });
   assert.deepEqual(await source.dockerConfigsFor(taskRun(ns)), [], 'the default SA has no secrets');
@@ -88,7 +90,7 @@ test('the ServiceAccount credentials are what the oci store presents to the regi
     await kube().core.createNamespacedServiceAccount({ namespace: ns, body: { metadata: { name: 'builder' }, secrets: [{ name: 'registry-push' }] } });
     const image = await pushRandomImage(`${REGISTRY}/${randomRepo()}`);
     const repository = image.repository.slice(REGISTRY.length + 1);
-    const storer = new OciStorer({ credentials: new KubernetesCredentialSource({ core: kube().core, dockerConfigDir: '/nonexistent' }) });
+    const storer = new OciStorer({ credentials: new KubernetesCredentialSource({ client: new KubeClient(loadKubeConfig(stackEnv().kubeconfig)), dockerConfigDir: '/nonexistent' }) });
     const payload = simpleSigningPayload(`${proxy.registry}/${repository}`, image.digest);
     await storer.store(await signedRequest(signer, payload, testConfig(), taskRun(ns, 'builder')));
     assert.equal((await layersOf(REGISTRY, repository, `sha256-${image.digest.slice(7)}.sig`)).length, 1);

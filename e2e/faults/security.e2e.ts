@@ -3,16 +3,18 @@
 //    and then the right cosign password, registry credentials (right and wrong) behind a Basic-auth front, a Vault
 //    token (right and wrong) — then scans its own controllers' output, the logs the other fault scenarios saved
 //    (.stack/faults/logs) for their secrets (.stack/faults/secrets), and every Event in the cluster.
-// 2. RBAC least privilege of manifests/ with `kubectl auth can-i --as=<the controller's ServiceAccount>`.
+// 2. RBAC least privilege of manifests/ for the controller's ServiceAccount, asked of the real kube-apiserver with
+//    `kubectl auth can-i --as=…` and with real requests impersonating it: the base reads Secrets only in
+//    `tekton-chains`; the opt-in component components/run-registry-credentials adds get-by-name elsewhere, never
+//    list or watch.
 // 3. The container runs non-root with a read-only root filesystem (Deployment and Dockerfile, statically).
 // Runs last among the fault files (alphabetical order), so in `npm run e2e` it sees the whole suite's output.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { readdir, readFile, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, relative } from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import {
   FAULTS_PASSWORD,
@@ -23,7 +25,20 @@ import {
   scenario,
   type Scenario,
 } from './lib.js';
-import { completeTaskRun, createTaskRun, getTaskRun, kube, randomSuffix, REPO_ROOT, stackEnv, waitFor, type ControllerProcess } from '../lib/index.js';
+import {
+  basicAuthFront,
+  completeTaskRun,
+  createNamespace,
+  createTaskRun,
+  getTaskRun,
+  kube,
+  randomSuffix,
+  REPO_ROOT,
+  stackEnv,
+  waitFor,
+  type BasicAuthFront,
+  type ControllerProcess,
+} from '../lib/index.js';
 
 const SA = 'system:serviceaccount:tekton-chains:tekton-chains-controller';
 const b64 = (s: string) => Buffer.from(s).toString('base64');
@@ -47,27 +62,6 @@ function ownSecrets(s: Scenario): string[] {
     FAKE_VAULT_TOKEN,
     ...(vault ? [vault] : []),
   ];
-}
-
-/** A registry front that only lets REGISTRY_USER:REGISTRY_PASSWORD through, forwarding to the stack's registry. */
-async function basicAuthFront(): Promise<{ host: string; close(): void }> {
-  const expected = `Basic ${b64(`${REGISTRY_USER}:${REGISTRY_PASSWORD}`)}`;
-  const [upHost, upPort] = stackEnv().registry.split(':');
-  const server = http.createServer((req, res) => {
-    if (req.headers.authorization !== expected) {
-      res.writeHead(401, { 'www-authenticate': 'Basic realm="registry"' });
-      res.end();
-      req.resume();
-      return;
-    }
-    const up = http.request({ host: upHost, port: Number(upPort), method: req.method, path: req.url, headers: req.headers }, (r) => {
-      res.writeHead(r.statusCode ?? 502, r.headers);
-      r.pipe(res);
-    });
-    req.pipe(up);
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  return { host: `127.0.0.1:${(server.address() as AddressInfo).port}`, close: () => server.close() };
 }
 
 async function dockerSecret(namespace: string, name: string, registry: string, password: string): Promise<void> {
@@ -98,13 +92,13 @@ function leaks(text: string, secrets: string[], where: string): string[] {
 
 describe('no secret in any log or Event', () => {
   let s: Scenario;
-  let front: { host: string; close(): void };
+  let front: BasicAuthFront;
   before(async () => {
     s = await scenario('security', { 'artifacts.taskrun.storage': 'tekton', 'artifacts.oci.storage': 'oci,tekton', 'chainsmith.max-retries': '0' });
-    front = await basicAuthFront();
+    front = await basicAuthFront(REGISTRY_USER, REGISTRY_PASSWORD);
   });
   after(async () => {
-    front?.close();
+    await front?.close();
     await s?.teardown();
   });
 
@@ -197,64 +191,145 @@ async function can(verb: string, resource: string, ns: string | undefined, extra
   return r.code === 0;
 }
 
+const BASE = join(REPO_ROOT, 'manifests');
+const REGISTRY_AUTH = 'chainsmith-controller-registry-auth';
+
+/** A real request made as the controller's ServiceAccount (impersonation): exit code and stderr. */
+const asController = (args: string[]) => kubectl([...args, `--as=${SA}`]);
+
+/** The permissions checked in both set-ups: what the controller may never do, and what signing needs. */
+async function assertRunsAndOwnNamespace(other: string): Promise<void> {
+  const denied: Array<[string, string, string | undefined, string[]?]> = [
+    ['create', 'secrets', other],
+    ['update', 'secrets', 'tekton-chains'],
+    ['delete', 'secrets', 'tekton-chains'],
+    ['patch', 'configmaps', 'tekton-chains'],
+    ['delete', 'leases.coordination.k8s.io', 'tekton-chains'],
+    ['create', 'pods', other],
+  ];
+  for (const res of ['taskruns.tekton.dev', 'pipelineruns.tekton.dev']) {
+    for (const verb of ['create', 'update', 'delete', 'deletecollection']) denied.push([verb, res, other], [verb, res, undefined]);
+    denied.push(['patch', res, other, ['--subresource=status']], ['update', res, other, ['--subresource=status']]);
+  }
+  const wrongly: string[] = [];
+  for (const [verb, res, ns, extra] of denied) if (await can(verb, res, ns, extra)) wrongly.push(`${verb} ${res} ${extra?.join(' ') ?? ''} in ${ns ?? 'all namespaces'}`);
+  assert.deepEqual(wrongly, [], 'the controller may do none of these');
+  // and what it needs still works
+  const allowed: Array<[string, string, string | undefined]> = [
+    ['create', 'events', other],
+    ['get', 'secrets', 'tekton-chains'],
+    ['list', 'secrets', 'tekton-chains'],
+    ['watch', 'secrets', 'tekton-chains'],
+    ['watch', 'configmaps', 'tekton-chains'],
+    ['update', 'leases.coordination.k8s.io', 'tekton-chains'],
+  ];
+  for (const res of ['taskruns.tekton.dev', 'pipelineruns.tekton.dev']) {
+    for (const verb of ['get', 'list', 'watch', 'patch']) allowed.push([verb, res, other], [verb, res, undefined]);
+  }
+  const missing: string[] = [];
+  for (const [verb, res, ns] of allowed) if (!(await can(verb, res, ns))) missing.push(`${verb} ${res} in ${ns ?? 'all namespaces'}`);
+  assert.deepEqual(missing, [], 'the controller needs all of these');
+}
+
 describe('RBAC of manifests/ is least privilege', () => {
+  let other: string; // a build namespace, with a registry Secret and a ServiceAccount naming it
+  const secretIn = { tektonChains: `rbac-probe-${randomSuffix()}`, other: 'registry' };
   before(async () => {
     if ((await kubectl(['get', 'namespace', 'tekton-chains'])).code !== 0) await kubectl(['create', 'namespace', 'tekton-chains']);
-    const r = await kubectl(['apply', '-k', join(REPO_ROOT, 'manifests')]);
+    // An earlier chainsmith's base bound the registry-auth ClusterRole cluster-wide; `kubectl apply` does not prune,
+    // so upgrading deletes it by hand (docs/install.md). A base that still bound it would re-create it here.
+    const del = await kubectl(['delete', 'clusterrolebinding', REGISTRY_AUTH, '--ignore-not-found']);
+    assert.equal(del.code, 0, del.stderr);
+    const r = await kubectl(['apply', '-k', BASE]);
     assert.equal(r.code, 0, r.stderr);
+    other = await createNamespace('security-rbac');
+    const data = { '.dockerconfigjson': b64(JSON.stringify({ auths: { 'registry.example': { auth: b64('u:p') } } })) };
+    await kube().core.createNamespacedSecret({ namespace: other, body: { metadata: { name: secretIn.other }, type: 'kubernetes.io/dockerconfigjson', data } });
+    await kube().core.createNamespacedServiceAccount({ namespace: other, body: { metadata: { name: 'pusher' }, secrets: [{ name: secretIn.other }] } });
+    await kube().core.createNamespacedSecret({ namespace: 'tekton-chains', body: { metadata: { name: secretIn.tektonChains }, stringData: { key: 'value' } } });
   });
   after(async () => {
-    // put back what the hardening test removed
-    await kubectl(['apply', '-k', join(REPO_ROOT, 'manifests')]);
+    // leave the stack as the base installs it
+    await kubectl(['delete', 'clusterrolebinding', REGISTRY_AUTH, '--ignore-not-found']);
+    await kubectl(['-n', 'tekton-chains', 'delete', 'secret', secretIn.tektonChains, '--ignore-not-found']);
   });
 
-  test('the controller cannot list or watch Secrets outside its namespace, nor delete/update runs or write their status', async () => {
-    const other = 'default';
-    const denied: Array<[string, string, string | undefined, string[]?]> = [
-      ['list', 'secrets', other],
-      ['watch', 'secrets', other],
-      ['list', 'secrets', undefined],
-      ['create', 'secrets', other],
-      ['update', 'secrets', 'tekton-chains'],
-      ['delete', 'secrets', 'tekton-chains'],
-      ['delete', 'taskruns.tekton.dev', other],
-      ['delete', 'pipelineruns.tekton.dev', other],
-      ['update', 'taskruns.tekton.dev', other],
-      ['update', 'pipelineruns.tekton.dev', other],
-      ['create', 'taskruns.tekton.dev', other],
-      ['patch', 'taskruns.tekton.dev', other, ['--subresource=status']],
-      ['update', 'taskruns.tekton.dev', other, ['--subresource=status']],
-      ['patch', 'pipelineruns.tekton.dev', other, ['--subresource=status']],
-      ['create', 'pods', other],
-      ['patch', 'configmaps', 'tekton-chains'],
-      ['delete', 'leases.coordination.k8s.io', 'tekton-chains'],
-    ];
+  test('the base: Secrets only in tekton-chains; runs get/list/watch/patch only; no status writes, no Pods', async () => {
+    await assertRunsAndOwnNamespace(other);
+    const denied: Array<[string, string, string | undefined]> = [];
+    for (const verb of ['get', 'list', 'watch']) denied.push([verb, 'secrets', other], [verb, 'secrets', undefined], [verb, 'serviceaccounts', other]);
     const wrongly: string[] = [];
-    for (const [verb, res, ns, extra] of denied) if (await can(verb, res, ns, extra)) wrongly.push(`${verb} ${res} ${extra?.join(' ') ?? ''} in ${ns ?? 'all namespaces'}`);
-    assert.deepEqual(wrongly, [], 'the controller may do none of these');
-    // and what it needs still works
-    for (const [verb, res, ns] of [
-      ['patch', 'taskruns.tekton.dev', other],
-      ['watch', 'pipelineruns.tekton.dev', undefined],
-      ['create', 'events', other],
-      ['get', 'secrets', 'tekton-chains'],
-      ['update', 'leases.coordination.k8s.io', 'tekton-chains'],
-    ] as const) {
-      assert.equal(await can(verb, res, ns), true, `it can ${verb} ${res}`);
+    for (const [verb, res, ns] of denied) if (await can(verb, res, ns)) wrongly.push(`${verb} ${res} in ${ns ?? 'all namespaces'}`);
+    assert.deepEqual(wrongly, [], 'no Secret and no ServiceAccount outside tekton-chains');
+
+    // Real requests as the controller: its own namespace's Secrets yes, another namespace's no, not even by name.
+    const own = await asController(['-n', 'tekton-chains', 'get', 'secret', secretIn.tektonChains, '-o', 'name']);
+    assert.equal(own.code, 0, own.stderr);
+    assert.equal((await asController(['-n', 'tekton-chains', 'get', 'secrets', '-o', 'name'])).code, 0, 'lists the Secrets of tekton-chains');
+    for (const args of [
+      ['-n', other, 'get', 'secret', secretIn.other],
+      ['-n', other, 'get', 'serviceaccount', 'pusher'],
+      ['get', 'secrets', '--all-namespaces'],
+    ]) {
+      const r = await asController(args);
+      assert.notEqual(r.code, 0, `kubectl ${args.join(' ')} as the controller succeeded`);
+      assert.match(r.stderr, /forbidden/i, `kubectl ${args.join(' ')}`);
     }
   });
 
-  test('reading a Secret outside its namespace: the base allows get-by-name (registry credentials of the run’s ServiceAccount); the documented hardening removes even that', async () => {
-    // The issue asks that the controller cannot read Secrets outside its namespace. The base grants `get` on
-    // Secrets cluster-wide (never list/watch) so that `oci` storage can use the run's ServiceAccount credentials,
-    // as Chains does; docs/install.md "Scoping registry credentials" removes the ClusterRoleBinding. Check both.
-    const base = await can('get', 'secrets', 'default');
-    const rbac = await readFile(join(REPO_ROOT, 'manifests', 'rbac.yaml'), 'utf8');
-    assert.equal(base, /name: chainsmith-controller-registry-auth/.test(rbac), 'get-by-name outside the namespace comes only from the registry-auth binding');
-    const r = await kubectl(['delete', 'clusterrolebinding', 'chainsmith-controller-registry-auth', '--ignore-not-found']);
-    assert.equal(r.code, 0, r.stderr);
-    assert.equal(await can('get', 'secrets', 'default'), false, 'hardened: no Secret outside its namespace is readable');
-    assert.equal(await can('get', 'secrets', 'tekton-chains'), true, 'its own signing-secrets still are');
+  test('with components/run-registry-credentials: a Secret in another namespace by name, still no list or watch', async () => {
+    const overlay = await mkdtemp(join(tmpdir(), 'chainsmith-security-overlay-'));
+    try {
+      await writeFile(
+        join(overlay, 'kustomization.yaml'),
+        [
+          'apiVersion: kustomize.config.k8s.io/v1beta1',
+          'kind: Kustomization',
+          'resources:',
+          `  - ${relative(overlay, BASE)}`,
+          'components:',
+          `  - ${relative(overlay, join(BASE, 'components', 'run-registry-credentials'))}`,
+          '',
+        ].join('\n'),
+      );
+      const r = await kubectl(['apply', '-k', overlay]);
+      assert.equal(r.code, 0, r.stderr);
+    } finally {
+      await rm(overlay, { recursive: true, force: true });
+    }
+    try {
+      // what the component is for: the run's ServiceAccount and the Secret it names, read by name
+      assert.equal(await can('get', 'serviceaccounts', other), true, 'get serviceaccounts in a build namespace');
+      assert.equal(await can('get', 'secrets', other), true, 'get secrets in a build namespace');
+      const sa = await asController(['-n', other, 'get', 'serviceaccount', 'pusher', '-o', 'jsonpath={.secrets[0].name}']);
+      assert.equal(sa.code, 0, sa.stderr);
+      const secret = await asController(['-n', other, 'get', 'secret', sa.stdout, '-o', 'jsonpath={.type}']);
+      assert.equal(secret.code, 0, secret.stderr);
+      assert.equal(secret.stdout, 'kubernetes.io/dockerconfigjson');
+      // and no more: it cannot discover Secrets, here or cluster-wide, nor write them
+      const wrongly: string[] = [];
+      for (const [verb, res, ns] of [
+        ['list', 'secrets', other],
+        ['watch', 'secrets', other],
+        ['list', 'secrets', undefined],
+        ['watch', 'secrets', undefined],
+        ['list', 'serviceaccounts', undefined],
+        ['update', 'secrets', other],
+        ['delete', 'secrets', other],
+      ] as const) {
+        if (await can(verb, res, ns)) wrongly.push(`${verb} ${res} in ${ns ?? 'all namespaces'}`);
+      }
+      assert.deepEqual(wrongly, [], 'the component grants get only');
+      const list = await asController(['get', 'secrets', '--all-namespaces']);
+      assert.notEqual(list.code, 0, 'listed every Secret of the cluster');
+      assert.match(list.stderr, /forbidden/i);
+      await assertRunsAndOwnNamespace(other);
+    } finally {
+      // back to the base: removing the binding removes the access
+      const del = await kubectl(['delete', 'clusterrolebinding', REGISTRY_AUTH]);
+      assert.equal(del.code, 0, del.stderr);
+    }
+    assert.equal(await can('get', 'secrets', other), false, 'without the component no Secret outside tekton-chains is readable');
   });
 });
 

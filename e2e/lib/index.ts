@@ -32,3 +32,4 @@ export {
 } from './scenario.js';
 export { cosign, closedPort } from './cosign.js';
 export { referrersFront, type ReferrerFront } from './referrers.js';
+export { basicAuthFront, dockerConfigJson, type BasicAuthFront } from './basic-auth-front.js';

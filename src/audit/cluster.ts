@@ -1,17 +1,17 @@
 // The API reads and writes behind `audit` and `resign`: paged lists of runs (limit/continue, so 10,000+ runs
 // stream through in pages and only a small summary of each is kept), chainsmith's Events, the cluster's
 // chains-config, and merge patches of run annotations.
-import { CustomObjectsApi, PatchStrategy, setHeaderOptions, type KubeConfig } from '@kubernetes/client-node';
 import { DEFAULT_CONFIG, parseChainsConfig } from '../config/parse.js';
 import type { ChainsConfig } from '../config/types.js';
-import { CONFIGMAPS, KubeClient, toKubeApiError } from '../controller/kube-client.js';
+import { CONFIGMAPS, EVENTS, KubeClient, PIPELINERUNS, TASKRUNS, type ResourceType } from '../controller/kube-client.js';
+import type { ClusterConnection } from '../kube/kubeconfig.js';
 import { messageOf } from '../errors.js';
 import { isDone } from '../tekton/accessors.js';
 import type { Run } from '../tekton/types.js';
 import { decisionAnnotations, type RunEvent, type RunSummary } from './classify.js';
 
 export type RunKind = 'TaskRun' | 'PipelineRun';
-const PLURAL: Record<RunKind, string> = { TaskRun: 'taskruns', PipelineRun: 'pipelineruns' };
+const RESOURCE: Record<RunKind, ResourceType> = { TaskRun: TASKRUNS, PipelineRun: PIPELINERUNS };
 
 /** The `reportingController` chainsmith's Events carry (src/observability/events.ts). */
 export const CHAINSMITH_CONTROLLER = 'chainsmith.dev/controller';
@@ -31,15 +31,15 @@ interface Page<T> {
 
 /** Paged access to runs and Events for one kubeconfig. */
 export class Cluster {
-  private readonly custom: CustomObjectsApi;
+  private readonly client: KubeClient;
 
-  constructor(readonly kubeConfig: KubeConfig) {
-    this.custom = kubeConfig.makeApiClient(CustomObjectsApi);
+  constructor(readonly connection: ClusterConnection) {
+    this.client = new KubeClient(connection);
   }
 
   /** Every run of a kind matching the query, one page at a time. */
   async *runPages(kind: RunKind, q: RunQuery): AsyncGenerator<Run[]> {
-    yield* this.pages<Run>('tekton.dev', 'v1', PLURAL[kind], q);
+    yield* this.pages<Run>(RESOURCE[kind], q);
   }
 
   /** Summaries of every run of a kind (payload annotations dropped as each page arrives). */
@@ -50,7 +50,7 @@ export class Cluster {
   /** chainsmith's Events in a namespace (or everywhere), grouped by the uid of the run they are about. */
   async chainsmithEvents(namespace: string | undefined): Promise<Map<string, RunEvent[]>> {
     const byUid = new Map<string, RunEvent[]>();
-    for await (const page of this.pages<KubeEvent>('events.k8s.io', 'v1', 'events', { ...(namespace !== undefined ? { namespace } : {}) })) {
+    for await (const page of this.pages<KubeEvent>(EVENTS, { ...(namespace !== undefined ? { namespace } : {}) })) {
       for (const e of page) {
         if (e.reportingController !== CHAINSMITH_CONTROLLER) continue;
         const uid = e.regarding?.uid;
@@ -66,7 +66,7 @@ export class Cluster {
   /** The cluster's chains-config, or the defaults (with a note saying why) when it cannot be read. */
   async chainsConfig(systemNamespace: string): Promise<{ config: ChainsConfig; note?: string }> {
     try {
-      const cm = await new KubeClient(this.kubeConfig).get<{ data?: Record<string, string> }>(CONFIGMAPS, systemNamespace, 'chains-config');
+      const cm = await this.client.get<{ data?: Record<string, string> }>(CONFIGMAPS, systemNamespace, 'chains-config');
       if (!cm) return { config: DEFAULT_CONFIG, note: `no chains-config in ${systemNamespace}; using the defaults` };
       return { config: parseChainsConfig(cm.data ?? {}) };
     } catch (err) {
@@ -77,28 +77,14 @@ export class Cluster {
   /** JSON merge patch of a run's annotations (`null` deletes); a resourceVersion, when given, is a precondition. */
   async patchAnnotations(kind: RunKind, namespace: string, name: string, annotations: Record<string, string | null>, resourceVersion?: string): Promise<void> {
     const metadata = resourceVersion === undefined ? { annotations } : { resourceVersion, annotations };
-    try {
-      await this.custom.patchNamespacedCustomObject(
-        { group: 'tekton.dev', version: 'v1', plural: PLURAL[kind], namespace, name, body: { metadata } },
-        setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
-      );
-    } catch (err) {
-      throw toKubeApiError(err, `patch ${PLURAL[kind]} ${namespace}/${name}`);
-    }
+    await this.client.mergePatch(RESOURCE[kind], namespace, name, { metadata });
   }
 
-  private async *pages<T>(group: string, version: string, plural: string, q: RunQuery): AsyncGenerator<T[]> {
+  private async *pages<T>(res: ResourceType, q: RunQuery): AsyncGenerator<T[]> {
     let cont: string | undefined;
     do {
-      const common = { group, version, plural, limit: q.pageSize ?? 500, _continue: cont, labelSelector: q.labelSelector };
-      let page: Page<T>;
-      try {
-        page = (q.namespace === undefined
-          ? await this.custom.listClusterCustomObject(common)
-          : await this.custom.listNamespacedCustomObject({ ...common, namespace: q.namespace })) as Page<T>;
-      } catch (err) {
-        throw toKubeApiError(err, `list ${plural}${q.namespace ? ` in ${q.namespace}` : ''}`);
-      }
+      // errors name the verb and resource; the server's message names the namespace
+      const page: Page<T> = await this.client.list<T>(res, q.namespace, { limit: q.pageSize ?? 500, continue: cont, labelSelector: q.labelSelector });
       yield page.items ?? [];
       cont = page.metadata?.continue || undefined;
     } while (cont);

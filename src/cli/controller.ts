@@ -66,14 +66,14 @@ export async function run(argv: string[]): Promise<number> {
   });
   const logger = createLogger({ level: values['log-level'] ?? 'info', defaultMeta: { component: 'controller' } });
   const namespaces = (values.namespace ?? '').replace(/\s+/g, '').split(',').filter((n) => n !== '');
-  let kubeConfig;
+  let connection;
   try {
-    kubeConfig = loadKubeConfig(values.kubeconfig);
+    connection = loadKubeConfig(values.kubeconfig);
   } catch (err) {
     throw new CliError(`cannot load a kubeconfig: ${messageOf(err)}`);
   }
   const controller = new Controller({
-    kubeConfig,
+    connection,
     logger,
     namespaces,
     systemNamespace: process.env.SYSTEM_NAMESPACE || 'tekton-chains',

@@ -39,7 +39,6 @@ export function connectScope(values: ScopeValues): { cluster: Cluster; namespace
   } catch (err) {
     throw new CliError(`cannot load the kubeconfig: ${messageOf(err)}`);
   }
-  const kc = cluster.kubeConfig;
-  const namespace = values['all-namespaces'] ? undefined : (values.namespace ?? kc.getContextObject(kc.getCurrentContext())?.namespace ?? 'default');
+  const namespace = values['all-namespaces'] ? undefined : (values.namespace ?? cluster.connection.namespace ?? 'default');
   return { cluster, namespace };
 }

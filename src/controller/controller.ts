@@ -5,9 +5,8 @@
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import type { Server } from 'node:http';
-import type { KubeConfig } from '@kubernetes/client-node';
-import { CoreV1Api } from '@kubernetes/client-node';
 import type { Logger } from 'winston';
+import type { ClusterConnection } from '../kube/kubeconfig.js';
 import type { ChainsConfig, StorageName } from '../config/types.js';
 import { messageOf } from '../errors.js';
 import { KubernetesCredentialSource, type RegistryCredentialSource } from '../oci/credentials.js';
@@ -35,7 +34,7 @@ import { realSigningDeps } from './signing-deps.js';
 import { WorkQueue, type Lane } from './work-queue.js';
 
 export interface ControllerOptions {
-  kubeConfig: KubeConfig;
+  connection: ClusterConnection;
   logger: Logger;
   /** namespaces to watch; empty = all */
   namespaces: string[];
@@ -87,13 +86,13 @@ export class Controller {
   constructor(private readonly o: ControllerOptions) {
     this.log = o.logger;
     const limiter = new TokenBucket(o.qps, o.burst);
-    this.client = new KubeClient(o.kubeConfig, {
+    this.client = new KubeClient(o.connection, {
       limiter,
       onRequest: (verb) => this.metrics.apiRequests.labels(verb).inc(),
     });
     this.events = new KubeEventSink(this.client, this.log);
     this.credentials =
-      o.credentials ?? new KubernetesCredentialSource({ core: o.kubeConfig.makeApiClient(CoreV1Api), logger: this.log });
+      o.credentials ?? new KubernetesCredentialSource({ client: this.client, logger: this.log });
     this.configStore = new ConfigStore({
       client: this.client,
       namespace: o.systemNamespace,
@@ -188,6 +187,7 @@ export class Controller {
     }
     await this.events.flush();
     await this.elector?.release();
+    this.client.close();
     this.signers.close();
     if (this.gaugeTimer) clearInterval(this.gaugeTimer);
     const closed = new Promise<void>((r) => (this.server ? this.server.close(() => r()) : r()));

@@ -1,18 +1,11 @@
 // The controller's only door to the API server: typed resource paths, one token bucket for every request,
-// one error type (status + reason), and a request counter for metrics. Built on @kubernetes/client-node's
-// CustomObjectsApi (raw JSON in and out: no date re-serialisation of Leases or Events) and Watch.
-import {
-  ApiException,
-  CoreV1Api,
-  CustomObjectsApi,
-  KubeConfig,
-  PatchStrategy,
-  Watch,
-  setHeaderOptions,
-} from '@kubernetes/client-node';
+// one error type (status + reason), and a request counter for metrics. Raw JSON in and out (no date
+// re-serialisation of Leases or Events) over chainsmith's own small HTTP client (src/kube/), which keeps the
+// controller's memory at a fraction of what @kubernetes/client-node's generated API costs (bench/findings.md).
 import { ChainsmithError } from '../errors.js';
+import { KubeHttp, KubeHttpError, type Query } from '../kube/http.js';
+import { loadClusterConnection, type ClusterConnection } from '../kube/kubeconfig.js';
 import type { Priority, TokenBucket } from './rate-limiter.js';
-import { KeepAliveAuthentication, makeKeepAliveApiClient } from './keep-alive.js';
 
 /** A namespaced resource type, addressed the way the API names it. */
 export interface ResourceType {
@@ -27,6 +20,8 @@ export const PIPELINERUNS: ResourceType = { group: 'tekton.dev', version: 'v1', 
 export const LEASES: ResourceType = { group: 'coordination.k8s.io', version: 'v1', plural: 'leases', kind: 'Lease' };
 export const EVENTS: ResourceType = { group: 'events.k8s.io', version: 'v1', plural: 'events', kind: 'Event' };
 export const CONFIGMAPS: ResourceType = { group: '', version: 'v1', plural: 'configmaps', kind: 'ConfigMap' };
+export const SERVICEACCOUNTS: ResourceType = { group: '', version: 'v1', plural: 'serviceaccounts', kind: 'ServiceAccount' };
+export const SECRETS: ResourceType = { group: '', version: 'v1', plural: 'secrets', kind: 'Secret' };
 
 /** An API answer other than 2xx (status 0 = no answer: network error). */
 export class KubeApiError extends ChainsmithError {
@@ -64,19 +59,13 @@ export interface KubeClientOptions {
 
 /** Rate-limited JSON access to namespaced resources. */
 export class KubeClient {
-  private readonly custom: CustomObjectsApi;
-  private readonly core: CoreV1Api;
-  private readonly watcher: Watch;
+  private readonly http: KubeHttp;
 
   constructor(
-    readonly kubeConfig: KubeConfig,
+    readonly connection: ClusterConnection,
     private readonly opts: KubeClientOptions = {},
   ) {
-    // one keep-alive connection pool instead of client-node's new TLS connection per request (keep-alive.ts)
-    const auth = new KeepAliveAuthentication(kubeConfig);
-    this.custom = makeKeepAliveApiClient(kubeConfig, auth, CustomObjectsApi);
-    this.core = makeKeepAliveApiClient(kubeConfig, auth, CoreV1Api);
-    this.watcher = new Watch(kubeConfig);
+    this.http = new KubeHttp(connection);
   }
 
   /** The URL path of a resource collection (all namespaces when `namespace` is undefined). */
@@ -91,39 +80,14 @@ export class KubeClient {
     namespace: string | undefined,
     q: { limit?: number; continue?: string; fieldSelector?: string; labelSelector?: string; resourceVersion?: string } = {},
   ): Promise<ListPage<T>> {
-    return this.call('list', res, async () => {
-      if (res.group === '') {
-        if (res.plural !== 'configmaps' || namespace === undefined) throw new Error(`unsupported core list ${res.plural}`);
-        return (await this.core.listNamespacedConfigMap({
-          namespace,
-          limit: q.limit,
-          _continue: q.continue,
-          fieldSelector: q.fieldSelector,
-        })) as unknown as ListPage<T>;
-      }
-      const common = {
-        group: res.group,
-        version: res.version,
-        plural: res.plural,
-        limit: q.limit,
-        _continue: q.continue,
-        fieldSelector: q.fieldSelector,
-        labelSelector: q.labelSelector,
-        resourceVersion: q.resourceVersion,
-      };
-      return (namespace === undefined
-        ? await this.custom.listClusterCustomObject(common)
-        : await this.custom.listNamespacedCustomObject({ ...common, namespace })) as ListPage<T>;
-    });
+    const query: Query = { limit: q.limit, continue: q.continue, fieldSelector: q.fieldSelector, labelSelector: q.labelSelector, resourceVersion: q.resourceVersion };
+    return this.call('list', res, () => this.http.request<ListPage<T>>({ method: 'GET', path: KubeClient.collectionPath(res, namespace), query }));
   }
 
   /** GET one object; resolves undefined on 404. */
   async get<T>(res: ResourceType, namespace: string, name: string): Promise<T | undefined> {
     try {
-      return await this.call('get', res, async () => {
-        if (res.group === '') return (await this.core.readNamespacedConfigMap({ namespace, name })) as unknown as T;
-        return (await this.custom.getNamespacedCustomObject({ ...this.base(res), namespace, name })) as T;
-      });
+      return await this.call('get', res, () => this.http.request<T>({ method: 'GET', path: objectPath(res, namespace, name) }));
     } catch (err) {
       if (err instanceof KubeApiError && err.status === 404) return undefined;
       throw err;
@@ -132,49 +96,39 @@ export class KubeClient {
 
   /** JSON merge patch (put `metadata.resourceVersion` in the body for an optimistic-concurrency precondition). */
   async mergePatch<T>(res: ResourceType, namespace: string, name: string, body: object): Promise<T> {
-    return this.call('patch', res, async () =>
-      (await this.custom.patchNamespacedCustomObject(
-        { ...this.base(res), namespace, name, body },
-        setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
-      )) as T,
+    return this.call('patch', res, () =>
+      this.http.request<T>({ method: 'PATCH', path: objectPath(res, namespace, name), body, contentType: 'application/merge-patch+json' }),
     );
   }
 
   /** POST a new object; `low` priority yields the rate limit to run reads and writes (Events). */
   async create<T>(res: ResourceType, namespace: string, body: object, priority: Priority = 'normal'): Promise<T> {
-    return this.call(
-      'create',
-      res,
-      async () => (await this.custom.createNamespacedCustomObject({ ...this.base(res), namespace, body })) as T,
-      priority,
-    );
+    return this.call('create', res, () => this.http.request<T>({ method: 'POST', path: KubeClient.collectionPath(res, namespace), body }), priority);
   }
 
   /** PUT an object (its metadata.resourceVersion is the precondition). */
   async replace<T>(res: ResourceType, namespace: string, name: string, body: object): Promise<T> {
-    return this.call('update', res, async () =>
-      (await this.custom.replaceNamespacedCustomObject({ ...this.base(res), namespace, name, body })) as T,
-    );
+    return this.call('update', res, () => this.http.request<T>({ method: 'PUT', path: objectPath(res, namespace, name), body }));
   }
 
   /**
-   * Starts a watch; `onEvent` gets each event, `onDone` is called exactly once when the stream ends or fails.
-   * Returns a function that stops the watch.
+   * Starts a watch; `onEvent` gets each event, `onDone` is called exactly once when the stream ends or fails
+   * (with `statusCode` on the error when the server answered, e.g. 410 Gone). Returns a function that stops it.
    */
   async watch(
     path: string,
-    query: Record<string, string | number | boolean | undefined>,
-    // the watch callback hands over parsed JSON of any shape; callers narrow it
+    query: Query,
+    // the watch hands over parsed JSON of any shape; callers narrow it
     onEvent: (type: string, obj: KubeObject) => void,
     onDone: (err: unknown) => void,
   ): Promise<() => void> {
     this.opts.onRequest?.('watch', path);
-    const ctrl = await this.watcher.watch(path, query, (type, obj) => onEvent(type, obj as KubeObject), onDone);
-    return () => ctrl.abort();
+    return this.http.watch(path, query, (type, obj) => onEvent(type, obj as KubeObject), onDone);
   }
 
-  private base(res: ResourceType): { group: string; version: string; plural: string } {
-    return { group: res.group, version: res.version, plural: res.plural };
+  /** Closes the pooled connections (shutdown). */
+  close(): void {
+    this.http.close();
   }
 
   private async call<T>(verb: RequestVerb, res: ResourceType, fn: () => Promise<T>, priority: Priority = 'normal'): Promise<T> {
@@ -188,33 +142,18 @@ export class KubeClient {
   }
 }
 
-/** Normalises client-node errors into KubeApiError with the server's message when there is one. */
+function objectPath(res: ResourceType, namespace: string, name: string): string {
+  return `${KubeClient.collectionPath(res, namespace)}/${encodeURIComponent(name)}`;
+}
+
+/** Normalises transport errors into KubeApiError, keeping the server's message when there is one. */
 export function toKubeApiError(err: unknown, what: string): KubeApiError {
   if (err instanceof KubeApiError) return err;
-  if (err instanceof ApiException) {
-    const body = typeof err.body === 'string' ? safeJson(err.body) : err.body;
-    const msg = body && typeof body === 'object' && 'message' in body ? String((body as { message: unknown }).message) : '';
-    return new KubeApiError(err.code, `${what}: HTTP ${err.code}${msg ? `: ${msg}` : ''}`, err);
-  }
+  if (err instanceof KubeHttpError) return new KubeApiError(err.statusCode, err.statusCode === 0 ? `${what}: ${err.message}` : err.message.replace(/^\S+ \S+:/, `${what}:`), err);
   return new KubeApiError(0, `${what}: ${err instanceof Error ? err.message : String(err)}`, err);
 }
 
-function safeJson(s: string): unknown {
-  try {
-    return JSON.parse(s);
-  } catch {
-    return undefined;
-  }
-}
-
-/** Loads a KubeConfig from `--kubeconfig`, else `KUBECONFIG`, else in-cluster. */
-export function loadKubeConfig(file?: string): KubeConfig {
-  const kc = new KubeConfig();
-  if (file) kc.loadFromFile(file);
-  else if (process.env.KUBECONFIG) kc.loadFromDefault();
-  else if (process.env.KUBERNETES_SERVICE_HOST && process.env.KUBERNETES_SERVICE_PORT) kc.loadFromCluster();
-  // client-node would otherwise build a config with no server, and every request would fail with "Invalid URL"
-  else throw new Error('no Kubernetes configuration: pass --kubeconfig FILE or set KUBECONFIG (not running in a cluster)');
-  if (!kc.getCurrentCluster()?.server) throw new Error(`the kubeconfig's current context "${kc.getCurrentContext()}" names no cluster server`);
-  return kc;
+/** Loads the connection from `--kubeconfig`, else `KUBECONFIG`, else in-cluster. */
+export function loadKubeConfig(file?: string): ClusterConnection {
+  return loadClusterConnection(file);
 }

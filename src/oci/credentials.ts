@@ -2,8 +2,8 @@
 // push-capable ones, before its `imagePullSecrets`) plus an optional mounted `$DOCKER_CONFIG/config.json`.
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import type { CoreV1Api, V1Secret } from '@kubernetes/client-node';
 import type { Logger } from 'winston';
+import { SECRETS, SERVICEACCOUNTS, type ResourceType } from '../controller/kube-client.js';
 import type { Run } from '../tekton/types.js';
 import type { DockerAuthEntry, DockerConfigJson } from './auth.js';
 
@@ -24,6 +24,23 @@ export class StaticCredentialSource implements RegistryCredentialSource {
   }
 }
 
+/** The Secret fields registry auth reads. */
+export interface SecretObject {
+  type?: string;
+  data?: Record<string, string>;
+}
+
+/** The ServiceAccount fields registry auth reads. */
+export interface ServiceAccountObject {
+  secrets?: Array<{ name?: string }>;
+  imagePullSecrets?: Array<{ name?: string }>;
+}
+
+/** Reads one object by name; undefined when it does not exist (the KubeClient's `get`). */
+export interface ObjectReader {
+  get<T>(res: ResourceType, namespace: string, name: string): Promise<T | undefined>;
+}
+
 /** The ServiceAccount a run's pods use (`default` when unset), as Chains resolves it. */
 export function serviceAccountOf(run: Run): string {
   const name = run.kind === 'TaskRun' ? run.spec.serviceAccountName : run.spec.taskRunTemplate?.serviceAccountName;
@@ -31,7 +48,7 @@ export function serviceAccountOf(run: Run): string {
 }
 
 /** Decodes a docker-registry Secret (`kubernetes.io/dockerconfigjson` or legacy `kubernetes.io/dockercfg`). */
-export function dockerConfigFromSecret(secret: V1Secret): DockerConfigJson | undefined {
+export function dockerConfigFromSecret(secret: SecretObject): DockerConfigJson | undefined {
   const data = secret.data ?? {};
   if (secret.type === 'kubernetes.io/dockerconfigjson' && data['.dockerconfigjson']) {
     return JSON.parse(Buffer.from(data['.dockerconfigjson'], 'base64').toString('utf8')) as DockerConfigJson;
@@ -55,15 +72,17 @@ export async function readDockerConfigDir(dir: string): Promise<DockerConfigJson
 
 /** Credentials from the run's ServiceAccount secrets, cached per namespace/ServiceAccount for `ttlMs`. */
 export class KubernetesCredentialSource implements RegistryCredentialSource {
-  private readonly core: CoreV1Api;
+  private readonly client: ObjectReader;
   private readonly dockerConfigDir: string | undefined;
   private readonly ttlMs: number;
   private readonly logger: Logger | undefined;
   private readonly now: () => number;
   private readonly cache = new Map<string, { configs: DockerConfigJson[]; expiresAt: number }>();
+  /** namespace/ServiceAccount pairs already warned about (later failures log at debug) */
+  private readonly warned = new Set<string>();
 
-  constructor(deps: { core: CoreV1Api; dockerConfigDir?: string; ttlMs?: number; logger?: Logger; now?: () => number }) {
-    this.core = deps.core;
+  constructor(deps: { client: ObjectReader; dockerConfigDir?: string; ttlMs?: number; logger?: Logger; now?: () => number }) {
+    this.client = deps.client;
     this.dockerConfigDir = deps.dockerConfigDir ?? process.env.DOCKER_CONFIG;
     this.ttlMs = deps.ttlMs ?? 30_000;
     this.logger = deps.logger;
@@ -87,12 +106,24 @@ export class KubernetesCredentialSource implements RegistryCredentialSource {
   }
 
   private async fromServiceAccount(namespace: string, name: string): Promise<DockerConfigJson[]> {
-    let account;
+    let account: ServiceAccountObject | undefined;
     try {
-      account = await this.core.readNamespacedServiceAccount({ name, namespace });
+      account = await this.client.get<ServiceAccountObject>(SERVICEACCOUNTS, namespace, name);
+      if (!account) throw new Error(`serviceaccounts "${name}" not found`);
     } catch (err) {
       // A missing SA is not fatal: anonymous or mounted credentials may still be enough to push.
-      this.logger?.warn('cannot read the run ServiceAccount; using mounted credentials only', { namespace, serviceAccount: name, error: String((err as Error).message ?? err) });
+      const forbidden = (err as { status?: number }).status === 403;
+      const fields = { namespace, serviceAccount: name, error: String((err as Error).message ?? err) };
+      // the least-privilege base install forbids this read on purpose: say how to allow it, once per account
+      const key = `${namespace}/${name}`;
+      const level = this.warned.has(key) ? 'debug' : 'warn';
+      this.warned.add(key);
+      this.logger?.[level](
+        forbidden
+          ? 'cannot read the run ServiceAccount (forbidden: bind ClusterRole chainsmith-controller-registry-auth in this namespace, or install manifests/components/run-registry-credentials; see docs/install.md "Scoping registry credentials"); using mounted credentials only'
+          : 'cannot read the run ServiceAccount; using mounted credentials only',
+        fields,
+      );
       return [];
     }
     const names = [...(account.secrets ?? []).map((s) => s.name), ...(account.imagePullSecrets ?? []).map((s) => s.name)];
@@ -102,7 +133,8 @@ export class KubernetesCredentialSource implements RegistryCredentialSource {
       if (!secretName || seen.has(secretName)) continue;
       seen.add(secretName);
       try {
-        const secret = await this.core.readNamespacedSecret({ name: secretName, namespace });
+        const secret = await this.client.get<SecretObject>(SECRETS, namespace, secretName);
+        if (!secret) throw new Error(`secrets "${secretName}" not found`);
         const cfg = dockerConfigFromSecret(secret);
         if (cfg) out.push(cfg);
       } catch (err) {

@@ -3,9 +3,10 @@ import assert from 'node:assert/strict';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { CoreV1Api, V1Secret, V1ServiceAccount } from '@kubernetes/client-node';
-import { dockerConfigFromSecret, KubernetesCredentialSource, serviceAccountOf } from '../../src/oci/credentials.js';
+import { dockerConfigFromSecret, KubernetesCredentialSource, serviceAccountOf, type ObjectReader, type SecretObject as V1Secret, type ServiceAccountObject as V1ServiceAccount } from '../../src/oci/credentials.js';
 import { credentialFor } from '../../src/oci/auth.js';
+import type { Logger } from 'winston';
+import { KubeApiError } from '../../src/controller/kube-client.js';
 import type { PipelineRun, TaskRun } from '../../src/tekton/types.js';
 
 const b64 = (s: string) => Buffer.from(s).toString('base64');
@@ -33,23 +34,14 @@ test('dockercfg (legacy) and dockerconfigjson secrets decode; other types are ig
   assert.equal(dockerConfigFromSecret({ type: 'Opaque', data: { x: b64('y') } }), undefined);
 });
 
-// A stand-in for the two CoreV1Api reads the source makes; the real API server is used in e2e.
-function fakeCore(accounts: Record<string, V1ServiceAccount>, secrets: Record<string, V1Secret>, calls: string[]): CoreV1Api {
-  const core = {
-    async readNamespacedServiceAccount({ name, namespace }: { name: string; namespace: string }) {
-      calls.push(`sa ${namespace}/${name}`);
-      const sa = accounts[`${namespace}/${name}`];
-      if (!sa) throw new Error('HTTP-Code: 404');
-      return sa;
-    },
-    async readNamespacedSecret({ name, namespace }: { name: string; namespace: string }) {
-      calls.push(`secret ${namespace}/${name}`);
-      const s = secrets[`${namespace}/${name}`];
-      if (!s) throw new Error('HTTP-Code: 404');
-      return s;
+// A stand-in for the two reads the source makes (ServiceAccount, Secret); the real API server is used in e2e.
+function fakeCore(accounts: Record<string, V1ServiceAccount>, secrets: Record<string, V1Secret>, calls: string[]): ObjectReader {
+  return {
+    async get<T>(res: { plural: string }, namespace: string, name: string): Promise<T | undefined> {
+      calls.push(`${res.plural === 'serviceaccounts' ? 'sa' : 'secret'} ${namespace}/${name}`);
+      return (res.plural === 'serviceaccounts' ? accounts : secrets)[`${namespace}/${name}`] as T | undefined;
     },
   };
-  return core as unknown as CoreV1Api;
 }
 
 test('push-capable secrets come before imagePullSecrets, then the mounted DOCKER_CONFIG; missing secrets are skipped', async () => {
@@ -61,7 +53,7 @@ test('push-capable secrets come before imagePullSecrets, then the mounted DOCKER
     { 'ns/push': dockerconfigjson('ghcr.io', 'pusher'), 'ns/pull': dockerconfigjson('ghcr.io', 'puller') },
     calls,
   );
-  const source = new KubernetesCredentialSource({ core, dockerConfigDir: dir });
+  const source = new KubernetesCredentialSource({ client: core, dockerConfigDir: dir });
   const configs = await source.dockerConfigsFor(taskRun('builder'));
   assert.equal(configs.length, 3);
   assert.deepEqual(credentialFor(configs, 'ghcr.io'), { kind: 'basic', username: 'pusher', password: 'pw' });
@@ -74,7 +66,7 @@ test('results are cached per ServiceAccount for the TTL', async () => {
   let now = 0;
   const calls: string[] = [];
   const core = fakeCore({ 'ns/default': { secrets: [] } }, {}, calls);
-  const source = new KubernetesCredentialSource({ core, ttlMs: 1000, now: () => now });
+  const source = new KubernetesCredentialSource({ client: core, ttlMs: 1000, now: () => now });
   await source.dockerConfigsFor(taskRun());
   await source.dockerConfigsFor(taskRun());
   assert.equal(calls.length, 1);
@@ -84,6 +76,27 @@ test('results are cached per ServiceAccount for the TTL', async () => {
 });
 
 test('a missing ServiceAccount leaves only the mounted config', async () => {
-  const source = new KubernetesCredentialSource({ core: fakeCore({}, {}, []), dockerConfigDir: '/nonexistent-dir' });
+  const source = new KubernetesCredentialSource({ client: fakeCore({}, {}, []), dockerConfigDir: '/nonexistent-dir' });
   assert.deepEqual(await source.dockerConfigsFor(taskRun('nobody')), []);
+});
+
+test('a ServiceAccount read forbidden by the least-privilege RBAC warns once per account with the fix, then logs at debug', async () => {
+  const logs: Array<{ level: string; message: string }> = [];
+  const logger = {
+    warn: (message: string) => logs.push({ level: 'warn', message }),
+    debug: (message: string) => logs.push({ level: 'debug', message }),
+  } as unknown as Logger;
+  const forbidden: ObjectReader = {
+    async get() {
+      throw new KubeApiError(403, 'get serviceaccounts: HTTP 403: serviceaccounts "default" is forbidden');
+    },
+  };
+  let now = 0;
+  const source = new KubernetesCredentialSource({ client: forbidden, dockerConfigDir: '/nonexistent-dir', ttlMs: 1, now: () => now, logger });
+  for (let i = 0; i < 3; i++) {
+    assert.deepEqual(await source.dockerConfigsFor(taskRun()), []);
+    now += 10;
+  }
+  assert.deepEqual(logs.map((l) => l.level), ['warn', 'debug', 'debug']);
+  assert.match(logs[0]!.message, /^cannot read the run ServiceAccount \(forbidden: bind ClusterRole chainsmith-controller-registry-auth .*components\/run-registry-credentials/);
 });
