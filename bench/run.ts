@@ -30,8 +30,30 @@ const { values } = parseArgs({
     profile: { type: 'boolean', default: false },
     'no-build': { type: 'boolean', default: false },
     out: { type: 'string' },
+    help: { type: 'boolean', short: 'h', default: false },
   },
 });
+if (values.help) {
+  process.stdout.write(`Usage: npm run bench [-- OPTIONS]
+
+Runs Tekton Chains (defaults and tuned), chainsmith (defaults) and a ceiling client one after the other,
+each on a fresh local stack, and writes a results table. The last stdout line is the throughput ratio.
+
+  --quick              short sizes (burst 200, backlog 500 + 60 new, 20 pipelines; well under 20 minutes)
+                       instead of the full ones (burst 1000, backlog 5000 + 300 new, 100 pipelines; 1.5-2 h)
+  --arms LIST          only these arms: chains-default,chains-tuned,chainsmith,ceiling
+  --workloads LIST     only these workloads: burst,backlog,pipelines
+  --configs LIST       1 = in-toto + tekton storage, 2 = slsa/v2alpha4 + oci storage
+  --out FILE           where to write the table (default bench/RESULTS.md)
+  --profile            run chainsmith with --cpu-prof and --heapsnapshot-signal=SIGUSR2
+  --no-build           do not run tsc first (use the existing dist/)
+  -h, --help           this text
+
+Environment: BENCH_DIR (work directory, default /tmp/chainsmith-bench), BENCH_CHAINSMITH_ARGS (extra
+controller flags, for experiments only), BENCH_CHAINSMITH_MAIN (a patched build, for experiments only).
+`);
+  process.exit(0);
+}
 const quick = values.quick!;
 const sizes = quick ? QUICK : FULL;
 const WORK = process.env.BENCH_DIR ?? '/tmp/chainsmith-bench';

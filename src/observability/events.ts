@@ -77,41 +77,65 @@ export function eventBody(
   };
 }
 
-/** Sends Events through the controller's rate-limited client. */
+/**
+ * Sends Events through the controller's rate-limited client, at most `concurrency` at a time and at low
+ * priority: under a burst they trail the writes that sign runs instead of competing with them at the API
+ * server (bench/findings.md). Up to `maxPending` wait in memory; beyond that new ones are dropped and counted
+ * in the log, so a long API outage cannot grow the controller's memory without bound.
+ */
 export class KubeEventSink implements EventSink {
-  private readonly pending = new Set<Promise<void>>();
+  private readonly queue: Array<{ target: EventTarget; reason: EventReason; body: object }> = [];
+  private inFlight = 0;
+  private dropped = 0;
+  private readonly drained: Array<() => void> = [];
   private readonly instance: string;
+  private readonly concurrency: number;
+  private readonly maxPending: number;
 
   constructor(
     private readonly client: KubeClient,
     private readonly logger: Logger,
-    instance?: string,
+    opts: { instance?: string; concurrency?: number; maxPending?: number } = {},
   ) {
-    this.instance = instance ?? process.env.POD_NAME ?? hostname();
+    this.instance = opts.instance ?? process.env.POD_NAME ?? hostname();
+    this.concurrency = opts.concurrency ?? 2;
+    this.maxPending = opts.maxPending ?? 5000;
   }
 
   record(target: EventTarget, type: 'Normal' | 'Warning', reason: EventReason, note: string): void {
-    const body = eventBody(target, type, reason, note, { instance: this.instance, now: new Date() });
-    const p = this.client
-      .create(EVENTS, target.namespace, body, 'low')
-      .then(
-        () => undefined,
-        (err: unknown) => {
-          this.logger.warn('could not record event', {
-            namespace: target.namespace,
-            name: target.name,
-            uid: target.uid,
-            reason,
-            error: String(err),
-          });
-        },
-      )
-      .finally(() => this.pending.delete(p));
-    this.pending.add(p);
+    if (this.queue.length >= this.maxPending) {
+      if (this.dropped++ === 0) this.logger.warn('too many Events waiting to be sent; dropping new ones until the queue drains', { pending: this.queue.length, reason, namespace: target.namespace, name: target.name });
+      return;
+    }
+    this.queue.push({ target, reason, body: eventBody(target, type, reason, note, { instance: this.instance, now: new Date() }) });
+    this.pump();
   }
 
   async flush(): Promise<void> {
-    await Promise.all([...this.pending]);
+    if (this.queue.length === 0 && this.inFlight === 0) return;
+    await new Promise<void>((resolve) => this.drained.push(resolve));
+  }
+
+  private pump(): void {
+    while (this.inFlight < this.concurrency && this.queue.length > 0) {
+      const { target, reason, body } = this.queue.shift()!;
+      this.inFlight++;
+      void this.client
+        .create(EVENTS, target.namespace, body, 'low')
+        .then(
+          () => undefined,
+          (err: unknown) => this.logger.warn('could not record event', { namespace: target.namespace, name: target.name, uid: target.uid, reason, error: String(err) }),
+        )
+        .finally(() => {
+          this.inFlight--;
+          this.pump();
+          if (this.queue.length === 0 && this.inFlight === 0) {
+            if (this.dropped > 0) this.logger.warn('Events were dropped while the queue was full', { dropped: this.dropped });
+            this.dropped = 0;
+            for (const r of this.drained.splice(0)) r();
+          }
+        });
+    }
   }
 }
 
