@@ -18,6 +18,7 @@ import {
   fetchManifest,
   getPipelineRun,
   getTaskRun,
+  isAlive,
   KANIKO_IMAGE_ID,
   kube,
   MEDIA,
@@ -219,11 +220,3 @@ test('a stale stack from a crashed run is cleaned up and replaced; stack:down st
   }
 });
 
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}

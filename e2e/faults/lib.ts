@@ -12,6 +12,7 @@ import {
   createNamespace,
   createTaskRun,
   fetchManifest,
+  isAlive,
   kube,
   pushRandomImage,
   randomSuffix,
@@ -347,15 +348,6 @@ function readLaunch(pid: number): Launch {
     if (i > 0) env[kv.slice(0, i)] = kv.slice(i + 1);
   }
   return { argv, env, cwd: readlinkSync(`/proc/${pid}/cwd`) };
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 /** A handle on `.stack/pids/<name>.pid`; the command line is captured now, while the process runs. */

@@ -19,7 +19,7 @@ export {
 } from './tekton.js';
 export { pushRandomImage, fetchManifest, sha256Digest, MEDIA, type PushedImage, type PushOptions, type FetchedManifest } from './registry.js';
 export { startController, type ControllerProcess } from './controller.js';
-export { waitFor, type WaitOptions } from './wait.js';
+export { isAlive, waitFor, type WaitOptions } from './wait.js';
 export {
   x509SecretsDir,
   writeChainsConfig,
