@@ -159,6 +159,17 @@ test('the controller container is locked down and probed on the metrics port', (
   assert.equal(env?.valueFrom?.fieldRef?.fieldPath, 'metadata.namespace');
 });
 
+test('the V8 heap is capped below the memory limit, and the benchmark runs chainsmith with the same Node flags', async () => {
+  const c = find('Deployment', 'tekton-chains-controller').spec.template.spec.containers[0];
+  const nodeOptions = c.env.find((e: Obj) => e.name === 'NODE_OPTIONS')?.value as string;
+  const oldSpaceMiB = Number(/--max-old-space-size=(\d+)/.exec(nodeOptions)?.[1]);
+  const limitMiB = Number(/^(\d+)Mi$/.exec(c.resources.limits.memory)?.[1]);
+  assert.ok(oldSpaceMiB > 0 && oldSpaceMiB < limitMiB, `old space ${oldSpaceMiB} MiB under the ${limitMiB} MiB limit`);
+  assert.match(nodeOptions, /--max-semi-space-size=\d+/);
+  const { deploymentNodeOptions } = await import('../bench/arms/chainsmith.js');
+  assert.equal(deploymentNodeOptions(), nodeOptions);
+});
+
 test('the controller flags in the Deployment are flags the controller documents', async (t) => {
   const controllerSource = join(root, 'src/cli/controller.ts');
   // A variable specifier: the module is written by another engineer and may not exist yet.

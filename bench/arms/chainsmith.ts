@@ -2,6 +2,7 @@
 // operator runs it.
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { parse as parseYaml } from 'yaml';
 import { freePort } from '../lib/ports.js';
 import { startManaged } from '../lib/process.js';
 import { SIGNING_SECRETS_DIR, SYSTEM_NAMESPACE } from '../lib/setup.js';
@@ -11,11 +12,24 @@ import type { Arm, ArmContext } from './types.js';
 /** The compiled entry point; BENCH_CHAINSMITH_MAIN points at a patched copy for profiling experiments only. */
 export const CHAINSMITH_MAIN = process.env.BENCH_CHAINSMITH_MAIN ?? join(REPO_ROOT, 'dist', 'src', 'cli', 'main.js');
 
+/**
+ * The Node.js flags the shipped Deployment gives the controller (its `NODE_OPTIONS`), so the bench measures the
+ * process an operator runs, not a bare `node`.
+ */
+export function deploymentNodeOptions(file = join(REPO_ROOT, 'manifests', 'deployment.yaml')): string {
+  type Container = { name?: string; env?: Array<{ name?: string; value?: string }> };
+  const doc = parseYaml(readFileSync(file, 'utf8')) as { spec?: { template?: { spec?: { containers?: Container[] } } } };
+  const env = doc.spec?.template?.spec?.containers?.[0]?.env ?? [];
+  const value = env.find((e) => e.name === 'NODE_OPTIONS')?.value;
+  if (value === undefined) throw new Error(`${file} sets no NODE_OPTIONS for the controller container`);
+  return value;
+}
+
 const version = (JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')) as { version: string }).version;
 
 export const chainsmith: Arm = {
   name: 'chainsmith',
-  describe: `chainsmith ${version} (defaults: 16 workers, QPS 100 / burst 200), node ${process.version}`,
+  describe: `chainsmith ${version} (defaults: 16 workers, QPS 100 / burst 200), node ${process.version} with the Deployment's NODE_OPTIONS="${deploymentNodeOptions()}"`,
   version,
   signs: true,
   async start(ctx: ArmContext) {
@@ -33,6 +47,6 @@ export const chainsmith: Arm = {
       // profiling experiments only (e.g. BENCH_CHAINSMITH_ARGS="--workers 64"); empty for the results table
       ...(process.env.BENCH_CHAINSMITH_ARGS?.split(/\s+/).filter(Boolean) ?? []),
     ];
-    return startManaged(process.execPath, args, { SYSTEM_NAMESPACE }, ctx.logFile, REPO_ROOT);
+    return startManaged(process.execPath, args, { SYSTEM_NAMESPACE, NODE_OPTIONS: deploymentNodeOptions() }, ctx.logFile, REPO_ROOT);
   },
 };
