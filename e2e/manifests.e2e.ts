@@ -3,9 +3,11 @@
 // (strict field validation, so a misspelt field fails), the pod template passes the `restricted` Pod Security
 // Standard the namespace enforces, and the ServiceAccount's RBAC allows what signing needs and nothing
 // destructive — checked with `kubectl auth can-i --as` (impersonation, evaluated by the API server's RBAC
-// authorizer). Finally the controller itself runs with a token of the ServiceAccount and nothing else, and must
-// sign through a registry that demands credentials: with the base alone it cannot read the run's ServiceAccount
-// and pushes with its mounted `$DOCKER_CONFIG`; with the component it pushes with the run's ServiceAccount Secret.
+// authorizer). Finally the controller itself runs with a token of the ServiceAccount and nothing else, under the
+// base's admission policy (it may change only annotations and finalizers of runs; security.e2e.ts tests the policy
+// itself), and must sign through a registry that demands credentials: with the base alone it cannot read the run's
+// ServiceAccount and pushes with its mounted `$DOCKER_CONFIG`; with the component it pushes with the run's
+// ServiceAccount Secret.
 //
 // It applies into the stack's `tekton-chains` namespace for real (the stack runs no
 // kube-controller-manager, so the Deployment never starts pods) and leaves the objects there: the
@@ -39,6 +41,8 @@ const SA = 'system:serviceaccount:tekton-chains:tekton-chains-controller';
 const BASE = join(REPO_ROOT, 'manifests');
 const COMPONENT = join(BASE, 'components', 'run-registry-credentials');
 const REGISTRY_AUTH = 'chainsmith-controller-registry-auth';
+const ADMISSION_POLICY = 'chainsmith-controller-run-patches';
+const ADMISSION_API = 'admissionregistration.k8s.io/v1';
 
 interface Result {
   code: number;
@@ -98,12 +102,36 @@ async function render(dir: string): Promise<K8sObject[]> {
   return parseAllDocuments(await mustKubectl(['kustomize', dir])).map((d) => d.toJS() as K8sObject);
 }
 
+/** The username of the controller's ServiceAccount after an overlay moved and renamed it. */
+const saUsername = (namespace = 'tekton-chains', nameSuffix?: string) => `system:serviceaccount:${namespace}:tekton-chains-controller${nameSuffix ? `-${nameSuffix}` : ''}`;
+
+/** A strategic-merge patch that deletes one object of the base, as overlay lines. */
+const deletePatch = (apiVersion: string, kind: string, name: string) => ['  - patch: |-', '      $patch: delete', `      apiVersion: ${apiVersion}`, `      kind: ${kind}`, '      metadata:', `        name: ${name}`];
+
 /**
  * Writes an overlay of the base in a temp dir, as an operator would: with the component or not, optionally moved
- * to another namespace with a name suffix (then the `tekton-chains` Namespace object itself is dropped).
+ * to another namespace with a name suffix (then the `tekton-chains` Namespace object itself is dropped, and the
+ * admission policy's matchCondition is patched to the moved ServiceAccount: kustomize does not rewrite CEL), or
+ * without the admission policy (Kubernetes < 1.30, docs/install.md).
  */
-async function writeOverlay(opts: { component: boolean; namespace?: string; nameSuffix?: string }): Promise<string> {
+async function writeOverlay(opts: { component: boolean; namespace?: string; nameSuffix?: string; withoutAdmissionPolicy?: boolean }): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), 'chainsmith-overlay-'));
+  const moved = opts.namespace !== undefined || opts.nameSuffix !== undefined;
+  const patches = [
+    ...(opts.namespace ? deletePatch('v1', 'Namespace', 'tekton-chains') : []),
+    ...(moved
+      ? [
+          '  - target: {kind: ValidatingAdmissionPolicy}',
+          '    patch: |-',
+          '      - op: replace',
+          '        path: /spec/matchConditions/0/expression',
+          `        value: "request.userInfo.username == '${saUsername(opts.namespace, opts.nameSuffix)}'"`,
+        ]
+      : []),
+    ...(opts.withoutAdmissionPolicy
+      ? [...deletePatch(ADMISSION_API, 'ValidatingAdmissionPolicy', ADMISSION_POLICY), ...deletePatch(ADMISSION_API, 'ValidatingAdmissionPolicyBinding', ADMISSION_POLICY)]
+      : []),
+  ];
   await writeFile(
     join(dir, 'kustomization.yaml'),
     [
@@ -116,9 +144,7 @@ async function writeOverlay(opts: { component: boolean; namespace?: string; name
       'resources:',
       `  - ${relative(dir, BASE)}`,
       ...(opts.component ? ['components:', `  - ${relative(dir, COMPONENT)}`] : []),
-      ...(opts.namespace
-        ? ['patches:', '  - patch: |-', '      $patch: delete', '      apiVersion: v1', '      kind: Namespace', '      metadata:', '        name: tekton-chains']
-        : []),
+      ...(patches.length > 0 ? ['patches:', ...patches] : []),
       '',
     ].join('\n'),
   );
@@ -158,6 +184,25 @@ test('kubectl kustomize: the base binds no cross-namespace read; the component a
   assert.deepEqual(clusterRoles.find((r) => r.metadata.name === REGISTRY_AUTH)?.rules, [{ apiGroups: [''], resources: ['serviceaccounts', 'secrets'], verbs: ['get'] }]);
 });
 
+test('kubectl kustomize: the base guards run writes with an admission policy, and an overlay for Kubernetes < 1.30 drops exactly it', async () => {
+  const base = await render(BASE);
+  const policy = base.find((o) => o.kind === 'ValidatingAdmissionPolicy') as (K8sObject & { spec: { failurePolicy: string; matchConditions: Array<{ expression: string }> } }) | undefined;
+  const binding = base.find((o) => o.kind === 'ValidatingAdmissionPolicyBinding') as (K8sObject & { spec: unknown }) | undefined;
+  assert.ok(policy && binding, 'a ValidatingAdmissionPolicy and its binding in the base');
+  assert.equal(policy.metadata.name, ADMISSION_POLICY);
+  assert.deepEqual(binding.spec, { policyName: ADMISSION_POLICY, validationActions: ['Deny'] });
+  // fails closed, for the controller's own ServiceAccount only
+  assert.equal(policy.spec.failurePolicy, 'Fail');
+  assert.deepEqual(policy.spec.matchConditions.map((c) => c.expression), [`request.userInfo.username == '${SA}'`]);
+  const overlay = await writeOverlay({ component: false, withoutAdmissionPolicy: true });
+  try {
+    const without = await render(overlay);
+    assert.deepEqual(without, base.filter((o) => o !== policy && o !== binding), 'the same base without the policy and its binding');
+  } finally {
+    await rm(overlay, { recursive: true, force: true });
+  }
+});
+
 test('the API server accepts every object of the base in a server-side dry run', async () => {
   if ((await kubectl(['get', 'namespace', 'tekton-chains'])).code !== 0) {
     await mustKubectl(['create', 'namespace', 'tekton-chains']);
@@ -176,6 +221,8 @@ test('the API server accepts every object of the base in a server-side dry run',
     'configmap/chains-config',
     'deployment.apps/tekton-chains-controller',
     'service/tekton-chains-metrics',
+    `validatingadmissionpolicy.admissionregistration.k8s.io/${ADMISSION_POLICY}`,
+    `validatingadmissionpolicybinding.admissionregistration.k8s.io/${ADMISSION_POLICY}`,
   ]) {
     assert.ok(inDryRun(out, obj), `${obj} in: ${out}`);
   }
@@ -347,6 +394,20 @@ async function signAsServiceAccount(opts: { component: boolean; mountedDockerCon
     });
     await kube().core.createNamespacedServiceAccount({ namespace: ns, body: { metadata: { name: 'pusher' }, secrets: [{ name: 'push' }] } });
 
+    // The overlay's admission policy guards this ServiceAccount before the controller starts: a label change made
+    // with its identity is denied (a new binding takes effect once the API server's policy informer has it). So the
+    // signing below proves the controller's real writes pass the policy.
+    const policy = `${ADMISSION_POLICY}-${suffix}`;
+    const probe = await createTaskRun(ns);
+    await waitFor(
+      async () => {
+        const patch = JSON.stringify({ metadata: { labels: { 'chainsmith.dev/probe': randomSuffix() } } });
+        const r = await kubectl(['-n', ns, 'patch', 'taskrun', probe.metadata.name!, '--type=merge', '-p', patch, `--as=${saUsername(systemNs, suffix)}`]);
+        return r.code !== 0 && r.stderr.includes(`ValidatingAdmissionPolicy '${policy}'`);
+      },
+      { timeoutMs: 30_000, intervalMs: 500, description: `${policy} denying a label change made as ${sa}` },
+    );
+
     const secrets = await x509SecretsDir('chainsmith-rbac-keys-');
     const lease = `chainsmith-rbac-${suffix}`;
     const controller = await startController(
@@ -397,6 +458,8 @@ async function signAsServiceAccount(opts: { component: boolean; mountedDockerCon
     // Clean up the cluster-scoped objects this test created (namespaces stay: the stack has no namespace controller).
     await kubectl(['delete', 'clusterrolebinding', `chainsmith-controller-${suffix}`, `${REGISTRY_AUTH}-${suffix}`, '--ignore-not-found']);
     await kubectl(['delete', 'clusterrole', `chainsmith-controller-${suffix}`, `${REGISTRY_AUTH}-${suffix}`, '--ignore-not-found']);
+    await kubectl(['delete', 'validatingadmissionpolicybinding', `${ADMISSION_POLICY}-${suffix}`, '--ignore-not-found']);
+    await kubectl(['delete', 'validatingadmissionpolicy', `${ADMISSION_POLICY}-${suffix}`, '--ignore-not-found']);
     await rm(work, { recursive: true, force: true });
     await rm(overlay, { recursive: true, force: true });
   }

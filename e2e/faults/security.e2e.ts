@@ -7,7 +7,10 @@
 //    `kubectl auth can-i --as=…` and with real requests impersonating it: the base reads Secrets only in
 //    `tekton-chains`; the opt-in component components/run-registry-credentials adds get-by-name elsewhere, never
 //    list or watch.
-// 3. The container runs non-root with a read-only root filesystem (Deployment and Dockerfile, statically).
+// 3. What the controller's identity may change on a run: the ValidatingAdmissionPolicy of manifests/, on the real
+//    kube-apiserver, lets it add and remove annotations and finalizers (also on a run being deleted) and denies any
+//    patch that changes spec, labels or ownerReferences; other identities are not bound.
+// 4. The container runs non-root with a read-only root filesystem (Deployment and Dockerfile, statically).
 // Runs last among the fault files (alphabetical order), so in `npm run e2e` it sees the whole suite's output.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -29,6 +32,7 @@ import {
   basicAuthFront,
   completeTaskRun,
   createNamespace,
+  createPipelineRun,
   createTaskRun,
   getTaskRun,
   kube,
@@ -331,6 +335,149 @@ describe('RBAC of manifests/ is least privilege', () => {
     }
     assert.equal(await can('get', 'secrets', other), false, 'without the component no Secret outside tekton-chains is readable');
   });
+});
+
+// ---- what the controller may change on a run --------------------------------------------------------------------
+
+const POLICY = 'chainsmith-controller-run-patches';
+/** The start of the policy's denial, as the API server returns it; the changed fields follow. */
+const DENIED = `ValidatingAdmissionPolicy '${POLICY}' with binding '${POLICY}' denied request: ${POLICY}: the chainsmith controller may change only metadata.annotations and metadata.finalizers of a run, not `;
+
+interface RunObject {
+  metadata: { resourceVersion: string; labels?: Record<string, string>; annotations?: Record<string, string>; finalizers?: string[]; ownerReferences?: unknown[]; deletionTimestamp?: string };
+  spec: Record<string, unknown>;
+  status?: unknown;
+}
+
+interface RunKind {
+  plural: 'taskruns' | 'pipelineruns';
+  finalizer: string;
+  create(ns: string): Promise<string>;
+  /** Two spec changes a controller must never make: the timeout, a parameter. */
+  specChanges: object[];
+}
+
+const PARAMS = [{ name: 'revision', value: 'main' }];
+const RUN_KINDS: RunKind[] = [
+  {
+    plural: 'taskruns',
+    finalizer: 'chains.tekton.dev/taskrun',
+    create: async (ns) =>
+      (await createTaskRun(ns, { spec: { serviceAccountName: 'default', timeout: '1h0m0s', params: PARAMS, taskRef: { kind: 'Task', name: 'build-push' } } })).metadata.name!,
+    specChanges: [{ timeout: '24h0m0s' }, { params: [{ name: 'revision', value: 'attacker' }] }],
+  },
+  {
+    plural: 'pipelineruns',
+    finalizer: 'chains.tekton.dev/pipelinerun',
+    create: async (ns) =>
+      (await createPipelineRun(ns, { spec: { pipelineRef: { name: 'build-and-push' }, params: PARAMS, timeouts: { pipeline: '1h0m0s' }, taskRunTemplate: { serviceAccountName: 'default' } } }))
+        .metadata.name!,
+    specChanges: [{ timeouts: { pipeline: '24h0m0s' } }, { params: [{ name: 'revision', value: 'attacker' }] }],
+  },
+];
+
+async function getRun(ns: string, plural: string, name: string): Promise<RunObject> {
+  const r = await kubectl(['-n', ns, 'get', plural, name, '-o', 'json']);
+  assert.equal(r.code, 0, r.stderr);
+  return JSON.parse(r.stdout) as RunObject;
+}
+
+/** A JSON merge patch of a run, as the controller sends them, made with the controller's identity. */
+const patchAsController = (ns: string, plural: string, name: string, body: object) => asController(['-n', ns, 'patch', plural, name, '--type=merge', '-p', JSON.stringify(body)]);
+
+describe("runs: the controller's identity changes annotations and finalizers, nothing else (admission policy of manifests/)", () => {
+  let ns: string;
+  before(async () => {
+    if ((await kubectl(['get', 'namespace', 'tekton-chains'])).code !== 0) await kubectl(['create', 'namespace', 'tekton-chains']);
+    const r = await kubectl(['apply', '-k', BASE]);
+    assert.equal(r.code, 0, r.stderr);
+    ns = await createNamespace('security-run-patches');
+    // A new binding takes effect once the API server's policy informer has it: wait until a label change is denied.
+    const probe = await RUN_KINDS[0]!.create(ns);
+    await waitFor(
+      async () => {
+        const p = await patchAsController(ns, 'taskruns', probe, { metadata: { labels: { 'chainsmith.dev/probe': randomSuffix() } } });
+        return p.code !== 0 && p.stderr.includes(DENIED);
+      },
+      { timeoutMs: 30_000, intervalMs: 500, description: `${POLICY} denying a label change made as the controller` },
+    );
+  });
+
+  for (const kind of RUN_KINDS) {
+    test(`${kind.plural}: adding and removing annotations and the ${kind.finalizer} finalizer is allowed, also while the run is deleted; status stays Tekton's`, async () => {
+      const name = await kind.create(ns);
+      const before = await getRun(ns, kind.plural, name);
+      // what a successful reconcile writes: annotations and the finalizer, with a resourceVersion precondition
+      const mark = await patchAsController(ns, kind.plural, name, {
+        metadata: { resourceVersion: before.metadata.resourceVersion, annotations: { 'chains.tekton.dev/signed': 'true', 'chainsmith.dev/probe': 'x' }, finalizers: [kind.finalizer] },
+      });
+      assert.equal(mark.code, 0, mark.stderr);
+      const marked = await getRun(ns, kind.plural, name);
+      assert.equal(marked.metadata.annotations?.['chains.tekton.dev/signed'], 'true');
+      assert.deepEqual(marked.metadata.finalizers, [kind.finalizer]);
+      assert.deepEqual([marked.spec, marked.metadata.labels], [before.spec, before.metadata.labels]);
+      // removing an annotation and the finalizer
+      const unmark = await patchAsController(ns, kind.plural, name, { metadata: { annotations: { 'chainsmith.dev/probe': null }, finalizers: null } });
+      assert.equal(unmark.code, 0, unmark.stderr);
+      const unmarked = await getRun(ns, kind.plural, name);
+      assert.equal(unmarked.metadata.finalizers, undefined);
+      assert.equal(unmarked.metadata.annotations?.['chainsmith.dev/probe'], undefined);
+      assert.equal(unmarked.metadata.annotations?.['chains.tekton.dev/signed'], 'true');
+      // A status in the patch is ignored, not applied: the runs' main resource never writes status (RBAC grants no
+      // status subresource), so Tekton's status cannot be rewritten either.
+      const status = await patchAsController(ns, kind.plural, name, { status: { conditions: [{ type: 'Succeeded', status: 'True', reason: 'Forged' }] } });
+      assert.equal(status.code, 0, status.stderr);
+      assert.deepEqual((await getRun(ns, kind.plural, name)).status, unmarked.status, 'status unchanged');
+
+      // the finalizer's purpose: a run deleted while marked stays until the controller removes the finalizer
+      assert.equal((await patchAsController(ns, kind.plural, name, { metadata: { finalizers: [kind.finalizer] } })).code, 0);
+      const del = await kubectl(['-n', ns, 'delete', kind.plural, name, '--wait=false']);
+      assert.equal(del.code, 0, del.stderr);
+      assert.ok((await getRun(ns, kind.plural, name)).metadata.deletionTimestamp, 'held by the finalizer');
+      const release = await patchAsController(ns, kind.plural, name, { metadata: { finalizers: null } });
+      assert.equal(release.code, 0, release.stderr);
+      const gone = await kubectl(['-n', ns, 'get', kind.plural, name]);
+      assert.match(gone.stderr, /NotFound/, 'deleted once the finalizer is removed');
+    });
+
+    test(`${kind.plural}: a change of spec, labels or ownerReferences made as the controller is denied, and nothing of it is applied`, async () => {
+      const name = await kind.create(ns);
+      const before = await getRun(ns, kind.plural, name);
+      const labelKey = kind.plural === 'taskruns' ? 'tekton.dev/taskRun' : 'tekton.dev/pipelineRun';
+      const ownerReferences = [{ apiVersion: 'v1', kind: 'ConfigMap', name: 'attacker', uid: '00000000-0000-0000-0000-000000000001' }];
+      const attempts: Array<[string, object, string]> = [
+        ...kind.specChanges.map((spec): [string, object, string] => [`spec ${JSON.stringify(spec)}`, { spec }, 'spec']),
+        ['a new label', { metadata: { labels: { 'chainsmith.dev/probe': 'x' } } }, 'metadata.labels'],
+        ['a changed label', { metadata: { labels: { 'app.kubernetes.io/managed-by': 'attacker' } } }, 'metadata.labels'],
+        ['a removed label', { metadata: { labels: { [labelKey]: null } } }, 'metadata.labels'],
+        ['ownerReferences', { metadata: { ownerReferences } }, 'metadata.ownerReferences'],
+        // one forbidden field spoils the whole patch: its annotation is not written either
+        ['an annotation with a label', { metadata: { annotations: { 'chains.tekton.dev/signed': 'true' }, labels: { 'chainsmith.dev/probe': 'x' } } }, 'metadata.labels'],
+        ['spec and a label', { spec: kind.specChanges[0], metadata: { labels: { 'chainsmith.dev/probe': 'x' } } }, 'spec, metadata.labels'],
+      ];
+      const wrong: string[] = [];
+      for (const [what, body, fields] of attempts) {
+        const r = await patchAsController(ns, kind.plural, name, body);
+        if (r.code === 0) wrong.push(`${what}: accepted`);
+        else if (!r.stderr.includes(DENIED + fields)) wrong.push(`${what}: refused, but not by ${POLICY} naming ${fields}: ${r.stderr.trim()}`);
+      }
+      assert.deepEqual(wrong, [], 'every change is denied by the policy, which names the changed fields');
+      const after = await getRun(ns, kind.plural, name);
+      assert.deepEqual(after, before, 'the run is exactly as it was (same resourceVersion)');
+    });
+
+    test(`${kind.plural}: the policy binds only the controller: the admin still changes spec, labels and ownerReferences`, async () => {
+      const name = await kind.create(ns);
+      const ownerReferences = [{ apiVersion: 'v1', kind: 'ConfigMap', name: 'owner', uid: '00000000-0000-0000-0000-000000000002' }];
+      const body = { spec: kind.specChanges[1], metadata: { labels: { 'chainsmith.dev/probe': 'admin' }, ownerReferences } };
+      const r = await kubectl(['-n', ns, 'patch', kind.plural, name, '--type=merge', '-p', JSON.stringify(body)]);
+      assert.equal(r.code, 0, r.stderr);
+      const after = await getRun(ns, kind.plural, name);
+      assert.deepEqual(after.spec.params, [{ name: 'revision', value: 'attacker' }]);
+      assert.equal(after.metadata.labels?.['chainsmith.dev/probe'], 'admin');
+      assert.deepEqual(after.metadata.ownerReferences, ownerReferences);
+    });
+  }
 });
 
 // ---- container -------------------------------------------------------------------------------------------------
