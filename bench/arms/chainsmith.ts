@@ -29,7 +29,7 @@ const version = (JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8'
 
 export const chainsmith: Arm = {
   name: 'chainsmith',
-  describe: `chainsmith ${version} (defaults: 16 workers, QPS 100 / burst 200), node ${process.version} with the Deployment's NODE_OPTIONS="${deploymentNodeOptions()}"`,
+  describe: `chainsmith ${version} (defaults: 16 workers, QPS 150 / burst 300), node ${process.version} with the Deployment's NODE_OPTIONS="${deploymentNodeOptions()}"`,
   version,
   signs: true,
   async start(ctx: ArmContext) {

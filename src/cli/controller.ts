@@ -19,8 +19,8 @@ Flags:
   --namespace a,b              only watch these namespaces (default: all)
   --signing-secrets-dir DIR    the mounted signing-secrets Secret (default /etc/signing-secrets)
   --workers N                  runs signed in parallel (default 16)
-  --kube-api-qps N             client-side API request rate (default 100; env KUBE_API_QPS)
-  --kube-api-burst N           client-side API burst (default 200; env KUBE_API_BURST)
+  --kube-api-qps N             client-side API request rate (default 150; env KUBE_API_QPS)
+  --kube-api-burst N           client-side API burst (default 300; env KUBE_API_BURST)
   --metrics-addr ADDR          /healthz, /readyz and /metrics listen address (default :9090)
   --leader-elect=true|false    hold a Lease so only one replica signs (default true)
   --lease-name NAME            the Lease's name in SYSTEM_NAMESPACE (default chainsmith-controller)
@@ -79,8 +79,8 @@ export async function run(argv: string[]): Promise<number> {
     systemNamespace: process.env.SYSTEM_NAMESPACE || 'tekton-chains',
     signingSecretsDir: values['signing-secrets-dir'] ?? '/etc/signing-secrets',
     workers: Math.floor(positiveInt('workers', values.workers, 16)),
-    qps: positiveInt('kube-api-qps', values['kube-api-qps'] ?? process.env.KUBE_API_QPS, 100),
-    burst: Math.floor(positiveInt('kube-api-burst', values['kube-api-burst'] ?? process.env.KUBE_API_BURST, 200)),
+    qps: positiveInt('kube-api-qps', values['kube-api-qps'] ?? process.env.KUBE_API_QPS, 150),
+    burst: Math.floor(positiveInt('kube-api-burst', values['kube-api-burst'] ?? process.env.KUBE_API_BURST, 300)),
     metricsAddr: values['metrics-addr'] ?? ':9090',
     leaderElect: bool('leader-elect', values['leader-elect'], true),
     leaseName: values['lease-name'] ?? 'chainsmith-controller',
