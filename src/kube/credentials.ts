@@ -80,7 +80,7 @@ class Cached implements RequestAuthenticator {
 }
 
 /** Runs an exec credential plugin (client.authentication.k8s.io v1/v1beta1) and reads its ExecCredential. */
-export async function runExecPlugin(exec: ExecConfig, now: () => number = Date.now): Promise<{ value: RequestAuth; expiresAt: number }> {
+export async function runExecPlugin(exec: ExecConfig): Promise<{ value: RequestAuth; expiresAt: number }> {
   // kubectl resolves a command with a path separator against the kubeconfig's directory, a bare name via PATH
   const command = exec.command.includes('/') && !isAbsolute(exec.command) ? join(exec.baseDir, exec.command) : exec.command;
   const env = { ...process.env, ...Object.fromEntries(exec.env.map((e) => [e.name, e.value])) };

@@ -78,6 +78,8 @@ export class KubeHttp {
     const r = await this.open({ method: 'GET', path, query: { ...query, watch: true } }, ac.signal, timeoutSeconds > 0 ? (timeoutSeconds + 30) * 1000 : 0);
     r.on('response', (res) => {
       if ((res.statusCode ?? 0) >= 300) {
+        // a rotated token: the reconnect (the informer's backoff) authenticates afresh
+        if (res.statusCode === 401) this.auth.invalidate();
         readAll(res)
           .then((buf) => finish(httpError(res.statusCode ?? 0, `watch ${path}`, buf)))
           .catch(finish);
