@@ -2,9 +2,7 @@
 // `imagePullSecrets`, both Secret types, and the credentials actually reaching a registry that demands them.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import http from 'node:http';
 import type { V1Secret } from '@kubernetes/client-node';
-import type { AddressInfo } from 'node:net';
 import { ChainsmithError } from '../src/errors.js';
 import { KubernetesCredentialSource } from '../src/oci/credentials.js';
 import { KubeClient, loadKubeConfig } from '../src/controller/kube-client.js';
@@ -14,6 +12,7 @@ import { OciStorer } from '../src/storage/oci.js';
 import type { PipelineRun, TaskRun } from '../src/tekton/types.js';
 import { createNamespace, kube } from './lib/kube.js';
 import { pushRandomImage } from './lib/registry.js';
+import { basicAuthFront } from './lib/basic-auth-front.js';
 import { layersOf, randomRepo, registryUnderTest, signedRequest, simpleSigningPayload, testConfig, testSigner } from './oci-support.js';
 
 const REGISTRY = registryUnderTest();
@@ -29,30 +28,6 @@ async function dockerSecret(namespace: string, name: string, registry: string, u
 
 function taskRun(namespace: string, serviceAccountName?: string): TaskRun {
   return { apiVersion: 'tekton.dev/v1', kind: 'TaskRun', metadata: { name: 'build', namespace, uid: 'u1' }, spec: serviceAccountName ? { serviceAccountName } : {} };
-}
-
-/** A registry front that only lets `user:password` through (Basic), forwarding to the real registry. */
-async function basicAuthProxy(user: string, password: string): Promise<{ registry: string; close(): Promise<void> }> {
-  const expected = `Basic ${b64(`${user}:${password}`)}`;
-  const server = http.createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      if (req.headers.authorization !== expected) {
-        res.writeHead(401, { 'www-authenticate': 'Basic realm="registry"' });
-        res.end();
-        return;
-      }
-      const [host, port] = REGISTRY.split(':');
-      const up = http.request({ host, port: Number(port), method: req.method, path: req.url, headers: req.headers }, (r) => {
-        res.writeHead(r.statusCode ?? 502, r.headers);
-        r.pipe(res);
-      });
-      up.end(Buffer.concat(chunks));
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return { registry: `127.0.0.1:${(server.address() as AddressInfo).port}`, close: () => new Promise<void>((r) => server.close(() => r())) };
 }
 
 test('a TaskRun ServiceAccount: push secrets first, then imagePullSecrets, legacy dockercfg included', async () => {
@@ -83,15 +58,15 @@ test('a PipelineRun uses taskRunTemplate.serviceAccountName; an empty one means 
 
 test('the ServiceAccount credentials are what the oci store presents to the registry', async () => {
   const { signer } = await testSigner();
-  const proxy = await basicAuthProxy('robot', 'let-me-in');
+  const proxy = await basicAuthFront('robot', 'let-me-in');
   try {
     const ns = await createNamespace('oci-creds');
-    await dockerSecret(ns, 'registry-push', proxy.registry, 'robot', 'let-me-in');
+    await dockerSecret(ns, 'registry-push', proxy.host, 'robot', 'let-me-in');
     await kube().core.createNamespacedServiceAccount({ namespace: ns, body: { metadata: { name: 'builder' }, secrets: [{ name: 'registry-push' }] } });
     const image = await pushRandomImage(`${REGISTRY}/${randomRepo()}`);
     const repository = image.repository.slice(REGISTRY.length + 1);
     const storer = new OciStorer({ credentials: new KubernetesCredentialSource({ client: new KubeClient(loadKubeConfig(stackEnv().kubeconfig)), dockerConfigDir: '/nonexistent' }) });
-    const payload = simpleSigningPayload(`${proxy.registry}/${repository}`, image.digest);
+    const payload = simpleSigningPayload(`${proxy.host}/${repository}`, image.digest);
     await storer.store(await signedRequest(signer, payload, testConfig(), taskRun(ns, 'builder')));
     assert.equal((await layersOf(REGISTRY, repository, `sha256-${image.digest.slice(7)}.sig`)).length, 1);
 
@@ -99,7 +74,7 @@ test('the ServiceAccount credentials are what the oci store presents to the regi
     await assert.rejects(storer.store(await signedRequest(signer, payload, testConfig(), taskRun(ns))), (err: unknown) => {
       assert.ok(err instanceof ChainsmithError);
       assert.equal(err.reason, 'RegistryUnauthorized');
-      assert.match(err.message, new RegExp(`registry ${proxy.registry}, repository ${repository}: .*HTTP 401`));
+      assert.match(err.message, new RegExp(`registry ${proxy.host}, repository ${repository}: .*HTTP 401`));
       return true;
     });
   } finally {

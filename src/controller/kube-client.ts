@@ -149,7 +149,10 @@ function objectPath(res: ResourceType, namespace: string, name: string): string 
 /** Normalises transport errors into KubeApiError, keeping the server's message when there is one. */
 export function toKubeApiError(err: unknown, what: string): KubeApiError {
   if (err instanceof KubeApiError) return err;
-  if (err instanceof KubeHttpError) return new KubeApiError(err.statusCode, err.statusCode === 0 ? `${what}: ${err.message}` : err.message.replace(/^\S+ \S+:/, `${what}:`), err);
+  if (err instanceof KubeHttpError) {
+    const status = err.statusCode === 0 ? '' : ` HTTP ${err.statusCode}${err.detail ? ':' : ''}`;
+    return new KubeApiError(err.statusCode, `${what}:${status} ${err.detail}`.trimEnd(), err);
+  }
   return new KubeApiError(0, `${what}: ${err instanceof Error ? err.message : String(err)}`, err);
 }
 

@@ -10,7 +10,8 @@ export class KubeHttpError extends Error {
   constructor(
     readonly statusCode: number,
     message: string,
-    readonly body?: unknown,
+    /** the server's own message (its Status object), or the cause when there was no answer */
+    readonly detail: string,
     options?: { cause?: unknown },
   ) {
     super(message, options);
@@ -135,14 +136,15 @@ export class KubeHttp {
             try {
               resolve(JSON.parse(buf.toString('utf8')) as T);
             } catch (err) {
-              reject(new KubeHttpError(0, `${req.method} ${req.path}: the answer is not JSON`, undefined, { cause: err }));
+              reject(new KubeHttpError(0, `${req.method} ${req.path}: the answer is not JSON`, 'the answer is not JSON', { cause: err }));
             }
           })
           .catch(reject);
       });
       r.on('error', (err) => {
         const timedOut = err.name === 'AbortError' || err.name === 'TimeoutError';
-        reject(new KubeHttpError(0, timedOut ? `no answer within ${REQUEST_TIMEOUT_MS / 1000} s` : err.message, undefined, { cause: err }));
+        const detail = timedOut ? `no answer within ${REQUEST_TIMEOUT_MS / 1000} s` : err.message;
+        reject(new KubeHttpError(0, `${req.method} ${req.path}: ${detail}`, detail, { cause: err }));
       });
       if (body) {
         r.setHeader('content-type', req.contentType ?? 'application/json');
@@ -218,5 +220,5 @@ function httpError(status: number, what: string, buf: Buffer): KubeHttpError {
     body = undefined;
   }
   const msg = body && typeof body === 'object' && 'message' in body ? String((body as { message: unknown }).message) : buf.toString('utf8').slice(0, 200).trim();
-  return new KubeHttpError(status, `${what}: HTTP ${status}${msg ? `: ${msg}` : ''}`, body);
+  return new KubeHttpError(status, `${what}: HTTP ${status}${msg ? `: ${msg}` : ''}`, msg);
 }
