@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { ARMS } from './arms/index.js';
 import type { ArmName } from './arms/types.js';
 import { CHAINS_VERSION } from './arms/chains.js';
-import { IN_TOTO_TEKTON } from './lib/configs.js';
+import { IN_TOTO_TEKTON, SLSA_V2ALPHA4_OCI } from './lib/configs.js';
 import { REPO_ROOT } from './lib/stack.js';
 import type { Sizes } from './plan.js';
 import type { WorkloadName, WorkloadResult } from './workloads/types.js';
@@ -34,10 +34,9 @@ function find(rows: Row[], config: string, arm: ArmName, workload: WorkloadName)
   return rows.find((r) => r.config === config && r.arm === arm && r.workload === workload)?.result;
 }
 
-/** chainsmith's burst throughput over Chains' (default, tuned) on the in-toto/tekton config. */
-export function ratios(rows: Row[]): { vsDefault: number; vsTuned: number; vsCeiling: number } {
-  const c = IN_TOTO_TEKTON.name;
-  const tp = (arm: ArmName): number => find(rows, c, arm, 'burst')?.throughput ?? NaN;
+/** chainsmith's burst throughput over Chains' (default, tuned) and over the ceiling, on one config (default in-toto/tekton). */
+export function ratios(rows: Row[], config = IN_TOTO_TEKTON.name): { vsDefault: number; vsTuned: number; vsCeiling: number } {
+  const tp = (arm: ArmName): number => find(rows, config, arm, 'burst')?.throughput ?? NaN;
   return { vsDefault: tp('chainsmith') / tp('chains-default'), vsTuned: tp('chainsmith') / tp('chains-tuned'), vsCeiling: tp('chainsmith') / tp('ceiling') };
 }
 
@@ -67,22 +66,29 @@ function table(rows: Row[]): string[] {
 }
 
 function targets(rows: Row[]): string[] {
-  const c = IN_TOTO_TEKTON.name;
-  const r = ratios(rows);
   const ok = (b: boolean): string => (b ? 'met' : '**not met**');
-  const back = find(rows, c, 'chainsmith', 'backlog');
+  const out = ['| target (issue 8) | measured | status |', '|---|---|---|'];
+  for (const config of [IN_TOTO_TEKTON.name, SLSA_V2ALPHA4_OCI.name]) {
+    if (!rows.some((x) => x.config === config)) continue;
+    const r = ratios(rows, config);
+    // What the ceiling arm reaches over Chains default: no signer on this machine can do better.
+    const ceilingVsDefault = (find(rows, config, 'ceiling', 'burst')?.throughput ?? NaN) / (find(rows, config, 'chains-default', 'burst')?.throughput ?? NaN);
+    const bound = Number.isFinite(ceilingVsDefault) && ceilingVsDefault < 10 ? ` (the ceiling itself is ${f(ceilingVsDefault)}×: out of reach on this machine)` : '';
+    const back = find(rows, config, 'chainsmith', 'backlog');
+    out.push(
+      `| ${config} burst: chainsmith ≥ 10× Chains default | ${f(r.vsDefault)}×${bound} | ${ok(r.vsDefault >= 10)} |`,
+      `| ${config} burst: chainsmith ≥ 2× Chains tuned | ${f(r.vsTuned)}× | ${ok(r.vsTuned >= 2)} |`,
+      `| ${config} burst: chainsmith within 70 % of the ceiling | ${f(r.vsCeiling * 100, 0)} % of the ceiling | ${ok(r.vsCeiling >= 0.7)} |`,
+    );
+    if (back || config === IN_TOTO_TEKTON.name) {
+      out.push(`| ${config} backlog: p95 of new runs < 5 s while the backlog drains | ${back ? f(back.latency.p95) + ' s' : '-'} | ${ok(!!back && back.latency.p95 < 5)} |`);
+    }
+  }
   const rss = (arm: ArmName): number => Math.max(...rows.filter((x) => x.arm === arm && x.result).map((x) => x.result!.peakRssMiB));
   const rssCs = rss('chainsmith');
   const rssChains = Math.min(rss('chains-default'), rss('chains-tuned'));
-  return [
-    '| target (issue 8) | measured | status |',
-    '|---|---|---|',
-    `| burst: chainsmith ≥ 10× Chains default | ${f(r.vsDefault)}× | ${ok(r.vsDefault >= 10)} |`,
-    `| burst: chainsmith ≥ 2× Chains tuned | ${f(r.vsTuned)}× | ${ok(r.vsTuned >= 2)} |`,
-    `| burst: chainsmith within 70 % of the ceiling | ${f(r.vsCeiling * 100, 0)} % of the ceiling | ${ok(r.vsCeiling >= 0.7)} |`,
-    `| backlog: p95 of new runs < 5 s while the backlog drains | ${back ? f(back.latency.p95) + ' s' : '-'} | ${ok(!!back && back.latency.p95 < 5)} |`,
-    `| peak RSS ≤ half of Chains' (max over workloads, vs the lower of Chains' two arms) | ${f(rssCs, 0)} MiB vs ${f(rssChains, 0)} MiB | ${ok(rssCs <= rssChains / 2)} |`,
-  ];
+  out.push(`| peak RSS ≤ half of Chains' (max over workloads, vs the lower of Chains' two arms) | ${f(rssCs, 0)} MiB vs ${f(rssChains, 0)} MiB | ${ok(rssCs <= rssChains / 2)} |`);
+  return out;
 }
 
 function stackVersions(): string {
@@ -125,7 +131,7 @@ export function writeResults(path: string, rep: Report): void {
     '- Backlog: the completed unsigned runs exist before the arm starts; once it signs the first one, one new TaskRun completes per second; runs/s is the backlog\'s drain rate and the latency columns are the new runs\'.',
     '- CPU s/run: utime+stime (children included) from `/proc/<pid>/stat` of the arm\'s process over the measured part ÷ runs signed. Peak RSS: `VmHWM` of that process.',
     '- API req/run: the delta of the API server\'s `apiserver_request_total` (resource requests only; `/metrics`, `/readyz` excluded) over the measured part, minus the requests the harness itself sent (counted client-side; a watch counts once), ÷ runs signed. The API server\'s own background requests are included (a few per minute).',
-    '- The ceiling arm (`bench/arms/ceiling-worker.ts`) watches runs and writes, per finished run, one merge patch with payload- and signature-sized annotations and `signed: "true"`, at unbounded concurrency: what any signer that writes annotations must at least cost on this API server.',
+    '- The ceiling arm (`bench/arms/ceiling-worker.ts`) watches runs and writes, per finished run, one merge patch with payload- and signature-sized annotations and `signed: "true"`, at unbounded concurrency: what any signer that writes annotations must at least cost on this API server. For `slsa/v2alpha4 + oci` it instead pushes, per run, a `.sig` and an `.att` tag in cosign\'s layout blind (two blob uploads and the manifest PUT per tag, no reads) and then patches `signed: "true"`: the least any signer that stores in the registry must cost. A signer that appends to existing tags, as Chains and chainsmith do, also reads each tag first.',
     '- Everything (etcd, kube-apiserver, registry, the harness, the arm) shares this machine\'s cores; other processes on the machine add noise.',
     '',
     '## Machine and versions',

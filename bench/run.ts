@@ -103,7 +103,7 @@ async function main(): Promise<void> {
         startArm: () => {
           const logFile = join(LOG_DIR, `${step.config.realImages ? 'oci' : 'tekton'}-${arm.name}-${++n}.log`);
           const nodeFlags = values.profile && arm.name === 'chainsmith' ? ['--cpu-prof', `--cpu-prof-dir=${LOG_DIR}`, '--heapsnapshot-signal=SIGUSR2'] : [];
-          return arm.start({ stack, logFile, nodeFlags });
+          return arm.start({ stack, logFile, nodeFlags, oci: step.config.realImages });
         },
         images: async (ns, count) => {
           if (!step.config.realImages) return Array.from({ length: count }, (_, i) => fakeImage(stack.registry, `${ns}-${i}`));

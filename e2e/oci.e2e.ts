@@ -314,6 +314,71 @@ test('a manifest is never pushed when one of its blobs could not be uploaded', a
   }
 });
 
+test('a fresh signature costs the registry 7 requests (no blob HEADs); storing it again costs 1', async () => {
+  const { signer } = await testSigner();
+  const image = await pushRandomImage(`${REGISTRY}/${randomRepo()}`);
+  const repository = image.repository.slice(REGISTRY.length + 1);
+  const p = await proxy(() => false);
+  try {
+    const payload = simpleSigningPayload(`${p.registry}/${repository}`, image.digest);
+    await storer().store(await signedRequest(signer, payload, testConfig()));
+    const shape = (r: string): string => r.replace(/\/blobs\/uploads\/[^ ]*/, '/blobs/uploads/…').replace(/sha256[-:][0-9a-f]{64}/g, 'D').replace(`/v2/${repository}/`, '/');
+    const pushed = p.requests.map(shape);
+    // read the tag, upload the payload and config blobs (POST + PUT each), push the manifest, read it back
+    assert.deepEqual([...pushed].sort(), ['GET /manifests/D.sig', 'GET /manifests/D.sig', 'POST /blobs/uploads/…', 'POST /blobs/uploads/…', 'PUT /blobs/uploads/…', 'PUT /blobs/uploads/…', 'PUT /manifests/D.sig'].sort(), p.requests.join('\n'));
+    assert.equal(pushed.filter((r) => r.startsWith('HEAD')).length, 0);
+    p.requests.length = 0;
+    await storer().store(await signedRequest(signer, payload, testConfig()));
+    assert.deepEqual(p.requests.map(shape), ['GET /manifests/D.sig'], 'an already-signed image is one read');
+    assert.equal((await layersOf(REGISTRY, repository, `sha256-${hexOf(image.digest)}.sig`)).length, 1);
+  } finally {
+    await p.close();
+  }
+});
+
+test('a registry that refuses to re-upload a blob it already has (4xx) still gets the signature, using the existing blob', async () => {
+  const { signer } = await testSigner();
+  const image = await pushRandomImage(`${REGISTRY}/${randomRepo()}`);
+  const repository = image.repository.slice(REGISTRY.length + 1);
+  const tag = `sha256-${hexOf(image.digest)}.sig`;
+  let refuse = false;
+  const p = await proxy((req, res) => {
+    if (refuse && req.method === 'PUT' && req.url?.includes('/blobs/uploads/')) {
+      res.writeHead(400, { 'content-type': 'application/json' });
+      res.end('{"errors":[{"code":"BLOB_UPLOAD_INVALID","message":"layer already exists"}]}');
+      return true;
+    }
+    return false;
+  });
+  try {
+    const request = await signedRequest(signer, simpleSigningPayload(`${p.registry}/${repository}`, image.digest), testConfig());
+    await storer().store(request);
+    // Untag the signature image (its blobs stay), so the same store has to push the manifest again.
+    const client = new RegistryClient({ registry: REGISTRY });
+    const manifest = await client.getManifest(repository, tag);
+    const del = await fetch(`http://${REGISTRY}/v2/${repository}/manifests/${manifest!.digest}`, { method: 'DELETE' });
+    assert.equal(del.status, 202);
+    assert.equal(await client.getManifest(repository, tag), undefined);
+
+    refuse = true;
+    p.requests.length = 0;
+    await storer().store(request);
+    assert.equal(p.requests.filter((r) => r.startsWith('HEAD') && r.includes('/blobs/')).length, 2, p.requests.join('\n'));
+    const layers = await layersOf(REGISTRY, repository, tag);
+    assert.equal(layers.length, 1);
+    assert.equal(layers[0]?.annotations?.['dev.cosignproject.cosign/signature'], request.signed.signature.toString('base64'));
+
+    // A blob the registry does not have: the refusal is the error, and no manifest is pushed.
+    const other = await pushRandomImage(`${REGISTRY}/${repository}`);
+    p.requests.length = 0;
+    const fresh = await signedRequest(signer, simpleSigningPayload(`${p.registry}/${repository}`, other.digest), testConfig());
+    await assert.rejects(storer().store(fresh), (err: unknown) => err instanceof ChainsmithError && err.reason === 'RegistryError' && /HTTP 400.*BLOB_UPLOAD_INVALID/.test(err.message));
+    assert.equal(p.requests.filter((r) => r.startsWith('PUT') && r.includes('/manifests/')).length, 0, p.requests.join('\n'));
+  } finally {
+    await p.close();
+  }
+});
+
 test('Bearer token flow: challenge, token with repository:R:pull,push scope, cached across requests', async () => {
   const { signer } = await testSigner();
   const image = await pushRandomImage(`${REGISTRY}/${randomRepo()}`);

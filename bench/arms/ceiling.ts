@@ -6,10 +6,11 @@ import type { Arm, ArmContext } from './types.js';
 
 export const ceiling: Arm = {
   name: 'ceiling',
-  describe: 'plain client: watch + one merge patch per run writing payload/signature-sized annotations and signed=true, unbounded concurrency, no signing',
+  describe:
+    'plain client, unbounded concurrency, no signing: watch + one merge patch per run writing payload/signature-sized annotations and signed=true (tekton); for oci, a blind .sig and .att push per run (2 blob uploads + manifest PUT each, no reads) and a signed=true patch',
   version: '-',
   signs: false,
   start(ctx: ArmContext) {
-    return startManaged(process.execPath, ['--import', 'tsx', join(REPO_ROOT, 'bench/arms/ceiling-worker.ts'), ctx.stack.kubeconfig], {}, ctx.logFile, REPO_ROOT);
+    return startManaged(process.execPath, ['--import', 'tsx', join(REPO_ROOT, 'bench/arms/ceiling-worker.ts'), ctx.stack.kubeconfig, ...(ctx.oci ? ['--oci'] : [])], {}, ctx.logFile, REPO_ROOT);
   },
 };

@@ -10,6 +10,8 @@ export interface ArmContext {
   logFile: string;
   /** Extra node flags for chainsmith (e.g. --cpu-prof), from the harness's --profile. */
   nodeFlags?: string[];
+  /** The config stores in the registry (`oci`), not in the run's annotations. */
+  oci?: boolean;
 }
 
 export interface Arm {
@@ -18,7 +20,7 @@ export interface Arm {
   describe: string;
   /** The signer's version, for RESULTS.md. */
   version: string;
-  /** Whether this arm signs (the ceiling only writes the same annotations). */
+  /** Whether this arm signs (the ceiling only writes what a signer writes). */
   signs: boolean;
   start(ctx: ArmContext): Promise<Managed>;
 }

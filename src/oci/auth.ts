@@ -135,6 +135,7 @@ export class TokenCache {
   private readonly entries = new Map<string, { token: string; expiresAt: number }>();
   private readonly challenges = new Map<string, AuthChallenge>();
   private readonly schemes = new Map<string, 'http' | 'https'>();
+  private readonly inFlight = new Map<string, Promise<string>>();
   constructor(private readonly now: () => number = Date.now) {}
 
   /** The scheme a registry was found to speak (only probed for loopback and insecure registries). */
@@ -155,6 +156,26 @@ export class TokenCache {
   /** Remembers a registry's auth challenge. */
   setChallenge(registry: string, challenge: AuthChallenge): void {
     this.challenges.set(registry, challenge);
+  }
+
+  /**
+   * The live token for `key`, fetched with `fetch` when there is none. Requests that ask while a fetch is under
+   * way wait for that one (a store uploads its blobs at once: one token request, not one per blob).
+   */
+  async obtain(key: string, fetch: () => Promise<{ token: string; expiresIn: number }>): Promise<string> {
+    const live = this.get(key);
+    if (live) return live;
+    let pending = this.inFlight.get(key);
+    if (!pending) {
+      pending = fetch()
+        .then(({ token, expiresIn }) => {
+          this.set(key, token, expiresIn);
+          return token;
+        })
+        .finally(() => this.inFlight.delete(key));
+      this.inFlight.set(key, pending);
+    }
+    return pending;
   }
 
   /** A live token, or undefined. */

@@ -182,27 +182,39 @@ export class RegistryClient {
   }
 
   /**
-   * Makes sure a blob exists in the repository: nothing if it is already there, a cross-repository mount
-   * when `mountFrom` (a repository on the same registry) has it, else an upload (chunked above chunkSize).
+   * Makes sure a blob exists in the repository: a cross-repository mount when `mountFrom` (a repository on the
+   * same registry) has it, else an upload (chunked above chunkSize).
+   *
+   * Small blobs (signatures, envelopes, configs: at most `SMALL_BLOB_BYTES`) are uploaded without asking first:
+   * a fresh signature's blobs are new in nearly every case, so the HEAD would be a wasted round trip that costs
+   * the registry as much as half an upload. Uploading content that already exists is allowed by the distribution
+   * spec; a registry that refuses it with a 4xx is asked afterwards, and an existing blob counts as success.
+   * Large blobs are looked up first, so their bytes are not sent twice.
    */
   async ensureBlob(repository: string, bytes: Buffer, opts: { mountFrom?: string } = {}): Promise<string> {
     const digest = sha256Digest(bytes);
-    if (await this.blobExists(repository, digest)) return digest;
-    let location: string | undefined;
-    if (opts.mountFrom && opts.mountFrom !== repository) {
-      const res = await this.call({
-        method: 'POST',
-        path: `${repository}/blobs/uploads/?mount=${encodeURIComponent(digest)}&from=${encodeURIComponent(opts.mountFrom)}`,
-        repository,
-        what: `mount blob ${digest} from ${opts.mountFrom}`,
-        actions: ['pull', 'push'],
-        extraScopes: [repositoryScope(opts.mountFrom, ['pull'])],
-      });
-      if (res.status === 201) return digest;
-      // 202: the registry declined the mount and opened an ordinary upload session instead.
-      location = res.headers['location'];
+    const small = bytes.length <= SMALL_BLOB_BYTES;
+    if (!small && (await this.blobExists(repository, digest))) return digest;
+    try {
+      let location: string | undefined;
+      if (opts.mountFrom && opts.mountFrom !== repository) {
+        const res = await this.call({
+          method: 'POST',
+          path: `${repository}/blobs/uploads/?mount=${encodeURIComponent(digest)}&from=${encodeURIComponent(opts.mountFrom)}`,
+          repository,
+          what: `mount blob ${digest} from ${opts.mountFrom}`,
+          actions: ['pull', 'push'],
+          extraScopes: [repositoryScope(opts.mountFrom, ['pull'])],
+        });
+        if (res.status === 201) return digest;
+        // 202: the registry declined the mount and opened an ordinary upload session instead.
+        location = res.headers['location'];
+      }
+      await this.upload(repository, bytes, digest, location);
+    } catch (err) {
+      if (!small || !isRefusal(err) || !(await this.blobExists(repository, digest))) throw err;
+      this.logger?.debug('registry refused to upload a blob it already has; using the existing blob', { registry: this.registry, repository, digest });
     }
-    await this.upload(repository, bytes, digest, location);
     return digest;
   }
 
@@ -393,9 +405,7 @@ export class RegistryClient {
     const cached = this.tokens.get(key);
     if (cached) return `Bearer ${cached}`;
     if (!afterChallenge && !ch.params.realm) return undefined;
-    const { token, expiresIn } = await this.fetchToken(ch, scopes, cred, op);
-    this.tokens.set(key, token, expiresIn);
-    return `Bearer ${token}`;
+    return `Bearer ${await this.tokens.obtain(key, () => this.fetchToken(ch, scopes, cred, op))}`;
   }
 
   private async fetchToken(
@@ -445,6 +455,14 @@ export class RegistryClient {
       throw statusError(tokenOp, res, attempt);
     }
   }
+}
+
+/** Blobs up to this size are uploaded without a HEAD first (see ensureBlob). */
+export const SMALL_BLOB_BYTES = 1024 * 1024;
+
+// A 4xx other than authentication: the registry understood the upload and said no (e.g. "already exists").
+function isRefusal(err: unknown): boolean {
+  return err instanceof ChainsmithError && (err.reason === 'RegistryError' || err.reason === 'RegistryNotFound');
 }
 
 const TLS_VERIFY_ERRORS = new Set([

@@ -1,4 +1,5 @@
-// Appends one layer to a cosign `.sig`/`.att` tag: read, dedupe, upload blobs, push the manifest, re-read.
+// Appends one layer to a cosign `.sig`/`.att` tag: read, dedupe, upload both blobs at once, push the manifest,
+// re-read.
 // Serialised per tag in-process; the re-read after the push detects a writer outside this process that
 // replaced the tag in between, and the whole read-modify-write is then repeated.
 import type { KeyObject } from 'node:crypto';
@@ -73,8 +74,7 @@ export async function appendToAttachment(req: AttachRequest, locks: KeyedMutex, 
       const image = cosignImage(layers);
       // Blobs first: a manifest must never reference a blob the registry does not have.
       const mount = req.mountFrom === undefined ? {} : { mountFrom: req.mountFrom };
-      await client.ensureBlob(repository, layer.blob, mount);
-      await client.ensureBlob(repository, image.config);
+      await Promise.all([client.ensureBlob(repository, layer.blob, mount), client.ensureBlob(repository, image.config)]);
       await client.putManifest(repository, tag, image.manifest, OCI_MANIFEST);
       const after = await existingLayers(client, repository, tag, where);
       if (after.some((l) => l.digest === layer.descriptor.digest)) return 'stored';

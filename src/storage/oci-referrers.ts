@@ -50,8 +50,7 @@ export async function attachReferrer(req: ReferrerRequest, locks: KeyedMutex): P
       }
     }
     const { manifest, config } = referrerManifest(req.bundle, subject, req.predicateType, req.content, (req.now ?? (() => new Date()))());
-    await client.ensureBlob(image.repository, config);
-    await client.ensureBlob(image.repository, req.bundle);
+    await Promise.all([client.ensureBlob(image.repository, config), client.ensureBlob(image.repository, req.bundle)]);
     await client.putManifest(image.repository, sha256Digest(manifest), manifest, OCI_MANIFEST);
     return 'stored';
   });

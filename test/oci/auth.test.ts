@@ -57,3 +57,24 @@ test('token cache expires tokens before the registry does', () => {
   cache.delete('k2');
   assert.equal(cache.get('k2'), undefined);
 });
+
+test('token cache: requests asking at the same time share one token fetch; a failed fetch is not cached', async () => {
+  const cache = new TokenCache();
+  let fetches = 0;
+  let release!: () => void;
+  const gate = new Promise<void>((r) => (release = r));
+  const fetch = async (): Promise<{ token: string; expiresIn: number }> => {
+    fetches++;
+    await gate;
+    return { token: `tok-${fetches}`, expiresIn: 300 };
+  };
+  const waiting = [cache.obtain('k', fetch), cache.obtain('k', fetch), cache.obtain('k', fetch)];
+  release();
+  assert.deepEqual(await Promise.all(waiting), ['tok-1', 'tok-1', 'tok-1']);
+  assert.equal(fetches, 1);
+  assert.equal(await cache.obtain('k', fetch), 'tok-1', 'then served from the cache');
+  assert.equal(fetches, 1);
+
+  await assert.rejects(cache.obtain('bad', () => Promise.reject(new Error('token endpoint down'))), /token endpoint down/);
+  assert.equal(await cache.obtain('bad', async () => ({ token: 'later', expiresIn: 300 })), 'later');
+});
