@@ -6,7 +6,7 @@ import http from 'node:http';
 import https from 'node:https';
 import { randomBytes } from 'node:crypto';
 import { ChainsmithError } from '../src/errors.js';
-import { RegistryClient } from '../src/oci/client.js';
+import { RegistryClient, SMALL_BLOB_BYTES } from '../src/oci/client.js';
 import { platformManifests } from '../src/oci/platforms.js';
 import { StaticCredentialSource } from '../src/oci/credentials.js';
 import { KeyedMutex } from '../src/oci/keyed-mutex.js';
@@ -331,6 +331,22 @@ test('a fresh signature costs the registry 7 requests (no blob HEADs); storing i
     await storer().store(await signedRequest(signer, payload, testConfig()));
     assert.deepEqual(p.requests.map(shape), ['GET /manifests/D.sig'], 'an already-signed image is one read');
     assert.equal((await layersOf(REGISTRY, repository, `sha256-${hexOf(image.digest)}.sig`)).length, 1);
+  } finally {
+    await p.close();
+  }
+});
+
+test('a blob over 1 MiB is looked up before it is uploaded, so an existing one is not sent again', async () => {
+  const repository = randomRepo();
+  const p = await proxy(() => false);
+  try {
+    const client = new RegistryClient({ registry: p.registry });
+    const big = randomBytes(SMALL_BLOB_BYTES + 1);
+    await client.ensureBlob(repository, big);
+    assert.deepEqual(p.requests.map((r) => r.split(' ')[0]), ['HEAD', 'POST', 'PUT'], p.requests.join('\n'));
+    p.requests.length = 0;
+    await client.ensureBlob(repository, big);
+    assert.deepEqual(p.requests.map((r) => r.split(' ')[0]), ['HEAD'], 'the second time only asks');
   } finally {
     await p.close();
   }

@@ -10,10 +10,10 @@
 //   blind (per tag: two blob uploads, POST + PUT each, and the manifest PUT — no reads, where a
 //   real signer must first read the tag to append to it), then one merge patch `signed: "true"`.
 // Usage: node --import tsx bench/arms/ceiling-worker.ts KUBECONFIG [--oci]
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { Agent, request } from 'node:http';
 import { ApiClient } from '../lib/api.js';
+import { closeRegistryConnections, putManifest, sha256, uploadBlob } from '../lib/registry.js';
 
 const PAYLOAD = randomBytes(2400).toString('base64'); // ~3.2 kB, like an in-toto payload of these runs
 const SIGNATURE = randomBytes(3300).toString('base64'); // ~4.4 kB, like the DSSE envelope around it
@@ -23,7 +23,6 @@ const envelope = (): Buffer =>
 
 const oci = process.argv.includes('--oci');
 const api = new ApiClient(ApiClient.targetFromKubeconfig(readFileSync(process.argv[2]!, 'utf8')), 256);
-const registryAgent = new Agent({ keepAlive: true, maxSockets: 64 });
 const seen = new Set<string>();
 
 interface RunObject {
@@ -33,28 +32,6 @@ interface RunObject {
 
 function done(run: RunObject): boolean {
   return (run.status?.conditions ?? []).some((c) => c.type === 'Succeeded' && (c.status === 'True' || c.status === 'False'));
-}
-
-const sha256 = (b: Buffer): string => `sha256:${createHash('sha256').update(b).digest('hex')}`;
-
-function registryCall(method: string, url: string, body?: Buffer, headers: Record<string, string> = {}): Promise<{ status: number; location?: string }> {
-  return new Promise((resolve, reject) => {
-    const req = request(url, { method, agent: registryAgent, headers: { 'content-length': String(body?.length ?? 0), ...headers } }, (res) => {
-      res.resume();
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, ...(res.headers.location ? { location: res.headers.location } : {}) }));
-    });
-    req.on('error', reject);
-    req.end(body);
-  });
-}
-
-async function uploadBlob(base: string, blob: Buffer): Promise<void> {
-  const start = await registryCall('POST', `${base}/blobs/uploads/`);
-  if (start.status !== 202 || !start.location) throw new Error(`POST upload: HTTP ${start.status}`);
-  const url = new URL(start.location, base);
-  url.searchParams.set('digest', sha256(blob));
-  const put = await registryCall('PUT', url.toString(), blob, { 'content-type': 'application/octet-stream' });
-  if (put.status !== 201) throw new Error(`PUT upload: HTTP ${put.status}`);
 }
 
 /** One cosign tag with one layer, written blind: the layer blob, a config blob, the manifest. */
@@ -69,8 +46,7 @@ async function pushTag(base: string, tag: string, layer: Buffer, layerType: stri
       layers: [{ mediaType: layerType, size: layer.length, digest: sha256(layer), annotations }],
     }),
   );
-  const put = await registryCall('PUT', `${base}/manifests/${tag}`, manifest, { 'content-type': 'application/vnd.oci.image.manifest.v1+json' });
-  if (put.status !== 201) throw new Error(`PUT manifest ${tag}: HTTP ${put.status}`);
+  await putManifest(base, tag, manifest, 'application/vnd.oci.image.manifest.v1+json');
 }
 
 /** The `.sig` and `.att` of the run's image (IMAGE_URL/IMAGE_DIGEST results). */
@@ -135,6 +111,6 @@ process.stdout.write(`ceiling client watching taskruns and pipelineruns (${oci ?
 process.once('SIGTERM', () => {
   for (const w of watches) w.stop();
   api.close();
-  registryAgent.destroy();
+  closeRegistryConnections();
   process.exit(0);
 });
