@@ -8,7 +8,9 @@ import type { ImageRef } from './runs.js';
 
 /** Pushes images into `registry/repo`; returns one reference per image. */
 export class ImagePusher {
-  private layer?: { digest: string; size: number; diffId: string };
+  // One upload of the shared layer, however many pushes start at once: distribution 2.8 can answer a manifest PUT
+  // with 400 (blob unknown) while concurrent uploads of the same blob are being committed.
+  private layer?: Promise<{ digest: string; size: number; diffId: string }>;
 
   private readonly base: string;
 
@@ -23,10 +25,11 @@ export class ImagePusher {
     if (!this.layer) {
       const tar = Buffer.alloc(2048); // an empty tar archive is two zero blocks
       const gz = gzipSync(tar);
-      this.layer = { digest: await uploadBlob(this.base, gz), size: gz.length, diffId: sha256(tar) };
+      this.layer = uploadBlob(this.base, gz).then((digest) => ({ digest, size: gz.length, diffId: sha256(tar) }));
     }
+    const layer = await this.layer;
     const config = Buffer.from(
-      JSON.stringify({ architecture: 'amd64', os: 'linux', config: { Labels: { build: randomBytes(8).toString('hex') } }, rootfs: { type: 'layers', diff_ids: [this.layer.diffId] } }),
+      JSON.stringify({ architecture: 'amd64', os: 'linux', config: { Labels: { build: randomBytes(8).toString('hex') } }, rootfs: { type: 'layers', diff_ids: [layer.diffId] } }),
     );
     const configDigest = await uploadBlob(this.base, config);
     const manifest = Buffer.from(
@@ -34,7 +37,7 @@ export class ImagePusher {
         schemaVersion: 2,
         mediaType: 'application/vnd.oci.image.manifest.v1+json',
         config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: configDigest, size: config.length },
-        layers: [{ mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip', digest: this.layer.digest, size: this.layer.size }],
+        layers: [{ mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip', digest: layer.digest, size: layer.size }],
       }),
     );
     const digest = await putManifest(this.base, sha256(manifest), manifest, 'application/vnd.oci.image.manifest.v1+json');
