@@ -336,17 +336,26 @@ test('a fresh signature costs the registry 7 requests (no blob HEADs); storing i
   }
 });
 
-test('a blob over 1 MiB is looked up before it is uploaded, so an existing one is not sent again', async () => {
+test('a blob over 1 MiB, or one not marked fresh, is looked up before it is uploaded, so an existing one is not sent again', async () => {
   const repository = randomRepo();
   const p = await proxy(() => false);
   try {
     const client = new RegistryClient({ registry: p.registry });
     const big = randomBytes(SMALL_BLOB_BYTES + 1);
-    await client.ensureBlob(repository, big);
+    await client.ensureBlob(repository, big, { fresh: true });
     assert.deepEqual(p.requests.map((r) => r.split(' ')[0]), ['HEAD', 'POST', 'PUT'], p.requests.join('\n'));
     p.requests.length = 0;
-    await client.ensureBlob(repository, big);
+    await client.ensureBlob(repository, big, { fresh: true });
     assert.deepEqual(p.requests.map((r) => r.split(' ')[0]), ['HEAD'], 'the second time only asks');
+
+    // a small blob many writes share (like an empty config) is asked for first too
+    p.requests.length = 0;
+    const shared = Buffer.from('{}');
+    await client.ensureBlob(repository, shared);
+    assert.deepEqual(p.requests.map((r) => r.split(' ')[0]), ['HEAD', 'POST', 'PUT'], p.requests.join('\n'));
+    p.requests.length = 0;
+    await client.ensureBlob(repository, shared);
+    assert.deepEqual(p.requests.map((r) => r.split(' ')[0]), ['HEAD'], p.requests.join('\n'));
   } finally {
     await p.close();
   }

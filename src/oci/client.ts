@@ -182,19 +182,21 @@ export class RegistryClient {
   }
 
   /**
-   * Makes sure a blob exists in the repository: a cross-repository mount when `mountFrom` (a repository on the
-   * same registry) has it, else an upload (chunked above chunkSize).
+   * Makes sure a blob exists in the repository: nothing if it is already there, a cross-repository mount when
+   * `mountFrom` (a repository on the same registry) has it, else an upload (chunked above chunkSize).
    *
-   * Small blobs (signatures, envelopes, configs: at most `SMALL_BLOB_BYTES`) are uploaded without asking first:
-   * a fresh signature's blobs are new in nearly every case, so the HEAD would be a wasted round trip that costs
-   * the registry as much as half an upload. Uploading content that already exists is allowed by the distribution
-   * spec; a registry that refuses it with a 4xx is asked afterwards, and an existing blob counts as success.
-   * Large blobs are looked up first, so their bytes are not sent twice.
+   * `fresh`: the caller expects the blob to be new here (a signature's own payload, envelope or config). Up to
+   * `SMALL_BLOB_BYTES` such a blob is uploaded without a HEAD first: the HEAD would nearly always answer 404 and
+   * costs the registry as much as half an upload. Uploading content that already exists is allowed by the
+   * distribution spec; a registry that refuses it with a 4xx is asked afterwards, and an existing blob counts as
+   * success. Other blobs are looked up first: large ones so their bytes are not sent twice, and blobs that many
+   * writes share (an empty config) because distribution 2.8 can refuse a manifest while concurrent uploads of a
+   * blob it names are being committed.
    */
-  async ensureBlob(repository: string, bytes: Buffer, opts: { mountFrom?: string } = {}): Promise<string> {
+  async ensureBlob(repository: string, bytes: Buffer, opts: { mountFrom?: string; fresh?: boolean } = {}): Promise<string> {
     const digest = sha256Digest(bytes);
-    const small = bytes.length <= SMALL_BLOB_BYTES;
-    if (!small && (await this.blobExists(repository, digest))) return digest;
+    const blind = opts.fresh === true && bytes.length <= SMALL_BLOB_BYTES;
+    if (!blind && (await this.blobExists(repository, digest))) return digest;
     try {
       let location: string | undefined;
       if (opts.mountFrom && opts.mountFrom !== repository) {
@@ -212,7 +214,7 @@ export class RegistryClient {
       }
       await this.upload(repository, bytes, digest, location);
     } catch (err) {
-      if (!small || !isRefusal(err) || !(await this.blobExists(repository, digest))) throw err;
+      if (!blind || !isRefusal(err) || !(await this.blobExists(repository, digest))) throw err;
       this.logger?.debug('registry refused to upload a blob it already has; using the existing blob', { registry: this.registry, repository, digest });
     }
     return digest;
@@ -457,7 +459,7 @@ export class RegistryClient {
   }
 }
 
-/** Blobs up to this size are uploaded without a HEAD first (see ensureBlob). */
+/** Fresh blobs up to this size are uploaded without a HEAD first (see ensureBlob). */
 export const SMALL_BLOB_BYTES = 1024 * 1024;
 
 // A 4xx other than authentication: the registry understood the upload and said no (e.g. "already exists").

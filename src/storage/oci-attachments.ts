@@ -72,9 +72,10 @@ export async function appendToAttachment(req: AttachRequest, locks: KeyedMutex, 
       }
       const layers = [...existing, layer.descriptor];
       const image = cosignImage(layers);
-      // Blobs first: a manifest must never reference a blob the registry does not have.
+      // Blobs first: a manifest must never reference a blob the registry does not have. Both are this signature's
+      // own (the config names exactly these layers), so they are expected to be new.
       const mount = req.mountFrom === undefined ? {} : { mountFrom: req.mountFrom };
-      await Promise.all([client.ensureBlob(repository, layer.blob, mount), client.ensureBlob(repository, image.config)]);
+      await Promise.all([client.ensureBlob(repository, layer.blob, { ...mount, fresh: true }), client.ensureBlob(repository, image.config, { fresh: true })]);
       await client.putManifest(repository, tag, image.manifest, OCI_MANIFEST);
       const after = await existingLayers(client, repository, tag, where);
       if (after.some((l) => l.digest === layer.descriptor.digest)) return 'stored';

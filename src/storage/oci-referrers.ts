@@ -50,7 +50,8 @@ export async function attachReferrer(req: ReferrerRequest, locks: KeyedMutex): P
       }
     }
     const { manifest, config } = referrerManifest(req.bundle, subject, req.predicateType, req.content, (req.now ?? (() => new Date()))());
-    await Promise.all([client.ensureBlob(image.repository, config), client.ensureBlob(image.repository, req.bundle)]);
+    // the empty config is shared by every referrer in the repository: looked up first; the bundle is new
+    await Promise.all([client.ensureBlob(image.repository, config), client.ensureBlob(image.repository, req.bundle, { fresh: true })]);
     await client.putManifest(image.repository, sha256Digest(manifest), manifest, OCI_MANIFEST);
     return 'stored';
   });
