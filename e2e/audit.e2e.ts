@@ -103,7 +103,7 @@ describe('audit and resign over runs in the four states', () => {
     assert.equal(state(names.failed)?.state, 'failed');
     assert.match(state(names.failed)!.reason!, /127\.0\.0\.1:1/);
     assert.equal(state(names.pending)?.state, 'pending');
-    assert.deepEqual(report.summary.totals, { signed: 1, failed: 1, skipped: 2, pending: 1, total: 5 });
+    assert.deepEqual(report.summary.totals, { signed: 1, unverified: 0, failed: 1, skipped: 2, pending: 1, total: 5 });
     assert.deepEqual(report.summary.namespaces.map((n) => [n.namespace, n.total]), [[ns, 5]]);
     assert.equal(report.summary.oldestPending?.name, names.pending);
     assert.equal(report.summary.signLatency.count, 1);

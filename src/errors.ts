@@ -8,6 +8,7 @@ export type Reason =
   | 'InvalidDigest'
   | 'InvalidReference'
   | 'InvalidRun'
+  | 'InvalidName'
   | 'InvalidConfig'
   | 'KeyNotFound'
   | 'KeyDecryptFailed'

@@ -2,8 +2,22 @@
 // because no Docker engine runs here) and the kustomize base in manifests/ (parsed as YAML).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { execFile, execFileSync } from 'node:child_process';
+import {
+  chmodSync,
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseAllDocuments } from 'yaml';
 
@@ -96,6 +110,107 @@ test('.dockerignore keeps local state and dependencies out of the build context'
   const ignored = read('.dockerignore').split('\n').map((l) => l.trim());
   for (const p of ['node_modules', '.stack', '.git', 'dist']) assert.ok(ignored.includes(p), `${p} is ignored`);
   for (const p of ['src', 'package.json', 'package-lock.json', 'tsconfig.json']) assert.ok(!ignored.includes(p), `${p} is kept`);
+});
+
+// ---- the npm package -----------------------------------------------------------------------------
+
+interface Run {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+function runFile(file: string, args: string[]): Promise<Run> {
+  return new Promise((resolve) => {
+    execFile(file, args, { timeout: 30_000 }, (err, stdout, stderr) => {
+      resolve({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stdout, stderr });
+    });
+  });
+}
+
+/**
+ * Builds the package as `npm run build` + `npm pack` would (tsc with the project's tsconfig, into a staging copy so
+ * the checkout's dist/ is left alone) and installs the tarball the way npm does: extracted into
+ * node_modules/chainsmith, its `bin` symlinked from node_modules/.bin and made executable. Dependencies are linked
+ * from the checkout (the registry is not reachable here).
+ */
+function packAndInstall(tmp: string): { bin: string; entry: string; packed: string[] } {
+  const stage = join(tmp, 'stage');
+  mkdirSync(stage);
+  const tsconfig = join(tmp, 'tsconfig.build.json');
+  writeFileSync(
+    tsconfig,
+    JSON.stringify({
+      extends: join(root, 'tsconfig.json'),
+      // noCheck: type errors are `npm run typecheck`'s business; this test is about what gets emitted and run
+      compilerOptions: {
+        outDir: join(stage, 'dist'),
+        rootDir: root,
+        sourceMap: false,
+        noCheck: true,
+        typeRoots: [join(root, 'node_modules/@types')],
+      },
+      include: [join(root, 'src/**/*.ts')],
+    }),
+  );
+  execFileSync(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', tsconfig], { stdio: 'pipe' });
+  copyFileSync(join(root, 'package.json'), join(stage, 'package.json'));
+  const pack = ['pack', '--json', '--ignore-scripts', '--pack-destination', tmp];
+  const out = execFileSync('npm', pack, { cwd: stage, encoding: 'utf8' });
+  const [info] = JSON.parse(out) as Array<{ filename: string; files: Array<{ path: string }> }>;
+  const modules = join(tmp, 'app/node_modules');
+  mkdirSync(join(modules, '.bin'), { recursive: true });
+  execFileSync('tar', ['-xzf', join(tmp, info!.filename), '-C', modules]);
+  renameSync(join(modules, 'package'), join(modules, 'chainsmith'));
+  for (const dep of readdirSync(join(root, 'node_modules'))) {
+    if (dep === 'chainsmith' || dep.startsWith('.')) continue;
+    symlinkSync(join(root, 'node_modules', dep), join(modules, dep));
+  }
+  const manifest = readFileSync(join(modules, 'chainsmith/package.json'), 'utf8');
+  const pkg = JSON.parse(manifest) as { bin: Record<string, string> };
+  const entry = join(modules, 'chainsmith', pkg.bin.chainsmith!);
+  chmodSync(entry, 0o755);
+  const bin = join(modules, '.bin/chainsmith');
+  symlinkSync(relative(dirname(bin), entry), bin);
+  return { bin, entry, packed: info!.files.map((f) => f.path) };
+}
+
+test('the packed bin runs the CLI through the npm symlink (.bin, npx, global)', { timeout: 180_000 }, async () => {
+  const tmp = mkdtempSync(join(tmpdir(), 'chainsmith-pack-'));
+  try {
+    const { bin, entry, packed } = packAndInstall(tmp);
+    assert.ok(packed.includes('dist/src/cli/main.js'), 'the tarball holds the compiled CLI');
+    assert.ok(!packed.some((p) => p.startsWith('test/') || p.startsWith('src/')), 'no sources or tests are packed');
+
+    const help = await runFile(bin, ['--help']);
+    assert.equal(help.code, 0, help.stderr);
+    assert.match(help.stdout, /^Usage: chainsmith \[COMMAND\]/m, 'the usage is printed, not an empty exit 0');
+
+    const unknown = await runFile(bin, ['no-such-command']);
+    assert.equal(unknown.code, 2);
+    assert.match(unknown.stderr, /unknown command "no-such-command"/);
+
+    // a CI gate `chainsmith verify … || exit 1` must fail when verification cannot even start
+    const image = `registry.example/app@sha256:${'a'.repeat(64)}`;
+    const verify = await runFile(bin, ['verify', '--key', join(tmp, 'missing.pub'), image]);
+    assert.notEqual(verify.code, 0, 'verify with a missing key file fails');
+    assert.match(verify.stderr, /missing\.pub/);
+    assert.doesNotMatch(verify.stderr, /\n\s+at /, 'no stack trace');
+
+    const provenance = await runFile(bin, ['provenance', join(root, 'test/fixtures/runs/ko-taskrun.json')]);
+    assert.equal(provenance.code, 0, provenance.stderr);
+    assert.equal((JSON.parse(provenance.stdout) as { _type: string })._type, 'https://in-toto.io/Statement/v0.1');
+
+    // a global install links <prefix>/bin/chainsmith straight to the package's bin file
+    const globalBin = join(tmp, 'prefix/bin/chainsmith');
+    mkdirSync(dirname(globalBin), { recursive: true });
+    symlinkSync(entry, globalBin);
+    const version = await runFile(globalBin, ['--version']);
+    assert.equal(version.code, 0, version.stderr);
+    assert.match(version.stdout, /^chainsmith \d+\.\d+\.\d+/);
+  } finally {
+    rmSync(tmp, { recursive: true, force: true });
+  }
 });
 
 // ---- manifests/ -----------------------------------------------------------------------------------

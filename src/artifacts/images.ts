@@ -8,6 +8,7 @@ import { goTrimSpace } from './go-strings.js';
 import { pairBySuffix, unpairedFindings } from './pairs.js';
 import { parseImageReferenceDetailed } from './reference.js';
 import { buildArtifacts } from './structured.js';
+import { assertValidResults } from '../tekton/validate.js';
 
 export const IMAGE_URL = 'IMAGE_URL';
 export const IMAGE_DIGEST = 'IMAGE_DIGEST';
@@ -23,7 +24,12 @@ function splitImages(value: string): string[] {
  * by position of the URL result), pass B (`IMAGES`, in written order), pass C (build-artifact
  * `*ARTIFACT_OUTPUTS` with an OCI uri). Each rejected candidate yields a finding; duplicates are silently merged.
  */
-export function extractOciImages(results: RunResult[]): { images: ImageReference[]; findings: Finding[] } {
+export function extractOciImages(
+  results: RunResult[],
+  label = 'the run',
+): { images: ImageReference[]; findings: Finding[] } {
+  // The controller calls this with a run's results straight from the API server: shapes and sizes first.
+  assertValidResults(results, label);
   const images: ImageReference[] = [];
   const findings: Finding[] = [];
   const seen = new Set<string>();
@@ -41,7 +47,9 @@ export function extractOciImages(results: RunResult[]): { images: ImageReference
 
   // Pass A
   const { pairs, findings: pairFindings } = pairBySuffix(results, IMAGE_URL, IMAGE_DIGEST);
-  findings.push(...pairFindings, ...unpairedFindings(pairs, IMAGE_URL, IMAGE_DIGEST));
+  // loops, not push(...list): spreading a list of 100,000+ findings as arguments overflows the stack
+  for (const f of pairFindings) findings.push(f);
+  for (const f of unpairedFindings(pairs, IMAGE_URL, IMAGE_DIGEST)) findings.push(f);
   for (const p of pairs) {
     if (!p.url || !p.digest) continue;
     const source = `${p.url.result}+${p.digest.result}`;
@@ -67,7 +75,7 @@ export function extractOciImages(results: RunResult[]): { images: ImageReference
   // Pass C: build artifacts whose uri@digest is an OCI reference. A build artifact that is not an image
   // (a jar, a purl …) is a legitimate subject elsewhere, so failing here is not a finding.
   const built = buildArtifacts(results);
-  findings.push(...built.findings);
+  for (const f of built.findings) findings.push(f);
   for (const t of built.targets) add(`${t.uri}@${t.digest}`, t.result, () => undefined);
 
   return { images, findings };

@@ -4,6 +4,7 @@
 import type { RunFormat } from '../config/types.js';
 import type { FormatInput } from '../formats/types.js';
 import { executedChildTaskRuns } from '../tekton/accessors.js';
+import { assertValidRun } from '../tekton/validate.js';
 import type { PipelineRunWithChildren, TaskRun } from '../tekton/types.js';
 import type { Finding, ImageReference, Material, Subject } from './types.js';
 import { finding, mergeFindings } from './findings.js';
@@ -136,11 +137,25 @@ function extractPipelineRun(pr: PipelineRunWithChildren, format: RunFormat, deep
 }
 
 /**
+ * Checks a run (and a PipelineRun's children) from any source before it is read: shapes, counts, result sizes and
+ * nesting (tekton/validate.ts). Throws ChainsmithError('InvalidRun' | 'InvalidResult'); the controller turns it into
+ * an Event. Type hinting and every run payload format call it first.
+ */
+export function assertValidInput(input: FormatInput): void {
+  if (input.kind === 'TaskRun') assertValidRun(input.run);
+  else if (input.kind === 'PipelineRun') {
+    assertValidRun(input.run.run);
+    for (const child of input.run.children) assertValidRun(child);
+  }
+}
+
+/**
  * Type hinting for one input as the given format reads it (spec §2, §2.9): subjects, materials, the images
  * to sign (TaskRuns only), and findings — every rejected candidate, plus `NoArtifacts` when there is no subject.
  * Findings are information only: they never change what is extracted.
  */
 export function extractArtifacts(input: FormatInput, format: RunFormat, opts: { deepInspection: boolean }): ExtractedArtifacts {
+  assertValidInput(input);
   let out: ExtractedArtifacts;
   if (input.kind === 'Image') {
     const { repository, digest } = input.image;

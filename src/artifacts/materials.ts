@@ -6,7 +6,7 @@ import type { Param, ParamSpec, PipelineRun, RunResult, TaskRun } from '../tekto
 import type { Finding, Material } from './types.js';
 import { parseDigest } from './digest.js';
 import { finding } from './findings.js';
-import { ArtifactAccumulator } from './subjects.js';
+import { ArtifactAccumulator } from './merge.js';
 import { ARTIFACT_INPUTS, structuredTargets } from './structured.js';
 
 export const CHAINS_GIT_URL = 'CHAINS-GIT_URL';
@@ -19,11 +19,12 @@ function copy(m: Material): Material {
 }
 
 /**
- * Chains' AppendMaterials (§2.7): a new material merges into an existing one with the same uri and a shared
- * `alg: hex` (its digest entries are copied over), else it is appended. Returns a new array; inputs are not modified.
+ * Chains' AppendMaterials (§2.7): `existing` is kept as it is; a new material merges into an existing one with the
+ * same uri and a shared `alg: hex` (its digest entries are copied over), else it is appended. Returns a new array;
+ * inputs are not modified.
  */
 export function appendMaterials(existing: Material[], add: Material[]): Material[] {
-  return materialAccumulator().add(existing).add(add).toArray();
+  return materialAccumulator().addVerbatim(existing).add(add).toArray();
 }
 
 /** A fresh §2.7 accumulator for materials (merging on uri). */
@@ -196,7 +197,8 @@ export function gitFindingsForTaskRun(tr: TaskRun, opts: { steps?: boolean; cont
   const out = gitFindingsForHint(taskRunGitHint(tr), 'TaskRun', opts.context ?? '');
   if (opts.steps) {
     (tr.status?.steps ?? []).forEach((s, i) => {
-      out.push(...gitFindingsForHint(readGitHint([], [], s.results ?? []), 'step', `${opts.context ? `${opts.context} ` : ''}step ${s.name ?? i}`));
+      const context = `${opts.context ? `${opts.context} ` : ''}step ${s.name ?? i}`;
+      for (const f of gitFindingsForHint(readGitHint([], [], s.results ?? []), 'step', context)) out.push(f);
     });
   }
   return out;

@@ -5,6 +5,7 @@ import type { Finding, ImageReference, Subject } from './types.js';
 import { digestProblem } from './digest.js';
 import { finding } from './findings.js';
 import { extractOciImages } from './images.js';
+import { ArtifactAccumulator } from './merge.js';
 import { pairBySuffix, unpairedFindings } from './pairs.js';
 import { ARTIFACT_OUTPUTS, buildArtifacts, structuredTargets } from './structured.js';
 
@@ -15,56 +16,7 @@ function copy(s: Subject): Subject {
   return { name: s.name, digest: { ...s.digest } };
 }
 
-/** Go map lookup: a missing key reads as "". */
-function lookup(m: Record<string, string>, k: string): string {
-  return Object.hasOwn(m, k) ? m[k]! : '';
-}
-
-/** Chains' artifactEqual: same name and at least one identical `alg: hex` entry. */
-export function sameArtifact(aName: string, a: Record<string, string>, bName: string, b: Record<string, string>): boolean {
-  if (aName !== bName) return false;
-  for (const alg in a) if (Object.hasOwn(a, alg) && lookup(b, alg) === a[alg]) return true;
-  return false;
-}
-
-/**
- * The §2.7 merge shared by subjects and materials, as an accumulator: an item with the same key (name/uri) as a
- * kept item and a shared `alg: hex` merges into it (its digest entries are copied in), others are appended;
- * first-seen positions are kept. Items are copied on the way in, so callers' objects are never modified; the
- * key index keeps large runs (many steps, many results) linear.
- */
-export class ArtifactAccumulator<T extends { digest: Record<string, string> }> {
-  private readonly items: T[] = [];
-  private readonly byKey = new Map<string, T[]>();
-
-  constructor(
-    private readonly keyOf: (t: T) => string,
-    private readonly copy: (t: T) => T,
-  ) {}
-
-  /** Merges or appends each item, in order. */
-  add(list: readonly T[]): this {
-    for (const item of list) {
-      const k = this.keyOf(item);
-      const candidates = this.byKey.get(k);
-      const match = candidates?.find((o) => sameArtifact(k, o.digest, k, item.digest));
-      if (match) {
-        Object.assign(match.digest, item.digest);
-        continue;
-      }
-      const c = this.copy(item);
-      this.items.push(c);
-      if (candidates) candidates.push(c);
-      else this.byKey.set(k, [c]);
-    }
-    return this;
-  }
-
-  /** The merged list (owned by the caller from now on). */
-  toArray(): T[] {
-    return this.items;
-  }
-}
+export { ArtifactAccumulator, sameArtifact } from './merge.js';
 
 /** A fresh accumulator for subjects. */
 export function subjectAccumulator(): ArtifactAccumulator<Subject> {
@@ -72,11 +24,12 @@ export function subjectAccumulator(): ArtifactAccumulator<Subject> {
 }
 
 /**
- * Chains' AppendSubjects (§2.7): each new subject merges into an existing one with the same name and a shared
- * `alg: hex` (its digest entries are copied over), else it is appended. Returns a new array; inputs are not modified.
+ * Chains' AppendSubjects (§2.7): `existing` is kept as it is; each new subject merges into an existing one with the
+ * same name and a shared `alg: hex` (its digest entries are copied over), else it is appended. Returns a new array;
+ * inputs are not modified.
  */
 export function appendSubjects(existing: Subject[], add: Subject[]): Subject[] {
-  return subjectAccumulator().add(existing).add(add).toArray();
+  return subjectAccumulator().addVerbatim(existing).add(add).toArray();
 }
 
 /** An image as a subject: normalised repository, `{sha256: hex}`. */
@@ -93,7 +46,7 @@ function rawDigest(d: string): Record<string, string> {
 /** `*ARTIFACT_URI`/`*ARTIFACT_DIGEST` pairs (§2.3): any URI, digest valid per §2.5. */
 export function artifactUriSubjects(results: RunResult[]): { subjects: Subject[]; findings: Finding[] } {
   const { pairs, findings } = pairBySuffix(results, ARTIFACT_URI, ARTIFACT_DIGEST);
-  findings.push(...unpairedFindings(pairs, ARTIFACT_URI, ARTIFACT_DIGEST));
+  for (const f of unpairedFindings(pairs, ARTIFACT_URI, ARTIFACT_DIGEST)) findings.push(f);
   const subjects: Subject[] = [];
   for (const p of pairs) {
     if (!p.url || !p.digest) continue;
@@ -146,7 +99,7 @@ export function subjectsV2alpha4WithFindings(taskRun: TaskRun): { subjects: Subj
   for (const step of taskRun.status?.steps ?? []) {
     const s = subjectsFromBuildArtifacts(step.results ?? []);
     subjects.add(s.subjects);
-    findings.push(...s.findings);
+    for (const f of s.findings) findings.push(f);
   }
   const own = subjectsFromBuildArtifacts(taskRun.status?.results ?? []);
   // images: those of the TaskRun's own results (image signatures never come from StepAction results, §2.2)

@@ -1,5 +1,6 @@
 // `chainsmith audit`: lists completed runs page by page, classifies each from its annotations (and, for runs
 // without a verdict, chainsmith's Events), and adds them up.
+import type { KeyObject } from 'node:crypto';
 import { managedByAllowed } from '../controller/decide.js';
 import { classifyRun, type AuditEntry, type RunEvent, type RunSummary } from './classify.js';
 import { summarise, type AuditSummary } from './summary.js';
@@ -14,6 +15,8 @@ export interface AuditOptions {
   systemNamespace: string;
   now: number;
   pageSize?: number;
+  /** verify each signed mark with this key (`--key`/`--kms`); without it marks are reported as written */
+  markKey?: { key: KeyObject; name: string };
 }
 
 export interface AuditResult {
@@ -24,6 +27,8 @@ export interface AuditResult {
   /** every completed run in scope, signed ones included */
   runs: AuditEntry[];
   notes: string[];
+  /** whether signed marks were verified, and with which key (`--key FILE` / `--kms REF`) */
+  marks: { verified: boolean; key?: string };
 }
 
 const KINDS: RunKind[] = ['TaskRun', 'PipelineRun'];
@@ -34,6 +39,7 @@ export async function audit(cluster: Cluster, opts: AuditOptions): Promise<Audit
   const { config, note } = await cluster.chainsConfig(opts.systemNamespace);
   if (note) notes.push(note);
   const allowed = (m: string | undefined) => managedByAllowed(m, config);
+  const markKeys = opts.markKey ? [opts.markKey.key] : undefined;
   const cutoff = opts.sinceSeconds !== undefined ? opts.now - opts.sinceSeconds * 1000 : undefined;
 
   const runs: AuditEntry[] = [];
@@ -41,7 +47,7 @@ export async function audit(cluster: Cluster, opts: AuditOptions): Promise<Audit
   const undecided: RunSummary[] = [];
   for (const kind of KINDS) {
     const q = { ...(opts.namespace !== undefined ? { namespace: opts.namespace } : {}), ...(opts.pageSize ? { pageSize: opts.pageSize } : {}) };
-    for await (const run of cluster.runSummaries(kind, q)) {
+    for await (const run of cluster.runSummaries(kind, q, markKeys)) {
       if (!run.done) continue;
       if (cutoff !== undefined && (!run.completionTime || Date.parse(run.completionTime) < cutoff)) continue;
       const first = classifyRun(run, [], { now: opts.now, managedByAllowed: allowed });
@@ -70,6 +76,7 @@ export async function audit(cluster: Cluster, opts: AuditOptions): Promise<Audit
     summary: summarise(runs),
     runs,
     notes,
+    marks: opts.markKey ? { verified: true, key: opts.markKey.name } : { verified: false },
   };
   if (opts.sinceSeconds !== undefined) result.sinceSeconds = opts.sinceSeconds;
   return result;

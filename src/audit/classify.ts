@@ -4,8 +4,10 @@
 import { LAST_FAILURE_ANNOTATION } from '../controller/retries.js';
 import { SIGNED_AT_ANNOTATION } from '../controller/marking.js';
 import { RETRIES_ANNOTATION, SIGNED_ANNOTATION } from '../controller/run-cache.js';
+import { MARK_SIGNATURE_ANNOTATION } from '../verify/mark.js';
 
-export type RunState = 'signed' | 'failed' | 'skipped' | 'pending';
+/** `unverified`: marked `signed: "true"`, but no stored signature verifies with the key audit was given. */
+export type RunState = 'signed' | 'unverified' | 'failed' | 'skipped' | 'pending';
 
 /** What audit keeps of a run (small: 10,000 runs must fit comfortably; no payload annotations). */
 export interface RunSummary {
@@ -18,6 +20,8 @@ export interface RunSummary {
   managedBy?: string;
   /** only `chains.tekton.dev/signed`, `…/retries` and `chainsmith.dev/*` */
   annotations: Record<string, string>;
+  /** signed runs, when audit was given a key: whether the mark's stored signature verifies (src/verify/mark.ts) */
+  mark?: { verified: true; via: string } | { verified: false; why: string };
 }
 
 /** A chainsmith Event about a run. */
@@ -54,6 +58,7 @@ const FAILURE_REASONS = new Set(['SigningFailed', 'StorageFailed', 'PayloadFaile
 export function decisionAnnotations(all: Record<string, string> | undefined): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [k, v] of Object.entries(all ?? {})) {
+    if (k === MARK_SIGNATURE_ANNOTATION) continue; // checked while summarising (cluster.ts), not needed after
     if (k === SIGNED_ANNOTATION || k === RETRIES_ANNOTATION || k.startsWith('chainsmith.dev/')) out[k] = v;
   }
   return out;
@@ -77,6 +82,12 @@ export function classifyRun(run: RunSummary, events: RunEvent[], opts: { now: nu
   const signed = a[SIGNED_ANNOTATION];
   const lastFailure = a[LAST_FAILURE_ANNOTATION];
 
+  if (signed === 'true' && run.mark?.verified === false) {
+    // anyone who may edit the run can write the mark: without a verifying signature it proves nothing
+    entry.state = 'unverified';
+    entry.reason = `marked signed, but the mark is not backed by a valid signature: ${run.mark.why}`;
+    return entry;
+  }
   if (signed === 'true') {
     entry.state = 'signed';
     const at = a[SIGNED_AT_ANNOTATION];

@@ -1,6 +1,7 @@
 // The API reads and writes behind `audit` and `resign`: paged lists of runs (limit/continue, so 10,000+ runs
 // stream through in pages and only a small summary of each is kept), chainsmith's Events, the cluster's
 // chains-config, and merge patches of run annotations.
+import type { KeyObject } from 'node:crypto';
 import { DEFAULT_CONFIG, parseChainsConfig } from '../config/parse.js';
 import type { ChainsConfig } from '../config/types.js';
 import { CONFIGMAPS, EVENTS, KubeClient, PIPELINERUNS, TASKRUNS, type ResourceType } from '../controller/kube-client.js';
@@ -8,6 +9,8 @@ import type { ClusterConnection } from '../kube/kubeconfig.js';
 import { messageOf } from '../errors.js';
 import { isDone } from '../tekton/accessors.js';
 import type { Run } from '../tekton/types.js';
+import { SIGNED_ANNOTATION } from '../controller/run-cache.js';
+import { verifyMark } from '../verify/mark.js';
 import { decisionAnnotations, type RunEvent, type RunSummary } from './classify.js';
 
 export type RunKind = 'TaskRun' | 'PipelineRun';
@@ -42,9 +45,12 @@ export class Cluster {
     yield* this.pages<Run>(RESOURCE[kind], q);
   }
 
-  /** Summaries of every run of a kind (payload annotations dropped as each page arrives). */
-  async *runSummaries(kind: RunKind, q: RunQuery): AsyncGenerator<RunSummary> {
-    for await (const page of this.runPages(kind, q)) for (const run of page) yield summariseRun(run);
+  /**
+   * Summaries of every run of a kind (payload annotations dropped as each page arrives). With `markKeys`, each
+   * signed mark is verified on the whole object first (src/verify/mark.ts), so only the verdict is kept.
+   */
+  async *runSummaries(kind: RunKind, q: RunQuery, markKeys?: readonly KeyObject[]): AsyncGenerator<RunSummary> {
+    for await (const page of this.runPages(kind, q)) for (const run of page) yield summariseRun(run, markKeys);
   }
 
   /** chainsmith's Events in a namespace (or everywhere), grouped by the uid of the run they are about. */
@@ -102,8 +108,8 @@ interface KubeEvent {
   deprecatedLastTimestamp?: string;
 }
 
-/** The small summary audit keeps of a run. */
-export function summariseRun(run: Run): RunSummary {
+/** The small summary audit keeps of a run; with `markKeys`, the verdict on its signed mark. */
+export function summariseRun(run: Run, markKeys?: readonly KeyObject[]): RunSummary {
   const s: RunSummary = {
     kind: run.kind,
     namespace: run.metadata.namespace ?? '',
@@ -114,5 +120,9 @@ export function summariseRun(run: Run): RunSummary {
   };
   if (run.status?.completionTime) s.completionTime = run.status.completionTime;
   if (run.spec?.managedBy !== undefined) s.managedBy = run.spec.managedBy;
+  if (markKeys && s.annotations[SIGNED_ANNOTATION] === 'true') {
+    const v = verifyMark(run, markKeys);
+    s.mark = v.ok ? { verified: true, via: v.via } : { verified: false, why: v.why };
+  }
   return s;
 }

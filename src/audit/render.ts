@@ -1,41 +1,63 @@
 // The readable audit report: totals per namespace, the oldest pending run, sign latency, then the runs that
-// are not signed and why (capped; `--json` has them all).
+// are not signed and why (capped; `--json` has them all). Namespaces, names, reasons and notes come from the
+// cluster (run authors write annotations and Event notes): escaped, so they cannot rewrite the terminal.
 import { formatDuration } from './duration.js';
 import type { AuditResult } from './audit.js';
+import type { AuditEntry } from './classify.js';
 import { STATES, type StateCounts } from './summary.js';
+import { escapeTerminal as e } from '../text/terminal.js';
 
 function table(rows: string[][]): string[] {
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
   return rows.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!))).join('  ').trimEnd());
 }
 
+function why(x: AuditEntry): string {
+  if (x.state !== 'pending') return e(x.reason ?? '');
+  return `completed ${x.ageSeconds !== undefined ? formatDuration(x.ageSeconds) : '?'} ago, not signed yet`;
+}
+
 /** Renders the report as text; at most `maxRuns` unsigned runs are listed. */
 export function renderAuditText(r: AuditResult, maxRuns = 100): string {
   const s = r.summary;
-  const lines = [`chainsmith audit — ${r.scope}${r.sinceSeconds !== undefined ? `, completed in the last ${formatDuration(r.sinceSeconds)}` : ''} (${r.generatedAt})`, ''];
-  const head = ['NAMESPACE', 'SIGNED', 'FAILED', 'SKIPPED', 'PENDING', 'TOTAL'];
-  const count = (c: StateCounts) => [...STATES.map((st) => String(c[st])), String(c.total)];
-  lines.push(...table([head, ...s.namespaces.map((n) => [n.namespace, ...count(n)]), ['TOTAL', ...count(s.totals)]]));
+  const since = r.sinceSeconds !== undefined ? `, completed in the last ${formatDuration(r.sinceSeconds)}` : '';
+  const lines = [`chainsmith audit — ${e(r.scope)}${since} (${r.generatedAt})`];
+  lines.push(
+    r.marks.verified
+      ? `signed marks verified with ${e(r.marks.key ?? '')}`
+      : 'signed marks NOT verified (no --key/--kms): "signed" only means the run carries the annotation',
+    '',
+  );
+  // the UNVERIFIED column only means something when marks were checked
+  const states = STATES.filter((st) => st !== 'unverified' || r.marks.verified);
+  const head = ['NAMESPACE', ...states.map((st) => st.toUpperCase()), 'TOTAL'];
+  const count = (c: StateCounts) => [...states.map((st) => String(c[st])), String(c.total)];
+  const rows = s.namespaces.map((n) => [e(n.namespace), ...count(n)]);
+  lines.push(...table([head, ...rows, ['TOTAL', ...count(s.totals)]]));
   lines.push('');
-  lines.push(s.oldestPending ? `oldest pending: ${s.oldestPending.kind} ${s.oldestPending.namespace}/${s.oldestPending.name}, completed ${formatDuration(s.oldestPending.ageSeconds)} ago` : 'oldest pending: none');
+  const old = s.oldestPending;
+  const oldest = old
+    ? `${old.kind} ${e(`${old.namespace}/${old.name}`)}, completed ${formatDuration(old.ageSeconds)} ago`
+    : 'none';
+  lines.push(`oldest pending: ${oldest}`);
   lines.push(
     s.signLatency.count > 0
       ? `completion → signed: p50 ${formatDuration(s.signLatency.p50Seconds!)}, p95 ${formatDuration(s.signLatency.p95Seconds!)} (${s.signLatency.count} run(s) with chainsmith.dev/signed-at)`
       : 'completion → signed: no runs with chainsmith.dev/signed-at',
   );
-  const unsigned = r.runs.filter((e) => e.state !== 'signed');
+  const unsigned = r.runs.filter((x) => x.state !== 'signed');
   if (unsigned.length > 0) {
     lines.push('', 'Runs not signed:');
-    const order = { failed: 0, pending: 1, skipped: 2, signed: 3 };
+    const order = { unverified: 0, failed: 1, pending: 2, skipped: 3, signed: 4 };
     const shown = [...unsigned].sort((a, b) => order[a.state] - order[b.state]).slice(0, maxRuns);
     lines.push(
       ...table([
         ['STATE', 'KIND', 'RUN', 'WHY'],
-        ...shown.map((e) => [e.state, e.kind, `${e.namespace}/${e.name}`, e.state === 'pending' ? `completed ${e.ageSeconds !== undefined ? formatDuration(e.ageSeconds) : '?'} ago, not signed yet` : (e.reason ?? '')]),
+        ...shown.map((x) => [x.state, x.kind, e(`${x.namespace}/${x.name}`), why(x)]),
       ]).map((l) => `  ${l}`),
     );
     if (unsigned.length > shown.length) lines.push(`  … ${unsigned.length - shown.length} more (use --json for all)`);
   }
-  if (r.notes.length > 0) lines.push('', ...r.notes.map((n) => `note: ${n}`));
+  if (r.notes.length > 0) lines.push('', ...r.notes.map((n) => `note: ${e(n)}`));
   return lines.join('\n') + '\n';
 }

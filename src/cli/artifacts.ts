@@ -9,8 +9,10 @@ import { isDone, runDisplayName } from '../tekton/accessors.js';
 import { groupRuns } from '../tekton/collect.js';
 import { readRunFile } from '../tekton/read.js';
 import type { Run } from '../tekton/types.js';
+import { escapeTerminal } from '../text/terminal.js';
 import { parseFlags } from './args.js';
 import { CliError } from './errors.js';
+import { safeJson } from './output.js';
 
 const FORMATS: readonly RunFormat[] = ['in-toto', 'slsa/v1', 'slsa/v2alpha3', 'slsa/v2alpha4'];
 
@@ -45,8 +47,11 @@ interface RunReport extends ExtractedArtifacts {
   children?: string[];
 }
 
-function table(headers: string[], rows: string[][]): string[] {
-  const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+/** A table of untrusted cells: each is escaped (result names and values can hold terminal escape sequences). */
+function table(headers: string[], cells: string[][]): string[] {
+  const rows = cells.map((r) => r.map(escapeTerminal));
+  // a loop, not Math.max(...lengths): tens of thousands of rows would overflow the argument stack
+  const widths = headers.map((h, i) => rows.reduce((w, r) => Math.max(w, r[i]!.length), h.length));
   const line = (cells: string[]) => cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]!))).join('  ').trimEnd();
   return [line(headers), ...rows.map(line)].map((l) => `  ${l}`);
 }
@@ -70,7 +75,10 @@ function renderFindings(findings: Finding[]): string[] {
 }
 
 function renderReport(r: RunReport): string {
-  const head = `${r.kind} ${r.namespace ? `${r.namespace}/` : ''}${r.name}  (format ${r.format}${r.done ? '' : ', run not done yet'}${r.children ? `, ${r.children.length} child TaskRun(s) in file` : ''})`;
+  const name = escapeTerminal(`${r.namespace ? `${r.namespace}/` : ''}${r.name}`);
+  const children = r.children ? `, ${r.children.length} child TaskRun(s) in file` : '';
+  const notes = `${r.done ? '' : ', run not done yet'}${children}`;
+  const head = `${r.kind} ${name}  (format ${r.format}${notes})`;
   return [
     head,
     ...section('Subjects', r.subjects.length, () => table(['NAME', 'DIGEST'], r.subjects.map((s) => [s.name, digestText(s.digest)]))),
@@ -103,6 +111,7 @@ export async function run(argv: string[]): Promise<number> {
   }
   const deep = values['deep-inspection'] ?? config?.artifacts.pipelinerun.deepInspection ?? false;
   const { pipelineRuns } = groupRuns(runs);
+  const groupOf = new Map(pipelineRuns.map((g) => [g.run, g]));
   const reports: RunReport[] = runs.map((run) => {
     const base = { name: run.metadata.name ?? runDisplayName(run), ...(run.metadata.namespace ? { namespace: run.metadata.namespace } : {}), done: isDone(run) };
     if (run.kind === 'TaskRun') {
@@ -110,7 +119,7 @@ export async function run(argv: string[]): Promise<number> {
       return { kind: 'TaskRun', format, ...base, ...extractArtifacts({ kind: 'TaskRun', run }, format, { deepInspection: deep }) };
     }
     const format = (values.format as RunFormat | undefined) ?? config?.artifacts.pipelinerun.format ?? 'in-toto';
-    const group = pipelineRuns.find((g) => g.run === run) ?? { run, children: [] };
+    const group = groupOf.get(run) ?? { run, children: [] };
     return {
       kind: 'PipelineRun',
       format,
@@ -120,7 +129,7 @@ export async function run(argv: string[]): Promise<number> {
     };
   });
   if (values.json) {
-    process.stdout.write(JSON.stringify(reports, null, 2) + '\n');
+    process.stdout.write(safeJson(reports, 2) + '\n');
   } else {
     process.stdout.write(reports.map(renderReport).join('\n\n') + '\n');
   }

@@ -1,21 +1,25 @@
 // `chainsmith audit`: a coverage report over completed runs — signed, failed (why), skipped (why) or pending (how
 // long) — with totals per namespace, the oldest pending run and completion → signed latency.
-import { messageOf } from '../errors.js';
+import type { KeyObject } from 'node:crypto';
+import { ChainsmithError, messageOf } from '../errors.js';
+import { kmsPublicKey, readPublicKeyFile } from '../verify/key.js';
 import { audit } from '../audit/audit.js';
 import { renderAuditText } from '../audit/render.js';
 import { parseFlags } from './args.js';
 import { CliError } from './errors.js';
 import { checkScopeFlags, connectScope, RUN_SCOPE_FLAGS } from './run-scope.js';
 
-export const help = `Usage: chainsmith audit [--namespace N | --all-namespaces] [--since DURATION] [--json] [--kubeconfig F]
+export const help = `Usage: chainsmith audit [--namespace N | -A] [--since D] [--key F | --kms REF] [--json]
 
 Reports every completed TaskRun and PipelineRun in scope as:
-  signed   chains.tekton.dev/signed: "true"
-  failed   signed: "failed" (gave up), or retrying after a recorded failure; the reason comes from the
-           chainsmith.dev/last-failure annotation, else from chainsmith's latest failure Event
-  skipped  deliberately not signed: spec.managedBy not allowed by chains-config filter.managedBy, or a
-           chainsmith Event NoArtifacts / SigningDisabled / DeletedBeforeSigned
-  pending  completed but not (yet) signed, with its age
+  signed      chains.tekton.dev/signed: "true" (with --key/--kms: and a stored signature verifies, below)
+  unverified  (--key/--kms only) marked "true", but neither chainsmith.dev/mark-signature nor the run's
+              chains.tekton.dev/signature-<kind>-<uid> provenance verifies with the key and names this run
+  failed      signed: "failed" (gave up), or retrying after a recorded failure; the reason comes from the
+              chainsmith.dev/last-failure annotation, else from chainsmith's latest failure Event
+  skipped     deliberately not signed: spec.managedBy not allowed by chains-config filter.managedBy, or a
+              chainsmith Event NoArtifacts / SigningDisabled / DeletedBeforeSigned
+  pending     completed but not (yet) signed, with its age
 then totals per namespace, the oldest pending run, and p50/p95 of completion → signed time (from
 chainsmith.dev/signed-at; runs signed by Tekton Chains have no such time and are not counted there).
 
@@ -23,6 +27,8 @@ Flags:
   --namespace N         one namespace (default: the kubeconfig context's namespace, else "default")
   --all-namespaces, -A  every namespace
   --since D             only runs completed within D (e.g. 30m, 24h, 7d)
+  --key FILE            verify signed marks with this public key (PEM or certificate; the controller's signer)
+  --kms REF             verify signed marks with the public key of this KMS key
   --json                the report, with every run, as JSON
   --kubeconfig F        default $KUBECONFIG, else in-cluster
   --system-namespace S  where chains-config lives (default $SYSTEM_NAMESPACE, else tekton-chains)
@@ -36,12 +42,28 @@ export async function run(argv: string[]): Promise<number> {
   const { values, positionals } = parseFlags(argv, {
     ...RUN_SCOPE_FLAGS,
     json: { type: 'boolean' },
+    key: { type: 'string' },
+    kms: { type: 'string' },
     'system-namespace': { type: 'string' },
     'page-size': { type: 'string' },
   });
   const sinceSeconds = checkScopeFlags(values, positionals);
   const pageSize = values['page-size'] === undefined ? undefined : Number(values['page-size']);
   if (pageSize !== undefined && !(Number.isInteger(pageSize) && pageSize > 0)) throw new CliError(`--page-size must be a positive integer`);
+  if (values.key !== undefined && values.kms !== undefined) {
+    throw new CliError('give --key FILE or --kms REF, not both');
+  }
+  let markKey: { key: KeyObject; name: string } | undefined;
+  try {
+    if (values.key !== undefined) markKey = { key: await readPublicKeyFile(values.key), name: values.key };
+    else if (values.kms !== undefined) markKey = { key: await kmsPublicKey(values.kms), name: values.kms };
+  } catch (err) {
+    // a KMS that cannot be reached is not bad input
+    if (err instanceof ChainsmithError && err.transient) {
+      throw new CliError(`cannot read the public key: ${messageOf(err)}`, 1);
+    }
+    throw new CliError(messageOf(err));
+  }
   const { cluster, namespace } = connectScope(values);
   let result;
   try {
@@ -49,6 +71,7 @@ export async function run(argv: string[]): Promise<number> {
       ...(namespace !== undefined ? { namespace } : {}),
       ...(sinceSeconds !== undefined ? { sinceSeconds } : {}),
       ...(pageSize !== undefined ? { pageSize } : {}),
+      ...(markKey ? { markKey } : {}),
       systemNamespace: values['system-namespace'] ?? process.env.SYSTEM_NAMESPACE ?? 'tekton-chains',
       now: Date.now(),
     });

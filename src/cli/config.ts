@@ -3,8 +3,10 @@
 import { enabledArtifactTypes, parseChainsConfig, readConfigData, unknownConfigKeys } from '../config/parse.js';
 import type { ChainsConfig } from '../config/types.js';
 import { ChainsmithError } from '../errors.js';
+import { escapeTerminal, escapeTerminalText } from '../text/terminal.js';
 import { parseFlags } from './args.js';
 import { CliError } from './errors.js';
+import { safeJson } from './output.js';
 
 export const help = `Usage: chainsmith config check [--json] FILE
 
@@ -79,8 +81,11 @@ export async function run(argv: string[]): Promise<number> {
     throw err;
   }
   for (const { key, suggestion } of unknownConfigKeys(data)) {
-    process.stderr.write(`warning: unknown key "${key}" is ignored${suggestion ? ` (did you mean "${suggestion}"?)` : ''}\n`);
+    const hint = suggestion ? ` (did you mean "${suggestion}"?)` : '';
+    process.stderr.write(`warning: unknown key "${escapeTerminal(key)}" is ignored${hint}\n`);
   }
-  process.stdout.write(values.json ? JSON.stringify(redacted(config), null, 2) + '\n' : `ok\n${summarise(config)}\n`);
+  // values come from the file (builder.id, URLs …): escaped, so a config from a cluster cannot drive the terminal
+  const out = values.json ? safeJson(redacted(config), 2) : `ok\n${escapeTerminalText(summarise(config))}`;
+  process.stdout.write(out + '\n');
   return 0;
 }

@@ -4,10 +4,13 @@ import type { ChainsConfig } from '../config/types.js';
 import { Controller } from '../controller/controller.js';
 import { loadKubeConfig } from '../controller/kube-client.js';
 import { messageOf } from '../errors.js';
+import { objectNameProblem } from '../kube/names.js';
 import { createLogger } from '../observability/logger.js';
 import type { Signer } from '../signing/signer.js';
+import { escapeTerminal } from '../text/terminal.js';
 import { parseFlags } from './args.js';
 import { CliError } from './errors.js';
+import { checkNamespace } from './run-scope.js';
 
 export const help = `Usage: chainsmith controller [FLAGS]
 
@@ -66,6 +69,12 @@ export async function run(argv: string[]): Promise<number> {
   });
   const logger = createLogger({ level: values['log-level'] ?? 'info', defaultMeta: { component: 'controller' } });
   const namespaces = (values.namespace ?? '').replace(/\s+/g, '').split(',').filter((n) => n !== '');
+  // every name that ends up in an API path is checked before the controller starts: one line, exit 2
+  for (const ns of namespaces) checkNamespace(ns, '--namespace');
+  const systemNamespace = checkNamespace(process.env.SYSTEM_NAMESPACE || 'tekton-chains', 'SYSTEM_NAMESPACE');
+  const leaseName = values['lease-name'] ?? 'chainsmith-controller';
+  const leaseProblem = objectNameProblem(leaseName);
+  if (leaseProblem) throw new CliError(`--lease-name "${escapeTerminal(leaseName)}" ${leaseProblem}`);
   let connection;
   try {
     connection = loadKubeConfig(values.kubeconfig);
@@ -76,14 +85,14 @@ export async function run(argv: string[]): Promise<number> {
     connection,
     logger,
     namespaces,
-    systemNamespace: process.env.SYSTEM_NAMESPACE || 'tekton-chains',
+    systemNamespace,
     signingSecretsDir: values['signing-secrets-dir'] ?? '/etc/signing-secrets',
     workers: Math.floor(positiveInt('workers', values.workers, 16)),
     qps: positiveInt('kube-api-qps', values['kube-api-qps'] ?? process.env.KUBE_API_QPS, 150),
     burst: Math.floor(positiveInt('kube-api-burst', values['kube-api-burst'] ?? process.env.KUBE_API_BURST, 300)),
     metricsAddr: values['metrics-addr'] ?? ':9090',
     leaderElect: bool('leader-elect', values['leader-elect'], true),
-    leaseName: values['lease-name'] ?? 'chainsmith-controller',
+    leaseName,
     childWaitMs: positiveInt('child-wait', values['child-wait'], 30) * 1000,
     parseConfig: parseChainsConfig,
     defaultConfig: DEFAULT_CONFIG,

@@ -1,6 +1,10 @@
 #!/usr/bin/env node
 // chainsmith's entry point: dispatches to one module per command (src/cli/<command>.ts).
 // Each command module exports `run(argv: string[]): Promise<number>` (the exit code) and `help: string`.
+import { realpathSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { ChainsmithError, messageOf, type Reason } from '../errors.js';
+import { escapeTerminal } from '../text/terminal.js';
 import { CliError } from './errors.js';
 
 interface CommandModule {
@@ -39,7 +43,8 @@ function usage(): string {
 }
 
 async function loadCommand(name: string): Promise<CommandModule | undefined> {
-  const entry = COMMANDS[name];
+  // own keys only: `chainsmith constructor` is an unknown command, not Object's constructor
+  const entry = Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;
   if (!entry) return undefined;
   try {
     return (await import(entry.module)) as CommandModule;
@@ -66,7 +71,7 @@ export async function main(argv: string[]): Promise<number> {
   const args = first === undefined || first.startsWith('-') ? argv : rest;
   const mod = await loadCommand(name);
   if (!mod) {
-    process.stderr.write(`chainsmith: unknown command "${name}"\n\n${usage()}\n`);
+    process.stderr.write(`chainsmith: unknown command "${escapeTerminal(name)}"\n\n${usage()}\n`);
     return 2;
   }
   if (args.includes('--help') || args.includes('-h')) {
@@ -76,22 +81,86 @@ export async function main(argv: string[]): Promise<number> {
   try {
     return await mod.run(args);
   } catch (err) {
-    if (err instanceof CliError) {
-      process.stderr.write(`chainsmith ${name}: ${err.message}\n`);
-      return err.exitCode;
-    }
-    throw err;
+    const { line, code } = describeFailure(err);
+    process.stderr.write(`chainsmith ${name}: ${line}\n`);
+    return code;
   }
 }
 
-const invokedDirectly = process.argv[1] !== undefined && import.meta.url.endsWith(process.argv[1].split('/').pop() ?? '');
-if (invokedDirectly) {
+/** Reasons that mean the input was bad (exit 2) when a command lets a ChainsmithError through. */
+const INPUT_REASONS: ReadonlySet<Reason> = new Set<Reason>([
+  'InvalidRun',
+  'InvalidResult',
+  'InvalidConfig',
+  'InvalidReference',
+  'InvalidDigest',
+  'InvalidName',
+]);
+
+/**
+ * One line and an exit code for anything a command throws: CliError carries its own code; a ChainsmithError about
+ * bad input is 2; anything else (a bug, a stack overflow) is 1. Never a stack trace; the line is escaped because
+ * messages quote run, file and registry content.
+ */
+export function describeFailure(err: unknown): { line: string; code: number } {
+  const line = escapeTerminal(messageOf(err).split('\n')[0]!.trim() || String(err));
+  if (err instanceof CliError) return { line, code: err.exitCode };
+  if (err instanceof ChainsmithError) return { line, code: INPUT_REASONS.has(err.reason) ? 2 : 1 };
+  return { line: `unexpected error: ${line}`, code: 1 };
+}
+
+/**
+ * True when this module is the process's main script. npm runs the `bin` through a symlink
+ * (node_modules/.bin/chainsmith, a global install, npx), and node passes that path in argv[1] while
+ * import.meta.url is the resolved file: compare real paths, or every command would silently do nothing.
+ */
+export function isMainModule(argv1: string | undefined, moduleUrl: string): boolean {
+  if (!argv1) return false;
+  let self: string;
+  try {
+    self = realpathSync(fileURLToPath(moduleUrl));
+  } catch {
+    return false;
+  }
+  // node also accepts the script without its extension (`node dist/src/cli/main`)
+  for (const candidate of [argv1, `${argv1}.js`, `${argv1}.ts`]) {
+    try {
+      if (realpathSync(candidate) === self) return true;
+    } catch {
+      // not this candidate
+    }
+  }
+  return false;
+}
+
+/** Last-resort handlers for the CLI process: one line on stderr, exit 1; a reader that went away ends us quietly. */
+function installProcessHandlers(): void {
+  const fatal = (err: unknown) => {
+    // the controller installs its own handlers (structured log, stack); leave those in charge
+    if (process.listenerCount('uncaughtException') > 1) return;
+    process.stderr.write(`chainsmith: ${describeFailure(err).line}\n`);
+    process.exit(1);
+  };
+  process.on('uncaughtException', fatal);
+  process.on('unhandledRejection', (reason) => {
+    if (process.listenerCount('unhandledRejection') > 1) return;
+    fatal(reason);
+  });
+  // `chainsmith artifacts run.json | head`: a closed pipe is not a crash
+  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code !== 'EPIPE') return fatal(err);
+    process.exit(typeof process.exitCode === 'number' ? process.exitCode : 1);
+  });
+}
+
+if (isMainModule(process.argv[1], import.meta.url)) {
+  installProcessHandlers();
   main(process.argv.slice(2)).then(
     (code) => {
       process.exitCode = code;
     },
     (err: unknown) => {
-      process.stderr.write(`chainsmith: ${err instanceof Error ? err.message : String(err)}\n`);
+      process.stderr.write(`chainsmith: ${describeFailure(err).line}\n`);
       process.exitCode = 1;
     },
   );

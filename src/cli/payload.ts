@@ -4,13 +4,17 @@ import { ChainsmithError, messageOf } from '../errors.js';
 import { KubeClient, loadKubeConfig, PIPELINERUNS, TASKRUNS } from '../controller/kube-client.js';
 import { tektonAnnotationKeys } from '../storage/tekton.js';
 import type { Run } from '../tekton/types.js';
+import { escapeTerminalText } from '../text/terminal.js';
 import { parseFlags } from './args.js';
 import { CliError } from './errors.js';
+import { parseRunTarget } from './run-scope.js';
 
 export const help = `Usage: chainsmith payload NAMESPACE/NAME [--kind taskrun|pipelinerun] [--key SHORTKEY] [--kubeconfig FILE]
 
 Prints the payload chainsmith (or Tekton Chains) stored on a run with the tekton storage backend
 (annotation chains.tekton.dev/payload-<key>), base64-decoded: the in-toto statement for the run.
+On a terminal, control characters are shown as escapes; redirected to a file or a pipe, the
+stored bytes are written exactly.
 
 Flags:
   --kind taskrun|pipelinerun  the run's kind (default: a TaskRun of that name, else a PipelineRun)
@@ -33,8 +37,7 @@ export async function printStored(part: StoredPart, argv: string[]): Promise<num
   });
   const target = positionals[0];
   if (!target || positionals.length > 1) throw new CliError('expected one argument: NAMESPACE/NAME');
-  const [namespace, name] = target.includes('/') ? target.split('/', 2) : [values.namespace ?? 'default', target];
-  if (!namespace || !name) throw new CliError(`not NAMESPACE/NAME: "${target}"`);
+  const { namespace, name } = parseRunTarget(target, values.namespace, 'default');
   const kind = values.kind?.toLowerCase();
   if (kind !== undefined && kind !== 'taskrun' && kind !== 'pipelinerun') throw new CliError(`--kind: expected taskrun or pipelinerun, got "${values.kind}"`);
 
@@ -63,8 +66,14 @@ export async function printStored(part: StoredPart, argv: string[]): Promise<num
     throw new CliError(`${run.kind} ${namespace}/${name} has no annotation ${annotation}${hint}`, 1);
   }
   const decoded = Buffer.from(value, 'base64');
-  process.stdout.write(decoded);
-  if (decoded.length > 0 && decoded[decoded.length - 1] !== 0x0a && process.stdout.isTTY) process.stdout.write('\n');
+  if (process.stdout.isTTY) {
+    // Anyone who can edit the run wrote these bytes: on a terminal, control characters are shown escaped.
+    // Redirected to a file or a pipe, the exact stored bytes are written (what cosign verify-blob needs).
+    const text = escapeTerminalText(decoded.toString('utf8'));
+    process.stdout.write(text.endsWith('\n') ? text : `${text}\n`);
+  } else {
+    process.stdout.write(decoded);
+  }
   return 0;
 }
 

@@ -10,8 +10,10 @@ import { isDone, runDisplayName } from '../tekton/accessors.js';
 import { groupRuns } from '../tekton/collect.js';
 import { readRunFile } from '../tekton/read.js';
 import type { Run, TaskRun } from '../tekton/types.js';
+import { escapeTerminal } from '../text/terminal.js';
 import { parseFlags } from './args.js';
 import { CliError } from './errors.js';
+import { escapeJsonText } from './output.js';
 
 export const help = `chainsmith provenance — print the in-toto provenance statement for a completed run (offline)
 
@@ -49,6 +51,9 @@ Flags:
                        from every executed child TaskRun.
   --child FILE         a child TaskRun of the PipelineRun (repeatable; a file may hold several).
   --pretty             indent the JSON (2 spaces) for reading. The signed bytes are the compact form.
+
+Strings holding DEL, C1 control characters, bidi controls or U+2028/U+2029 are printed with \\u escapes
+(the same JSON value), so a run cannot drive the terminal; the signed bytes carry them as they are.
   -h, --help           show this help.
 
 Exit status:
@@ -147,7 +152,7 @@ export async function run(argv: string[]): Promise<number> {
     const children = await readRuns(file);
     const notTaskRun = children.find((r) => r.kind !== 'TaskRun');
     if (notTaskRun) throw new CliError(`--child ${file} holds a ${notTaskRun.kind} (${runDisplayName(notTaskRun)}); children are TaskRuns`);
-    runs.push(...children);
+    for (const c of children) runs.push(c);
   }
 
   const warnings: string[] = [];
@@ -171,8 +176,9 @@ export async function run(argv: string[]): Promise<number> {
     if (err instanceof ChainsmithError) throw new CliError(`cannot build ${chosen} provenance: ${messageOf(err)}`);
     throw err;
   }
-  for (const w of warnings) process.stderr.write(`chainsmith provenance: warning: ${w}\n`);
+  for (const w of warnings) process.stderr.write(`chainsmith provenance: warning: ${escapeTerminal(w)}\n`);
   const out = values.pretty ? JSON.stringify(JSON.parse(bytes.toString('utf8')), null, 2) : bytes.toString('utf8');
-  process.stdout.write(out + '\n');
+  // The statement quotes the run verbatim: C1 controls and bidi overrides are printed as \u escapes (the same JSON).
+  process.stdout.write(escapeJsonText(out) + '\n');
   return 0;
 }

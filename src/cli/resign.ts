@@ -3,6 +3,7 @@ import { messageOf } from '../errors.js';
 import { progressReporter } from '../audit/progress.js';
 import { CLEARED_MARKS, resign } from '../audit/resign.js';
 import { parseFlags } from './args.js';
+import { escapeTerminal } from '../text/terminal.js';
 import { CliError } from './errors.js';
 import { checkScopeFlags, connectScope, RUN_SCOPE_FLAGS } from './run-scope.js';
 
@@ -47,11 +48,11 @@ export async function run(argv: string[]): Promise<number> {
       failedOnly: values['failed-only'] ?? false,
       dryRun,
       now: Date.now(),
-      onProgress: (done, total, r) => progress.update(done, total, `${r.namespace}/${r.name}`),
+      onProgress: (done, total, r) => progress.update(done, total, escapeTerminal(`${r.namespace}/${r.name}`)),
     });
   } catch (err) {
     progress.end();
-    throw new CliError(`cannot resign: ${messageOf(err)}`, 1);
+    throw new CliError(`cannot resign: ${escapeTerminal(messageOf(err))}`, 1);
   }
   progress.end();
   if (values.json) {
@@ -61,12 +62,15 @@ export async function run(argv: string[]): Promise<number> {
     const lines: string[] = [];
     if (dryRun) {
       lines.push(`dry run: would clear the marks on ${result.selected.length} run(s) in ${scope}; nothing was changed`);
-      for (const r of result.selected.slice(0, 200)) lines.push(`  ${r.kind} ${r.namespace}/${r.name} (${r.was})`);
+      // names and errors come from the API server: escaped before they reach the terminal
+      for (const r of result.selected.slice(0, 200)) {
+        lines.push(`  ${r.kind} ${escapeTerminal(`${r.namespace}/${r.name} (${r.was})`)}`);
+      }
       if (result.selected.length > 200) lines.push(`  … ${result.selected.length - 200} more (use --json for all)`);
     } else {
       lines.push(`cleared the marks on ${result.cleared} of ${result.selected.length} run(s) in ${scope}; the controller will sign them again`);
       if (result.gone > 0) lines.push(`${result.gone} run(s) were deleted meanwhile`);
-      for (const e of result.errors.slice(0, 20)) lines.push(`failed: ${e.run}: ${e.error}`);
+      for (const e of result.errors.slice(0, 20)) lines.push(`failed: ${escapeTerminal(`${e.run}: ${e.error}`)}`);
     }
     process.stdout.write(lines.join('\n') + '\n');
   }

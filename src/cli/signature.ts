@@ -7,6 +7,8 @@ export const help = `Usage: chainsmith signature NAMESPACE/NAME [--kind taskrun|
 Prints the signature stored on a run with the tekton storage backend (annotation
 chains.tekton.dev/signature-<key>), base64-decoded. For the run's attestation that is the DSSE envelope
 JSON; for an image (--key <first 12 hex digits of its digest>) the raw signature bytes (DER for ECDSA).
+On a terminal, control characters are shown as escapes; redirected to a file or a pipe, the
+stored bytes are written exactly.
 
 Flags:
   --kind taskrun|pipelinerun  the run's kind (default: a TaskRun of that name, else a PipelineRun)

@@ -7,13 +7,17 @@ import { kmsPublicKey, readPublicKeyFile } from '../verify/key.js';
 import { verifyRunAnnotations, type RunVerifyReport } from '../verify/run-annotations.js';
 import { parseFlags } from './args.js';
 import { CliError } from './errors.js';
+import { escapeTerminal as e } from '../text/terminal.js';
+import { parseRunTarget } from './run-scope.js';
 
 export const help = `Usage: chainsmith verify-run NAMESPACE/NAME [--kind taskrun|pipelinerun] (--key cosign.pub | --kms REF) [flags]
 
 Verifies what the "tekton" storage backend stored on a run (the chains.tekton.dev/payload-* and signature-*
 annotations, as \`tkn chain payload/signature\` read them):
   run provenance (payload-taskrun-<uid>)  the signature is a DSSE envelope that verifies with the key, its payload
-                                          is exactly the payload annotation, the uid is this run's; subjects are listed
+                                          is exactly the payload annotation, the uid is this run's, and the signed
+                                          statement names this run (v1.0: runDetails.metadata.invocationId = uid;
+                                          v0.2: buildType kind and buildStartedOn/FinishedOn); subjects are listed
   image signatures (payload-<12 hex>)     the raw signature verifies over the simple-signing payload, whose digest
                                           starts with the 12 hex of the key
 
@@ -37,8 +41,7 @@ export async function run(argv: string[]): Promise<number> {
     json: { type: 'boolean' },
   });
   if (positionals.length !== 1) throw new CliError('one NAMESPACE/NAME is required (see --help)');
-  const m = /^([a-z0-9][a-z0-9-]*)\/([a-z0-9][a-z0-9.-]*)$/.exec(positionals[0]!);
-  if (!m) throw new CliError(`"${positionals[0]}" is not NAMESPACE/NAME`);
+  const target = parseRunTarget(positionals[0]!, undefined, undefined);
   const kind = values.kind?.toLowerCase();
   if (kind !== 'taskrun' && kind !== 'pipelinerun') throw new CliError(`--kind must be taskrun or pipelinerun, not "${values.kind}"`);
   if ((values.key === undefined) === (values.kms === undefined)) throw new CliError('give exactly one of --key FILE or --kms REF');
@@ -56,14 +59,16 @@ export async function run(argv: string[]): Promise<number> {
   }
   let obj: Run | undefined;
   try {
-    obj = await client.get<Run>(kind === 'taskrun' ? TASKRUNS : PIPELINERUNS, m[1]!, m[2]!);
+    obj = await client.get<Run>(kind === 'taskrun' ? TASKRUNS : PIPELINERUNS, target.namespace, target.name);
   } catch (err) {
-    throw new CliError(`cannot read ${kind} ${positionals[0]}: ${messageOf(err)}`, 1);
+    throw new CliError(`cannot read ${kind} ${positionals[0]}: ${e(messageOf(err))}`, 1);
   }
   if (!obj) throw new CliError(`${kind} ${positionals[0]} not found`, 1);
   const report = verifyRunAnnotations(obj, key);
   process.stdout.write(values.json ? JSON.stringify(report, null, 2) + '\n' : renderRunReport(report));
-  if (!report.verified && !values.json) process.stderr.write(`chainsmith verify-run: ${report.run}: ${report.firstFailure}\n`);
+  if (!report.verified && !values.json) {
+    process.stderr.write(`chainsmith verify-run: ${e(report.run)}: ${e(report.firstFailure ?? '')}\n`);
+  }
   return report.verified ? 0 : 1;
 }
 
@@ -71,11 +76,13 @@ const MARK = { passed: 'PASS', failed: 'FAIL', skipped: 'skip' } as const;
 
 /** The readable report. */
 export function renderRunReport(r: RunVerifyReport): string {
-  const lines = [`${r.verified ? 'VERIFIED' : 'NOT VERIFIED'}  ${r.kind} ${r.run} (uid ${r.uid})`];
-  for (const e of r.entries) {
-    lines.push('', `  ${e.ok ? 'valid  ' : 'INVALID'}  ${e.shortKey}  (${e.kind}${e.predicateType ? `, ${e.predicateType}` : ''})`);
-    for (const c of e.checks) lines.push(`           ${MARK[c.status]}  ${c.name}: ${c.detail}`);
+  // annotation keys, payload fields and the run's names are the run author's: escaped (src/text/terminal.ts)
+  const lines = [`${r.verified ? 'VERIFIED' : 'NOT VERIFIED'}  ${e(r.kind)} ${e(r.run)} (uid ${e(r.uid)})`];
+  for (const entry of r.entries) {
+    const type = `${entry.kind}${entry.predicateType ? `, ${e(entry.predicateType)}` : ''}`;
+    lines.push('', `  ${entry.ok ? 'valid  ' : 'INVALID'}  ${e(entry.shortKey)}  (${type})`);
+    for (const c of entry.checks) lines.push(`           ${MARK[c.status]}  ${e(c.name)}: ${e(c.detail)}`);
   }
-  if (r.firstFailure) lines.push('', `first broken link: ${r.firstFailure}`);
+  if (r.firstFailure) lines.push('', `first broken link: ${e(r.firstFailure)}`);
   return lines.join('\n') + '\n';
 }

@@ -8,6 +8,7 @@ import { renderVerifyJson, renderVerifyText } from '../verify/render.js';
 import type { VerifyPolicy } from '../verify/assess.js';
 import { parseFlags } from './args.js';
 import { CliError } from './errors.js';
+import { escapeTerminal } from '../text/terminal.js';
 
 export const help = `Usage: chainsmith verify IMAGE[:TAG|@DIGEST] (--key cosign.pub | --kms REF) [flags]
 
@@ -88,9 +89,11 @@ export async function run(argv: string[]): Promise<number> {
     report = await verifyImage(ref, input, key, policy, { insecure: values.insecure ?? false, ...(attachmentRepository ? { attachmentRepository } : {}) });
   } catch (err) {
     // the registry could not be asked: not a verdict about the image, but not bad input either
-    throw new CliError(`cannot read ${input} from its registry: ${messageOf(err)}`, 1);
+    throw new CliError(`cannot read ${escapeTerminal(input)} from its registry: ${escapeTerminal(messageOf(err))}`, 1);
   }
   process.stdout.write(values.json ? renderVerifyJson(report) : renderVerifyText(report));
-  if (!report.verified && !values.json) process.stderr.write(`chainsmith verify: ${input}: ${report.firstFailure}\n`);
+  if (!report.verified && !values.json) {
+    process.stderr.write(`chainsmith verify: ${escapeTerminal(input)}: ${escapeTerminal(report.firstFailure ?? '')}\n`);
+  }
   return report.verified ? 0 : 1;
 }

@@ -1,9 +1,9 @@
 // Parsing the `chains-config` ConfigMap data (spec §7.1, §7.2) into a typed ChainsConfig.
 // Same keys, defaults and accepted values as Tekton Chains; one deliberate difference: an unparsable boolean is
 // rejected with an error instead of silently keeping the default (docs/compatibility.md, "Configuration").
-import { readFile } from 'node:fs/promises';
-import { parseAllDocuments } from 'yaml';
 import { ChainsmithError } from '../errors.js';
+import { parseYamlDocuments } from '../input/documents.js';
+import { readInputText } from '../input/read.js';
 import type { BuildType, ChainsConfig, RunFormat, SignerName, StorageName } from './types.js';
 
 const RUN_FORMATS: readonly RunFormat[] = ['in-toto', 'slsa/v1', 'slsa/v2alpha3', 'slsa/v2alpha4'];
@@ -14,6 +14,9 @@ const PIPELINERUN_STORAGE: readonly StorageName[] = ['tekton', 'oci', 'gcs', 'do
 const BUILD_TYPES: readonly BuildType[] = ['https://tekton.dev/chains/v2/slsa', 'https://tekton.dev/chains/v2/slsa-tekton'];
 const GO_TRUE = ['1', 't', 'T', 'TRUE', 'true', 'True'];
 const GO_FALSE = ['0', 'f', 'F', 'FALSE', 'false', 'False'];
+
+/** Most keys in a chains-config data map (Chains knows about 45; more is a wrong file, and typo hints cost per key). */
+export const MAX_CONFIG_KEYS = 1000;
 
 /** Every key chainsmith reads (Chains' keys plus ours), for "unknown key" hints. */
 export const KNOWN_KEYS: readonly string[] = [
@@ -226,8 +229,11 @@ export function unknownConfigKeys(data: Record<string, string>): Array<{ key: st
     .filter((k) => !KNOWN_KEYS.includes(k))
     .sort()
     .map((key) => {
-      const best = KNOWN_KEYS.map((k) => ({ k, d: editDistance(k, key) })).sort((a, b) => a.d - b.d)[0];
-      return best && best.d <= Math.max(2, Math.floor(key.length / 10)) ? { key, suggestion: best.k } : { key };
+      const limit = Math.max(2, Math.floor(key.length / 10));
+      // The length difference bounds the distance: long keys skip the quadratic edit distance entirely.
+      const near = KNOWN_KEYS.filter((k) => Math.abs(k.length - key.length) <= limit);
+      const best = near.map((k) => ({ k, d: editDistance(k, key) })).sort((a, b) => a.d - b.d)[0];
+      return best && best.d <= limit ? { key, suggestion: best.k } : { key };
     });
 }
 
@@ -253,24 +259,27 @@ export function enabledArtifactTypes(config: ChainsConfig): Array<'taskrun' | 'p
 /** The data map of a ConfigMap manifest (YAML/JSON; `kind: ConfigMap` with `data`) or of a plain `key: value` map. */
 export function configDataFromText(text: string, source = 'the config'): Record<string, string> {
   let doc: unknown;
+  let values: unknown[];
   try {
-    const docs = parseAllDocuments(text).filter((d) => d.contents !== null);
-    const errored = docs.find((d) => d.errors.length > 0);
-    if (errored) throw new Error(errored.errors[0]!.message.split('\n')[0]);
-    const values = docs.map((d) => d.toJS() as unknown);
-    if (values.length > 1) {
-      // A manifest bundle: take the one ConfigMap named chains-config (what the controller reads).
-      const named = values.filter((v) => {
-        const o = v as { kind?: unknown; metadata?: { name?: unknown } } | null;
-        return o !== null && typeof o === 'object' && o.kind === 'ConfigMap' && o.metadata?.name === 'chains-config';
-      });
-      if (named.length !== 1) throw new Error(`${values.length} YAML documents and ${named.length === 0 ? 'no' : named.length} ConfigMap named chains-config; expected one`);
-      doc = named[0];
-    } else {
-      doc = values[0] ?? {};
-    }
+    values = parseYamlDocuments(text, { reason: 'InvalidConfig' }).filter((v) => v !== undefined);
   } catch (err) {
-    throw new ChainsmithError('InvalidConfig', `${source}: invalid YAML/JSON: ${err instanceof Error ? err.message : String(err)}`);
+    if (err instanceof ChainsmithError) throw new ChainsmithError('InvalidConfig', `${source}: ${err.message}`);
+    throw err;
+  }
+  if (values.length > 1) {
+    // A manifest bundle: take the one ConfigMap named chains-config (what the controller reads).
+    const named = values.filter((v) => {
+      const o = v as { kind?: unknown; metadata?: { name?: unknown } } | null;
+      return o !== null && typeof o === 'object' && o.kind === 'ConfigMap' && o.metadata?.name === 'chains-config';
+    });
+    if (named.length !== 1) {
+      const found = named.length === 0 ? 'no' : named.length;
+      const what = `${values.length} YAML documents and ${found} ConfigMap named chains-config; expected one`;
+      throw new ChainsmithError('InvalidConfig', `${source}: invalid YAML/JSON: ${what}`);
+    }
+    doc = named[0];
+  } else {
+    doc = values[0] ?? {};
   }
   if (doc === null || typeof doc !== 'object' || Array.isArray(doc)) {
     throw new ChainsmithError('InvalidConfig', `${source}: expected a ConfigMap or a map of keys to strings`);
@@ -281,9 +290,19 @@ export function configDataFromText(text: string, source = 'the config'): Record<
     data = (data.data ?? {}) as Record<string, unknown>;
     if (data === null || typeof data !== 'object' || Array.isArray(data)) throw new ChainsmithError('InvalidConfig', `${source}: ConfigMap data must be a map`);
   }
+  const keys = Object.keys(data).length;
+  if (keys > MAX_CONFIG_KEYS) {
+    const message = `${source}: the data holds ${keys} keys, more than ${MAX_CONFIG_KEYS} (the limit)`;
+    throw new ChainsmithError('InvalidConfig', message);
+  }
   for (const [k, v] of Object.entries(data)) {
     if (typeof v !== 'string') {
-      throw new ChainsmithError('InvalidConfig', `invalid ${k}: ${JSON.stringify(v)} is a ${v === null ? 'null' : typeof v}; ConfigMap values must be strings (quote it: "${String(v)}")`);
+      const text = JSON.stringify(v);
+      const shown = text.length > 80 ? `${text.slice(0, 80)}…` : text;
+      const type = v === null ? 'null' : Array.isArray(v) ? 'list' : typeof v;
+      const hint = typeof v === 'object' ? '' : ` (quote it: "${String(v)}")`;
+      const message = `invalid ${k}: ${shown} is a ${type}; ConfigMap values must be strings${hint}`;
+      throw new ChainsmithError('InvalidConfig', message);
     }
   }
   return data as Record<string, string>;
@@ -296,13 +315,6 @@ export async function readConfigFile(path: string): Promise<ChainsConfig> {
 
 /** Reads the raw data map of a chains-config file (for tools that also want unknownConfigKeys). */
 export async function readConfigData(path: string): Promise<Record<string, string>> {
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'it is a directory' : err instanceof Error ? err.message : String(err);
-    throw new ChainsmithError('InvalidConfig', `cannot read ${path}: ${why}`, { cause: err });
-  }
+  const text = await readInputText(path, { reason: 'InvalidConfig' });
   return configDataFromText(text, path);
 }

@@ -28,7 +28,8 @@ import { LeaderElector } from './leader.js';
 import { collectGarbage } from './memory.js';
 import { TokenBucket } from './rate-limiter.js';
 import { Reconciler } from './reconciler.js';
-import { isReconciled, RunCache, SIGNED_ANNOTATION, summarise, type CachedRun, type RunKind } from './run-cache.js';
+import { MarkVerifier } from './mark-trust.js';
+import { isReconciled, RunCache, SIGNED_ANNOTATION, type CachedRun, type RunKind } from './run-cache.js';
 import type { SigningDeps } from './sign-run.js';
 import { realSigningDeps } from './signing-deps.js';
 import { WorkQueue, type Lane } from './work-queue.js';
@@ -61,13 +62,16 @@ export interface ControllerOptions {
 /** The running controller. */
 export class Controller {
   readonly metrics = new ControllerMetrics();
-  readonly cache = new RunCache();
+  /** which signed marks to believe: verified with the configured signer's key (mark-trust.ts) */
+  readonly marks = new MarkVerifier();
+  readonly cache = new RunCache(undefined, this.marks);
   readonly queue = new WorkQueue();
   private readonly client: KubeClient;
   private readonly events: EventSink;
   private readonly configStore: ConfigStore;
   private readonly signers: SignerRegistry;
   private readonly reconciler: Reconciler;
+  private readonly signing: SigningDeps;
   private readonly informers: Informer[] = [];
   private readonly elector: LeaderElector | undefined;
   private storers: ReadonlyMap<StorageName, Storer> = new Map();
@@ -110,6 +114,7 @@ export class Controller {
     const signing = o.signing
       ? o.signing({ storers })
       : realSigningDeps({ signers: this.signers, storers, credentials: this.credentials, metrics: this.metrics, logger: this.log });
+    this.signing = signing;
     this.reconciler = new Reconciler({
       cache: this.cache,
       client: this.client,
@@ -152,8 +157,13 @@ export class Controller {
     this.log.info('serving /healthz, /readyz, /metrics', { port: this.port });
 
     this.configStore.onChange((config, previous) => this.configChanged(config, previous));
-    this.signers.onChange(() => this.rearmFailed('signing keys changed'));
+    this.signers.onChange(() => {
+      this.rearmFailed('signing keys changed');
+      void this.refreshMarkKeys();
+    });
     await this.configStore.start();
+    // before the informers list: every run listed is summarised with the key its mark is checked against
+    await this.refreshMarkKeys();
 
     const scopes = this.o.namespaces.length > 0 ? this.o.namespaces : [undefined];
     for (const res of [TASKRUNS, PIPELINERUNS]) {
@@ -234,7 +244,7 @@ export class Controller {
     this.reconciler.forget(uid);
     if (!prev) return;
     // judge by the object's last state as the server sent it (our marking patch may have been its last change)
-    const last = obj.metadata?.name ? summarise(obj as unknown as Run) : prev;
+    const last = obj.metadata?.name ? this.cache.summarise(obj as unknown as Run) : prev;
     const config = this.configStore.current;
     if (last.done && !isReconciled(last.annotations) && config && decide(last, config).action === 'sign') {
       // the window between completion and our finalizer (see docs/controller.md): deleted before we got to it
@@ -274,6 +284,7 @@ export class Controller {
   private configChanged(config: ChainsConfig, previous: ChainsConfig | undefined): void {
     this.storers = buildStorers(config, { credentials: this.credentials, logger: this.log, locks: this.locks });
     if (!this.synced) return; // the initial list enqueues with this config
+    void this.refreshMarkKeys();
     // decisions may differ now (filters, disabled types): look at every run again, behind live work
     for (const run of this.cache.values()) this.enqueueIfNeeded(run, 'backlog');
     if (previous) this.rearmFailed('chains-config changed');
@@ -289,6 +300,19 @@ export class Controller {
       n++;
     }
     if (n > 0) this.log.info('re-arming runs marked failed', { trigger, runs: n });
+  }
+
+  /** Reads the public keys signed marks are checked with, for the current config; logs what they are. */
+  private async refreshMarkKeys(): Promise<void> {
+    const config = this.configStore.current;
+    if (!config) return;
+    const state = await this.marks.refresh(config, (name, c) => this.signing.signer(name, c));
+    for (const [kind, keys] of Object.entries(state)) {
+      if (keys.mode === 'keys') this.log.info('signed marks are verified', { kind, signer: keys.signer });
+      else if (keys.mode === 'unavailable') {
+        this.log.warn('signed marks cannot be verified; trusting their evidence annotations', { kind, why: keys.why });
+      }
+    }
   }
 
   private setLeading(v: boolean): void {

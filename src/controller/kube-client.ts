@@ -3,8 +3,9 @@
 // re-serialisation of Leases or Events) over chainsmith's own small HTTP client (src/kube/), which keeps the
 // controller's memory at a fraction of what @kubernetes/client-node's generated API costs (bench/findings.md).
 import { ChainsmithError } from '../errors.js';
-import { KubeHttp, KubeHttpError, type Query } from '../kube/http.js';
+import { KubeHttp, KubeHttpError, type KubeHttpLimits, type Query } from '../kube/http.js';
 import { loadClusterConnection, type ClusterConnection } from '../kube/kubeconfig.js';
+import { assertNamespace, assertObjectName, InvalidKubeNameError } from '../kube/names.js';
 import type { Priority, TokenBucket } from './rate-limiter.js';
 
 /** A namespaced resource type, addressed the way the API names it. */
@@ -55,6 +56,8 @@ export interface KubeClientOptions {
   limiter?: TokenBucket;
   /** called once per API request, for metrics */
   onRequest?: (verb: RequestVerb, resource: string) => void;
+  /** request deadline and answer size caps (default: the constants in src/kube/http.ts) */
+  limits?: Partial<KubeHttpLimits>;
 }
 
 /** Rate-limited JSON access to namespaced resources. */
@@ -65,13 +68,17 @@ export class KubeClient {
     readonly connection: ClusterConnection,
     private readonly opts: KubeClientOptions = {},
   ) {
-    this.http = new KubeHttp(connection);
+    this.http = new KubeHttp(connection, undefined, opts.limits);
   }
 
-  /** The URL path of a resource collection (all namespaces when `namespace` is undefined). */
+  /**
+   * The URL path of a resource collection (all namespaces when `namespace` is undefined). Throws
+   * InvalidKubeNameError for a namespace that is not a DNS-1123 label, so no request is ever sent for it.
+   */
   static collectionPath(res: ResourceType, namespace?: string): string {
     const base = res.group === '' ? `/api/${res.version}` : `/apis/${res.group}/${res.version}`;
-    return namespace === undefined ? `${base}/${res.plural}` : `${base}/namespaces/${namespace}/${res.plural}`;
+    if (namespace === undefined) return `${base}/${res.plural}`;
+    return `${base}/namespaces/${assertNamespace(namespace)}/${res.plural}`;
   }
 
   /** One page of a list (`limit`/`continue` paging). */
@@ -81,13 +88,15 @@ export class KubeClient {
     q: { limit?: number; continue?: string; fieldSelector?: string; labelSelector?: string; resourceVersion?: string } = {},
   ): Promise<ListPage<T>> {
     const query: Query = { limit: q.limit, continue: q.continue, fieldSelector: q.fieldSelector, labelSelector: q.labelSelector, resourceVersion: q.resourceVersion };
-    return this.call('list', res, () => this.http.request<ListPage<T>>({ method: 'GET', path: KubeClient.collectionPath(res, namespace), query }));
+    const path = KubeClient.collectionPath(res, namespace);
+    return this.call('list', res, () => this.http.request<ListPage<T>>({ method: 'GET', path, query }));
   }
 
   /** GET one object; resolves undefined on 404. */
   async get<T>(res: ResourceType, namespace: string, name: string): Promise<T | undefined> {
+    const path = objectPath(res, namespace, name);
     try {
-      return await this.call('get', res, () => this.http.request<T>({ method: 'GET', path: objectPath(res, namespace, name) }));
+      return await this.call('get', res, () => this.http.request<T>({ method: 'GET', path }));
     } catch (err) {
       if (err instanceof KubeApiError && err.status === 404) return undefined;
       throw err;
@@ -96,19 +105,21 @@ export class KubeClient {
 
   /** JSON merge patch (put `metadata.resourceVersion` in the body for an optimistic-concurrency precondition). */
   async mergePatch<T>(res: ResourceType, namespace: string, name: string, body: object): Promise<T> {
-    return this.call('patch', res, () =>
-      this.http.request<T>({ method: 'PATCH', path: objectPath(res, namespace, name), body, contentType: 'application/merge-patch+json' }),
-    );
+    const path = objectPath(res, namespace, name);
+    const contentType = 'application/merge-patch+json';
+    return this.call('patch', res, () => this.http.request<T>({ method: 'PATCH', path, body, contentType }));
   }
 
   /** POST a new object; `low` priority yields the rate limit to run reads and writes (Events). */
   async create<T>(res: ResourceType, namespace: string, body: object, priority: Priority = 'normal'): Promise<T> {
-    return this.call('create', res, () => this.http.request<T>({ method: 'POST', path: KubeClient.collectionPath(res, namespace), body }), priority);
+    const path = KubeClient.collectionPath(res, namespace);
+    return this.call('create', res, () => this.http.request<T>({ method: 'POST', path, body }), priority);
   }
 
   /** PUT an object (its metadata.resourceVersion is the precondition). */
   async replace<T>(res: ResourceType, namespace: string, name: string, body: object): Promise<T> {
-    return this.call('update', res, () => this.http.request<T>({ method: 'PUT', path: objectPath(res, namespace, name), body }));
+    const path = objectPath(res, namespace, name);
+    return this.call('update', res, () => this.http.request<T>({ method: 'PUT', path, body }));
   }
 
   /**
@@ -137,13 +148,16 @@ export class KubeClient {
     try {
       return await fn();
     } catch (err) {
+      // a refused name is the caller's input, not an API failure: never retried as one
+      if (err instanceof InvalidKubeNameError) throw err;
       throw toKubeApiError(err, `${verb} ${res.plural}`);
     }
   }
 }
 
+// the name is checked before it is joined, so the path can only address this one object
 function objectPath(res: ResourceType, namespace: string, name: string): string {
-  return `${KubeClient.collectionPath(res, namespace)}/${encodeURIComponent(name)}`;
+  return `${KubeClient.collectionPath(res, namespace)}/${assertObjectName(name)}`;
 }
 
 /** Normalises transport errors into KubeApiError, keeping the server's message when there is one. */

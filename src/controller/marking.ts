@@ -4,8 +4,14 @@
 // `addFinalizerPatch`, then `finishPatch` (all annotations + signed mark + finalizer removal at once).
 import { RETRIES_ANNOTATION, SIGNED_ANNOTATION, finalizerFor, type RunKind } from './run-cache.js';
 import { LAST_FAILURE_ANNOTATION } from './retries.js';
+import { MARK_SIGNED_AT_ANNOTATION } from '../verify/mark.js';
 
-export const SIGNED_AT_ANNOTATION = 'chainsmith.dev/signed-at';
+export const SIGNED_AT_ANNOTATION = MARK_SIGNED_AT_ANNOTATION;
+
+/** `chainsmith.dev/signed-at`'s format: RFC 3339, UTC, whole seconds. */
+export function formatSignedAt(now: Date): string {
+  return now.toISOString().replace(/\.\d{3}Z$/, 'Z');
+}
 
 /** The parts of a run's metadata a patch is computed from. */
 export interface PatchBase {
@@ -41,7 +47,8 @@ export function releasePatch(base: PatchBase): MergePatch {
 
 /**
  * The one patch that ends a successful reconcile: every stored annotation, `signed: "true"` when `signed`,
- * `chainsmith.dev/signed-at`, the retry bookkeeping cleared, and our finalizer removed.
+ * `chainsmith.dev/signed-at`, the retry bookkeeping cleared, and our finalizer removed. A `signed-at` already among
+ * the annotations is kept: the mark signature (mark-evidence.ts) covers it, also when a conflict re-sends the patch.
  */
 export function finishPatch(
   base: PatchBase,
@@ -50,7 +57,7 @@ export function finishPatch(
   const annotations: Record<string, string | null> = { ...opts.annotations };
   if (opts.signed) {
     annotations[SIGNED_ANNOTATION] = 'true';
-    annotations[SIGNED_AT_ANNOTATION] = opts.now.toISOString().replace(/\.\d{3}Z$/, 'Z');
+    annotations[SIGNED_AT_ANNOTATION] = opts.annotations[SIGNED_AT_ANNOTATION] ?? formatSignedAt(opts.now);
     annotations[LAST_FAILURE_ANNOTATION] = null;
   }
   const patch: MergePatch = { metadata: { resourceVersion: base.resourceVersion } };

@@ -14,7 +14,8 @@ import { decide } from './decide.js';
 import { KubeApiError, PIPELINERUNS, TASKRUNS, type KubeClient } from './kube-client.js';
 import { addFinalizerPatch, failurePatch, finishPatch, rearmPatch, releasePatch, type MergePatch, type PatchBase } from './marking.js';
 import { recordFailure, isTransient } from './retries.js';
-import { finalizerFor, isReconciled, summarise, SIGNED_ANNOTATION, type CachedRun, type RunCache } from './run-cache.js';
+import { finalizerFor, isReconciled, SIGNED_ANNOTATION, type CachedRun, type RunCache } from './run-cache.js';
+import { markEvidence } from './mark-trust.js';
 import { signRun, type SigningDeps } from './sign-run.js';
 
 /** What the worker does with the key afterwards. */
@@ -148,7 +149,7 @@ export class Reconciler {
     const live = await this.get(run);
     if (!live) return DONE;
     log.debug('conflict; retrying from the live object', { resourceVersion: live.metadata.resourceVersion });
-    return this.reconcile(summarise(live), live, log, conflicts + 1);
+    return this.reconcile(this.o.cache.summarise(live), live, log, conflicts + 1);
   }
 
   private async sign(run: CachedRun, full: Run | undefined, config: ChainsConfig, log: Logger, conflicts: number): Promise<ProcessResult> {
@@ -161,7 +162,7 @@ export class Reconciler {
       } catch (err) {
         return this.onConflict(err, run, log, conflicts);
       }
-      base = summarise(obj);
+      base = this.o.cache.summarise(obj);
     }
 
     let children: TaskRun[] = [];
@@ -176,7 +177,7 @@ export class Reconciler {
     if (!obj) {
       obj = await this.get(run);
       if (!obj) return DONE;
-      base = summarise(obj);
+      base = this.o.cache.summarise(obj);
       if (isReconciled(base.annotations)) return DONE;
     }
 
@@ -184,10 +185,18 @@ export class Reconciler {
     const outcome = await signRun(obj, children, config, this.o.signing);
     if (outcome.status === 'failed') return this.failed(run, base, outcome.error, outcome.messages, outcome.errorType, config, log);
 
+    const signed = outcome.status === 'signed';
+    const now = new Date(this.now());
+    let mark: Record<string, string> = {};
+    try {
+      // signed-at and the mark signature over it: what makes the mark trusted later (mark-trust.ts)
+      if (signed) mark = await markEvidence(run, config, (name, c) => this.o.signing.signer(name, c), now);
+    } catch (err) {
+      return this.failed(run, base, err, [`signing the signed mark: ${messageOf(err)}`], 'signing', config, log);
+    }
     this.firstTransient.delete(run.uid);
     this.notBefore.delete(run.uid);
-    const signed = outcome.status === 'signed';
-    const patch = finishPatch(base, { annotations: signed ? outcome.annotations : {}, signed, now: new Date(this.now()) });
+    const patch = finishPatch(base, { annotations: signed ? { ...outcome.annotations, ...mark } : {}, signed, now });
     const written = await this.finish(run, base, patch, log);
     if (!written) return DONE;
 
@@ -225,7 +234,7 @@ export class Reconciler {
           log.warn('run disappeared before it could be marked');
           return false;
         }
-        const liveBase = summarise(live);
+        const liveBase = this.o.cache.summarise(live);
         if (isReconciled(liveBase.annotations)) {
           log.info('run was marked by someone else meanwhile; leaving it');
           return false;

@@ -3,6 +3,7 @@
 // budget. That keeps 10,000 signed runs (whose payload annotations are large) at a few hundred bytes each.
 import { isDone } from '../tekton/accessors.js';
 import type { Run } from '../tekton/types.js';
+import { MARK_SIGNATURE_ANNOTATION } from '../verify/mark.js';
 
 export type RunKind = 'TaskRun' | 'PipelineRun';
 
@@ -56,15 +57,22 @@ function intern(ns: string): string {
 }
 const SIGNED_TRUE: Record<string, string> = Object.freeze({ [SIGNED_ANNOTATION]: 'true' }) as Record<string, string>;
 
+// the mark signature is checked while summarising and not needed after: not kept (hundreds of bytes per run)
 function keepAnnotation(key: string): boolean {
+  if (key === MARK_SIGNATURE_ANNOTATION) return false;
   return key === SIGNED_ANNOTATION || key === RETRIES_ANNOTATION || key.startsWith('chainsmith.dev/');
 }
 
+/** Decides whether a run's `signed: "true"` mark is believed (the controller's: mark-trust.ts MarkVerifier). */
+export interface MarkTrust {
+  trusted(run: Run): boolean;
+}
+
 /**
- * Whether a `signed: "true"` mark is backed by evidence a signer wrote: chainsmith's `chainsmith.dev/signed-at`,
- * or a stored signature bound to this run's UID (`chains.tekton.dev/signature-<kind>-<uid>`, Chains' and our
- * `tekton` storage). A mark without either (e.g. a run *created* with `signed: "true"`) is not trusted, so
- * such a run is signed instead of silently skipped (docs/reliability.md, forged marks).
+ * The evidence test alone, with no key to check it: `chainsmith.dev/signed-at`, or a stored signature annotation
+ * for this run's UID (`chains.tekton.dev/signature-<kind>-<uid>`). Anyone who may edit the run can write either,
+ * so the controller uses it only while the signer's key cannot be read (mark-trust.ts); with a key, the stored
+ * signature itself is verified (src/verify/mark.ts). A run *created* with the mark has neither.
  */
 export function signedMarkTrusted(run: Run): boolean {
   const a = run.metadata.annotations ?? {};
@@ -73,12 +81,19 @@ export function signedMarkTrusted(run: Run): boolean {
   return uid !== undefined && a[`chains.tekton.dev/signature-${run.kind.toLowerCase()}-${uid}`] !== undefined;
 }
 
-/** The decision fields of a run (no full object). */
-export function summarise(run: Run): CachedRun {
+/** The evidence test as a MarkTrust: the default where no verifier is given (tools, tests). */
+export const EVIDENCE_ONLY: MarkTrust = { trusted: signedMarkTrusted };
+
+/**
+ * The decision fields of a run (no full object). A `signed: "true"` mark that `marks` does not trust is dropped,
+ * so the run is decided on as if unsigned (docs/reliability.md, forged marks). The check runs only for runs
+ * carrying the mark, once per summarised version.
+ */
+export function summarise(run: Run, marks: MarkTrust = EVIDENCE_ONLY): CachedRun {
   const m = run.metadata;
   let annotations: Record<string, string> = {};
   let kept = 0;
-  const untrustedMark = m.annotations?.[SIGNED_ANNOTATION] === 'true' && !signedMarkTrusted(run);
+  const untrustedMark = m.annotations?.[SIGNED_ANNOTATION] === 'true' && !marks.trusted(run);
   for (const [k, v] of Object.entries(m.annotations ?? {})) {
     if (untrustedMark && k === SIGNED_ANNOTATION) continue; // decided on as if unsigned
     if (keepAnnotation(k)) {
@@ -122,8 +137,19 @@ export class RunCache {
   private readonly byName = new Map<string, string>();
   private fullCount = 0;
 
-  /** `maxFull`: how many whole objects of done-but-unsigned runs to keep; the rest are fetched when signed. */
-  constructor(private readonly maxFull = 2000) {}
+  /**
+   * `maxFull`: how many whole objects of done-but-unsigned runs to keep; the rest are fetched when signed.
+   * `marks`: which signed marks to believe (the controller passes its MarkVerifier).
+   */
+  constructor(
+    private readonly maxFull = 2000,
+    readonly marks: MarkTrust = EVIDENCE_ONLY,
+  ) {}
+
+  /** The decision fields of a run, with this cache's mark check (use it for every run the controller reads). */
+  summarise(run: Run): CachedRun {
+    return summarise(run, this.marks);
+  }
 
   static nameKey(kind: RunKind, namespace: string, name: string): string {
     return `${kind}/${namespace}/${name}`;
@@ -131,7 +157,7 @@ export class RunCache {
 
   /** Stores the run; returns the previous entry. */
   upsert(run: Run): { prev?: CachedRun; cur: CachedRun } {
-    const cur = summarise(run);
+    const cur = summarise(run, this.marks);
     const prev = this.byUid.get(cur.uid);
     if (prev?.full) this.fullCount--;
     if (cur.done && !isReconciled(cur.annotations) && this.fullCount < this.maxFull) {

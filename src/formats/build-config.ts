@@ -34,14 +34,12 @@ export function stepAttestation(step: Step | undefined, state: StepState): StepA
   };
 }
 
-/** TaskRun buildConfig: one entry per status step, its spec step looked up by name. */
+/** TaskRun buildConfig: one entry per status step, its spec step looked up by name (the first of that name). */
 export function taskRunBuildConfig(tr: TaskRun): { steps: StepAttestation[] } {
-  const specSteps = tr.status?.taskSpec?.steps ?? [];
-  return {
-    steps: (tr.status?.steps ?? []).map((state) =>
-      stepAttestation(specSteps.find((s) => (s.name ?? '') === (state.name ?? '')), state),
-    ),
-  };
+  // a map rather than a search per step: a run with 20,000 steps must not cost 200 million comparisons
+  const byName = new Map<string, Step>();
+  for (const s of tr.status?.taskSpec?.steps ?? []) if (!byName.has(s.name ?? '')) byName.set(s.name ?? '', s);
+  return { steps: (tr.status?.steps ?? []).map((state) => stepAttestation(byName.get(state.name ?? ''), state)) };
 }
 
 export interface TaskAttestation {
@@ -67,9 +65,10 @@ export function pipelineRunBuildConfig(pr: PipelineRunWithChildren): { tasks: Ta
   const regular = spec.tasks ?? [];
   const all = [...regular, ...(spec.finally ?? [])];
   const tasks: TaskAttestation[] = [];
+  const childrenOf = childrenByPipelineTask(pr.children);
   let last = '';
   all.forEach((task, i) => {
-    const runs = pr.children.filter((c) => c.metadata.labels?.[PIPELINE_TASK_LABEL] === task.name);
+    const runs = childrenOf.get(task.name) ?? [];
     if (runs.length === 0) return;
     for (const tr of runs) {
       if (!tr.status?.completionTime) continue;
@@ -101,6 +100,19 @@ export function pipelineRunBuildConfig(pr: PipelineRunWithChildren): { tasks: Ta
     if (i < regular.length) last = task.name;
   });
   return { tasks };
+}
+
+/** The children grouped by their `tekton.dev/pipelineTask` label, in child-list order (one pass, not one per task). */
+function childrenByPipelineTask(children: TaskRun[]): Map<string, TaskRun[]> {
+  const out = new Map<string, TaskRun[]>();
+  for (const c of children) {
+    const label = c.metadata.labels?.[PIPELINE_TASK_LABEL];
+    if (label === undefined) continue;
+    const list = out.get(label);
+    if (list) list.push(c);
+    else out.set(label, [c]);
+  }
+  return out;
 }
 
 /** Steps paired by index with the task spec, or undefined when they cannot be paired (skip the TaskRun). */
@@ -154,6 +166,12 @@ function paramValueTexts(value: unknown): unknown[] {
   return [value];
 }
 
+/** The objects of a list, for fields the run validation leaves open (`when`, `env`): anything else is ignored. */
+function objects(v: unknown): Array<Record<string, unknown>> {
+  if (!Array.isArray(v)) return [];
+  return v.filter((x): x is Record<string, unknown> => x !== null && typeof x === 'object' && !Array.isArray(x));
+}
+
 /**
  * `runAfter` plus every task whose results the pipeline task references (params, matrix params,
  * when expressions, inline step/sidecar fields), de-duplicated, first mention first.
@@ -164,7 +182,7 @@ export function resultDependencies(task: PipelineTask): string[] {
   const matrix = task.matrix as { params?: Array<{ value?: unknown }>; include?: Array<{ params?: Array<{ value?: unknown }> }> } | undefined;
   const params = [...(task.params ?? []), ...(matrix?.params ?? []), ...(matrix?.include ?? []).flatMap((i) => i.params ?? [])];
   for (const p of params) for (const t of paramValueTexts(p.value)) referencedTasks(t, refs);
-  const when = Array.isArray(task.when) ? (task.when as Array<Record<string, unknown>>) : [];
+  const when = objects(task.when);
   for (const w of when) {
     referencedTasks(w.input, refs);
     referencedTasks(w.cel, refs);
@@ -173,9 +191,14 @@ export function resultDependencies(task: PipelineTask): string[] {
   for (const c of [...(task.taskSpec?.steps ?? []), ...(task.taskSpec?.sidecars ?? [])]) {
     for (const field of ['name', 'image', 'imagePullPolicy', 'script', 'workingDir'] as const) referencedTasks(c[field], refs);
     for (const v of [...(stringArray(c.command) ?? []), ...(stringArray(c.args) ?? [])]) referencedTasks(v, refs);
-    const env = Array.isArray(c.env) ? (c.env as Array<Record<string, unknown>>) : [];
+    const env = objects(c.env);
     for (const e of env) referencedTasks(e.value, refs);
   }
-  for (const r of refs) if (!after.includes(r)) after.push(r);
+  const seen = new Set(after);
+  for (const r of refs) {
+    if (seen.has(r)) continue;
+    seen.add(r);
+    after.push(r);
+  }
   return after;
 }

@@ -3,7 +3,7 @@
 import { ChainsmithError } from '../errors.js';
 import type { ChainsConfig, RunFormat } from '../config/types.js';
 import type { Material } from '../artifacts/types.js';
-import { extractArtifacts, subjectsV02 } from '../artifacts/index.js';
+import { assertValidInput, extractArtifacts, subjectsV02 } from '../artifacts/index.js';
 import { taskRunMaterials } from '../artifacts/materials.js';
 import type { Run } from '../tekton/types.js';
 import type { FormatInput, Payload, PayloadFormat } from './types.js';
@@ -47,6 +47,8 @@ function predicate(run: Run, builderId: string, inv: unknown, buildConfig: unkno
 
 /** Builds the v0.2 statement payload for a run; `name` is the registered format name. */
 function createPayload(name: RunFormat, input: FormatInput, config: ChainsConfig): Payload {
+  // runs come from the API server or a file: refuse hostile shapes and sizes before reading them (InvalidRun)
+  assertValidInput(input);
   const deepInspection = config.artifacts.pipelinerun.deepInspection;
   if (input.kind === 'TaskRun') {
     const tr = input.run;

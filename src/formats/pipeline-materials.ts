@@ -2,9 +2,9 @@
 // its own sources and inputs, and those of the child TaskRuns that executed.
 import type { Material } from '../artifacts/types.js';
 import {
-  appendMaterials,
   artifactInputs,
   gitMaterialForPipelineRun,
+  materialAccumulator,
   sidecarImageMaterials,
   stepImageMaterials,
   taskRunInputs,
@@ -17,24 +17,27 @@ import type { PipelineRunWithChildren } from '../tekton/types.js';
  * inspection each executed child's git + inputs, then the PipelineRun-level git source.
  */
 export function pipelineRunInputs(pr: PipelineRunWithChildren, deepInspection: boolean): Material[] {
-  let mats = appendMaterials([], artifactInputs(pr.run.status?.results ?? []));
+  // One accumulator for the whole list: Chains' `mats = AppendMaterials(mats, …)` keeps `mats` as it is and
+  // merges the new items in, which is what continuing the accumulator does, without re-indexing per child.
+  const mats = materialAccumulator().add(artifactInputs(pr.run.status?.results ?? []));
   if (deepInspection && pr.run.status?.pipelineSpec) {
-    for (const child of executedChildTaskRuns(pr)) mats = appendMaterials(mats, taskRunInputs(child));
+    for (const child of executedChildTaskRuns(pr)) mats.add(taskRunInputs(child));
   }
   const git = gitMaterialForPipelineRun(pr.run);
-  return git ? appendMaterials(mats, [git]) : mats;
+  if (git) mats.add([git]);
+  return mats.toArray();
 }
 
 /** PipelineRun materials (§3.3): pipeline source, each executed child's images and task source, then inputs. */
 export function pipelineRunMaterials(pr: PipelineRunWithChildren, deepInspection: boolean): Material[] {
-  let mats: Material[] = [];
+  const mats = materialAccumulator();
   const ref = pr.run.status?.provenance?.refSource;
-  if (ref) mats = appendMaterials(mats, [{ uri: ref.uri ?? '', digest: { ...(ref.digest ?? {}) } }]);
+  if (ref) mats.add([{ uri: ref.uri ?? '', digest: { ...(ref.digest ?? {}) } }]);
   for (const child of executedChildTaskRuns(pr)) {
-    mats = appendMaterials(mats, stepImageMaterials(child));
-    mats = appendMaterials(mats, sidecarImageMaterials(child));
+    mats.add(stepImageMaterials(child));
+    mats.add(sidecarImageMaterials(child));
     const childRef = child.status?.provenance?.refSource;
-    if (childRef) mats = appendMaterials(mats, [{ uri: childRef.uri ?? '', digest: { ...(childRef.digest ?? {}) } }]);
+    if (childRef) mats.add([{ uri: childRef.uri ?? '', digest: { ...(childRef.digest ?? {}) } }]);
   }
-  return appendMaterials(mats, pipelineRunInputs(pr, deepInspection));
+  return mats.add(pipelineRunInputs(pr, deepInspection)).toArray();
 }

@@ -39,6 +39,11 @@ export function descriptorJson(rd: ResourceDescriptor): Record<string, unknown> 
   return out;
 }
 
+/** Appends in place; not push(...items), which passes every item as an argument and overflows on 100,000 steps. */
+function append<T>(target: T[], items: readonly T[]): void {
+  for (const item of items) target.push(item);
+}
+
 function fromMaterials(mats: Material[], name?: string): ResourceDescriptor[] {
   return mats.map((m) => (name ? { name, uri: m.uri, digest: m.digest } : { uri: m.uri, digest: m.digest }));
 }
@@ -80,11 +85,13 @@ function imageDependencies(tr: TaskRun): ResourceDescriptor[] {
 export function taskRunResolvedDependencies(tr: TaskRun, opts: ResolveOptions): ResourceDescriptor[] {
   const rds: ResourceDescriptor[] = [...refSourceDescriptor('task', tr.status?.provenance?.refSource), ...imageDependencies(tr)];
   if (opts.withStepActions) {
-    rds.push(...fromMaterials(stepActionInputs(tr), INPUT_RESULT), ...remoteStepActions(tr));
+    append(rds, fromMaterials(stepActionInputs(tr), INPUT_RESULT));
+    append(rds, remoteStepActions(tr));
   }
   const inputs = taskRunInputs(tr);
   // Chains also lists the inputs as `pipelineResource`; de-duplication always removes that copy.
-  rds.push(...fromMaterials(inputs, INPUT_RESULT), ...fromMaterials(inputs, PIPELINE_RESOURCE));
+  append(rds, fromMaterials(inputs, INPUT_RESULT));
+  append(rds, fromMaterials(inputs, PIPELINE_RESOURCE));
   return removeDuplicateDependencies(rds);
 }
 
@@ -109,12 +116,12 @@ export function pipelineRunResolvedDependencies(pr: PipelineRunWithChildren, opt
   for (const child of children) {
     const descriptor = pipelineTaskDescriptor(child, opts.buildType);
     if (descriptor) rds.push(descriptor);
-    if (opts.withStepActions) rds.push(...remoteStepActions(child));
-    rds.push(...imageDependencies(child));
+    if (opts.withStepActions) append(rds, remoteStepActions(child));
+    append(rds, imageDependencies(child));
   }
   if (opts.deepInspection && opts.withStepActions) {
-    for (const child of children) rds.push(...fromMaterials(stepActionInputs(child), INPUT_RESULT));
+    for (const child of children) append(rds, fromMaterials(stepActionInputs(child), INPUT_RESULT));
   }
-  rds.push(...fromMaterials(pipelineRunInputs(pr, opts.deepInspection), INPUT_RESULT));
+  append(rds, fromMaterials(pipelineRunInputs(pr, opts.deepInspection), INPUT_RESULT));
   return removeDuplicateDependencies(rds);
 }

@@ -3,6 +3,7 @@
 // (a google.protobuf.Struct) sorted at every depth. We reproduce that; the one deliberate choice is
 // to never emit the space after `,` that some Go builds insert (§3.0 rule 6, docs/compatibility.md).
 import { ChainsmithError } from '../errors.js';
+import { MAX_NESTING_DEPTH } from '../input/documents.js';
 
 /** A JSON value as it travels through a google.protobuf.Struct. */
 export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
@@ -38,9 +39,14 @@ function rejectNonFinite(_key: string, value: unknown): unknown {
  * sorted lexicographically (by UTF-16 code unit, which equals Go's byte order for the BMP-only keys
  * Tekton uses) at every depth, `undefined` members dropped, `null` kept.
  */
-export function toStruct(value: unknown): JsonValue {
+export function toStruct(value: unknown, depth = 0): JsonValue {
   if (value === null || value === undefined) return null;
-  if (Array.isArray(value)) return value.map((v) => (v === undefined ? null : toStruct(v)));
+  // Runs are validated before they get here (tekton/validate.ts); this guard keeps the recursion bounded for any
+  // other caller. The margin is for the statement's own levels around the run's spec.
+  if (depth > MAX_NESTING_DEPTH + 8 && typeof value === 'object') {
+    throw new ChainsmithError('PayloadFailed', `payload is nested deeper than ${MAX_NESTING_DEPTH} levels`);
+  }
+  if (Array.isArray(value)) return value.map((v) => (v === undefined ? null : toStruct(v, depth + 1)));
   switch (typeof value) {
     case 'string':
     case 'boolean':
@@ -52,7 +58,14 @@ export function toStruct(value: unknown): JsonValue {
       const out: { [key: string]: JsonValue } = {};
       for (const key of sortedKeys(src)) {
         const v = src[key];
-        if (v !== undefined) out[key] = toStruct(v);
+        if (v === undefined) continue;
+        // a "__proto__" key from JSON is data: define it, as assignment would replace the prototype instead
+        const converted = toStruct(v, depth + 1);
+        if (key === '__proto__') {
+          Object.defineProperty(out, key, { value: converted, enumerable: true, writable: true, configurable: true });
+        } else {
+          out[key] = converted;
+        }
       }
       return out;
     }

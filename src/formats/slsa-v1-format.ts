@@ -4,7 +4,7 @@
 import { ChainsmithError } from '../errors.js';
 import type { ChainsConfig, RunFormat } from '../config/types.js';
 import type { Subject } from '../artifacts/types.js';
-import { extractArtifacts } from '../artifacts/index.js';
+import { assertValidInput, extractArtifacts } from '../artifacts/index.js';
 import type { PipelineRunWithChildren, TaskRun } from '../tekton/types.js';
 import type { FormatInput, Payload, PayloadFormat } from './types.js';
 import { pipelineRunResolvedDependencies, taskRunResolvedDependencies, type ResourceDescriptor } from './resolved-dependencies.js';
@@ -24,6 +24,8 @@ export interface SlsaV1Variant {
 /** The PayloadFormat of a SLSA v1.0 variant: TaskRuns and PipelineRuns only. */
 export function slsaV1Format(variant: SlsaV1Variant): PayloadFormat {
   const createPayload = (input: FormatInput, config: ChainsConfig): Payload => {
+    // runs come from the API server or a file: refuse hostile shapes and sizes before reading them (InvalidRun)
+    assertValidInput(input);
     const buildType = configuredBuildType(config);
     const deepInspection = config.artifacts.pipelinerun.deepInspection;
     const opts = { withStepActions: variant.withStepActions, deepInspection, buildType };

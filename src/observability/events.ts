@@ -4,6 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { Logger } from 'winston';
 import { EVENTS, type KubeClient } from '../controller/kube-client.js';
+import { escapeTerminal } from '../text/terminal.js';
 
 /** Event reasons chainsmith emits. */
 export type EventReason =
@@ -44,7 +45,31 @@ export function microTime(d: Date): string {
   return d.toISOString().replace(/\.(\d{3})Z$/, '.$1000Z');
 }
 
-const MAX_NOTE = 1000; // the API rejects notes over 1 kB
+/** Longest Event note in UTF-8 bytes: events.k8s.io/v1 rejects a note over 1 kB (1024 bytes). */
+export const MAX_EVENT_NOTE_BYTES = 1024;
+const TRUNCATED = '…';
+
+/**
+ * An Event note safe to show: notes quote run results, registry answers and error messages, and
+ * `kubectl describe` prints them raw, so control and bidi characters are escaped (issue 15); then cut to
+ * MAX_EVENT_NOTE_BYTES on a character boundary, ending in "…" when cut.
+ */
+export function eventNote(note: string): string {
+  const escaped = escapeTerminal(note);
+  if (Buffer.byteLength(escaped) <= MAX_EVENT_NOTE_BYTES) return escaped;
+  const budget = MAX_EVENT_NOTE_BYTES - Buffer.byteLength(TRUNCATED);
+  let bytes = 0;
+  let end = 0;
+  for (const ch of escaped) {
+    const n = Buffer.byteLength(ch);
+    if (bytes + n > budget) break;
+    bytes += n;
+    end += ch.length;
+  }
+  return escaped.slice(0, end) + TRUNCATED;
+}
+
+const randomHex = (): string => randomBytes(4).toString('hex');
 
 /** Builds the Event object the API server receives. */
 export function eventBody(
@@ -58,14 +83,18 @@ export function eventBody(
     apiVersion: 'events.k8s.io/v1',
     kind: 'Event',
     // named like client-go's recorder (`<object>.<unique hex>`); generateName ending in "." is rejected
-    metadata: { name: `${target.name.slice(0, 200)}.${opts.now.getTime().toString(16)}${randomBytes(4).toString('hex')}`, namespace: target.namespace },
+    // the cut must not leave the name ending in "-" or ".": "<name>." + hex stays a valid DNS-1123 subdomain
+    metadata: {
+      name: `${target.name.slice(0, 200).replace(/[-.]+$/, '')}.${opts.now.getTime().toString(16)}${randomHex()}`,
+      namespace: target.namespace,
+    },
     eventTime: microTime(opts.now),
     reportingController: 'chainsmith.dev/controller',
     reportingInstance: opts.instance.slice(0, 128),
     action: 'Sign',
     reason,
     type,
-    note: note.length > MAX_NOTE ? `${note.slice(0, MAX_NOTE - 1)}…` : note,
+    note: eventNote(note),
     regarding: {
       apiVersion: target.apiVersion,
       kind: target.kind,

@@ -19,18 +19,85 @@ export function createLogger(opts: LoggerOptions = {}): Logger {
     : new winston.transports.Console();
   return winston.createLogger({
     level: opts.level ?? 'info',
-    format: winston.format.combine(winston.format.timestamp(), redactSecrets(), winston.format.json()),
+    format: winston.format.combine(
+      winston.format.timestamp(),
+      redactSecrets(),
+      winston.format.json(),
+      escapeInvisibles(),
+    ),
     defaultMeta: opts.defaultMeta,
     transports: [transport],
   });
 }
 
 const SECRET_KEYS = /password|passphrase|token|secret|private|authorization/i;
+/** How deep nested log fields are walked for secrets; deeper values are replaced, not logged unchecked. */
+export const MAX_LOG_FIELD_DEPTH = 8;
 
-/** Drops fields whose names suggest secrets — a last line of defence, not a licence to log them. */
+// Secrets that can ride inside a message (an error from an API server, a registry, a plugin's stderr, a stack):
+// credentials in HTTP auth schemes, JWTs (ServiceAccount and OIDC tokens), PEM private keys, `key: value` and
+// `key=value` pairs with a secret-looking key (cosign.password, token, …), and user:password@ in URLs.
+// Each pattern starts only where its prefix class ends (lookbehind, not \b), so a hostile message cannot make
+// them backtrack quadratically.
+const SECRET_PATTERNS: Array<[RegExp, string]> = [
+  [
+    /-----BEGIN ([A-Z0-9 ]*)PRIVATE KEY-----[\s\S]*?(?:-----END [A-Z0-9 ]*PRIVATE KEY-----|$)/g,
+    '[redacted $1private key]',
+  ],
+  [/(?<![A-Za-z0-9])(Bearer|Basic|Negotiate)(\s+)[A-Za-z0-9._~+/=-]+/gi, '$1$2[redacted]'],
+  [/(?<![A-Za-z0-9_-])eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*/g, '[redacted JWT]'],
+  [
+    new RegExp(
+      `(password|passphrase|passwd|secret|token|api[-_]?key|authorization)(["']?\\s*[:=]\\s*["']?)` +
+        `(?!\\[redacted|(?:Bearer|Basic|Negotiate)\\s)[^\\s"',;&]+`,
+      'gi',
+    ),
+    '$1$2[redacted]',
+  ],
+  [/(?<![a-z0-9+.-])([a-z][a-z0-9+.-]*:\/\/)[^\s/@:]+:[^\s/@]+@/gi, '$1[redacted]@'],
+];
+
+/** Removes obvious secrets from free text (log messages and string fields). */
+export function redactText(s: string): string {
+  let out = s;
+  for (const [re, to] of SECRET_PATTERNS) out = out.replace(re, to);
+  return out;
+}
+
+function redactValue(v: unknown, depth: number): unknown {
+  if (typeof v === 'string') return redactText(v);
+  if (v === null || typeof v !== 'object') return v;
+  if (depth >= MAX_LOG_FIELD_DEPTH) return '[nested too deep]';
+  if (v instanceof Error) return redactText(v.message);
+  if (Array.isArray(v)) return v.map((x) => redactValue(x, depth + 1));
+  // a copy: the caller's object is not changed by being logged
+  const out: Record<string, unknown> = {};
+  for (const [k, x] of Object.entries(v)) out[k] = SECRET_KEYS.test(k) ? '[redacted]' : redactValue(x, depth + 1);
+  return out;
+}
+
+/**
+ * Drops fields whose names suggest secrets, at any depth, and secret-looking text inside messages — a last
+ * line of defence, not a licence to log them.
+ */
 const redactSecrets = winston.format((info) => {
   for (const key of Object.keys(info)) {
-    if (SECRET_KEYS.test(key)) info[key] = '[redacted]';
+    info[key] = SECRET_KEYS.test(key) ? '[redacted]' : redactValue(info[key], 0);
+  }
+  return info;
+});
+
+const MESSAGE = Symbol.for('message');
+// JSON escapes only C0 controls, '"' and '\\': DEL, C1 controls (e.g. U+009B, a one-byte CSI), bidi overrides
+// and line separators would reach a terminal running `kubectl logs` raw. Outside JSON's structural ASCII,
+// replacing them with \uXXXX escapes keeps the line valid JSON with exactly the same parsed value.
+const INVISIBLE = /[\u007f-\u009f\u200e\u200f\u202a-\u202e\u2066-\u2069\u2028\u2029]/g;
+
+const escapeInvisibles = winston.format((info) => {
+  const line = (info as unknown as Record<symbol, unknown>)[MESSAGE];
+  if (typeof line === 'string') {
+    const escape = (c: string): string => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`;
+    (info as unknown as Record<symbol, unknown>)[MESSAGE] = line.replace(INVISIBLE, escape);
   }
   return info;
 });

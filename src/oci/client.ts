@@ -1,7 +1,7 @@
 // A small OCI distribution client for one registry: manifests, blobs (monolithic, chunked, cross-repository
 // mount), referrers; Basic and Bearer auth from Docker config JSON; retries on 429/5xx/network errors.
 import type { Logger } from 'winston';
-import { ChainsmithError } from '../errors.js';
+import { ChainsmithError, messageOf } from '../errors.js';
 import {
   credentialFor,
   credentialIdentity,
@@ -12,12 +12,29 @@ import {
   type DockerConfigJson,
   type RegistryCredential,
 } from './auth.js';
+import { createHash } from 'node:crypto';
 import { networkError, protocolError, statusError, type RegistryOperation } from './errors.js';
-import { sha256Digest, type Descriptor, type ImageIndex } from './manifest.js';
+import { isGrammarDigest, isRepositoryPath, registryProblem } from './grammar.js';
+import {
+  Deadline,
+  MAX_BLOB_BYTES,
+  MAX_ERROR_BODY_BYTES,
+  MAX_MANIFEST_BYTES,
+  MAX_TOKEN_RESPONSE_BYTES,
+  REQUEST_TOTAL_TIMEOUT_MS,
+} from './limits.js';
+import { isIndex, isMediaType, parseManifest, sha256Digest, type Descriptor, type ImageIndex } from './manifest.js';
 import { MANIFEST_ACCEPT, OCI_INDEX } from './media-types.js';
 import { apiHost, isLoopbackRegistry, normaliseRegistry } from './reference.js';
 import { backoffDelay, DEFAULT_RETRY, isRetryableStatus, sleep, type RetryPolicy } from './retry.js';
-import { HttpTransport, type HttpRequest, type HttpResponse, type TlsOptions } from './transport.js';
+import {
+  HttpTransport,
+  ResponseTooLargeError,
+  type HttpRequest,
+  type HttpResponse,
+  type TlsOptions,
+} from './transport.js';
+import { assertRegistryUrl, registryUrl, uploadLocation, type RequestTarget } from './urls.js';
 
 /** How to reach and authenticate to one registry. */
 export interface RegistryClientOptions {
@@ -29,7 +46,12 @@ export interface RegistryClientOptions {
   insecure?: boolean;
   /** extra CA certificates (PEM) trusted in addition to Node's roots */
   caBundle?: string;
+  /** total deadline of one request (default REQUEST_TOTAL_TIMEOUT_MS) */
   timeoutMs?: number;
+  /** idle deadline of one request (default REQUEST_IDLE_TIMEOUT_MS) */
+  idleTimeoutMs?: number;
+  /** the deadline of the whole operation this client works for (a store, a verify); none: only per-request deadlines */
+  deadline?: Deadline;
   retry?: RetryPolicy;
   /** shared across clients so tokens survive between stores */
   tokenCache?: TokenCache;
@@ -49,8 +71,8 @@ type Actions = Array<'pull' | 'push'>;
 
 interface Call {
   method: HttpRequest['method'];
-  /** path below `/v2/` (or an absolute URL from a Location header) */
-  path: string;
+  /** what the request is for; the URL is built from it and checked to stay under `/v2/<repository>/` */
+  target: RequestTarget;
   repository: string;
   what: string;
   actions: Actions;
@@ -62,6 +84,8 @@ interface Call {
   retry?: boolean;
   /** extra scopes, e.g. pull on the source repository of a mount */
   extraScopes?: string[];
+  /** cap on a successful response body (default: error-body size, for requests whose body is not read) */
+  maxBodyBytes?: number;
 }
 
 /** A client for one registry. Cheap to build; share a TokenCache between instances. */
@@ -77,16 +101,25 @@ export class RegistryClient {
   private readonly logger: Logger | undefined;
   private scheme: 'http' | 'https' | undefined;
   private readonly mayUseHttp: boolean;
+  private readonly deadline: Deadline | undefined;
   private challenge: AuthChallenge | undefined;
 
   constructor(opts: RegistryClientOptions) {
+    // The host goes into every URL: it must be a domain of the reference grammar.
+    const hostProblem = registryProblem(opts.registry);
+    if (hostProblem) throw new ChainsmithError('InvalidReference', hostProblem);
     this.registry = normaliseRegistry(opts.registry);
     this.host = apiHost(this.registry);
     this.credential = credentialFor(opts.dockerConfigs ?? [], this.registry);
     this.insecure = opts.insecure ?? false;
     const tls: TlsOptions = { verify: !this.insecure };
     if (opts.caBundle !== undefined) tls.caBundle = opts.caBundle;
-    this.transport = new HttpTransport({ tls, timeoutMs: opts.timeoutMs ?? 30_000 });
+    this.transport = new HttpTransport({
+      tls,
+      timeoutMs: opts.timeoutMs ?? REQUEST_TOTAL_TIMEOUT_MS,
+      ...(opts.idleTimeoutMs === undefined ? {} : { idleTimeoutMs: opts.idleTimeoutMs }),
+    });
+    this.deadline = opts.deadline;
     this.retry = opts.retry ?? DEFAULT_RETRY;
     this.tokens = opts.tokenCache ?? new TokenCache();
     this.chunkSize = opts.chunkSize ?? 16 * 1024 * 1024;
@@ -98,33 +131,12 @@ export class RegistryClient {
     this.scheme = this.mayUseHttp ? this.tokens.scheme(this.registry) : 'https';
   }
 
-  /** HEAD a manifest by tag or digest; undefined when it does not exist. */
+  /** HEAD a manifest by tag or digest; undefined when it does not exist. The answer's headers are validated. */
   async headManifest(repository: string, reference: string): Promise<Descriptor | undefined> {
+    const what = `HEAD manifest ${reference}`;
     const res = await this.call({
       method: 'HEAD',
-      path: `${repository}/manifests/${reference}`,
-      repository,
-      what: `HEAD manifest ${reference}`,
-      actions: ['pull'],
-      headers: { accept: MANIFEST_ACCEPT },
-      accept: [404],
-    });
-    if (res.status === 404) return undefined;
-    const digest = res.headers['docker-content-digest'];
-    const size = Number(res.headers['content-length']);
-    const mediaType = (res.headers['content-type'] ?? '').split(';')[0]?.trim() ?? '';
-    if (digest && Number.isFinite(size)) return { mediaType, size, digest };
-    // Some registries omit the digest on HEAD: fall back to GET.
-    const m = await this.getManifest(repository, reference);
-    return m && { mediaType: m.mediaType, size: m.bytes.length, digest: m.digest };
-  }
-
-  /** GET a manifest by tag or digest; undefined when it does not exist. Verifies digest references. */
-  async getManifest(repository: string, reference: string): Promise<FetchedManifest | undefined> {
-    const what = `GET manifest ${reference}`;
-    const res = await this.call({
-      method: 'GET',
-      path: `${repository}/manifests/${reference}`,
+      target: { kind: 'manifest', reference },
       repository,
       what,
       actions: ['pull'],
@@ -132,14 +144,52 @@ export class RegistryClient {
       accept: [404],
     });
     if (res.status === 404) return undefined;
+    const digest = res.headers['docker-content-digest'];
+    const length = res.headers['content-length'];
+    const mediaType = mediaTypeOf(res.headers['content-type']);
+    if (digest !== undefined && length !== undefined && /^[0-9]{1,9}$/.test(length) && mediaType !== undefined) {
+      const size = Number(length);
+      const op = this.op(repository, what);
+      if (!isGrammarDigest(digest)) throw protocolError(op, 'the Docker-Content-Digest header is not a digest');
+      if (isGrammarDigest(reference) && digest !== reference) {
+        throw protocolError(op, 'the Docker-Content-Digest header names another digest than the one asked for');
+      }
+      if (size > MAX_MANIFEST_BYTES) throw protocolError(op, `manifest larger than ${MAX_MANIFEST_BYTES} bytes`);
+      return { mediaType, size, digest };
+    }
+    // Some registries omit the digest on HEAD: fall back to GET, which computes it from the bytes.
+    const m = await this.getManifest(repository, reference);
+    return m && { mediaType: m.mediaType, size: m.bytes.length, digest: m.digest };
+  }
+
+  /** GET a manifest (at most MAX_MANIFEST_BYTES) by tag or digest; undefined when absent. Checks digest references. */
+  async getManifest(repository: string, reference: string): Promise<FetchedManifest | undefined> {
+    const what = `GET manifest ${reference}`;
+    const res = await this.call({
+      method: 'GET',
+      target: { kind: 'manifest', reference },
+      repository,
+      what,
+      actions: ['pull'],
+      headers: { accept: MANIFEST_ACCEPT },
+      accept: [404],
+      maxBodyBytes: MAX_MANIFEST_BYTES,
+    });
+    if (res.status === 404) return undefined;
     const digest = sha256Digest(res.body);
-    if (reference.startsWith('sha256:') && digest !== reference) {
+    if (isGrammarDigest(reference) && !contentMatches(res.body, reference)) {
       throw protocolError(this.op(repository, what), `content digest ${digest} does not match the requested digest`);
     }
-    let mediaType = (res.headers['content-type'] ?? '').split(';')[0]?.trim() ?? '';
+    let mediaType = mediaTypeOf(res.headers['content-type']) ?? '';
     if (mediaType === '' || mediaType === 'application/json') {
-      const parsed = JSON.parse(res.body.toString('utf8')) as { mediaType?: string };
-      mediaType = parsed.mediaType ?? mediaType;
+      let parsed: unknown;
+      try {
+        parsed = JSON.parse(res.body.toString('utf8'));
+      } catch {
+        throw protocolError(this.op(repository, what), 'the manifest is not valid JSON');
+      }
+      const declared = (parsed as { mediaType?: unknown } | null)?.mediaType;
+      if (isMediaType(declared)) mediaType = declared;
     }
     return { bytes: res.body, mediaType, digest };
   }
@@ -148,7 +198,7 @@ export class RegistryClient {
   async putManifest(repository: string, reference: string, bytes: Buffer, mediaType: string): Promise<string> {
     await this.call({
       method: 'PUT',
-      path: `${repository}/manifests/${reference}`,
+      target: { kind: 'manifest', reference },
       repository,
       what: `PUT manifest ${reference}`,
       actions: ['pull', 'push'],
@@ -162,7 +212,7 @@ export class RegistryClient {
   async blobExists(repository: string, digest: string): Promise<boolean> {
     const res = await this.call({
       method: 'HEAD',
-      path: `${repository}/blobs/${digest}`,
+      target: { kind: 'blob', digest },
       repository,
       what: `HEAD blob ${digest}`,
       actions: ['pull'],
@@ -171,11 +221,15 @@ export class RegistryClient {
     return res.status !== 404;
   }
 
-  /** GET a blob, verifying its digest. */
-  async getBlob(repository: string, digest: string): Promise<Buffer> {
+  /** GET a blob of at most `maxBytes` (default MAX_BLOB_BYTES), verifying its digest (sha256 or sha512). */
+  async getBlob(repository: string, digest: string, maxBytes = MAX_BLOB_BYTES): Promise<Buffer> {
     const what = `GET blob ${digest}`;
-    const res = await this.call({ method: 'GET', path: `${repository}/blobs/${digest}`, repository, what, actions: ['pull'] });
-    if (digest.startsWith('sha256:') && sha256Digest(res.body) !== digest) {
+    if (!/^sha(256|512):/.test(digest)) {
+      throw protocolError(this.op(repository, what), 'only sha256 and sha512 blobs can be verified');
+    }
+    const target: RequestTarget = { kind: 'blob', digest };
+    const res = await this.call({ method: 'GET', target, repository, what, actions: ['pull'], maxBodyBytes: maxBytes });
+    if (!contentMatches(res.body, digest)) {
       throw protocolError(this.op(repository, what), `content does not match digest`);
     }
     return res.body;
@@ -199,10 +253,11 @@ export class RegistryClient {
     if (!blind && (await this.blobExists(repository, digest))) return digest;
     try {
       let location: string | undefined;
-      if (opts.mountFrom && opts.mountFrom !== repository) {
+      // A mount source that is not a repository path of the grammar is never put in a URL or a scope.
+      if (opts.mountFrom && opts.mountFrom !== repository && isRepositoryPath(opts.mountFrom)) {
         const res = await this.call({
           method: 'POST',
-          path: `${repository}/blobs/uploads/?mount=${encodeURIComponent(digest)}&from=${encodeURIComponent(opts.mountFrom)}`,
+          target: { kind: 'start-upload', query: { mount: digest, from: opts.mountFrom } },
           repository,
           what: `mount blob ${digest} from ${opts.mountFrom}`,
           actions: ['pull', 'push'],
@@ -232,22 +287,26 @@ export class RegistryClient {
    * (404 on `/v2/<repo>/referrers/<digest>`; registries with the API answer an empty index).
    */
   async referrers(repository: string, digest: string): Promise<ImageIndex | undefined> {
+    const what = `GET referrers ${digest}`;
     const res = await this.call({
       method: 'GET',
-      path: `${repository}/referrers/${digest}`,
+      target: { kind: 'referrers', digest },
       repository,
-      what: `GET referrers ${digest}`,
+      what,
       actions: ['pull'],
       headers: { accept: OCI_INDEX },
       accept: [404, 405, 400],
+      maxBodyBytes: MAX_MANIFEST_BYTES,
     });
     if (res.status !== 200) return undefined;
-    const type = (res.headers['content-type'] ?? '').split(';')[0]?.trim();
-    if (type !== OCI_INDEX) return undefined;
-    return JSON.parse(res.body.toString('utf8')) as ImageIndex;
+    if (mediaTypeOf(res.headers['content-type']) !== OCI_INDEX) return undefined;
+    const index = parseManifest(res.body, where(this.op(repository, what)));
+    if (!isIndex(index)) throw protocolError(this.op(repository, what), 'the referrers answer is not an image index');
+    return index;
   }
 
   // A whole upload is retried from a fresh session, since a failed PATCH leaves the session in an unknown state.
+  // Every Location the registry names is checked (same origin, under /v2/<repository>/blobs/uploads/) before use.
   private async upload(repository: string, bytes: Buffer, digest: string, openLocation: string | undefined): Promise<void> {
     let location = openLocation;
     for (let attempt = 1; ; attempt++) {
@@ -255,7 +314,7 @@ export class RegistryClient {
         if (!location) {
           const start = await this.call({
             method: 'POST',
-            path: `${repository}/blobs/uploads/`,
+            target: { kind: 'start-upload' },
             repository,
             what: `start upload of blob ${digest}`,
             actions: ['pull', 'push'],
@@ -263,12 +322,13 @@ export class RegistryClient {
           location = start.headers['location'];
           if (!location) throw protocolError(this.op(repository, 'start upload'), 'no Location header in the upload response');
         }
+        let session = await this.session(repository, location);
         if (bytes.length > this.chunkSize) {
           for (let offset = 0; offset < bytes.length; offset += this.chunkSize) {
             const chunk = bytes.subarray(offset, Math.min(bytes.length, offset + this.chunkSize));
             const res = await this.call({
               method: 'PATCH',
-              path: location,
+              target: { kind: 'upload-session', url: session },
               repository,
               what: `upload chunk ${offset}-${offset + chunk.length - 1} of blob ${digest}`,
               actions: ['pull', 'push'],
@@ -276,11 +336,12 @@ export class RegistryClient {
               body: chunk,
               retry: false,
             });
-            location = res.headers['location'] ?? location;
+            const next = res.headers['location'];
+            if (next !== undefined) session = await this.session(repository, next);
           }
           await this.call({
             method: 'PUT',
-            path: withDigest(location, digest),
+            target: { kind: 'upload-session', url: session, query: { digest } },
             repository,
             what: `complete upload of blob ${digest}`,
             actions: ['pull', 'push'],
@@ -289,7 +350,7 @@ export class RegistryClient {
         } else {
           await this.call({
             method: 'PUT',
-            path: withDigest(location, digest),
+            target: { kind: 'upload-session', url: session, query: { digest } },
             repository,
             what: `upload blob ${digest}`,
             actions: ['pull', 'push'],
@@ -303,64 +364,112 @@ export class RegistryClient {
         location = undefined;
         const transient = err instanceof ChainsmithError && err.transient;
         if (!transient || attempt >= this.retry.attempts) throw err;
-        await sleep(backoffDelay(attempt, this.retry));
+        await this.pause(attempt, undefined, this.op(repository, `upload blob ${digest}`));
       }
     }
+  }
+
+  private async session(repository: string, location: string): Promise<URL> {
+    try {
+      return uploadLocation(await this.baseUrl(), repository, location);
+    } catch (err) {
+      throw protocolError(this.op(repository, 'upload'), err instanceof Error ? err.message : String(err));
+    }
+  }
+
+  // Waits before a retry, unless that would pass the operation deadline.
+  private async pause(attempt: number, retryAfter: string | undefined, op: RegistryOperation): Promise<void> {
+    const delay = backoffDelay(attempt, this.retry, retryAfter);
+    if (this.deadline && this.deadline.remaining() <= delay) {
+      const budget = Math.round(this.deadline.budgetMs / 1000);
+      const detail = `no time left for another attempt within the operation deadline of ${budget} s`;
+      throw new ChainsmithError('RegistryUnavailable', `${where(op)}: ${detail}`, { transient: true });
+    }
+    await sleep(delay);
   }
 
   private op(repository: string, what: string): RegistryOperation {
     return { registry: this.registry, repository, what };
   }
 
-  private async baseUrl(): Promise<string> {
+  // `scheme://host/` of the registry API.
+  private async baseUrl(): Promise<URL> {
     if (!this.scheme) {
       try {
-        await this.transport.send({ method: 'GET', url: `https://${this.host}/v2/` });
+        const probe: HttpRequest = {
+          method: 'GET',
+          url: `https://${this.host}/v2/`,
+          maxBodyBytes: MAX_ERROR_BODY_BYTES,
+        };
+        if (this.deadline) probe.timeoutMs = this.deadline.remaining();
+        await this.transport.send(probe);
         this.scheme = 'https';
       } catch (err) {
         const code = String((err as { code?: unknown }).code ?? '');
-        if (TLS_VERIFY_ERRORS.has(code) || code.startsWith('ERR_TLS_') || code.startsWith('CERT_')) {
+        if (err instanceof ResponseTooLargeError) {
+          this.scheme = 'https';
+        } else if (TLS_VERIFY_ERRORS.has(code) || code.startsWith('ERR_TLS_') || code.startsWith('CERT_')) {
           // It speaks TLS but the certificate is not trusted: stay on https so the request reports that.
           this.scheme = 'https';
         } else if (code === 'EPROTO' || /wrong version number|packet length too long/i.test(String(err))) {
           this.scheme = 'http';
         } else {
           // Unreachable right now: decide nothing; plain http for this attempt, and let the request fail.
-          return `http://${this.host}/v2/`;
+          return new URL(`http://${this.host}/`);
         }
       }
       this.tokens.setScheme(this.registry, this.scheme);
     }
-    return `${this.scheme}://${this.host}/v2/`;
+    return new URL(`${this.scheme}://${this.host}/`);
   }
 
   private async call(c: Call): Promise<HttpResponse> {
     const op = this.op(c.repository, c.what);
+    this.deadline?.check(where(op));
     const base = await this.baseUrl();
-    const url = /^https?:\/\//.test(c.path) ? c.path : c.path.startsWith('/') ? new URL(c.path, base).toString() : base + c.path;
+    let url: URL;
+    try {
+      url = registryUrl(base, c.repository, c.target);
+    } catch (err) {
+      throw protocolError(op, messageOf(err));
+    }
     const scopes = [repositoryScope(c.repository, c.actions), ...(c.extraScopes ?? [])];
     const attempts = c.retry === false ? 1 : Math.max(1, this.retry.attempts);
-    const sameHost = new URL(url).host === new URL(base).host;
+    // A redirect keeps the credentials only while it stays on this origin under /v2/<repository>/.
+    const keepAuthorization = (next: URL): boolean => staysUnder(next, base, c.repository);
     let authRetried = false;
     for (let attempt = 1; ; attempt++) {
+      this.deadline?.check(where(op));
       const headers: Record<string, string> = { ...(c.headers ?? {}) };
-      // Credentials go only to the registry itself, never to another host named in a Location header.
-      const authorization = sameHost ? await this.authorization(scopes, op, false) : undefined;
+      // Credentials go only to URLs that passed the /v2/<repository>/ check above (registryUrl).
+      const authorization = await this.authorization(scopes, op, false);
       if (authorization) headers['authorization'] = authorization;
-      const req: HttpRequest = { method: c.method, url, headers };
+      const req: HttpRequest = {
+        method: c.method,
+        url: url.toString(),
+        headers,
+        maxBodyBytes: c.maxBodyBytes ?? MAX_ERROR_BODY_BYTES,
+        keepAuthorization,
+      };
       if (c.body !== undefined) req.body = c.body;
+      if (this.deadline) req.timeoutMs = this.deadline.remaining();
       let res: HttpResponse;
       try {
         res = await this.transport.send(req);
       } catch (err) {
+        if (err instanceof ResponseTooLargeError) throw protocolError(op, err.message);
         if (attempt < attempts) {
           this.logger?.debug('registry request failed, retrying', { registry: this.registry, repository: c.repository, what: c.what, attempt, error: String(err) });
-          await sleep(backoffDelay(attempt, this.retry));
+          await this.pause(attempt, undefined, op);
           continue;
         }
         throw networkError(op, err, attempt);
       }
-      if (res.status === 401 && !authRetried && sameHost) {
+      // Redirects of GET/HEAD were followed by the transport; any other is not part of the protocol.
+      if (res.status >= 300 && res.status < 400) {
+        throw protocolError(op, `unexpected redirect (HTTP ${res.status}); not followed`);
+      }
+      if (res.status === 401 && !authRetried) {
         // Learn (or re-learn) the challenge, drop a rejected token, and try once more with fresh auth.
         authRetried = true;
         const challenges = parseWwwAuthenticate(res.headers['www-authenticate'] ?? '');
@@ -380,7 +489,7 @@ export class RegistryClient {
       if (res.status < 400 || c.accept?.includes(res.status)) return res;
       if (isRetryableStatus(res.status) && attempt < attempts) {
         this.logger?.debug('registry answered a transient status, retrying', { registry: this.registry, repository: c.repository, what: c.what, status: res.status, attempt });
-        await sleep(backoffDelay(attempt, this.retry, res.headers['retry-after']));
+        await this.pause(attempt, res.headers['retry-after'], op);
         continue;
       }
       throw statusError(op, res, attempt);
@@ -410,6 +519,23 @@ export class RegistryClient {
     return `Bearer ${await this.tokens.obtain(key, () => this.fetchToken(ch, scopes, cred, op))}`;
   }
 
+  // The token realm a registry names receives the credentials for the token exchange, so it must be a plain
+  // https URL (http only when the registry itself is spoken to over http: loopback or `insecure`).
+  private async realmUrl(realm: string, op: RegistryOperation): Promise<URL> {
+    let u: URL;
+    try {
+      u = new URL(realm);
+    } catch {
+      throw protocolError(op, 'the token realm is not a URL');
+    }
+    const base = await this.baseUrl();
+    const schemeOk = u.protocol === 'https:' || (u.protocol === 'http:' && base.protocol === 'http:');
+    if (realm.length > 2048 || !schemeOk || u.username !== '' || u.password !== '' || u.hash !== '') {
+      throw protocolError(op, 'the token realm must be an https URL without credentials or fragment; no token asked');
+    }
+    return u;
+  }
+
   private async fetchToken(
     ch: AuthChallenge,
     scopes: string[],
@@ -417,46 +543,94 @@ export class RegistryClient {
     op: RegistryOperation,
   ): Promise<{ token: string; expiresIn: number }> {
     const realm = ch.params.realm;
-    const tokenOp: RegistryOperation = { ...op, what: `${op.what}: token request to ${realm ?? '(no realm)'}` };
     if (!realm) throw protocolError(op, 'Bearer challenge without realm');
+    const u = await this.realmUrl(realm, op);
+    const tokenOp: RegistryOperation = { ...op, what: `${op.what}: token request to ${u.origin}${u.pathname}` };
     let req: HttpRequest;
     if (cred?.kind === 'refresh-token') {
       // OAuth2 refresh-token grant, as docker login's identity tokens require.
       const form = new URLSearchParams({ grant_type: 'refresh_token', refresh_token: cred.refreshToken, client_id: 'chainsmith', scope: scopes.join(' ') });
       if (ch.params.service) form.set('service', ch.params.service);
-      req = { method: 'POST', url: realm, headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: Buffer.from(form.toString()) };
+      const headers = { 'content-type': 'application/x-www-form-urlencoded' };
+      req = { method: 'POST', url: u.toString(), headers, body: Buffer.from(form.toString()) };
     } else {
-      const u = new URL(realm);
       if (ch.params.service) u.searchParams.set('service', ch.params.service);
       for (const s of scopes) u.searchParams.append('scope', s);
       const headers: Record<string, string> = {};
       if (cred?.kind === 'basic') headers['authorization'] = `Basic ${Buffer.from(`${cred.username}:${cred.password}`).toString('base64')}`;
       req = { method: 'GET', url: u.toString(), headers };
     }
+    req.maxBodyBytes = MAX_TOKEN_RESPONSE_BYTES;
     for (let attempt = 1; ; attempt++) {
+      this.deadline?.check(where(tokenOp));
+      if (this.deadline) req.timeoutMs = this.deadline.remaining();
       let res: HttpResponse;
       try {
         res = await this.transport.send(req);
       } catch (err) {
+        if (err instanceof ResponseTooLargeError) throw protocolError(tokenOp, err.message);
         if (attempt < this.retry.attempts) {
-          await sleep(backoffDelay(attempt, this.retry));
+          await this.pause(attempt, undefined, tokenOp);
           continue;
         }
         throw networkError(tokenOp, err, attempt);
       }
-      if (res.status === 200) {
-        const body = JSON.parse(res.body.toString('utf8')) as { token?: string; access_token?: string; expires_in?: number };
-        const token = body.token ?? body.access_token;
-        if (!token) throw protocolError(tokenOp, 'token response has no token');
-        return { token, expiresIn: typeof body.expires_in === 'number' && body.expires_in > 0 ? body.expires_in : 60 };
-      }
+      if (res.status === 200) return tokenOf(res.body, tokenOp);
       if (isRetryableStatus(res.status) && attempt < this.retry.attempts) {
-        await sleep(backoffDelay(attempt, this.retry, res.headers['retry-after']));
+        await this.pause(attempt, res.headers['retry-after'], tokenOp);
         continue;
       }
       throw statusError(tokenOp, res, attempt);
     }
   }
+}
+
+/** Longest bearer token accepted from a token endpoint. */
+export const MAX_TOKEN_CHARS = 16 * 1024;
+
+// A token answer: `token` or `access_token`, printable ASCII (it goes into a header); lifetime clamped to a day.
+function tokenOf(body: Buffer, op: RegistryOperation): { token: string; expiresIn: number } {
+  let parsed: { token?: unknown; access_token?: unknown; expires_in?: unknown };
+  try {
+    parsed = JSON.parse(body.toString('utf8')) as typeof parsed;
+  } catch {
+    throw protocolError(op, 'token response is not JSON');
+  }
+  const token = typeof parsed?.token === 'string' && parsed.token !== '' ? parsed.token : parsed?.access_token;
+  if (typeof token !== 'string' || token === '') throw protocolError(op, 'token response has no token');
+  if (token.length > MAX_TOKEN_CHARS || !/^[\x21-\x7e]+$/.test(token)) {
+    throw protocolError(op, 'token response holds a malformed token');
+  }
+  const e = parsed.expires_in;
+  return { token, expiresIn: typeof e === 'number' && e > 0 ? Math.min(e, 86_400) : 60 };
+}
+
+function where(op: RegistryOperation): string {
+  return `registry ${op.registry}, repository ${op.repository || '(none)'}: ${op.what}`;
+}
+
+// True when `next` is on the registry's origin under /v2/<repository>/ with nothing that could leave it.
+function staysUnder(next: URL, base: URL, repository: string): boolean {
+  try {
+    assertRegistryUrl(next, base, repository, true);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** The `type/subtype` of a Content-Type header, or undefined when absent or malformed. */
+function mediaTypeOf(contentType: string | undefined): string | undefined {
+  if (contentType === undefined) return '';
+  const t = contentType.split(';')[0]!.trim();
+  if (t === '') return '';
+  return isMediaType(t) ? t : undefined;
+}
+
+// The bytes hash to `digest` (sha256 or sha512); other algorithms cannot be checked and never match.
+function contentMatches(bytes: Buffer, digest: string): boolean {
+  const m = /^(sha256|sha512):([0-9a-f]+)$/.exec(digest);
+  return m !== null && createHash(m[1]!).update(bytes).digest('hex') === m[2];
 }
 
 /** Fresh blobs up to this size are uploaded without a HEAD first (see ensureBlob). */
@@ -475,7 +649,3 @@ const TLS_VERIFY_ERRORS = new Set([
   'UNABLE_TO_GET_ISSUER_CERT',
   'HOSTNAME_MISMATCH',
 ]);
-
-function withDigest(location: string, digest: string): string {
-  return `${location}${location.includes('?') ? '&' : '?'}digest=${encodeURIComponent(digest)}`;
-}

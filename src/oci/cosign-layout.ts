@@ -1,6 +1,7 @@
 // cosign's legacy on-registry layout (cosign-format.md §1–§2): the `.sig`/`.att` "image" is an OCI manifest
 // whose layers are signatures or DSSE envelopes, with a go-containerregistry-style config blob.
 import { createHash } from 'node:crypto';
+import { MAX_MANIFEST_LAYERS } from './limits.js';
 import { descriptorOf, serialiseManifest, type Descriptor } from './manifest.js';
 import {
   ANNOTATION_CERTIFICATE,
@@ -13,8 +14,8 @@ import {
   SIMPLESIGNING_LAYER,
 } from './media-types.js';
 
-/** cosign refuses signature images with more layers than this (`maxLayers`). */
-export const MAX_LAYERS = 1000;
+/** cosign refuses signature images with more layers than this (`maxLayers`); we read no more either. */
+export const MAX_LAYERS = MAX_MANIFEST_LAYERS;
 
 /** A layer to append: its blob and descriptor. */
 export interface CosignLayer {

@@ -1,5 +1,6 @@
 // Registry failures as ChainsmithErrors whose message names registry, repository, operation and HTTP status.
 import { ChainsmithError, type Reason } from '../errors.js';
+import { escapeTerminal } from '../text/terminal.js';
 import type { HttpResponse } from './transport.js';
 
 /** Where a failure happened, for messages. */
@@ -19,7 +20,9 @@ function registryDetail(body: Buffer): string {
   try {
     const parsed = JSON.parse(body.toString('utf8')) as { errors?: Array<{ code?: string; message?: string }> };
     const e = parsed.errors?.[0];
-    if (e) return ` (${[e.code, e.message].filter(Boolean).join(': ')})`.slice(0, 300);
+    // The registry's words reach Events, logs and terminals: control characters are escaped.
+    const words = [e?.code, e?.message].filter((x) => typeof x === 'string' && x !== '');
+    if (e) return escapeTerminal(` (${words.join(': ')})`.slice(0, 300));
   } catch {
     // not JSON: no detail
   }
@@ -39,7 +42,8 @@ export function reasonForStatus(status: number): Reason {
 export function statusError(op: RegistryOperation, res: HttpResponse, attempts = 1): ChainsmithError {
   const reason = reasonForStatus(res.status);
   const after = attempts > 1 ? ` after ${attempts} attempts` : '';
-  return new ChainsmithError(reason, `${where(op)}: HTTP ${res.status} ${res.statusText}`.trimEnd() + registryDetail(res.body) + after, {
+  const status = `HTTP ${res.status} ${escapeTerminal(res.statusText.slice(0, 100))}`.trimEnd();
+  return new ChainsmithError(reason, `${where(op)}: ${status}` + registryDetail(res.body) + after, {
     transient: reason === 'RegistryUnavailable',
   });
 }

@@ -1,6 +1,7 @@
 // Multi-arch images: the platform manifests of an index, for `chainsmith.sign-platform-images`.
 import { RegistryClient } from './client.js';
 import type { DockerConfigJson } from './auth.js';
+import { Deadline, OPERATION_DEADLINE_MS } from './limits.js';
 import { isIndex, parseManifest } from './manifest.js';
 import { isIndexMediaType } from './media-types.js';
 import { parseReference } from './reference.js';
@@ -14,6 +15,7 @@ export async function platformManifests(
   ref: string,
   opts: { client?: (registry: string) => RegistryClient; dockerConfigs?: DockerConfigJson[]; insecure?: boolean; caBundle?: string } = {},
 ): Promise<string[]> {
+  const deadline = new Deadline(OPERATION_DEADLINE_MS);
   const client =
     opts.client ??
     ((registry: string) =>
@@ -21,14 +23,18 @@ export async function platformManifests(
         registry,
         dockerConfigs: opts.dockerConfigs ?? [],
         insecure: opts.insecure ?? false,
+        deadline,
         ...(opts.caBundle === undefined ? {} : { caBundle: opts.caBundle }),
       }));
   const parsed = parseReference(ref);
-  if (!parsed) throw new ChainsmithError('InvalidResult', `not an OCI reference: ${ref}`);
+  if (!parsed) {
+    throw new ChainsmithError('InvalidReference', `not an OCI reference: ${JSON.stringify(ref.slice(0, 300))}`);
+  }
   const reference = parsed.digest ?? parsed.tag ?? 'latest';
   const m = await client(parsed.registry).getManifest(parsed.repository, reference);
   if (!m) throw new ChainsmithError('RegistryNotFound', `registry ${parsed.registry}, repository ${parsed.repository}: manifest ${reference} not found`);
-  const manifest = parseManifest(m.bytes);
+  const what = `registry ${parsed.registry}, repository ${parsed.repository}: manifest ${reference}`;
+  const manifest = parseManifest(m.bytes, what);
   if (!isIndex(manifest) && !isIndexMediaType(m.mediaType)) return [];
   if (!isIndex(manifest)) return [];
   return manifest.manifests

@@ -1,9 +1,13 @@
-// OCI references split for the registry client: `[registry/]path[:tag][@digest]` → registry host, path,
-// tag, digest. Naming (Docker Hub → `index.docker.io`, `library/` for one-segment Hub paths) is delegated to
-// src/artifacts/reference.ts so that signed `docker-reference`s and the repositories we talk to agree.
-import { normaliseRepository } from '../artifacts/reference.js';
+// OCI references split for the registry client: `[registry/]path[:tag][@digest]` → registry, path, tag, digest.
+// Parsed by the one grammar in grammar.ts that type hinting uses too, so the repositories we talk to, the
+// signed `docker-reference`s and the names `verify` expects can never disagree.
+import { ChainsmithError } from '../errors.js';
+import { DEFAULT_REGISTRY, isTag, parseName, parseReferenceParts } from './grammar.js';
 
-/** A parsed reference. `repository` is the path inside the registry (`library/ubuntu`, `demo/app`). */
+/**
+ * A parsed reference. `registry` is named as go-containerregistry names it (`index.docker.io` for Docker Hub,
+ * else as written); `repository` is the path inside the registry (`library/ubuntu`, `demo/app`).
+ */
 export interface OciReference {
   registry: string;
   repository: string;
@@ -11,59 +15,25 @@ export interface OciReference {
   digest?: string;
 }
 
-export const DOCKER_HUB = 'index.docker.io';
+export const DOCKER_HUB = DEFAULT_REGISTRY;
 const HUB_ALIASES = new Set(['docker.io', 'index.docker.io', 'registry-1.docker.io', 'registry.hub.docker.com']);
 
-const TAG = /^[\w][\w.-]{0,127}$/;
-const DIGEST = /^[a-z0-9]+(?:[.+_-][a-z0-9]+)*:[a-zA-Z0-9=_-]{32,}$/;
-
-/** Normalises a registry host name: Docker Hub aliases become `index.docker.io`, case is folded. */
+/** A registry host name for look-ups (credentials, caches): Hub aliases → `index.docker.io`, lower case. */
 export function normaliseRegistry(registry: string): string {
   const lower = registry.toLowerCase();
   return HUB_ALIASES.has(lower) ? DOCKER_HUB : lower;
 }
 
-/** Parses an image reference; undefined when it is not a valid OCI reference (purls, URLs, upper case …). */
+/** Parses an image reference; undefined when it is not a valid OCI reference (purls, URLs, upper case, `..` …). */
 export function parseReference(input: string): OciReference | undefined {
-  let rest = input.trim();
-  if (rest === '' || rest.includes('://')) return undefined;
-  let digest: string | undefined;
-  const at = rest.indexOf('@');
-  if (at >= 0) {
-    digest = rest.slice(at + 1);
-    rest = rest.slice(0, at);
-    if (!DIGEST.test(digest)) return undefined;
-  }
-  let tag: string | undefined;
-  const lastSlash = rest.lastIndexOf('/');
-  const colon = rest.lastIndexOf(':');
-  if (colon > lastSlash) {
-    tag = rest.slice(colon + 1);
-    rest = rest.slice(0, colon);
-    if (!TAG.test(tag)) return undefined;
-  }
-  let full: string;
-  try {
-    full = normaliseRepository(rest);
-  } catch {
-    return undefined;
-  }
-  const slash = full.indexOf('/');
-  const registry = normaliseRegistry(full.slice(0, slash));
-  const repository = full.slice(slash + 1);
-  // go-containerregistry's weak validation admits empty path segments; no registry serves those.
-  if (repository.split('/').some((p) => p === '')) return undefined;
-  const ref: OciReference = { registry, repository };
-  if (tag !== undefined) ref.tag = tag;
-  if (digest !== undefined) ref.digest = digest;
-  return ref;
+  const r = parseReferenceParts(input);
+  return r.ok ? r.value : undefined;
 }
 
 /** Parses a repository name (no tag, no digest), e.g. `storage.oci.repository`. */
 export function parseRepository(input: string): OciReference | undefined {
-  const ref = parseReference(input);
-  if (!ref || ref.tag !== undefined || ref.digest !== undefined) return undefined;
-  return ref;
+  const r = parseName(input);
+  return r.ok ? r.value : undefined;
 }
 
 /** `registry/repository`, the full repository name as cosign and Chains print it. */
@@ -71,10 +41,19 @@ export function repositoryName(ref: Pick<OciReference, 'registry' | 'repository'
   return `${ref.registry}/${ref.repository}`;
 }
 
-/** The cosign attachment tag for a digest: `sha256:abc` + `.sig` → `sha256-abc.sig`. */
+/**
+ * The cosign attachment tag for a digest: `sha256:abc` + `.sig` → `sha256-abc.sig`. Throws InvalidReference when
+ * the result is not a tag of the grammar (only `sha256:<64 hex>` digests make one).
+ */
 export function attachmentTag(digest: string, suffix: 'sig' | 'att' | 'sbom' | ''): string {
+  if (!isSha256Digest(digest)) {
+    const shown = JSON.stringify(digest.slice(0, 200));
+    throw new ChainsmithError('InvalidReference', `attachment tags are made from sha256 digests, not ${shown}`);
+  }
   const base = digest.replace(':', '-');
-  return suffix === '' ? base : `${base}.${suffix}`;
+  const tag = suffix === '' ? base : `${base}.${suffix}`;
+  if (!isTag(tag)) throw new ChainsmithError('InvalidReference', `${JSON.stringify(tag)} is not a valid tag`);
+  return tag;
 }
 
 /** True for registries on the loopback interface, which are spoken to over plain http. */
@@ -88,7 +67,8 @@ export function isLoopbackRegistry(registry: string): boolean {
 
 /** The host that serves the registry API (Docker Hub's API is not on `index.docker.io`). */
 export function apiHost(registry: string): string {
-  return registry === DOCKER_HUB ? 'registry-1.docker.io' : registry;
+  const r = normaliseRegistry(registry);
+  return r === DOCKER_HUB ? 'registry-1.docker.io' : r;
 }
 
 /** True for `sha256:<64 lower hex>`. */

@@ -87,7 +87,7 @@ export async function appendToAttachment(req: AttachRequest, locks: KeyedMutex, 
 async function existingLayers(client: RegistryClient, repository: string, tag: string, where: string): Promise<Descriptor[]> {
   const m = await client.getManifest(repository, tag);
   if (!m) return [];
-  const parsed = parseManifest(m.bytes);
+  const parsed = parseManifest(m.bytes, where);
   if (isIndex(parsed)) throw new ChainsmithError('RegistryError', `${where}: holds an image index, not a cosign signature image`);
   return parsed.layers;
 }

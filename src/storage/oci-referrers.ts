@@ -39,7 +39,7 @@ export async function attachReferrer(req: ReferrerRequest, locks: KeyedMutex): P
       if (r.artifactType !== SIGSTORE_BUNDLE_V03) continue;
       const m = await client.getManifest(image.repository, r.digest);
       if (!m) continue;
-      const parsed = parseManifest(m.bytes);
+      const parsed = parseManifest(m.bytes, `${where}: referrer ${r.digest}`);
       if (isIndex(parsed)) continue;
       for (const l of parsed.layers) {
         if (l.mediaType !== SIGSTORE_BUNDLE_V03) continue;

@@ -9,6 +9,7 @@ import { RegistryClient } from '../oci/client.js';
 import { attestationLayer, signatureLayer } from '../oci/cosign-layout.js';
 import type { DockerConfigJson, RegistryCredentialSource } from '../oci/credentials.js';
 import { KeyedMutex } from '../oci/keyed-mutex.js';
+import { Deadline, OPERATION_DEADLINE_MS } from '../oci/limits.js';
 import { attachmentTag, parseRepository, repositoryName, type OciReference } from '../oci/reference.js';
 import type { RetryPolicy } from '../oci/retry.js';
 import { appendToAttachment, EnvelopeIdentityCache, type AttachOutcome } from './oci-attachments.js';
@@ -22,8 +23,12 @@ export interface OciStorerDeps {
   logger?: Logger;
   /** PEM CA certificates trusted for registries in addition to Node's roots */
   caBundle?: string;
-  /** per-request timeout (default 30 s) */
+  /** total deadline of one registry request (default REQUEST_TOTAL_TIMEOUT_MS) */
   timeoutMs?: number;
+  /** idle deadline of one registry request (default REQUEST_IDLE_TIMEOUT_MS) */
+  idleTimeoutMs?: number;
+  /** deadline of one store, all its images and retries included (default OPERATION_DEADLINE_MS) */
+  operationDeadlineMs?: number;
   retry?: RetryPolicy;
   /** share one across storer instances so rebuilt storers still serialise writes to the same tag */
   locks?: KeyedMutex;
@@ -63,11 +68,13 @@ export class OciStorer implements Storer {
     }
 
     const configs = await this.deps.credentials.dockerConfigsFor(req.run);
+    // One deadline for the whole store, so slow answers on several images or retries cannot add up without bound.
+    const deadline = new Deadline(this.deps.operationDeadlineMs ?? OPERATION_DEADLINE_MS);
     const clients = new Map<string, RegistryClient>();
     const clientFor = (registry: string): RegistryClient => {
       let c = clients.get(registry);
       if (!c) {
-        c = this.client(registry, configs, oci.insecure);
+        c = this.client(registry, configs, oci.insecure, deadline);
         clients.set(registry, c);
       }
       return c;
@@ -142,14 +149,16 @@ export class OciStorer implements Storer {
     return this.deps.now ? { now: this.deps.now } : {};
   }
 
-  private client(registry: string, dockerConfigs: DockerConfigJson[], insecure: boolean): RegistryClient {
+  private client(registry: string, configs: DockerConfigJson[], insecure: boolean, deadline: Deadline): RegistryClient {
     return new RegistryClient({
       registry,
-      dockerConfigs,
+      dockerConfigs: configs,
       insecure,
+      deadline,
       tokenCache: this.tokens,
       ...(this.deps.caBundle === undefined ? {} : { caBundle: this.deps.caBundle }),
       ...(this.deps.timeoutMs === undefined ? {} : { timeoutMs: this.deps.timeoutMs }),
+      ...(this.deps.idleTimeoutMs === undefined ? {} : { idleTimeoutMs: this.deps.idleTimeoutMs }),
       ...(this.deps.retry === undefined ? {} : { retry: this.deps.retry }),
       ...(this.deps.logger === undefined ? {} : { logger: this.deps.logger }),
     });

@@ -66,13 +66,18 @@ export function runDisplayName(run: Run): string {
 export function executedChildTaskRuns(pr: PipelineRunWithChildren): TaskRun[] {
   const spec = pr.run.status?.pipelineSpec;
   if (!spec) return [];
+  // Children grouped by label in one pass: a scan of all children per task is quadratic in large pipelines.
+  const byTask = new Map<string, TaskRun[]>();
+  for (const child of pr.children) {
+    const label = child.metadata.labels?.['tekton.dev/pipelineTask'];
+    if (label === undefined || !child.status?.completionTime) continue;
+    const list = byTask.get(label);
+    if (list) list.push(child);
+    else byTask.set(label, [child]);
+  }
   const out: TaskRun[] = [];
   for (const task of [...(spec.tasks ?? []), ...(spec.finally ?? [])]) {
-    for (const child of pr.children) {
-      if (child.metadata.labels?.['tekton.dev/pipelineTask'] !== task.name) continue;
-      if (!child.status?.completionTime) continue;
-      out.push(child);
-    }
+    for (const c of byTask.get(task.name) ?? []) out.push(c);
   }
   return out;
 }

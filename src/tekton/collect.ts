@@ -22,17 +22,41 @@ export function isChildOf(tr: TaskRun, pr: PipelineRun): boolean {
 export function groupRuns(runs: Run[]): RunGroups {
   const prs = runs.filter((r): r is PipelineRun => r.kind === 'PipelineRun');
   const trs = runs.filter((r): r is TaskRun => r.kind === 'TaskRun');
+  // TaskRuns indexed by name and by their pipelineRun label: each PipelineRun looks up its candidates instead of
+  // testing every TaskRun of the file (a List with thousands of both would be quadratic).
+  const index = new Map<TaskRun, number>(trs.map((tr, i) => [tr, i]));
+  const byName = groupBy(trs, (tr) => tr.metadata.name);
+  const byLabel = groupBy(trs, (tr) => tr.metadata.labels?.['tekton.dev/pipelineRun']);
   const claimed = new Set<TaskRun>();
   const pipelineRuns = prs.map((pr) => {
-    const mine = trs.filter((tr) => !claimed.has(tr) && isChildOf(tr, pr));
-    const order = (pr.status?.childReferences ?? []).map((c) => c.name);
-    const rank = (tr: TaskRun) => {
-      const i = order.indexOf(tr.metadata.name ?? '');
-      return i < 0 ? order.length : i;
-    };
-    const children = mine.map((tr, i) => ({ tr, i })).sort((a, b) => rank(a.tr) - rank(b.tr) || a.i - b.i).map((x) => x.tr);
+    const refs = pr.status?.childReferences ?? [];
+    const rank = new Map<string, number>();
+    const candidates = new Set<TaskRun>();
+    refs.forEach((c, i) => {
+      if (!rank.has(c.name)) rank.set(c.name, i);
+      if (c.kind === undefined || c.kind === 'TaskRun') for (const tr of byName.get(c.name) ?? []) candidates.add(tr);
+    });
+    if (pr.metadata.name !== undefined) for (const tr of byLabel.get(pr.metadata.name) ?? []) candidates.add(tr);
+    const rankOf = (tr: TaskRun) => rank.get(tr.metadata.name ?? '') ?? refs.length;
+    const children = [...candidates]
+      .filter((tr) => !claimed.has(tr))
+      .map((tr) => ({ tr, i: index.get(tr)!, r: rankOf(tr) }))
+      .sort((a, b) => a.r - b.r || a.i - b.i)
+      .map((x) => x.tr);
     children.forEach((c) => claimed.add(c));
     return { run: pr, children };
   });
   return { pipelineRuns, taskRuns: trs.filter((tr) => !claimed.has(tr)) };
+}
+
+function groupBy<T>(items: T[], keyOf: (t: T) => string | undefined): Map<string, T[]> {
+  const out = new Map<string, T[]>();
+  for (const item of items) {
+    const k = keyOf(item);
+    if (k === undefined) continue;
+    const list = out.get(k);
+    if (list) list.push(item);
+    else out.set(k, [item]);
+  }
+  return out;
 }

@@ -1,11 +1,12 @@
 // Reading runs from files: JSON or YAML, one object, a multi-document YAML stream or a Kubernetes `List`.
 // Input is validated just enough that later stages can trust the shapes they read; any problem becomes
 // one ChainsmithError('InvalidRun') whose message names the document and the field.
-import { readFile } from 'node:fs/promises';
-import { parseAllDocuments } from 'yaml';
 import { ChainsmithError } from '../errors.js';
+import { MAX_DOCUMENTS, parseJsonDocument, parseYamlDocuments } from '../input/documents.js';
+import { displayPath, readInputText } from '../input/read.js';
 import type { Run } from './types.js';
 import { convertV1beta1 } from './v1beta1.js';
+import { checkRunDocument, describeType } from './validate.js';
 
 type Obj = Record<string, unknown>;
 
@@ -24,30 +25,8 @@ function invalid(message: string): ChainsmithError {
 function parseDocuments(text: string): unknown[] {
   const trimmed = text.trim();
   if (trimmed === '') throw invalid('the input is empty');
-  if (trimmed.startsWith('{') || trimmed.startsWith('[')) {
-    try {
-      return [JSON.parse(trimmed)];
-    } catch (err) {
-      throw invalid(`invalid JSON: ${err instanceof Error ? err.message : String(err)}`);
-    }
-  }
-  const docs = parseAllDocuments(text, { prettyErrors: false });
-  const values: unknown[] = [];
-  for (const doc of Array.isArray(docs) ? docs : [docs]) {
-    const first = doc.errors[0];
-    if (first) {
-      const pos = first.pos[0] >= 0 ? lineAndColumn(text, first.pos[0]) : undefined;
-      throw invalid(`invalid YAML${pos ? ` at line ${pos.line}, column ${pos.col}` : ''}: ${first.message.split('\n')[0]}`);
-    }
-    values.push(doc.toJS({ maxAliasCount: 1000 }));
-  }
-  return values;
-}
-
-/** 1-based line and column of a character offset. */
-function lineAndColumn(text: string, offset: number): { line: number; col: number } {
-  const before = text.slice(0, offset).split('\n');
-  return { line: before.length, col: before[before.length - 1]!.length + 1 };
+  if (trimmed.startsWith('{') || trimmed.startsWith('[')) return [parseJsonDocument(trimmed, { reason: 'InvalidRun' })];
+  return parseYamlDocuments(text, { reason: 'InvalidRun' });
 }
 
 /** Guesses the kind of a document without apiVersion/kind (Chains' own test fixtures omit them). */
@@ -58,95 +37,6 @@ function inferKind(doc: Obj): 'TaskRun' | 'PipelineRun' | undefined {
   const pipeline = 'pipelineRef' in spec || 'pipelineSpec' in spec || 'pipelineSpec' in status || 'childReferences' in status;
   if (task === pipeline) return undefined;
   return task ? 'TaskRun' : 'PipelineRun';
-}
-
-function describeType(v: unknown): string {
-  if (v === null) return 'null';
-  if (Array.isArray(v)) return 'an array';
-  return typeof v === 'object' ? 'an object' : `a ${typeof v}`;
-}
-
-/** A Tekton ParamValue: string, array of strings, or object whose values are strings. */
-function checkParamValue(v: unknown, where: string): void {
-  if (typeof v === 'string') return;
-  if (Array.isArray(v)) {
-    const bad = v.findIndex((x) => typeof x !== 'string');
-    if (bad >= 0) throw invalid(`${where}[${bad}] must be a string, got ${describeType(v[bad])}`);
-    return;
-  }
-  if (isObj(v)) {
-    for (const [k, x] of Object.entries(v)) {
-      if (typeof x !== 'string') throw invalid(`${where}.${k} must be a string, got ${describeType(x)}`);
-    }
-    return;
-  }
-  throw invalid(`${where} must be a string, an array of strings or an object of strings, got ${describeType(v)}`);
-}
-
-function checkArray(v: unknown, where: string): unknown[] {
-  if (v === undefined || v === null) return [];
-  if (!Array.isArray(v)) throw invalid(`${where} must be a list, got ${describeType(v)}`);
-  return v;
-}
-
-/** `[{name, value}]` lists: params and results. */
-function checkNamedValues(v: unknown, where: string, valueKey: 'value' | 'default', valueRequired: boolean): void {
-  checkArray(v, where).forEach((item, i) => {
-    const at = `${where}[${i}]`;
-    if (!isObj(item)) throw invalid(`${at} must be an object, got ${describeType(item)}`);
-    if (typeof item.name !== 'string' || item.name === '') throw invalid(`${at}.name must be a non-empty string`);
-    if (item[valueKey] === undefined || item[valueKey] === null) {
-      if (valueRequired) throw invalid(`${at} (${item.name}) has no ${valueKey}`);
-      return;
-    }
-    checkParamValue(item[valueKey], `${at}.${valueKey}`);
-  });
-}
-
-function checkStringMap(v: unknown, where: string): void {
-  if (v === undefined || v === null) return;
-  if (!isObj(v)) throw invalid(`${where} must be a map of strings, got ${describeType(v)}`);
-  for (const [k, x] of Object.entries(v)) {
-    if (typeof x !== 'string') throw invalid(`${where}["${k}"] must be a string, got ${describeType(x)}`);
-  }
-}
-
-/** Checks the fields chainsmith reads; anything else passes through untouched. */
-function checkShape(doc: Obj, kind: 'TaskRun' | 'PipelineRun'): void {
-  if (doc.metadata !== undefined && !isObj(doc.metadata)) throw invalid(`metadata must be an object, got ${describeType(doc.metadata)}`);
-  const meta = (doc.metadata ?? {}) as Obj;
-  if (meta.name !== undefined && typeof meta.name !== 'string') throw invalid('metadata.name must be a string');
-  checkStringMap(meta.labels, 'metadata.labels');
-  checkStringMap(meta.annotations, 'metadata.annotations');
-  if (doc.spec !== undefined && doc.spec !== null && !isObj(doc.spec)) throw invalid(`spec must be an object, got ${describeType(doc.spec)}`);
-  const spec = (doc.spec ?? {}) as Obj;
-  checkNamedValues(spec.params, 'spec.params', 'value', true);
-  if (doc.status === undefined || doc.status === null) return;
-  if (!isObj(doc.status)) throw invalid(`status must be an object, got ${describeType(doc.status)}`);
-  const status = doc.status;
-  checkArray(status.conditions, 'status.conditions').forEach((c, i) => {
-    if (!isObj(c) || typeof c.type !== 'string') throw invalid(`status.conditions[${i}] must be an object with a type`);
-  });
-  checkNamedValues(status.results, 'status.results', 'value', true);
-  for (const key of ['taskSpec', 'pipelineSpec']) {
-    const embedded = status[key];
-    if (embedded === undefined || embedded === null) continue;
-    if (!isObj(embedded)) throw invalid(`status.${key} must be an object, got ${describeType(embedded)}`);
-    checkNamedValues(embedded.params, `status.${key}.params`, 'default', false);
-  }
-  if (kind === 'TaskRun') {
-    for (const key of ['steps', 'sidecars']) {
-      checkArray(status[key], `status.${key}`).forEach((s, i) => {
-        if (!isObj(s)) throw invalid(`status.${key}[${i}] must be an object, got ${describeType(s)}`);
-        if (s.imageID !== undefined && typeof s.imageID !== 'string') throw invalid(`status.${key}[${i}].imageID must be a string`);
-        if (key === 'steps') checkNamedValues(s.results, `status.steps[${i}].results`, 'value', true);
-      });
-    }
-  } else {
-    checkArray(status.childReferences, 'status.childReferences').forEach((c, i) => {
-      if (!isObj(c) || typeof c.name !== 'string') throw invalid(`status.childReferences[${i}] must be an object with a name`);
-    });
-  }
 }
 
 /** Turns one parsed document into a v1 Run (converting v1beta1), or throws InvalidRun naming the problem. */
@@ -162,12 +52,8 @@ function toRun(doc: unknown, label: string): Run {
     throw invalid(kind === undefined ? `${label} has no kind; expected a TaskRun or PipelineRun` : `${label} is a ${String(kind)}, not a TaskRun or PipelineRun`);
   }
   const name = isObj(doc.metadata) && typeof doc.metadata.name === 'string' ? ` ${doc.metadata.name}` : '';
-  try {
-    checkShape(doc, kind);
-  } catch (err) {
-    if (err instanceof ChainsmithError) throw invalid(`${label} (${kind}${name}): ${err.message}`);
-    throw err;
-  }
+  // Before the conversion: v1beta1 fields are checked (and named) as written, e.g. status.taskResults.
+  checkRunDocument(doc, kind, `${label} (${kind}${name})`, { v1beta1: apiVersion === TEKTON_V1BETA1 });
   const v1 = apiVersion === TEKTON_V1BETA1 ? convertV1beta1(doc, kind) : { ...doc, apiVersion: TEKTON_V1 };
   v1.kind = kind;
   if (!isObj(v1.metadata)) v1.metadata = {};
@@ -194,32 +80,29 @@ export function parseRunDocuments(text: string): Run[] {
       return;
     }
     if (!Array.isArray(items)) throw invalid(`${label} is a List whose items is ${describeType(items)}, not a list`);
+    if (items.length > MAX_DOCUMENTS) {
+      throw invalid(`${label} is a List of ${items.length} items, more than ${MAX_DOCUMENTS} (the limit)`);
+    }
     items.forEach((item, j) => runs.push(toRun(item, `${label} item ${j + 1}`)));
   });
   if (runs.length === 0) throw invalid('no TaskRun or PipelineRun found in the input');
   return runs;
 }
 
-async function readStdin(): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of process.stdin) chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Buffer));
-  return Buffer.concat(chunks).toString('utf8');
-}
-
-/** Reads runs from a file, or from stdin when the path is `-`. Throws ChainsmithError('InvalidRun') with a one-line message. */
+/**
+ * Reads runs from a file, or from stdin when the path is `-` (at most MAX_INPUT_BYTES; FIFOs, devices and
+ * directories are refused). Throws ChainsmithError('InvalidRun' | 'InvalidResult') with a one-line message
+ * that starts with the file name.
+ */
 export async function readRunFile(pathOrDash: string): Promise<Run[]> {
-  let text: string;
-  try {
-    text = pathOrDash === '-' ? await readStdin() : await readFile(pathOrDash, 'utf8');
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'it is a directory' : code === 'EACCES' ? 'permission denied' : err instanceof Error ? err.message : String(err);
-    throw new ChainsmithError('InvalidRun', `cannot read ${pathOrDash === '-' ? 'stdin' : pathOrDash}: ${why}`, { cause: err });
-  }
+  const text = await readInputText(pathOrDash, { reason: 'InvalidRun' });
   try {
     return parseRunDocuments(text);
   } catch (err) {
-    if (err instanceof ChainsmithError && pathOrDash !== '-') throw new ChainsmithError('InvalidRun', `${pathOrDash}: ${err.message}`);
+    // stdin stays unnamed in parse errors, as before: there is only one
+    if (err instanceof ChainsmithError && pathOrDash !== '-') {
+      throw new ChainsmithError(err.reason, `${displayPath(pathOrDash)}: ${err.message}`);
+    }
     throw err;
   }
 }

@@ -3,6 +3,7 @@
 // so what we sign and what we check cannot drift.
 import type { KeyObject } from 'node:crypto';
 import { IN_TOTO_PAYLOAD_TYPE, parseEnvelope, verifyEnvelope, verifySignature } from '../signing/dsse.js';
+import { messageOf } from '../errors.js';
 import { builderIdOf } from './predicate-types.js';
 
 /** One check and its outcome; `detail` says why, in one line. */
@@ -39,6 +40,20 @@ const failed = (name: string, detail: string): Check => ({ name, status: 'failed
  * (cosign itself ignores the reference; we check it, as containers/image policies do).
  */
 export function checkSimpleSigning(source: string, payload: Buffer, signature: Buffer | undefined, key: KeyObject, image: ImageIdentity): LayerVerdict {
+  try {
+    return checkSimpleSigningUnsafe(source, payload, signature, key, image);
+  } catch (err) {
+    return { source, authentic: false, checks: [failed('payload', `unreadable signature payload: ${messageOf(err)}`)] };
+  }
+}
+
+function checkSimpleSigningUnsafe(
+  source: string,
+  payload: Buffer,
+  signature: Buffer | undefined,
+  key: KeyObject,
+  image: ImageIdentity,
+): LayerVerdict {
   const checks: Check[] = [];
   if (!signature || signature.length === 0) {
     checks.push(failed('signature', 'the layer has no dev.cosignproject.cosign/signature annotation'));
@@ -88,17 +103,68 @@ export interface AttestationExpectations {
   builderId?: string;
 }
 
+/** More signatures than any real envelope carries: checking them all would be work an attacker chooses. */
+export const MAX_ENVELOPE_SIGNATURES = 16;
+/** Subjects of one statement (IMAGES lists of real builds stay far below this). */
+export const MAX_STATEMENT_SUBJECTS = 10_000;
+/** Subjects named in one line of a report; the rest are counted. */
+export const MAX_LISTED_SUBJECTS = 5;
+
+// standard or URL-safe alphabet, optional padding: what DSSE writers emit (Buffer.from would accept anything)
+const BASE64 = /^[A-Za-z0-9+/_-]*={0,2}$/;
+
+/** Why an envelope's JSON shape is unusable, or undefined when it is a DSSE envelope we can check. */
+export function envelopeShapeProblem(envelopeJson: Buffer): string | undefined {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(envelopeJson.toString('utf8'));
+  } catch {
+    return 'not a DSSE envelope: not JSON';
+  }
+  if (!isObject(raw)) return 'not a DSSE envelope: not a JSON object';
+  if (typeof raw.payloadType !== 'string') return 'not a DSSE envelope: payloadType is not a string';
+  if (typeof raw.payload !== 'string') return 'not a DSSE envelope: payload is not a string';
+  if (!BASE64.test(raw.payload)) return 'the envelope payload is not base64';
+  if (!Array.isArray(raw.signatures)) return 'not a DSSE envelope: signatures is not a list';
+  if (raw.signatures.length === 0) return 'the envelope has no signatures';
+  if (raw.signatures.length > MAX_ENVELOPE_SIGNATURES) {
+    return `the envelope has ${raw.signatures.length} signatures (at most ${MAX_ENVELOPE_SIGNATURES} are checked)`;
+  }
+  for (const [i, sig] of raw.signatures.entries()) {
+    if (!isObject(sig) || typeof sig.sig !== 'string') return `signatures[${i}] has no "sig" string`;
+    if (!BASE64.test(sig.sig)) return `signatures[${i}].sig is not base64`;
+  }
+  return undefined;
+}
+
 /**
  * Checks a DSSE attestation (cosign-format.md §2.2–§3.1): payloadType in-toto, the signature over PAE, some
  * subject whose sha256 is the image digest; then, when asked, the predicateType and the SLSA builder id
- * (`predicate.builder.id` for v0.2, `predicate.runDetails.builder.id` for v1.0).
+ * (`predicate.builder.id` for v0.2, `predicate.runDetails.builder.id` for v1.0). Never throws: whatever the
+ * registry serves, the answer is a verdict for this layer, so the other layers are still assessed.
  */
 export function checkAttestation(source: string, envelopeJson: Buffer, key: KeyObject, digest: string, expect: AttestationExpectations = {}): LayerVerdict {
+  try {
+    return checkAttestationUnsafe(source, envelopeJson, key, digest, expect);
+  } catch (err) {
+    // a shape the checks above did not foresee: an INVALID layer with the reason, never a raw error
+    return { source, authentic: false, checks: [failed('envelope', `unreadable attestation: ${messageOf(err)}`)] };
+  }
+}
+
+function checkAttestationUnsafe(
+  source: string,
+  envelopeJson: Buffer,
+  key: KeyObject,
+  digest: string,
+  expect: AttestationExpectations,
+): LayerVerdict {
   const checks: Check[] = [];
   const verdict = (authentic: boolean, extra: Partial<LayerVerdict> = {}): LayerVerdict => ({ source, authentic, checks, ...extra });
-  const env = parseEnvelope(envelopeJson);
+  const shape = envelopeShapeProblem(envelopeJson);
+  const env = shape === undefined ? parseEnvelope(envelopeJson) : undefined;
   if (!env) {
-    checks.push(failed('envelope', 'not a DSSE envelope'));
+    checks.push(failed('envelope', shape ?? 'not a DSSE envelope'));
     return verdict(false);
   }
   if (env.payloadType !== IN_TOTO_PAYLOAD_TYPE) {
@@ -114,12 +180,11 @@ export function checkAttestation(source: string, envelopeJson: Buffer, key: KeyO
     return verdict(false);
   }
   const hex = digest.replace(/^sha256:/, '');
-  const subjects = statement.subject.map((s) => `${s.name ?? ''}@sha256:${s.digest?.sha256 ?? '?'}`);
-  const about = statement.subject.some((s) => s.digest?.sha256 === hex);
+  const about = statement.subject.some((s) => s.digest.sha256 === hex);
   checks.push(
     about
       ? passed('subject', `a subject has sha256 ${hex}`)
-      : failed('subject', `no subject has the image digest ${digest} (subjects: ${subjects.join(', ') || 'none'})`),
+      : failed('subject', `no subject has the image digest ${digest} (subjects: ${listSubjects(statement.subject)})`),
   );
   const builderId = builderIdOf(statement.predicateType, statement.predicate);
   if (expect.predicateType !== undefined) {
@@ -142,14 +207,38 @@ export function checkAttestation(source: string, envelopeJson: Buffer, key: KeyO
   return verdict(authentic, extra);
 }
 
+/** One subject of a statement, as checked: a name (maybe empty) and a digest map of strings. */
+export interface StatementSubject {
+  name: string;
+  digest: Record<string, string>;
+}
+
 /** The parts of an in-toto statement the checks read. */
 export interface Statement {
   predicateType: string;
-  subject: Array<{ name?: string; digest?: Record<string, string> }>;
+  subject: StatementSubject[];
   predicate: unknown;
 }
 
-/** Parses in-toto statement bytes, or says why they are not one. */
+/** `name@alg:hex` of each subject, at most MAX_LISTED_SUBJECTS of them, for one-line reasons. */
+export function listSubjects(subjects: StatementSubject[]): string {
+  if (subjects.length === 0) return 'none';
+  const shown = subjects.slice(0, MAX_LISTED_SUBJECTS).map(subjectText);
+  const more = subjects.length - shown.length;
+  return shown.join(', ') + (more > 0 ? ` … and ${more} more` : '');
+}
+
+/** `name@alg:hex[,alg:hex]` of one subject. */
+export function subjectText(s: StatementSubject): string {
+  const digests = Object.entries(s.digest).map(([alg, hex]) => `${alg}:${hex}`).join(',');
+  return digests ? `${s.name}@${digests}` : s.name;
+}
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/** Parses in-toto statement bytes, or says why they are not one (every odd shape is a reason, never a throw). */
 export function parseStatement(bytes: Buffer): Statement | string {
   let doc: unknown;
   try {
@@ -157,10 +246,26 @@ export function parseStatement(bytes: Buffer): Statement | string {
   } catch {
     return 'the payload is not JSON';
   }
-  const s = doc as { _type?: unknown; predicateType?: unknown; subject?: unknown; predicate?: unknown } | null;
-  if (!s || typeof s !== 'object' || typeof s._type !== 'string' || !s._type.startsWith('https://in-toto.io/Statement/')) {
+  if (!isObject(doc) || typeof doc._type !== 'string' || !doc._type.startsWith('https://in-toto.io/Statement/')) {
     return 'the payload is not an in-toto statement';
   }
-  const subject = Array.isArray(s.subject) ? (s.subject as Statement['subject']) : [];
-  return { predicateType: typeof s.predicateType === 'string' ? s.predicateType : '', subject, predicate: s.predicate };
+  if (doc.subject !== undefined && !Array.isArray(doc.subject)) return 'the statement\'s "subject" is not a list';
+  const raw: unknown[] = Array.isArray(doc.subject) ? doc.subject : [];
+  if (raw.length > MAX_STATEMENT_SUBJECTS) {
+    return `the statement has ${raw.length} subjects (at most ${MAX_STATEMENT_SUBJECTS})`;
+  }
+  const subject: StatementSubject[] = [];
+  for (const [i, s] of raw.entries()) {
+    if (!isObject(s)) return `subject[${i}] is not an object`;
+    if (s.name !== undefined && typeof s.name !== 'string') return `subject[${i}].name is not a string`;
+    if (!isObject(s.digest)) return `subject[${i}].digest is not an object`;
+    for (const [alg, hex] of Object.entries(s.digest)) {
+      if (typeof hex !== 'string') return `subject[${i}].digest.${alg} is not a string`;
+    }
+    // fromEntries defines own properties, so a "__proto__" algorithm name stays data, not a prototype
+    const digest = Object.fromEntries(Object.entries(s.digest)) as Record<string, string>;
+    subject.push({ name: typeof s.name === 'string' ? s.name : '', digest });
+  }
+  const predicateType = typeof doc.predicateType === 'string' ? doc.predicateType : '';
+  return { predicateType, subject, predicate: doc.predicate };
 }

@@ -4,12 +4,13 @@
 import type { KeyObject } from 'node:crypto';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { messageOf } from '../errors.js';
+import { ChainsmithError, messageOf } from '../errors.js';
+import { Deadline, OPERATION_DEADLINE_MS } from '../oci/limits.js';
 import { readDockerConfigDir } from '../oci/credentials.js';
 import { RegistryClient } from '../oci/client.js';
 import { isIndex, parseManifest, sha256Digest, type ImageManifest } from '../oci/manifest.js';
 import { ANNOTATION_SIGNATURE, DSSE_LAYER, SIGNATURE_LAYER_TYPES, SIGSTORE_BUNDLE_PREFIX } from './media.js';
-import { attachmentTag, repositoryName, type OciReference } from '../oci/reference.js';
+import { attachmentTag, isSha256Digest, repositoryName, type OciReference } from '../oci/reference.js';
 import { simpleSigningJson } from '../formats/simplesigning.js';
 import { checkAttestation, checkSimpleSigning, type AttestationExpectations, type LayerVerdict } from './checks.js';
 import { assessImage, type VerifyPolicy, type VerifyReport } from './assess.js';
@@ -25,11 +26,14 @@ export interface RegistryAccess {
    * `COSIGN_REPOSITORY`); the signed `docker-reference` is still the image's own repository
    */
   attachmentRepository?: OciReference;
+  /** deadline of the whole verification (default: OPERATION_DEADLINE_MS from now) */
+  deadline?: Deadline;
 }
 
 /** Verifies one image reference (tag or digest) against a public key; never throws for verification failures. */
 export async function verifyImage(ref: OciReference, input: string, key: KeyObject, policy: VerifyPolicy, access: RegistryAccess = {}): Promise<VerifyReport> {
-  const client = access.client ?? (await buildClient(ref.registry, access.insecure ?? false));
+  const deadline = access.deadline ?? new Deadline(OPERATION_DEADLINE_MS);
+  const client = access.client ?? (await buildClient(ref.registry, access.insecure ?? false, deadline));
   const repository = repositoryName(ref);
   const where = ref.digest ?? ref.tag ?? 'latest';
   const head = await client.headManifest(ref.repository, where);
@@ -41,6 +45,15 @@ export async function verifyImage(ref: OciReference, input: string, key: KeyObje
     return report;
   }
   const digest = ref.digest ?? head.digest;
+  if (!isSha256Digest(digest)) {
+    // cosign's .sig/.att tags and Chains' signatures exist only for sha256 image digests.
+    const report = assessImage({ image: input, repository, digest, resolvedDetail: '' }, [], [], policy);
+    const detail = `${repository}:${where} resolves to ${digest}, not a sha256 digest`;
+    report.links = [{ name: 'digest', status: 'failed', required: true, detail }];
+    report.verified = false;
+    report.firstFailure = `digest: ${report.links[0]!.detail}`;
+    return report;
+  }
   const resolvedDetail = ref.digest ? `${digest} exists in ${repository}` : `tag ${where} resolves to ${digest}`;
   const image = { repository, digest };
   const expect: AttestationExpectations = {};
@@ -52,11 +65,12 @@ export async function verifyImage(ref: OciReference, input: string, key: KeyObje
   const attestations: LayerVerdict[] = [];
 
   const over = access.attachmentRepository;
-  const attClient = !over ? client : over.registry === ref.registry ? client : await buildClient(over.registry, access.insecure ?? false);
+  const sameRegistry = !over || over.registry === ref.registry;
+  const attClient = sameRegistry ? client : await buildClient(over.registry, access.insecure ?? false, deadline);
   const attPath = over ? over.repository : ref.repository;
   const attName = over ? repositoryName(over) : repository;
   const sigTag = attachmentTag(digest, 'sig');
-  for (const layer of await attachmentLayers(attClient, attPath, sigTag, notes)) {
+  for (const layer of await attachmentLayers(attClient, attPath, sigTag, notes, `${attName}:${sigTag}`, signatures)) {
     const source = `${attName}:${sigTag} layer ${layer.index + 1}`;
     if (!SIGNATURE_LAYER_TYPES.has(layer.mediaType)) continue;
     const blob = await readBlob(attClient, attPath, layer.digest);
@@ -69,7 +83,7 @@ export async function verifyImage(ref: OciReference, input: string, key: KeyObje
   }
 
   const attTag = attachmentTag(digest, 'att');
-  for (const layer of await attachmentLayers(attClient, attPath, attTag, notes)) {
+  for (const layer of await attachmentLayers(attClient, attPath, attTag, notes, `${attName}:${attTag}`, attestations)) {
     const source = `${attName}:${attTag} layer ${layer.index + 1}`;
     if (layer.mediaType !== DSSE_LAYER) continue;
     const blob = await readBlob(attClient, attPath, layer.digest);
@@ -84,21 +98,39 @@ export async function verifyImage(ref: OciReference, input: string, key: KeyObje
   return assessImage({ image: input, repository, digest, resolvedDetail }, signatures, attestations, policy, notes);
 }
 
-async function buildClient(registry: string, insecure: boolean): Promise<RegistryClient> {
+async function buildClient(registry: string, insecure: boolean, deadline: Deadline): Promise<RegistryClient> {
   const dir = process.env.DOCKER_CONFIG ?? join(homedir(), '.docker');
   const config = await readDockerConfigDir(dir).catch(() => undefined);
-  return new RegistryClient({ registry, insecure, dockerConfigs: config ? [config] : [], retry: { attempts: 2, baseDelayMs: 200, maxDelayMs: 1000 } });
+  const retry = { attempts: 2, baseDelayMs: 200, maxDelayMs: 1000 };
+  return new RegistryClient({ registry, insecure, deadline, dockerConfigs: config ? [config] : [], retry });
 }
 
 type IndexedLayer = ImageManifest['layers'][number] & { index: number };
 
-async function attachmentLayers(client: RegistryClient, repository: string, tag: string, notes: string[]): Promise<IndexedLayer[]> {
-  const m = await client.getManifest(repository, tag);
-  if (!m) {
-    notes.push(`no ${tag} tag in ${client.registry}/${repository}`);
+// The layers of a `.sig`/`.att` image. A manifest that is malformed or over the limits (MAX_MANIFEST_LAYERS) is
+// a failed item of its own, refused before any layer is fetched; it does not stop the other checks.
+async function attachmentLayers(
+  client: RegistryClient,
+  repository: string,
+  tag: string,
+  notes: string[],
+  source: string,
+  verdicts: LayerVerdict[],
+): Promise<IndexedLayer[]> {
+  let parsed;
+  try {
+    const m = await client.getManifest(repository, tag);
+    if (!m) {
+      notes.push(`no ${tag} tag in ${client.registry}/${repository}`);
+      return [];
+    }
+    parsed = parseManifest(m.bytes, source);
+  } catch (err) {
+    // An unreachable registry is not a verdict about the image: that still ends verification with an error.
+    if (!(err instanceof ChainsmithError) || err.transient || err.reason !== 'RegistryError') throw err;
+    verdicts.push({ source, authentic: false, checks: [{ name: 'manifest', status: 'failed', detail: err.message }] });
     return [];
   }
-  const parsed = parseManifest(m.bytes);
   if (isIndex(parsed)) {
     notes.push(`${tag} is an index, not a cosign signature image; ignored`);
     return [];
@@ -146,9 +178,17 @@ async function readReferrers(
   for (const r of index.manifests ?? []) {
     if (!r.artifactType?.startsWith(SIGSTORE_BUNDLE_PREFIX)) continue;
     const source = `${repository}@${r.digest} (referrer)`;
-    const m = await client.getManifest(repoPath, r.digest);
-    if (!m) continue;
-    const parsed = parseManifest(m.bytes);
+    let parsed;
+    try {
+      const m = await client.getManifest(repoPath, r.digest);
+      if (!m) continue;
+      parsed = parseManifest(m.bytes, source);
+    } catch (err) {
+      if (!(err instanceof ChainsmithError) || err.transient) throw err;
+      const checks = [{ name: 'manifest', status: 'failed' as const, detail: err.message }];
+      attestations.push({ source, authentic: false, checks });
+      continue;
+    }
     if (isIndex(parsed)) continue;
     const layer = parsed.layers.find((l) => l.mediaType.startsWith(SIGSTORE_BUNDLE_PREFIX));
     if (!layer) continue;

@@ -3,9 +3,12 @@
 // payload is the payload annotation, signed by the key; for each image (`…-<12 hex of the digest>`) the signature
 // annotation is a raw signature over the simple-signing payload of that image.
 import type { KeyObject } from 'node:crypto';
+import { parseEnvelope } from '../signing/dsse.js';
 import { TEKTON_ANNOTATION_PREFIX, tektonAnnotationKeys } from '../storage/tekton.js';
 import type { Run } from '../tekton/types.js';
-import { checkAttestation, checkSimpleSigning, parseSimpleSigning, parseStatement, type Check } from './checks.js';
+import { checkAttestation, checkSimpleSigning, listSubjects, parseSimpleSigning, parseStatement } from './checks.js';
+import { subjectText, type Check } from './checks.js';
+import { runIdentity, runIdentityChecks, type RunIdentity } from './run-identity.js';
 
 /** The checks of one stored payload. */
 export interface StoredEntry {
@@ -28,6 +31,9 @@ export interface RunVerifyReport {
   entries: StoredEntry[];
 }
 
+const passedCheck = (name: string, detail: string): Check => ({ name, status: 'passed', detail });
+const skippedCheck = (name: string, detail: string): Check => ({ name, status: 'skipped', detail });
+
 const PAYLOAD_PREFIX = `${TEKTON_ANNOTATION_PREFIX}payload-`;
 
 function decode(value: string | undefined): Buffer | undefined {
@@ -39,6 +45,7 @@ export function verifyRunAnnotations(run: Run, key: KeyObject): RunVerifyReport 
   const annotations = run.metadata.annotations ?? {};
   const uid = run.metadata.uid ?? '';
   const ownKey = `${run.kind.toLowerCase()}-${uid}`;
+  const identity = runIdentity(run);
   const entries: StoredEntry[] = [];
   const shortKeys = Object.keys(annotations)
     .filter((k) => k.startsWith(PAYLOAD_PREFIX))
@@ -58,7 +65,9 @@ export function verifyRunAnnotations(run: Run, key: KeyObject): RunVerifyReport 
       });
       continue;
     }
-    if (/^(taskrun|pipelinerun)-/.test(shortKey)) entries.push(checkRunAttestation(shortKey, ownKey, payload, signature, key));
+    if (/^(taskrun|pipelinerun)-/.test(shortKey)) {
+      entries.push(checkRunAttestation(shortKey, ownKey, payload, signature, key, identity));
+    }
     else entries.push(checkImageEntry(shortKey, payload, signature, key));
   }
   const report: RunVerifyReport = { run: `${run.metadata.namespace ?? ''}/${run.metadata.name ?? ''}`, kind: run.kind, uid, verified: false, entries };
@@ -78,45 +87,50 @@ export function verifyRunAnnotations(run: Run, key: KeyObject): RunVerifyReport 
   return report;
 }
 
-function checkRunAttestation(shortKey: string, ownKey: string, payload: Buffer, envelope: Buffer, key: KeyObject): StoredEntry {
+/**
+ * The run's own provenance: stored under this run's uid, signed by the key, the payload annotation equal to the
+ * signed statement, and the signed statement's run identity (uid, kind, times; run-identity.ts) this run's —
+ * so a payload and signature copied from another run (both valid!) are not taken for this run's provenance.
+ */
+function checkRunAttestation(
+  shortKey: string,
+  ownKey: string,
+  payload: Buffer,
+  envelope: Buffer,
+  key: KeyObject,
+  run: RunIdentity,
+): StoredEntry {
   const checks: Check[] = [];
   checks.push(
     shortKey === ownKey
       ? { name: 'owner', status: 'passed', detail: `stored under this run's uid` }
       : { name: 'owner', status: 'failed', detail: `stored for ${shortKey}, but this run is ${ownKey} (copied from another run?)` },
   );
-  const statement = parseStatement(payload);
-  let subjects: string[] = [];
-  let digest = '';
-  if (typeof statement === 'string') {
-    checks.push({ name: 'statement', status: 'failed', detail: statement });
-  } else {
-    subjects = statement.subject.map((s) => `${s.name ?? ''}${s.digest ? `@${Object.entries(s.digest).map(([a, h]) => `${a}:${h}`).join(',')}` : ''}`);
-    const first = statement.subject.find((s) => s.digest?.sha256);
-    digest = first ? `sha256:${first.digest!.sha256}` : '';
-  }
-  // The envelope's signature and its payload: reuse the registry check with the run's own first subject, then
-  // drop the subject check (a run's provenance may name no image at all).
-  const verdict = checkAttestation(shortKey, envelope, key, digest);
+  // The envelope's signature: reuse the registry check, then drop its subject check (a run's provenance may
+  // name no image at all) and its statement check (the statement is read below, from the signed bytes).
+  const verdict = checkAttestation(shortKey, envelope, key, '');
   for (const c of verdict.checks) if (c.name !== 'subject' && c.name !== 'statement') checks.push(c);
-  const env = (() => {
-    try {
-      return JSON.parse(envelope.toString('utf8')) as { payload?: string };
-    } catch {
-      return undefined;
-    }
-  })();
-  const same = env?.payload !== undefined && Buffer.from(env.payload, 'base64').equals(payload);
+  const env = parseEnvelope(envelope);
+  const same = env !== undefined && env.payload.equals(payload);
   checks.push(
     same
       ? { name: 'payload', status: 'passed', detail: 'the payload annotation is exactly the signed statement' }
       : { name: 'payload', status: 'failed', detail: 'the payload annotation differs from the statement inside the signed envelope' },
   );
-  checks.push(
-    subjects.length > 0
-      ? { name: 'subjects', status: 'passed', detail: `${subjects.length} subject(s): ${subjects.join(', ')}` }
-      : { name: 'subjects', status: 'skipped', detail: 'the provenance names no subjects (no artifacts found in the run results)' },
-  );
+  // identity and subjects are read from what was signed, not from the (editable) payload annotation
+  const statement = parseStatement(env?.payload ?? payload);
+  let subjects: string[] = [];
+  if (typeof statement === 'string') {
+    checks.push({ name: 'statement', status: 'failed', detail: statement });
+  } else {
+    checks.push(...runIdentityChecks(statement, run));
+    subjects = statement.subject.map(subjectText);
+    checks.push(
+      subjects.length > 0
+        ? passedCheck('subjects', `${subjects.length} subject(s): ${listSubjects(statement.subject)}`)
+        : skippedCheck('subjects', 'the provenance names no subjects (no artifacts found in the run results)'),
+    );
+  }
   const entry: StoredEntry = { shortKey, kind: 'run-attestation', ok: checks.every((c) => c.status !== 'failed'), checks, subjects };
   if (typeof statement !== 'string') entry.predicateType = statement.predicateType;
   return entry;

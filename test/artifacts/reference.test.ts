@@ -62,8 +62,10 @@ test('invalid references, with the reason that names the broken part', () => {
   }
 });
 
-test('a URL-looking reference is accepted exactly as go-containerregistry accepts it (registry "https:", path "/gcr.io/foo")', () => {
-  assert.deepEqual(parseImageReference(`https://gcr.io/foo@${D}`), { repository: 'https://gcr.io/foo', digest: D });
+test('a URL-looking reference, which ggcr accepts (registry "https:", path "/gcr.io/foo"), is refused', () => {
+  const r = parseImageReferenceDetailed(`https://gcr.io/foo@${D}`);
+  assert.equal(r.ok, false);
+  if (!r.ok) assert.equal(r.reason, 'InvalidReference');
 });
 
 test('normaliseRepository normalises a bare repository and throws InvalidReference for a bad one', () => {
@@ -93,19 +95,80 @@ test('property: a parsed reference is canonical — re-parsing its name gives it
   assert.ok(ok > 1000, `enough valid samples (${ok})`);
 });
 
-test('differential: every go-containerregistry vector (name.NewDigest) is parsed to the same verdict and name', async () => {
+// The distribution reference grammar (github.com/distribution/reference regexp.go), written out independently of
+// src/oci/grammar.ts, applied to the registry and path go-containerregistry split the name into.
+const PATH_COMPONENT = '[a-z0-9]+(?:(?:[._]|__|[-]+)[a-z0-9]+)*';
+const DOMAIN_COMPONENT = '(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])';
+const ORACLE_HOST = `(?:${DOMAIN_COMPONENT}(?:\\.${DOMAIN_COMPONENT})*|\\[[a-fA-F0-9:]+\\])`;
+const ORACLE_DOMAIN = new RegExp(`^${ORACLE_HOST}(?::([0-9]+))?$`);
+const ORACLE_PATH = new RegExp(`^${PATH_COMPONENT}(?:/${PATH_COMPONENT})*$`);
+function grammarAccepts(input: string, ggcrName: string): boolean {
+  const base = input.slice(0, input.indexOf('@'));
+  const colon = base.lastIndexOf(':');
+  if (colon > base.lastIndexOf('/') && !/^[\w][\w.-]{0,127}$/.test(base.slice(colon + 1))) return false;
+  const slash = ggcrName.indexOf('/');
+  const port = ORACLE_DOMAIN.exec(ggcrName.slice(0, slash))?.[1];
+  const portOk = port === undefined || (Number(port) >= 1 && Number(port) <= 65535);
+  const domainOk = ORACLE_DOMAIN.test(ggcrName.slice(0, slash)) && portOk;
+  return domainOk && ORACLE_PATH.test(ggcrName.slice(slash + 1)) && ggcrName.length <= 255;
+}
+
+const DIFFERENTIAL = 'differential: we accept exactly what ggcr (name.NewDigest) AND the distribution grammar accept';
+test(`${DIFFERENTIAL}, with the same name`, async () => {
   const { readFile } = await import('node:fs/promises');
-  const vectors = JSON.parse(await readFile(new URL('./ggcr-vectors/vectors.json', import.meta.url), 'utf8')) as Array<{ input: string; ok: boolean; repository?: string; digest?: string }>;
+  type Vector = { input: string; ok: boolean; repository?: string; digest?: string };
+  const text = await readFile(new URL('./ggcr-vectors/vectors.json', import.meta.url), 'utf8');
+  const vectors = JSON.parse(text) as Vector[];
   assert.ok(vectors.length >= 1500);
   let valid = 0;
+  let refusedByGrammar = 0;
   const mismatches: string[] = [];
   for (const v of vectors) {
     const got = parseImageReference(v.input);
-    const want = v.ok ? { repository: v.repository, digest: v.digest } : undefined;
+    const accepted = v.ok && grammarAccepts(v.input, v.repository!);
+    if (v.ok && !accepted) refusedByGrammar++;
+    const want = accepted ? { repository: v.repository, digest: v.digest } : undefined;
     const have = got ? { repository: got.repository, digest: got.digest } : undefined;
-    if (JSON.stringify(have) !== JSON.stringify(want)) mismatches.push(`${JSON.stringify(v.input)}: want ${JSON.stringify(want)}, got ${JSON.stringify(have)}`);
-    if (v.ok) valid++;
+    if (JSON.stringify(have) !== JSON.stringify(want)) {
+      mismatches.push(`${JSON.stringify(v.input)}: want ${JSON.stringify(want)}, got ${JSON.stringify(have)}`);
+    }
+    if (accepted) valid++;
   }
   assert.deepEqual(mismatches.slice(0, 10), [], `${mismatches.length} mismatches`);
-  assert.ok(valid > 200 && valid < vectors.length - 200, `both verdicts are exercised (${valid} valid)`);
+  assert.ok(valid > 100 && valid < vectors.length - 200, `both verdicts are exercised (${valid} valid)`);
+  assert.ok(refusedByGrammar > 20, `the vectors hold references only the weak validation accepts (${refusedByGrammar})`);
+});
+
+test('references that leave /v2/<name>/ or smuggle URL syntax are InvalidReference (ggcr accepts several)', () => {
+  const hostile = [
+    'registry/../escape', 'registry.io/../../escape/admin', 'registry.io/a/./b', 'registry.io/a//b', 'registry.io/a/',
+    'registry.io/%2e%2e/admin', 'registry.io/a%2fb', 'registry.io/a?x=1', 'registry.io/a#frag', 'registry.io\\a/b',
+    'registry.io/a b', 'registry.io/a\tb', 'registry.io/a\u001b[2Jb', 'registry.io/a\nb', ' registry.io/a/b',
+    'registry.io/a/b ', 'registry.io/_a/b', 'registry.io/a/.b', 'registry.io/a/b.', 'reg_istry.io/a/b',
+    'registry.io:/a/b', 'registry.io:0/a/b',
+    'registry.io:99999/a/b', 'user@registry.io/a/b', 'registry.io/a/b\u202e', '[::1%25lo]:5000/a/b',
+  ];
+  for (const name of hostile) {
+    const r = parseImageReferenceDetailed(`${name}@${D}`);
+    assert.equal(r.ok, false, name);
+    if (!r.ok) assert.equal(r.reason, 'InvalidReference', name);
+    // the message quotes the input with control characters escaped, so it is safe to put in an Event
+    if (!r.ok) assert.doesNotMatch(r.problem, /[\u0000-\u001f\u007f]/, name);
+  }
+});
+
+test('the grammar accepts what registries serve: separators, ports, IPv4, IPv6, upper-case hosts, 255 characters', () => {
+  const ok: Array<[string, string]> = [
+    ['registry.io/a__b/c--d/e.f/g_h', 'registry.io/a__b/c--d/e.f/g_h'],
+    ['my-registry:443/team/app', 'my-registry:443/team/app'],
+    ['10.0.0.1:5000/app', '10.0.0.1:5000/app'],
+    ['[fe80::1]:5000/app', '[fe80::1]:5000/app'],
+    ['Registry.Example.com/app', 'Registry.Example.com/app'],
+    [`gcr.io/${'a'.repeat(248)}`, `gcr.io/${'a'.repeat(248)}`],
+  ];
+  for (const [input, repository] of ok) {
+    assert.deepEqual(parseImageReference(`${input}@${D}`), { repository, digest: D }, input);
+  }
+  assert.equal(parseImageReference(`gcr.io/${'a'.repeat(249)}@${D}`), undefined, 'name of 256 characters');
+  assert.equal(parseImageReference(`${'a'.repeat(2000)}@${D}`), undefined);
 });

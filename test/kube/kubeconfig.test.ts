@@ -86,7 +86,7 @@ test('KUBECONFIG lists merge like kubectl: the first current-context and the fir
   assert.deepEqual(c.auth, { kind: 'token', token: 'from-a' });
 });
 
-test('exec plugins, token files and auth-provider users are recognised (auth-provider is delegated to client-node)', () => {
+test('exec plugins and token files are recognised; an auth-provider user is refused (kubeconfig-hardening)', () => {
   const dir = tmp();
   const base = 'clusters:\n- name: c\n  cluster: {server: "https://k"}\ncontexts:\n- name: x\n  context: {cluster: c, user: u}\ncurrent-context: x\nusers:\n- name: u\n  user:\n';
   const exec = loadKubeConfig(write(dir, 'exec', `${base}    exec: {apiVersion: client.authentication.k8s.io/v1, command: ./get-token, args: [--x], env: [{name: A, value: b}]}\n`));
@@ -94,7 +94,7 @@ test('exec plugins, token files and auth-provider users are recognised (auth-pro
   const tokenFile = loadKubeConfig(write(dir, 'tf', `${base}    tokenFile: tok\n`));
   assert.deepEqual(tokenFile.auth, { kind: 'token-file', path: join(dir, 'tok') });
   const provider = write(dir, 'ap', `${base}    auth-provider: {name: oidc, config: {}}\n`);
-  assert.deepEqual(loadKubeConfig(provider).auth, { kind: 'client-node', file: provider, why: 'auth-provider' });
+  assert.throws(() => loadKubeConfig(provider), /auth-provider "oidc".*exec credential plugin/);
 });
 
 test('in a cluster, the ServiceAccount mount supplies the CA, a token file that is re-read, and the namespace', () => {

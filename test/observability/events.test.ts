@@ -85,3 +85,26 @@ test('beyond maxPending, new Events are dropped with one warning and a count, so
   assert.match(lines[0]!, /^too many Events waiting/);
   assert.match(lines[1]!, /"dropped":6/);
 });
+
+test('an Event note quoting a run or registry is escaped (kubectl describe prints it raw), cut at 1024 bytes', () => {
+  const t = { apiVersion: 'tekton.dev/v1', kind: 'TaskRun', namespace: 'ns', name: 'build-1' };
+  const opts = { instance: 'pod-1', now: new Date('2026-11-23T12:00:00Z') };
+  const note = 'result IMAGE_URL "\u001b[2J\u001b[32mVERIFIED\u009b0m\u202eevil\nline"';
+  const hostile = eventBody(t, 'Warning', 'InvalidResult', note, opts) as { note: string };
+  assert.equal(hostile.note, 'result IMAGE_URL "\\x1b[2J\\x1b[32mVERIFIED\\x9b0m\\u202eevil\\nline"');
+  // multi-byte text: the API's limit is in bytes, not characters
+  const long = eventBody(t, 'Warning', 'SigningFailed', 'é'.repeat(2000), opts) as { note: string };
+  assert.ok(Buffer.byteLength(long.note) <= 1024, `${Buffer.byteLength(long.note)} bytes`);
+  assert.ok(long.note.endsWith('…'), 'a cut note says it was cut');
+  assert.ok(!long.note.includes('\ufffd'), 'no character is split');
+  const exact = eventBody(t, 'Normal', 'Signed', 'a'.repeat(1024), opts) as { note: string };
+  assert.equal(exact.note, 'a'.repeat(1024), 'a note of exactly 1024 bytes is kept whole');
+});
+
+test("an Event about a run whose name is cut at 200 characters still has a valid name (no '-' before '.')", () => {
+  const name = `${'a'.repeat(199)}-b`;
+  const target = { apiVersion: 'tekton.dev/v1', kind: 'TaskRun', namespace: 'ns', name };
+  const opts = { instance: 'pod-1', now: new Date('2026-11-23T12:00:00Z') };
+  const body = eventBody(target, 'Normal', 'Signed', 'ok', opts) as { metadata: { name: string } };
+  assert.match(body.metadata.name, /^a{199}\.[0-9a-f]+$/);
+});

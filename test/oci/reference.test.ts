@@ -1,5 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { parseImageReference } from '../../src/artifacts/reference.js';
+import { ChainsmithError } from '../../src/errors.js';
 import { apiHost, attachmentTag, isLoopbackRegistry, parseReference, parseRepository, repositoryName } from '../../src/oci/reference.js';
 
 const HEX = 'a'.repeat(64);
@@ -8,7 +10,9 @@ test('Docker Hub short names normalise to index.docker.io/library', () => {
   assert.deepEqual(parseReference('ubuntu'), { registry: 'index.docker.io', repository: 'library/ubuntu' });
   assert.deepEqual(parseReference('docker.io/ubuntu:22.04'), { registry: 'index.docker.io', repository: 'library/ubuntu', tag: '22.04' });
   assert.deepEqual(parseReference('tektoncd/chains'), { registry: 'index.docker.io', repository: 'tektoncd/chains' });
-  assert.equal(repositoryName(parseReference('registry-1.docker.io/foo/bar')!), 'index.docker.io/foo/bar');
+  // Named as go-containerregistry (and so Chains' subjects and cosign) name it; the client still talks to the Hub API.
+  assert.equal(repositoryName(parseReference('registry-1.docker.io/foo/bar')!), 'registry-1.docker.io/foo/bar');
+  assert.equal(apiHost('registry-1.docker.io'), 'registry-1.docker.io');
 });
 
 test('registries with ports, localhost and IPv6 keep their host', () => {
@@ -40,4 +44,40 @@ test('loopback registries and the Docker Hub API host', () => {
   for (const r of ['10.0.0.1:5000', 'ghcr.io', 'localhost.example.com']) assert.equal(isLoopbackRegistry(r), false, r);
   assert.equal(apiHost('index.docker.io'), 'registry-1.docker.io');
   assert.equal(apiHost('ghcr.io'), 'ghcr.io');
+});
+
+test('the registry client and type hinting parse with one grammar: same verdict and same name for every input', () => {
+  const D = `sha256:${HEX}`;
+  const names = [
+    'ubuntu', 'docker.io/ubuntu', 'registry-1.docker.io/foo/bar', 'Registry.Example.com/app', 'gcr.io/a', 'gcr.io/ab',
+    'registry/../escape', 'registry.io/a//b', 'registry.io/a%2e%2e', 'reg_istry.io/a', '127.0.0.1:5000/x/y:v1',
+    '[::1]:5000/app', 'https://gcr.io/foo', 'a.b:/x', 'localhost/app:.bad', 'localhost/app:ok_tag',
+  ];
+  for (const name of names) {
+    const hinted = parseImageReference(`${name}@${D}`);
+    const client = parseReference(`${name}@${D}`);
+    assert.equal(client === undefined, hinted === undefined, name);
+    if (client && hinted) assert.equal(repositoryName(client), hinted.repository, name);
+  }
+});
+
+test('digests in references follow the grammar (algorithm:hex, at least 32 hex digits)', () => {
+  assert.ok(parseReference(`gcr.io/a/b@sha512:${'b'.repeat(128)}`));
+  const bad = [`sha256:${HEX}/../../escape/admin?x=`, 'sha256:abc', `sha256:${'g'.repeat(64)}`, `:${HEX}`, `sha256:${HEX}#x`];
+  for (const d of bad) {
+    assert.equal(parseReference(`gcr.io/a/b@${d}`), undefined, d);
+  }
+});
+
+test('attachment tags are only made from sha256 digests', () => {
+  const invalid = (e: unknown): boolean => e instanceof ChainsmithError && e.reason === 'InvalidReference';
+  assert.throws(() => attachmentTag(`sha512:${'b'.repeat(128)}`, 'sig'), invalid);
+  assert.throws(() => attachmentTag(`sha256:${HEX}/../x`, 'sig'), ChainsmithError);
+});
+
+test('sha256 and sha512 digests are lowercase hex of their exact length, as the OCI image spec registers them', () => {
+  assert.equal(parseReference(`gcr.io/a/b@sha256:${'A'.repeat(64)}`), undefined);
+  assert.equal(parseReference(`gcr.io/a/b@sha256:${'a'.repeat(65)}`), undefined);
+  assert.equal(parseReference(`gcr.io/a/b@sha512:${'a'.repeat(64)}`), undefined);
+  assert.ok(parseReference(`gcr.io/a/b@blake3:${'a'.repeat(64)}`), 'other algorithms follow the grammar alone');
 });

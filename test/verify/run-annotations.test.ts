@@ -26,7 +26,12 @@ async function store(payload: Payload, shortKey: string): Promise<Record<string,
 }
 
 async function signedRun(): Promise<TaskRun> {
-  const statement = { _type: 'https://in-toto.io/Statement/v0.1', predicateType: 'https://slsa.dev/provenance/v0.2', subject: [{ name: REPO, digest: { sha256: DIGEST.slice(7) } }], predicate: { builder: { id: 'b' } } };
+  const statement = {
+    _type: 'https://in-toto.io/Statement/v1',
+    predicateType: 'https://slsa.dev/provenance/v1',
+    subject: [{ name: REPO, digest: { sha256: DIGEST.slice(7) } }],
+    predicate: { runDetails: { builder: { id: 'b' }, metadata: { invocationId: UID } } },
+  };
   const provenance: Payload = { bytes: Buffer.from(JSON.stringify(statement)), kind: 'in-toto', predicateType: statement.predicateType };
   const image = simpleSigningFormat.createPayload({ kind: 'Image', image: { repository: REPO, digest: DIGEST } } as never, {} as never) as Payload;
   const annotations = { ...(await store(provenance, `taskrun-${UID}`)), ...(await store(image, DIGEST.slice(7, 19))), 'chains.tekton.dev/signed': 'true' };
