@@ -40,8 +40,10 @@ function alive(c: ControllerProcess): boolean {
 }
 
 /** A "registry" that answers every request with 200 and random bytes (or truncated JSON for manifests). */
-async function garbageRegistry(): Promise<{ server: Server; host: string }> {
+async function garbageRegistry(): Promise<{ server: Server; host: string; paths: string[] }> {
+  const paths: string[] = [];
   const server = createServer((req, res) => {
+    paths.push(req.url ?? '');
     if (req.url?.includes('/manifests/')) {
       res.writeHead(200, { 'Content-Type': 'application/vnd.oci.image.manifest.v1+json', 'Docker-Content-Digest': 'sha256:zz' });
       res.end('{"schemaVersion": 2, "layers": [');
@@ -52,14 +54,14 @@ async function garbageRegistry(): Promise<{ server: Server; host: string }> {
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const port = (server.address() as { port: number }).port;
-  return { server, host: `127.0.0.1:${port}` };
+  return { server, host: `127.0.0.1:${port}`, paths };
 }
 
 const result = (name: string, value: string) => ({ name, type: 'string' as const, value });
 
 describe('bad runs in one batch with good ones', () => {
   let s: Scenario;
-  let garbage: { server: Server; host: string };
+  let garbage: { server: Server; host: string; paths: string[] };
   before(async () => {
     s = await scenario('badinput', { 'artifacts.taskrun.storage': 'tekton', 'artifacts.oci.storage': 'tekton,oci' });
     garbage = await garbageRegistry();
@@ -94,6 +96,14 @@ describe('bad runs in one batch with good ones', () => {
       // ~1 MB of results (etcd's object limit is 1.5 MB): a 700 kB IMAGES entry and a 300 kB IMAGE_URL
       make('oversized result', ['InvalidResult', 'NoArtifacts'], true, {
         results: [result('IMAGES', `registry.example/${'x'.repeat(700_000)}@sha256:${'f'.repeat(64)}`), result('IMAGE_URL', 'y'.repeat(300_000)), result('IMAGE_DIGEST', 'sha256:' + 'e'.repeat(64))],
+      }),
+      // references that would leave /v2/<name>/ (issue 15): refused before any request is made
+      make('path-escaping references', ['InvalidResult'], true, {
+        results: [
+          result('IMAGE_URL', `${garbage.host}/garbage/../../escape/admin`),
+          result('IMAGE_DIGEST', 'sha256:' + 'c'.repeat(64)),
+          result('IMAGES', `${garbage.host}/a/./b@sha256:${'d'.repeat(64)}, ${garbage.host}/x%2f..%2fy@sha256:${'d'.repeat(64)}`),
+        ],
       }),
       // lone surrogates are not valid UTF-8; the apiserver stores U+FFFD in their place
       make('non-UTF-8', ['InvalidResult', 'NoArtifacts'], true, { results: [result('IMAGE_URL', 'registry.example/\ud800\udfff\ud800app\u0000'), result('IMAGE_DIGEST', 'sha256:\ud800' + 'a'.repeat(63))] }),
@@ -154,6 +164,10 @@ describe('bad runs in one batch with good ones', () => {
     assert.ok(forged.metadata.annotations!['chainsmith.dev/signed-at'], 'the forged-mark run was really signed');
     assert.ok(forged.metadata.annotations![`chains.tekton.dev/signature-taskrun-${forged.metadata.uid}`], 'with its stored signature');
     assert.equal(t.failed, 1, 'only the garbage-registry run ends failed');
+    // the garbage registry was asked only about its own repository, never about the path-escaping references
+    assert.ok(garbage.paths.length > 0, 'the garbage registry was contacted for the garbage-registry run');
+    const outside = garbage.paths.filter((p) => !p.startsWith('/v2/garbage/app/') && p !== '/v2/');
+    assert.deepEqual(outside, [], 'no request left /v2/garbage/app/');
   });
 });
 

@@ -94,6 +94,63 @@ function isCollectionToken(t: CST.Token): t is CST.BlockMap | CST.BlockSequence 
   return t.type === 'block-map' || t.type === 'block-seq' || t.type === 'flow-collection';
 }
 
+/**
+ * The offset where flow collections (`[`, `{`) in YAML text first nest deeper than `max`, or undefined. One linear
+ * pass before the `yaml` parser, which spends ~1.5 µs per byte on deep flow nesting before its own limits refuse it
+ * (16 MiB would cost ~20 s of CPU). It errs only towards counting less: quoted scalars, comments, and brackets
+ * inside block plain scalars are skipped, and a quote never spans a line here, so a stray quote hides one line at
+ * most (which the parser then reads as a scalar, quickly). The token-tree check after parsing stays exact.
+ */
+export function flowNestingOffset(text: string, max: number): number | undefined {
+  let depth = 0;
+  let quote = '';
+  // whether the next character starts a scalar: line start, or after an indicator (`:`, `-`, `,`, `[`, `{`, `?`)
+  let scalarStart = true;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i]!;
+    if (c === '\n') {
+      quote = '';
+      scalarStart = true;
+      continue;
+    }
+    if (quote === '"') {
+      if (c === '\\') i++;
+      else if (c === '"') quote = '';
+      continue;
+    }
+    if (quote === "'") {
+      if (c === "'") {
+        if (text[i + 1] === "'") i++;
+        else quote = '';
+      }
+      continue;
+    }
+    if (c === ' ' || c === '\t' || c === '\r') continue;
+    if (c === '#' && (i === 0 || /\s/.test(text[i - 1]!))) {
+      const nl = text.indexOf('\n', i);
+      if (nl < 0) break;
+      i = nl - 1;
+      continue;
+    }
+    if ((c === '"' || c === "'") && scalarStart) {
+      quote = c;
+      continue;
+    }
+    if ((c === '[' || c === '{') && (scalarStart || depth > 0)) {
+      if (++depth > max) return i;
+      scalarStart = true;
+      continue;
+    }
+    if ((c === ']' || c === '}') && depth > 0) {
+      depth--;
+      scalarStart = false;
+      continue;
+    }
+    scalarStart = c === ':' || c === '-' || c === ',' || c === '?';
+  }
+  return undefined;
+}
+
 /** Checks the limits on the parser's token tree, before the (recursive) composer sees it. */
 function checkTokens(tokens: CST.Token[], text: string, opts: DocumentOptions): void {
   const fail = (message: string, offset?: number) =>
@@ -158,6 +215,13 @@ function checkDuplicateKeys(doc: Document.Parsed, text: string, opts: DocumentOp
  * `invalid YAML at line L, column C: …` for syntax errors and exceeded limits.
  */
 export function parseYamlDocuments(text: string, opts: DocumentOptions): unknown[] {
+  const deep = flowNestingOffset(text, MAX_NESTING_DEPTH);
+  if (deep !== undefined) {
+    throw new ChainsmithError(
+      opts.reason,
+      `invalid YAML${at(text, deep)}: nested deeper than ${MAX_NESTING_DEPTH} levels (the limit)`,
+    );
+  }
   const tokens = Array.from(new Parser().parse(text));
   checkTokens(tokens, text, opts);
   // uniqueKeys: false skips the package's quadratic duplicate check; checkDuplicateKeys does it linearly.

@@ -3,7 +3,6 @@
 // cannot exhaust memory (issue 15). Opened non-blocking: opening a FIFO for reading would otherwise wait for
 // a writer before fstat could tell what it is.
 import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
-import { open } from 'node:fs/promises';
 import { escapeTerminal } from '../text/terminal.js';
 
 /** Largest kubeconfig file read (a merged config with hundreds of contexts and embedded CAs is a few MiB). */
@@ -56,34 +55,12 @@ export function readBoundedFileSync(path: string, max: number, what: string): Bu
   }
 }
 
-/** The asynchronous form of readBoundedFileSync (token files re-read while the controller runs). */
+/**
+ * The form the controller awaits when it re-reads a token file. The files are small (MAX_CREDENTIAL_FILE_BYTES) and
+ * opened non-blocking, so the synchronous read is brief, and one implementation keeps the checks in one place.
+ */
 export async function readBoundedFile(path: string, max: number, what: string): Promise<Buffer> {
-  let fh;
-  try {
-    fh = await open(path, FLAGS);
-  } catch (err) {
-    throw ioError(err, what, path);
-  }
-  try {
-    const st = await fh.stat();
-    if (!st.isFile()) throw notRegular(what, path);
-    if (st.size > max) throw tooLarge(what, path, max);
-    const chunks: Buffer[] = [];
-    let total = 0;
-    for (;;) {
-      const chunk = Buffer.alloc(CHUNK);
-      const { bytesRead } = await fh.read(chunk, 0, CHUNK, null);
-      if (bytesRead === 0) break;
-      chunks.push(chunk.subarray(0, bytesRead));
-      total += bytesRead;
-      if (total > max) throw tooLarge(what, path, max);
-    }
-    return Buffer.concat(chunks, total);
-  } catch (err) {
-    throw err instanceof FileReadError ? err : ioError(err, what, path);
-  } finally {
-    await fh.close();
-  }
+  return readBoundedFileSync(path, max, what);
 }
 
 function notRegular(what: string, path: string): FileReadError {

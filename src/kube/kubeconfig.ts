@@ -5,6 +5,7 @@
 // implemented here or refused by name — none is silently ignored, and no `auth-provider` command ever runs.
 import { dirname, isAbsolute, join } from 'node:path';
 import { isScalar, LineCounter, parseDocument, visit, type Document } from 'yaml';
+import { flowNestingOffset, lineAndColumn, MAX_NESTING_DEPTH } from '../input/documents.js';
 import { escapeTerminal } from '../text/terminal.js';
 import { FileReadError, MAX_CREDENTIAL_FILE_BYTES, MAX_KUBECONFIG_BYTES, readBoundedFileSync } from './files.js';
 
@@ -161,6 +162,14 @@ export function fromKubeconfigFiles(files: string[]): ClusterConnection {
  */
 function parseKubeconfigYaml(text: string, file: string): unknown {
   const lines = new LineCounter();
+  const deep = flowNestingOffset(text, MAX_NESTING_DEPTH);
+  if (deep !== undefined) {
+    const p = lineAndColumn(text, deep);
+    const where = `line ${p.line}, column ${p.col}`;
+    throw new Error(
+      `kubeconfig ${show(file)} is not valid YAML: nested deeper than ${MAX_NESTING_DEPTH} levels at ${where}`,
+    );
+  }
   const doc = parseDocument(text, { uniqueKeys: false, prettyErrors: false, lineCounter: lines });
   const where = (offset: number): string => {
     const p = lines.linePos(offset);

@@ -2,10 +2,10 @@
 // public key of a KMS key read through the same provider code that signs with it (src/signing/kms) — and the
 // policy every such key must meet before anything is verified with it (keyPolicyProblem).
 import { createPublicKey, X509Certificate, type KeyObject } from 'node:crypto';
-import { readFile, stat } from 'node:fs/promises';
 import { DEFAULT_CONFIG } from '../config/parse.js';
 import type { ChainsConfig } from '../config/types.js';
 import { ChainsmithError, messageOf } from '../errors.js';
+import { displayPath, readInputText } from '../input/read.js';
 
 /** Smallest RSA modulus accepted (NIST SP 800-131A; what our signer also requires of its own keys). */
 export const MIN_RSA_BITS = 2048;
@@ -86,22 +86,17 @@ export function parsePublicKeyPem(pem: string): KeyObject {
 
 /** Reads `--key FILE`; throws ChainsmithError 'KeyNotFound' / 'KeyUnsupported' with a one-line message naming it. */
 export async function readPublicKeyFile(path: string, now: Date = new Date()): Promise<KeyObject> {
+  // regular files only (a FIFO would block), at most MAX_KEY_FILE_BYTES, read with a cap
   let text: string;
   try {
-    // a FIFO or device would block or never end: only regular files are keys
-    const st = await stat(path);
-    if (!st.isFile()) throw new Error('not a regular file');
-    if (st.size > MAX_KEY_FILE_BYTES) {
-      throw new Error(`${st.size} bytes, too large for a key (limit ${MAX_KEY_FILE_BYTES})`);
-    }
-    text = await readFile(path, 'utf8');
+    text = await readInputText(path, { reason: 'KeyNotFound', maxBytes: MAX_KEY_FILE_BYTES });
   } catch (err) {
-    throw new ChainsmithError('KeyNotFound', `cannot read public key ${path}: ${messageOf(err)}`);
+    throw new ChainsmithError('KeyNotFound', `public key: ${messageOf(err)}`);
   }
   try {
     return parseVerificationKey(text, now).key;
   } catch (err) {
-    throw new ChainsmithError('KeyUnsupported', `${path}: ${messageOf(err)}`);
+    throw new ChainsmithError('KeyUnsupported', `${displayPath(path)}: ${messageOf(err)}`);
   }
 }
 
