@@ -286,7 +286,11 @@ export function configDataFromText(text: string, source = 'the config'): Record<
   }
   let data = doc as Record<string, unknown>;
   if (data.kind !== undefined || data.apiVersion !== undefined) {
-    if (data.kind !== 'ConfigMap') throw new ChainsmithError('InvalidConfig', `${source}: is a ${String(data.kind)}, expected a ConfigMap`);
+    if (data.kind !== 'ConfigMap') {
+      // quoted: the kind comes from the file and may hold newlines or control characters
+      const kind = typeof data.kind === 'string' ? JSON.stringify(data.kind) : `kind of type ${typeof data.kind}`;
+      throw new ChainsmithError('InvalidConfig', `${source}: is a ${kind}, expected a ConfigMap`);
+    }
     data = (data.data ?? {}) as Record<string, unknown>;
     if (data === null || typeof data !== 'object' || Array.isArray(data)) throw new ChainsmithError('InvalidConfig', `${source}: ConfigMap data must be a map`);
   }

@@ -245,7 +245,7 @@ function userAuth(u: Entry, dir: string, name: string, cluster: Record<string, u
       exec: {
         command: exec.command,
         args: Array.isArray(exec.args) ? exec.args.map(String) : [],
-        env: Array.isArray(exec.env) ? (exec.env as Entry[]).map((e) => ({ name: String(e.name), value: String(e.value ?? '') })) : [],
+        env: execEnv(exec.env),
         apiVersion: typeof exec.apiVersion === 'string' ? exec.apiVersion : 'client.authentication.k8s.io/v1',
         baseDir: dir,
         ...(exec.provideClusterInfo === true ? { cluster } : {}),
@@ -358,4 +358,18 @@ function readOptional(p: string): string | undefined {
   } catch {
     return undefined;
   }
+}
+
+/** An exec plugin's `env` list; an entry that is not `{name, value}` strings is refused, not stringified. */
+function execEnv(env: unknown): ExecConfig['env'] {
+  if (env === undefined || env === null) return [];
+  if (!Array.isArray(env)) throw new Error('the kubeconfig user\'s exec plugin has an env that is not a list');
+  return env.map((e: unknown, i) => {
+    const entry = e as { name?: unknown; value?: unknown } | null;
+    const value = entry?.value ?? '';
+    if (typeof entry !== 'object' || entry === null || typeof entry.name !== 'string' || typeof value !== 'string') {
+      throw new Error(`the kubeconfig user's exec plugin has env[${i}] that is not {name, value} strings`);
+    }
+    return { name: entry.name, value };
+  });
 }

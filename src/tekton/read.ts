@@ -49,7 +49,7 @@ function toRun(doc: unknown, label: string): Run {
   }
   if (kind === undefined && apiVersion === undefined) kind = inferKind(doc);
   if (kind !== 'TaskRun' && kind !== 'PipelineRun') {
-    throw invalid(kind === undefined ? `${label} has no kind; expected a TaskRun or PipelineRun` : `${label} is a ${String(kind)}, not a TaskRun or PipelineRun`);
+    throw invalid(kind === undefined ? `${label} has no kind; expected a TaskRun or PipelineRun` : `${label} is a ${typeof kind === 'string' ? JSON.stringify(kind) : describeType(kind)}, not a TaskRun or PipelineRun`);
   }
   const name = isObj(doc.metadata) && typeof doc.metadata.name === 'string' ? ` ${doc.metadata.name}` : '';
   // Before the conversion: v1beta1 fields are checked (and named) as written, e.g. status.taskResults.

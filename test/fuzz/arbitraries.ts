@@ -243,9 +243,9 @@ export function mutate(doc: Json, mutations: Mutation[]): Json {
         break;
       case 'retype':
         {
-          const text = here === null ? 'null' : String(here);
+          // objects become null (String() of a generated object without a prototype would throw)
           const isObject = here !== null && typeof here === 'object';
-          const retyped = typeof here === 'string' ? here.length : isObject ? null : text;
+          const retyped = typeof here === 'string' ? here.length : isObject || here === null ? null : String(here);
           root = setAt(root, p, retyped);
         }
         break;

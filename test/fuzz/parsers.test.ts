@@ -291,7 +291,9 @@ function checkOciReference(s: string): ReturnType<typeof parseReference> {
   }
   if (!ref) return undefined;
   for (const [part, v] of Object.entries(ref)) {
-    if (typeof v === 'string' && UNSAFE_IN_REFERENCE.test(v)) {
+    // a tag may hold `..` (the grammar's `[\w][\w.-]{0,127}`, so `a..`): it is one path segment, never `.` or `..`
+    const unsafe = part === 'tag' ? !/^\w[\w.-]{0,127}$/.test(String(v)) : UNSAFE_IN_REFERENCE.test(String(v));
+    if (typeof v === 'string' && unsafe) {
       throw new Error(`oci parseReference accepted ${JSON.stringify(s)} with ${part} ${JSON.stringify(v)}`);
     }
   }
