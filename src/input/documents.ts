@@ -3,7 +3,7 @@
 // must never overflow the stack), number of documents, keys per object and values per document.
 // YAML duplicate keys are found with one hash set per mapping: the `yaml` package's own check compares every
 // new key with all earlier ones, which takes minutes for a mapping with tens of thousands of keys.
-import { Composer, isAlias, isMap, isScalar, isSeq, Parser, type CST, type Document } from 'yaml';
+import { Composer, CST, isAlias, isMap, isScalar, isSeq, Lexer, Parser, type Document } from 'yaml';
 import { ChainsmithError, type Reason } from '../errors.js';
 import { MAX_INPUT_BYTES } from './read.js';
 
@@ -19,6 +19,15 @@ export const MAX_DOCUMENT_VALUES = 1_000_000;
 export const MAX_DOCUMENT_CHARS = MAX_INPUT_BYTES;
 /** Most YAML alias expansions per anchor (the `yaml` package's guard against "billion laughs"). */
 export const MAX_YAML_ALIAS_COUNT = 1000;
+/**
+ * Most scalars and flow collections in one YAML stream. The `yaml` parser holds ~600 bytes per node in its token
+ * tree before any limit can be checked on it (a 15 MiB stream of a million scalars took 1.2 GiB), so YAML input is
+ * counted first by its streaming lexer: this caps the parser near 300 MiB. A single run is at most 1.5 MiB in
+ * etcd (~100,000 scalars); larger lists of runs can be given as JSON, which has no such cost.
+ */
+export const MAX_YAML_NODES = 500_000;
+// below this length a stream cannot hold MAX_YAML_NODES nodes (each takes at least two characters)
+const YAML_NODE_COUNT_FROM = 2 * MAX_YAML_NODES;
 
 export interface DocumentOptions {
   /** the reason of the ChainsmithError thrown on bad input */
@@ -151,6 +160,18 @@ export function flowNestingOffset(text: string, max: number): number | undefined
   return undefined;
 }
 
+/** The number of scalars and flow collections in YAML text, counted by the streaming lexer (no tree is built). */
+export function countYamlNodes(text: string, stopAbove = Infinity): number {
+  let nodes = 0;
+  for (const token of new Lexer().lex(text)) {
+    const type = CST.tokenType(token);
+    if (type === 'scalar' || type === 'flow-map-start' || type === 'flow-seq-start') {
+      if (++nodes > stopAbove) break;
+    }
+  }
+  return nodes;
+}
+
 /** Checks the limits on the parser's token tree, before the (recursive) composer sees it. */
 function checkTokens(tokens: CST.Token[], text: string, opts: DocumentOptions): void {
   const fail = (message: string, offset?: number) =>
@@ -220,6 +241,12 @@ export function parseYamlDocuments(text: string, opts: DocumentOptions): unknown
     throw new ChainsmithError(
       opts.reason,
       `invalid YAML${at(text, deep)}: nested deeper than ${MAX_NESTING_DEPTH} levels (the limit)`,
+    );
+  }
+  if (text.length >= YAML_NODE_COUNT_FROM && countYamlNodes(text, MAX_YAML_NODES) > MAX_YAML_NODES) {
+    throw new ChainsmithError(
+      opts.reason,
+      `invalid YAML: the stream holds more than ${MAX_YAML_NODES} values (the YAML limit; give large inputs as JSON)`,
     );
   }
   const tokens = Array.from(new Parser().parse(text));

@@ -5,7 +5,13 @@
 // implemented here or refused by name — none is silently ignored, and no `auth-provider` command ever runs.
 import { dirname, isAbsolute, join } from 'node:path';
 import { isScalar, LineCounter, parseDocument, visit, type Document } from 'yaml';
-import { flowNestingOffset, lineAndColumn, MAX_NESTING_DEPTH } from '../input/documents.js';
+import {
+  countYamlNodes,
+  flowNestingOffset,
+  lineAndColumn,
+  MAX_NESTING_DEPTH,
+  MAX_YAML_NODES,
+} from '../input/documents.js';
 import { escapeTerminal } from '../text/terminal.js';
 import { FileReadError, MAX_CREDENTIAL_FILE_BYTES, MAX_KUBECONFIG_BYTES, readBoundedFileSync } from './files.js';
 
@@ -169,6 +175,10 @@ function parseKubeconfigYaml(text: string, file: string): unknown {
     throw new Error(
       `kubeconfig ${show(file)} is not valid YAML: nested deeper than ${MAX_NESTING_DEPTH} levels at ${where}`,
     );
+  }
+  // the parser's tree costs ~600 bytes a node: count nodes with the streaming lexer first (input/documents.ts)
+  if (countYamlNodes(text, MAX_YAML_NODES) > MAX_YAML_NODES) {
+    throw new Error(`kubeconfig ${show(file)} is not valid YAML: more than ${MAX_YAML_NODES} values`);
   }
   const doc = parseDocument(text, { uniqueKeys: false, prettyErrors: false, lineCounter: lines });
   const where = (offset: number): string => {

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { flowNestingOffset, MAX_NESTING_DEPTH, parseYamlDocuments } from '../../src/input/documents.js';
+import { countYamlNodes, flowNestingOffset, MAX_NESTING_DEPTH, parseYamlDocuments } from '../../src/input/documents.js';
 import { configDataFromText } from '../../src/config/parse.js';
 import { loadClusterConnection } from '../../src/kube/kubeconfig.js';
 
@@ -54,4 +54,17 @@ test('brackets in quoted scalars, comments and block plain scalars are not count
 test('a stray quote cannot hide nesting beyond its own line', () => {
   const text = `a: |\n  "unclosed\nb: ${'['.repeat(MAX_NESTING_DEPTH + 1)}${']'.repeat(MAX_NESTING_DEPTH + 1)}\n`;
   assert.notEqual(flowNestingOffset(text, MAX_NESTING_DEPTH), undefined);
+});
+
+test('a YAML stream of more than 500,000 values is refused by the streaming lexer, before the parser builds a tree', () => {
+  // ~4.5 MiB, 600,000 one-character scalars: the parser's token tree for it would take ~400 MiB
+  const text = 'kind: TaskRun\nx:\n' + '- a\n'.repeat(600_000);
+  const before = process.memoryUsage.rss();
+  assert.throws(
+    () => parseYamlDocuments(text, { reason: 'InvalidRun' }),
+    /the stream holds more than 500000 values \(the YAML limit; give large inputs as JSON\)/,
+  );
+  const grewMiB = (process.memoryUsage.rss() - before) / 1048576;
+  assert.ok(grewMiB < 150, `refusing it grew resident memory by ${grewMiB.toFixed(0)} MiB`);
+  assert.equal(countYamlNodes('a: [b, {c: d}]\n'), 6); // 4 scalars, 2 flow collections
 });
