@@ -204,9 +204,13 @@ export function mutate(doc: Json, mutations: Mutation[]): Json {
     const paths = pathsOf(root);
     const p = paths[m.at % paths.length]!;
     const here = getAt(root, p);
+    // a copy per use: fast-check may hand the same (constant) object to several mutations, and inserting one
+    // object twice made the tree a graph (a value inserted into itself is a cycle; JSON.stringify then throws,
+    // and nested widening of shared parts grew exponentially until the fuzzer ran out of memory)
+    const value: Json = m.value !== null && typeof m.value === 'object' ? structuredClone(m.value) : m.value;
     switch (m.op) {
       case 'replace':
-        root = setAt(root, p, m.value);
+        root = setAt(root, p, value);
         break;
       case 'delete': {
         if (p.length === 0) break;
@@ -217,15 +221,21 @@ export function mutate(doc: Json, mutations: Mutation[]): Json {
         break;
       }
       case 'insert':
-        if (Array.isArray(here)) here.push(m.value);
-        else if (here !== null && typeof here === 'object') here[m.key] = m.value;
-        else root = setAt(root, p, { [m.key]: m.value });
+        if (Array.isArray(here)) here.push(value);
+        else if (here !== null && typeof here === 'object') here[m.key] = value;
+        else root = setAt(root, p, { [m.key]: value });
         break;
       case 'widen': {
         // Many copies of one element: the quadratic merges and per-key checks of the issue. Bounded to about
         // WIDEN_BYTES of text, so a huge element is copied a few times rather than thousands.
         // measured expanded: a deep marker is short in the tree but thousands of characters in the text
-        const unit = Math.max(1, serialise(Array.isArray(here) ? (here[0] ?? null) : here, 'json').length);
+        // the elements are copied cyclically, so the text grows by their average size per copy (not the first's)
+        const unit = Math.max(
+          1,
+          Array.isArray(here) && here.length > 0
+            ? Math.ceil(serialise(here, 'json').length / here.length)
+            : serialise(here, 'json').length,
+        );
         const times = Math.max(2, Math.min(m.times, Math.floor(WIDEN_BYTES / unit)));
         if (Array.isArray(here) && here.length > 0) {
           root = setAt(root, p, Array.from({ length: times }, (_, i) => structuredClone(here[i % here.length]!)));
