@@ -5,6 +5,7 @@ import { ChainsmithError } from '../errors.js';
 import { parseYamlDocuments } from '../input/documents.js';
 import { readInputText } from '../input/read.js';
 import type { BuildType, ChainsConfig, RunFormat, SignerName, StorageName } from './types.js';
+import { escapeTerminal } from '../text/terminal.js';
 
 const RUN_FORMATS: readonly RunFormat[] = ['in-toto', 'slsa/v1', 'slsa/v2alpha3', 'slsa/v2alpha4'];
 const SIGNERS: readonly SignerName[] = ['x509', 'kms', 'none'];
@@ -287,8 +288,8 @@ export function configDataFromText(text: string, source = 'the config'): Record<
   let data = doc as Record<string, unknown>;
   if (data.kind !== undefined || data.apiVersion !== undefined) {
     if (data.kind !== 'ConfigMap') {
-      // quoted: the kind comes from the file and may hold newlines or control characters
-      const kind = typeof data.kind === 'string' ? JSON.stringify(data.kind) : `kind of type ${typeof data.kind}`;
+      // escaped: the kind comes from the file and may hold newlines or control characters
+      const kind = typeof data.kind === 'string' ? escapeTerminal(data.kind) : `kind of type ${typeof data.kind}`;
       throw new ChainsmithError('InvalidConfig', `${source}: is a ${kind}, expected a ConfigMap`);
     }
     data = (data.data ?? {}) as Record<string, unknown>;

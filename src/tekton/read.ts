@@ -2,6 +2,7 @@
 // Input is validated just enough that later stages can trust the shapes they read; any problem becomes
 // one ChainsmithError('InvalidRun') whose message names the document and the field.
 import { ChainsmithError } from '../errors.js';
+import { escapeTerminal } from '../text/terminal.js';
 import { MAX_DOCUMENTS, parseJsonDocument, parseYamlDocuments } from '../input/documents.js';
 import { displayPath, readInputText } from '../input/read.js';
 import type { Run } from './types.js';
@@ -49,7 +50,7 @@ function toRun(doc: unknown, label: string): Run {
   }
   if (kind === undefined && apiVersion === undefined) kind = inferKind(doc);
   if (kind !== 'TaskRun' && kind !== 'PipelineRun') {
-    throw invalid(kind === undefined ? `${label} has no kind; expected a TaskRun or PipelineRun` : `${label} is a ${typeof kind === 'string' ? JSON.stringify(kind) : describeType(kind)}, not a TaskRun or PipelineRun`);
+    throw invalid(kind === undefined ? `${label} has no kind; expected a TaskRun or PipelineRun` : `${label} is a ${typeof kind === 'string' ? escapeTerminal(kind) : describeType(kind)}, not a TaskRun or PipelineRun`);
   }
   const name = isObj(doc.metadata) && typeof doc.metadata.name === 'string' ? ` ${doc.metadata.name}` : '';
   // Before the conversion: v1beta1 fields are checked (and named) as written, e.g. status.taskResults.
