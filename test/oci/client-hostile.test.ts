@@ -4,6 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
+import type { ServerResponse } from 'node:http';
 import { RegistryClient } from '../../src/oci/client.js';
 import { ChainsmithError } from '../../src/errors.js';
 import { Deadline } from '../../src/oci/limits.js';
@@ -102,6 +103,21 @@ test('a redirect to another path of the registry host does not carry the credent
   }
 });
 
+/** Writes `chunk` again and again (up to 1 GiB) until the client goes away; `count` sees each write. */
+function streamEndlessly(res: ServerResponse, chunk: Buffer, count: (bytes: number) => number): void {
+  let total = 0;
+  const pump = (): void => {
+    while (!res.destroyed && total < 1024 * 1024 * 1024) {
+      total = count(chunk.length);
+      if (!res.write(chunk)) {
+        res.once('drain', pump);
+        return;
+      }
+    }
+  };
+  pump();
+}
+
 test('a manifest over 4 MiB, or an endless one, is refused while it streams', async () => {
   let written = 0;
   const reg = await hostileRegistry((req, res) => {
@@ -111,17 +127,7 @@ test('a manifest over 4 MiB, or an endless one, is refused while it streams', as
       return;
     }
     const chunk = Buffer.alloc(64 * 1024, 0x20);
-    const pump = (): void => {
-      while (!res.destroyed && written < 1024 * 1024 * 1024) {
-        written += chunk.length;
-        if (!res.write(chunk)) {
-          res.once('drain', pump);
-          return;
-        }
-      }
-    };
-    res.on('close', () => undefined);
-    pump();
+    streamEndlessly(res, chunk, (n) => (written += n));
   }, { challenge: false });
   try {
     const c = client(reg.registry, {});
@@ -138,16 +144,7 @@ test('an endless error body is cut at 64 KiB: the status is reported at once and
   const reg = await hostileRegistry((_req, res) => {
     res.writeHead(400, { 'content-type': 'application/json' });
     const chunk = Buffer.from(`{"errors":[{"code":"DENIED","message":"${'x'.repeat(64 * 1024)}`);
-    const pump = (): void => {
-      while (!res.destroyed && written < 1024 * 1024 * 1024) {
-        written += chunk.length;
-        if (!res.write(chunk)) {
-          res.once('drain', pump);
-          return;
-        }
-      }
-    };
-    pump();
+    streamEndlessly(res, chunk, (n) => (written += n));
   }, { challenge: false });
   try {
     const short = (e: unknown): boolean => registryError(/HTTP 400/)(e) && (e as Error).message.length < 1000;
