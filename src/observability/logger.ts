@@ -1,6 +1,7 @@
 // JSON logs (winston), one line per event, with the run's namespace/name/uid as fields so logs can be
 // filtered per run. Nothing that reaches a logger may carry key material, passwords or tokens.
 import winston from 'winston';
+import { escapeJsonText } from '../text/terminal.js';
 
 export type Logger = winston.Logger;
 
@@ -88,17 +89,11 @@ const redactSecrets = winston.format((info) => {
 });
 
 const MESSAGE = Symbol.for('message');
-// JSON escapes only C0 controls, '"' and '\\': DEL, C1 controls (e.g. U+009B, a one-byte CSI), bidi overrides
-// and line separators would reach a terminal running `kubectl logs` raw. Outside JSON's structural ASCII,
-// replacing them with \uXXXX escapes keeps the line valid JSON with exactly the same parsed value.
-const INVISIBLE = /[\u007f-\u009f\u200e\u200f\u202a-\u202e\u2066-\u2069\u2028\u2029]/g;
-
+// JSON escapes only C0 controls: DEL, C1 controls (e.g. U+009B, a one-byte CSI), bidi overrides and line
+// separators would reach a terminal running `kubectl logs` raw; escapeJsonText keeps the line the same JSON value.
 const escapeInvisibles = winston.format((info) => {
   const line = (info as unknown as Record<symbol, unknown>)[MESSAGE];
-  if (typeof line === 'string') {
-    const escape = (c: string): string => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`;
-    (info as unknown as Record<symbol, unknown>)[MESSAGE] = line.replace(INVISIBLE, escape);
-  }
+  if (typeof line === 'string') (info as unknown as Record<symbol, unknown>)[MESSAGE] = escapeJsonText(line);
   return info;
 });
 

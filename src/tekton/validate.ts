@@ -288,6 +288,9 @@ function runLabel(run: unknown): string {
  * Throws ChainsmithError('InvalidRun' | 'InvalidResult') with a one-line message naming the run and the field.
  */
 export function assertValidRun(run: Run): void {
+  // Type hinting, the findings pass and every payload format each check the run they are handed; one signing
+  // passes the same object to all of them, so a run object is walked once (runs are never mutated after reading).
+  if (typeof run === 'object' && run !== null && validatedRuns.has(run)) return;
   const label = runLabel(run);
   if (!isObj(run)) throw new ChainsmithError('InvalidRun', `${label}: the run is ${describeType(run)}, not an object`);
   const problem = valueLimitProblem(run);
@@ -297,7 +300,11 @@ export function assertValidRun(run: Run): void {
     throw new ChainsmithError('InvalidRun', `${label}: kind must be TaskRun or PipelineRun`);
   }
   checkRunDocument(run as unknown as Obj, kind, label);
+  validatedRuns.add(run);
 }
+
+/** Run objects that passed assertValidRun (weakly held: the cache of runs is not kept alive by it). */
+const validatedRuns = new WeakSet<object>();
 
 /** Validates results handed over on their own (the controller's image pass): the same rules as status.results. */
 export function assertValidResults(results: unknown, label: string): void {

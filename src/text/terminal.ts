@@ -23,3 +23,14 @@ export function escapeTerminal(s: string): string {
 export function escapeTerminalText(s: string): string {
   return s.replace(UNSAFE_TEXT, escapeChar);
 }
+
+// Only characters JSON.stringify leaves raw (it escapes C0 itself); they can occur in JSON text only inside strings.
+const UNSAFE_IN_JSON = /[\u007f-\u009f\u200e\u200f\u202a-\u202e\u2066-\u2069\u2028\u2029]/g;
+
+/**
+ * JSON text with DEL, C1 controls, bidi overrides and U+2028/9 written as `\uXXXX`: the same JSON value (parsers
+ * read the same data), but nothing that can move a terminal's cursor or reorder what it shows.
+ */
+export function escapeJsonText(json: string): string {
+  return json.replace(UNSAFE_IN_JSON, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
