@@ -6,15 +6,22 @@
 // controller's peak RSS. Phase 2: a fresh controller starts in a namespace holding `--present` completed,
 // already-signed runs (payload annotations included, as Chains or chainsmith leave them) and its RSS is sampled
 // once its informers have synced.
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { generateKeyPairSync } from 'node:crypto';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs, promisify } from 'node:util';
 import { Watch } from '@kubernetes/client-node';
-import { spawn } from 'node:child_process';
-import { completeTaskRun, createNamespace, createTaskRun, kube, REPO_ROOT, stackEnv, startController } from '../e2e/lib/index.js';
+import {
+  completeTaskRun,
+  createNamespace,
+  createTaskRun,
+  kube,
+  REPO_ROOT,
+  stackEnv,
+  startController,
+} from '../e2e/lib/index.js';
 import { encryptCosignKey } from '../src/signing/cosign-key.js';
 import type { TaskRun } from '../src/tekton/types.js';
 
@@ -54,14 +61,17 @@ function percentile(sorted: number[], p: number): number {
 /** apiserver_request_total summed by verb for TaskRuns (main resource only) and Events. */
 async function apiWrites(): Promise<{ patchRuns: number; postEvents: number; patchStatus: number; postRuns: number }> {
   const env = stackEnv();
-  const { stdout } = await run(env.kubectl, ['--kubeconfig', env.kubeconfig, 'get', '--raw', '/metrics'], { maxBuffer: 256 << 20 });
+  const { stdout } = await run(env.kubectl, ['--kubeconfig', env.kubeconfig, 'get', '--raw', '/metrics'], {
+    maxBuffer: 256 << 20,
+  });
   const out = { patchRuns: 0, postEvents: 0, patchStatus: 0, postRuns: 0 };
   for (const line of stdout.split('\n')) {
     if (!line.startsWith('apiserver_request_total{')) continue;
     const labels = Object.fromEntries([...line.matchAll(/(\w+)="([^"]*)"/g)].map((m) => [m[1], m[2]]));
     const v = Number(line.slice(line.lastIndexOf(' ') + 1));
     if (labels.resource === 'taskruns' && labels.verb === 'PATCH' && !labels.subresource) out.patchRuns += v;
-    if (labels.resource === 'taskruns' && labels.verb === 'PATCH' && labels.subresource === 'status') out.patchStatus += v;
+    if (labels.resource === 'taskruns' && labels.verb === 'PATCH' && labels.subresource === 'status')
+      out.patchStatus += v;
     if (labels.resource === 'taskruns' && labels.verb === 'POST') out.postRuns += v;
     if (labels.resource === 'events' && labels.verb === 'POST') out.postEvents += v;
   }
@@ -86,7 +96,10 @@ async function signingSecrets(): Promise<string> {
 async function writeConfig(systemNs: string): Promise<void> {
   await kube().core.createNamespacedConfigMap({
     namespace: systemNs,
-    body: { metadata: { name: 'chains-config' }, data: { 'artifacts.taskrun.storage': 'tekton', 'artifacts.oci.storage': 'tekton' } },
+    body: {
+      metadata: { name: 'chains-config' },
+      data: { 'artifacts.taskrun.storage': 'tekton', 'artifacts.oci.storage': 'tekton' },
+    },
   });
 }
 
@@ -100,7 +113,17 @@ const COMPILED_DIR = join(REPO_ROOT, 'bench', 'out', 'controller-burst-dist');
 
 /** Compiles the project once into bench/out (not dist/, which other tools own). */
 async function compile(): Promise<void> {
-  await run(process.execPath, [join(REPO_ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(REPO_ROOT, 'tsconfig.json'), '--outDir', COMPILED_DIR], { cwd: REPO_ROOT }).catch(() => undefined); // type errors elsewhere do not stop emit
+  await run(
+    process.execPath,
+    [
+      join(REPO_ROOT, 'node_modules', 'typescript', 'bin', 'tsc'),
+      '-p',
+      join(REPO_ROOT, 'tsconfig.json'),
+      '--outDir',
+      COMPILED_DIR,
+    ],
+    { cwd: REPO_ROOT },
+  ).catch(() => undefined); // type errors elsewhere do not stop emit
 }
 
 /** Starts the controller through tsx (e2e/lib) or compiled. */
@@ -113,7 +136,11 @@ async function startBenchController(args: string[], env: Record<string, string>)
   });
   let out = '';
   const waiters: Array<() => void> = [];
-  for (const s of [child.stdout!, child.stderr!]) s.on('data', (c: Buffer) => { out += c.toString(); for (const w of waiters.splice(0)) w(); });
+  for (const s of [child.stdout!, child.stderr!])
+    s.on('data', (c: Buffer) => {
+      out += c.toString();
+      for (const w of waiters.splice(0)) w();
+    });
   const exited = new Promise((r) => child.once('exit', r));
   return {
     pid: child.pid!,
@@ -131,7 +158,23 @@ async function startBenchController(args: string[], env: Record<string, string>)
 }
 
 function controllerArgs(ns: string, keys: string): string[] {
-  return ['--namespace', ns, '--signing-secrets-dir', keys, '--metrics-addr', '127.0.0.1:0', '--leader-elect=false', '--workers', values.workers!, '--kube-api-qps', values.qps!, '--kube-api-burst', values.burst!, '--log-level', 'info'];
+  return [
+    '--namespace',
+    ns,
+    '--signing-secrets-dir',
+    keys,
+    '--metrics-addr',
+    '127.0.0.1:0',
+    '--leader-elect=false',
+    '--workers',
+    values.workers!,
+    '--kube-api-qps',
+    values.qps!,
+    '--kube-api-burst',
+    values.burst!,
+    '--log-level',
+    'info',
+  ];
 }
 
 async function burst(keys: string): Promise<void> {
@@ -149,7 +192,8 @@ async function burst(keys: string): Promise<void> {
   const completedAt = new Map<string, number>();
   const { kc, custom } = kube();
   const noteSigned = (obj: TaskRun) => {
-    if (obj.metadata.annotations?.['chains.tekton.dev/signed'] === 'true' && !signedAt.has(obj.metadata.name!)) signedAt.set(obj.metadata.name!, Date.now());
+    if (obj.metadata.annotations?.['chains.tekton.dev/signed'] === 'true' && !signedAt.has(obj.metadata.name!))
+      signedAt.set(obj.metadata.name!, Date.now());
   };
   // a watch that reconnects from its last resourceVersion (a dropped stream must not lose signed events)
   let watching = true;
@@ -169,21 +213,40 @@ async function burst(keys: string): Promise<void> {
     );
   };
   await startWatch();
-  const watch = { abort: () => { watching = false; abort?.abort(); } };
+  const watch = {
+    abort: () => {
+      watching = false;
+      abort?.abort();
+    },
+  };
   // safety net: a list every 10 s catches anything the watch missed (counted at the time it is seen)
   const poller = setInterval(() => {
-    void custom.listNamespacedCustomObject({ group: 'tekton.dev', version: 'v1', namespace: ns, plural: 'taskruns' }).then(
-      (l: { items: TaskRun[] }) => l.items.forEach(noteSigned),
-      () => undefined,
-    );
+    void custom
+      .listNamespacedCustomObject({ group: 'tekton.dev', version: 'v1', namespace: ns, plural: 'taskruns' })
+      .then(
+        (l: { items: TaskRun[] }) => l.items.forEach(noteSigned),
+        () => undefined,
+      );
   }, 10_000);
 
   let peak = 0;
-  const sampler = setInterval(() => void rss(controller.pid).then((r) => (peak = Math.max(peak, r.peak)), () => undefined), 250);
+  const sampler = setInterval(
+    () =>
+      void rss(controller.pid).then(
+        (r) => (peak = Math.max(peak, r.peak)),
+        () => undefined,
+      ),
+    250,
+  );
   const before = await apiWrites();
   const t0 = Date.now();
   await pool(names, 64, async (name) => {
-    await completeTaskRun(ns, name, { results: [{ name: 'IMAGE_DIGEST', type: 'string', value: DIGEST }, { name: 'IMAGE_URL', type: 'string', value: `${stackEnv().registry}/bench/${name}` }] });
+    await completeTaskRun(ns, name, {
+      results: [
+        { name: 'IMAGE_DIGEST', type: 'string', value: DIGEST },
+        { name: 'IMAGE_URL', type: 'string', value: `${stackEnv().registry}/bench/${name}` },
+      ],
+    });
     completedAt.set(name, Date.now());
   });
   const tCompleted = Date.now();
@@ -198,14 +261,25 @@ async function burst(keys: string): Promise<void> {
   watch.abort();
   await controller.stop();
 
-  const lat = names.filter((n) => signedAt.has(n)).map((n) => (signedAt.get(n)! - completedAt.get(n)!) / 1000).sort((a, b) => a - b);
+  const lat = names
+    .filter((n) => signedAt.has(n))
+    .map((n) => (signedAt.get(n)! - completedAt.get(n)!) / 1000)
+    .sort((a, b) => a - b);
   const patches = afterW.patchRuns - before.patchRuns;
   const events = afterW.postEvents - before.postEvents;
   const firstCompletion = Math.min(...completedAt.values());
-  console.log(`burst: ${N} TaskRuns completed in ${((tCompleted - t0) / 1000).toFixed(1)} s; signed ${signedAt.size}/${N}`);
-  console.log(`  throughput        ${(signedAt.size / ((tDone - firstCompletion) / 1000)).toFixed(1)} runs signed/s (first completion → last signed)`);
-  console.log(`  completion→signed p50 ${percentile(lat, 50).toFixed(2)} s, p99 ${percentile(lat, 99).toFixed(2)} s, max ${lat.at(-1)?.toFixed(2)} s`);
-  console.log(`  API writes/run    ${(patches / N).toFixed(2)} PATCH on the run + ${(events / N).toFixed(2)} POST Event = ${((patches + events) / N).toFixed(2)} (status patches by the harness excluded: ${afterW.patchStatus - before.patchStatus})`);
+  console.log(
+    `burst: ${N} TaskRuns completed in ${((tCompleted - t0) / 1000).toFixed(1)} s; signed ${signedAt.size}/${N}`,
+  );
+  console.log(
+    `  throughput        ${(signedAt.size / ((tDone - firstCompletion) / 1000)).toFixed(1)} runs signed/s (first completion → last signed)`,
+  );
+  console.log(
+    `  completion→signed p50 ${percentile(lat, 50).toFixed(2)} s, p99 ${percentile(lat, 99).toFixed(2)} s, max ${lat.at(-1)?.toFixed(2)} s`,
+  );
+  console.log(
+    `  API writes/run    ${(patches / N).toFixed(2)} PATCH on the run + ${(events / N).toFixed(2)} POST Event = ${((patches + events) / N).toFixed(2)} (status patches by the harness excluded: ${afterW.patchStatus - before.patchStatus})`,
+  );
   console.log(`  controller RSS    peak ${peak.toFixed(0)} MiB`);
 }
 
@@ -234,7 +308,12 @@ async function present(keys: string): Promise<void> {
         },
       },
     });
-    await completeTaskRun(ns, name, { results: [{ name: 'IMAGE_DIGEST', type: 'string', value: DIGEST }, { name: 'IMAGE_URL', type: 'string', value: `${stackEnv().registry}/bench/${name}` }] });
+    await completeTaskRun(ns, name, {
+      results: [
+        { name: 'IMAGE_DIGEST', type: 'string', value: DIGEST },
+        { name: 'IMAGE_URL', type: 'string', value: `${stackEnv().registry}/bench/${name}` },
+      ],
+    });
   });
   console.log(`present: ${PRESENT} completed, signed TaskRuns created in ${((Date.now() - t0) / 1000).toFixed(0)} s`);
   const controller = await startBenchController(controllerArgs(ns, keys), { SYSTEM_NAMESPACE: systemNs });
@@ -243,13 +322,17 @@ async function present(keys: string): Promise<void> {
   await new Promise((r) => setTimeout(r, 10_000));
   global.gc?.();
   const r = await rss(controller.pid);
-  console.log(`  controller RSS with ${PRESENT} completed runs: ${r.now.toFixed(0)} MiB now, ${r.peak.toFixed(0)} MiB peak (sampled ${((Date.now() - synced) / 1000).toFixed(0)} s after start-up)`);
+  console.log(
+    `  controller RSS with ${PRESENT} completed runs: ${r.now.toFixed(0)} MiB now, ${r.peak.toFixed(0)} MiB peak (sampled ${((Date.now() - synced) / 1000).toFixed(0)} s after start-up)`,
+  );
   await controller.stop();
 }
 
 const keys = await signingSecrets();
 if (values.compiled) await compile();
-console.log(`controller: ${values.compiled ? 'compiled JS' : 'tsx'}, --workers ${values.workers} --kube-api-qps ${values.qps} --kube-api-burst ${values.burst}`);
+console.log(
+  `controller: ${values.compiled ? 'compiled JS' : 'tsx'}, --workers ${values.workers} --kube-api-qps ${values.qps} --kube-api-burst ${values.burst}`,
+);
 try {
   if (N > 0) await burst(keys);
   if (PRESENT > 0) await present(keys);

@@ -1,4 +1,4 @@
-// Benchmark: the controller's start-up cost of verifying signed marks (src/controller/mark-trust.ts). Summarises
+// Benchmark: the controller's start-up cost of verifying signed marks (src/pipeline/mark-trust.ts). Summarises
 // 5,000 historical signed TaskRuns with the verifying RunCache, for each kind of evidence: chainsmith's
 // mark signature, a Chains tekton-storage provenance envelope (SLSA v0.2, verified and bound to the run), and
 // forged marks (nothing verifies; worst case: both checks run). Prints totals and per-run cost; asserts nothing.
@@ -6,28 +6,44 @@
 import { generateKeyPairSync, sign as cryptoSign } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { DEFAULT_CONFIG } from '../src/config/parse.js';
-import { MarkVerifier, markEvidence } from '../src/controller/mark-trust.js';
+import { MarkVerifier, markEvidence } from '../src/pipeline/mark-trust.js';
 import { RunCache } from '../src/controller/run-cache.js';
 import { payloadFormat } from '../src/formats/index.js';
-import { signPayload } from '../src/signing/sign-payload.js';
+import { signPayload } from '../src/sigstore/sign-payload.js';
 import type { Signer } from '../src/signing/signer.js';
 import { TektonStorer } from '../src/storage/tekton.js';
 import type { TaskRun } from '../src/tekton/types.js';
 
 const RUNS = Number(process.argv[2] ?? 5000);
 const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
-const signer: Signer = { sign: async (d) => cryptoSign('sha256', d, privateKey), publicKey: () => publicKey, cert: () => '', chain: () => '', description: 'P-256' };
-const base = JSON.parse(readFileSync(new URL('../test/fixtures/formats/buildah-taskrun.json', import.meta.url), 'utf8')) as TaskRun;
+const signer: Signer = {
+  sign: async (d) => cryptoSign('sha256', d, privateKey),
+  publicKey: () => publicKey,
+  cert: () => '',
+  chain: () => '',
+  description: 'P-256',
+};
+const base = JSON.parse(
+  readFileSync(new URL('../test/fixtures/formats/buildah-taskrun.json', import.meta.url), 'utf8'),
+) as TaskRun;
 
 function taskRun(i: number): TaskRun {
   const tr = structuredClone(base);
-  tr.metadata = { ...tr.metadata, name: `build-${i}`, namespace: 'ns', uid: `00000000-0000-4000-8000-${String(i).padStart(12, '0')}` };
+  tr.metadata = {
+    ...tr.metadata,
+    name: `build-${i}`,
+    namespace: 'ns',
+    uid: `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`,
+  };
   return tr;
 }
 
 async function withMarkSignature(tr: TaskRun): Promise<TaskRun> {
   const id = { kind: 'TaskRun' as const, namespace: 'ns', name: tr.metadata.name!, uid: tr.metadata.uid! };
-  tr.metadata.annotations = { 'chains.tekton.dev/signed': 'true', ...(await markEvidence(id, DEFAULT_CONFIG, async () => signer, new Date())) };
+  tr.metadata.annotations = {
+    'chains.tekton.dev/signed': 'true',
+    ...(await markEvidence(id, DEFAULT_CONFIG, async () => signer, new Date())),
+  };
   return tr;
 }
 
@@ -35,13 +51,25 @@ async function withChainsStorage(tr: TaskRun): Promise<TaskRun> {
   const payload = payloadFormat('in-toto').createPayload({ kind: 'TaskRun', run: tr }, DEFAULT_CONFIG);
   const signed = await signPayload(signer, payload);
   const shortKey = `taskrun-${tr.metadata.uid}`;
-  const stored = await new TektonStorer().store({ run: tr, payload, signed, shortKey, fullKey: shortKey, config: DEFAULT_CONFIG });
+  const stored = await new TektonStorer().store({
+    run: tr,
+    payload,
+    signed,
+    shortKey,
+    fullKey: shortKey,
+    config: DEFAULT_CONFIG,
+  });
   tr.metadata.annotations = { 'chains.tekton.dev/signed': 'true', ...stored.annotations };
   return tr;
 }
 
 function forged(tr: TaskRun): TaskRun {
-  tr.metadata.annotations = { 'chains.tekton.dev/signed': 'true', 'chainsmith.dev/signed-at': '2026-01-01T00:00:00Z', 'chainsmith.dev/mark-signature': 'MEUCIQDx', [`chains.tekton.dev/signature-taskrun-${tr.metadata.uid}`]: 'e30=' };
+  tr.metadata.annotations = {
+    'chains.tekton.dev/signed': 'true',
+    'chainsmith.dev/signed-at': '2026-01-01T00:00:00Z',
+    'chainsmith.dev/mark-signature': 'MEUCIQDx',
+    [`chains.tekton.dev/signature-taskrun-${tr.metadata.uid}`]: 'e30=',
+  };
   return tr;
 }
 
@@ -63,5 +91,7 @@ for (const [name, make, expectTrusted] of cases) {
   for (const r of runs) if (cache.upsert(r).cur.annotations['chains.tekton.dev/signed'] === 'true') trusted++;
   const ms = Number(process.hrtime.bigint() - started) / 1e6;
   if ((trusted === RUNS) !== expectTrusted) throw new Error(`${name}: ${trusted} of ${RUNS} trusted`);
-  console.log(`${name.padEnd(40)} ${ms.toFixed(0).padStart(6)} ms total  ${((ms * 1000) / RUNS).toFixed(1).padStart(7)} µs/run  (${bytes} B of annotations per run, ${trusted} trusted)`);
+  console.log(
+    `${name.padEnd(40)} ${ms.toFixed(0).padStart(6)} ms total  ${((ms * 1000) / RUNS).toFixed(1).padStart(7)} µs/run  (${bytes} B of annotations per run, ${trusted} trusted)`,
+  );
 }

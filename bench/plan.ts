@@ -33,7 +33,11 @@ export function plan(quick: boolean): Step[] {
   return [
     ...SIGNERS.map((arm) => ({ config: IN_TOTO_TEKTON, arm, workloads: ALL })),
     { config: IN_TOTO_TEKTON, arm: 'ceiling' as const, workloads: ['burst' as const] },
-    ...SIGNERS.map((arm) => ({ config: SLSA_V2ALPHA4_OCI, arm, workloads: quick ? (['burst'] as WorkloadName[]) : ALL })),
+    ...SIGNERS.map((arm) => ({
+      config: SLSA_V2ALPHA4_OCI,
+      arm,
+      workloads: quick ? (['burst'] as WorkloadName[]) : ALL,
+    })),
     { config: SLSA_V2ALPHA4_OCI, arm: 'ceiling' as const, workloads: ['burst' as const] },
   ];
 }

@@ -11,7 +11,10 @@ const STEPS = 50;
 const RESULTS = 100;
 
 function hex(seed: string, bytes = 32): string {
-  return createHash('sha256').update(seed).digest('hex').slice(0, bytes * 2);
+  return createHash('sha256')
+    .update(seed)
+    .digest('hex')
+    .slice(0, bytes * 2);
 }
 
 /** 100 results mixing every hint kind: image pairs, IMAGES, artifact pairs, object inputs/outputs, plain values. */
@@ -21,20 +24,37 @@ function results(): RunResult[] {
     out.push({ name: `img${i}_IMAGE_URL`, type: 'string', value: `registry.example.com/team/app-${i}:v${i}\n` });
     out.push({ name: `img${i}_IMAGE_DIGEST`, type: 'string', value: `sha256:${hex(`img${i}`)}` });
   }
-  out.push({ name: 'IMAGES', type: 'string', value: Array.from({ length: 5 }, (_, i) => `ghcr.io/example/extra-${i}@sha256:${hex(`extra${i}`)}`).join(',\n') });
+  out.push({
+    name: 'IMAGES',
+    type: 'string',
+    value: Array.from({ length: 5 }, (_, i) => `ghcr.io/example/extra-${i}@sha256:${hex(`extra${i}`)}`).join(',\n'),
+  });
   for (let i = 0; i < 10; i++) {
     out.push({ name: `jar${i}_ARTIFACT_URI`, type: 'string', value: `pkg:maven/com.example/lib-${i}@1.${i}.0` });
     out.push({ name: `jar${i}_ARTIFACT_DIGEST`, type: 'string', value: `sha256:${hex(`jar${i}`)}` });
   }
   for (let i = 0; i < 15; i++) {
-    out.push({ name: `bin${i}-ARTIFACT_OUTPUTS`, type: 'object', value: { uri: `registry.example.com/bins/b${i}`, digest: `sha256:${hex(`bin${i}`)}`, isBuildArtifact: i % 2 === 0 ? 'true' : 'false' } });
+    out.push({
+      name: `bin${i}-ARTIFACT_OUTPUTS`,
+      type: 'object',
+      value: {
+        uri: `registry.example.com/bins/b${i}`,
+        digest: `sha256:${hex(`bin${i}`)}`,
+        isBuildArtifact: i % 2 === 0 ? 'true' : 'false',
+      },
+    });
   }
   for (let i = 0; i < 10; i++) {
-    out.push({ name: `src${i}-ARTIFACT_INPUTS`, type: 'object', value: { uri: `https://github.com/example/dep-${i}`, digest: `sha1:${hex(`src${i}`, 20)}` } });
+    out.push({
+      name: `src${i}-ARTIFACT_INPUTS`,
+      type: 'object',
+      value: { uri: `https://github.com/example/dep-${i}`, digest: `sha1:${hex(`src${i}`, 20)}` },
+    });
   }
   out.push({ name: 'CHAINS-GIT_URL', type: 'string', value: 'https://github.com/example/app' });
   out.push({ name: 'CHAINS-GIT_COMMIT', type: 'string', value: hex('commit', 20) });
-  while (out.length < RESULTS) out.push({ name: `note-${out.length}`, type: 'string', value: `some <value> & text ${out.length}\n` });
+  while (out.length < RESULTS)
+    out.push({ name: `note-${out.length}`, type: 'string', value: `some <value> & text ${out.length}\n` });
   return out;
 }
 
@@ -43,7 +63,12 @@ function largeTaskRun(): TaskRun {
     name: `step-${i}`,
     container: `step-step-${i}`,
     imageID: `docker-pullable://registry.example.com/tools/tool-${i % 10}@sha256:${hex(`tool${i % 10}`)}`,
-    terminated: { exitCode: 0, reason: 'Completed', startedAt: '2026-11-20T10:15:02Z', finishedAt: '2026-11-20T10:16:40Z' },
+    terminated: {
+      exitCode: 0,
+      reason: 'Completed',
+      startedAt: '2026-11-20T10:15:02Z',
+      finishedAt: '2026-11-20T10:16:40Z',
+    },
   }));
   return {
     apiVersion: 'tekton.dev/v1',
@@ -65,18 +90,32 @@ function largeTaskRun(): TaskRun {
       completionTime: '2026-11-20T10:16:41Z',
       conditions: [{ type: 'Succeeded', status: 'True', reason: 'Succeeded' }],
       steps,
-      sidecars: [{ name: 'proxy', container: 'sidecar-proxy', imageID: `ghcr.io/example/proxy@sha256:${hex('proxy')}` }],
+      sidecars: [
+        { name: 'proxy', container: 'sidecar-proxy', imageID: `ghcr.io/example/proxy@sha256:${hex('proxy')}` },
+      ],
       results: results(),
       taskSpec: {
-        params: Array.from({ length: 20 }, (_, i) => ({ name: `P${i}`, type: 'string' as const, default: `default-${i}` })),
-        steps: steps.map((s, i) => ({ name: s.name, image: `registry.example.com/tools/tool-${i % 10}`, script: `#!/bin/sh\nset -e\nmake target-${i}\n` })),
+        params: Array.from({ length: 20 }, (_, i) => ({
+          name: `P${i}`,
+          type: 'string' as const,
+          default: `default-${i}`,
+        })),
+        steps: steps.map((s, i) => ({
+          name: s.name,
+          image: `registry.example.com/tools/tool-${i % 10}`,
+          script: `#!/bin/sh\nset -e\nmake target-${i}\n`,
+        })),
       },
       provenance: { featureFlags: { enableAPIFields: 'beta', resultExtractionMethod: 'termination-message' } },
     },
   };
 }
 
-function measure(format: (typeof RUN_FORMATS)[number], input: FormatInput, iterations: number): { medianUs: number; bytes: number } {
+function measure(
+  format: (typeof RUN_FORMATS)[number],
+  input: FormatInput,
+  iterations: number,
+): { medianUs: number; bytes: number } {
   const f = payloadFormat(format);
   const config = DEFAULT_CONFIG;
   let bytes = 0;
@@ -93,9 +132,15 @@ function measure(format: (typeof RUN_FORMATS)[number], input: FormatInput, itera
 
 const iterations = Number(process.argv[2] ?? 2000);
 const input: FormatInput = { kind: 'TaskRun', run: largeTaskRun() };
-console.log(`provenance for a TaskRun with ${STEPS} steps and ${RESULTS} results, ${iterations} runs per format (node ${process.version})`);
+console.log(
+  `provenance for a TaskRun with ${STEPS} steps and ${RESULTS} results, ${iterations} runs per format (node ${process.version})`,
+);
 console.log('format          median µs/run   runs/s (1/median)   payload bytes');
 for (const format of RUN_FORMATS) {
   const { medianUs, bytes } = measure(format, input, iterations);
-  console.log(`${format.padEnd(15)} ${medianUs.toFixed(1).padStart(14)}   ${Math.round(1e6 / medianUs).toString().padStart(17)}   ${String(bytes).padStart(13)}`);
+  console.log(
+    `${format.padEnd(15)} ${medianUs.toFixed(1).padStart(14)}   ${Math.round(1e6 / medianUs)
+      .toString()
+      .padStart(17)}   ${String(bytes).padStart(13)}`,
+  );
 }

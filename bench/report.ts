@@ -35,9 +35,16 @@ function find(rows: Row[], config: string, arm: ArmName, workload: WorkloadName)
 }
 
 /** chainsmith's burst throughput over Chains' (default, tuned) and over the ceiling, on one config (default in-toto/tekton). */
-export function ratios(rows: Row[], config = IN_TOTO_TEKTON.name): { vsDefault: number; vsTuned: number; vsCeiling: number } {
+export function ratios(
+  rows: Row[],
+  config = IN_TOTO_TEKTON.name,
+): { vsDefault: number; vsTuned: number; vsCeiling: number } {
   const tp = (arm: ArmName): number => find(rows, config, arm, 'burst')?.throughput ?? NaN;
-  return { vsDefault: tp('chainsmith') / tp('chains-default'), vsTuned: tp('chainsmith') / tp('chains-tuned'), vsCeiling: tp('chainsmith') / tp('ceiling') };
+  return {
+    vsDefault: tp('chainsmith') / tp('chains-default'),
+    vsTuned: tp('chainsmith') / tp('chains-tuned'),
+    vsCeiling: tp('chainsmith') / tp('ceiling'),
+  };
 }
 
 /** The exact last line `npm run bench` prints. */
@@ -54,7 +61,9 @@ function table(rows: Row[]): string[] {
   for (const row of rows) {
     const r = row.result;
     if (!r) {
-      out.push(`| ${row.config} | ${row.workload} | ${row.arm} | | | | | | | | | | | failed: ${(row.error ?? '').replace(/\|/g, '/')} |`);
+      out.push(
+        `| ${row.config} | ${row.workload} | ${row.arm} | | | | | | | | | | | failed: ${(row.error ?? '').replace(/\|/g, '/')} |`,
+      );
       continue;
     }
     const notes = [...(r.timedOut ? ['**timed out**'] : []), ...r.notes].join('; ');
@@ -72,8 +81,13 @@ function targets(rows: Row[]): string[] {
     if (!rows.some((x) => x.config === config)) continue;
     const r = ratios(rows, config);
     // What the ceiling arm reaches over Chains default: no signer on this machine can do better.
-    const ceilingVsDefault = (find(rows, config, 'ceiling', 'burst')?.throughput ?? NaN) / (find(rows, config, 'chains-default', 'burst')?.throughput ?? NaN);
-    const bound = Number.isFinite(ceilingVsDefault) && ceilingVsDefault < 10 ? ` (the ceiling itself is ${f(ceilingVsDefault)}×: out of reach on this machine)` : '';
+    const ceilingVsDefault =
+      (find(rows, config, 'ceiling', 'burst')?.throughput ?? NaN) /
+      (find(rows, config, 'chains-default', 'burst')?.throughput ?? NaN);
+    const bound =
+      Number.isFinite(ceilingVsDefault) && ceilingVsDefault < 10
+        ? ` (the ceiling itself is ${f(ceilingVsDefault)}×: out of reach on this machine)`
+        : '';
     const back = find(rows, config, 'chainsmith', 'backlog');
     out.push(
       `| ${config} burst: chainsmith ≥ 10× Chains default | ${f(r.vsDefault)}×${bound} | ${ok(r.vsDefault >= 10)} |`,
@@ -81,13 +95,18 @@ function targets(rows: Row[]): string[] {
       `| ${config} burst: chainsmith within 70 % of the ceiling | ${f(r.vsCeiling * 100, 0)} % of the ceiling | ${ok(r.vsCeiling >= 0.7)} |`,
     );
     if (back || config === IN_TOTO_TEKTON.name) {
-      out.push(`| ${config} backlog: p95 of new runs < 5 s while the backlog drains | ${back ? f(back.latency.p95) + ' s' : '-'} | ${ok(!!back && back.latency.p95 < 5)} |`);
+      out.push(
+        `| ${config} backlog: p95 of new runs < 5 s while the backlog drains | ${back ? f(back.latency.p95) + ' s' : '-'} | ${ok(!!back && back.latency.p95 < 5)} |`,
+      );
     }
   }
-  const rss = (arm: ArmName): number => Math.max(...rows.filter((x) => x.arm === arm && x.result).map((x) => x.result!.peakRssMiB));
+  const rss = (arm: ArmName): number =>
+    Math.max(...rows.filter((x) => x.arm === arm && x.result).map((x) => x.result!.peakRssMiB));
   const rssCs = rss('chainsmith');
   const rssChains = Math.min(rss('chains-default'), rss('chains-tuned'));
-  out.push(`| peak RSS ≤ half of Chains' (max over workloads, vs the lower of Chains' two arms) | ${f(rssCs, 0)} MiB vs ${f(rssChains, 0)} MiB | ${ok(rssCs <= rssChains / 2)} |`);
+  out.push(
+    `| peak RSS ≤ half of Chains' (max over workloads, vs the lower of Chains' two arms) | ${f(rssCs, 0)} MiB vs ${f(rssChains, 0)} MiB | ${ok(rssCs <= rssChains / 2)} |`,
+  );
   return out;
 }
 
@@ -128,11 +147,11 @@ export function writeResults(path: string, rep: Report): void {
     '- Same key for every arm: ECDSA P-256 `x509.pem` in `/etc/signing-secrets` (Chains reads that fixed path; chainsmith gets `--signing-secrets-dir /etc/signing-secrets`). Same `chains-config`; `transparency.enabled=false`.',
     '- Config `in-toto + tekton`: `artifacts.{taskrun,pipelinerun}.format=in-toto`, `storage=tekton`, and `artifacts.oci.storage=""` (image signing off for every arm, so this config measures the provenance path with no registry traffic). Config `slsa/v2alpha4 + oci`: formats `slsa/v2alpha4`, storage `oci` for TaskRuns, PipelineRuns and images, pushed to the local registry (one real image per run).',
     '- Readiness: the arm must sign a canary TaskRun before the clock starts (Chains has no readiness endpoint). Burst/pipelines: the clock starts when the harness begins completing runs (concurrent merge patches of `/status`); a run\'s completion time is when its patch was answered, its signed time is when the harness\'s watch first saw `chains.tekton.dev/signed: "true"`. Runs/s = signed runs ÷ (last signature − first completion).',
-    '- Backlog: the completed unsigned runs exist before the arm starts; once it signs the first one, one new TaskRun completes per second; runs/s is the backlog\'s drain rate and the latency columns are the new runs\'.',
-    '- CPU s/run: utime+stime (children included) from `/proc/<pid>/stat` of the arm\'s process over the measured part ÷ runs signed. Peak RSS: `VmHWM` of that process.',
-    '- API req/run: the delta of the API server\'s `apiserver_request_total` (resource requests only; `/metrics`, `/readyz` excluded) over the measured part, minus the requests the harness itself sent (counted client-side; a watch counts once), ÷ runs signed. The API server\'s own background requests are included (a few per minute).',
+    "- Backlog: the completed unsigned runs exist before the arm starts; once it signs the first one, one new TaskRun completes per second; runs/s is the backlog's drain rate and the latency columns are the new runs'.",
+    "- CPU s/run: utime+stime (children included) from `/proc/<pid>/stat` of the arm's process over the measured part ÷ runs signed. Peak RSS: `VmHWM` of that process.",
+    "- API req/run: the delta of the API server's `apiserver_request_total` (resource requests only; `/metrics`, `/readyz` excluded) over the measured part, minus the requests the harness itself sent (counted client-side; a watch counts once), ÷ runs signed. The API server's own background requests are included (a few per minute).",
     '- The ceiling arm (`bench/arms/ceiling-worker.ts`) watches runs and writes, per finished run, one merge patch with payload- and signature-sized annotations and `signed: "true"`, at unbounded concurrency: what any signer that writes annotations must at least cost on this API server. For `slsa/v2alpha4 + oci` it instead pushes, per run, a `.sig` and an `.att` tag in cosign\'s layout blind (two blob uploads and the manifest PUT per tag, no reads) and then patches `signed: "true"`: the least any signer that stores in the registry must cost. A signer that appends to existing tags, as Chains and chainsmith do, also reads each tag first.',
-    '- Everything (etcd, kube-apiserver, registry, the harness, the arm) shares this machine\'s cores; other processes on the machine add noise.',
+    "- Everything (etcd, kube-apiserver, registry, the harness, the arm) shares this machine's cores; other processes on the machine add noise.",
     '',
     '## Machine and versions',
     '',

@@ -59,7 +59,8 @@ const sizes = quick ? QUICK : FULL;
 const WORK = process.env.BENCH_DIR ?? '/tmp/chainsmith-bench';
 const STACK_DIR = join(WORK, 'stack');
 const LOG_DIR = join(WORK, 'logs', new Date().toISOString().replace(/[:.]/g, '-'));
-const log = (msg: string): void => void process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${msg}\n`);
+const log = (msg: string): void =>
+  void process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${msg}\n`);
 
 const onlyArms = values.arms?.split(',') as ArmName[] | undefined;
 const onlyWorkloads = values.workloads?.split(',') as WorkloadName[] | undefined;
@@ -68,10 +69,12 @@ const onlyConfigs = values.configs?.split(',').map(Number);
 async function build(): Promise<void> {
   if (values['no-build']) return;
   log('npm run build (tsc)');
-  await promisify(execFile)('npx', ['tsc', '-p', 'tsconfig.json'], { cwd: REPO_ROOT, timeout: 600_000 }).catch((err: Error & { stdout?: string }) => {
-    // Other files of the shared checkout may be mid-edit; tsc still emits, so go on if the entry point exists.
-    log(`tsc reported errors (continuing with what it emitted): ${(err.stdout ?? err.message).split('\n')[0]}`);
-  });
+  await promisify(execFile)('npx', ['tsc', '-p', 'tsconfig.json'], { cwd: REPO_ROOT, timeout: 600_000 }).catch(
+    (err: Error & { stdout?: string }) => {
+      // Other files of the shared checkout may be mid-edit; tsc still emits, so go on if the entry point exists.
+      log(`tsc reported errors (continuing with what it emitted): ${(err.stdout ?? err.message).split('\n')[0]}`);
+    },
+  );
   if (!existsSync(CHAINSMITH_MAIN)) throw new Error(`${CHAINSMITH_MAIN} missing after the build`);
 }
 
@@ -83,7 +86,8 @@ async function main(): Promise<void> {
   const rows: Row[] = [];
   // --configs 1 = in-toto + tekton, 2 = slsa/v2alpha4 + oci
   const steps = plan(quick).filter(
-    (s) => (!onlyArms || onlyArms.includes(s.arm)) && (!onlyConfigs || onlyConfigs.includes(s.config.realImages ? 2 : 1)),
+    (s) =>
+      (!onlyArms || onlyArms.includes(s.arm)) && (!onlyConfigs || onlyConfigs.includes(s.config.realImages ? 2 : 1)),
   );
   for (const step of steps) {
     const arm = ARMS[step.arm];
@@ -102,11 +106,15 @@ async function main(): Promise<void> {
         log,
         startArm: () => {
           const logFile = join(LOG_DIR, `${step.config.realImages ? 'oci' : 'tekton'}-${arm.name}-${++n}.log`);
-          const nodeFlags = values.profile && arm.name === 'chainsmith' ? ['--cpu-prof', `--cpu-prof-dir=${LOG_DIR}`, '--heapsnapshot-signal=SIGUSR2'] : [];
+          const nodeFlags =
+            values.profile && arm.name === 'chainsmith'
+              ? ['--cpu-prof', `--cpu-prof-dir=${LOG_DIR}`, '--heapsnapshot-signal=SIGUSR2']
+              : [];
           return arm.start({ stack, logFile, nodeFlags, oci: step.config.realImages });
         },
         images: async (ns, count) => {
-          if (!step.config.realImages) return Array.from({ length: count }, (_, i) => fakeImage(stack.registry, `${ns}-${i}`));
+          if (!step.config.realImages)
+            return Array.from({ length: count }, (_, i) => fakeImage(stack.registry, `${ns}-${i}`));
           const pusher = new ImagePusher(stack.registry, `bench/${ns}`);
           log(`pushing ${count} images to ${stack.registry}/bench/${ns}`);
           return mapLimit(Array.from({ length: count }), 16, () => pusher.push());
@@ -139,7 +147,15 @@ async function main(): Promise<void> {
     }
   }
   const out = values.out ?? join(REPO_ROOT, 'bench', 'RESULTS.md');
-  writeResults(out, { rows, quick, sizes, started, finished: new Date(), argv: process.argv.slice(2), logDir: LOG_DIR });
+  writeResults(out, {
+    rows,
+    quick,
+    sizes,
+    started,
+    finished: new Date(),
+    argv: process.argv.slice(2),
+    logDir: LOG_DIR,
+  });
   log(`wrote ${out}; controller logs in ${LOG_DIR}`);
   process.stdout.write(ratioLine(rows) + '\n');
 }

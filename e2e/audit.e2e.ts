@@ -8,7 +8,16 @@ import { execFile } from 'node:child_process';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { completeTaskRun, createNamespace, createTaskRun, getTaskRun, pushRandomImage, stackEnv, waitFor, type ControllerProcess } from './lib/index.js';
+import {
+  completeTaskRun,
+  createNamespace,
+  createTaskRun,
+  getTaskRun,
+  pushRandomImage,
+  stackEnv,
+  waitFor,
+  type ControllerProcess,
+} from './lib/index.js';
 import { chainsmithCli, startSigningController, writeChainsConfig, x509SecretsDir } from './lib/scenario.js';
 import type { TaskRun } from '../src/tekton/types.js';
 import type { AuditResult } from '../src/audit/audit.js';
@@ -24,7 +33,8 @@ async function completedRun(ns: string, results: Array<{ name: string; value: st
   return tr.metadata.name!;
 }
 
-const annotation = async (ns: string, name: string, key: string) => (await getTaskRun(ns, name)).metadata.annotations?.[key];
+const annotation = async (ns: string, name: string, key: string) =>
+  (await getTaskRun(ns, name)).metadata.annotations?.[key];
 
 async function waitForMark(ns: string, name: string, value: string): Promise<TaskRun> {
   return waitFor(
@@ -53,7 +63,12 @@ describe('audit and resign over runs in the four states', () => {
     systemNs = await createNamespace('audit-sys');
     keysDir = await x509SecretsDir('chainsmith-audit-keys-');
     // only image signatures, stored in the registry; failures give up at once
-    const data = { 'artifacts.taskrun.storage': '', 'artifacts.oci.storage': 'oci', 'chainsmith.max-retries': '0', 'chainsmith.retry-horizon': '0s' };
+    const data = {
+      'artifacts.taskrun.storage': '',
+      'artifacts.oci.storage': 'oci',
+      'chainsmith.max-retries': '0',
+      'chainsmith.retry-horizon': '0s',
+    };
     await writeChainsConfig(systemNs, data);
     await start();
 
@@ -65,7 +80,13 @@ describe('audit and resign over runs in the four states', () => {
     ]);
     names.skipped = await completedRun(ns);
     // managed by another controller (not in filter.managedBy): chainsmith leaves it alone
-    const foreign = await createTaskRun(ns, { spec: { managedBy: 'example.com/other-controller', serviceAccountName: 'default', taskRef: { kind: 'Task', name: 'build-push' } } });
+    const foreign = await createTaskRun(ns, {
+      spec: {
+        managedBy: 'example.com/other-controller',
+        serviceAccountName: 'default',
+        taskRef: { kind: 'Task', name: 'build-push' },
+      },
+    });
     await completeTaskRun(ns, foreign.metadata.name!);
     names.filtered = foreign.metadata.name!;
     names.failed = await completedRun(ns, [
@@ -104,7 +125,10 @@ describe('audit and resign over runs in the four states', () => {
     assert.match(state(names.failed)!.reason!, /127\.0\.0\.1:1/);
     assert.equal(state(names.pending)?.state, 'pending');
     assert.deepEqual(report.summary.totals, { signed: 1, unverified: 0, failed: 1, skipped: 2, pending: 1, total: 5 });
-    assert.deepEqual(report.summary.namespaces.map((n) => [n.namespace, n.total]), [[ns, 5]]);
+    assert.deepEqual(
+      report.summary.namespaces.map((n) => [n.namespace, n.total]),
+      [[ns, 5]],
+    );
     assert.equal(report.summary.oldestPending?.name, names.pending);
     assert.equal(report.summary.signLatency.count, 1);
     assert.ok(report.summary.signLatency.p50Seconds !== undefined && report.summary.signLatency.p50Seconds < 120);
@@ -113,7 +137,14 @@ describe('audit and resign over runs in the four states', () => {
   test('the image the controller signed verifies with chainsmith verify, as with cosign verify', async () => {
     const ours = await cli(['verify', '--key', join(keysDir, 'cosign.pub'), signedImage]);
     assert.equal(ours.code, 0, ours.stdout + ours.stderr);
-    const cosign = await exec(stackEnv().cosign, ['verify', '--key', join(keysDir, 'cosign.pub'), '--insecure-ignore-tlog', '--allow-http-registry', signedImage]);
+    const cosign = await exec(stackEnv().cosign, [
+      'verify',
+      '--key',
+      join(keysDir, 'cosign.pub'),
+      '--insecure-ignore-tlog',
+      '--allow-http-registry',
+      signedImage,
+    ]);
     assert.match(cosign.stdout, /docker-manifest-digest/);
   });
 

@@ -52,7 +52,12 @@ async function events(ns: string, name: string): Promise<CoreV1Event[]> {
   return list.items.filter((e) => e.involvedObject.name === name);
 }
 
-async function waitForAnnotation(get: () => Promise<Run>, key: string, value: string, timeoutMs = 30_000): Promise<Run> {
+async function waitForAnnotation(
+  get: () => Promise<Run>,
+  key: string,
+  value: string,
+  timeoutMs = 30_000,
+): Promise<Run> {
   return waitFor(
     async () => {
       const r = await get();
@@ -118,12 +123,25 @@ describe('controller: TaskRuns, PipelineRuns, config reload, deletion', () => {
     assert.equal(statement._type, 'https://in-toto.io/Statement/v0.1');
     assert.equal(statement.predicateType, 'https://slsa.dev/provenance/v0.2');
     assert.equal(statement.predicate.builder.id, 'https://chainsmith.dev/e2e/builder-1');
-    assert.deepEqual(statement.subject, [{ name: `${stackEnv().registry}/e2e/app`, digest: { sha256: DIGEST.slice(7) } }]);
+    assert.deepEqual(statement.subject, [
+      { name: `${stackEnv().registry}/e2e/app`, digest: { sha256: DIGEST.slice(7) } },
+    ]);
     const envelope = JSON.parse(Buffer.from(a[`chains.tekton.dev/signature-taskrun-${uid}`]!, 'base64').toString());
     assert.equal(envelope.payloadType, 'application/vnd.in-toto+json');
-    assert.equal(Buffer.from(envelope.payload, 'base64').toString(), Buffer.from(a[`chains.tekton.dev/payload-taskrun-${uid}`]!, 'base64').toString());
+    assert.equal(
+      Buffer.from(envelope.payload, 'base64').toString(),
+      Buffer.from(a[`chains.tekton.dev/payload-taskrun-${uid}`]!, 'base64').toString(),
+    );
     const pub = createPublicKey(s.keys.publicKeyPem);
-    assert.ok(cryptoVerify('sha256', pae(envelope.payloadType, Buffer.from(envelope.payload, 'base64')), pub, Buffer.from(envelope.signatures[0].sig, 'base64')), 'DSSE signature verifies');
+    assert.ok(
+      cryptoVerify(
+        'sha256',
+        pae(envelope.payloadType, Buffer.from(envelope.payload, 'base64')),
+        pub,
+        Buffer.from(envelope.signatures[0].sig, 'base64'),
+      ),
+      'DSSE signature verifies',
+    );
     assert.equal(a[`chains.tekton.dev/cert-taskrun-${uid}`], '');
     assert.equal(a[`chains.tekton.dev/chain-taskrun-${uid}`], '');
 
@@ -132,16 +150,34 @@ describe('controller: TaskRuns, PipelineRuns, config reload, deletion', () => {
     const dir = await mkdtemp(join(tmpdir(), 'chainsmith-verify-'));
     await writeFile(join(dir, 'payload.json'), Buffer.from(a[`chains.tekton.dev/payload-${short}`]!, 'base64'));
     await writeFile(join(dir, 'sig'), a[`chains.tekton.dev/signature-${short}`]!);
-    const { stderr } = await run(stackEnv().cosign, ['verify-blob', '--key', join(s.keys.dir, 'cosign.pub'), '--signature', join(dir, 'sig'), '--insecure-ignore-tlog=true', join(dir, 'payload.json')]);
+    const { stderr } = await run(stackEnv().cosign, [
+      'verify-blob',
+      '--key',
+      join(s.keys.dir, 'cosign.pub'),
+      '--signature',
+      join(dir, 'sig'),
+      '--insecure-ignore-tlog=true',
+      join(dir, 'payload.json'),
+    ]);
     assert.match(stderr, /Verified OK/);
     await rm(dir, { recursive: true, force: true });
 
     // tkn-chain-like read back
-    const { stdout } = await run(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'payload', `${s.ns}/${name}`], { cwd: REPO_ROOT, env: { ...process.env, KUBECONFIG: stackEnv().kubeconfig } });
+    const { stdout } = await run(
+      process.execPath,
+      ['--import', 'tsx', 'src/cli/main.ts', 'payload', `${s.ns}/${name}`],
+      { cwd: REPO_ROOT, env: { ...process.env, KUBECONFIG: stackEnv().kubeconfig } },
+    );
     assert.equal(JSON.parse(stdout).predicate.builder.id, 'https://chainsmith.dev/e2e/builder-1');
-    const sig = await run(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'signature', `${s.ns}/${name}`], { cwd: REPO_ROOT, env: { ...process.env, KUBECONFIG: stackEnv().kubeconfig } });
+    const sig = await run(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'signature', `${s.ns}/${name}`], {
+      cwd: REPO_ROOT,
+      env: { ...process.env, KUBECONFIG: stackEnv().kubeconfig },
+    });
     assert.deepEqual(JSON.parse(sig.stdout), envelope, 'signature prints the DSSE envelope');
-    const signed = await waitFor(async () => (await events(s.ns, name)).find((e) => e.reason === 'Signed'), { timeoutMs: 10_000, description: 'Signed event' });
+    const signed = await waitFor(async () => (await events(s.ns, name)).find((e) => e.reason === 'Signed'), {
+      timeoutMs: 10_000,
+      description: 'Signed event',
+    });
     assert.match(signed.message ?? '', /TaskRun attestation/);
   });
 
@@ -150,10 +186,16 @@ describe('controller: TaskRuns, PipelineRuns, config reload, deletion', () => {
     const clone = await createChildTaskRun(pr, 'git-clone');
     const build = await createChildTaskRun(pr, 'build');
     // the PipelineRun completes first; its children complete a moment later
-    await completePipelineRun(s.ns, pr.metadata.name!, { childReferences: [childReference(clone), childReference(build)] });
+    await completePipelineRun(s.ns, pr.metadata.name!, {
+      childReferences: [childReference(clone), childReference(build)],
+    });
     await new Promise((r) => setTimeout(r, 1500));
     const early = await getPipelineRun(s.ns, pr.metadata.name!);
-    assert.equal(early.metadata.annotations?.['chains.tekton.dev/signed'], undefined, 'not signed while children are running');
+    assert.equal(
+      early.metadata.annotations?.['chains.tekton.dev/signed'],
+      undefined,
+      'not signed while children are running',
+    );
     await completeTaskRun(s.ns, clone.metadata.name!);
     await completeTaskRun(s.ns, build.metadata.name!, {
       results: [
@@ -161,35 +203,70 @@ describe('controller: TaskRuns, PipelineRuns, config reload, deletion', () => {
         { name: 'IMAGE_URL', type: 'string', value: `${stackEnv().registry}/e2e/app` },
       ],
     });
-    const signedPr = await waitForAnnotation(() => getPipelineRun(s.ns, pr.metadata.name!), 'chains.tekton.dev/signed', 'true');
-    const children = await Promise.all([getTaskRun(s.ns, clone.metadata.name!), getTaskRun(s.ns, build.metadata.name!)]);
+    const signedPr = await waitForAnnotation(
+      () => getPipelineRun(s.ns, pr.metadata.name!),
+      'chains.tekton.dev/signed',
+      'true',
+    );
+    const children = await Promise.all([
+      getTaskRun(s.ns, clone.metadata.name!),
+      getTaskRun(s.ns, build.metadata.name!),
+    ]);
     const prAt = Date.parse(signedPr.metadata.annotations!['chainsmith.dev/signed-at']!);
     for (const c of children) {
       assert.equal(c.metadata.annotations?.['chains.tekton.dev/signed'], 'true');
-      assert.ok(Date.parse(c.metadata.annotations!['chainsmith.dev/signed-at']!) <= prAt, 'child signed no later than the PipelineRun');
+      assert.ok(
+        Date.parse(c.metadata.annotations!['chainsmith.dev/signed-at']!) <= prAt,
+        'child signed no later than the PipelineRun',
+      );
     }
-    const statement = JSON.parse(Buffer.from(signedPr.metadata.annotations![`chains.tekton.dev/payload-pipelinerun-${signedPr.metadata.uid}`]!, 'base64').toString());
+    const statement = JSON.parse(
+      Buffer.from(
+        signedPr.metadata.annotations![`chains.tekton.dev/payload-pipelinerun-${signedPr.metadata.uid}`]!,
+        'base64',
+      ).toString(),
+    );
     assert.equal(statement.predicate.buildType, 'tekton.dev/v1/PipelineRun');
     assert.deepEqual(signedPr.metadata.finalizers ?? [], []);
   });
 
   test('a builder.id change in chains-config applies to the next run without a restart', async () => {
-    await writeChainsConfig(s.systemNs, { 'artifacts.oci.storage': 'tekton', 'builder.id': 'https://chainsmith.dev/e2e/builder-2' });
-    await s.controller.waitForLog((l) => l.includes('chains-config applied') && s.controller.lines.filter((x) => x.includes('chains-config applied')).length >= 2, 15_000);
+    await writeChainsConfig(s.systemNs, {
+      'artifacts.oci.storage': 'tekton',
+      'builder.id': 'https://chainsmith.dev/e2e/builder-2',
+    });
+    await s.controller.waitForLog(
+      (l) =>
+        l.includes('chains-config applied') &&
+        s.controller.lines.filter((x) => x.includes('chains-config applied')).length >= 2,
+      15_000,
+    );
     const name = await buildTaskRun(s.ns);
     const tr = await waitForAnnotation(() => getTaskRun(s.ns, name), 'chains.tekton.dev/signed', 'true');
-    const statement = JSON.parse(Buffer.from(tr.metadata.annotations![`chains.tekton.dev/payload-taskrun-${tr.metadata.uid}`]!, 'base64').toString());
+    const statement = JSON.parse(
+      Buffer.from(
+        tr.metadata.annotations![`chains.tekton.dev/payload-taskrun-${tr.metadata.uid}`]!,
+        'base64',
+      ).toString(),
+    );
     assert.equal(statement.predicate.builder.id, 'https://chainsmith.dev/e2e/builder-2');
   });
 
   test('a TaskRun gets our finalizer while it runs, so one deleted the moment it completes is still signed before it goes', async () => {
     const tr = await createTaskRun(s.ns);
     const name = tr.metadata.name!;
-    await waitFor(async () => (await getTaskRun(s.ns, name)).metadata.finalizers?.includes('chains.tekton.dev/taskrun'), {
-      timeoutMs: 10_000,
-      description: 'our finalizer on the running TaskRun',
-    });
-    assert.equal((await getTaskRun(s.ns, name)).metadata.annotations?.['chains.tekton.dev/signed'], undefined, 'not signed while running');
+    await waitFor(
+      async () => (await getTaskRun(s.ns, name)).metadata.finalizers?.includes('chains.tekton.dev/taskrun'),
+      {
+        timeoutMs: 10_000,
+        description: 'our finalizer on the running TaskRun',
+      },
+    );
+    assert.equal(
+      (await getTaskRun(s.ns, name)).metadata.annotations?.['chains.tekton.dev/signed'],
+      undefined,
+      'not signed while running',
+    );
     await completeTaskRun(s.ns, name, {
       results: [
         { name: 'IMAGE_DIGEST', type: 'string', value: DIGEST },
@@ -197,9 +274,26 @@ describe('controller: TaskRuns, PipelineRuns, config reload, deletion', () => {
       ],
     });
     // a pruner deleting runs the instant they finish
-    await kube().custom.deleteNamespacedCustomObject({ group: 'tekton.dev', version: 'v1', namespace: s.ns, plural: 'taskruns', name });
-    await waitFor(async () => getTaskRun(s.ns, name).then(() => false, (err: { code?: number }) => err.code === 404), { timeoutMs: 30_000, description: 'the run to be gone' });
-    const signed = await waitFor(async () => (await events(s.ns, name)).find((e) => e.reason === 'Signed' && e.involvedObject.uid === tr.metadata.uid), { timeoutMs: 10_000, description: 'Signed event' });
+    await kube().custom.deleteNamespacedCustomObject({
+      group: 'tekton.dev',
+      version: 'v1',
+      namespace: s.ns,
+      plural: 'taskruns',
+      name,
+    });
+    await waitFor(
+      async () =>
+        getTaskRun(s.ns, name).then(
+          () => false,
+          (err: { code?: number }) => err.code === 404,
+        ),
+      { timeoutMs: 30_000, description: 'the run to be gone' },
+    );
+    const signed = await waitFor(
+      async () =>
+        (await events(s.ns, name)).find((e) => e.reason === 'Signed' && e.involvedObject.uid === tr.metadata.uid),
+      { timeoutMs: 10_000, description: 'Signed event' },
+    );
     assert.match(signed.message ?? '', /TaskRun attestation/);
   });
 
@@ -208,15 +302,33 @@ describe('controller: TaskRuns, PipelineRuns, config reload, deletion', () => {
     const child = await createChildTaskRun(pr, 'build');
     const prName = pr.metadata.name!;
     await completePipelineRun(s.ns, prName, { childReferences: [childReference(child)] });
-    await waitFor(async () => (await getPipelineRun(s.ns, prName)).metadata.finalizers?.includes('chains.tekton.dev/pipelinerun'), { timeoutMs: 10_000, description: 'our finalizer' });
-    await kube().custom.deleteNamespacedCustomObject({ group: 'tekton.dev', version: 'v1', namespace: s.ns, plural: 'pipelineruns', name: prName });
+    await waitFor(
+      async () => (await getPipelineRun(s.ns, prName)).metadata.finalizers?.includes('chains.tekton.dev/pipelinerun'),
+      { timeoutMs: 10_000, description: 'our finalizer' },
+    );
+    await kube().custom.deleteNamespacedCustomObject({
+      group: 'tekton.dev',
+      version: 'v1',
+      namespace: s.ns,
+      plural: 'pipelineruns',
+      name: prName,
+    });
     await new Promise((r) => setTimeout(r, 1000));
     const held = await getPipelineRun(s.ns, prName);
     assert.ok(held.metadata.deletionTimestamp, 'deletion is pending');
     assert.equal(held.metadata.annotations?.['chains.tekton.dev/signed'], undefined);
     await completeTaskRun(s.ns, child.metadata.name!);
-    await waitFor(async () => getPipelineRun(s.ns, prName).then(() => false, (err: { code?: number }) => err.code === 404), { timeoutMs: 30_000, description: 'the PipelineRun to be gone' });
-    const signed = (await events(s.ns, prName)).find((e) => e.reason === 'Signed' && e.involvedObject.uid === pr.metadata.uid);
+    await waitFor(
+      async () =>
+        getPipelineRun(s.ns, prName).then(
+          () => false,
+          (err: { code?: number }) => err.code === 404,
+        ),
+      { timeoutMs: 30_000, description: 'the PipelineRun to be gone' },
+    );
+    const signed = (await events(s.ns, prName)).find(
+      (e) => e.reason === 'Signed' && e.involvedObject.uid === pr.metadata.uid,
+    );
     assert.ok(signed, 'the PipelineRun was signed before it went');
     assert.match(signed.message ?? '', /PipelineRun attestation/);
   });
@@ -225,8 +337,14 @@ describe('controller: TaskRuns, PipelineRuns, config reload, deletion', () => {
     const tr = await createTaskRun(s.ns);
     await completeTaskRun(s.ns, tr.metadata.name!, { results: [{ name: 'SOMETHING', type: 'string', value: 'x' }] });
     const done = await waitForAnnotation(() => getTaskRun(s.ns, tr.metadata.name!), 'chains.tekton.dev/signed', 'true');
-    assert.ok(done.metadata.annotations![`chains.tekton.dev/payload-taskrun-${done.metadata.uid}`], 'provenance stored');
-    const ev = await waitFor(async () => (await events(s.ns, tr.metadata.name!)).find((e) => e.reason === 'NoArtifacts'), { timeoutMs: 10_000, description: 'NoArtifacts event' });
+    assert.ok(
+      done.metadata.annotations![`chains.tekton.dev/payload-taskrun-${done.metadata.uid}`],
+      'provenance stored',
+    );
+    const ev = await waitFor(
+      async () => (await events(s.ns, tr.metadata.name!)).find((e) => e.reason === 'NoArtifacts'),
+      { timeoutMs: 10_000, description: 'NoArtifacts event' },
+    );
     assert.match(ev.message ?? '', /no subjects/);
   });
 
@@ -260,15 +378,29 @@ describe('controller: multi-arch images and OCI storage', () => {
         { name: 'IMAGE_URL', type: 'string', value: image.repository },
       ],
     });
-    const done = await waitForAnnotation(() => getTaskRun(s.ns, tr.metadata.name!), 'chains.tekton.dev/signed', 'true', 60_000);
+    const done = await waitForAnnotation(
+      () => getTaskRun(s.ns, tr.metadata.name!),
+      'chains.tekton.dev/signed',
+      'true',
+      60_000,
+    );
     const a = done.metadata.annotations!;
     for (const digest of [image.digest, ...image.platformDigests!]) {
-      const simple = JSON.parse(Buffer.from(a[`chains.tekton.dev/payload-${digest.slice(7, 19)}`]!, 'base64').toString());
+      const simple = JSON.parse(
+        Buffer.from(a[`chains.tekton.dev/payload-${digest.slice(7, 19)}`]!, 'base64').toString(),
+      );
       assert.equal(simple.critical.image['docker-manifest-digest'], digest);
     }
     // the same signatures were pushed next to the image (cosign tag layout) and the real cosign accepts them
     for (const digest of [image.digest, image.platformDigests![0]!]) {
-      const { stderr } = await run(stackEnv().cosign, ['verify', '--key', join(s.keys.dir, 'cosign.pub'), '--insecure-ignore-tlog=true', '--allow-http-registry=true', `${image.repository}@${digest}`]);
+      const { stderr } = await run(stackEnv().cosign, [
+        'verify',
+        '--key',
+        join(s.keys.dir, 'cosign.pub'),
+        '--insecure-ignore-tlog=true',
+        '--allow-http-registry=true',
+        `${image.repository}@${digest}`,
+      ]);
       assert.match(stderr, /signatures were verified against the specified public key/);
     }
   });
@@ -319,7 +451,16 @@ describe('controller: two replicas', () => {
     const keys = await signingSecrets();
     keysDir = keys.dir;
     await writeChainsConfig(systemNs, { 'artifacts.oci.storage': 'tekton' });
-    const args = ['--namespace', ns, '--signing-secrets-dir', keys.dir, '--metrics-addr', '127.0.0.1:0', '--lease-name', 'chainsmith-e2e'];
+    const args = [
+      '--namespace',
+      ns,
+      '--signing-secrets-dir',
+      keys.dir,
+      '--metrics-addr',
+      '127.0.0.1:0',
+      '--lease-name',
+      'chainsmith-e2e',
+    ];
     const a = await startController(args, { SYSTEM_NAMESPACE: systemNs });
     started.push(a);
     await a.waitForLog(/became the leader/, 20_000);
@@ -340,7 +481,13 @@ describe('controller: two replicas', () => {
     const next = await buildTaskRun(ns);
     await waitForAnnotation(() => getTaskRun(ns, next), 'chains.tekton.dev/signed', 'true');
     assert.equal(signedBy(b), 1);
-    const lease = (await kube().custom.getNamespacedCustomObject({ group: 'coordination.k8s.io', version: 'v1', namespace: systemNs, plural: 'leases', name: 'chainsmith-e2e' })) as { spec: { holderIdentity: string } };
+    const lease = (await kube().custom.getNamespacedCustomObject({
+      group: 'coordination.k8s.io',
+      version: 'v1',
+      namespace: systemNs,
+      plural: 'leases',
+      name: 'chainsmith-e2e',
+    })) as { spec: { holderIdentity: string } };
     assert.notEqual(lease.spec.holderIdentity, '');
   });
 });

@@ -48,7 +48,13 @@ function parseDockerfile(text: string, root: string): Stage[] {
   return stages;
 }
 
-function run(cmd: string, args: string[], cwd: string, timeout = 600_000, env?: NodeJS.ProcessEnv): Promise<{ code: number; stdout: string; stderr: string }> {
+function run(
+  cmd: string,
+  args: string[],
+  cwd: string,
+  timeout = 600_000,
+  env?: NodeJS.ProcessEnv,
+): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
     execFile(cmd, args, { cwd, timeout, maxBuffer: 64 << 20, ...(env ? { env } : {}) }, (err, stdout, stderr) =>
       resolve({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stdout, stderr }),
@@ -69,7 +75,12 @@ function copyFromContext(src: string, dest: string, ignored: Set<string>): void 
 /** Executes the Dockerfile's stages in order; returns the final stage. */
 async function buildStages(root: string): Promise<Stage> {
   const stages = parseDockerfile(readFileSync(join(REPO_ROOT, 'Dockerfile'), 'utf8'), root);
-  const ignored = new Set(readFileSync(join(REPO_ROOT, '.dockerignore'), 'utf8').split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('#')));
+  const ignored = new Set(
+    readFileSync(join(REPO_ROOT, '.dockerignore'), 'utf8')
+      .split('\n')
+      .map((l) => l.trim())
+      .filter((l) => l && !l.startsWith('#')),
+  );
   const inStage = (s: Stage, p: string) => join(s.dir, p.startsWith('/') ? p : join(s.workdir, p));
   for (const stage of stages) {
     for (const { op, args } of stage.instructions) {
@@ -82,7 +93,10 @@ async function buildStages(root: string): Promise<Stage> {
         const paths = parts.filter((p) => !p.startsWith('--'));
         const dest = paths.pop()!;
         for (const src of paths) {
-          const target = dest.endsWith('/') || paths.length > 1 ? join(inStage(stage, dest), src.split('/').pop()!) : inStage(stage, dest);
+          const target =
+            dest.endsWith('/') || paths.length > 1
+              ? join(inStage(stage, dest), src.split('/').pop()!)
+              : inStage(stage, dest);
           if (from) {
             const source = stages.find((s) => s.name === from);
             assert.ok(source, `COPY --from=${from}: no such stage`);
@@ -95,7 +109,13 @@ async function buildStages(root: string): Promise<Stage> {
         // npm ci shares the npm cache with the other engineers' installs: serialise like they do.
         // prefer-offline: reuse the npm cache that `npm ci` in this checkout filled (a Docker build starts empty).
         const env = { ...process.env, npm_config_prefer_offline: 'true' };
-        const r = await run('flock', ['/tmp/chainsmith-npm.lock', 'bash', '-euo', 'pipefail', '-c', args], inStage(stage, '.'), 600_000, env);
+        const r = await run(
+          'flock',
+          ['/tmp/chainsmith-npm.lock', 'bash', '-euo', 'pipefail', '-c', args],
+          inStage(stage, '.'),
+          600_000,
+          env,
+        );
         assert.equal(r.code, 0, `RUN ${args} failed in stage ${stage.name ?? '(final)'}:\n${r.stderr.slice(-2000)}`);
       } else if (op === 'ENTRYPOINT') {
         stage.entrypoint = JSON.parse(args) as string[];
@@ -108,46 +128,65 @@ async function buildStages(root: string): Promise<Stage> {
 }
 
 // Two `npm ci` runs and a full `tsc` build: minutes on a loaded 2-core machine, hence its own time limit.
-test('the image built from the Dockerfile runs chainsmith from production dependencies only', { timeout: 15 * 60_000 }, async () => {
-  const root = mkdtempSync(join(tmpdir(), 'chainsmith-image-'));
-  try {
-    const final = await buildStages(root);
-    const app = join(final.dir, final.workdir);
-    // Only what the runtime stage copies: compiled code, production node_modules, package.json.
-    assert.deepEqual(readdirSync(app).sort(), ['dist', 'node_modules', 'package.json']);
-    assert.ok(!existsSync(join(app, 'src')), 'no TypeScript sources in the image');
-    // package-lock.json marks packages needed only for development `"dev": true` (typescript, tsx, esbuild…).
-    const lock = JSON.parse(readFileSync(join(REPO_ROOT, 'package-lock.json'), 'utf8')) as { packages: Record<string, { dev?: boolean }> };
-    const devOnly = Object.entries(lock.packages).filter(([p, meta]) => p.startsWith('node_modules/') && meta.dev === true);
-    assert.ok(devOnly.some(([p]) => p === 'node_modules/typescript'), 'the lockfile marks typescript dev-only');
-    for (const [path] of devOnly) assert.ok(!existsSync(join(app, path)), `dev-only ${path} is not in the image`);
-    const pkg = JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')) as { dependencies: Record<string, string> };
-    for (const dep of Object.keys(pkg.dependencies)) {
-      assert.ok(existsSync(join(app, 'node_modules', dep, 'package.json')), `dependency ${dep} is in the image`);
+test(
+  'the image built from the Dockerfile runs chainsmith from production dependencies only',
+  { timeout: 15 * 60_000 },
+  async () => {
+    const root = mkdtempSync(join(tmpdir(), 'chainsmith-image-'));
+    try {
+      const final = await buildStages(root);
+      const app = join(final.dir, final.workdir);
+      // Only what the runtime stage copies: compiled code, production node_modules, package.json.
+      assert.deepEqual(readdirSync(app).sort(), ['dist', 'node_modules', 'package.json']);
+      assert.ok(!existsSync(join(app, 'src')), 'no TypeScript sources in the image');
+      // package-lock.json marks packages needed only for development `"dev": true` (typescript, tsx, esbuild…).
+      const lock = JSON.parse(readFileSync(join(REPO_ROOT, 'package-lock.json'), 'utf8')) as {
+        packages: Record<string, { dev?: boolean }>;
+      };
+      const devOnly = Object.entries(lock.packages).filter(
+        ([p, meta]) => p.startsWith('node_modules/') && meta.dev === true,
+      );
+      assert.ok(
+        devOnly.some(([p]) => p === 'node_modules/typescript'),
+        'the lockfile marks typescript dev-only',
+      );
+      for (const [path] of devOnly) assert.ok(!existsSync(join(app, path)), `dev-only ${path} is not in the image`);
+      const pkg = JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')) as {
+        dependencies: Record<string, string>;
+      };
+      for (const dep of Object.keys(pkg.dependencies)) {
+        assert.ok(existsSync(join(app, 'node_modules', dep, 'package.json')), `dependency ${dep} is in the image`);
+      }
+
+      // The entrypoint, with this machine's node standing in for the image's /nodejs/bin/node.
+      const [node, script, ...rest] = final.entrypoint!;
+      assert.match(node!, /(^|\/)node$/);
+      const exec = (...args: string[]) => run(process.execPath, [script!, ...rest, ...args], app, 60_000);
+      const help = await exec('--help');
+      assert.equal(help.code, 0, help.stderr);
+      assert.match(help.stdout, /Usage: chainsmith/);
+      const controller = await exec(...final.cmd!, '--help');
+      assert.equal(controller.code, 0, controller.stderr);
+      assert.match(controller.stdout, /--signing-secrets-dir/, 'the default command is the controller');
+
+      // Every compiled module loads with production dependencies only (e.g. the lazily imported KMS signers).
+      const modules = (readdirSync(join(app, 'dist/src'), { recursive: true }) as string[]).filter((f) =>
+        f.endsWith('.js'),
+      );
+      assert.ok(modules.length > 20, `compiled modules found: ${modules.length}`);
+      const load = await run(
+        process.execPath,
+        [
+          '--input-type=module',
+          '-e',
+          `for (const m of ${JSON.stringify(modules)}) { try { await import('./dist/src' + m); } catch (e) { console.error(m + ': ' + e.message); process.exitCode = 1; } }`,
+        ],
+        app,
+        120_000,
+      );
+      assert.equal(load.code, 0, `modules that fail to load in the image:\n${load.stderr}`);
+    } finally {
+      rmSync(root, { recursive: true, force: true });
     }
-
-    // The entrypoint, with this machine's node standing in for the image's /nodejs/bin/node.
-    const [node, script, ...rest] = final.entrypoint!;
-    assert.match(node!, /(^|\/)node$/);
-    const exec = (...args: string[]) => run(process.execPath, [script!, ...rest, ...args], app, 60_000);
-    const help = await exec('--help');
-    assert.equal(help.code, 0, help.stderr);
-    assert.match(help.stdout, /Usage: chainsmith/);
-    const controller = await exec(...final.cmd!, '--help');
-    assert.equal(controller.code, 0, controller.stderr);
-    assert.match(controller.stdout, /--signing-secrets-dir/, 'the default command is the controller');
-
-    // Every compiled module loads with production dependencies only (e.g. the lazily imported KMS signers).
-    const modules = (readdirSync(join(app, 'dist/src'), { recursive: true }) as string[]).filter((f) => f.endsWith('.js'));
-    assert.ok(modules.length > 20, `compiled modules found: ${modules.length}`);
-    const load = await run(
-      process.execPath,
-      ['--input-type=module', '-e', `for (const m of ${JSON.stringify(modules)}) { try { await import('./dist/src/' + m); } catch (e) { console.error(m + ': ' + e.message); process.exitCode = 1; } }`],
-      app,
-      120_000,
-    );
-    assert.equal(load.code, 0, `modules that fail to load in the image:\n${load.stderr}`);
-  } finally {
-    rmSync(root, { recursive: true, force: true });
-  }
-});
+  },
+);

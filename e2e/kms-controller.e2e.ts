@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { GetPublicKeyCommand, KMSClient } from '@aws-sdk/client-kms';
 import type { CoreV1Event } from '@kubernetes/client-node';
-import { keyIdOf } from '../src/signing/dsse.js';
+import { keyIdOf } from '../src/signing/ssh-key.js';
 import { startAwsKmsStandIn, type AwsKmsStandIn } from '../test/signing/kms/aws-kms-standin.js';
 import type { Run } from '../src/tekton/types.js';
 import { createNamespace, getTaskRun, kube, stackEnv, waitFor, type ControllerProcess } from './lib/index.js';
@@ -27,7 +27,10 @@ const v = (name: string, addon: string): string => {
   const unavailable = env.vars[`CHAINSMITH_${addon.toUpperCase()}_UNAVAILABLE`];
   if (unavailable) throw new Error(`the ${addon} stack add-on could not start its server: ${unavailable}`);
   const value = process.env[name] ?? env.vars[name];
-  if (!value) throw new Error(`${name} is not in the stack environment: restart the stack so e2e/stack/addons/${addon}-up.sh runs`);
+  if (!value)
+    throw new Error(
+      `${name} is not in the stack environment: restart the stack so e2e/stack/addons/${addon}-up.sh runs`,
+    );
   return value;
 };
 
@@ -36,11 +39,24 @@ async function events(ns: string, name: string): Promise<CoreV1Event[]> {
 }
 
 /** Waits for a Warning Event on `name` whose reason, message or note matches `pattern`. */
-async function warningEvent(ns: string, name: string, pattern: RegExp, timeoutMs: number, description: string): Promise<CoreV1Event> {
-  return waitFor(async () => (await events(ns, name)).find((e) => e.type === 'Warning' && pattern.test(`${e.reason} ${e.message ?? ''} ${(e as { note?: string }).note ?? ''}`)), {
-    timeoutMs,
-    description,
-  });
+async function warningEvent(
+  ns: string,
+  name: string,
+  pattern: RegExp,
+  timeoutMs: number,
+  description: string,
+): Promise<CoreV1Event> {
+  return waitFor(
+    async () =>
+      (await events(ns, name)).find(
+        (e) =>
+          e.type === 'Warning' && pattern.test(`${e.reason} ${e.message ?? ''} ${(e as { note?: string }).note ?? ''}`),
+      ),
+    {
+      timeoutMs,
+      description,
+    },
+  );
 }
 
 function pae(type: string, body: Buffer): Buffer {
@@ -92,7 +108,13 @@ async function signedTaskRun(s: Setup, image: { repository: string; digest: stri
 }
 
 /** Checks a signed run against the KMS public key: DSSE in annotations, cosign verify and verify-attestation. */
-async function assertSignedWith(s: Setup, image: { ref: string; repository: string; digest: string }, reported: KeyObject, cosignKmsRef: string, kmsEnv: Record<string, string>): Promise<void> {
+async function assertSignedWith(
+  s: Setup,
+  image: { ref: string; repository: string; digest: string },
+  reported: KeyObject,
+  cosignKmsRef: string,
+  kmsEnv: Record<string, string>,
+): Promise<void> {
   const tr = await signedTaskRun(s, image);
   const a = tr.metadata.annotations!;
   const uid = tr.metadata.uid!;
@@ -102,7 +124,15 @@ async function assertSignedWith(s: Setup, image: { ref: string; repository: stri
     signatures: Array<{ keyid: string; sig: string }>;
   };
   const message = pae(envelope.payloadType, Buffer.from(envelope.payload, 'base64'));
-  assert.ok(verify('sha256', message, { key: reported, dsaEncoding: 'der' }, Buffer.from(envelope.signatures[0]!.sig, 'base64')), 'DSSE signature verifies with the KMS public key');
+  assert.ok(
+    verify(
+      'sha256',
+      message,
+      { key: reported, dsaEncoding: 'der' },
+      Buffer.from(envelope.signatures[0]!.sig, 'base64'),
+    ),
+    'DSSE signature verifies with the KMS public key',
+  );
   assert.equal(envelope.signatures[0]!.keyid, keyIdOf(reported), 'keyid is the fingerprint of the KMS key');
 
   const dir = await mkdtemp(join(tmpdir(), 'chainsmith-kms-pub-'));
@@ -131,10 +161,15 @@ describe('controller with signer kms: hashivault:// (Vault)', () => {
     const addr = v('VAULT_ADDR', 'vault');
     const token = v('VAULT_TOKEN', 'vault');
     const res = await fetch(`${addr}/v1/transit/keys/chainsmith-ecdsa-p256`, { headers: { 'x-vault-token': token } });
-    const data = ((await res.json()) as { data: { latest_version: number; keys: Record<string, { public_key: string }> } }).data;
+    const data = (
+      (await res.json()) as { data: { latest_version: number; keys: Record<string, { public_key: string }> } }
+    ).data;
     const reported = createPublicKey(data.keys[String(data.latest_version)]!.public_key);
     const image = await pushRandomImage(`${env.registry}/kms-e2e/vault-app`);
-    await assertSignedWith(s, image, reported, 'hashivault://chainsmith-ecdsa-p256', { VAULT_ADDR: addr, VAULT_TOKEN: token });
+    await assertSignedWith(s, image, reported, 'hashivault://chainsmith-ecdsa-p256', {
+      VAULT_ADDR: addr,
+      VAULT_TOKEN: token,
+    });
     assert.ok(!s.controller.logs().includes(token), 'the Vault token never appears in the controller log');
   });
 });
@@ -153,13 +188,20 @@ describe('controller with signer kms: awskms:// (loopback AWS KMS stand-in)', ()
   });
 
   test('a TaskRun is signed with the KMS key: tekton and oci storage verify against the key the KMS reports, and with cosign', async () => {
-    const client = new KMSClient({ endpoint: kms.url, region: kms.env.AWS_REGION, credentials: { accessKeyId: 'x', secretAccessKey: 'y' } });
+    const client = new KMSClient({
+      endpoint: kms.url,
+      region: kms.env.AWS_REGION,
+      credentials: { accessKeyId: 'x', secretAccessKey: 'y' },
+    });
     const out = await client.send(new GetPublicKeyCommand({ KeyId: 'alias/chainsmith' }));
     const reported = createPublicKey({ key: Buffer.from(out.PublicKey!), format: 'der', type: 'spki' });
     const image = await pushRandomImage(`${env.registry}/kms-e2e/aws-app`);
     await assertSignedWith(s, image, reported, 'awskms:///alias/chainsmith', kms.env);
     const signs = kms.operations().filter((op) => op === 'Sign').length;
-    assert.ok(signs >= 2, `the controller signed through the KMS (image signature and attestation): ${signs} Sign calls`);
+    assert.ok(
+      signs >= 2,
+      `the controller signed through the KMS (image signature and attestation): ${signs} Sign calls`,
+    );
   });
 });
 
@@ -173,28 +215,52 @@ describe('controller with signer kms: a key that cannot sign', () => {
   test('the run is never marked signed=true; a Warning Event and the log name KmsKeyUnsupported', async () => {
     const image = await pushRandomImage(`${env.registry}/kms-e2e/bad-app`);
     const name = await completeImageTaskRun(s.ns, image);
-    assert.ok(await warningEvent(s.ns, name, /KmsKeyUnsupported|cannot sign/, 60_000, 'a Warning Event naming the unsupported KMS key'));
+    assert.ok(
+      await warningEvent(
+        s.ns,
+        name,
+        /KmsKeyUnsupported|cannot sign/,
+        60_000,
+        'a Warning Event naming the unsupported KMS key',
+      ),
+    );
     await s.controller.waitForLog(/KmsKeyUnsupported/, 30_000);
     const now = await getTaskRun(s.ns, name);
     assert.notEqual(now.metadata.annotations?.['chains.tekton.dev/signed'], 'true');
-    assert.ok(!s.controller.logs().includes(v('VAULT_TOKEN', 'vault')), 'the Vault token never appears in the controller log');
+    assert.ok(
+      !s.controller.logs().includes(v('VAULT_TOKEN', 'vault')),
+      'the Vault token never appears in the controller log',
+    );
   });
 });
 
 describe('controller with signer kms: an unreachable KMS', () => {
   let s: Setup;
   before(async () => {
-    s = await setup('kms-down', 'hashivault://chainsmith-ecdsa-p256', { VAULT_ADDR: `http://127.0.0.1:${await closedPort()}` });
+    s = await setup('kms-down', 'hashivault://chainsmith-ecdsa-p256', {
+      VAULT_ADDR: `http://127.0.0.1:${await closedPort()}`,
+    });
   });
   after(() => teardown(s));
 
   test('the run is not marked signed=true; a Warning Event and the log name KmsUnavailable, without the token', async () => {
     const image = await pushRandomImage(`${env.registry}/kms-e2e/down-app`);
     const name = await completeImageTaskRun(s.ns, image);
-    assert.ok(await warningEvent(s.ns, name, /KmsUnavailable|ECONNREFUSED/, 90_000, 'a Warning Event naming the unreachable KMS'));
+    assert.ok(
+      await warningEvent(
+        s.ns,
+        name,
+        /KmsUnavailable|ECONNREFUSED/,
+        90_000,
+        'a Warning Event naming the unreachable KMS',
+      ),
+    );
     await s.controller.waitForLog(/KmsUnavailable/, 30_000);
     const now = await getTaskRun(s.ns, name);
     assert.notEqual(now.metadata.annotations?.['chains.tekton.dev/signed'], 'true');
-    assert.ok(!s.controller.logs().includes(v('VAULT_TOKEN', 'vault')), 'the Vault token never appears in the controller log');
+    assert.ok(
+      !s.controller.logs().includes(v('VAULT_TOKEN', 'vault')),
+      'the Vault token never appears in the controller log',
+    );
   });
 });

@@ -58,7 +58,8 @@ function kubectl(args: string[], input?: string): Promise<Result> {
       env.kubectl,
       ['--kubeconfig', env.kubeconfig, ...args],
       { cwd: REPO_ROOT, timeout: 60_000 },
-      (err, stdout, stderr) => resolve({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stdout, stderr }),
+      (err, stdout, stderr) =>
+        resolve({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stdout, stderr }),
     );
     if (input !== undefined) child.stdin!.end(input);
   });
@@ -103,10 +104,18 @@ async function render(dir: string): Promise<K8sObject[]> {
 }
 
 /** The username of the controller's ServiceAccount after an overlay moved and renamed it. */
-const saUsername = (namespace = 'tekton-chains', nameSuffix?: string) => `system:serviceaccount:${namespace}:tekton-chains-controller${nameSuffix ? `-${nameSuffix}` : ''}`;
+const saUsername = (namespace = 'tekton-chains', nameSuffix?: string) =>
+  `system:serviceaccount:${namespace}:tekton-chains-controller${nameSuffix ? `-${nameSuffix}` : ''}`;
 
 /** A strategic-merge patch that deletes one object of the base, as overlay lines. */
-const deletePatch = (apiVersion: string, kind: string, name: string) => ['  - patch: |-', '      $patch: delete', `      apiVersion: ${apiVersion}`, `      kind: ${kind}`, '      metadata:', `        name: ${name}`];
+const deletePatch = (apiVersion: string, kind: string, name: string) => [
+  '  - patch: |-',
+  '      $patch: delete',
+  `      apiVersion: ${apiVersion}`,
+  `      kind: ${kind}`,
+  '      metadata:',
+  `        name: ${name}`,
+];
 
 /**
  * Writes an overlay of the base in a temp dir, as an operator would: with the component or not, optionally moved
@@ -114,7 +123,12 @@ const deletePatch = (apiVersion: string, kind: string, name: string) => ['  - pa
  * admission policy's matchCondition is patched to the moved ServiceAccount: kustomize does not rewrite CEL), or
  * without the admission policy (Kubernetes < 1.30, docs/install.md).
  */
-async function writeOverlay(opts: { component: boolean; namespace?: string; nameSuffix?: string; withoutAdmissionPolicy?: boolean }): Promise<string> {
+async function writeOverlay(opts: {
+  component: boolean;
+  namespace?: string;
+  nameSuffix?: string;
+  withoutAdmissionPolicy?: boolean;
+}): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), 'chainsmith-overlay-'));
   const moved = opts.namespace !== undefined || opts.nameSuffix !== undefined;
   const patches = [
@@ -129,7 +143,10 @@ async function writeOverlay(opts: { component: boolean; namespace?: string; name
         ]
       : []),
     ...(opts.withoutAdmissionPolicy
-      ? [...deletePatch(ADMISSION_API, 'ValidatingAdmissionPolicy', ADMISSION_POLICY), ...deletePatch(ADMISSION_API, 'ValidatingAdmissionPolicyBinding', ADMISSION_POLICY)]
+      ? [
+          ...deletePatch(ADMISSION_API, 'ValidatingAdmissionPolicy', ADMISSION_POLICY),
+          ...deletePatch(ADMISSION_API, 'ValidatingAdmissionPolicyBinding', ADMISSION_POLICY),
+        ]
       : []),
   ];
   await writeFile(
@@ -158,12 +175,23 @@ test('kubectl kustomize: the base binds no cross-namespace read; the component a
     const withComponent = await render(overlay);
     const id = (o: K8sObject) => `${o.kind}/${o.metadata.namespace ?? ''}/${o.metadata.name}`;
     const added = withComponent.filter((o) => !base.some((b) => id(b) === id(o)));
-    assert.deepEqual(withComponent.filter((o) => base.some((b) => id(b) === id(o))), base, 'the component changes no object of the base');
+    assert.deepEqual(
+      withComponent.filter((o) => base.some((b) => id(b) === id(o))),
+      base,
+      'the component changes no object of the base',
+    );
     assert.deepEqual(added, [
       {
         apiVersion: 'rbac.authorization.k8s.io/v1',
         kind: 'ClusterRoleBinding',
-        metadata: { name: REGISTRY_AUTH, labels: { 'app.kubernetes.io/name': 'chainsmith', 'app.kubernetes.io/component': 'controller', 'app.kubernetes.io/part-of': 'tekton-chains' } },
+        metadata: {
+          name: REGISTRY_AUTH,
+          labels: {
+            'app.kubernetes.io/name': 'chainsmith',
+            'app.kubernetes.io/component': 'controller',
+            'app.kubernetes.io/part-of': 'tekton-chains',
+          },
+        },
         subjects: [{ kind: 'ServiceAccount', name: 'tekton-chains-controller', namespace: 'tekton-chains' }],
         roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: REGISTRY_AUTH },
       },
@@ -172,32 +200,55 @@ test('kubectl kustomize: the base binds no cross-namespace read; the component a
     await rm(overlay, { recursive: true, force: true });
   }
   // The base: cluster-wide bindings only to the run/Event ClusterRole; Secrets only through the namespaced Role.
-  const bindings = base.filter((o) => o.kind === 'ClusterRoleBinding' || o.kind === 'RoleBinding') as Array<K8sObject & { roleRef: { kind: string; name: string } }>;
+  const bindings = base.filter((o) => o.kind === 'ClusterRoleBinding' || o.kind === 'RoleBinding') as Array<
+    K8sObject & { roleRef: { kind: string; name: string } }
+  >;
   assert.deepEqual(
-    bindings.map((b) => `${b.kind} ${b.metadata.namespace ?? '(cluster)'} -> ${b.roleRef.kind} ${b.roleRef.name}`).sort(),
-    ['ClusterRoleBinding (cluster) -> ClusterRole chainsmith-controller', 'RoleBinding tekton-chains -> Role chainsmith-controller'],
+    bindings
+      .map((b) => `${b.kind} ${b.metadata.namespace ?? '(cluster)'} -> ${b.roleRef.kind} ${b.roleRef.name}`)
+      .sort(),
+    [
+      'ClusterRoleBinding (cluster) -> ClusterRole chainsmith-controller',
+      'RoleBinding tekton-chains -> Role chainsmith-controller',
+    ],
   );
-  const clusterRoles = base.filter((o) => o.kind === 'ClusterRole') as Array<K8sObject & { rules: Array<{ resources: string[]; verbs: string[] }> }>;
+  const clusterRoles = base.filter((o) => o.kind === 'ClusterRole') as Array<
+    K8sObject & { rules: Array<{ resources: string[]; verbs: string[] }> }
+  >;
   const bound = clusterRoles.find((r) => r.metadata.name === 'chainsmith-controller')!;
-  assert.ok(!bound.rules.some((r) => r.resources.includes('secrets') || r.resources.includes('serviceaccounts')), 'the bound ClusterRole names no Secrets or ServiceAccounts');
+  assert.ok(
+    !bound.rules.some((r) => r.resources.includes('secrets') || r.resources.includes('serviceaccounts')),
+    'the bound ClusterRole names no Secrets or ServiceAccounts',
+  );
   // The registry-auth ClusterRole ships (unbound) so RoleBindings in build namespaces can use it: get only.
-  assert.deepEqual(clusterRoles.find((r) => r.metadata.name === REGISTRY_AUTH)?.rules, [{ apiGroups: [''], resources: ['serviceaccounts', 'secrets'], verbs: ['get'] }]);
+  assert.deepEqual(clusterRoles.find((r) => r.metadata.name === REGISTRY_AUTH)?.rules, [
+    { apiGroups: [''], resources: ['serviceaccounts', 'secrets'], verbs: ['get'] },
+  ]);
 });
 
 test('kubectl kustomize: the base guards run writes with an admission policy, and an overlay for Kubernetes < 1.30 drops exactly it', async () => {
   const base = await render(BASE);
-  const policy = base.find((o) => o.kind === 'ValidatingAdmissionPolicy') as (K8sObject & { spec: { failurePolicy: string; matchConditions: Array<{ expression: string }> } }) | undefined;
-  const binding = base.find((o) => o.kind === 'ValidatingAdmissionPolicyBinding') as (K8sObject & { spec: unknown }) | undefined;
+  const policy = base.find((o) => o.kind === 'ValidatingAdmissionPolicy') as
+    (K8sObject & { spec: { failurePolicy: string; matchConditions: Array<{ expression: string }> } }) | undefined;
+  const binding = base.find((o) => o.kind === 'ValidatingAdmissionPolicyBinding') as
+    (K8sObject & { spec: unknown }) | undefined;
   assert.ok(policy && binding, 'a ValidatingAdmissionPolicy and its binding in the base');
   assert.equal(policy.metadata.name, ADMISSION_POLICY);
   assert.deepEqual(binding.spec, { policyName: ADMISSION_POLICY, validationActions: ['Deny'] });
   // fails closed, for the controller's own ServiceAccount only
   assert.equal(policy.spec.failurePolicy, 'Fail');
-  assert.deepEqual(policy.spec.matchConditions.map((c) => c.expression), [`request.userInfo.username == '${SA}'`]);
+  assert.deepEqual(
+    policy.spec.matchConditions.map((c) => c.expression),
+    [`request.userInfo.username == '${SA}'`],
+  );
   const overlay = await writeOverlay({ component: false, withoutAdmissionPolicy: true });
   try {
     const without = await render(overlay);
-    assert.deepEqual(without, base.filter((o) => o !== policy && o !== binding), 'the same base without the policy and its binding');
+    assert.deepEqual(
+      without,
+      base.filter((o) => o !== policy && o !== binding),
+      'the same base without the policy and its binding',
+    );
   } finally {
     await rm(overlay, { recursive: true, force: true });
   }
@@ -208,7 +259,8 @@ test('the API server accepts every object of the base in a server-side dry run',
     await mustKubectl(['create', 'namespace', 'tekton-chains']);
   }
   const dryRun = (dir: string) => mustKubectl(['apply', '-k', dir, '--dry-run=server', '--validate=strict']);
-  const inDryRun = (out: string, obj: string) => new RegExp(`^${obj.replace(/\./g, '\\.')} .*\\(server dry run\\)$`, 'm').test(out);
+  const inDryRun = (out: string, obj: string) =>
+    new RegExp(`^${obj.replace(/\./g, '\\.')} .*\\(server dry run\\)$`, 'm').test(out);
   const out = await dryRun(BASE);
   for (const obj of [
     'namespace/tekton-chains',
@@ -244,14 +296,31 @@ test('applied for real, the Deployment keeps its hardening and the base leaves a
   }
   const existing = await kubectl(['-n', 'tekton-chains', 'get', 'configmap', 'chains-config', '-o', 'json']);
   if (existing.code !== 0) {
-    await mustKubectl(['-n', 'tekton-chains', 'create', 'configmap', 'chains-config', '--from-literal=artifacts.taskrun.format=slsa/v1']);
+    await mustKubectl([
+      '-n',
+      'tekton-chains',
+      'create',
+      'configmap',
+      'chains-config',
+      '--from-literal=artifacts.taskrun.format=slsa/v1',
+    ]);
   }
-  const before = JSON.parse(await mustKubectl(['-n', 'tekton-chains', 'get', 'configmap', 'chains-config', '-o', 'json'])) as { data?: Record<string, string> };
+  const before = JSON.parse(
+    await mustKubectl(['-n', 'tekton-chains', 'get', 'configmap', 'chains-config', '-o', 'json']),
+  ) as { data?: Record<string, string> };
   await applyBase();
-  const after = JSON.parse(await mustKubectl(['-n', 'tekton-chains', 'get', 'configmap', 'chains-config', '-o', 'json'])) as { data?: Record<string, string> };
-  assert.deepEqual(after.data ?? {}, before.data ?? {}, 'kubectl apply -k manifests changed the data of an existing chains-config');
+  const after = JSON.parse(
+    await mustKubectl(['-n', 'tekton-chains', 'get', 'configmap', 'chains-config', '-o', 'json']),
+  ) as { data?: Record<string, string> };
+  assert.deepEqual(
+    after.data ?? {},
+    before.data ?? {},
+    'kubectl apply -k manifests changed the data of an existing chains-config',
+  );
 
-  const deploy = JSON.parse(await mustKubectl(['-n', 'tekton-chains', 'get', 'deployment', 'tekton-chains-controller', '-o', 'json']));
+  const deploy = JSON.parse(
+    await mustKubectl(['-n', 'tekton-chains', 'get', 'deployment', 'tekton-chains-controller', '-o', 'json']),
+  );
   const pod = deploy.spec.template.spec;
   const c = pod.containers[0];
   assert.equal(pod.serviceAccountName, 'tekton-chains-controller');
@@ -270,7 +339,10 @@ test('applied for real, the Deployment keeps its hardening and the base leaves a
     c.volumeMounts.find((m: { mountPath: string }) => m.mountPath === '/etc/registry-credentials'),
     { name: 'registry-credentials', mountPath: '/etc/registry-credentials', readOnly: true },
   );
-  assert.deepEqual(c.env.find((e: { name: string }) => e.name === 'DOCKER_CONFIG'), { name: 'DOCKER_CONFIG', value: '/etc/registry-credentials' });
+  assert.deepEqual(
+    c.env.find((e: { name: string }) => e.name === 'DOCKER_CONFIG'),
+    { name: 'DOCKER_CONFIG', value: '/etc/registry-credentials' },
+  );
   assert.deepEqual(pod.volumes.find((v: { name: string }) => v.name === 'registry-credentials').secret, {
     secretName: 'chainsmith-registry-credentials',
     optional: true,
@@ -281,17 +353,33 @@ test('applied for real, the Deployment keeps its hardening and the base leaves a
 
 test("the controller's pod passes the namespace's `restricted` Pod Security admission", async () => {
   await applyBase();
-  const deploy = JSON.parse(await mustKubectl(['-n', 'tekton-chains', 'get', 'deployment', 'tekton-chains-controller', '-o', 'json']));
-  const labels = JSON.parse(await mustKubectl(['get', 'namespace', 'tekton-chains', '-o', 'json'])).metadata.labels as Record<string, string>;
+  const deploy = JSON.parse(
+    await mustKubectl(['-n', 'tekton-chains', 'get', 'deployment', 'tekton-chains-controller', '-o', 'json']),
+  );
+  const labels = JSON.parse(await mustKubectl(['get', 'namespace', 'tekton-chains', '-o', 'json'])).metadata
+    .labels as Record<string, string>;
   assert.equal(labels['pod-security.kubernetes.io/enforce'], 'restricted');
   // The pod the Deployment would create, submitted as a dry run: PodSecurity admission judges it.
-  const pod = { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'chainsmith-pss-check', namespace: 'tekton-chains', labels: deploy.spec.template.metadata.labels }, spec: deploy.spec.template.spec };
+  const pod = {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: {
+      name: 'chainsmith-pss-check',
+      namespace: 'tekton-chains',
+      labels: deploy.spec.template.metadata.labels,
+    },
+    spec: deploy.spec.template.spec,
+  };
   const ok = await kubectl(['create', '--dry-run=server', '-f', '-'], JSON.stringify(pod));
   assert.equal(ok.code, 0, `restricted admission rejected the controller pod: ${ok.stderr}`);
   // Sanity check that admission is really enforcing: the same pod running as root is refused.
   const rootPod = structuredClone(pod);
   rootPod.spec.securityContext = { ...rootPod.spec.securityContext, runAsNonRoot: false, runAsUser: 0 };
-  rootPod.spec.containers[0].securityContext = { ...rootPod.spec.containers[0].securityContext, runAsNonRoot: false, runAsUser: 0 };
+  rootPod.spec.containers[0].securityContext = {
+    ...rootPod.spec.containers[0].securityContext,
+    runAsNonRoot: false,
+    runAsUser: 0,
+  };
   const refused = await kubectl(['create', '--dry-run=server', '-f', '-'], JSON.stringify(rootPod));
   assert.notEqual(refused.code, 0, 'a root pod was admitted, so the check above proves nothing');
   assert.match(refused.stderr, /violates PodSecurity "restricted/);
@@ -301,9 +389,11 @@ test('the ServiceAccount can watch and patch runs but cannot delete, create or u
   await applyBase();
   const ns = await createNamespace('manifests-rbac');
   for (const res of ['taskruns.tekton.dev', 'pipelineruns.tekton.dev']) {
-    for (const verb of ['get', 'list', 'watch', 'patch']) assert.equal(await saCan(verb, res, ns), true, `${verb} ${res}`);
+    for (const verb of ['get', 'list', 'watch', 'patch'])
+      assert.equal(await saCan(verb, res, ns), true, `${verb} ${res}`);
     assert.equal(await saCan('watch', res), true, `watch ${res} in all namespaces`);
-    for (const verb of ['delete', 'create', 'update', 'deletecollection']) assert.equal(await saCan(verb, res, ns), false, `no ${verb} ${res}`);
+    for (const verb of ['delete', 'create', 'update', 'deletecollection'])
+      assert.equal(await saCan(verb, res, ns), false, `no ${verb} ${res}`);
   }
   assert.equal(await saCan('create', 'events', ns), true, 'Events on runs (core/v1)');
   assert.equal(await saCan('create', 'events.events.k8s.io', ns), true, 'Events on runs (events.k8s.io/v1)');
@@ -312,7 +402,7 @@ test('the ServiceAccount can watch and patch runs but cannot delete, create or u
   }
 });
 
-test("the ServiceAccount reads Secrets and ConfigMaps only as far as signing needs", async () => {
+test('the ServiceAccount reads Secrets and ConfigMaps only as far as signing needs', async () => {
   await applyBase();
   const other = await createNamespace('manifests-secrets');
   // Its own namespace: chains-config, signing-secrets, the Lease.
@@ -320,7 +410,8 @@ test("the ServiceAccount reads Secrets and ConfigMaps only as far as signing nee
     assert.equal(await saCan(verb, 'configmaps', 'tekton-chains'), true, `${verb} configmaps in tekton-chains`);
     assert.equal(await saCan(verb, 'secrets', 'tekton-chains'), true, `${verb} secrets in tekton-chains`);
   }
-  for (const verb of ['get', 'create', 'update']) assert.equal(await saCan(verb, 'leases.coordination.k8s.io', 'tekton-chains'), true, `${verb} leases`);
+  for (const verb of ['get', 'create', 'update'])
+    assert.equal(await saCan(verb, 'leases.coordination.k8s.io', 'tekton-chains'), true, `${verb} leases`);
   assert.equal(await saCan('delete', 'leases.coordination.k8s.io', 'tekton-chains'), false);
   assert.equal(await saCan('create', 'secrets', 'tekton-chains'), false, 'cannot write its own Secret');
   // Another namespace: no Secrets at all (not even by name), no ServiceAccounts, ConfigMaps or Leases. Reading a
@@ -328,7 +419,8 @@ test("the ServiceAccount reads Secrets and ConfigMaps only as far as signing nee
   for (const verb of ['get', 'list', 'watch', 'create', 'update', 'patch', 'delete']) {
     assert.equal(await saCan(verb, 'secrets', other), false, `no ${verb} secrets in ${other}`);
   }
-  for (const verb of ['get', 'list', 'watch']) assert.equal(await saCan(verb, 'secrets'), false, `no ${verb} secrets in all namespaces`);
+  for (const verb of ['get', 'list', 'watch'])
+    assert.equal(await saCan(verb, 'secrets'), false, `no ${verb} secrets in all namespaces`);
   assert.equal(await saCan('get', 'serviceaccounts', other), false, `no get serviceaccounts in ${other}`);
   assert.equal(await saCan('get', 'configmaps', other), false, `no get configmaps in ${other}`);
   assert.equal(await saCan('get', 'leases.coordination.k8s.io', other), false);
@@ -361,13 +453,21 @@ async function signAsServiceAccount(opts: { component: boolean; mountedDockerCon
       namespace: systemNs,
       body: {
         metadata: { name: 'chains-config', namespace: systemNs },
-        data: { 'artifacts.taskrun.format': 'slsa/v1', 'artifacts.taskrun.storage': 'tekton,oci', 'artifacts.oci.storage': 'oci', 'builder.id': 'https://ci.example.com/rbac-e2e', 'chainsmith.max-retries': '0' },
+        data: {
+          'artifacts.taskrun.format': 'slsa/v1',
+          'artifacts.taskrun.storage': 'tekton,oci',
+          'artifacts.oci.storage': 'oci',
+          'builder.id': 'https://ci.example.com/rbac-e2e',
+          'chainsmith.max-retries': '0',
+        },
       },
     });
 
     // A kubeconfig that authenticates as the ServiceAccount, as the in-cluster config would.
     const token = (await mustKubectl(['-n', systemNs, 'create', 'token', sa, '--duration=1h'])).trim();
-    const admin = parseYaml(await readFile(stackEnv().kubeconfig, 'utf8')) as { clusters: [{ cluster: { server: string; 'certificate-authority': string } }] };
+    const admin = parseYaml(await readFile(stackEnv().kubeconfig, 'utf8')) as {
+      clusters: [{ cluster: { server: string; 'certificate-authority': string } }];
+    };
     const saKubeconfig = join(work, 'sa.kubeconfig');
     await writeFile(
       saKubeconfig,
@@ -384,15 +484,31 @@ async function signAsServiceAccount(opts: { component: boolean; mountedDockerCon
     // What the Deployment mounts from `chainsmith-registry-credentials` at $DOCKER_CONFIG.
     const dockerConfigDir = join(work, 'registry-credentials');
     await mkdir(dockerConfigDir);
-    if (opts.mountedDockerConfig) await writeFile(join(dockerConfigDir, 'config.json'), dockerConfigJson(front.host, REGISTRY_USER, REGISTRY_PASSWORD), { mode: 0o600 });
+    if (opts.mountedDockerConfig)
+      await writeFile(
+        join(dockerConfigDir, 'config.json'),
+        dockerConfigJson(front.host, REGISTRY_USER, REGISTRY_PASSWORD),
+        { mode: 0o600 },
+      );
 
     // The build namespace: its ServiceAccount carries push credentials, as Chains users set them up.
     const ns = await createNamespace('manifests-rbac-runs');
     await kube().core.createNamespacedSecret({
       namespace: ns,
-      body: { metadata: { name: 'push' }, type: 'kubernetes.io/dockerconfigjson', data: { '.dockerconfigjson': Buffer.from(dockerConfigJson(front.host, REGISTRY_USER, REGISTRY_PASSWORD)).toString('base64') } },
+      body: {
+        metadata: { name: 'push' },
+        type: 'kubernetes.io/dockerconfigjson',
+        data: {
+          '.dockerconfigjson': Buffer.from(dockerConfigJson(front.host, REGISTRY_USER, REGISTRY_PASSWORD)).toString(
+            'base64',
+          ),
+        },
+      },
     });
-    await kube().core.createNamespacedServiceAccount({ namespace: ns, body: { metadata: { name: 'pusher' }, secrets: [{ name: 'push' }] } });
+    await kube().core.createNamespacedServiceAccount({
+      namespace: ns,
+      body: { metadata: { name: 'pusher' }, secrets: [{ name: 'push' }] },
+    });
 
     // The overlay's admission policy guards this ServiceAccount before the controller starts: a label change made
     // with its identity is denied (a new binding takes effect once the API server's policy informer has it). So the
@@ -402,7 +518,17 @@ async function signAsServiceAccount(opts: { component: boolean; mountedDockerCon
     await waitFor(
       async () => {
         const patch = JSON.stringify({ metadata: { labels: { 'chainsmith.dev/probe': randomSuffix() } } });
-        const r = await kubectl(['-n', ns, 'patch', 'taskrun', probe.metadata.name!, '--type=merge', '-p', patch, `--as=${saUsername(systemNs, suffix)}`]);
+        const r = await kubectl([
+          '-n',
+          ns,
+          'patch',
+          'taskrun',
+          probe.metadata.name!,
+          '--type=merge',
+          '-p',
+          patch,
+          `--as=${saUsername(systemNs, suffix)}`,
+        ]);
         return r.code !== 0 && r.stderr.includes(`ValidatingAdmissionPolicy '${policy}'`);
       },
       { timeoutMs: 30_000, intervalMs: 500, description: `${policy} denying a label change made as ${sa}` },
@@ -411,12 +537,26 @@ async function signAsServiceAccount(opts: { component: boolean; mountedDockerCon
     const secrets = await x509SecretsDir('chainsmith-rbac-keys-');
     const lease = `chainsmith-rbac-${suffix}`;
     const controller = await startController(
-      ['--kubeconfig', saKubeconfig, '--namespace', ns, '--signing-secrets-dir', secrets, '--metrics-addr', '127.0.0.1:0', '--leader-elect=true', '--lease-name', lease],
+      [
+        '--kubeconfig',
+        saKubeconfig,
+        '--namespace',
+        ns,
+        '--signing-secrets-dir',
+        secrets,
+        '--metrics-addr',
+        '127.0.0.1:0',
+        '--leader-elect=true',
+        '--lease-name',
+        lease,
+      ],
       { SYSTEM_NAMESPACE: systemNs, DOCKER_CONFIG: dockerConfigDir },
     );
     try {
       const image = await pushRandomImage(`${stackEnv().registry}/manifests-rbac/app-${suffix}`);
-      const tr = await createTaskRun(ns, { spec: { serviceAccountName: 'pusher', taskRef: { kind: 'Task', name: 'build-push' } } });
+      const tr = await createTaskRun(ns, {
+        spec: { serviceAccountName: 'pusher', taskRef: { kind: 'Task', name: 'build-push' } },
+      });
       await completeTaskRun(ns, tr.metadata.name!, {
         results: [
           { name: 'IMAGE_URL', type: 'string', value: image.repository.replace(stackEnv().registry, front.host) },
@@ -428,25 +568,43 @@ async function signAsServiceAccount(opts: { component: boolean; mountedDockerCon
           const r = await getTaskRun(ns, tr.metadata.name!);
           return r.metadata.annotations?.['chains.tekton.dev/signed'] ? r : undefined;
         },
-        { timeoutMs: 90_000, description: `TaskRun signed by the RBAC-limited controller\n${controller.logs().slice(-3000)}` },
+        {
+          timeoutMs: 90_000,
+          description: `TaskRun signed by the RBAC-limited controller\n${controller.logs().slice(-3000)}`,
+        },
       );
-      assert.equal(signedRun.metadata.annotations?.['chains.tekton.dev/signed'], 'true', controller.logs().slice(-3000));
-      assert.ok(signedRun.metadata.annotations?.[`chains.tekton.dev/payload-taskrun-${signedRun.metadata.uid}`], 'tekton storage wrote the payload');
+      assert.equal(
+        signedRun.metadata.annotations?.['chains.tekton.dev/signed'],
+        'true',
+        controller.logs().slice(-3000),
+      );
+      assert.ok(
+        signedRun.metadata.annotations?.[`chains.tekton.dev/payload-taskrun-${signedRun.metadata.uid}`],
+        'tekton storage wrote the payload',
+      );
       // Both pushes went through the authenticating front: the signature and the attestation are in the registry.
       const tag = image.digest.replace(':', '-');
       for (const kind of ['sig', 'att']) {
-        assert.ok(await fetchManifest(image.repository, `${tag}.${kind}`), `.${kind} pushed with the registry credentials`);
+        assert.ok(
+          await fetchManifest(image.repository, `${tag}.${kind}`),
+          `.${kind} pushed with the registry credentials`,
+        );
       }
       // Its Event and its Lease, written with the ServiceAccount.
       const events = await waitFor(
         async () => {
-          const list = await kube().core.listNamespacedEvent({ namespace: ns, fieldSelector: `involvedObject.uid=${signedRun.metadata.uid}` });
+          const list = await kube().core.listNamespacedEvent({
+            namespace: ns,
+            fieldSelector: `involvedObject.uid=${signedRun.metadata.uid}`,
+          });
           return list.items.some((e) => e.reason === 'Signed') ? list.items : undefined;
         },
         { timeoutMs: 30_000, description: 'a Signed Event written with the ServiceAccount' },
       );
       assert.ok(events.length > 0);
-      const leaseObj = JSON.parse(await mustKubectl(['-n', systemNs, 'get', 'lease', lease, '-o', 'json'])) as { spec: { holderIdentity?: string } };
+      const leaseObj = JSON.parse(await mustKubectl(['-n', systemNs, 'get', 'lease', lease, '-o', 'json'])) as {
+        spec: { holderIdentity?: string };
+      };
       assert.ok(leaseObj.spec.holderIdentity, 'the controller holds its Lease');
       return controller.lines.filter((l) => /forbidden|\b403\b/i.test(l));
     } finally {
@@ -456,25 +614,50 @@ async function signAsServiceAccount(opts: { component: boolean; mountedDockerCon
   } finally {
     await front.close();
     // Clean up the cluster-scoped objects this test created (namespaces stay: the stack has no namespace controller).
-    await kubectl(['delete', 'clusterrolebinding', `chainsmith-controller-${suffix}`, `${REGISTRY_AUTH}-${suffix}`, '--ignore-not-found']);
-    await kubectl(['delete', 'clusterrole', `chainsmith-controller-${suffix}`, `${REGISTRY_AUTH}-${suffix}`, '--ignore-not-found']);
-    await kubectl(['delete', 'validatingadmissionpolicybinding', `${ADMISSION_POLICY}-${suffix}`, '--ignore-not-found']);
+    await kubectl([
+      'delete',
+      'clusterrolebinding',
+      `chainsmith-controller-${suffix}`,
+      `${REGISTRY_AUTH}-${suffix}`,
+      '--ignore-not-found',
+    ]);
+    await kubectl([
+      'delete',
+      'clusterrole',
+      `chainsmith-controller-${suffix}`,
+      `${REGISTRY_AUTH}-${suffix}`,
+      '--ignore-not-found',
+    ]);
+    await kubectl([
+      'delete',
+      'validatingadmissionpolicybinding',
+      `${ADMISSION_POLICY}-${suffix}`,
+      '--ignore-not-found',
+    ]);
     await kubectl(['delete', 'validatingadmissionpolicy', `${ADMISSION_POLICY}-${suffix}`, '--ignore-not-found']);
     await rm(work, { recursive: true, force: true });
     await rm(overlay, { recursive: true, force: true });
   }
 }
 
-test("the controller signs with nothing but the base's RBAC: a token of its ServiceAccount, leader election on, `oci` pushed with the mounted $DOCKER_CONFIG", { timeout: 5 * 60_000 }, async () => {
-  const refused = await signAsServiceAccount({ component: false, mountedDockerConfig: true });
-  // The one request the base refuses by design: reading the run's ServiceAccount in the build namespace. The
-  // controller warns and carries on with the mounted credentials; nothing else it does is refused.
-  assert.ok(refused.length > 0, 'the base does not let the controller read the run ServiceAccount');
-  const unexpected = refused.filter((l) => !l.includes('cannot read the run ServiceAccount'));
-  assert.deepEqual(unexpected, [], 'no other API request was refused');
-});
+test(
+  "the controller signs with nothing but the base's RBAC: a token of its ServiceAccount, leader election on, `oci` pushed with the mounted $DOCKER_CONFIG",
+  { timeout: 5 * 60_000 },
+  async () => {
+    const refused = await signAsServiceAccount({ component: false, mountedDockerConfig: true });
+    // The one request the base refuses by design: reading the run's ServiceAccount in the build namespace. The
+    // controller warns and carries on with the mounted credentials; nothing else it does is refused.
+    assert.ok(refused.length > 0, 'the base does not let the controller read the run ServiceAccount');
+    const unexpected = refused.filter((l) => !l.includes('cannot read the run ServiceAccount'));
+    assert.deepEqual(unexpected, [], 'no other API request was refused');
+  },
+);
 
-test('with the run-registry-credentials component the controller pushes with the run ServiceAccount Secret, and nothing is refused', { timeout: 5 * 60_000 }, async () => {
-  const refused = await signAsServiceAccount({ component: true, mountedDockerConfig: false });
-  assert.deepEqual(refused, [], 'no API request was refused');
-});
+test(
+  'with the run-registry-credentials component the controller pushes with the run ServiceAccount Secret, and nothing is refused',
+  { timeout: 5 * 60_000 },
+  async () => {
+    const refused = await signAsServiceAccount({ component: true, mountedDockerConfig: false });
+    assert.deepEqual(refused, [], 'no API request was refused');
+  },
+);

@@ -7,7 +7,7 @@ import { writeFile, mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { StaticCredentialSource } from '../src/oci/credentials.js';
+import { StaticCredentialSource } from '../src/kube/registry-credentials.js';
 import { platformManifests } from '../src/oci/platforms.js';
 import { loadFileSigner } from '../src/signing/keys.js';
 import type { Signer } from '../src/signing/signer.js';
@@ -15,7 +15,16 @@ import { OciStorer } from '../src/storage/oci.js';
 import { stackEnv } from './lib/env.js';
 import { pushRandomImage } from './lib/registry.js';
 import { cosign as runCosign } from './lib/cosign.js';
-import { layersOf, provenancePayload, randomRepo, registryUnderTest, signedRequest, simpleSigningPayload, testConfig, testSigner } from './oci-support.js';
+import {
+  layersOf,
+  provenancePayload,
+  randomRepo,
+  registryUnderTest,
+  signedRequest,
+  simpleSigningPayload,
+  testConfig,
+  testSigner,
+} from './oci-support.js';
 
 const REGISTRY = registryUnderTest();
 const COSIGN = process.env.COSIGN ?? stackEnv().cosign;
@@ -24,9 +33,15 @@ const hexOf = (digest: string) => digest.slice('sha256:'.length);
 const GOOD = 'https://chainsmith.dev/builders/good';
 
 /** Runs cosign with COSIGN_EXPERIMENTAL off; returns exit status and output instead of throwing, so failures can be asserted. */
-const cosign = (args: string[], env: Record<string, string> = {}) => runCosign(args, { COSIGN_EXPERIMENTAL: '0', ...env });
+const cosign = (args: string[], env: Record<string, string> = {}) =>
+  runCosign(args, { COSIGN_EXPERIMENTAL: '0', ...env });
 
-const verifyArgs = (dir: string) => ['--key', join(dir, 'cosign.pub'), '--insecure-ignore-tlog', '--allow-http-registry'];
+const verifyArgs = (dir: string) => [
+  '--key',
+  join(dir, 'cosign.pub'),
+  '--insecure-ignore-tlog',
+  '--allow-http-registry',
+];
 
 function storer(): OciStorer {
   return new OciStorer({ credentials: new StaticCredentialSource() });
@@ -61,7 +76,9 @@ test('cosign verify rejects a signature made with another key', async () => {
 
 test('keys made by `cosign generate-key-pair` with a password sign what cosign then verifies', async () => {
   const dir = await mkdtemp(join(tmpdir(), 'chainsmith-cosign-key-'));
-  const gen = await run(COSIGN, ['generate-key-pair', '--output-key-prefix', join(dir, 'cosign')], { env: { ...process.env, COSIGN_PASSWORD: 'correct horse' } });
+  const gen = await run(COSIGN, ['generate-key-pair', '--output-key-prefix', join(dir, 'cosign')], {
+    env: { ...process.env, COSIGN_PASSWORD: 'correct horse' },
+  });
   assert.ok(gen);
   await writeFile(join(dir, 'cosign.password'), 'correct horse');
   const signer = await loadFileSigner(dir);
@@ -71,11 +88,17 @@ test('keys made by `cosign generate-key-pair` with a password sign what cosign t
   assert.equal(res.code, 0, res.out);
 });
 
-async function writePolicies(dir: string, path: 'predicate.builder.id' | 'predicate.runDetails.builder.id', builderId: string): Promise<{ cue: string; rego: string }> {
+async function writePolicies(
+  dir: string,
+  path: 'predicate.builder.id' | 'predicate.runDetails.builder.id',
+  builderId: string,
+): Promise<{ cue: string; rego: string }> {
   const cue = join(dir, `builder-${path.length}.cue`);
   const rego = join(dir, `builder-${path.length}.rego`);
   const cueBody =
-    path === 'predicate.builder.id' ? `predicate: builder: id: "${builderId}"\n` : `predicate: runDetails: builder: id: "${builderId}"\n`;
+    path === 'predicate.builder.id'
+      ? `predicate: builder: id: "${builderId}"\n`
+      : `predicate: runDetails: builder: id: "${builderId}"\n`;
   await writeFile(cue, cueBody);
   await writeFile(rego, `package signature\n\nallow {\n  input.${path} == "${builderId}"\n}\n`);
   return { cue, rego };
@@ -88,13 +111,33 @@ test('cosign verify-attestation --type slsaprovenance with CUE and Rego policies
   await storer().store(await signedRequest(signer, provenancePayload(subject, GOOD), testConfig()));
 
   const good = await writePolicies(dir, 'predicate.builder.id', GOOD);
-  const wrong = await writePolicies(await mkdtemp(join(tmpdir(), 'policy-')), 'predicate.builder.id', 'https://someone.else/builder');
+  const wrong = await writePolicies(
+    await mkdtemp(join(tmpdir(), 'policy-')),
+    'predicate.builder.id',
+    'https://someone.else/builder',
+  );
   for (const policy of [good.cue, good.rego]) {
-    const res = await cosign(['verify-attestation', ...verifyArgs(dir), '--type', 'slsaprovenance', '--policy', policy, image.ref]);
+    const res = await cosign([
+      'verify-attestation',
+      ...verifyArgs(dir),
+      '--type',
+      'slsaprovenance',
+      '--policy',
+      policy,
+      image.ref,
+    ]);
     assert.equal(res.code, 0, `${policy}: ${res.out}`);
   }
   for (const policy of [wrong.cue, wrong.rego]) {
-    const res = await cosign(['verify-attestation', ...verifyArgs(dir), '--type', 'slsaprovenance', '--policy', policy, image.ref]);
+    const res = await cosign([
+      'verify-attestation',
+      ...verifyArgs(dir),
+      '--type',
+      'slsaprovenance',
+      '--policy',
+      policy,
+      image.ref,
+    ]);
     assert.notEqual(res.code, 0, `${policy} must fail: ${res.out}`);
     assert.match(res.out, /validation error/, res.out);
   }
@@ -109,13 +152,33 @@ test('cosign verify-attestation --type slsaprovenance1 with policies on predicat
   const subject = [{ name: image.repository, digest: { sha256: hexOf(image.digest) } }];
   await storer().store(await signedRequest(signer, provenancePayload(subject, GOOD, 'v1'), testConfig()));
   const good = await writePolicies(dir, 'predicate.runDetails.builder.id', GOOD);
-  const wrong = await writePolicies(await mkdtemp(join(tmpdir(), 'policy-')), 'predicate.runDetails.builder.id', 'https://someone.else/builder');
+  const wrong = await writePolicies(
+    await mkdtemp(join(tmpdir(), 'policy-')),
+    'predicate.runDetails.builder.id',
+    'https://someone.else/builder',
+  );
   for (const policy of [good.cue, good.rego]) {
-    const res = await cosign(['verify-attestation', ...verifyArgs(dir), '--type', 'slsaprovenance1', '--policy', policy, image.ref]);
+    const res = await cosign([
+      'verify-attestation',
+      ...verifyArgs(dir),
+      '--type',
+      'slsaprovenance1',
+      '--policy',
+      policy,
+      image.ref,
+    ]);
     assert.equal(res.code, 0, `${policy}: ${res.out}`);
   }
   for (const policy of [wrong.cue, wrong.rego]) {
-    const res = await cosign(['verify-attestation', ...verifyArgs(dir), '--type', 'slsaprovenance1', '--policy', policy, image.ref]);
+    const res = await cosign([
+      'verify-attestation',
+      ...verifyArgs(dir),
+      '--type',
+      'slsaprovenance1',
+      '--policy',
+      policy,
+      image.ref,
+    ]);
     assert.notEqual(res.code, 0, `${policy} must fail: ${res.out}`);
     assert.match(res.out, /validation error/, res.out);
   }
@@ -145,9 +208,23 @@ test('a signature from cosign itself stays next to ours: append, never replace',
   const image = await pushRandomImage(`${REGISTRY}/${randomRepo('cosign')}`);
   const repository = image.repository.slice(REGISTRY.length + 1);
   const keyDir = await mkdtemp(join(tmpdir(), 'chainsmith-cosign-key-'));
-  await run(COSIGN, ['generate-key-pair', '--output-key-prefix', join(keyDir, 'cosign')], { env: { ...process.env, COSIGN_PASSWORD: '' } });
+  await run(COSIGN, ['generate-key-pair', '--output-key-prefix', join(keyDir, 'cosign')], {
+    env: { ...process.env, COSIGN_PASSWORD: '' },
+  });
   const attested = await cosign(
-    ['attest', '--key', join(keyDir, 'cosign.key'), '--type', 'slsaprovenance', '--predicate', await predicateFile(), '--tlog-upload=false', '--allow-http-registry', '-y', image.ref],
+    [
+      'attest',
+      '--key',
+      join(keyDir, 'cosign.key'),
+      '--type',
+      'slsaprovenance',
+      '--predicate',
+      await predicateFile(),
+      '--tlog-upload=false',
+      '--allow-http-registry',
+      '-y',
+      image.ref,
+    ],
     { COSIGN_PASSWORD: '' },
   );
   assert.equal(attested.code, 0, attested.out);
@@ -155,13 +232,22 @@ test('a signature from cosign itself stays next to ours: append, never replace',
   await storer().store(await signedRequest(signer, provenancePayload(subject, GOOD), testConfig()));
   const layers = await layersOf(REGISTRY, repository, `sha256-${hexOf(image.digest)}.att`);
   assert.equal(layers.length, 2);
-  assert.equal((await cosign(['verify-attestation', ...verifyArgs(keyDir), '--type', 'slsaprovenance', image.ref])).code, 0);
-  assert.equal((await cosign(['verify-attestation', ...verifyArgs(dir), '--type', 'slsaprovenance', image.ref])).code, 0);
+  assert.equal(
+    (await cosign(['verify-attestation', ...verifyArgs(keyDir), '--type', 'slsaprovenance', image.ref])).code,
+    0,
+  );
+  assert.equal(
+    (await cosign(['verify-attestation', ...verifyArgs(dir), '--type', 'slsaprovenance', image.ref])).code,
+    0,
+  );
 });
 
 async function predicateFile(): Promise<string> {
   const p = join(await mkdtemp(join(tmpdir(), 'predicate-')), 'predicate.json');
-  await writeFile(p, JSON.stringify({ builder: { id: 'https://cosign.cli/builder' }, buildType: 'x', invocation: {}, materials: [] }));
+  await writeFile(
+    p,
+    JSON.stringify({ builder: { id: 'https://cosign.cli/builder' }, buildType: 'x', invocation: {}, materials: [] }),
+  );
   return p;
 }
 
@@ -186,8 +272,13 @@ test('an image cosign already signed with another key still gets our signature (
   const image = await pushRandomImage(`${REGISTRY}/${randomRepo('cosign')}`);
   const repository = image.repository.slice(REGISTRY.length + 1);
   const keyDir = await mkdtemp(join(tmpdir(), 'chainsmith-cosign-key-'));
-  await run(COSIGN, ['generate-key-pair', '--output-key-prefix', join(keyDir, 'cosign')], { env: { ...process.env, COSIGN_PASSWORD: '' } });
-  const signedByCosign = await cosign(['sign', '--key', join(keyDir, 'cosign.key'), '--tlog-upload=false', '--allow-http-registry', '-y', image.ref], { COSIGN_PASSWORD: '' });
+  await run(COSIGN, ['generate-key-pair', '--output-key-prefix', join(keyDir, 'cosign')], {
+    env: { ...process.env, COSIGN_PASSWORD: '' },
+  });
+  const signedByCosign = await cosign(
+    ['sign', '--key', join(keyDir, 'cosign.key'), '--tlog-upload=false', '--allow-http-registry', '-y', image.ref],
+    { COSIGN_PASSWORD: '' },
+  );
   assert.equal(signedByCosign.code, 0, signedByCosign.out);
   assert.notEqual((await cosign(['verify', ...verifyArgs(dir), image.ref])).code, 0, 'not yet signed with our key');
 

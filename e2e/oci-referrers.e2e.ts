@@ -9,12 +9,20 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { join } from 'node:path';
 import { writeFile } from 'node:fs/promises';
-import { StaticCredentialSource } from '../src/oci/credentials.js';
+import { StaticCredentialSource } from '../src/kube/registry-credentials.js';
 import { OciStorer } from '../src/storage/oci.js';
 import { stackEnv } from './lib/env.js';
 import { pushRandomImage } from './lib/registry.js';
 import { referrersFront } from './lib/referrers.js';
-import { provenancePayload, randomRepo, registryUnderTest, signedRequest, simpleSigningPayload, testConfig, testSigner } from './oci-support.js';
+import {
+  provenancePayload,
+  randomRepo,
+  registryUnderTest,
+  signedRequest,
+  simpleSigningPayload,
+  testConfig,
+  testSigner,
+} from './oci-support.js';
 
 const REGISTRY = registryUnderTest();
 const COSIGN = process.env.COSIGN ?? stackEnv().cosign;
@@ -43,16 +51,39 @@ test('sigstore-bundle: one referrer per attestation next to the image, retries a
       'org.opencontainers.image.created',
     ]);
     // A second statement is a second referrer.
-    await storer.store(await signedRequest(signer, provenancePayload(subject, 'https://chainsmith.dev/builders/other'), config));
+    await storer.store(
+      await signedRequest(signer, provenancePayload(subject, 'https://chainsmith.dev/builders/other'), config),
+    );
     assert.equal(front.referrers.get(`${repository}@${pushed.digest}`)?.length, 2);
 
     // Keyed, offline verification still wants a trusted root with the new bundle format: an empty one will do.
     const trustedRoot = join(dir, 'trusted_root.json');
-    await writeFile(trustedRoot, JSON.stringify({ mediaType: 'application/vnd.dev.sigstore.trustedroot+json;version=0.1', tlogs: [], certificateAuthorities: [], ctlogs: [], timestampAuthorities: [] }));
+    await writeFile(
+      trustedRoot,
+      JSON.stringify({
+        mediaType: 'application/vnd.dev.sigstore.trustedroot+json;version=0.1',
+        tlogs: [],
+        certificateAuthorities: [],
+        ctlogs: [],
+        timestampAuthorities: [],
+      }),
+    );
     const verify = (keyDir: string) =>
       promisify(execFile)(
         COSIGN,
-        ['verify-attestation', '--new-bundle-format', '--trusted-root', trustedRoot, '--key', join(keyDir, 'cosign.pub'), '--insecure-ignore-tlog', '--allow-http-registry', '--type', 'slsaprovenance', `${image}@${pushed.digest}`],
+        [
+          'verify-attestation',
+          '--new-bundle-format',
+          '--trusted-root',
+          trustedRoot,
+          '--key',
+          join(keyDir, 'cosign.pub'),
+          '--insecure-ignore-tlog',
+          '--allow-http-registry',
+          '--type',
+          'slsaprovenance',
+          `${image}@${pushed.digest}`,
+        ],
         { timeout: 120_000 },
       ).then(
         (r) => ({ code: 0, out: r.stdout + r.stderr }),
@@ -84,11 +115,17 @@ test('sigstore-bundle: an image signature becomes one message-signature referrer
     await storer.store(await signedRequest(signer, simpleSigningPayload(image, pushed.digest), config));
     const list = front.referrers.get(`${repository}@${pushed.digest}`) ?? [];
     assert.equal(list.length, 1, 'a retried store (re-signed) adds no second referrer');
-    assert.deepEqual(list[0]?.annotations && { ...(list[0].annotations as Record<string, string>), 'org.opencontainers.image.created': 'x' }, {
-      'dev.sigstore.bundle.content': 'message-signature',
-      'dev.sigstore.bundle.predicateType': 'https://sigstore.dev/cosign/sign/v1',
-      'org.opencontainers.image.created': 'x',
-    });
+    assert.deepEqual(
+      list[0]?.annotations && {
+        ...(list[0].annotations as Record<string, string>),
+        'org.opencontainers.image.created': 'x',
+      },
+      {
+        'dev.sigstore.bundle.content': 'message-signature',
+        'dev.sigstore.bundle.predicateType': 'https://sigstore.dev/cosign/sign/v1',
+        'org.opencontainers.image.created': 'x',
+      },
+    );
   } finally {
     await front.close();
   }

@@ -13,7 +13,7 @@ import type { Payload } from '../src/formats/types.js';
 import { RegistryClient } from '../src/oci/client.js';
 import type { Descriptor, ImageManifest } from '../src/oci/manifest.js';
 import { loadFileSigner } from '../src/signing/keys.js';
-import { signPayload } from '../src/signing/sign-payload.js';
+import { signPayload } from '../src/sigstore/sign-payload.js';
 import type { Signer } from '../src/signing/signer.js';
 import type { StoreRequest } from '../src/storage/storer.js';
 import type { TaskRun } from '../src/tekton/types.js';
@@ -51,7 +51,12 @@ export async function testSigner(): Promise<{ signer: Signer; publicKeyPem: stri
 
 /** A TaskRun as storage sees it. */
 export function testRun(namespace = 'default'): TaskRun {
-  return { apiVersion: 'tekton.dev/v1', kind: 'TaskRun', metadata: { name: `build-${randomUUID().slice(0, 6)}`, namespace, uid: randomUUID() }, spec: {} };
+  return {
+    apiVersion: 'tekton.dev/v1',
+    kind: 'TaskRun',
+    metadata: { name: `build-${randomUUID().slice(0, 6)}`, namespace, uid: randomUUID() },
+    spec: {},
+  };
 }
 
 /** The simple-signing payload cosign signs for `repository@digest`. */
@@ -63,7 +68,11 @@ export function simpleSigningPayload(repository: string, digest: string): Payloa
 }
 
 /** An in-toto statement (SLSA v0.2 or v1.0) about the given subjects with a builder id. */
-export function provenancePayload(subjects: Array<{ name: string; digest: Record<string, string> }>, builderId: string, version: 'v0.2' | 'v1' = 'v0.2'): Payload {
+export function provenancePayload(
+  subjects: Array<{ name: string; digest: Record<string, string> }>,
+  builderId: string,
+  version: 'v0.2' | 'v1' = 'v0.2',
+): Payload {
   const predicateType = version === 'v0.2' ? 'https://slsa.dev/provenance/v0.2' : 'https://slsa.dev/provenance/v1';
   const statement =
     version === 'v0.2'
@@ -71,14 +80,23 @@ export function provenancePayload(subjects: Array<{ name: string; digest: Record
           _type: 'https://in-toto.io/Statement/v0.1',
           predicateType,
           subject: subjects,
-          predicate: { builder: { id: builderId }, buildType: 'tekton.dev/v1/TaskRun', invocation: { configSource: {}, parameters: {} }, materials: [] },
+          predicate: {
+            builder: { id: builderId },
+            buildType: 'tekton.dev/v1/TaskRun',
+            invocation: { configSource: {}, parameters: {} },
+            materials: [],
+          },
         }
       : {
           _type: 'https://in-toto.io/Statement/v1',
           subject: subjects,
           predicateType,
           predicate: {
-            buildDefinition: { buildType: 'https://tekton.dev/chains/v2/slsa', externalParameters: { runSpec: {} }, internalParameters: {} },
+            buildDefinition: {
+              buildType: 'https://tekton.dev/chains/v2/slsa',
+              externalParameters: { runSpec: {} },
+              internalParameters: {},
+            },
             runDetails: { builder: { id: builderId }, metadata: { invocationID: randomUUID() } },
           },
         };
@@ -86,7 +104,13 @@ export function provenancePayload(subjects: Array<{ name: string; digest: Record
 }
 
 /** Signs a payload and wraps it as a StoreRequest; `withPublicKey` also hands storage the signer's public key. */
-export async function signedRequest(signer: Signer, payload: Payload, config: ChainsConfig, run: TaskRun = testRun(), opts: { withPublicKey?: boolean } = {}): Promise<StoreRequest> {
+export async function signedRequest(
+  signer: Signer,
+  payload: Payload,
+  config: ChainsConfig,
+  run: TaskRun = testRun(),
+  opts: { withPublicKey?: boolean } = {},
+): Promise<StoreRequest> {
   const signed = await signPayload(signer, payload);
   if (opts.withPublicKey) signed.publicKey = signer.publicKey();
   return { run, payload, signed, shortKey: 'test', fullKey: 'test', config };
@@ -100,7 +124,9 @@ export async function layersOf(registry: string, repository: string, tag: string
 }
 
 /** A loopback HTTP server whose every request is answered by `handler`; records what it saw. */
-export async function faultServer(handler: (req: http.IncomingMessage, res: http.ServerResponse, count: number) => void): Promise<{ registry: string; requests: string[]; close(): Promise<void> }> {
+export async function faultServer(
+  handler: (req: http.IncomingMessage, res: http.ServerResponse, count: number) => void,
+): Promise<{ registry: string; requests: string[]; close(): Promise<void> }> {
   const requests: string[] = [];
   const server = http.createServer((req, res) => {
     requests.push(`${req.method} ${req.url}`);

@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { ChainsmithError } from '../src/errors.js';
 import { RegistryClient, SMALL_BLOB_BYTES } from '../src/oci/client.js';
 import { platformManifests } from '../src/oci/platforms.js';
-import { StaticCredentialSource } from '../src/oci/credentials.js';
+import { StaticCredentialSource } from '../src/kube/registry-credentials.js';
 import { KeyedMutex } from '../src/oci/keyed-mutex.js';
 import { OciStorer } from '../src/storage/oci.js';
 import { pushRandomImage } from './lib/registry.js';
@@ -79,7 +79,10 @@ test('image signature: a .sig tag with one simplesigning layer, and a retried (r
   const layers = await layersOf(REGISTRY, repository, `sha256-${hexOf(image.digest)}.sig`);
   assert.equal(layers.length, 1);
   assert.equal(layers[0]?.mediaType, 'application/vnd.dev.cosign.simplesigning.v1+json');
-  assert.equal(layers[0]?.annotations?.['dev.cosignproject.cosign/signature'], first.signed.signature.toString('base64'));
+  assert.equal(
+    layers[0]?.annotations?.['dev.cosignproject.cosign/signature'],
+    first.signed.signature.toString('base64'),
+  );
   const client = new RegistryClient({ registry: REGISTRY });
   assert.deepEqual(await client.getBlob(repository, layers[0]!.digest), payload.bytes);
 });
@@ -96,7 +99,10 @@ test('attestation: a retried store leaves one layer per statement; another state
   const tag = `sha256-${hexOf(image.digest)}.att`;
   let layers = await layersOf(REGISTRY, repository, tag);
   assert.equal(layers.length, 1);
-  assert.deepEqual(layers[0]?.annotations, { 'dev.cosignproject.cosign/signature': '', predicateType: 'https://slsa.dev/provenance/v0.2' });
+  assert.deepEqual(layers[0]?.annotations, {
+    'dev.cosignproject.cosign/signature': '',
+    predicateType: 'https://slsa.dev/provenance/v0.2',
+  });
   assert.equal(layers[0]?.mediaType, 'application/vnd.dsse.envelope.v1+json');
 
   await s.store(await signedRequest(signer, provenancePayload(subject, 'https://builder.example/b'), testConfig()));
@@ -111,7 +117,9 @@ test('concurrent TaskRun and PipelineRun attestations to one .att tag keep both'
   const subject = [{ name: image.repository, digest: { sha256: hexOf(image.digest) } }];
   const s = storer();
   const requests = await Promise.all(
-    ['taskrun', 'pipelinerun', 'taskrun-2', 'pipelinerun-2'].map((who) => signedRequest(signer, provenancePayload(subject, `https://builder.example/${who}`), testConfig())),
+    ['taskrun', 'pipelinerun', 'taskrun-2', 'pipelinerun-2'].map((who) =>
+      signedRequest(signer, provenancePayload(subject, `https://builder.example/${who}`), testConfig()),
+    ),
   );
   await Promise.all(requests.map((r) => s.store(r)));
   const layers = await layersOf(REGISTRY, repository, `sha256-${hexOf(image.digest)}.att`);
@@ -126,7 +134,10 @@ test('two storers sharing the lock map also serialise (storers rebuilt on config
   const subject = [{ name: image.repository, digest: { sha256: hexOf(image.digest) } }];
   const locks = new KeyedMutex();
   const [a, b] = [storer({ locks }), storer({ locks })];
-  const [ra, rb] = await Promise.all([signedRequest(signer, provenancePayload(subject, 'https://a'), testConfig()), signedRequest(signer, provenancePayload(subject, 'https://b'), testConfig())]);
+  const [ra, rb] = await Promise.all([
+    signedRequest(signer, provenancePayload(subject, 'https://a'), testConfig()),
+    signedRequest(signer, provenancePayload(subject, 'https://b'), testConfig()),
+  ]);
   await Promise.all([a.store(ra), b.store(rb)]);
   assert.equal((await layersOf(REGISTRY, repository, `sha256-${hexOf(image.digest)}.att`)).length, 2);
 });
@@ -140,11 +151,17 @@ test('several subjects: one push per OCI subject, non-OCI subjects are skipped w
     { name: 'pkg:maven/org.example/lib@1.0', digest: { sha256: 'e'.repeat(64) } },
     { name: two.repository, digest: { sha256: hexOf(two.digest) } },
   ];
-  const result = await storer().store(await signedRequest(signer, provenancePayload(subjects, 'https://b'), testConfig()));
+  const result = await storer().store(
+    await signedRequest(signer, provenancePayload(subjects, 'https://b'), testConfig()),
+  );
   assert.equal(result.notes?.length, 1);
   assert.match(result.notes![0]!, /pkg:maven\/org.example\/lib@1.0 is not an OCI image/);
   for (const img of [one, two]) {
-    const layers = await layersOf(REGISTRY, img.repository.slice(REGISTRY.length + 1), `sha256-${hexOf(img.digest)}.att`);
+    const layers = await layersOf(
+      REGISTRY,
+      img.repository.slice(REGISTRY.length + 1),
+      `sha256-${hexOf(img.digest)}.att`,
+    );
     assert.equal(layers.length, 1, img.repository);
   }
 });
@@ -165,7 +182,11 @@ test('sigstore-bundle on a registry without the referrers API fails with Referre
   const image = await pushRandomImage(`${REGISTRY}/${randomRepo()}`);
   const repository = image.repository.slice(REGISTRY.length + 1);
   const subject = [{ name: image.repository, digest: { sha256: hexOf(image.digest) } }];
-  const req = await signedRequest(signer, provenancePayload(subject, 'https://b'), testConfig({ encodingFormat: 'sigstore-bundle' }));
+  const req = await signedRequest(
+    signer,
+    provenancePayload(subject, 'https://b'),
+    testConfig({ encodingFormat: 'sigstore-bundle' }),
+  );
   await assert.rejects(storer().store(req), (err: unknown) => {
     assert.ok(err instanceof ChainsmithError);
     assert.equal(err.reason, 'ReferrersUnsupported');
@@ -177,19 +198,29 @@ test('sigstore-bundle on a registry without the referrers API fails with Referre
 
 // ---- faults: a loopback server that answers with failures, or forwards to the real registry ----
 
-function forward(req: http.IncomingMessage, res: http.ServerResponse, body: Buffer, proto: 'http' | 'https' = 'http'): void {
+function forward(
+  req: http.IncomingMessage,
+  res: http.ServerResponse,
+  body: Buffer,
+  proto: 'http' | 'https' = 'http',
+): void {
   // Host and X-Forwarded-Proto as a reverse proxy sets them, so upload Locations point back at the proxy.
   const headers = { ...req.headers, 'x-forwarded-proto': proto };
-  const upstream = http.request({ host: REGISTRY.split(':')[0], port: Number(REGISTRY.split(':')[1]), method: req.method, path: req.url, headers }, (up) => {
-    const headers = { ...up.headers };
-    res.writeHead(up.statusCode ?? 502, headers);
-    up.pipe(res);
-  });
+  const upstream = http.request(
+    { host: REGISTRY.split(':')[0], port: Number(REGISTRY.split(':')[1]), method: req.method, path: req.url, headers },
+    (up) => {
+      const headers = { ...up.headers };
+      res.writeHead(up.statusCode ?? 502, headers);
+      up.pipe(res);
+    },
+  );
   upstream.end(body);
 }
 
 /** A proxy to the real registry that lets `decide` answer a request itself first. */
-async function proxy(decide: (req: http.IncomingMessage, res: http.ServerResponse, n: number) => boolean): Promise<{ registry: string; requests: string[]; close(): Promise<void> }> {
+async function proxy(
+  decide: (req: http.IncomingMessage, res: http.ServerResponse, n: number) => boolean,
+): Promise<{ registry: string; requests: string[]; close(): Promise<void> }> {
   const requests: string[] = [];
   const server = http.createServer((req, res) => {
     requests.push(`${req.method} ${req.url}`);
@@ -220,7 +251,10 @@ test('a registry answering 503 is retried with backoff, then fails naming regist
       assert.ok(err instanceof ChainsmithError);
       assert.equal(err.reason, 'RegistryUnavailable');
       assert.equal(err.transient, true);
-      assert.match(err.message, new RegExp(`registry ${server.registry}, repository faulty/app: GET manifest sha256-f{64}\\.att: HTTP 503`));
+      assert.match(
+        err.message,
+        new RegExp(`registry ${server.registry}, repository faulty/app: GET manifest sha256-f{64}\\.att: HTTP 503`),
+      );
       assert.match(err.message, /maintenance.*after 3 attempts/);
       return true;
     });
@@ -263,7 +297,10 @@ test('a registry that is down → RegistryUnavailable after retries', async () =
   await assert.rejects(storer().store(await attestationRequestFor(registry, signer)), (err: unknown) => {
     assert.ok(err instanceof ChainsmithError);
     assert.equal(err.reason, 'RegistryUnavailable');
-    assert.match(err.message, new RegExp(`registry ${registry}, repository faulty/app: .*unreachable \\(ECONNREFUSED.*after 3 attempts`));
+    assert.match(
+      err.message,
+      new RegExp(`registry ${registry}, repository faulty/app: .*unreachable \\(ECONNREFUSED.*after 3 attempts`),
+    );
     return true;
   });
 });
@@ -308,7 +345,11 @@ test('a manifest is never pushed when one of its blobs could not be uploaded', a
   try {
     const payload = simpleSigningPayload(`${p.registry}/${repository}`, image.digest);
     await assert.rejects(storer().store(await signedRequest(signer, payload, testConfig())), /HTTP 500/);
-    assert.equal(p.requests.filter((r) => r.startsWith('PUT') && r.includes('/manifests/')).length, 0, p.requests.join('\n'));
+    assert.equal(
+      p.requests.filter((r) => r.startsWith('PUT') && r.includes('/manifests/')).length,
+      0,
+      p.requests.join('\n'),
+    );
   } finally {
     await p.close();
   }
@@ -322,10 +363,26 @@ test('a fresh signature costs the registry 7 requests (no blob HEADs); storing i
   try {
     const payload = simpleSigningPayload(`${p.registry}/${repository}`, image.digest);
     await storer().store(await signedRequest(signer, payload, testConfig()));
-    const shape = (r: string): string => r.replace(/\/blobs\/uploads\/[^ ]*/, '/blobs/uploads/…').replace(/sha256[-:][0-9a-f]{64}/g, 'D').replace(`/v2/${repository}/`, '/');
+    const shape = (r: string): string =>
+      r
+        .replace(/\/blobs\/uploads\/[^ ]*/, '/blobs/uploads/…')
+        .replace(/sha256[-:][0-9a-f]{64}/g, 'D')
+        .replace(`/v2/${repository}/`, '/');
     const pushed = p.requests.map(shape);
     // read the tag, upload the payload and config blobs (POST + PUT each), push the manifest, read it back
-    assert.deepEqual([...pushed].sort(), ['GET /manifests/D.sig', 'GET /manifests/D.sig', 'POST /blobs/uploads/…', 'POST /blobs/uploads/…', 'PUT /blobs/uploads/…', 'PUT /blobs/uploads/…', 'PUT /manifests/D.sig'].sort(), p.requests.join('\n'));
+    assert.deepEqual(
+      [...pushed].sort(),
+      [
+        'GET /manifests/D.sig',
+        'GET /manifests/D.sig',
+        'POST /blobs/uploads/…',
+        'POST /blobs/uploads/…',
+        'PUT /blobs/uploads/…',
+        'PUT /blobs/uploads/…',
+        'PUT /manifests/D.sig',
+      ].sort(),
+      p.requests.join('\n'),
+    );
     assert.equal(pushed.filter((r) => r.startsWith('HEAD')).length, 0);
     p.requests.length = 0;
     await storer().store(await signedRequest(signer, payload, testConfig()));
@@ -343,19 +400,35 @@ test('a blob over 1 MiB, or one not marked fresh, is looked up before it is uplo
     const client = new RegistryClient({ registry: p.registry });
     const big = randomBytes(SMALL_BLOB_BYTES + 1);
     await client.ensureBlob(repository, big, { fresh: true });
-    assert.deepEqual(p.requests.map((r) => r.split(' ')[0]), ['HEAD', 'POST', 'PUT'], p.requests.join('\n'));
+    assert.deepEqual(
+      p.requests.map((r) => r.split(' ')[0]),
+      ['HEAD', 'POST', 'PUT'],
+      p.requests.join('\n'),
+    );
     p.requests.length = 0;
     await client.ensureBlob(repository, big, { fresh: true });
-    assert.deepEqual(p.requests.map((r) => r.split(' ')[0]), ['HEAD'], 'the second time only asks');
+    assert.deepEqual(
+      p.requests.map((r) => r.split(' ')[0]),
+      ['HEAD'],
+      'the second time only asks',
+    );
 
     // a small blob many writes share (like an empty config) is asked for first too
     p.requests.length = 0;
     const shared = Buffer.from('{}');
     await client.ensureBlob(repository, shared);
-    assert.deepEqual(p.requests.map((r) => r.split(' ')[0]), ['HEAD', 'POST', 'PUT'], p.requests.join('\n'));
+    assert.deepEqual(
+      p.requests.map((r) => r.split(' ')[0]),
+      ['HEAD', 'POST', 'PUT'],
+      p.requests.join('\n'),
+    );
     p.requests.length = 0;
     await client.ensureBlob(repository, shared);
-    assert.deepEqual(p.requests.map((r) => r.split(' ')[0]), ['HEAD'], p.requests.join('\n'));
+    assert.deepEqual(
+      p.requests.map((r) => r.split(' ')[0]),
+      ['HEAD'],
+      p.requests.join('\n'),
+    );
   } finally {
     await p.close();
   }
@@ -376,7 +449,11 @@ test('a registry that refuses to re-upload a blob it already has (4xx) still get
     return false;
   });
   try {
-    const request = await signedRequest(signer, simpleSigningPayload(`${p.registry}/${repository}`, image.digest), testConfig());
+    const request = await signedRequest(
+      signer,
+      simpleSigningPayload(`${p.registry}/${repository}`, image.digest),
+      testConfig(),
+    );
     await storer().store(request);
     // Untag the signature image (its blobs stay), so the same store has to push the manifest again.
     const client = new RegistryClient({ registry: REGISTRY });
@@ -388,17 +465,38 @@ test('a registry that refuses to re-upload a blob it already has (4xx) still get
     refuse = true;
     p.requests.length = 0;
     await storer().store(request);
-    assert.equal(p.requests.filter((r) => r.startsWith('HEAD') && r.includes('/blobs/')).length, 2, p.requests.join('\n'));
+    assert.equal(
+      p.requests.filter((r) => r.startsWith('HEAD') && r.includes('/blobs/')).length,
+      2,
+      p.requests.join('\n'),
+    );
     const layers = await layersOf(REGISTRY, repository, tag);
     assert.equal(layers.length, 1);
-    assert.equal(layers[0]?.annotations?.['dev.cosignproject.cosign/signature'], request.signed.signature.toString('base64'));
+    assert.equal(
+      layers[0]?.annotations?.['dev.cosignproject.cosign/signature'],
+      request.signed.signature.toString('base64'),
+    );
 
     // A blob the registry does not have: the refusal is the error, and no manifest is pushed.
     const other = await pushRandomImage(`${REGISTRY}/${repository}`);
     p.requests.length = 0;
-    const fresh = await signedRequest(signer, simpleSigningPayload(`${p.registry}/${repository}`, other.digest), testConfig());
-    await assert.rejects(storer().store(fresh), (err: unknown) => err instanceof ChainsmithError && err.reason === 'RegistryError' && /HTTP 400.*BLOB_UPLOAD_INVALID/.test(err.message));
-    assert.equal(p.requests.filter((r) => r.startsWith('PUT') && r.includes('/manifests/')).length, 0, p.requests.join('\n'));
+    const fresh = await signedRequest(
+      signer,
+      simpleSigningPayload(`${p.registry}/${repository}`, other.digest),
+      testConfig(),
+    );
+    await assert.rejects(
+      storer().store(fresh),
+      (err: unknown) =>
+        err instanceof ChainsmithError &&
+        err.reason === 'RegistryError' &&
+        /HTTP 400.*BLOB_UPLOAD_INVALID/.test(err.message),
+    );
+    assert.equal(
+      p.requests.filter((r) => r.startsWith('PUT') && r.includes('/manifests/')).length,
+      0,
+      p.requests.join('\n'),
+    );
   } finally {
     await p.close();
   }
@@ -425,7 +523,9 @@ test('Bearer token flow: challenge, token with repository:R:pull,push scope, cac
       return true;
     }
     if (!req.headers.authorization?.startsWith('Bearer tok-')) {
-      res.writeHead(401, { 'www-authenticate': `Bearer realm="${realm}",service="test-registry",scope="repository:${repository}:pull"` });
+      res.writeHead(401, {
+        'www-authenticate': `Bearer realm="${realm}",service="test-registry",scope="repository:${repository}:pull"`,
+      });
       res.end();
       return true;
     }
@@ -435,8 +535,13 @@ test('Bearer token flow: challenge, token with repository:R:pull,push scope, cac
   try {
     const config = testConfig();
     const auth = Buffer.from('robot:s3cret').toString('base64');
-    const s = new OciStorer({ credentials: new StaticCredentialSource([{ auths: { [p.registry]: { auth } } }]), retry: FAST });
-    await s.store(await signedRequest(signer, simpleSigningPayload(`${p.registry}/${repository}`, image.digest), config));
+    const s = new OciStorer({
+      credentials: new StaticCredentialSource([{ auths: { [p.registry]: { auth } } }]),
+      retry: FAST,
+    });
+    await s.store(
+      await signedRequest(signer, simpleSigningPayload(`${p.registry}/${repository}`, image.digest), config),
+    );
     assert.equal((await layersOf(REGISTRY, repository, `sha256-${hexOf(image.digest)}.sig`)).length, 1);
     const scopes = tokenRequests.map((u) => u.searchParams.getAll('scope').join(' '));
     assert.ok(scopes.includes(`repository:${repository}:pull,push`), scopes.join(' | '));
@@ -444,16 +549,26 @@ test('Bearer token flow: challenge, token with repository:R:pull,push scope, cac
     // one token per scope set, not one per request
     assert.equal(new Set(scopes).size, scopes.length, tokenRequests.map(String).join(' | '));
     const tokenCount = tokenRequests.length;
-    await s.store(await signedRequest(signer, simpleSigningPayload(`${p.registry}/${repository}`, image.digest), config));
+    await s.store(
+      await signedRequest(signer, simpleSigningPayload(`${p.registry}/${repository}`, image.digest), config),
+    );
     assert.equal(tokenRequests.length, tokenCount, 'tokens are reused by the next store');
 
-    const wrong = new OciStorer({ credentials: new StaticCredentialSource([{ auths: { [p.registry]: { username: 'robot', password: 'nope' } } }]), retry: FAST });
-    await assert.rejects(wrong.store(await signedRequest(signer, simpleSigningPayload(`${p.registry}/${repository}`, image.digest), config)), (err: unknown) => {
-      assert.ok(err instanceof ChainsmithError);
-      assert.equal(err.reason, 'RegistryUnauthorized');
-      assert.match(err.message, /token request to http:\/\/127\.0\.0\.1:\d+\/token: HTTP 401/);
-      return true;
+    const wrong = new OciStorer({
+      credentials: new StaticCredentialSource([{ auths: { [p.registry]: { username: 'robot', password: 'nope' } } }]),
+      retry: FAST,
     });
+    await assert.rejects(
+      wrong.store(
+        await signedRequest(signer, simpleSigningPayload(`${p.registry}/${repository}`, image.digest), config),
+      ),
+      (err: unknown) => {
+        assert.ok(err instanceof ChainsmithError);
+        assert.equal(err.reason, 'RegistryUnauthorized');
+        assert.match(err.message, /token request to http:\/\/127\.0\.0\.1:\d+\/token: HTTP 401/);
+        return true;
+      },
+    );
   } finally {
     await p.close();
   }
@@ -471,8 +586,15 @@ test('Basic auth challenge: credentials from the Docker config are sent', async 
     return true;
   });
   try {
-    const s = new OciStorer({ credentials: new StaticCredentialSource([{ auths: { [`http://${p.registry}/v2/`]: { username: 'u', password: 'p' } } }]), retry: FAST });
-    await s.store(await signedRequest(signer, simpleSigningPayload(`${p.registry}/${repository}`, image.digest), testConfig()));
+    const s = new OciStorer({
+      credentials: new StaticCredentialSource([
+        { auths: { [`http://${p.registry}/v2/`]: { username: 'u', password: 'p' } } },
+      ]),
+      retry: FAST,
+    });
+    await s.store(
+      await signedRequest(signer, simpleSigningPayload(`${p.registry}/${repository}`, image.digest), testConfig()),
+    );
     assert.equal((await layersOf(REGISTRY, repository, `sha256-${hexOf(image.digest)}.sig`)).length, 1);
   } finally {
     await p.close();
@@ -498,13 +620,19 @@ test('a TLS registry with a private CA: trusted with caBundle, refused without i
     await assert.rejects(storer().store(await signedRequest(signer, payload, testConfig())), (err: unknown) => {
       assert.ok(err instanceof ChainsmithError);
       assert.equal(err.reason, 'RegistryUnavailable');
-      assert.match(err.message, new RegExp(`registry ${registry}, repository ${repository}: .*unreachable \\(DEPTH_ZERO_SELF_SIGNED_CERT`));
+      assert.match(
+        err.message,
+        new RegExp(`registry ${registry}, repository ${repository}: .*unreachable \\(DEPTH_ZERO_SELF_SIGNED_CERT`),
+      );
       return true;
     });
     assert.equal(seen.length, 0, 'nothing is sent to an untrusted registry');
 
     await storer({ caBundle: cert }).store(await signedRequest(signer, payload, testConfig()));
-    assert.ok(seen.some((r) => r.startsWith('PUT') && r.includes('/manifests/sha256-')), seen.join('\n'));
+    assert.ok(
+      seen.some((r) => r.startsWith('PUT') && r.includes('/manifests/sha256-')),
+      seen.join('\n'),
+    );
     assert.equal((await layersOf(REGISTRY, repository, `sha256-${hexOf(image.digest)}.sig`)).length, 1);
 
     const before = seen.length;

@@ -48,15 +48,23 @@ const signed: Record<'slsa/v1' | 'slsa/v2alpha4', string> = { 'slsa/v1': '', 'sl
 async function signWithFormat(format: 'slsa/v1' | 'slsa/v2alpha4', secretsDir: string): Promise<string> {
   const ns = await createNamespace(`policies-${format.replace(/\W/g, '')}`);
   const systemNs = await createNamespace(`policies-${format.replace(/\W/g, '')}-system`);
-  await writeChainsConfig(systemNs, { 'artifacts.taskrun.format': format, 'artifacts.taskrun.storage': 'oci', 'artifacts.oci.storage': 'oci', 'builder.id': BUILDER });
+  await writeChainsConfig(systemNs, {
+    'artifacts.taskrun.format': format,
+    'artifacts.taskrun.storage': 'oci',
+    'artifacts.oci.storage': 'oci',
+    'builder.id': BUILDER,
+  });
   const controller = await startSigningController(ns, systemNs, secretsDir, { waitSynced: false });
   controllers.push(controller);
   const image = await pushRandomImage(`${stackEnv().registry}/policies-e2e/${format.replace(/\W/g, '')}`);
   const name = await completeImageTaskRun(ns, image);
-  await waitFor(async () => (await getTaskRun(ns, name)).metadata.annotations?.['chains.tekton.dev/signed'] === 'true', {
-    timeoutMs: 60_000,
-    description: `TaskRun ${ns}/${name} signed with format ${format}\n${controller.logs().slice(-2000)}`,
-  });
+  await waitFor(
+    async () => (await getTaskRun(ns, name)).metadata.annotations?.['chains.tekton.dev/signed'] === 'true',
+    {
+      timeoutMs: 60_000,
+      description: `TaskRun ${ns}/${name} signed with format ${format}\n${controller.logs().slice(-2000)}`,
+    },
+  );
   return `${image.repository}@${image.digest}`;
 }
 
@@ -65,7 +73,10 @@ before(async () => {
   const secrets = join(work, 'signing-secrets');
   await exec('mkdir', ['-p', secrets]);
   // The key pair exactly as the docs tell users to make it.
-  const gen = await exec(stackEnv().cosign, ['generate-key-pair'], { cwd: secrets, env: { ...process.env, COSIGN_PASSWORD: PASSWORD } });
+  const gen = await exec(stackEnv().cosign, ['generate-key-pair'], {
+    cwd: secrets,
+    env: { ...process.env, COSIGN_PASSWORD: PASSWORD },
+  });
   assert.equal(gen.code, 0, gen.stderr);
   await writeFile(join(secrets, 'cosign.password'), PASSWORD);
   publicKey = join(secrets, 'cosign.pub');
@@ -89,7 +100,18 @@ async function policy(file: string, builderId: string): Promise<string> {
 }
 
 function verifyAttestation(type: string, policyFile: string, image: string): Promise<Result> {
-  return exec(stackEnv().cosign, ['verify-attestation', '--key', publicKey, '--insecure-ignore-tlog=true', '--allow-http-registry=true', '--type', type, '--policy', policyFile, image]);
+  return exec(stackEnv().cosign, [
+    'verify-attestation',
+    '--key',
+    publicKey,
+    '--insecure-ignore-tlog=true',
+    '--allow-http-registry=true',
+    '--type',
+    type,
+    '--policy',
+    policyFile,
+    image,
+  ]);
 }
 
 const cases = [
@@ -104,10 +126,15 @@ for (const c of cases) {
     const image = signed[c.format];
     const ok = await verifyAttestation(c.type, await policy(c.file, BUILDER), image);
     assert.equal(ok.code, 0, `cosign verify-attestation with ${c.file} failed:\n${ok.stderr}`);
-    const statement = JSON.parse(Buffer.from((JSON.parse(ok.stdout.trim().split('\n')[0]!) as { payload: string }).payload, 'base64').toString()) as {
+    const statement = JSON.parse(
+      Buffer.from((JSON.parse(ok.stdout.trim().split('\n')[0]!) as { payload: string }).payload, 'base64').toString(),
+    ) as {
       predicateType: string;
     };
-    assert.equal(statement.predicateType, c.type === 'slsaprovenance' ? 'https://slsa.dev/provenance/v0.2' : 'https://slsa.dev/provenance/v1');
+    assert.equal(
+      statement.predicateType,
+      c.type === 'slsaprovenance' ? 'https://slsa.dev/provenance/v0.2' : 'https://slsa.dev/provenance/v1',
+    );
 
     const bad = await verifyAttestation(c.type, await policy(c.file, 'https://example.com/not-our-builder'), image);
     assert.notEqual(bad.code, 0, `${c.file} accepted a builder.id nobody signed with`);

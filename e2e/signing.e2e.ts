@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadFileSigner } from '../src/signing/keys.js';
-import { signPayload } from '../src/signing/sign-payload.js';
+import { signPayload } from '../src/sigstore/sign-payload.js';
 import { encryptCosignKey, exportPublicKeyPem, COSIGN_KEY_LABEL } from '../src/signing/cosign-key.js';
 import { cosign } from './lib/cosign.js';
 
@@ -17,7 +17,12 @@ const KEYS = fileURLToPath(new URL('../test/fixtures/keys/', import.meta.url));
 
 const work = mkdtempSync(join(tmpdir(), 'chainsmith-signing-e2e-'));
 const BLOB = join(work, 'payload.json');
-writeFileSync(BLOB, '{"critical":{"identity":{"docker-reference":"127.0.0.1:5000/demo/app"},"image":{"docker-manifest-digest":"sha256:' + 'ab'.repeat(32) + '"},"type":"cosign container image signature"},"optional":null}');
+writeFileSync(
+  BLOB,
+  '{"critical":{"identity":{"docker-reference":"127.0.0.1:5000/demo/app"},"image":{"docker-manifest-digest":"sha256:' +
+    'ab'.repeat(32) +
+    '"},"type":"cosign container image signature"},"optional":null}',
+);
 const TAMPERED = join(work, 'tampered.json');
 writeFileSync(TAMPERED, readFileSync(BLOB, 'utf8').replace('demo/app', 'demo/evil'));
 
@@ -51,7 +56,16 @@ for (const [fixture, digestAlgorithm] of FIXTURES) {
     const sigFile = join(work, `${fixture}.sig`);
     writeFileSync(sigFile, (await signer.sign(readFileSync(BLOB))).toString('base64'));
     const pub = join(KEYS, fixture, 'cosign.pub');
-    const args = ['verify-blob', '--key', pub, '--signature', sigFile, '--insecure-ignore-tlog', '--signature-digest-algorithm', digestAlgorithm];
+    const args = [
+      'verify-blob',
+      '--key',
+      pub,
+      '--signature',
+      sigFile,
+      '--insecure-ignore-tlog',
+      '--signature-digest-algorithm',
+      digestAlgorithm,
+    ];
     const ok = await cosign([...args, BLOB]);
     assert.equal(ok.code, 0, ok.out);
     assert.match(ok.out, /Verified OK/);
@@ -64,7 +78,9 @@ for (const [fixture, digestAlgorithm] of FIXTURES) {
     const statement = {
       _type: 'https://in-toto.io/Statement/v0.1',
       predicateType: 'https://slsa.dev/provenance/v0.2',
-      subject: [{ name: 'payload.json', digest: { sha256: createHash('sha256').update(readFileSync(BLOB)).digest('hex') } }],
+      subject: [
+        { name: 'payload.json', digest: { sha256: createHash('sha256').update(readFileSync(BLOB)).digest('hex') } },
+      ],
       predicate: { builder: { id: 'https://tekton.dev/chains/v2' } },
     };
     const signed = await signPayload(signer, { bytes: Buffer.from(JSON.stringify(statement)), kind: 'in-toto' });
@@ -72,11 +88,15 @@ for (const [fixture, digestAlgorithm] of FIXTURES) {
     writeFileSync(envFile, signed.signature);
     const args = [
       'verify-blob-attestation',
-      '--key', join(KEYS, fixture, 'cosign.pub'),
-      '--signature', envFile,
-      '--type', 'slsaprovenance',
+      '--key',
+      join(KEYS, fixture, 'cosign.pub'),
+      '--signature',
+      envFile,
+      '--type',
+      'slsaprovenance',
       '--insecure-ignore-tlog',
-      '--signature-digest-algorithm', digestAlgorithm,
+      '--signature-digest-algorithm',
+      digestAlgorithm,
     ];
     const ok = await cosign([...args, BLOB]);
     assert.equal(ok.code, 0, ok.out);
@@ -90,13 +110,27 @@ test('cosign’s default verification rejects SHA-384 signatures of a P-384 cosi
   const signer = await loadFileSigner(join(KEYS, 'cosign-ecdsa-p384'));
   const sigFile = join(work, 'p384-default.sig');
   writeFileSync(sigFile, (await signer.sign(readFileSync(BLOB))).toString('base64'));
-  const res = await cosign(['verify-blob', '--key', join(KEYS, 'cosign-ecdsa-p384', 'cosign.pub'), '--signature', sigFile, '--insecure-ignore-tlog', BLOB]);
+  const res = await cosign([
+    'verify-blob',
+    '--key',
+    join(KEYS, 'cosign-ecdsa-p384', 'cosign.pub'),
+    '--signature',
+    sigFile,
+    '--insecure-ignore-tlog',
+    BLOB,
+  ]);
   assert.notEqual(res.code, 0, res.out);
 });
 
-const GENERATED: Array<[string, () => ReturnType<typeof generateKeyPairSync>['privateKey'], Parameters<typeof encryptCosignKey>[2]]> = [
+const GENERATED: Array<
+  [string, () => ReturnType<typeof generateKeyPairSync>['privateKey'], Parameters<typeof encryptCosignKey>[2]]
+> = [
   ['ECDSA P-256 (what the demo generates)', () => generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey, {}],
-  ['ECDSA P-256, old label and N=32768', () => generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey, { label: COSIGN_KEY_LABEL, params: { N: 32768, r: 8, p: 1 } }],
+  [
+    'ECDSA P-256, old label and N=32768',
+    () => generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey,
+    { label: COSIGN_KEY_LABEL, params: { N: 32768, r: 8, p: 1 } },
+  ],
   ['RSA-2048', () => generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey, {}],
 ];
 
@@ -114,7 +148,16 @@ for (const [label, make, opts] of GENERATED) {
 
     const sigFile = join(dir, 'blob.sig');
     const signed = await cosign(
-      ['sign-blob', '--yes', '--tlog-upload=false', '--key', join(dir, 'cosign.key'), '--output-signature', sigFile, BLOB],
+      [
+        'sign-blob',
+        '--yes',
+        '--tlog-upload=false',
+        '--key',
+        join(dir, 'cosign.key'),
+        '--output-signature',
+        sigFile,
+        BLOB,
+      ],
       { COSIGN_PASSWORD: password },
     );
     assert.equal(signed.code, 0, signed.out);

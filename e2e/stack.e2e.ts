@@ -30,7 +30,9 @@ import {
 
 test('a TaskRun created and completed like Tekton does reads back with its full status', async () => {
   const ns = await createNamespace('stack-taskrun');
-  const created = await createTaskRun(ns, { spec: { taskRef: { kind: 'Task', name: 'build-push' }, params: [{ name: 'IMAGE', value: 'x' }] } });
+  const created = await createTaskRun(ns, {
+    spec: { taskRef: { kind: 'Task', name: 'build-push' }, params: [{ name: 'IMAGE', value: 'x' }] },
+  });
   assert.equal(created.status, undefined, 'a new TaskRun has no status until the "Tekton controller" writes it');
 
   const digest = `sha256:${'ab'.repeat(32)}`;
@@ -108,7 +110,9 @@ test('an OCI image pushed to the registry is fetched back by digest, byte for by
   assert.equal(byTag?.digest, image.digest);
   // the layer blob is really there and is a gzip stream
   const layer = (m.json.layers as Array<{ digest: string }>)[0]!;
-  const blob = Buffer.from(await (await fetch(`http://${stackEnv().registry}/v2/e2e/stack-oci/blobs/${layer.digest}`)).arrayBuffer());
+  const blob = Buffer.from(
+    await (await fetch(`http://${stackEnv().registry}/v2/e2e/stack-oci/blobs/${layer.digest}`)).arrayBuffer(),
+  );
   assert.equal(sha256Digest(blob), layer.digest);
   assert.deepEqual([...blob.subarray(0, 2)], [0x1f, 0x8b]);
   // two pushes give two different images
@@ -123,8 +127,14 @@ test('a Docker v2 image and a two-platform OCI index are stored with their media
   const m = await fetchManifest('e2e/stack-index', index.digest);
   assert.equal(m?.mediaType, MEDIA.ociIndex);
   const entries = m!.json.manifests as Array<{ digest: string; platform: { architecture: string } }>;
-  assert.deepEqual(entries.map((e) => e.platform.architecture), ['amd64', 'arm64']);
-  assert.deepEqual(entries.map((e) => e.digest), index.platformDigests);
+  assert.deepEqual(
+    entries.map((e) => e.platform.architecture),
+    ['amd64', 'arm64'],
+  );
+  assert.deepEqual(
+    entries.map((e) => e.digest),
+    index.platformDigests,
+  );
   for (const d of index.platformDigests!) {
     assert.equal((await fetchManifest('e2e/stack-index', d))?.mediaType, MEDIA.ociManifest);
   }
@@ -134,8 +144,12 @@ test('the stack ships a working cosign v2 and kubectl', () => {
   const { cosign, kubectl, kubeconfig } = stackEnv();
   const version = execFileSync(cosign, ['version', '--json'], { encoding: 'utf8', timeout: 30_000 });
   assert.match(JSON.parse(version).gitVersion, /^v2\.6\./);
-  const crds = execFileSync(kubectl, ['--kubeconfig', kubeconfig, 'get', 'crd', '-o', 'name'], { encoding: 'utf8', timeout: 30_000 });
-  for (const plural of ['tasks', 'taskruns', 'pipelines', 'pipelineruns']) assert.match(crds, new RegExp(`${plural}\\.tekton\\.dev`));
+  const crds = execFileSync(kubectl, ['--kubeconfig', kubeconfig, 'get', 'crd', '-o', 'name'], {
+    encoding: 'utf8',
+    timeout: 30_000,
+  });
+  for (const plural of ['tasks', 'taskruns', 'pipelines', 'pipelineruns'])
+    assert.match(crds, new RegExp(`${plural}\\.tekton\\.dev`));
 });
 
 // --- the stack scripts themselves: bad input, stale state, idempotency -------------------------
@@ -206,11 +220,13 @@ test('a stale stack from a crashed run is cleaned up and replaced; stack:down st
   try {
     assert.equal(up.code, 0, up.stderr);
     assert.match(up.stderr, /stale or unhealthy stack/);
-    assert.equal(existsSync(staleData), false, 'the crashed run\'s data dir is removed');
+    assert.equal(existsSync(staleData), false, "the crashed run's data dir is removed");
     assert.equal(runStackScript('health.sh', { STACK_DIR: dir }).code, 0);
   } finally {
     const pidDir = join(dir, 'pids');
-    const pids = (existsSync(pidDir) ? readdirSync(pidDir) : []).map((f) => Number(readFileSync(join(pidDir, f), 'utf8')));
+    const pids = (existsSync(pidDir) ? readdirSync(pidDir) : []).map((f) =>
+      Number(readFileSync(join(pidDir, f), 'utf8')),
+    );
     const down = runStackScript('down.sh', { STACK_DIR: dir });
     assert.equal(down.code, 0, down.stderr);
     assert.equal(pids.length, 3, 'etcd, kube-apiserver, registry');
@@ -219,4 +235,3 @@ test('a stale stack from a crashed run is cleaned up and replaced; stack:down st
     rmSync(dir, { recursive: true, force: true });
   }
 });
-

@@ -9,12 +9,20 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { join } from 'node:path';
 import { writeFile } from 'node:fs/promises';
-import { StaticCredentialSource } from '../src/oci/credentials.js';
+import { StaticCredentialSource } from '../src/kube/registry-credentials.js';
 import { OciStorer } from '../src/storage/oci.js';
 import { REPO_ROOT, stackEnv } from './lib/env.js';
 import { pushRandomImage } from './lib/registry.js';
 import { referrersFront } from './lib/referrers.js';
-import { provenancePayload, randomRepo, registryUnderTest, signedRequest, simpleSigningPayload, testConfig, testSigner } from './oci-support.js';
+import {
+  provenancePayload,
+  randomRepo,
+  registryUnderTest,
+  signedRequest,
+  simpleSigningPayload,
+  testConfig,
+  testSigner,
+} from './oci-support.js';
 
 const REGISTRY = registryUnderTest();
 const COSIGN = process.env.COSIGN ?? stackEnv().cosign;
@@ -41,24 +49,70 @@ test('referrers: bundles next to the image verify; another key fails; cosign agr
     const config = testConfig({ encodingFormat: 'sigstore-bundle' });
     const storer = new OciStorer({ credentials: new StaticCredentialSource() });
     await storer.store(await signedRequest(signer, simpleSigningPayload(image, pushed.digest), config));
-    await storer.store(await signedRequest(signer, provenancePayload([{ name: image, digest: { sha256: pushed.digest.slice(7) } }], GOOD), config));
+    await storer.store(
+      await signedRequest(
+        signer,
+        provenancePayload([{ name: image, digest: { sha256: pushed.digest.slice(7) } }], GOOD),
+        config,
+      ),
+    );
     const ref = `${image}@${pushed.digest}`;
 
     const chainsmith = (keyDir: string, extra: string[] = []) =>
-      runTool(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'verify', '--key', join(keyDir, 'cosign.pub'), '--json', ...extra, ref]);
+      runTool(process.execPath, [
+        '--import',
+        'tsx',
+        'src/cli/main.ts',
+        'verify',
+        '--key',
+        join(keyDir, 'cosign.pub'),
+        '--json',
+        ...extra,
+        ref,
+      ]);
     const ours = await chainsmith(dir, ['--predicate-type', 'slsaprovenance', '--builder-id', GOOD]);
     assert.equal(ours.code, 0, ours.out);
-    const report = JSON.parse(ours.out) as { signatures: Array<{ source: string; authentic: boolean }>; attestations: Array<{ source: string; authentic: boolean }> };
-    assert.deepEqual(report.signatures.map((s) => [s.source.endsWith('(referrer)'), s.authentic]), [[true, true]]);
-    assert.deepEqual(report.attestations.map((s) => [s.source.endsWith('(referrer)'), s.authentic]), [[true, true]]);
+    const report = JSON.parse(ours.out) as {
+      signatures: Array<{ source: string; authentic: boolean }>;
+      attestations: Array<{ source: string; authentic: boolean }>;
+    };
+    assert.deepEqual(
+      report.signatures.map((s) => [s.source.endsWith('(referrer)'), s.authentic]),
+      [[true, true]],
+    );
+    assert.deepEqual(
+      report.attestations.map((s) => [s.source.endsWith('(referrer)'), s.authentic]),
+      [[true, true]],
+    );
     const wrong = await chainsmith(other.dir, ['--predicate-type', 'slsaprovenance']);
     assert.equal(wrong.code, 1, wrong.out);
 
     // cosign's bundle path, offline with a key: an empty trusted root will do
     const trustedRoot = join(dir, 'trusted_root.json');
-    await writeFile(trustedRoot, JSON.stringify({ mediaType: 'application/vnd.dev.sigstore.trustedroot+json;version=0.1', tlogs: [], certificateAuthorities: [], ctlogs: [], timestampAuthorities: [] }));
+    await writeFile(
+      trustedRoot,
+      JSON.stringify({
+        mediaType: 'application/vnd.dev.sigstore.trustedroot+json;version=0.1',
+        tlogs: [],
+        certificateAuthorities: [],
+        ctlogs: [],
+        timestampAuthorities: [],
+      }),
+    );
     const cosign = (keyDir: string) =>
-      runTool(COSIGN, ['verify-attestation', '--new-bundle-format', '--trusted-root', trustedRoot, '--key', join(keyDir, 'cosign.pub'), '--insecure-ignore-tlog', '--allow-http-registry', '--type', 'slsaprovenance', ref]);
+      runTool(COSIGN, [
+        'verify-attestation',
+        '--new-bundle-format',
+        '--trusted-root',
+        trustedRoot,
+        '--key',
+        join(keyDir, 'cosign.pub'),
+        '--insecure-ignore-tlog',
+        '--allow-http-registry',
+        '--type',
+        'slsaprovenance',
+        ref,
+      ]);
     assert.equal((await cosign(dir)).code, 0);
     assert.notEqual((await cosign(other.dir)).code, 0);
   } finally {

@@ -4,7 +4,16 @@ import assert from 'node:assert/strict';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
-import { completeTaskRun, createNamespace, createTaskRun, getTaskRun, kube, stackEnv, waitFor, type ControllerProcess } from './lib/index.js';
+import {
+  completeTaskRun,
+  createNamespace,
+  createTaskRun,
+  getTaskRun,
+  kube,
+  stackEnv,
+  waitFor,
+  type ControllerProcess,
+} from './lib/index.js';
 import { chainsmithCli, startSigningController, writeChainsConfig, x509SecretsDir } from './lib/scenario.js';
 import type { RunVerifyReport } from '../src/verify/run-annotations.js';
 
@@ -29,8 +38,17 @@ describe('verify-run on controller-signed runs', () => {
     controller = await startSigningController(ns, systemNs, keys);
     const tr = await createTaskRun(ns);
     name = tr.metadata.name!;
-    await completeTaskRun(ns, name, { results: [{ name: 'IMAGE_URL', type: 'string', value: image }, { name: 'IMAGE_DIGEST', type: 'string', value: DIGEST }] });
-    await waitFor(async () => ((await getTaskRun(ns, name)).metadata.annotations?.['chains.tekton.dev/signed'] === 'true' ? true : undefined), { timeoutMs: 30_000, description: 'signed' });
+    await completeTaskRun(ns, name, {
+      results: [
+        { name: 'IMAGE_URL', type: 'string', value: image },
+        { name: 'IMAGE_DIGEST', type: 'string', value: DIGEST },
+      ],
+    });
+    await waitFor(
+      async () =>
+        (await getTaskRun(ns, name)).metadata.annotations?.['chains.tekton.dev/signed'] === 'true' ? true : undefined,
+      { timeoutMs: 30_000, description: 'signed' },
+    );
   });
 
   after(async () => {
@@ -44,10 +62,16 @@ describe('verify-run on controller-signed runs', () => {
     assert.equal(res.code, 0, res.stdout + res.stderr);
     const report = JSON.parse(res.stdout) as RunVerifyReport;
     assert.equal(report.verified, true);
-    assert.deepEqual(report.entries.map((e) => [e.kind, e.ok]), [['run-attestation', true], ['image-signature', true]]);
+    assert.deepEqual(
+      report.entries.map((e) => [e.kind, e.ok]),
+      [
+        ['run-attestation', true],
+        ['image-signature', true],
+      ],
+    );
     assert.deepEqual(report.entries[0]!.subjects, [`${image}@sha256:${DIGEST.slice(7)}`]);
     const text = await verifyRun([`${ns}/${name}`, '--key', join(keys, 'cosign.pub')]);
-    assert.match(text.stdout, /^VERIFIED  TaskRun/);
+    assert.match(text.stdout, /^VERIFIED {2}TaskRun/);
   });
 
   test('another key fails, exit 1, naming the first broken link', async () => {
@@ -61,12 +85,22 @@ describe('verify-run on controller-signed runs', () => {
     const key = `chains.tekton.dev/payload-taskrun-${tr.metadata.uid}`;
     const forged = Buffer.from(tr.metadata.annotations![key]!, 'base64').toString().replace(image, `${image}-forged`);
     await kube().custom.patchNamespacedCustomObject(
-      { group: 'tekton.dev', version: 'v1', plural: 'taskruns', namespace: ns, name, body: { metadata: { annotations: { [key]: Buffer.from(forged).toString('base64') } } } },
+      {
+        group: 'tekton.dev',
+        version: 'v1',
+        plural: 'taskruns',
+        namespace: ns,
+        name,
+        body: { metadata: { annotations: { [key]: Buffer.from(forged).toString('base64') } } },
+      },
       setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
     );
     const res = await verifyRun([`${ns}/${name}`, '--key', join(keys, 'cosign.pub')]);
     assert.equal(res.code, 1);
-    assert.match(res.stdout, /FAIL  payload: the payload annotation differs from the statement inside the signed envelope/);
+    assert.match(
+      res.stdout,
+      /FAIL {2}payload: the payload annotation differs from the statement inside the signed envelope/,
+    );
   });
 
   test('a missing run and bad input are reported in one line', async () => {

@@ -9,9 +9,9 @@ import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { StaticCredentialSource } from '../src/oci/credentials.js';
+import { StaticCredentialSource } from '../src/kube/registry-credentials.js';
 import { RegistryClient } from '../src/oci/client.js';
-import { cosignImage } from '../src/oci/cosign-layout.js';
+import { cosignImage } from '../src/sigstore/cosign-layout.js';
 import { descriptorOf, type ImageManifest } from '../src/oci/manifest.js';
 import { OCI_MANIFEST } from '../src/oci/media-types.js';
 import type { Signer } from '../src/signing/signer.js';
@@ -20,7 +20,15 @@ import { DEFAULT_CONFIG } from '../src/config/parse.js';
 import { OciStorer } from '../src/storage/oci.js';
 import { REPO_ROOT, stackEnv } from './lib/env.js';
 import { pushRandomImage } from './lib/registry.js';
-import { provenancePayload, randomRepo, registryUnderTest, signedRequest, simpleSigningPayload, testConfig, testSigner } from './oci-support.js';
+import {
+  provenancePayload,
+  randomRepo,
+  registryUnderTest,
+  signedRequest,
+  simpleSigningPayload,
+  testConfig,
+  testSigner,
+} from './oci-support.js';
 
 const REGISTRY = registryUnderTest();
 const COSIGN = process.env.COSIGN ?? stackEnv().cosign;
@@ -35,7 +43,11 @@ interface Outcome {
 
 async function runTool(cmd: string, args: string[], env: Record<string, string> = {}): Promise<Outcome> {
   try {
-    const { stdout, stderr } = await exec(cmd, args, { cwd: REPO_ROOT, env: { ...process.env, COSIGN_EXPERIMENTAL: '0', ...env }, timeout: 120_000 });
+    const { stdout, stderr } = await exec(cmd, args, {
+      cwd: REPO_ROOT,
+      env: { ...process.env, COSIGN_EXPERIMENTAL: '0', ...env },
+      timeout: 120_000,
+    });
     return { code: 0, out: stdout + stderr };
   } catch (err) {
     const e = err as { code?: number; stdout?: string; stderr?: string };
@@ -43,8 +55,10 @@ async function runTool(cmd: string, args: string[], env: Record<string, string> 
   }
 }
 
-const chainsmith = (args: string[]) => runTool(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'verify', ...args]);
-const cosign = (args: string[], env: Record<string, string> = {}) => runTool(COSIGN, [...args, '--insecure-ignore-tlog', '--allow-http-registry'], env);
+const chainsmith = (args: string[]) =>
+  runTool(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'verify', ...args]);
+const cosign = (args: string[], env: Record<string, string> = {}) =>
+  runTool(COSIGN, [...args, '--insecure-ignore-tlog', '--allow-http-registry'], env);
 
 /** A CUE policy for cosign requiring an SLSA provenance of `version` that names `builderId`. */
 async function builderPolicy(builderId: string, version: 'v0.2' | 'v1'): Promise<string> {
@@ -60,18 +74,39 @@ async function builderPolicy(builderId: string, version: 'v0.2' | 'v1'): Promise
 
 async function sign(signer: Signer, image: { repository: string; digest: string }, repository?: string): Promise<void> {
   const config = repository ? testConfig({ repository }) : testConfig();
-  await new OciStorer({ credentials: new StaticCredentialSource() }).store(await signedRequest(signer, simpleSigningPayload(image.repository, image.digest), config));
+  await new OciStorer({ credentials: new StaticCredentialSource() }).store(
+    await signedRequest(signer, simpleSigningPayload(image.repository, image.digest), config),
+  );
 }
 
-async function attest(signer: Signer, image: { repository: string; digest: string }, builderId: string, version: 'v0.2' | 'v1' = 'v0.2'): Promise<void> {
-  const payload = provenancePayload([{ name: image.repository, digest: { sha256: image.digest.slice(7) } }], builderId, version);
-  await new OciStorer({ credentials: new StaticCredentialSource() }).store(await signedRequest(signer, payload, testConfig()));
+async function attest(
+  signer: Signer,
+  image: { repository: string; digest: string },
+  builderId: string,
+  version: 'v0.2' | 'v1' = 'v0.2',
+): Promise<void> {
+  const payload = provenancePayload(
+    [{ name: image.repository, digest: { sha256: image.digest.slice(7) } }],
+    builderId,
+    version,
+  );
+  await new OciStorer({ credentials: new StaticCredentialSource() }).store(
+    await signedRequest(signer, payload, testConfig()),
+  );
 }
 
 /** Asserts that chainsmith and cosign agree, and that the verdict is `expected` (true = verified). */
 function assertAgree(what: string, ours: Outcome, theirs: Outcome, expected: boolean): void {
-  assert.equal(theirs.code === 0, expected, `cosign ${what}: expected ${expected ? 'success' : 'failure'}\n${theirs.out}`);
-  assert.equal(ours.code === 0, expected, `chainsmith ${what}: expected ${expected ? 'success' : 'failure'}\n${ours.out}`);
+  assert.equal(
+    theirs.code === 0,
+    expected,
+    `cosign ${what}: expected ${expected ? 'success' : 'failure'}\n${theirs.out}`,
+  );
+  assert.equal(
+    ours.code === 0,
+    expected,
+    `chainsmith ${what}: expected ${expected ? 'success' : 'failure'}\n${ours.out}`,
+  );
   if (!expected) assert.equal(ours.code, 1, `chainsmith ${what}: a verification failure exits 1\n${ours.out}`);
 }
 
@@ -98,10 +133,20 @@ test('signed image: chainsmith verify and cosign verify / verify-attestation bot
   await sign(signer, image);
   await attest(signer, image, GOOD);
   const key = join(dir, 'cosign.pub');
-  assertAgree('verify', await chainsmith(['--key', key, image.ref]), await cosign(['verify', '--key', key, image.ref]), true);
+  assertAgree(
+    'verify',
+    await chainsmith(['--key', key, image.ref]),
+    await cosign(['verify', '--key', key, image.ref]),
+    true,
+  );
   const policy = await builderPolicy(GOOD, 'v0.2');
   const ours = await chainsmith(['--key', key, '--predicate-type', 'slsaprovenance', '--builder-id', GOOD, image.ref]);
-  assertAgree('verify-attestation', ours, await cosign(['verify-attestation', '--key', key, '--type', 'slsaprovenance', '--policy', policy, image.ref]), true);
+  assertAgree(
+    'verify-attestation',
+    ours,
+    await cosign(['verify-attestation', '--key', key, '--type', 'slsaprovenance', '--policy', policy, image.ref]),
+    true,
+  );
   assert.match(ours.out, /VERIFIED/);
   assert.match(ours.out, /PASS\s+builder-id\s+every verified provenance names builder/);
 });
@@ -126,7 +171,12 @@ test('unsigned image: both reject it, chainsmith naming the missing signature', 
   assertAgree('verify', ours, await cosign(['verify', '--key', key, image.ref]), false);
   assert.match(ours.out, /first broken link: signature: no signatures found/);
   const att = await chainsmith(['--key', key, '--predicate-type', 'slsaprovenance', image.ref]);
-  assertAgree('verify-attestation', att, await cosign(['verify-attestation', '--key', key, '--type', 'slsaprovenance', image.ref]), false);
+  assertAgree(
+    'verify-attestation',
+    att,
+    await cosign(['verify-attestation', '--key', key, '--type', 'slsaprovenance', image.ref]),
+    false,
+  );
 });
 
 test('wrong key: both reject signatures and attestations made with another key', async () => {
@@ -156,13 +206,36 @@ for (const version of ['v0.2', 'v1'] as const) {
     await attest(signer, image, EVIL, version);
     const key = join(dir, 'cosign.pub');
     const ours = await chainsmith(['--key', key, '--predicate-type', type, '--builder-id', GOOD, image.ref]);
-    assertAgree('verify-attestation', ours, await cosign(['verify-attestation', '--key', key, '--type', type, '--policy', await builderPolicy(GOOD, version), image.ref]), false);
+    assertAgree(
+      'verify-attestation',
+      ours,
+      await cosign([
+        'verify-attestation',
+        '--key',
+        key,
+        '--type',
+        type,
+        '--policy',
+        await builderPolicy(GOOD, version),
+        image.ref,
+      ]),
+      false,
+    );
     assert.match(ours.out, new RegExp(`first broken link: builder-id: .*${EVIL.replace(/[./]/g, '\\$&')}`));
     // and the right builder id passes for both
     assertAgree(
       'verify-attestation (right builder)',
       await chainsmith(['--key', key, '--predicate-type', type, '--builder-id', EVIL, image.ref]),
-      await cosign(['verify-attestation', '--key', key, '--type', type, '--policy', await builderPolicy(EVIL, version), image.ref]),
+      await cosign([
+        'verify-attestation',
+        '--key',
+        key,
+        '--type',
+        type,
+        '--policy',
+        await builderPolicy(EVIL, version),
+        image.ref,
+      ]),
       true,
     );
   });
@@ -175,7 +248,12 @@ test('tampered image: a rewritten layer pushed under the same tag no longer matc
   await sign(signer, image);
   const key = join(dir, 'cosign.pub');
   const byTag = `${image.repository}:${image.tag}`;
-  assertAgree('verify before', await chainsmith(['--key', key, byTag]), await cosign(['verify', '--key', key, byTag]), true);
+  assertAgree(
+    'verify before',
+    await chainsmith(['--key', key, byTag]),
+    await cosign(['verify', '--key', key, byTag]),
+    true,
+  );
   // an attacker replaces the image content behind the tag (new layer blob → new manifest)
   const replaced = await pushRandomImage(repo, { tag: image.tag });
   assert.notEqual(replaced.digest, image.digest);
@@ -190,7 +268,9 @@ test('tampered signature: a rewritten .sig payload blob no longer verifies', asy
   const other = await pushRandomImage(image.repository);
   await sign(signer, image);
   // the payload now claims another image, the signature annotation is left as it was
-  await tamperAttachment(image.repository, `${image.digest.replace(':', '-')}.sig`, (b) => Buffer.from(b.toString().replace(image.digest, other.digest)));
+  await tamperAttachment(image.repository, `${image.digest.replace(':', '-')}.sig`, (b) =>
+    Buffer.from(b.toString().replace(image.digest, other.digest)),
+  );
   const key = join(dir, 'cosign.pub');
   const ours = await chainsmith(['--key', key, image.ref]);
   assertAgree('verify', ours, await cosign(['verify', '--key', key, image.ref]), false);
@@ -209,7 +289,21 @@ test('tampered attestation: a rewritten statement in the .att envelope no longer
   });
   const key = join(dir, 'cosign.pub');
   const ours = await chainsmith(['--key', key, '--predicate-type', 'slsaprovenance', '--builder-id', GOOD, image.ref]);
-  assertAgree('verify-attestation', ours, await cosign(['verify-attestation', '--key', key, '--type', 'slsaprovenance', '--policy', await builderPolicy(GOOD, 'v0.2'), image.ref]), false);
+  assertAgree(
+    'verify-attestation',
+    ours,
+    await cosign([
+      'verify-attestation',
+      '--key',
+      key,
+      '--type',
+      'slsaprovenance',
+      '--policy',
+      await builderPolicy(GOOD, 'v0.2'),
+      image.ref,
+    ]),
+    false,
+  );
   assert.match(ours.out, /first broken link: attestation: none of 1 attestation\(s\) is valid: signature:/);
 });
 
@@ -218,10 +312,21 @@ test('bad input exits 2 with one line; --json gives the report to tools', async 
   const noKey = await chainsmith([`${REGISTRY}/x/y:latest`]);
   assert.equal(noKey.code, 2);
   assert.equal(noKey.out.trim().split('\n').length, 1, noKey.out);
-  const badType = await chainsmith(['--key', join(dir, 'cosign.pub'), '--predicate-type', 'nonsense', `${REGISTRY}/x/y:latest`]);
+  const badType = await chainsmith([
+    '--key',
+    join(dir, 'cosign.pub'),
+    '--predicate-type',
+    'nonsense',
+    `${REGISTRY}/x/y:latest`,
+  ]);
   assert.equal(badType.code, 2);
   assert.match(badType.out, /--predicate-type "nonsense"/);
-  const missing = await chainsmith(['--key', join(dir, 'cosign.pub'), '--json', `${REGISTRY}/${randomRepo('verify')}:nope`]);
+  const missing = await chainsmith([
+    '--key',
+    join(dir, 'cosign.pub'),
+    '--json',
+    `${REGISTRY}/${randomRepo('verify')}:nope`,
+  ]);
   assert.equal(missing.code, 1);
   const report = JSON.parse(missing.out) as { verified: boolean; firstFailure: string };
   assert.equal(report.verified, false);
@@ -241,7 +346,12 @@ test('--kms: an image signed with a Vault transit key verifies with the KMS refe
   const ours = await chainsmith(['--kms', ref, '--predicate-type', 'slsaprovenance', '--builder-id', GOOD, image.ref]);
   assertAgree('verify --kms', ours, await cosign(['verify', '--key', ref, image.ref]), true);
   const { dir } = await testSigner();
-  assertAgree('verify other key', await chainsmith(['--key', join(dir, 'cosign.pub'), image.ref]), await cosign(['verify', '--key', join(dir, 'cosign.pub'), image.ref]), false);
+  assertAgree(
+    'verify other key',
+    await chainsmith(['--key', join(dir, 'cosign.pub'), image.ref]),
+    await cosign(['verify', '--key', join(dir, 'cosign.pub'), image.ref]),
+    false,
+  );
 });
 
 test('storage.oci.repository: signatures in another repository are found with --repository, as cosign finds them with COSIGN_REPOSITORY', async () => {
@@ -250,6 +360,16 @@ test('storage.oci.repository: signatures in another repository are found with --
   const sigRepo = `${REGISTRY}/${randomRepo('verify-sigs')}`;
   await sign(signer, image, sigRepo);
   const key = join(dir, 'cosign.pub');
-  assertAgree('verify without the override', await chainsmith(['--key', key, image.ref]), await cosign(['verify', '--key', key, image.ref]), false);
-  assertAgree('verify with the override', await chainsmith(['--key', key, '--repository', sigRepo, image.ref]), await cosign(['verify', '--key', key, image.ref], { COSIGN_REPOSITORY: sigRepo }), true);
+  assertAgree(
+    'verify without the override',
+    await chainsmith(['--key', key, image.ref]),
+    await cosign(['verify', '--key', key, image.ref]),
+    false,
+  );
+  assertAgree(
+    'verify with the override',
+    await chainsmith(['--key', key, '--repository', sigRepo, image.ref]),
+    await cosign(['verify', '--key', key, image.ref], { COSIGN_REPOSITORY: sigRepo }),
+    true,
+  );
 });

@@ -20,10 +20,15 @@ interface Result {
 /** Runs the CLI from source the way `npm run`/`npx chainsmith` would, minus the compile step. */
 function chainsmith(...args: string[]): Promise<Result> {
   return new Promise((resolve) => {
-    execFile(process.execPath, ['--import', 'tsx', join(cliDir, 'main.ts'), ...args], { cwd: root, timeout: 60_000 }, (err, stdout, stderr) => {
-      const code = err ? (typeof err.code === 'number' ? err.code : 1) : 0;
-      resolve({ code, stdout, stderr });
-    });
+    execFile(
+      process.execPath,
+      ['--import', 'tsx', join(cliDir, 'main.ts'), ...args],
+      { cwd: root, timeout: 60_000 },
+      (err, stdout, stderr) => {
+        const code = err ? (typeof err.code === 'number' ? err.code : 1) : 0;
+        resolve({ code, stdout, stderr });
+      },
+    );
   });
 }
 
@@ -32,7 +37,11 @@ function commandsOnDisk(): { name: string; source: string }[] {
   return readdirSync(cliDir)
     .filter((f) => f.endsWith('.ts') && f !== 'main.ts')
     .map((f) => ({ name: f.slice(0, -3), source: readFileSync(join(cliDir, f), 'utf8') }))
-    .filter((c) => /export\s+(async\s+)?function\s+run\b|export\s+const\s+run\b/.test(c.source) && /export\s+const\s+help\b/.test(c.source));
+    .filter(
+      (c) =>
+        /export\s+(async\s+)?function\s+run\b|export\s+const\s+run\b/.test(c.source) &&
+        /export\s+const\s+help\b/.test(c.source),
+    );
 }
 
 /**
@@ -101,7 +110,8 @@ test('`npm run demo -- --help` explains the demo and its prerequisites; an unkno
     });
   const help = await demo('--help');
   assert.equal(help.code, 0, help.stderr);
-  for (const text of ['Usage: npm run demo', '--keep', 'Node.js 20.19', 'Go 1.26', 'apt']) assert.ok(help.stdout.includes(text), `demo help mentions ${text}`);
+  for (const text of ['Usage: npm run demo', '--keep', 'Node.js 20.19', 'Go 1.26', 'apt'])
+    assert.ok(help.stdout.includes(text), `demo help mentions ${text}`);
   const bad = await demo('--frobnicate');
   assert.equal(bad.code, 2);
   assert.match(bad.stderr, /unknown option --frobnicate/);
@@ -111,6 +121,10 @@ test("the README's command table lists every command on disk", () => {
   const readme = readFileSync(join(root, 'README.md'), 'utf8');
   const table = readme.slice(readme.indexOf('## Command line'), readme.indexOf('## Development'));
   for (const { name } of commandsOnDisk()) {
-    assert.match(table, new RegExp('\\| `chainsmith ' + name + '[ `]'), `README.md "Command line" lists chainsmith ${name}`);
+    assert.match(
+      table,
+      new RegExp('\\| `chainsmith ' + name + '[ `]'),
+      `README.md "Command line" lists chainsmith ${name}`,
+    );
   }
 });

@@ -66,8 +66,14 @@ test('the Dockerfile builds in separate stages and ships only the last one', () 
 
 test('the Dockerfile installs from the lockfile and never with `npm install`', () => {
   const runs = stages.flatMap((s) => s.lines.filter((l) => /^RUN\b/i.test(l)));
-  assert.ok(runs.some((l) => /\bnpm ci\b/.test(l) && !/--omit=dev/.test(l)), 'the build stage runs npm ci');
-  assert.ok(runs.some((l) => /\bnpm ci\b.*--omit=dev/.test(l)), 'a stage installs production dependencies only');
+  assert.ok(
+    runs.some((l) => /\bnpm ci\b/.test(l) && !/--omit=dev/.test(l)),
+    'the build stage runs npm ci',
+  );
+  assert.ok(
+    runs.some((l) => /\bnpm ci\b.*--omit=dev/.test(l)),
+    'a stage installs production dependencies only',
+  );
   for (const l of runs) assert.doesNotMatch(l, /\bnpm (install|i)\b/, `no npm install: ${l}`);
   assert.match(dockerfile, /COPY package\.json package-lock\.json/, 'the lockfile is copied before npm ci');
 });
@@ -97,7 +103,10 @@ test('the image entrypoint is the compiled CLI that `npm run build` emits', () =
   const tsconfig = JSON.parse(read('tsconfig.json')) as { compilerOptions: { outDir: string; rootDir: string } };
   const source = join(root, tsconfig.compilerOptions.rootDir, 'src/cli/main.ts');
   assert.ok(existsSync(source), 'src/cli/main.ts exists');
-  const emitted = join(tsconfig.compilerOptions.outDir, relative(join(root, tsconfig.compilerOptions.rootDir), source)).replace(/\.ts$/, '.js');
+  const emitted = join(
+    tsconfig.compilerOptions.outDir,
+    relative(join(root, tsconfig.compilerOptions.rootDir), source),
+  ).replace(/\.ts$/, '.js');
   assert.equal(script, emitted);
   const pkg = JSON.parse(read('package.json')) as { bin: Record<string, string>; type: string };
   assert.equal(pkg.bin.chainsmith, script, 'the image runs what `npm install -g chainsmith` would');
@@ -107,9 +116,12 @@ test('the image entrypoint is the compiled CLI that `npm run build` emits', () =
 });
 
 test('.dockerignore keeps local state and dependencies out of the build context', () => {
-  const ignored = read('.dockerignore').split('\n').map((l) => l.trim());
+  const ignored = read('.dockerignore')
+    .split('\n')
+    .map((l) => l.trim());
   for (const p of ['node_modules', '.stack', '.git', 'dist']) assert.ok(ignored.includes(p), `${p} is ignored`);
-  for (const p of ['src', 'package.json', 'package-lock.json', 'tsconfig.json']) assert.ok(!ignored.includes(p), `${p} is kept`);
+  for (const p of ['src', 'package.json', 'package-lock.json', 'tsconfig.json'])
+    assert.ok(!ignored.includes(p), `${p} is kept`);
 });
 
 // ---- the npm package -----------------------------------------------------------------------------
@@ -216,6 +228,7 @@ test('the packed bin runs the CLI through the npm symlink (.bin, npx, global)', 
 // ---- manifests/ -----------------------------------------------------------------------------------
 
 // Kubernetes objects are open-ended JSON; the assertions below narrow them field by field.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Obj = Record<string, any>;
 
 function manifests(): Obj[] {
@@ -242,11 +255,18 @@ test('the base deploys under the names Chains uses, so it is a drop-in', () => {
   assert.deepEqual(deploy.spec.selector.matchLabels, { app: 'tekton-chains-controller' }, "Chains' immutable selector");
   assert.equal(deploy.spec.template.spec.serviceAccountName, 'tekton-chains-controller');
   assert.equal(deploy.spec.template.spec.containers[0].name, 'tekton-chains-controller');
-  assert.ok(!objects.some((o) => o.kind === 'Secret'), 'no Secret: applying one would overwrite the existing signing key');
-  assert.ok(!find('ConfigMap', 'chains-config').data, 'no data keys: applying would overwrite an existing chains-config');
+  assert.ok(
+    !objects.some((o) => o.kind === 'Secret'),
+    'no Secret: applying one would overwrite the existing signing key',
+  );
+  assert.ok(
+    !find('ConfigMap', 'chains-config').data,
+    'no data keys: applying would overwrite an existing chains-config',
+  );
   const svc = find('Service', 'tekton-chains-metrics');
   const podLabels = deploy.spec.template.metadata.labels as Record<string, string>;
-  for (const [k, v] of Object.entries(svc.spec.selector as Record<string, string>)) assert.equal(podLabels[k], v, `Service selects the pod by ${k}`);
+  for (const [k, v] of Object.entries(svc.spec.selector as Record<string, string>))
+    assert.equal(podLabels[k], v, `Service selects the pod by ${k}`);
   assert.equal(svc.spec.ports[0].port, 9090);
 });
 
@@ -259,7 +279,10 @@ test('the controller container is locked down and probed on the metrics port', (
   assert.equal(c.securityContext.readOnlyRootFilesystem, true);
   assert.equal(c.securityContext.allowPrivilegeEscalation, false);
   assert.deepEqual(c.securityContext.capabilities.drop, ['ALL']);
-  assert.ok(c.resources.requests.cpu && c.resources.requests.memory && c.resources.limits.memory, 'requests and limits');
+  assert.ok(
+    c.resources.requests.cpu && c.resources.requests.memory && c.resources.limits.memory,
+    'requests and limits',
+  );
   assert.equal(c.livenessProbe.httpGet.path, '/healthz');
   assert.equal(c.readinessProbe.httpGet.path, '/readyz');
   const metricsPort = c.ports.find((p: Obj) => p.name === c.livenessProbe.httpGet.port);
@@ -307,10 +330,17 @@ test('RBAC grants what signing needs and nothing destructive', () => {
   type Rule = { apiGroups: string[]; resources: string[]; verbs: string[] };
   const cluster = objects.filter((o) => o.kind === 'ClusterRole').flatMap((o) => o.rules as Rule[]);
   const can = (rules: Rule[], group: string, resource: string, verb: string) =>
-    rules.some((r) => r.apiGroups.includes(group) && r.resources.includes(resource) && (r.verbs.includes(verb) || r.verbs.includes('*')));
+    rules.some(
+      (r) =>
+        r.apiGroups.includes(group) &&
+        r.resources.includes(resource) &&
+        (r.verbs.includes(verb) || r.verbs.includes('*')),
+    );
   for (const res of ['taskruns', 'pipelineruns']) {
-    for (const verb of ['get', 'list', 'watch', 'patch']) assert.ok(can(cluster, 'tekton.dev', res, verb), `${verb} ${res}`);
-    for (const verb of ['delete', 'create', 'update']) assert.ok(!can(cluster, 'tekton.dev', res, verb), `no ${verb} ${res}`);
+    for (const verb of ['get', 'list', 'watch', 'patch'])
+      assert.ok(can(cluster, 'tekton.dev', res, verb), `${verb} ${res}`);
+    for (const verb of ['delete', 'create', 'update'])
+      assert.ok(!can(cluster, 'tekton.dev', res, verb), `no ${verb} ${res}`);
   }
   assert.ok(can(cluster, '', 'events', 'create'));
   assert.ok(can(cluster, '', 'secrets', 'get'), 'registry credentials of the run ServiceAccount');
@@ -323,7 +353,9 @@ test('RBAC grants what signing needs and nothing destructive', () => {
   for (const verb of ['get', 'create', 'update']) assert.ok(can(role.rules, 'coordination.k8s.io', 'leases', verb));
   assert.ok(can(role.rules, '', 'configmaps', 'watch'));
   for (const b of objects.filter((o) => o.kind === 'ClusterRoleBinding' || o.kind === 'RoleBinding')) {
-    assert.deepEqual(b.subjects, [{ kind: 'ServiceAccount', name: 'tekton-chains-controller', namespace: 'tekton-chains' }]);
+    assert.deepEqual(b.subjects, [
+      { kind: 'ServiceAccount', name: 'tekton-chains-controller', namespace: 'tekton-chains' },
+    ]);
   }
 });
 
@@ -367,5 +399,9 @@ test('the Kyverno policy checks the signature and the SLSA provenance builder wi
   const condition = attestation.conditions[0].all[0];
   assert.equal(condition.key, '{{ builder.id }}', "conditions see the predicate's fields at the top level");
   assert.equal(condition.operator, 'Equals');
-  assert.match(policyBody('builder.cue'), new RegExp(condition.value.replace(/[./]/g, '\\$&')), 'same builder id as the cosign policies');
+  assert.match(
+    policyBody('builder.cue'),
+    new RegExp(condition.value.replace(/[./]/g, '\\$&')),
+    'same builder id as the cosign policies',
+  );
 });

@@ -19,7 +19,13 @@ const PAYLOAD = randomBytes(2400).toString('base64'); // ~3.2 kB, like an in-tot
 const SIGNATURE = randomBytes(3300).toString('base64'); // ~4.4 kB, like the DSSE envelope around it
 // ~6 kB, like a slsa/v2alpha4 envelope of these runs; each run's is its own, as a signer's would be.
 const envelope = (): Buffer =>
-  Buffer.from(JSON.stringify({ payloadType: 'application/vnd.in-toto+json', payload: randomBytes(4500).toString('base64'), signatures: [{ keyid: '', sig: randomBytes(72).toString('base64') }] }));
+  Buffer.from(
+    JSON.stringify({
+      payloadType: 'application/vnd.in-toto+json',
+      payload: randomBytes(4500).toString('base64'),
+      signatures: [{ keyid: '', sig: randomBytes(72).toString('base64') }],
+    }),
+  );
 
 const oci = process.argv.includes('--oci');
 const api = new ApiClient(ApiClient.targetFromKubeconfig(readFileSync(process.argv[2]!, 'utf8')), 256);
@@ -31,12 +37,29 @@ interface RunObject {
 }
 
 function done(run: RunObject): boolean {
-  return (run.status?.conditions ?? []).some((c) => c.type === 'Succeeded' && (c.status === 'True' || c.status === 'False'));
+  return (run.status?.conditions ?? []).some(
+    (c) => c.type === 'Succeeded' && (c.status === 'True' || c.status === 'False'),
+  );
 }
 
 /** One cosign tag with one layer, written blind: the layer blob, a config blob, the manifest. */
-async function pushTag(base: string, tag: string, layer: Buffer, layerType: string, annotations: Record<string, string>): Promise<void> {
-  const config = Buffer.from(JSON.stringify({ architecture: '', created: '0001-01-01T00:00:00Z', history: [{ created: '0001-01-01T00:00:00Z' }], os: '', rootfs: { type: 'layers', diff_ids: [sha256(layer)] }, config: {} }));
+async function pushTag(
+  base: string,
+  tag: string,
+  layer: Buffer,
+  layerType: string,
+  annotations: Record<string, string>,
+): Promise<void> {
+  const config = Buffer.from(
+    JSON.stringify({
+      architecture: '',
+      created: '0001-01-01T00:00:00Z',
+      history: [{ created: '0001-01-01T00:00:00Z' }],
+      os: '',
+      rootfs: { type: 'layers', diff_ids: [sha256(layer)] },
+      config: {},
+    }),
+  );
   await Promise.all([uploadBlob(base, layer), uploadBlob(base, config)]);
   const manifest = Buffer.from(
     JSON.stringify({
@@ -62,8 +85,13 @@ async function pushSignatures(run: RunObject): Promise<void> {
     `{"critical":{"identity":{"docker-reference":"${url}"},"image":{"docker-manifest-digest":"${digest}"},"type":"cosign container image signature"},"optional":null}`,
   );
   await Promise.all([
-    pushTag(base, `${prefix}.sig`, payload, 'application/vnd.dev.cosign.simplesigning.v1+json', { 'dev.cosignproject.cosign/signature': randomBytes(72).toString('base64') }),
-    pushTag(base, `${prefix}.att`, envelope(), 'application/vnd.dsse.envelope.v1+json', { 'dev.cosignproject.cosign/signature': '', predicateType: 'https://slsa.dev/provenance/v1' }),
+    pushTag(base, `${prefix}.sig`, payload, 'application/vnd.dev.cosign.simplesigning.v1+json', {
+      'dev.cosignproject.cosign/signature': randomBytes(72).toString('base64'),
+    }),
+    pushTag(base, `${prefix}.att`, envelope(), 'application/vnd.dsse.envelope.v1+json', {
+      'dev.cosignproject.cosign/signature': '',
+      predicateType: 'https://slsa.dev/provenance/v1',
+    }),
   ]);
 }
 
@@ -81,7 +109,12 @@ async function mark(plural: string, kind: string, run: RunObject): Promise<void>
       ...annotations,
     };
   }
-  await api.callRetrying('PATCH', `/apis/tekton.dev/v1/namespaces/${namespace}/${plural}/${name}`, { metadata: { annotations } }, 'application/merge-patch+json');
+  await api.callRetrying(
+    'PATCH',
+    `/apis/tekton.dev/v1/namespaces/${namespace}/${plural}/${name}`,
+    { metadata: { annotations } },
+    'application/merge-patch+json',
+  );
 }
 
 function onEvent(plural: string, kind: string, run: RunObject): void {
@@ -105,9 +138,13 @@ async function markRetrying(plural: string, kind: string, run: RunObject, key: s
 
 const watches = [
   api.watch('/apis/tekton.dev/v1/taskruns', (_t, obj) => onEvent('taskruns', 'taskrun', obj as unknown as RunObject)),
-  api.watch('/apis/tekton.dev/v1/pipelineruns', (_t, obj) => onEvent('pipelineruns', 'pipelinerun', obj as unknown as RunObject)),
+  api.watch('/apis/tekton.dev/v1/pipelineruns', (_t, obj) =>
+    onEvent('pipelineruns', 'pipelinerun', obj as unknown as RunObject),
+  ),
 ];
-process.stdout.write(`ceiling client watching taskruns and pipelineruns (${oci ? 'oci: .sig and .att pushed blind, then signed=true' : 'tekton: annotations in one patch'})\n`);
+process.stdout.write(
+  `ceiling client watching taskruns and pipelineruns (${oci ? 'oci: .sig and .att pushed blind, then signed=true' : 'tekton: annotations in one patch'})\n`,
+);
 process.once('SIGTERM', () => {
   for (const w of watches) w.stop();
   api.close();

@@ -11,6 +11,18 @@ export const ceiling: Arm = {
   version: '-',
   signs: false,
   start(ctx: ArmContext) {
-    return startManaged(process.execPath, ['--import', 'tsx', join(REPO_ROOT, 'bench/arms/ceiling-worker.ts'), ctx.stack.kubeconfig, ...(ctx.oci ? ['--oci'] : [])], {}, ctx.logFile, REPO_ROOT);
+    return startManaged(
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        join(REPO_ROOT, 'bench/arms/ceiling-worker.ts'),
+        ctx.stack.kubeconfig,
+        ...(ctx.oci ? ['--oci'] : []),
+      ],
+      {},
+      ctx.logFile,
+      REPO_ROOT,
+    );
   },
 };

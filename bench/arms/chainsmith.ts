@@ -18,7 +18,9 @@ export const CHAINSMITH_MAIN = process.env.BENCH_CHAINSMITH_MAIN ?? join(REPO_RO
  */
 export function deploymentNodeOptions(file = join(REPO_ROOT, 'manifests', 'deployment.yaml')): string {
   type Container = { name?: string; env?: Array<{ name?: string; value?: string }> };
-  const doc = parseYaml(readFileSync(file, 'utf8')) as { spec?: { template?: { spec?: { containers?: Container[] } } } };
+  const doc = parseYaml(readFileSync(file, 'utf8')) as {
+    spec?: { template?: { spec?: { containers?: Container[] } } };
+  };
   const env = doc.spec?.template?.spec?.containers?.[0]?.env ?? [];
   const value = env.find((e) => e.name === 'NODE_OPTIONS')?.value;
   if (value === undefined) throw new Error(`${file} sets no NODE_OPTIONS for the controller container`);
@@ -47,6 +49,12 @@ export const chainsmith: Arm = {
       // profiling experiments only (e.g. BENCH_CHAINSMITH_ARGS="--workers 64"); empty for the results table
       ...(process.env.BENCH_CHAINSMITH_ARGS?.split(/\s+/).filter(Boolean) ?? []),
     ];
-    return startManaged(process.execPath, args, { SYSTEM_NAMESPACE, NODE_OPTIONS: deploymentNodeOptions() }, ctx.logFile, REPO_ROOT);
+    return startManaged(
+      process.execPath,
+      args,
+      { SYSTEM_NAMESPACE, NODE_OPTIONS: deploymentNodeOptions() },
+      ctx.logFile,
+      REPO_ROOT,
+    );
   },
 };

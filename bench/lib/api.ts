@@ -46,7 +46,13 @@ export class ApiClient {
   }
 
   /** One request; JSON in, parsed JSON (or raw text for non-JSON) out; rejects on status >= 400. */
-  async call<T = unknown>(method: string, path: string, body?: unknown, contentType = 'application/json', timeoutMs = 60_000): Promise<T> {
+  async call<T = unknown>(
+    method: string,
+    path: string,
+    body?: unknown,
+    contentType = 'application/json',
+    timeoutMs = 60_000,
+  ): Promise<T> {
     if (!path.startsWith('/metrics')) this.resourceRequests++;
     const data = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
     return new Promise<T>((resolve, reject) => {
@@ -68,7 +74,9 @@ export class ApiClient {
           res.on('end', () => {
             const text = Buffer.concat(chunks).toString('utf8');
             if ((res.statusCode ?? 0) >= 400) {
-              reject(new ApiError(res.statusCode ?? 0, `${method} ${path}: HTTP ${res.statusCode} ${text.slice(0, 300)}`));
+              reject(
+                new ApiError(res.statusCode ?? 0, `${method} ${path}: HTTP ${res.statusCode} ${text.slice(0, 300)}`),
+              );
               return;
             }
             try {

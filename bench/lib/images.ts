@@ -29,7 +29,12 @@ export class ImagePusher {
     }
     const layer = await this.layer;
     const config = Buffer.from(
-      JSON.stringify({ architecture: 'amd64', os: 'linux', config: { Labels: { build: randomBytes(8).toString('hex') } }, rootfs: { type: 'layers', diff_ids: [layer.diffId] } }),
+      JSON.stringify({
+        architecture: 'amd64',
+        os: 'linux',
+        config: { Labels: { build: randomBytes(8).toString('hex') } },
+        rootfs: { type: 'layers', diff_ids: [layer.diffId] },
+      }),
     );
     const configDigest = await uploadBlob(this.base, config);
     const manifest = Buffer.from(
@@ -40,7 +45,12 @@ export class ImagePusher {
         layers: [{ mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip', digest: layer.digest, size: layer.size }],
       }),
     );
-    const digest = await putManifest(this.base, sha256(manifest), manifest, 'application/vnd.oci.image.manifest.v1+json');
+    const digest = await putManifest(
+      this.base,
+      sha256(manifest),
+      manifest,
+      'application/vnd.oci.image.manifest.v1+json',
+    );
     return { url: `${this.registry}/${this.repo}`, digest };
   }
 }

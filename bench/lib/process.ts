@@ -18,7 +18,13 @@ process.once('exit', () => {
 });
 
 /** Starts `cmd args` with `env` added, stdout+stderr appended to `logFile`. */
-export async function startManaged(cmd: string, args: string[], env: Record<string, string>, logFile: string, cwd?: string): Promise<Managed> {
+export async function startManaged(
+  cmd: string,
+  args: string[],
+  env: Record<string, string>,
+  logFile: string,
+  cwd?: string,
+): Promise<Managed> {
   const log = createWriteStream(logFile, { flags: 'a' });
   const child = spawn(cmd, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'], cwd });
   child.stdout!.pipe(log);

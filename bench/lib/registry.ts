@@ -13,12 +13,28 @@ export function closeRegistryConnections(): void {
   agent.destroy();
 }
 
-function call(method: string, url: string, body?: Buffer, headers: Record<string, string> = {}): Promise<{ status: number; location?: string }> {
+function call(
+  method: string,
+  url: string,
+  body?: Buffer,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; location?: string }> {
   return new Promise((resolve, reject) => {
-    const req = request(url, { method, agent, headers: { 'content-length': String(body?.length ?? 0), ...headers }, signal: AbortSignal.timeout(30_000) }, (res) => {
-      res.resume();
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, ...(res.headers.location ? { location: res.headers.location } : {}) }));
-    });
+    const req = request(
+      url,
+      {
+        method,
+        agent,
+        headers: { 'content-length': String(body?.length ?? 0), ...headers },
+        signal: AbortSignal.timeout(30_000),
+      },
+      (res) => {
+        res.resume();
+        res.on('end', () =>
+          resolve({ status: res.statusCode ?? 0, ...(res.headers.location ? { location: res.headers.location } : {}) }),
+        );
+      },
+    );
     req.on('error', reject);
     req.end(body);
   });
@@ -28,7 +44,8 @@ function call(method: string, url: string, body?: Buffer, headers: Record<string
 export async function uploadBlob(base: string, blob: Buffer): Promise<string> {
   const digest = sha256(blob);
   const start = await call('POST', `${base}/blobs/uploads/`);
-  if (start.status !== 202 || !start.location) throw new Error(`registry POST ${base}/blobs/uploads/: HTTP ${start.status}`);
+  if (start.status !== 202 || !start.location)
+    throw new Error(`registry POST ${base}/blobs/uploads/: HTTP ${start.status}`);
   const url = new URL(start.location, base);
   url.searchParams.set('digest', digest);
   const put = await call('PUT', url.toString(), blob, { 'content-type': 'application/octet-stream' });
@@ -37,7 +54,12 @@ export async function uploadBlob(base: string, blob: Buffer): Promise<string> {
 }
 
 /** Pushes a manifest under a tag or digest; returns its digest. */
-export async function putManifest(base: string, reference: string, manifest: Buffer, mediaType: string): Promise<string> {
+export async function putManifest(
+  base: string,
+  reference: string,
+  manifest: Buffer,
+  mediaType: string,
+): Promise<string> {
   const res = await call('PUT', `${base}/manifests/${reference}`, manifest, { 'content-type': mediaType });
   if (res.status !== 201) throw new Error(`registry PUT manifest ${base}:${reference}: HTTP ${res.status}`);
   return sha256(manifest);

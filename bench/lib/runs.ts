@@ -22,13 +22,30 @@ export function runPath(ns: string, plural: RunPlural, name?: string, sub?: stri
 }
 
 /** Creates a TaskRun (spec only); `owner` makes it a PipelineRun's child. */
-export async function createTaskRun(api: ApiClient, ns: string, name: string, owner?: { name: string; uid: string; task: string }): Promise<void> {
-  const labels: Record<string, string> = { 'app.kubernetes.io/managed-by': 'tekton-pipelines', 'tekton.dev/taskRun': name };
+export async function createTaskRun(
+  api: ApiClient,
+  ns: string,
+  name: string,
+  owner?: { name: string; uid: string; task: string },
+): Promise<void> {
+  const labels: Record<string, string> = {
+    'app.kubernetes.io/managed-by': 'tekton-pipelines',
+    'tekton.dev/taskRun': name,
+  };
   const metadata: Record<string, unknown> = { name, namespace: ns, labels };
   if (owner) {
     labels['tekton.dev/pipelineRun'] = owner.name;
     labels['tekton.dev/pipelineTask'] = owner.task;
-    metadata.ownerReferences = [{ apiVersion: 'tekton.dev/v1', kind: 'PipelineRun', name: owner.name, uid: owner.uid, controller: true, blockOwnerDeletion: true }];
+    metadata.ownerReferences = [
+      {
+        apiVersion: 'tekton.dev/v1',
+        kind: 'PipelineRun',
+        name: owner.name,
+        uid: owner.uid,
+        controller: true,
+        blockOwnerDeletion: true,
+      },
+    ];
   }
   await api.callRetrying('POST', runPath(ns, 'taskruns'), {
     apiVersion: 'tekton.dev/v1',
@@ -43,7 +60,11 @@ export async function createPipelineRun(api: ApiClient, ns: string, name: string
   const pr = await api.callRetrying<{ metadata: { uid: string } }>('POST', runPath(ns, 'pipelineruns'), {
     apiVersion: 'tekton.dev/v1',
     kind: 'PipelineRun',
-    metadata: { name, namespace: ns, labels: { 'app.kubernetes.io/managed-by': 'tekton-pipelines', 'tekton.dev/pipelineRun': name } },
+    metadata: {
+      name,
+      namespace: ns,
+      labels: { 'app.kubernetes.io/managed-by': 'tekton-pipelines', 'tekton.dev/pipelineRun': name },
+    },
     spec: { pipelineRef: { name: 'build-and-push' }, taskRunTemplate: { serviceAccountName: 'default' } },
   });
   return pr.metadata.uid;
@@ -64,14 +85,30 @@ export async function completeTaskRun(api: ApiClient, ns: string, name: string, 
 }
 
 /** Completes a PipelineRun whose children are already done; its results name the built image. */
-export async function completePipelineRun(api: ApiClient, ns: string, name: string, children: Array<{ name: string; task: string }>, image: ImageRef): Promise<number> {
+export async function completePipelineRun(
+  api: ApiClient,
+  ns: string,
+  name: string,
+  children: Array<{ name: string; task: string }>,
+  image: ImageRef,
+): Promise<number> {
   const status = succeededPipelineRunStatus({
-    childReferences: children.map((c) => ({ apiVersion: 'tekton.dev/v1', kind: 'TaskRun', name: c.name, pipelineTaskName: c.task })),
+    childReferences: children.map((c) => ({
+      apiVersion: 'tekton.dev/v1',
+      kind: 'TaskRun',
+      name: c.name,
+      pipelineTaskName: c.task,
+    })),
     results: [
       { name: 'IMAGE_URL', value: image.url },
       { name: 'IMAGE_DIGEST', value: image.digest },
     ],
   });
-  await api.callRetrying('PATCH', runPath(ns, 'pipelineruns', name, 'status'), { status }, 'application/merge-patch+json');
+  await api.callRetrying(
+    'PATCH',
+    runPath(ns, 'pipelineruns', name, 'status'),
+    { status },
+    'application/merge-patch+json',
+  );
   return Date.now();
 }

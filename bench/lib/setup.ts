@@ -14,7 +14,9 @@ export function ensureSigningKey(): string {
   const file = join(SIGNING_SECRETS_DIR, 'x509.pem');
   if (!existsSync(file)) {
     mkdirSync(SIGNING_SECRETS_DIR, { recursive: true });
-    execFileSync('openssl', ['genpkey', '-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:P-256', '-out', file], { stdio: 'ignore' });
+    execFileSync('openssl', ['genpkey', '-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:P-256', '-out', file], {
+      stdio: 'ignore',
+    });
   }
   return file;
 }
@@ -32,5 +34,8 @@ export async function createNamespace(api: ApiClient, name: string): Promise<voi
 /** Creates SYSTEM_NAMESPACE with the given chains-config data. */
 export async function writeChainsConfig(api: ApiClient, data: Record<string, string>): Promise<void> {
   await createNamespace(api, SYSTEM_NAMESPACE);
-  await api.callRetrying('POST', `/api/v1/namespaces/${SYSTEM_NAMESPACE}/configmaps`, { metadata: { name: 'chains-config' }, data });
+  await api.callRetrying('POST', `/api/v1/namespaces/${SYSTEM_NAMESPACE}/configmaps`, {
+    metadata: { name: 'chains-config' },
+    data,
+  });
 }

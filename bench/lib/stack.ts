@@ -30,7 +30,11 @@ function scriptEnv(stackDir: string): NodeJS.ProcessEnv {
 /** Stops the benchmark stack in `stackDir` (if any) and starts a fresh one; bounded by timeouts. */
 export async function freshStack(stackDir: string): Promise<BenchStack> {
   await downStack(stackDir);
-  await run('bash', [join(REPO_ROOT, 'e2e/stack/up.sh')], { env: scriptEnv(stackDir), timeout: 900_000, maxBuffer: 1 << 24 }).catch((err: Error & { stderr?: string }) => {
+  await run('bash', [join(REPO_ROOT, 'e2e/stack/up.sh')], {
+    env: scriptEnv(stackDir),
+    timeout: 900_000,
+    maxBuffer: 1 << 24,
+  }).catch((err: Error & { stderr?: string }) => {
     throw new Error(`stack up failed: ${(err.stderr ?? err.message).trim().split('\n').slice(-2).join(' ')}`);
   });
   const vars = parseEnvFile(readFileSync(join(stackDir, 'env'), 'utf8'));
@@ -48,5 +52,7 @@ export async function freshStack(stackDir: string): Promise<BenchStack> {
 
 /** Stops the benchmark stack and deletes its data (safe when none is running). */
 export async function downStack(stackDir: string): Promise<void> {
-  await run('bash', [join(REPO_ROOT, 'e2e/stack/down.sh')], { env: scriptEnv(stackDir), timeout: 120_000 }).catch(() => undefined);
+  await run('bash', [join(REPO_ROOT, 'e2e/stack/down.sh')], { env: scriptEnv(stackDir), timeout: 120_000 }).catch(
+    () => undefined,
+  );
 }

@@ -13,7 +13,8 @@ export class SignedWatch {
   constructor(api: ApiClient, ns: string, plural: RunPlural) {
     this.handle = api.watch(runPath(ns, plural), (_type, obj) => {
       const meta = obj.metadata as { name: string; annotations?: Record<string, string> };
-      if (meta.annotations?.[SIGNED] === 'true' && !this.signedAt.has(meta.name)) this.signedAt.set(meta.name, Date.now());
+      if (meta.annotations?.[SIGNED] === 'true' && !this.signedAt.has(meta.name))
+        this.signedAt.set(meta.name, Date.now());
     });
   }
 

@@ -29,7 +29,8 @@ export async function backlog(ctx: WorkloadContext, m: number, newRuns: number):
     const meter = new Meter(api, proc.pid);
     await meter.begin();
     const tStart = Date.now();
-    if (!(await pollUntil(() => watch.countSigned(old) > 0, 180_000, 100))) throw new Error('no backlog run was signed within 180s of the start');
+    if (!(await pollUntil(() => watch.countSigned(old) > 0, 180_000, 100)))
+      throw new Error('no backlog run was signed within 180s of the start');
     const firstSignedS = (Date.now() - tStart) / 1000;
     ctx.log(`backlog: first old run signed after ${firstSignedS.toFixed(1)}s; completing one new run per second`);
     const completedAt = new Map<string, number>();
@@ -42,7 +43,11 @@ export async function backlog(ctx: WorkloadContext, m: number, newRuns: number):
       completing.push(completeTaskRun(api, ns, name, images[m + i]!).then((t) => void completedAt.set(name, t)));
     }
     await Promise.all(completing);
-    const all = await pollUntil(() => backlogDrained() && watch.countSigned(fresh) === completedAt.size, Math.max(0, deadline - Date.now()), 200);
+    const all = await pollUntil(
+      () => backlogDrained() && watch.countSigned(fresh) === completedAt.size,
+      Math.max(0, deadline - Date.now()),
+      200,
+    );
     const reading = await meter.end();
     const oldTimes = old.map((n) => watch.signedAt.get(n)).filter((t): t is number => t !== undefined);
     const drainEnd = oldTimes.length === m ? Math.max(...oldTimes) : Date.now();

@@ -16,7 +16,9 @@ export async function pipelines(ctx: WorkloadContext, p: number): Promise<Worklo
   const ns = 'bench-pipelines';
   await createNamespace(api, ns);
   const prs = Array.from({ length: p }, (_, i) => `pipe-${i}`);
-  const children = prs.map((pr) => Array.from({ length: CHILDREN }, (_, c) => ({ name: `${pr}-task${c}`, task: `task${c}` })));
+  const children = prs.map((pr) =>
+    Array.from({ length: CHILDREN }, (_, c) => ({ name: `${pr}-task${c}`, task: `task${c}` })),
+  );
   const childNames = children.flat().map((c) => c.name);
   const images = await ctx.images(ns, p * CHILDREN + 1);
   await mapLimit(prs, 16, async (pr, i) => {
@@ -37,11 +39,17 @@ export async function pipelines(ctx: WorkloadContext, p: number): Promise<Worklo
       await Promise.all(children[i]!.map((c, k) => completeTaskRun(api, ns, c.name, images[i * CHILDREN + k]!)));
       return completePipelineRun(api, ns, pr, children[i]!, images[i * CHILDREN + CHILDREN - 1]!);
     });
-    const all = await pollUntil(() => prWatch.countSigned(prs) === p && trWatch.countSigned(childNames) === childNames.length, ctx.timeoutMs, 100);
+    const all = await pollUntil(
+      () => prWatch.countSigned(prs) === p && trWatch.countSigned(childNames) === childNames.length,
+      ctx.timeoutMs,
+      100,
+    );
     const reading = await meter.end();
     const prSigned = prs.map((n) => prWatch.signedAt.get(n));
     const latencies = prSigned.flatMap((s, i) => (s === undefined ? [] : [(s - prCompletedAt[i]!) / 1000]));
-    const signedTimes = [...prSigned, ...childNames.map((n) => trWatch.signedAt.get(n))].filter((t): t is number => t !== undefined);
+    const signedTimes = [...prSigned, ...childNames.map((n) => trWatch.signedAt.get(n))].filter(
+      (t): t is number => t !== undefined,
+    );
     const elapsedS = ((signedTimes.length ? Math.max(...signedTimes) : Date.now()) - t0) / 1000;
     return {
       workload: 'pipelines',
@@ -57,7 +65,8 @@ export async function pipelines(ctx: WorkloadContext, p: number): Promise<Worklo
       timedOut: !all,
       notes: [
         requestMix(reading.byKind, signedTimes.length),
-        `${latencies.length}/${p} PipelineRuns and ${trWatch.countSigned(childNames)}/${childNames.length} TaskRuns signed`],
+        `${latencies.length}/${p} PipelineRuns and ${trWatch.countSigned(childNames)}/${childNames.length} TaskRuns signed`,
+      ],
     };
   } finally {
     trWatch.stop();

@@ -4,7 +4,11 @@
 import { readFileSync } from 'node:fs';
 
 interface SimpleSigning {
-  critical?: { identity?: { 'docker-reference'?: string }; image?: { 'docker-manifest-digest'?: string }; type?: string };
+  critical?: {
+    identity?: { 'docker-reference'?: string };
+    image?: { 'docker-manifest-digest'?: string };
+    type?: string;
+  };
   optional?: Record<string, unknown> | null;
 }
 
@@ -27,8 +31,12 @@ const say = (s: string) => process.stdout.write(`    ${s}\n`);
 function signature(text: string): void {
   const payloads = JSON.parse(text) as SimpleSigning[];
   for (const p of payloads) {
-    say(`✓ signature over ${p.critical?.identity?.['docker-reference']}@${p.critical?.image?.['docker-manifest-digest']}`);
-    say(`  payload type "${p.critical?.type}", verified with the demo's cosign.pub (no transparency log: --insecure-ignore-tlog)`);
+    say(
+      `✓ signature over ${p.critical?.identity?.['docker-reference']}@${p.critical?.image?.['docker-manifest-digest']}`,
+    );
+    say(
+      `  payload type "${p.critical?.type}", verified with the demo's cosign.pub (no transparency log: --insecure-ignore-tlog)`,
+    );
   }
   say(`${payloads.length} valid signature${payloads.length === 1 ? '' : 's'} in the image's .sig tag`);
 }
@@ -51,7 +59,9 @@ function attestation(text: string): void {
     if (p.metadata?.buildStartedOn) say(`  built       ${p.metadata.buildStartedOn} → ${p.metadata.buildFinishedOn}`);
     if (p.materials) say(`  materials   ${p.materials.length} (${p.materials.map((m) => m.uri).join(', ')})`);
   }
-  say(`${envelopes.length} attestation${envelopes.length === 1 ? '' : 's'} passed the signature check and the builder.id policy`);
+  say(
+    `${envelopes.length} attestation${envelopes.length === 1 ? '' : 's'} passed the signature check and the builder.id policy`,
+  );
 }
 
 const [kind, file] = process.argv.slice(2);

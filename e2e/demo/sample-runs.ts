@@ -60,15 +60,25 @@ async function create(ns: string, appFile: string, webFile: string): Promise<Dem
   const suffix = randomSuffix();
 
   // 1. A standalone build TaskRun that pushed the "app" image.
-  const created = await createTaskRun(ns, { metadata: { name: `build-app-${suffix}`, labels: DEMO_LABEL }, spec: buildSpec(app) });
+  const created = await createTaskRun(ns, {
+    metadata: { name: `build-app-${suffix}`, labels: DEMO_LABEL },
+    spec: buildSpec(app),
+  });
   const taskRun = await completeTaskRun(ns, created.metadata.name!, { results: buildResults(app) });
 
   // 2. A PipelineRun whose "build" task pushed the "web" image and whose pipeline results report it.
   const pipelineRun = await createPipelineRun(ns, {
     metadata: { name: `release-web-${suffix}`, labels: DEMO_LABEL },
-    spec: { pipelineRef: { name: 'build-and-push' }, params: [{ name: 'IMAGE', value: `${web.repository}:latest` }], taskRunTemplate: { serviceAccountName: 'default' } },
+    spec: {
+      pipelineRef: { name: 'build-and-push' },
+      params: [{ name: 'IMAGE', value: `${web.repository}:latest` }],
+      taskRunTemplate: { serviceAccountName: 'default' },
+    },
   });
-  const child = await createChildTaskRun(pipelineRun, 'build', { metadata: { labels: DEMO_LABEL }, spec: buildSpec(web) });
+  const child = await createChildTaskRun(pipelineRun, 'build', {
+    metadata: { labels: DEMO_LABEL },
+    spec: buildSpec(web),
+  });
   const childDone = await completeTaskRun(ns, child.metadata.name!, { results: buildResults(web) });
   const done = await completePipelineRun(ns, pipelineRun.metadata.name!, {
     childReferences: [childReference(childDone)],
@@ -86,12 +96,18 @@ async function create(ns: string, appFile: string, webFile: string): Promise<Dem
     image: `${image.repository}@${image.digest}`,
     role,
   });
-  return [entry(taskRun, app, 'build TaskRun'), entry(childDone, web, 'the PipelineRun\'s "build" task'), entry(done, web, 'PipelineRun')];
+  return [
+    entry(taskRun, app, 'build TaskRun'),
+    entry(childDone, web, 'the PipelineRun\'s "build" task'),
+    entry(done, web, 'PipelineRun'),
+  ];
 }
 
 function describe(runs: DemoRun[]): void {
   for (const r of runs) {
-    process.stdout.write(`  ${r.kind.padEnd(11)} ${r.namespace}/${r.name}  (${r.role})\n              results IMAGE_URL/IMAGE_DIGEST → ${r.image}\n`);
+    process.stdout.write(
+      `  ${r.kind.padEnd(11)} ${r.namespace}/${r.name}  (${r.role})\n              results IMAGE_URL/IMAGE_DIGEST → ${r.image}\n`,
+    );
   }
 }
 
@@ -136,7 +152,9 @@ async function wait(runs: DemoRun[], timeoutSeconds: number): Promise<number> {
     for (const r of runs) {
       const value = (await fetchRun(r)).metadata.annotations?.[SIGNED];
       if (value !== undefined && state.get(r.uid) !== value) {
-        process.stdout.write(`  ${SIGNED}: "${value}"  ${r.kind}/${r.name}  after ${((Date.now() - start) / 1000).toFixed(1)}s\n`);
+        process.stdout.write(
+          `  ${SIGNED}: "${value}"  ${r.kind}/${r.name}  after ${((Date.now() - start) / 1000).toFixed(1)}s\n`,
+        );
       }
       if (value !== undefined) state.set(r.uid, value);
     }
@@ -152,7 +170,9 @@ async function wait(runs: DemoRun[], timeoutSeconds: number): Promise<number> {
   for (const r of runs) {
     const annotations = (await fetchRun(r)).metadata.annotations ?? {};
     process.stdout.write(`\n  ${r.kind} ${r.namespace}/${r.name}\n`);
-    const ours = Object.entries(annotations).filter(([k]) => k.startsWith('chains.tekton.dev/') || k.startsWith('chainsmith.dev/'));
+    const ours = Object.entries(annotations).filter(
+      ([k]) => k.startsWith('chains.tekton.dev/') || k.startsWith('chainsmith.dev/'),
+    );
     for (const [k, v] of ours.sort(([a], [b]) => a.localeCompare(b))) process.stdout.write(`    ${k}: ${shorten(v)}\n`);
     if (annotations[SIGNED] !== 'true') {
       allSigned = false;
@@ -174,6 +194,8 @@ if (command === 'create' && args.length === 3) {
 } else if (command === 'wait' && args.length === 2) {
   process.exitCode = await wait(readRuns(args[0]!), Number(args[1]));
 } else {
-  process.stderr.write('usage: sample-runs.ts create NS APP.json WEB.json | describe RUNS.json | wait RUNS.json SECONDS\n');
+  process.stderr.write(
+    'usage: sample-runs.ts create NS APP.json WEB.json | describe RUNS.json | wait RUNS.json SECONDS\n',
+  );
   process.exitCode = 2;
 }

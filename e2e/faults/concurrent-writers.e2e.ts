@@ -6,7 +6,20 @@
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
-import { FULL, FAKE_DIGEST, buildRun, knob, listRuns, pool, recordResult, scenario, scenarioTimeoutMs, sleep, waitAllMarked, type Scenario } from './lib.js';
+import {
+  FULL,
+  FAKE_DIGEST,
+  buildRun,
+  knob,
+  listRuns,
+  pool,
+  recordResult,
+  scenario,
+  scenarioTimeoutMs,
+  sleep,
+  waitAllMarked,
+  type Scenario,
+} from './lib.js';
 import { getTaskRun, kube, stackEnv } from '../lib/index.js';
 import type { TaskRun } from '../../src/tekton/types.js';
 
@@ -20,7 +33,17 @@ after(() => s?.teardown());
 /** `kubectl annotate`/`label` style: a merge patch without a precondition. */
 async function mergePatch(ns: string, name: string, i: number): Promise<void> {
   await kube().custom.patchNamespacedCustomObject(
-    { ...TR, namespace: ns, name, body: { metadata: { annotations: { [`writer.example/patch-${i}`]: `v${i}` }, labels: { [`writer.example/patch-${i}`]: `v${i}` } } } },
+    {
+      ...TR,
+      namespace: ns,
+      name,
+      body: {
+        metadata: {
+          annotations: { [`writer.example/patch-${i}`]: `v${i}` },
+          labels: { [`writer.example/patch-${i}`]: `v${i}` },
+        },
+      },
+    },
     setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
   );
 }
@@ -39,55 +62,64 @@ async function readModifyWrite(ns: string, name: string, i: number): Promise<num
   }
 }
 
-test(`another writer patching ${RUNS} runs ${WRITES * 2}× each while they are signed: no annotation of either writer is lost`, { timeout: scenarioTimeoutMs(200_000) }, async () => {
-  s = await scenario('writers', { 'artifacts.oci.storage': 'tekton' });
-  const controller = await s.start();
-  await controller.waitForLog(/informers synced/, 30_000);
-  const image = { repository: `${stackEnv().registry}/faults/writers`, digest: FAKE_DIGEST };
+test(
+  `another writer patching ${RUNS} runs ${WRITES * 2}× each while they are signed: no annotation of either writer is lost`,
+  { timeout: scenarioTimeoutMs(200_000) },
+  async () => {
+    s = await scenario('writers', { 'artifacts.oci.storage': 'tekton' });
+    const controller = await s.start();
+    await controller.waitForLog(/informers synced/, 30_000);
+    const image = { repository: `${stackEnv().registry}/faults/writers`, digest: FAKE_DIGEST };
 
-  let conflicts = 0;
-  // the other writer starts the moment each run completes, racing the controller's finalizer and finish patches
-  await pool(Array.from({ length: RUNS }), 6, async () => {
-    const name = await buildRun(s!.ns, image);
-    for (let i = 0; i < WRITES; i++) {
-      await mergePatch(s!.ns, name, i);
-      conflicts += await readModifyWrite(s!.ns, name, i);
-      await sleep(Math.random() * 30);
-    }
-  });
-  const start = Date.now();
-  const t = await waitAllMarked(s.ns, RUNS, FULL ? 10 * 60_000 : 90_000);
-  const settled = (Date.now() - start) / 1000;
+    let conflicts = 0;
+    // the other writer starts the moment each run completes, racing the controller's finalizer and finish patches
+    await pool(Array.from({ length: RUNS }), 6, async () => {
+      const name = await buildRun(s!.ns, image);
+      for (let i = 0; i < WRITES; i++) {
+        await mergePatch(s!.ns, name, i);
+        conflicts += await readModifyWrite(s!.ns, name, i);
+        await sleep(Math.random() * 30);
+      }
+    });
+    const start = Date.now();
+    const t = await waitAllMarked(s.ns, RUNS, FULL ? 10 * 60_000 : 90_000);
+    const settled = (Date.now() - start) / 1000;
 
-  const runs = await listRuns(s.ns);
-  const lostOther: string[] = [];
-  const lostOurs: string[] = [];
-  for (const r of runs as TaskRun[]) {
-    const a = r.metadata.annotations ?? {};
-    const l = r.metadata.labels ?? {};
-    for (let i = 0; i < WRITES; i++) {
-      if (a[`writer.example/patch-${i}`] !== `v${i}` || l[`writer.example/patch-${i}`] !== `v${i}`) lostOther.push(`${r.metadata.name} patch-${i}`);
-      if (a[`writer.example/put-${i}`] !== `v${i}`) lostOther.push(`${r.metadata.name} put-${i}`);
+    const runs = await listRuns(s.ns);
+    const lostOther: string[] = [];
+    const lostOurs: string[] = [];
+    for (const r of runs as TaskRun[]) {
+      const a = r.metadata.annotations ?? {};
+      const l = r.metadata.labels ?? {};
+      for (let i = 0; i < WRITES; i++) {
+        if (a[`writer.example/patch-${i}`] !== `v${i}` || l[`writer.example/patch-${i}`] !== `v${i}`)
+          lostOther.push(`${r.metadata.name} patch-${i}`);
+        if (a[`writer.example/put-${i}`] !== `v${i}`) lostOther.push(`${r.metadata.name} put-${i}`);
+      }
+      if (
+        !a[`chains.tekton.dev/payload-taskrun-${r.metadata.uid}`] ||
+        !a[`chains.tekton.dev/signature-taskrun-${r.metadata.uid}`] ||
+        !a['chainsmith.dev/signed-at']
+      ) {
+        lostOurs.push(r.metadata.name!);
+      }
     }
-    if (!a[`chains.tekton.dev/payload-taskrun-${r.metadata.uid}`] || !a[`chains.tekton.dev/signature-taskrun-${r.metadata.uid}`] || !a['chainsmith.dev/signed-at']) {
-      lostOurs.push(r.metadata.name!);
-    }
-  }
-  const apiConflicts = controller.lines.filter((l) => /conflict|409/i.test(l)).length;
-  await recordResult({
-    scenario: 'concurrent-writers',
-    mode: FULL ? 'full' : 'ci',
-    runs: RUNS,
-    lost: lostOther.length + lostOurs.length + t.unsigned,
-    duplicated: 0,
-    falselyMarked: t.unbacked,
-    failed: t.failed,
-    recoverySeconds: [],
-    notes: `${RUNS * WRITES * 2} writes by the other client (${conflicts} of its PUTs re-read after a 409); ${apiConflicts} controller log lines about conflicts; lost counts keys of either writer missing at the end; every run marked ${settled.toFixed(1)} s after the last write`,
-  });
-  assert.deepEqual(lostOther, [], "none of the other writer's labels/annotations were lost");
-  assert.deepEqual(lostOurs, [], "none of chainsmith's annotations were lost");
-  assert.equal(t.signed, RUNS);
-  assert.equal(t.failed, 0);
-  assert.equal(t.finalizers, 0);
-});
+    const apiConflicts = controller.lines.filter((l) => /conflict|409/i.test(l)).length;
+    await recordResult({
+      scenario: 'concurrent-writers',
+      mode: FULL ? 'full' : 'ci',
+      runs: RUNS,
+      lost: lostOther.length + lostOurs.length + t.unsigned,
+      duplicated: 0,
+      falselyMarked: t.unbacked,
+      failed: t.failed,
+      recoverySeconds: [],
+      notes: `${RUNS * WRITES * 2} writes by the other client (${conflicts} of its PUTs re-read after a 409); ${apiConflicts} controller log lines about conflicts; lost counts keys of either writer missing at the end; every run marked ${settled.toFixed(1)} s after the last write`,
+    });
+    assert.deepEqual(lostOther, [], "none of the other writer's labels/annotations were lost");
+    assert.deepEqual(lostOurs, [], "none of chainsmith's annotations were lost");
+    assert.equal(t.signed, RUNS);
+    assert.equal(t.failed, 0);
+    assert.equal(t.finalizers, 0);
+  },
+);

@@ -69,7 +69,10 @@ export async function signingSecrets(password = FAULTS_PASSWORD): Promise<Signin
   const publicKeyPem = exportPublicKeyPem(privateKey);
   await writeFile(join(dir, 'cosign.pub'), publicKeyPem);
   const pkcs8 = privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
-  const privateKeyBody = pkcs8.split('\n').filter((l) => l && !l.startsWith('-----')).join('');
+  const privateKeyBody = pkcs8
+    .split('\n')
+    .filter((l) => l && !l.startsWith('-----'))
+    .join('');
   return { dir, publicKeyPem, privateKeyBody, encryptedKey: encryptedKey.toString() };
 }
 
@@ -120,7 +123,10 @@ export interface ResultRow {
 export async function recordResult(row: ResultRow): Promise<void> {
   const dir = join(faultsDir(), 'results');
   await mkdir(dir, { recursive: true });
-  await writeFile(join(dir, `${row.scenario}.json`), JSON.stringify({ ...row, at: new Date().toISOString() }, null, 2) + '\n');
+  await writeFile(
+    join(dir, `${row.scenario}.json`),
+    JSON.stringify({ ...row, at: new Date().toISOString() }, null, 2) + '\n',
+  );
   console.log(`faults result ${JSON.stringify(row)}`);
 }
 
@@ -143,7 +149,11 @@ export interface Scenario {
 }
 
 /** A namespace, a SYSTEM_NAMESPACE with chains-config, a key, and a way to start controllers scoped to them. */
-export async function scenario(name: string, config: Record<string, string>, baseArgs: string[] = ['--leader-elect=false']): Promise<Scenario> {
+export async function scenario(
+  name: string,
+  config: Record<string, string>,
+  baseArgs: string[] = ['--leader-elect=false'],
+): Promise<Scenario> {
   const ns = await createNamespace(`faults-${name}`);
   const systemNs = await createNamespace(`faults-${name}-sys`);
   const keys = await signingSecrets();
@@ -157,7 +167,16 @@ export async function scenario(name: string, config: Record<string, string>, bas
     controllers,
     async start(extraArgs = [], env = {}) {
       const c = await startController(
-        ['--namespace', ns, '--signing-secrets-dir', keys.dir, '--metrics-addr', '127.0.0.1:0', ...baseArgs, ...extraArgs],
+        [
+          '--namespace',
+          ns,
+          '--signing-secrets-dir',
+          keys.dir,
+          '--metrics-addr',
+          '127.0.0.1:0',
+          ...baseArgs,
+          ...extraArgs,
+        ],
         { SYSTEM_NAMESPACE: systemNs, ...env },
       );
       controllers.push(c);
@@ -207,14 +226,22 @@ export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms))
 /** Pushes `n` random images (one repository each) to the stack's registry. */
 export async function pushImages(n: number, prefix: string): Promise<PushedImage[]> {
   const tag = randomSuffix();
-  return pool(Array.from({ length: n }, (_, i) => i), 8, (i) => pushRandomImage(`${stackEnv().registry}/faults/${prefix}-${tag}-${i}`));
+  return pool(
+    Array.from({ length: n }, (_, i) => i),
+    8,
+    (i) => pushRandomImage(`${stackEnv().registry}/faults/${prefix}-${tag}-${i}`),
+  );
 }
 
 /** A fixed, well-formed image digest for runs whose images need not exist (tekton storage only). */
 export const FAKE_DIGEST = 'sha256:4d6dd704ef58cb214dd826519929e92a978a57cdee43693006139c0080fd6fac';
 
 /** Creates and completes one TaskRun that built `image` (IMAGE_URL/IMAGE_DIGEST results). */
-export async function buildRun(ns: string, image: { repository: string; digest: string }, metadata: TaskRun['metadata'] = {}): Promise<string> {
+export async function buildRun(
+  ns: string,
+  image: { repository: string; digest: string },
+  metadata: TaskRun['metadata'] = {},
+): Promise<string> {
   const tr = await retrying(() => createTaskRun(ns, { metadata }));
   const name = tr.metadata.name!;
   await retrying(() =>
@@ -230,7 +257,12 @@ export async function buildRun(ns: string, image: { repository: string; digest: 
 
 /** The TaskRuns of a namespace (one list call). */
 export async function listRuns(ns: string): Promise<TaskRun[]> {
-  const list = (await kube().custom.listNamespacedCustomObject({ group: 'tekton.dev', version: 'v1', namespace: ns, plural: 'taskruns' })) as { items: TaskRun[] };
+  const list = (await kube().custom.listNamespacedCustomObject({
+    group: 'tekton.dev',
+    version: 'v1',
+    namespace: ns,
+    plural: 'taskruns',
+  })) as { items: TaskRun[] };
   return list.items;
 }
 
@@ -254,7 +286,9 @@ export async function tally(ns: string, opts: { tektonStorage?: boolean } = {}):
     const mark = a['chains.tekton.dev/signed'];
     if (mark === 'true') {
       t.signed++;
-      const backed = a['chainsmith.dev/signed-at'] !== undefined && (!opts.tektonStorage || a[`chains.tekton.dev/signature-taskrun-${r.metadata.uid}`] !== undefined);
+      const backed =
+        a['chainsmith.dev/signed-at'] !== undefined &&
+        (!opts.tektonStorage || a[`chains.tekton.dev/signature-taskrun-${r.metadata.uid}`] !== undefined);
       if (!backed) t.unbacked++;
     } else if (mark === 'failed') t.failed++;
     else t.unsigned++;
@@ -313,7 +347,9 @@ export async function checkCosignLayout(images: PushedImage[]): Promise<LayoutCh
       const layers = (m.json.layers as Array<{ digest: string }> | undefined) ?? [];
       if (layers.length !== 1) {
         dup = true;
-        out.details.push(`${img.repository}:${tagBase}.${suffix} has ${layers.length} layers (${layers.map((l) => l.digest.slice(7, 19)).join(',')})`);
+        out.details.push(
+          `${img.repository}:${tagBase}.${suffix} has ${layers.length} layers (${layers.map((l) => l.digest.slice(7, 19)).join(',')})`,
+        );
       }
     }
     if (dup) out.duplicated++;
@@ -341,7 +377,9 @@ interface Launch {
 }
 
 function readLaunch(pid: number): Launch {
-  const argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter((s, i, a) => s !== '' || i < a.length - 1);
+  const argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8')
+    .split('\0')
+    .filter((s, i, a) => s !== '' || i < a.length - 1);
   const env: Record<string, string> = {};
   for (const kv of readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0')) {
     const i = kv.indexOf('=');
@@ -373,7 +411,12 @@ export function stackDaemon(name: 'etcd' | 'kube-apiserver' | 'registry'): Stack
       if (isAlive(pidNow())) return;
       const log = openSync(join(stackDir, 'logs', `${name}.log`), 'a');
       // detached = its own session, like up.sh's setsid: it outlives this test process
-      const child = spawn(launch.argv[0]!, launch.argv.slice(1), { cwd: launch.cwd, env: launch.env, detached: true, stdio: ['ignore', log, log] });
+      const child = spawn(launch.argv[0]!, launch.argv.slice(1), {
+        cwd: launch.cwd,
+        env: launch.env,
+        detached: true,
+        stdio: ['ignore', log, log],
+      });
       closeSync(log);
       child.unref();
       writeFileSync(pidFile, `${child.pid}\n`);
@@ -384,27 +427,40 @@ export function stackDaemon(name: 'etcd' | 'kube-apiserver' | 'registry'): Stack
 /** Waits until the registry answers /v2/. */
 export async function registryHealthy(timeoutMs = 60_000): Promise<void> {
   const url = `http://${stackEnv().registry}/v2/`;
-  await waitFor(async () => (await fetch(url, { signal: AbortSignal.timeout(2_000) }).catch(() => undefined))?.status === 200, {
-    timeoutMs,
-    intervalMs: 200,
-    description: 'registry /v2/',
-  });
+  await waitFor(
+    async () => (await fetch(url, { signal: AbortSignal.timeout(2_000) }).catch(() => undefined))?.status === 200,
+    {
+      timeoutMs,
+      intervalMs: 200,
+      description: 'registry /v2/',
+    },
+  );
 }
 
 /** Waits until the kube-apiserver is ready (through the admin client). */
 export async function apiserverReady(timeoutMs = 180_000): Promise<void> {
   const { core } = kube();
-  await waitFor(async () => core.listNamespace({ limit: 1 }).then(() => true, () => false), { timeoutMs, intervalMs: 500, description: 'kube-apiserver ready' });
+  await waitFor(
+    async () =>
+      core.listNamespace({ limit: 1 }).then(
+        () => true,
+        () => false,
+      ),
+    { timeoutMs, intervalMs: 500, description: 'kube-apiserver ready' },
+  );
 }
 
 /** Waits until etcd answers /health. */
 export async function etcdHealthy(timeoutMs = 60_000): Promise<void> {
   const url = `${stackEnv().vars.CHAINSMITH_STACK_ETCD}/health`;
-  await waitFor(async () => (await fetch(url, { signal: AbortSignal.timeout(2_000) }).catch(() => undefined))?.status === 200, {
-    timeoutMs,
-    intervalMs: 200,
-    description: 'etcd /health',
-  });
+  await waitFor(
+    async () => (await fetch(url, { signal: AbortSignal.timeout(2_000) }).catch(() => undefined))?.status === 200,
+    {
+      timeoutMs,
+      intervalMs: 200,
+      description: 'etcd /health',
+    },
+  );
 }
 
 /** Reads a file or returns '' (for optional logs). */

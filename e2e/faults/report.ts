@@ -15,5 +15,7 @@ console.log('|---|---|---|---|---|---|---|---|---|');
 for (const f of files) {
   const r = JSON.parse(await readFile(join(dir, f), 'utf8')) as ResultRow & { at: string };
   const rec = r.recoverySeconds.length ? r.recoverySeconds.map((s) => s.toFixed(1)).join(', ') : '—';
-  console.log(`| ${r.scenario} | ${r.mode} | ${r.runs} | ${r.lost} | ${r.duplicated} | ${r.falselyMarked} | ${r.failed} | ${rec} | ${(r.notes ?? '').replace(/\|/g, '\\|')} (${r.at}) |`);
+  console.log(
+    `| ${r.scenario} | ${r.mode} | ${r.runs} | ${r.lost} | ${r.duplicated} | ${r.falselyMarked} | ${r.failed} | ${rec} | ${(r.notes ?? '').replace(/\|/g, '\\|')} (${r.at}) |`,
+  );
 }

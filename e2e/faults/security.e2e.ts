@@ -19,15 +19,7 @@ import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { parseAllDocuments } from 'yaml';
-import {
-  FAULTS_PASSWORD,
-  WRONG_PASSWORD,
-  faultsDir,
-  pemLines,
-  pushImages,
-  scenario,
-  type Scenario,
-} from './lib.js';
+import { FAULTS_PASSWORD, WRONG_PASSWORD, faultsDir, pemLines, pushImages, scenario, type Scenario } from './lib.js';
 import {
   basicAuthFront,
   completeTaskRun,
@@ -72,12 +64,18 @@ async function dockerSecret(namespace: string, name: string, registry: string, p
   const auth = b64(`${REGISTRY_USER}:${password}`);
   await kube().core.createNamespacedSecret({
     namespace,
-    body: { metadata: { name }, type: 'kubernetes.io/dockerconfigjson', data: { '.dockerconfigjson': b64(JSON.stringify({ auths: { [registry]: { auth } } })) } },
+    body: {
+      metadata: { name },
+      type: 'kubernetes.io/dockerconfigjson',
+      data: { '.dockerconfigjson': b64(JSON.stringify({ auths: { [registry]: { auth } } })) },
+    },
   });
 }
 
 async function runWithImage(ns: string, sa: string, repository: string, digest: string): Promise<string> {
-  const tr = await createTaskRun(ns, { spec: { serviceAccountName: sa, taskRef: { kind: 'Task', name: 'build-push' } } });
+  const tr = await createTaskRun(ns, {
+    spec: { serviceAccountName: sa, taskRef: { kind: 'Task', name: 'build-push' } },
+  });
   await completeTaskRun(ns, tr.metadata.name!, {
     results: [
       { name: 'IMAGE_DIGEST', type: 'string', value: digest },
@@ -87,18 +85,25 @@ async function runWithImage(ns: string, sa: string, repository: string, digest: 
   return tr.metadata.name!;
 }
 
-const mark = async (ns: string, name: string) => (await getTaskRun(ns, name)).metadata.annotations?.['chains.tekton.dev/signed'];
+const mark = async (ns: string, name: string) =>
+  (await getTaskRun(ns, name)).metadata.annotations?.['chains.tekton.dev/signed'];
 
 /** Names of the secrets found in `text` (never the secrets themselves). */
 function leaks(text: string, secrets: string[], where: string): string[] {
-  return secrets.filter((x) => x.length >= 8 && text.includes(x)).map((x) => `${where} contains a test secret of ${x.length} chars starting ${x.slice(0, 3)}…`);
+  return secrets
+    .filter((x) => x.length >= 8 && text.includes(x))
+    .map((x) => `${where} contains a test secret of ${x.length} chars starting ${x.slice(0, 3)}…`);
 }
 
 describe('no secret in any log or Event', () => {
   let s: Scenario;
   let front: BasicAuthFront;
   before(async () => {
-    s = await scenario('security', { 'artifacts.taskrun.storage': 'tekton', 'artifacts.oci.storage': 'oci,tekton', 'chainsmith.max-retries': '0' });
+    s = await scenario('security', {
+      'artifacts.taskrun.storage': 'tekton',
+      'artifacts.oci.storage': 'oci,tekton',
+      'chainsmith.max-retries': '0',
+    });
     front = await basicAuthFront(REGISTRY_USER, REGISTRY_PASSWORD);
   });
   after(async () => {
@@ -106,75 +111,112 @@ describe('no secret in any log or Event', () => {
     await s?.teardown();
   });
 
-  test('wrong/right cosign password, registry credentials, Vault tokens: none reaches a log or an Event', { timeout: 240_000 }, async () => {
-    const ns = s.ns;
-    await dockerSecret(ns, 'push-ok', front.host, REGISTRY_PASSWORD);
-    await dockerSecret(ns, 'push-wrong', front.host, WRONG_REGISTRY_PASSWORD);
-    await kube().core.createNamespacedServiceAccount({ namespace: ns, body: { metadata: { name: 'pusher' }, secrets: [{ name: 'push-ok' }] } });
-    await kube().core.createNamespacedServiceAccount({ namespace: ns, body: { metadata: { name: 'wrong-pusher' }, secrets: [{ name: 'push-wrong' }] } });
-    const [okImage, wrongImage] = await pushImages(2, 'security');
-    const viaFront = (img: { repository: string }) => img.repository.replace(stackEnv().registry, front.host);
+  test(
+    'wrong/right cosign password, registry credentials, Vault tokens: none reaches a log or an Event',
+    { timeout: 240_000 },
+    async () => {
+      const ns = s.ns;
+      await dockerSecret(ns, 'push-ok', front.host, REGISTRY_PASSWORD);
+      await dockerSecret(ns, 'push-wrong', front.host, WRONG_REGISTRY_PASSWORD);
+      await kube().core.createNamespacedServiceAccount({
+        namespace: ns,
+        body: { metadata: { name: 'pusher' }, secrets: [{ name: 'push-ok' }] },
+      });
+      await kube().core.createNamespacedServiceAccount({
+        namespace: ns,
+        body: { metadata: { name: 'wrong-pusher' }, secrets: [{ name: 'push-wrong' }] },
+      });
+      const [okImage, wrongImage] = await pushImages(2, 'security');
+      const viaFront = (img: { repository: string }) => img.repository.replace(stackEnv().registry, front.host);
 
-    // a wrong cosign password first: KeyDecryptFailed on every path that reports it
-    await writeFile(join(s.keys.dir, 'cosign.password'), WRONG_PASSWORD);
-    const controller = await s.start();
-    await controller.waitForLog(/informers synced/, 30_000);
-    const pwRun = await runWithImage(ns, 'pusher', viaFront(okImage!), okImage!.digest);
-    await waitFor(async () => (await mark(ns, pwRun)) === 'failed', { timeoutMs: 60_000, description: 'wrong-password run marked failed' });
-    await writeFile(join(s.keys.dir, 'cosign.password'), FAULTS_PASSWORD);
-    await waitFor(async () => (await mark(ns, pwRun)) === 'true', { timeoutMs: 60_000, description: 'signed through the authenticating registry after the fix' });
-    // wrong registry credentials: RegistryUnauthorized
-    const wrongRun = await runWithImage(ns, 'wrong-pusher', viaFront(wrongImage!), wrongImage!.digest);
-    await waitFor(async () => (await mark(ns, wrongRun)) === 'failed', { timeoutMs: 60_000, description: 'wrong-credentials run marked failed' });
-    assert.match((await getTaskRun(ns, wrongRun)).metadata.annotations!['chainsmith.dev/last-failure']!, /Unauthori[sz]ed|401/);
+      // a wrong cosign password first: KeyDecryptFailed on every path that reports it
+      await writeFile(join(s.keys.dir, 'cosign.password'), WRONG_PASSWORD);
+      const controller = await s.start();
+      await controller.waitForLog(/informers synced/, 30_000);
+      const pwRun = await runWithImage(ns, 'pusher', viaFront(okImage!), okImage!.digest);
+      await waitFor(async () => (await mark(ns, pwRun)) === 'failed', {
+        timeoutMs: 60_000,
+        description: 'wrong-password run marked failed',
+      });
+      await writeFile(join(s.keys.dir, 'cosign.password'), FAULTS_PASSWORD);
+      await waitFor(async () => (await mark(ns, pwRun)) === 'true', {
+        timeoutMs: 60_000,
+        description: 'signed through the authenticating registry after the fix',
+      });
+      // wrong registry credentials: RegistryUnauthorized
+      const wrongRun = await runWithImage(ns, 'wrong-pusher', viaFront(wrongImage!), wrongImage!.digest);
+      await waitFor(async () => (await mark(ns, wrongRun)) === 'failed', {
+        timeoutMs: 60_000,
+        description: 'wrong-credentials run marked failed',
+      });
+      assert.match(
+        (await getTaskRun(ns, wrongRun)).metadata.annotations!['chainsmith.dev/last-failure']!,
+        /Unauthori[sz]ed|401/,
+      );
 
-    // Vault: a wrong token, then the stack's real one
-    const vaultAddr = stackEnv().vars.VAULT_ADDR;
-    const vaultLogs: ControllerProcess[] = [];
-    // without the add-on the scan below still runs, and the test then fails on the missing Vault paths
-    if (vaultAddr) {
-      const kmsCfg = {
-        'artifacts.taskrun.storage': 'tekton',
-        'artifacts.taskrun.signer': 'kms',
-        'artifacts.oci.storage': 'tekton',
-        'artifacts.oci.signer': 'kms',
-        'signers.kms.kmsref': `hashivault://${stackEnv().vars.CHAINSMITH_VAULT_KEY ?? 'chainsmith-ecdsa-p256'}`,
-        'chainsmith.max-retries': '0',
-      };
-      for (const [token, expect] of [
-        [FAKE_VAULT_TOKEN, 'failed'],
-        [stackEnv().vars.VAULT_TOKEN!, 'true'],
-      ] as const) {
-        const k = await scenario(`security-kms-${expect}`, kmsCfg);
-        // the token reaches the controller through its environment, as a Deployment would give it
-        const c = await k.start([], { VAULT_ADDR: vaultAddr, VAULT_TOKEN: token });
-        vaultLogs.push(c);
-        await c.waitForLog(/informers synced/, 30_000);
-        const run = await runWithImage(k.ns, 'default', 'registry.example/vault', 'sha256:' + 'a'.repeat(64));
-        await waitFor(async () => (await mark(k.ns, run)) === expect, { timeoutMs: 60_000, description: `Vault run marked ${expect}` });
-        await k.teardown();
+      // Vault: a wrong token, then the stack's real one
+      const vaultAddr = stackEnv().vars.VAULT_ADDR;
+      const vaultLogs: ControllerProcess[] = [];
+      // without the add-on the scan below still runs, and the test then fails on the missing Vault paths
+      if (vaultAddr) {
+        const kmsCfg = {
+          'artifacts.taskrun.storage': 'tekton',
+          'artifacts.taskrun.signer': 'kms',
+          'artifacts.oci.storage': 'tekton',
+          'artifacts.oci.signer': 'kms',
+          'signers.kms.kmsref': `hashivault://${stackEnv().vars.CHAINSMITH_VAULT_KEY ?? 'chainsmith-ecdsa-p256'}`,
+          'chainsmith.max-retries': '0',
+        };
+        for (const [token, expect] of [
+          [FAKE_VAULT_TOKEN, 'failed'],
+          [stackEnv().vars.VAULT_TOKEN!, 'true'],
+        ] as const) {
+          const k = await scenario(`security-kms-${expect}`, kmsCfg);
+          // the token reaches the controller through its environment, as a Deployment would give it
+          const c = await k.start([], { VAULT_ADDR: vaultAddr, VAULT_TOKEN: token });
+          vaultLogs.push(c);
+          await c.waitForLog(/informers synced/, 30_000);
+          const run = await runWithImage(k.ns, 'default', 'registry.example/vault', 'sha256:' + 'a'.repeat(64));
+          await waitFor(async () => (await mark(k.ns, run)) === expect, {
+            timeoutMs: 60_000,
+            description: `Vault run marked ${expect}`,
+          });
+          await k.teardown();
+        }
       }
-    }
 
-    // the scan: our controllers, every saved fault log, every Event in the cluster
-    const secrets = new Set(ownSecrets(s));
-    const dir = faultsDir();
-    for (const f of await readdir(join(dir, 'secrets')).catch(() => [] as string[])) {
-      for (const x of JSON.parse(await readFile(join(dir, 'secrets', f), 'utf8')) as string[]) secrets.add(x);
-    }
-    const all = [...secrets];
-    const found: string[] = [];
-    const sources: Array<[string, string]> = [[`controller ${ns}`, controller.logs()], ...vaultLogs.map((c, i) => [`vault controller ${i}`, c.logs()] as [string, string])];
-    for (const f of await readdir(join(dir, 'logs')).catch(() => [] as string[])) sources.push([`.stack/faults/logs/${f}`, await readFile(join(dir, 'logs', f), 'utf8')]);
-    for (const [where, text] of sources) found.push(...leaks(text, all, where));
-    const events = await kube().core.listEventForAllNamespaces({});
-    found.push(...leaks(JSON.stringify(events.items), all, `the ${events.items.length} Events of the cluster`));
-    const linesScanned = sources.reduce((n, [, t]) => n + t.split('\n').length, 0);
-    console.log(`secret scan: ${all.length} secrets, ${sources.length} logs (${linesScanned} lines), ${events.items.length} Events`);
-    assert.ok(controller.logs().includes('KeyDecryptFailed'), 'the wrong password was reported (so the scan covers that path)');
-    assert.deepEqual(found, []);
-    assert.ok(vaultAddr, 'the stack runs its Vault-compatible server (e2e/stack/addons/openbao-up.sh): VAULT_ADDR is set, so the Vault token paths were scanned too');
-  });
+      // the scan: our controllers, every saved fault log, every Event in the cluster
+      const secrets = new Set(ownSecrets(s));
+      const dir = faultsDir();
+      for (const f of await readdir(join(dir, 'secrets')).catch(() => [] as string[])) {
+        for (const x of JSON.parse(await readFile(join(dir, 'secrets', f), 'utf8')) as string[]) secrets.add(x);
+      }
+      const all = [...secrets];
+      const found: string[] = [];
+      const sources: Array<[string, string]> = [
+        [`controller ${ns}`, controller.logs()],
+        ...vaultLogs.map((c, i) => [`vault controller ${i}`, c.logs()] as [string, string]),
+      ];
+      for (const f of await readdir(join(dir, 'logs')).catch(() => [] as string[]))
+        sources.push([`.stack/faults/logs/${f}`, await readFile(join(dir, 'logs', f), 'utf8')]);
+      for (const [where, text] of sources) found.push(...leaks(text, all, where));
+      const events = await kube().core.listEventForAllNamespaces({});
+      found.push(...leaks(JSON.stringify(events.items), all, `the ${events.items.length} Events of the cluster`));
+      const linesScanned = sources.reduce((n, [, t]) => n + t.split('\n').length, 0);
+      console.log(
+        `secret scan: ${all.length} secrets, ${sources.length} logs (${linesScanned} lines), ${events.items.length} Events`,
+      );
+      assert.ok(
+        controller.logs().includes('KeyDecryptFailed'),
+        'the wrong password was reported (so the scan covers that path)',
+      );
+      assert.deepEqual(found, []);
+      assert.ok(
+        vaultAddr,
+        'the stack runs its Vault-compatible server (e2e/stack/addons/openbao-up.sh): VAULT_ADDR is set, so the Vault token paths were scanned too',
+      );
+    },
+  );
 });
 
 // ---- RBAC ------------------------------------------------------------------------------------------------------
@@ -182,15 +224,27 @@ describe('no secret in any log or Event', () => {
 function kubectl(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   const env = stackEnv();
   return new Promise((resolve) => {
-    execFile(env.kubectl, ['--kubeconfig', env.kubeconfig, ...args], { cwd: REPO_ROOT, timeout: 60_000 }, (err, stdout, stderr) =>
-      resolve({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stdout, stderr }),
+    execFile(
+      env.kubectl,
+      ['--kubeconfig', env.kubeconfig, ...args],
+      { cwd: REPO_ROOT, timeout: 60_000 },
+      (err, stdout, stderr) =>
+        resolve({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stdout, stderr }),
     );
   });
 }
 
 /** `kubectl auth can-i … --as=<controller SA>`: true for yes. */
 async function can(verb: string, resource: string, ns: string | undefined, extraArgs: string[] = []): Promise<boolean> {
-  const r = await kubectl(['auth', 'can-i', verb, resource, ...(ns ? ['-n', ns] : ['--all-namespaces']), ...extraArgs, `--as=${SA}`]);
+  const r = await kubectl([
+    'auth',
+    'can-i',
+    verb,
+    resource,
+    ...(ns ? ['-n', ns] : ['--all-namespaces']),
+    ...extraArgs,
+    `--as=${SA}`,
+  ]);
   assert.ok(r.code === 0 || r.code === 1, `kubectl auth can-i ${verb} ${resource}: ${r.stderr.trim()}`);
   return r.code === 0;
 }
@@ -212,11 +266,14 @@ async function assertRunsAndOwnNamespace(other: string): Promise<void> {
     ['create', 'pods', other],
   ];
   for (const res of ['taskruns.tekton.dev', 'pipelineruns.tekton.dev']) {
-    for (const verb of ['create', 'update', 'delete', 'deletecollection']) denied.push([verb, res, other], [verb, res, undefined]);
+    for (const verb of ['create', 'update', 'delete', 'deletecollection'])
+      denied.push([verb, res, other], [verb, res, undefined]);
     denied.push(['patch', res, other, ['--subresource=status']], ['update', res, other, ['--subresource=status']]);
   }
   const wrongly: string[] = [];
-  for (const [verb, res, ns, extra] of denied) if (await can(verb, res, ns, extra)) wrongly.push(`${verb} ${res} ${extra?.join(' ') ?? ''} in ${ns ?? 'all namespaces'}`);
+  for (const [verb, res, ns, extra] of denied)
+    if (await can(verb, res, ns, extra))
+      wrongly.push(`${verb} ${res} ${extra?.join(' ') ?? ''} in ${ns ?? 'all namespaces'}`);
   assert.deepEqual(wrongly, [], 'the controller may do none of these');
   // and what it needs still works
   const allowed: Array<[string, string, string | undefined]> = [
@@ -231,7 +288,8 @@ async function assertRunsAndOwnNamespace(other: string): Promise<void> {
     for (const verb of ['get', 'list', 'watch', 'patch']) allowed.push([verb, res, other], [verb, res, undefined]);
   }
   const missing: string[] = [];
-  for (const [verb, res, ns] of allowed) if (!(await can(verb, res, ns))) missing.push(`${verb} ${res} in ${ns ?? 'all namespaces'}`);
+  for (const [verb, res, ns] of allowed)
+    if (!(await can(verb, res, ns))) missing.push(`${verb} ${res} in ${ns ?? 'all namespaces'}`);
   assert.deepEqual(missing, [], 'the controller needs all of these');
 }
 
@@ -239,7 +297,8 @@ describe('RBAC of manifests/ is least privilege', () => {
   let other: string; // a build namespace, with a registry Secret and a ServiceAccount naming it
   const secretIn = { tektonChains: `rbac-probe-${randomSuffix()}`, other: 'registry' };
   before(async () => {
-    if ((await kubectl(['get', 'namespace', 'tekton-chains'])).code !== 0) await kubectl(['create', 'namespace', 'tekton-chains']);
+    if ((await kubectl(['get', 'namespace', 'tekton-chains'])).code !== 0)
+      await kubectl(['create', 'namespace', 'tekton-chains']);
     // An earlier chainsmith's base bound the registry-auth ClusterRole cluster-wide; `kubectl apply` does not prune,
     // so upgrading deletes it by hand (docs/install.md). A base that still bound it would re-create it here.
     const del = await kubectl(['delete', 'clusterrolebinding', REGISTRY_AUTH, '--ignore-not-found']);
@@ -248,9 +307,18 @@ describe('RBAC of manifests/ is least privilege', () => {
     assert.equal(r.code, 0, r.stderr);
     other = await createNamespace('security-rbac');
     const data = { '.dockerconfigjson': b64(JSON.stringify({ auths: { 'registry.example': { auth: b64('u:p') } } })) };
-    await kube().core.createNamespacedSecret({ namespace: other, body: { metadata: { name: secretIn.other }, type: 'kubernetes.io/dockerconfigjson', data } });
-    await kube().core.createNamespacedServiceAccount({ namespace: other, body: { metadata: { name: 'pusher' }, secrets: [{ name: secretIn.other }] } });
-    await kube().core.createNamespacedSecret({ namespace: 'tekton-chains', body: { metadata: { name: secretIn.tektonChains }, stringData: { key: 'value' } } });
+    await kube().core.createNamespacedSecret({
+      namespace: other,
+      body: { metadata: { name: secretIn.other }, type: 'kubernetes.io/dockerconfigjson', data },
+    });
+    await kube().core.createNamespacedServiceAccount({
+      namespace: other,
+      body: { metadata: { name: 'pusher' }, secrets: [{ name: secretIn.other }] },
+    });
+    await kube().core.createNamespacedSecret({
+      namespace: 'tekton-chains',
+      body: { metadata: { name: secretIn.tektonChains }, stringData: { key: 'value' } },
+    });
   });
   after(async () => {
     // leave the stack as the base installs it
@@ -261,15 +329,21 @@ describe('RBAC of manifests/ is least privilege', () => {
   test('the base: Secrets only in tekton-chains; runs get/list/watch/patch only; no status writes, no Pods', async () => {
     await assertRunsAndOwnNamespace(other);
     const denied: Array<[string, string, string | undefined]> = [];
-    for (const verb of ['get', 'list', 'watch']) denied.push([verb, 'secrets', other], [verb, 'secrets', undefined], [verb, 'serviceaccounts', other]);
+    for (const verb of ['get', 'list', 'watch'])
+      denied.push([verb, 'secrets', other], [verb, 'secrets', undefined], [verb, 'serviceaccounts', other]);
     const wrongly: string[] = [];
-    for (const [verb, res, ns] of denied) if (await can(verb, res, ns)) wrongly.push(`${verb} ${res} in ${ns ?? 'all namespaces'}`);
+    for (const [verb, res, ns] of denied)
+      if (await can(verb, res, ns)) wrongly.push(`${verb} ${res} in ${ns ?? 'all namespaces'}`);
     assert.deepEqual(wrongly, [], 'no Secret and no ServiceAccount outside tekton-chains');
 
     // Real requests as the controller: its own namespace's Secrets yes, another namespace's no, not even by name.
     const own = await asController(['-n', 'tekton-chains', 'get', 'secret', secretIn.tektonChains, '-o', 'name']);
     assert.equal(own.code, 0, own.stderr);
-    assert.equal((await asController(['-n', 'tekton-chains', 'get', 'secrets', '-o', 'name'])).code, 0, 'lists the Secrets of tekton-chains');
+    assert.equal(
+      (await asController(['-n', 'tekton-chains', 'get', 'secrets', '-o', 'name'])).code,
+      0,
+      'lists the Secrets of tekton-chains',
+    );
     for (const args of [
       ['-n', other, 'get', 'secret', secretIn.other],
       ['-n', other, 'get', 'serviceaccount', 'pusher'],
@@ -305,7 +379,15 @@ describe('RBAC of manifests/ is least privilege', () => {
       // what the component is for: the run's ServiceAccount and the Secret it names, read by name
       assert.equal(await can('get', 'serviceaccounts', other), true, 'get serviceaccounts in a build namespace');
       assert.equal(await can('get', 'secrets', other), true, 'get secrets in a build namespace');
-      const sa = await asController(['-n', other, 'get', 'serviceaccount', 'pusher', '-o', 'jsonpath={.secrets[0].name}']);
+      const sa = await asController([
+        '-n',
+        other,
+        'get',
+        'serviceaccount',
+        'pusher',
+        '-o',
+        'jsonpath={.secrets[0].name}',
+      ]);
       assert.equal(sa.code, 0, sa.stderr);
       const secret = await asController(['-n', other, 'get', 'secret', sa.stdout, '-o', 'jsonpath={.type}']);
       assert.equal(secret.code, 0, secret.stderr);
@@ -333,7 +415,11 @@ describe('RBAC of manifests/ is least privilege', () => {
       const del = await kubectl(['delete', 'clusterrolebinding', REGISTRY_AUTH]);
       assert.equal(del.code, 0, del.stderr);
     }
-    assert.equal(await can('get', 'secrets', other), false, 'without the component no Secret outside tekton-chains is readable');
+    assert.equal(
+      await can('get', 'secrets', other),
+      false,
+      'without the component no Secret outside tekton-chains is readable',
+    );
   });
 });
 
@@ -344,7 +430,14 @@ const POLICY = 'chainsmith-controller-run-patches';
 const DENIED = `ValidatingAdmissionPolicy '${POLICY}' with binding '${POLICY}' denied request: ${POLICY}: the chainsmith controller may change only metadata.annotations and metadata.finalizers of a run, not `;
 
 interface RunObject {
-  metadata: { resourceVersion: string; labels?: Record<string, string>; annotations?: Record<string, string>; finalizers?: string[]; ownerReferences?: unknown[]; deletionTimestamp?: string };
+  metadata: {
+    resourceVersion: string;
+    labels?: Record<string, string>;
+    annotations?: Record<string, string>;
+    finalizers?: string[];
+    ownerReferences?: unknown[];
+    deletionTimestamp?: string;
+  };
   spec: Record<string, unknown>;
   status?: unknown;
 }
@@ -363,15 +456,32 @@ const RUN_KINDS: RunKind[] = [
     plural: 'taskruns',
     finalizer: 'chains.tekton.dev/taskrun',
     create: async (ns) =>
-      (await createTaskRun(ns, { spec: { serviceAccountName: 'default', timeout: '1h0m0s', params: PARAMS, taskRef: { kind: 'Task', name: 'build-push' } } })).metadata.name!,
+      (
+        await createTaskRun(ns, {
+          spec: {
+            serviceAccountName: 'default',
+            timeout: '1h0m0s',
+            params: PARAMS,
+            taskRef: { kind: 'Task', name: 'build-push' },
+          },
+        })
+      ).metadata.name!,
     specChanges: [{ timeout: '24h0m0s' }, { params: [{ name: 'revision', value: 'attacker' }] }],
   },
   {
     plural: 'pipelineruns',
     finalizer: 'chains.tekton.dev/pipelinerun',
     create: async (ns) =>
-      (await createPipelineRun(ns, { spec: { pipelineRef: { name: 'build-and-push' }, params: PARAMS, timeouts: { pipeline: '1h0m0s' }, taskRunTemplate: { serviceAccountName: 'default' } } }))
-        .metadata.name!,
+      (
+        await createPipelineRun(ns, {
+          spec: {
+            pipelineRef: { name: 'build-and-push' },
+            params: PARAMS,
+            timeouts: { pipeline: '1h0m0s' },
+            taskRunTemplate: { serviceAccountName: 'default' },
+          },
+        })
+      ).metadata.name!,
     specChanges: [{ timeouts: { pipeline: '24h0m0s' } }, { params: [{ name: 'revision', value: 'attacker' }] }],
   },
 ];
@@ -383,12 +493,14 @@ async function getRun(ns: string, plural: string, name: string): Promise<RunObje
 }
 
 /** A JSON merge patch of a run, as the controller sends them, made with the controller's identity. */
-const patchAsController = (ns: string, plural: string, name: string, body: object) => asController(['-n', ns, 'patch', plural, name, '--type=merge', '-p', JSON.stringify(body)]);
+const patchAsController = (ns: string, plural: string, name: string, body: object) =>
+  asController(['-n', ns, 'patch', plural, name, '--type=merge', '-p', JSON.stringify(body)]);
 
 describe("runs: the controller's identity changes annotations and finalizers, nothing else (admission policy of manifests/)", () => {
   let ns: string;
   before(async () => {
-    if ((await kubectl(['get', 'namespace', 'tekton-chains'])).code !== 0) await kubectl(['create', 'namespace', 'tekton-chains']);
+    if ((await kubectl(['get', 'namespace', 'tekton-chains'])).code !== 0)
+      await kubectl(['create', 'namespace', 'tekton-chains']);
     const r = await kubectl(['apply', '-k', BASE]);
     assert.equal(r.code, 0, r.stderr);
     ns = await createNamespace('security-run-patches');
@@ -396,7 +508,9 @@ describe("runs: the controller's identity changes annotations and finalizers, no
     const probe = await RUN_KINDS[0]!.create(ns);
     await waitFor(
       async () => {
-        const p = await patchAsController(ns, 'taskruns', probe, { metadata: { labels: { 'chainsmith.dev/probe': randomSuffix() } } });
+        const p = await patchAsController(ns, 'taskruns', probe, {
+          metadata: { labels: { 'chainsmith.dev/probe': randomSuffix() } },
+        });
         return p.code !== 0 && p.stderr.includes(DENIED);
       },
       { timeoutMs: 30_000, intervalMs: 500, description: `${POLICY} denying a label change made as the controller` },
@@ -409,7 +523,11 @@ describe("runs: the controller's identity changes annotations and finalizers, no
       const before = await getRun(ns, kind.plural, name);
       // what a successful reconcile writes: annotations and the finalizer, with a resourceVersion precondition
       const mark = await patchAsController(ns, kind.plural, name, {
-        metadata: { resourceVersion: before.metadata.resourceVersion, annotations: { 'chains.tekton.dev/signed': 'true', 'chainsmith.dev/probe': 'x' }, finalizers: [kind.finalizer] },
+        metadata: {
+          resourceVersion: before.metadata.resourceVersion,
+          annotations: { 'chains.tekton.dev/signed': 'true', 'chainsmith.dev/probe': 'x' },
+          finalizers: [kind.finalizer],
+        },
       });
       assert.equal(mark.code, 0, mark.stderr);
       const marked = await getRun(ns, kind.plural, name);
@@ -417,7 +535,9 @@ describe("runs: the controller's identity changes annotations and finalizers, no
       assert.deepEqual(marked.metadata.finalizers, [kind.finalizer]);
       assert.deepEqual([marked.spec, marked.metadata.labels], [before.spec, before.metadata.labels]);
       // removing an annotation and the finalizer
-      const unmark = await patchAsController(ns, kind.plural, name, { metadata: { annotations: { 'chainsmith.dev/probe': null }, finalizers: null } });
+      const unmark = await patchAsController(ns, kind.plural, name, {
+        metadata: { annotations: { 'chainsmith.dev/probe': null }, finalizers: null },
+      });
       assert.equal(unmark.code, 0, unmark.stderr);
       const unmarked = await getRun(ns, kind.plural, name);
       assert.equal(unmarked.metadata.finalizers, undefined);
@@ -425,12 +545,17 @@ describe("runs: the controller's identity changes annotations and finalizers, no
       assert.equal(unmarked.metadata.annotations?.['chains.tekton.dev/signed'], 'true');
       // A status in the patch is ignored, not applied: the runs' main resource never writes status (RBAC grants no
       // status subresource), so Tekton's status cannot be rewritten either.
-      const status = await patchAsController(ns, kind.plural, name, { status: { conditions: [{ type: 'Succeeded', status: 'True', reason: 'Forged' }] } });
+      const status = await patchAsController(ns, kind.plural, name, {
+        status: { conditions: [{ type: 'Succeeded', status: 'True', reason: 'Forged' }] },
+      });
       assert.equal(status.code, 0, status.stderr);
       assert.deepEqual((await getRun(ns, kind.plural, name)).status, unmarked.status, 'status unchanged');
 
       // the finalizer's purpose: a run deleted while marked stays until the controller removes the finalizer
-      assert.equal((await patchAsController(ns, kind.plural, name, { metadata: { finalizers: [kind.finalizer] } })).code, 0);
+      assert.equal(
+        (await patchAsController(ns, kind.plural, name, { metadata: { finalizers: [kind.finalizer] } })).code,
+        0,
+      );
       const del = await kubectl(['-n', ns, 'delete', kind.plural, name, '--wait=false']);
       assert.equal(del.code, 0, del.stderr);
       assert.ok((await getRun(ns, kind.plural, name)).metadata.deletionTimestamp, 'held by the finalizer');
@@ -444,22 +569,39 @@ describe("runs: the controller's identity changes annotations and finalizers, no
       const name = await kind.create(ns);
       const before = await getRun(ns, kind.plural, name);
       const labelKey = kind.plural === 'taskruns' ? 'tekton.dev/taskRun' : 'tekton.dev/pipelineRun';
-      const ownerReferences = [{ apiVersion: 'v1', kind: 'ConfigMap', name: 'attacker', uid: '00000000-0000-0000-0000-000000000001' }];
+      const ownerReferences = [
+        { apiVersion: 'v1', kind: 'ConfigMap', name: 'attacker', uid: '00000000-0000-0000-0000-000000000001' },
+      ];
       const attempts: Array<[string, object, string]> = [
         ...kind.specChanges.map((spec): [string, object, string] => [`spec ${JSON.stringify(spec)}`, { spec }, 'spec']),
         ['a new label', { metadata: { labels: { 'chainsmith.dev/probe': 'x' } } }, 'metadata.labels'],
-        ['a changed label', { metadata: { labels: { 'app.kubernetes.io/managed-by': 'attacker' } } }, 'metadata.labels'],
+        [
+          'a changed label',
+          { metadata: { labels: { 'app.kubernetes.io/managed-by': 'attacker' } } },
+          'metadata.labels',
+        ],
         ['a removed label', { metadata: { labels: { [labelKey]: null } } }, 'metadata.labels'],
         ['ownerReferences', { metadata: { ownerReferences } }, 'metadata.ownerReferences'],
         // one forbidden field spoils the whole patch: its annotation is not written either
-        ['an annotation with a label', { metadata: { annotations: { 'chains.tekton.dev/signed': 'true' }, labels: { 'chainsmith.dev/probe': 'x' } } }, 'metadata.labels'],
-        ['spec and a label', { spec: kind.specChanges[0], metadata: { labels: { 'chainsmith.dev/probe': 'x' } } }, 'spec, metadata.labels'],
+        [
+          'an annotation with a label',
+          {
+            metadata: { annotations: { 'chains.tekton.dev/signed': 'true' }, labels: { 'chainsmith.dev/probe': 'x' } },
+          },
+          'metadata.labels',
+        ],
+        [
+          'spec and a label',
+          { spec: kind.specChanges[0], metadata: { labels: { 'chainsmith.dev/probe': 'x' } } },
+          'spec, metadata.labels',
+        ],
       ];
       const wrong: string[] = [];
       for (const [what, body, fields] of attempts) {
         const r = await patchAsController(ns, kind.plural, name, body);
         if (r.code === 0) wrong.push(`${what}: accepted`);
-        else if (!r.stderr.includes(DENIED + fields)) wrong.push(`${what}: refused, but not by ${POLICY} naming ${fields}: ${r.stderr.trim()}`);
+        else if (!r.stderr.includes(DENIED + fields))
+          wrong.push(`${what}: refused, but not by ${POLICY} naming ${fields}: ${r.stderr.trim()}`);
       }
       assert.deepEqual(wrong, [], 'every change is denied by the policy, which names the changed fields');
       const after = await getRun(ns, kind.plural, name);
@@ -468,8 +610,13 @@ describe("runs: the controller's identity changes annotations and finalizers, no
 
     test(`${kind.plural}: the policy binds only the controller: the admin still changes spec, labels and ownerReferences`, async () => {
       const name = await kind.create(ns);
-      const ownerReferences = [{ apiVersion: 'v1', kind: 'ConfigMap', name: 'owner', uid: '00000000-0000-0000-0000-000000000002' }];
-      const body = { spec: kind.specChanges[1], metadata: { labels: { 'chainsmith.dev/probe': 'admin' }, ownerReferences } };
+      const ownerReferences = [
+        { apiVersion: 'v1', kind: 'ConfigMap', name: 'owner', uid: '00000000-0000-0000-0000-000000000002' },
+      ];
+      const body = {
+        spec: kind.specChanges[1],
+        metadata: { labels: { 'chainsmith.dev/probe': 'admin' }, ownerReferences },
+      };
       const r = await kubectl(['-n', ns, 'patch', kind.plural, name, '--type=merge', '-p', JSON.stringify(body)]);
       assert.equal(r.code, 0, r.stderr);
       const after = await getRun(ns, kind.plural, name);
@@ -483,7 +630,10 @@ describe("runs: the controller's identity changes annotations and finalizers, no
 // ---- container -------------------------------------------------------------------------------------------------
 
 test('the container runs non-root with a read-only root filesystem (Deployment and Dockerfile)', async () => {
-  const docs = parseAllDocuments(await readFile(join(REPO_ROOT, 'manifests', 'deployment.yaml'), 'utf8')).map((d) => d.toJS() as Record<string, any>); // eslint-disable-line @typescript-eslint/no-explicit-any -- untyped YAML
+  const docs = parseAllDocuments(await readFile(join(REPO_ROOT, 'manifests', 'deployment.yaml'), 'utf8')).map(
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any -- untyped YAML
+    (d) => d.toJS() as Record<string, any>,
+  );
   const dep = docs.find((d) => d?.kind === 'Deployment');
   assert.ok(dep, 'a Deployment in manifests/deployment.yaml');
   const pod = dep.spec.template.spec;

@@ -97,12 +97,21 @@ export async function startController(args: string[], env: Record<string, string
         };
         const tail = () => lines.slice(-20).join('\n');
         const timer = setTimeout(
-          () => finish(new Error(`timed out after ${timeoutMs} ms waiting for a controller log line matching ${String(pattern)}; last output:\n${tail()}`)),
+          () =>
+            finish(
+              new Error(
+                `timed out after ${timeoutMs} ms waiting for a controller log line matching ${String(pattern)}; last output:\n${tail()}`,
+              ),
+            ),
           timeoutMs,
         );
         listeners.add(onLine);
         void exited.then(({ code, signal }) =>
-          finish(new Error(`controller exited (code ${code}, signal ${signal}) before logging ${String(pattern)}; last output:\n${tail()}`)),
+          finish(
+            new Error(
+              `controller exited (code ${code}, signal ${signal}) before logging ${String(pattern)}; last output:\n${tail()}`,
+            ),
+          ),
         );
       });
     },

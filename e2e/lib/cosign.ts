@@ -7,9 +7,16 @@ import { stackEnv } from './env.js';
 const run = promisify(execFile);
 
 /** Runs the stack's cosign with `extraEnv`; resolves with its exit code and stdout+stderr (a non-zero exit is a result, a spawn failure throws). */
-export async function cosign(args: string[], extraEnv: Record<string, string> = {}): Promise<{ code: number; out: string }> {
+export async function cosign(
+  args: string[],
+  extraEnv: Record<string, string> = {},
+): Promise<{ code: number; out: string }> {
   try {
-    const { stdout, stderr } = await run(stackEnv().cosign, args, { env: { ...process.env, ...extraEnv }, timeout: 120_000, maxBuffer: 16 << 20 });
+    const { stdout, stderr } = await run(stackEnv().cosign, args, {
+      env: { ...process.env, ...extraEnv },
+      timeout: 120_000,
+      maxBuffer: 16 << 20,
+    });
     return { code: 0, out: stdout + stderr };
   } catch (err) {
     const e = err as { code?: number | string; stdout?: string; stderr?: string };

@@ -49,7 +49,8 @@ export function stackEnv(): StackEnv {
   }
   const get = (k: string): string => {
     const v = process.env[k] ?? vars[k];
-    if (!v) throw new Error(`test stack not up: ${k} is not set and ${file} does not define it (run \`npm run stack:up\`)`);
+    if (!v)
+      throw new Error(`test stack not up: ${k} is not set and ${file} does not define it (run \`npm run stack:up\`)`);
     return v;
   };
   return {

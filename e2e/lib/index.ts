@@ -17,7 +17,15 @@ export {
   KANIKO_IMAGE_ID,
   type RunInput,
 } from './tekton.js';
-export { pushRandomImage, fetchManifest, sha256Digest, MEDIA, type PushedImage, type PushOptions, type FetchedManifest } from './registry.js';
+export {
+  pushRandomImage,
+  fetchManifest,
+  sha256Digest,
+  MEDIA,
+  type PushedImage,
+  type PushOptions,
+  type FetchedManifest,
+} from './registry.js';
 export { startController, type ControllerProcess } from './controller.js';
 export { isAlive, waitFor, type WaitOptions } from './wait.js';
 export {

@@ -27,7 +27,12 @@ export function randomSuffix(bytes = 3): string {
  * Namespaces are never deleted: without the namespace controller they would stay Terminating.
  */
 export async function createNamespace(prefix: string): Promise<string> {
-  const base = prefix.toLowerCase().replace(/[^a-z0-9-]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 50) || 'e2e';
+  const base =
+    prefix
+      .toLowerCase()
+      .replace(/[^a-z0-9-]+/g, '-')
+      .replace(/^-+|-+$/g, '')
+      .slice(0, 50) || 'e2e';
   const name = `${base}-${randomSuffix()}`;
   const { core } = kube();
   await core.createNamespace({ body: { metadata: { name, labels: { 'chainsmith.dev/e2e': 'true' } } } });

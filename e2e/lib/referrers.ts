@@ -32,23 +32,41 @@ export async function referrersFront(upstream: string): Promise<ReferrerFront> {
         return;
       }
       const put = /^\/v2\/(.+)\/manifests\/([^/]+)$/.exec(url.pathname);
-      const up = http.request({ host, port: Number(port), method: req.method, path: req.url, headers: req.headers }, (r) => {
-        // Only a manifest the registry accepted becomes a referrer, as a referrers-capable registry would do.
-        if (put && req.method === 'PUT' && r.statusCode === 201) {
-          const m = JSON.parse(body.toString()) as { subject?: { digest: string }; artifactType?: string; annotations?: Record<string, string>; mediaType?: string };
-          if (m.subject) {
-            const key = `${put[1]}@${m.subject.digest}`;
-            const list = referrers.get(key) ?? [];
-            list.push({ mediaType: m.mediaType, digest: `sha256:${createHash('sha256').update(body).digest('hex')}`, size: body.length, artifactType: m.artifactType, annotations: m.annotations });
-            referrers.set(key, list);
+      const up = http.request(
+        { host, port: Number(port), method: req.method, path: req.url, headers: req.headers },
+        (r) => {
+          // Only a manifest the registry accepted becomes a referrer, as a referrers-capable registry would do.
+          if (put && req.method === 'PUT' && r.statusCode === 201) {
+            const m = JSON.parse(body.toString()) as {
+              subject?: { digest: string };
+              artifactType?: string;
+              annotations?: Record<string, string>;
+              mediaType?: string;
+            };
+            if (m.subject) {
+              const key = `${put[1]}@${m.subject.digest}`;
+              const list = referrers.get(key) ?? [];
+              list.push({
+                mediaType: m.mediaType,
+                digest: `sha256:${createHash('sha256').update(body).digest('hex')}`,
+                size: body.length,
+                artifactType: m.artifactType,
+                annotations: m.annotations,
+              });
+              referrers.set(key, list);
+            }
           }
-        }
-        res.writeHead(r.statusCode ?? 502, r.headers);
-        r.pipe(res);
-      });
+          res.writeHead(r.statusCode ?? 502, r.headers);
+          r.pipe(res);
+        },
+      );
       up.end(body);
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return { registry: `127.0.0.1:${(server.address() as AddressInfo).port}`, referrers, close: () => new Promise<void>((r) => server.close(() => r())) };
+  return {
+    registry: `127.0.0.1:${(server.address() as AddressInfo).port}`,
+    referrers,
+    close: () => new Promise<void>((r) => server.close(() => r())),
+  };
 }

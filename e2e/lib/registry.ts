@@ -105,7 +105,13 @@ async function pushBlob(registry: string, path: string, data: Buffer): Promise<s
 }
 
 /** PUTs a manifest under a tag or digest; checks the registry computed the same digest. */
-async function putManifest(registry: string, path: string, reference: string, mediaType: string, body: Buffer): Promise<string> {
+async function putManifest(
+  registry: string,
+  path: string,
+  reference: string,
+  mediaType: string,
+  body: Buffer,
+): Promise<string> {
   const digest = sha256Digest(body);
   const res = await registryFetch(
     `http://${registry}/v2/${path}/manifests/${reference}`,
@@ -114,7 +120,8 @@ async function putManifest(registry: string, path: string, reference: string, me
     [201],
   );
   const server = res.headers.get('docker-content-digest');
-  if (server && server !== digest) throw new Error(`registry computed digest ${server} for ${path}, expected ${digest}`);
+  if (server && server !== digest)
+    throw new Error(`registry computed digest ${server} for ${path}, expected ${digest}`);
   return digest;
 }
 
@@ -189,7 +196,14 @@ export interface FetchedManifest {
 export async function fetchManifest(repo: string, reference: string): Promise<FetchedManifest | undefined> {
   const { registry, path } = splitRepo(repo);
   const res = await fetch(`http://${registry}/v2/${path}/manifests/${reference}`, {
-    headers: { Accept: [MEDIA.ociManifest, MEDIA.ociIndex, MEDIA.dockerManifest, 'application/vnd.docker.distribution.manifest.list.v2+json'].join(', ') },
+    headers: {
+      Accept: [
+        MEDIA.ociManifest,
+        MEDIA.ociIndex,
+        MEDIA.dockerManifest,
+        'application/vnd.docker.distribution.manifest.list.v2+json',
+      ].join(', '),
+    },
     signal: AbortSignal.timeout(30_000),
   });
   if (res.status === 404) return undefined;

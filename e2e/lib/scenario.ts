@@ -44,9 +44,23 @@ export interface SigningControllerOptions {
  * Starts the controller watching `ns`, reading chains-config from `systemNs` and keys from `secretsDir`, with
  * metrics on a free port and no leader election.
  */
-export async function startSigningController(ns: string, systemNs: string, secretsDir: string, opts: SigningControllerOptions = {}): Promise<ControllerProcess> {
+export async function startSigningController(
+  ns: string,
+  systemNs: string,
+  secretsDir: string,
+  opts: SigningControllerOptions = {},
+): Promise<ControllerProcess> {
   const controller = await startController(
-    ['--namespace', ns, '--signing-secrets-dir', secretsDir, '--metrics-addr', '127.0.0.1:0', '--leader-elect=false', ...(opts.extraArgs ?? [])],
+    [
+      '--namespace',
+      ns,
+      '--signing-secrets-dir',
+      secretsDir,
+      '--metrics-addr',
+      '127.0.0.1:0',
+      '--leader-elect=false',
+      ...(opts.extraArgs ?? []),
+    ],
     { SYSTEM_NAMESPACE: systemNs, ...opts.env },
   );
   if (opts.waitSynced ?? true) await controller.waitForLog(/informers synced/);
@@ -60,13 +74,18 @@ export interface CommandResult {
 }
 
 /** Runs `cmd args` in the repository root; a non-zero exit is a result, not an error. */
-export function runCommand(cmd: string, args: string[], opts: { env?: Record<string, string>; timeoutMs?: number; input?: string } = {}): Promise<CommandResult> {
+export function runCommand(
+  cmd: string,
+  args: string[],
+  opts: { env?: Record<string, string>; timeoutMs?: number; input?: string } = {},
+): Promise<CommandResult> {
   return new Promise((resolve) => {
     const child = execFile(
       cmd,
       args,
       { cwd: REPO_ROOT, env: { ...process.env, ...opts.env }, timeout: opts.timeoutMs ?? 120_000, maxBuffer: 16 << 20 },
-      (err, stdout, stderr) => resolve({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stdout, stderr }),
+      (err, stdout, stderr) =>
+        resolve({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stdout, stderr }),
     );
     if (opts.input !== undefined) child.stdin!.end(opts.input);
   });
@@ -74,7 +93,9 @@ export function runCommand(cmd: string, args: string[], opts: { env?: Record<str
 
 /** Runs the chainsmith CLI (`src/cli/main.ts`) against the stack's kubeconfig. */
 export function chainsmithCli(args: string[], env: Record<string, string> = {}): Promise<CommandResult> {
-  return runCommand(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], { env: { KUBECONFIG: stackEnv().kubeconfig, ...env } });
+  return runCommand(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], {
+    env: { KUBECONFIG: stackEnv().kubeconfig, ...env },
+  });
 }
 
 /** Creates a TaskRun in `ns` and completes it with the IMAGE_URL/IMAGE_DIGEST results of `image`; returns its name. */

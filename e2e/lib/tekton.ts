@@ -38,11 +38,22 @@ function isoSecondsAgo(s: number): string {
 
 async function createRun<T>(ns: string, plural: string, body: object): Promise<T> {
   const { custom } = kube();
-  return (await custom.createNamespacedCustomObject({ group: GROUP, version: VERSION, namespace: ns, plural, body })) as T;
+  return (await custom.createNamespacedCustomObject({
+    group: GROUP,
+    version: VERSION,
+    namespace: ns,
+    plural,
+    body,
+  })) as T;
 }
 
 /** Merge-patches a run's /status subresource (arrays in the patch replace the stored ones). */
-export async function patchRunStatus<T>(ns: string, plural: 'taskruns' | 'pipelineruns', name: string, status: object): Promise<T> {
+export async function patchRunStatus<T>(
+  ns: string,
+  plural: 'taskruns' | 'pipelineruns',
+  name: string,
+  status: object,
+): Promise<T> {
   const { custom } = kube();
   return (await custom.patchNamespacedCustomObjectStatus(
     { group: GROUP, version: VERSION, namespace: ns, plural, name, body: { status } },
@@ -53,13 +64,25 @@ export async function patchRunStatus<T>(ns: string, plural: 'taskruns' | 'pipeli
 /** Reads a TaskRun back from the API server. */
 export async function getTaskRun(ns: string, name: string): Promise<TaskRun> {
   const { custom } = kube();
-  return (await custom.getNamespacedCustomObject({ group: GROUP, version: VERSION, namespace: ns, plural: 'taskruns', name })) as TaskRun;
+  return (await custom.getNamespacedCustomObject({
+    group: GROUP,
+    version: VERSION,
+    namespace: ns,
+    plural: 'taskruns',
+    name,
+  })) as TaskRun;
 }
 
 /** Reads a PipelineRun back from the API server. */
 export async function getPipelineRun(ns: string, name: string): Promise<PipelineRun> {
   const { custom } = kube();
-  return (await custom.getNamespacedCustomObject({ group: GROUP, version: VERSION, namespace: ns, plural: 'pipelineruns', name })) as PipelineRun;
+  return (await custom.getNamespacedCustomObject({
+    group: GROUP,
+    version: VERSION,
+    namespace: ns,
+    plural: 'pipelineruns',
+    name,
+  })) as PipelineRun;
 }
 
 /** Creates a TaskRun (spec only, as a user would); defaults: a random name, taskRef build-push. */
@@ -72,9 +95,17 @@ export async function createTaskRun(ns: string, partial: RunInput<TaskRunSpec> =
       ...partial.metadata,
       name,
       namespace: ns,
-      labels: { 'app.kubernetes.io/managed-by': 'tekton-pipelines', 'tekton.dev/taskRun': name, ...partial.metadata?.labels },
+      labels: {
+        'app.kubernetes.io/managed-by': 'tekton-pipelines',
+        'tekton.dev/taskRun': name,
+        ...partial.metadata?.labels,
+      },
     },
-    spec: partial.spec ?? { serviceAccountName: 'default', timeout: '1h0m0s', taskRef: { kind: 'Task', name: 'build-push' } },
+    spec: partial.spec ?? {
+      serviceAccountName: 'default',
+      timeout: '1h0m0s',
+      taskRef: { kind: 'Task', name: 'build-push' },
+    },
   };
   return createRun<TaskRun>(ns, 'taskruns', body);
 }
@@ -86,7 +117,15 @@ export function succeededTaskRunStatus(patch: Partial<TaskRunStatus> = {}, podNa
     podName,
     startTime: isoSecondsAgo(42),
     completionTime: done,
-    conditions: [{ type: 'Succeeded', status: 'True', reason: 'Succeeded', message: 'All Steps have completed executing', lastTransitionTime: done }],
+    conditions: [
+      {
+        type: 'Succeeded',
+        status: 'True',
+        reason: 'Succeeded',
+        message: 'All Steps have completed executing',
+        lastTransitionTime: done,
+      },
+    ],
     steps: [
       {
         name: 'build-and-push',
@@ -101,7 +140,13 @@ export function succeededTaskRunStatus(patch: Partial<TaskRunStatus> = {}, podNa
         { name: 'IMAGE_DIGEST', type: 'string' },
         { name: 'IMAGE_URL', type: 'string' },
       ],
-      steps: [{ name: 'build-and-push', image: 'gcr.io/kaniko-project/executor:v1.23.2', script: '#!/busybox/sh\n/kaniko/executor --destination=$(params.IMAGE)' }],
+      steps: [
+        {
+          name: 'build-and-push',
+          image: 'gcr.io/kaniko-project/executor:v1.23.2',
+          script: '#!/busybox/sh\n/kaniko/executor --destination=$(params.IMAGE)',
+        },
+      ],
     },
     provenance: {
       refSource: { ...REF_SOURCE, entryPoint: 'task/build-push/build-push.yaml' },
@@ -116,7 +161,11 @@ export function succeededTaskRunStatus(patch: Partial<TaskRunStatus> = {}, podNa
  * condition, start/completion time, steps with imageIDs, the resolved taskSpec and provenance.
  * `statusPatch` fields (results, a failed condition, …) replace the defaults.
  */
-export async function completeTaskRun(ns: string, name: string, statusPatch: Partial<TaskRunStatus> = {}): Promise<TaskRun> {
+export async function completeTaskRun(
+  ns: string,
+  name: string,
+  statusPatch: Partial<TaskRunStatus> = {},
+): Promise<TaskRun> {
   return patchRunStatus<TaskRun>(ns, 'taskruns', name, succeededTaskRunStatus(statusPatch, `${name}-pod`));
 }
 
@@ -130,9 +179,16 @@ export async function createPipelineRun(ns: string, partial: RunInput<PipelineRu
       ...partial.metadata,
       name,
       namespace: ns,
-      labels: { 'app.kubernetes.io/managed-by': 'tekton-pipelines', 'tekton.dev/pipelineRun': name, ...partial.metadata?.labels },
+      labels: {
+        'app.kubernetes.io/managed-by': 'tekton-pipelines',
+        'tekton.dev/pipelineRun': name,
+        ...partial.metadata?.labels,
+      },
     },
-    spec: partial.spec ?? { pipelineRef: { name: 'build-and-push' }, taskRunTemplate: { serviceAccountName: 'default' } },
+    spec: partial.spec ?? {
+      pipelineRef: { name: 'build-and-push' },
+      taskRunTemplate: { serviceAccountName: 'default' },
+    },
   };
   return createRun<PipelineRun>(ns, 'pipelineruns', body);
 }
@@ -141,15 +197,32 @@ export async function createPipelineRun(ns: string, partial: RunInput<PipelineRu
  * Creates a TaskRun as the child of a PipelineRun (ownerReference and the tekton.dev/pipelineRun,
  * tekton.dev/pipelineTask labels), named `<pipelinerun>-<pipelineTask>` like Tekton names them.
  */
-export async function createChildTaskRun(pr: PipelineRun, pipelineTask: string, partial: RunInput<TaskRunSpec> = {}): Promise<TaskRun> {
+export async function createChildTaskRun(
+  pr: PipelineRun,
+  pipelineTask: string,
+  partial: RunInput<TaskRunSpec> = {},
+): Promise<TaskRun> {
   const prName = pr.metadata.name!;
   return createTaskRun(pr.metadata.namespace!, {
     spec: partial.spec,
     metadata: {
       name: `${prName}-${pipelineTask}`,
       ...partial.metadata,
-      labels: { 'tekton.dev/pipelineRun': prName, 'tekton.dev/pipelineTask': pipelineTask, ...partial.metadata?.labels },
-      ownerReferences: [{ apiVersion: 'tekton.dev/v1', kind: 'PipelineRun', name: prName, uid: pr.metadata.uid!, controller: true, blockOwnerDeletion: true }],
+      labels: {
+        'tekton.dev/pipelineRun': prName,
+        'tekton.dev/pipelineTask': pipelineTask,
+        ...partial.metadata?.labels,
+      },
+      ownerReferences: [
+        {
+          apiVersion: 'tekton.dev/v1',
+          kind: 'PipelineRun',
+          name: prName,
+          uid: pr.metadata.uid!,
+          controller: true,
+          blockOwnerDeletion: true,
+        },
+      ],
     },
   });
 }
@@ -185,14 +258,21 @@ export function succeededPipelineRunStatus(patch: Partial<PipelineRunStatus> = {
       params: [{ name: 'IMAGE', type: 'string' }],
       tasks: [
         { name: 'git-clone', taskRef: { kind: 'Task', name: 'git-clone' } },
-        { name: 'build', runAfter: ['git-clone'], taskRef: { kind: 'Task', name: 'build-push' }, params: [{ name: 'IMAGE', value: '$(params.IMAGE)' }] },
+        {
+          name: 'build',
+          runAfter: ['git-clone'],
+          taskRef: { kind: 'Task', name: 'build-push' },
+          params: [{ name: 'IMAGE', value: '$(params.IMAGE)' }],
+        },
       ],
       results: [
         { name: 'IMAGE_URL', value: '$(tasks.build.results.IMAGE_URL)' },
         { name: 'IMAGE_DIGEST', value: '$(tasks.build.results.IMAGE_DIGEST)' },
       ],
     },
-    provenance: { refSource: { ...REF_SOURCE, uri: 'git+https://github.com/example/pipelines.git', entryPoint: 'pipeline.yaml' } },
+    provenance: {
+      refSource: { ...REF_SOURCE, uri: 'git+https://github.com/example/pipelines.git', entryPoint: 'pipeline.yaml' },
+    },
     ...patch,
   };
 }
@@ -202,6 +282,10 @@ export function succeededPipelineRunStatus(patch: Partial<PipelineRunStatus> = {
  * childReferences, provenance). Complete its child TaskRuns first: Chains signs a PipelineRun only
  * once every child exists and is done. `statusPatch` fields replace the defaults.
  */
-export async function completePipelineRun(ns: string, name: string, statusPatch: Partial<PipelineRunStatus> = {}): Promise<PipelineRun> {
+export async function completePipelineRun(
+  ns: string,
+  name: string,
+  statusPatch: Partial<PipelineRunStatus> = {},
+): Promise<PipelineRun> {
   return patchRunStatus<PipelineRun>(ns, 'pipelineruns', name, succeededPipelineRunStatus(statusPatch));
 }

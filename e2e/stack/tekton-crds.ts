@@ -23,7 +23,9 @@ interface Crd {
 function v1Only(crd: Crd): Crd {
   const versions = crd.spec.versions.filter((v) => v.storage === true);
   if (versions.length !== 1 || versions[0]?.name !== 'v1') {
-    throw new Error(`${crd.metadata?.name ?? 'CRD'}: expected storage version v1, found ${versions.map((v) => v.name).join(',') || 'none'}`);
+    throw new Error(
+      `${crd.metadata?.name ?? 'CRD'}: expected storage version v1, found ${versions.map((v) => v.name).join(',') || 'none'}`,
+    );
   }
   return { ...crd, spec: { ...crd.spec, versions, conversion: { strategy: 'None' } } };
 }

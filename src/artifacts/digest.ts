@@ -1,6 +1,8 @@
 // Digest validation exactly as Chains' `ParseDigest` (spec §2.5) and go-containerregistry's image digests.
 import { goTrimSpace } from './go-strings.js';
 
+export { imageDigestProblem, isImageDigest } from '../reference/reference.js';
+
 const HEX_LENGTH: Record<string, number> = { sha256: 64, sha384: 96, sha512: 128, sha1: 40 };
 
 /** The algorithms `parseDigest` accepts, with their hex lengths. */
@@ -13,7 +15,8 @@ export function digestProblem(s: string): string | undefined {
   const algorithm = goTrimSpace(parts[0]!).toLowerCase();
   const hex = goTrimSpace(parts[1]!);
   const length = Object.hasOwn(HEX_LENGTH, algorithm) ? HEX_LENGTH[algorithm] : undefined;
-  if (length === undefined) return `unsupported digest algorithm "${goTrimSpace(parts[0]!)}" (accepted: sha256, sha384, sha512, sha1)`;
+  if (length === undefined)
+    return `unsupported digest algorithm "${goTrimSpace(parts[0]!)}" (accepted: sha256, sha384, sha512, sha1)`;
   if (hex.length !== length) return `${algorithm} digest must have ${length} hex characters, got ${hex.length}`;
   if (!/^[a-f0-9]+$/.test(hex)) return `${algorithm} digest must be lowercase hex (0-9, a-f)`;
   return undefined;
@@ -27,18 +30,4 @@ export function parseDigest(s: string): { algorithm: string; hex: string } | und
   if (digestProblem(s) !== undefined) return undefined;
   const [alg, hex] = s.split(':') as [string, string];
   return { algorithm: goTrimSpace(alg).toLowerCase(), hex: goTrimSpace(hex) };
-}
-
-/** An OCI image digest as go-containerregistry accepts it: exactly `sha256:` + 64 lowercase hex, untrimmed. */
-export function isImageDigest(s: string): boolean {
-  return /^sha256:[a-f0-9]{64}$/.test(s);
-}
-
-/** Why a string is not an OCI image digest (`sha256:` + 64 lowercase hex), or undefined when it is. */
-export function imageDigestProblem(s: string): string | undefined {
-  if (isImageDigest(s)) return undefined;
-  if (!s.startsWith('sha256:')) return `image digests must be sha256:<64 hex>, got "${s}"`;
-  const hex = s.slice('sha256:'.length);
-  if (hex.length !== 64) return `sha256 digest must have 64 hex characters, got ${hex.length}`;
-  return 'sha256 digest must be lowercase hex (0-9, a-f)';
 }

@@ -6,7 +6,7 @@ import type { Finding, ImageReference } from './types.js';
 import { describeValue, finding } from './findings.js';
 import { goTrimSpace } from './go-strings.js';
 import { pairBySuffix, unpairedFindings } from './pairs.js';
-import { parseImageReferenceDetailed } from './reference.js';
+import { parseImageReferenceDetailed } from '../reference/reference.js';
 import { buildArtifacts } from './structured.js';
 import { assertValidResults } from '../tekton/validate.js';
 
@@ -16,7 +16,10 @@ export const IMAGES = 'IMAGES';
 
 /** The `IMAGES` separators: commas (historic) and newlines. */
 function splitImages(value: string): string[] {
-  return value.split(/[,\n]/).map(goTrimSpace).filter((s) => s !== '');
+  return value
+    .split(/[,\n]/)
+    .map(goTrimSpace)
+    .filter((s) => s !== '');
 }
 
 /**
@@ -33,7 +36,11 @@ export function extractOciImages(
   const images: ImageReference[] = [];
   const findings: Finding[] = [];
   const seen = new Set<string>();
-  const add = (ref: string, source: string, onError: (reason: 'InvalidDigest' | 'InvalidReference', problem: string) => void) => {
+  const add = (
+    ref: string,
+    source: string,
+    onError: (reason: 'InvalidDigest' | 'InvalidReference', problem: string) => void,
+  ) => {
     const parsed = parseImageReferenceDetailed(ref);
     if (!parsed.ok) {
       onError(parsed.reason, parsed.problem);
@@ -55,7 +62,9 @@ export function extractOciImages(
     const source = `${p.url.result}+${p.digest.result}`;
     add(`${p.url.value}@${p.digest.value}`, source, (reason, problem) => {
       // A common slip: writing the full `repo@sha256:…` into IMAGE_URL, which makes the joined reference invalid.
-      const hint = p.url!.value.includes('@') ? ` (${p.url!.result} must not contain a digest; put it only in ${p.digest!.result})` : '';
+      const hint = p.url!.value.includes('@')
+        ? ` (${p.url!.result} must not contain a digest; put it only in ${p.digest!.result})`
+        : '';
       findings.push(finding(reason, source, `${p.url!.result}/${p.digest!.result}: ${problem}${hint}; ignored`));
     });
   }
@@ -64,11 +73,20 @@ export function extractOciImages(
   for (const r of results) {
     if (r.name !== IMAGES) continue;
     if (typeof r.value !== 'string') {
-      findings.push(finding('InvalidResult', r.name, `IMAGES is ${describeValue(r.value)}, but it must be a string of comma- or newline-separated references; ignored`));
+      findings.push(
+        finding(
+          'InvalidResult',
+          r.name,
+          `IMAGES is ${describeValue(r.value)}, ` +
+            'but it must be a string of comma- or newline-separated references; ignored',
+        ),
+      );
       continue;
     }
     for (const piece of splitImages(r.value)) {
-      add(piece, IMAGES, (reason, problem) => findings.push(finding(reason, IMAGES, `IMAGES entry "${piece}": ${problem}; ignored`)));
+      add(piece, IMAGES, (reason, problem) =>
+        findings.push(finding(reason, IMAGES, `IMAGES entry "${piece}": ${problem}; ignored`)),
+      );
     }
   }
 

@@ -2,11 +2,10 @@
 // (materials), the images to sign, and a finding for every candidate that was rejected.
 // Pure: no I/O, same input → same output (deterministic order everywhere, unlike Chains' map iteration).
 import type { RunFormat } from '../config/types.js';
-import type { FormatInput } from '../formats/types.js';
 import { executedChildTaskRuns } from '../tekton/accessors.js';
 import { assertValidRun } from '../tekton/validate.js';
 import type { PipelineRunWithChildren, TaskRun } from '../tekton/types.js';
-import type { Finding, ImageReference, Material, Subject } from './types.js';
+import type { Finding, FormatInput, ImageReference, Material, Subject } from './types.js';
 import { finding, mergeFindings } from './findings.js';
 import {
   artifactInputs,
@@ -22,10 +21,15 @@ import {
   taskRunMaterials,
 } from './materials.js';
 import { nearMissFindings } from './near-miss.js';
-import { subjectAccumulator, subjectsFromBuildArtifacts, subjectsV02WithFindings, subjectsV2alpha4WithFindings } from './subjects.js';
+import {
+  subjectAccumulator,
+  subjectsFromBuildArtifacts,
+  subjectsV02WithFindings,
+  subjectsV2alpha4WithFindings,
+} from './subjects.js';
 
 export { parseDigest } from './digest.js';
-export { parseImageReference, normaliseRepository } from './reference.js';
+export { parseImageReference, normaliseRepository } from '../reference/reference.js';
 export { extractOciImages } from './images.js';
 export { appendSubjects, subjectsV02, subjectsV2alpha4 } from './subjects.js';
 export { appendMaterials, artifactInputs, gitMaterialForPipelineRun, gitMaterialForTaskRun } from './materials.js';
@@ -41,7 +45,8 @@ export interface ExtractedArtifacts {
 }
 
 const NO_ARTIFACTS_MESSAGE =
-  'no subjects: no result is a valid type hint (IMAGE_URL/IMAGE_DIGEST, IMAGES, *IMAGE_URL/*IMAGE_DIGEST, *ARTIFACT_URI/*ARTIFACT_DIGEST, *ARTIFACT_OUTPUTS)';
+  'no subjects: no result is a valid type hint (IMAGE_URL/IMAGE_DIGEST, IMAGES, *IMAGE_URL/*IMAGE_DIGEST, ' +
+  '*ARTIFACT_URI/*ARTIFACT_DIGEST, *ARTIFACT_OUTPUTS)';
 
 const GIT_HINTS = new Set(['CHAINS-GIT_URL', 'CHAINS-GIT_COMMIT']);
 
@@ -50,7 +55,11 @@ function isV2alpha4(format: RunFormat): boolean {
 }
 
 /** Subjects, images to sign and findings of a TaskRun as the given format reads it. `context` prefixes messages. */
-function analyseTaskRun(tr: TaskRun, format: RunFormat, context: string): { subjects: Subject[]; images: ImageReference[]; findings: Finding[] } {
+function analyseTaskRun(
+  tr: TaskRun,
+  format: RunFormat,
+  context: string,
+): { subjects: Subject[]; images: ImageReference[]; findings: Finding[] } {
   const results = tr.status?.results ?? [];
   const steps = isV2alpha4(format) ? (tr.status?.steps ?? []).flatMap((s) => s.results ?? []) : [];
   // Both extractors include the OCI passes over the TaskRun's own results, so `images` comes with them.
@@ -87,7 +96,11 @@ function taskRunMaterialsLenient(tr: TaskRun): Material[] {
 function remoteStepActions(tr: TaskRun): Material[] {
   return (tr.status?.steps ?? [])
     .filter((s) => s.provenance?.refSource)
-    .map((s) => ({ name: `stepAction/${s.name ?? ''}`, uri: s.provenance!.refSource!.uri ?? '', digest: { ...(s.provenance!.refSource!.digest ?? {}) } }));
+    .map((s) => ({
+      name: `stepAction/${s.name ?? ''}`,
+      uri: s.provenance!.refSource!.uri ?? '',
+      digest: { ...(s.provenance!.refSource!.digest ?? {}) },
+    }));
 }
 
 function extractPipelineRun(pr: PipelineRunWithChildren, format: RunFormat, deep: boolean): ExtractedArtifacts {
@@ -98,7 +111,8 @@ function extractPipelineRun(pr: PipelineRunWithChildren, format: RunFormat, deep
   // Subjects (§3.3 / §3.5): v0.2 family puts children first with deep inspection; v2alpha4 the PipelineRun first.
   const subjects = subjectAccumulator();
   const own = isV2alpha4(format) ? subjectsFromBuildArtifacts(results) : subjectsV02WithFindings(results);
-  if (deep && !isV2alpha4(format)) for (const c of children) subjects.add(subjectsV02WithFindings(c.status?.results ?? []).subjects);
+  if (deep && !isV2alpha4(format))
+    for (const c of children) subjects.add(subjectsV02WithFindings(c.status?.results ?? []).subjects);
   subjects.add(own.subjects);
   if (deep && isV2alpha4(format)) for (const c of children) subjects.add(subjectsV2alpha4WithFindings(c).subjects);
 
@@ -132,8 +146,14 @@ function extractPipelineRun(pr: PipelineRunWithChildren, format: RunFormat, deep
     artifactInputsWithFindings(results).findings,
     gitFindingsForPipelineRun(pr.run),
   );
-  if (deep) for (const c of children) findings.push(analyseTaskRun(c, format, `TaskRun ${c.metadata.name ?? '?'}`).findings);
-  return { subjects: subjects.toArray(), materials: materials.toArray(), images: [], findings: mergeFindings(...findings) };
+  if (deep)
+    for (const c of children) findings.push(analyseTaskRun(c, format, `TaskRun ${c.metadata.name ?? '?'}`).findings);
+  return {
+    subjects: subjects.toArray(),
+    materials: materials.toArray(),
+    images: [],
+    findings: mergeFindings(...findings),
+  };
 }
 
 /**
@@ -154,12 +174,21 @@ export function assertValidInput(input: FormatInput): void {
  * to sign (TaskRuns only), and findings — every rejected candidate, plus `NoArtifacts` when there is no subject.
  * Findings are information only: they never change what is extracted.
  */
-export function extractArtifacts(input: FormatInput, format: RunFormat, opts: { deepInspection: boolean }): ExtractedArtifacts {
+export function extractArtifacts(
+  input: FormatInput,
+  format: RunFormat,
+  opts: { deepInspection: boolean },
+): ExtractedArtifacts {
   assertValidInput(input);
   let out: ExtractedArtifacts;
   if (input.kind === 'Image') {
     const { repository, digest } = input.image;
-    out = { subjects: [{ name: repository, digest: { sha256: digest.slice('sha256:'.length) } }], materials: [], images: [input.image], findings: [] };
+    out = {
+      subjects: [{ name: repository, digest: { sha256: digest.slice('sha256:'.length) } }],
+      materials: [],
+      images: [input.image],
+      findings: [],
+    };
   } else if (input.kind === 'TaskRun') {
     out = extractTaskRun(input.run, format);
   } else {
@@ -170,7 +199,10 @@ export function extractArtifacts(input: FormatInput, format: RunFormat, opts: { 
     if (input.kind === 'PipelineRun' && !opts.deepInspection) {
       // A common surprise: the images are results of child TaskRuns, which only deep inspection reads.
       const childSubjects = extractPipelineRun(input.run, format, true).subjects.length;
-      if (childSubjects > 0) hint = `; its child TaskRuns name ${childSubjects} subject(s), which artifacts.pipelinerun.enable-deep-inspection: "true" would include`;
+      if (childSubjects > 0)
+        hint =
+          `; its child TaskRuns name ${childSubjects} subject(s), ` +
+          'which artifacts.pipelinerun.enable-deep-inspection: "true" would include';
     }
     out.findings.push(finding('NoArtifacts', '', NO_ARTIFACTS_MESSAGE + hint));
   }

@@ -15,7 +15,9 @@ export const OCI_SCHEME = 'oci://';
 const GIT_PREFIX = 'git+';
 
 function copy(m: Material): Material {
-  return m.name === undefined ? { uri: m.uri, digest: { ...m.digest } } : { name: m.name, uri: m.uri, digest: { ...m.digest } };
+  return m.name === undefined
+    ? { uri: m.uri, digest: { ...m.digest } }
+    : { name: m.name, uri: m.uri, digest: { ...m.digest } };
 }
 
 /**
@@ -46,21 +48,33 @@ export function spdxGitUri(url: string): string {
  */
 export function materialFromImageId(imageID: string): Material {
   const at = imageID.split('@');
-  if (at.length !== 2) throw new ChainsmithError('PayloadFailed', `image ID "${imageID}" is not of the form <repository>@<algorithm>:<hex>`);
+  if (at.length !== 2)
+    throw new ChainsmithError(
+      'PayloadFailed',
+      `image ID "${imageID}" is not of the form <repository>@<algorithm>:<hex>`,
+    );
   const dig = at[1]!.split(':');
-  if (dig.length !== 2) throw new ChainsmithError('PayloadFailed', `image ID "${imageID}" is not of the form <repository>@<algorithm>:<hex>`);
+  if (dig.length !== 2)
+    throw new ChainsmithError(
+      'PayloadFailed',
+      `image ID "${imageID}" is not of the form <repository>@<algorithm>:<hex>`,
+    );
   const uri = at[0]!.startsWith('docker-pullable://') ? at[0]!.slice('docker-pullable://'.length) : at[0]!;
   return { uri: OCI_SCHEME + uri, digest: { [dig[0]!]: dig[1]! } };
 }
 
 /** Step images of a TaskRun in status order (`status.steps[].imageID`), merged per §2.7. */
 export function stepImageMaterials(tr: TaskRun): Material[] {
-  return materialAccumulator().add((tr.status?.steps ?? []).map((s) => materialFromImageId(s.imageID ?? ''))).toArray();
+  return materialAccumulator()
+    .add((tr.status?.steps ?? []).map((s) => materialFromImageId(s.imageID ?? '')))
+    .toArray();
 }
 
 /** Sidecar images of a TaskRun in status order (`status.sidecars[].imageID`), merged per §2.7. */
 export function sidecarImageMaterials(tr: TaskRun): Material[] {
-  return materialAccumulator().add((tr.status?.sidecars ?? []).map((s) => materialFromImageId(s.imageID ?? ''))).toArray();
+  return materialAccumulator()
+    .add((tr.status?.sidecars ?? []).map((s) => materialFromImageId(s.imageID ?? '')))
+    .toArray();
 }
 
 /**
@@ -95,8 +109,10 @@ function readGitHint(defaults: ParamSpec[], params: Param[], results: RunResult[
   // Go reads `.StringVal`: a non-string value resets the hint to "" (it is not skipped).
   for (const p of defaults) {
     if (p.default === undefined || p.default === null) continue;
-    if (p.name === CHAINS_GIT_COMMIT) Object.assign(h, { commit: stringValue(p.default), commitFrom: 'a task/pipeline param default' });
-    else if (p.name === CHAINS_GIT_URL) Object.assign(h, { url: stringValue(p.default), urlFrom: 'a task/pipeline param default' });
+    if (p.name === CHAINS_GIT_COMMIT)
+      Object.assign(h, { commit: stringValue(p.default), commitFrom: 'a task/pipeline param default' });
+    else if (p.name === CHAINS_GIT_URL)
+      Object.assign(h, { url: stringValue(p.default), urlFrom: 'a task/pipeline param default' });
   }
   for (const p of params) {
     if (p.name === CHAINS_GIT_COMMIT) Object.assign(h, { commit: stringValue(p.value), commitFrom: 'a param' });
@@ -165,7 +181,11 @@ export function taskRunInputs(tr: TaskRun): Material[] {
 
 /** Chains' TaskMaterials (v0.2 TaskRun `materials`, §3.2): step images, sidecar images, git, `*ARTIFACT_INPUTS`. */
 export function taskRunMaterials(tr: TaskRun): Material[] {
-  return materialAccumulator().add(stepImageMaterials(tr)).add(sidecarImageMaterials(tr)).add(taskRunInputs(tr)).toArray();
+  return materialAccumulator()
+    .add(stepImageMaterials(tr))
+    .add(sidecarImageMaterials(tr))
+    .add(taskRunInputs(tr))
+    .toArray();
 }
 
 /** What is odd about a git hint: a lone commit or URL, a trailing newline. `level` words the messages. */
@@ -178,16 +198,32 @@ function gitFindingsForHint(h: GitHint, level: 'TaskRun' | 'PipelineRun' | 'step
         'UnpairedDigest',
         CHAINS_GIT_COMMIT,
         level === 'PipelineRun'
-          ? `${where}CHAINS-GIT_COMMIT is set (from ${h.commitFrom}) but CHAINS-GIT_URL is empty; no git material recorded`
-          : `${where}CHAINS-GIT_COMMIT is set (from ${h.commitFrom}) but CHAINS-GIT_URL is empty; recorded as material "git+.git" like Tekton Chains — set CHAINS-GIT_URL`,
+          ? `${where}CHAINS-GIT_COMMIT is set (from ${h.commitFrom}) but CHAINS-GIT_URL is empty; ` +
+              'no git material recorded'
+          : `${where}CHAINS-GIT_COMMIT is set (from ${h.commitFrom}) but CHAINS-GIT_URL is empty; ` +
+              'recorded as material "git+.git" like Tekton Chains — set CHAINS-GIT_URL',
       ),
     );
   }
   if (h.url !== '' && h.commit === '') {
-    out.push(finding('UnpairedUrl', CHAINS_GIT_URL, `${where}CHAINS-GIT_URL "${h.url}" is set (from ${h.urlFrom}) but CHAINS-GIT_COMMIT is empty; no git material recorded`));
+    out.push(
+      finding(
+        'UnpairedUrl',
+        CHAINS_GIT_URL,
+        `${where}CHAINS-GIT_URL "${h.url}" is set (from ${h.urlFrom}) but CHAINS-GIT_COMMIT is empty; ` +
+          'no git material recorded',
+      ),
+    );
   }
   if (h.commit !== '' && h.commit !== h.commit.trim()) {
-    out.push(finding('InvalidDigest', CHAINS_GIT_COMMIT, `${where}CHAINS-GIT_COMMIT ${JSON.stringify(h.commit)} has surrounding whitespace (echo without -n?); recorded verbatim like Tekton Chains`));
+    out.push(
+      finding(
+        'InvalidDigest',
+        CHAINS_GIT_COMMIT,
+        `${where}CHAINS-GIT_COMMIT ${JSON.stringify(h.commit)} has surrounding whitespace (echo without -n?); ` +
+          'recorded verbatim like Tekton Chains',
+      ),
+    );
   }
   return out;
 }

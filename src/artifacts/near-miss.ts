@@ -56,13 +56,28 @@ export function nearMissHint(name: string): string | undefined {
  * NearMissName findings for results (or params) whose names nearly match a type hint. `kind` words the message;
  * `only` limits the hints considered (params only carry the CHAINS-GIT_* hints).
  */
-export function nearMissFindings(items: Array<Pick<RunResult, 'name'>>, kind: 'result' | 'param' = 'result', context = '', only?: ReadonlySet<string>): Finding[] {
+export function nearMissFindings(
+  items: Array<Pick<RunResult, 'name'>>,
+  kind: 'result' | 'param' = 'result',
+  context = '',
+  only?: ReadonlySet<string>,
+): Finding[] {
   const out: Finding[] = [];
   for (const { name } of items) {
     const hint = nearMissHint(name);
     if (!hint || (only && !only.has(hint))) continue;
-    const rule = HINTS.find((h) => h.name === hint)!.match === 'suffix' ? `must end with exactly "${hint}"` : `must be named exactly "${hint}"`;
-    out.push(finding('NearMissName', name, `${context ? `${context}: ` : ''}${kind} "${name}" looks like the type hint ${hint} but is ignored: hint names are case-sensitive and ${rule}`));
+    const rule =
+      HINTS.find((h) => h.name === hint)!.match === 'suffix'
+        ? `must end with exactly "${hint}"`
+        : `must be named exactly "${hint}"`;
+    out.push(
+      finding(
+        'NearMissName',
+        name,
+        `${context ? `${context}: ` : ''}${kind} "${name}" looks like the type hint ${hint} but is ignored: ` +
+          `hint names are case-sensitive and ${rule}`,
+      ),
+    );
   }
   return out;
 }

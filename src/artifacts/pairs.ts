@@ -26,14 +26,27 @@ export interface Pair {
  * Groups results by marker. Empty and non-string values are ignored, like Chains, and reported as findings;
  * a later non-empty result with the same marker and suffix overwrites an earlier one (Go map semantics).
  */
-export function pairBySuffix(results: RunResult[], urlSuffix: string, digestSuffix: string): { pairs: Pair[]; findings: Finding[] } {
+export function pairBySuffix(
+  results: RunResult[],
+  urlSuffix: string,
+  digestSuffix: string,
+): { pairs: Pair[]; findings: Finding[] } {
   const groups = new Map<string, Pair & { urlAt: number; digestAt: number }>();
   const findings: Finding[] = [];
   results.forEach((r, i) => {
-    for (const [suffix, side] of [[urlSuffix, 'url'], [digestSuffix, 'digest']] as const) {
+    for (const [suffix, side] of [
+      [urlSuffix, 'url'],
+      [digestSuffix, 'digest'],
+    ] as const) {
       if (!r.name.endsWith(suffix)) continue;
       if (typeof r.value !== 'string') {
-        findings.push(finding('InvalidResult', r.name, `${r.name} is ${describeValue(r.value)}, but a ${suffix} hint must be a string; ignored`));
+        findings.push(
+          finding(
+            'InvalidResult',
+            r.name,
+            `${r.name} is ${describeValue(r.value)}, but a ${suffix} hint must be a string; ignored`,
+          ),
+        );
         continue;
       }
       const value = goTrimSpace(r.value);
@@ -57,7 +70,11 @@ export function pairBySuffix(results: RunResult[], urlSuffix: string, digestSuff
     const kb = b.urlAt !== Infinity ? b.urlAt : b.digestAt;
     return ka - kb;
   });
-  const pairs = ordered.map(({ marker, url, digest }) => ({ marker, ...(url ? { url } : {}), ...(digest ? { digest } : {}) }));
+  const pairs = ordered.map(({ marker, url, digest }) => ({
+    marker,
+    ...(url ? { url } : {}),
+    ...(digest ? { digest } : {}),
+  }));
   return { pairs, findings };
 }
 
@@ -66,9 +83,21 @@ export function unpairedFindings(pairs: Pair[], urlSuffix: string, digestSuffix:
   const out: Finding[] = [];
   for (const p of pairs) {
     if (p.url && !p.digest) {
-      out.push(finding('UnpairedUrl', p.url.result, `${p.url.result} "${p.url.value}" has no matching ${p.marker}${digestSuffix} result; ignored`));
+      out.push(
+        finding(
+          'UnpairedUrl',
+          p.url.result,
+          `${p.url.result} "${p.url.value}" has no matching ${p.marker}${digestSuffix} result; ignored`,
+        ),
+      );
     } else if (p.digest && !p.url) {
-      out.push(finding('UnpairedDigest', p.digest.result, `${p.digest.result} "${p.digest.value}" has no matching ${p.marker}${urlSuffix} result; ignored`));
+      out.push(
+        finding(
+          'UnpairedDigest',
+          p.digest.result,
+          `${p.digest.result} "${p.digest.value}" has no matching ${p.marker}${urlSuffix} result; ignored`,
+        ),
+      );
     }
   }
   return out;

@@ -34,7 +34,13 @@ function objectProblem(name: string, obj: Record<string, string>): Finding | und
 export function inspectStructured(r: RunResult): { target?: StructuredTarget; finding?: Finding } {
   const obj = objectValue(r.value);
   if (!obj) {
-    return { finding: finding('InvalidResult', r.name, `${r.name} is ${describeValue(r.value)}, but it must be an object with uri and digest; ignored`) };
+    return {
+      finding: finding(
+        'InvalidResult',
+        r.name,
+        `${r.name} is ${describeValue(r.value)}, but it must be an object with uri and digest; ignored`,
+      ),
+    };
   }
   const problem = objectProblem(r.name, obj);
   if (problem) return { finding: problem };
@@ -42,7 +48,10 @@ export function inspectStructured(r: RunResult): { target?: StructuredTarget; fi
 }
 
 /** Chains' ExtractStructuredTargetFromResults: valid objects of results whose name ends with the suffix. */
-export function structuredTargets(results: RunResult[], suffix: typeof ARTIFACT_INPUTS | typeof ARTIFACT_OUTPUTS): { targets: StructuredTarget[]; findings: Finding[] } {
+export function structuredTargets(
+  results: RunResult[],
+  suffix: typeof ARTIFACT_INPUTS | typeof ARTIFACT_OUTPUTS,
+): { targets: StructuredTarget[]; findings: Finding[] } {
   const targets: StructuredTarget[] = [];
   const findings: Finding[] = [];
   for (const r of results) {
@@ -79,9 +88,18 @@ export function buildArtifacts(results: RunResult[]): { targets: StructuredTarge
       continue;
     }
     if (obj.isBuildArtifact !== 'true') {
-      const marker = obj.isBuildArtifact ?? Object.entries(obj).find(([k]) => k.toLowerCase() === 'isbuildartifact')?.[1];
+      const marker =
+        obj.isBuildArtifact ?? Object.entries(obj).find(([k]) => k.toLowerCase() === 'isbuildartifact')?.[1];
       if (marker !== undefined && marker.trim().toLowerCase() === 'true') {
-        findings.push(finding('InvalidResult', r.name, `${r.name} has isBuildArtifact ${JSON.stringify(marker)}${obj.isBuildArtifact === undefined ? ' under a differently-cased key' : ''}; only the exact key isBuildArtifact with the string "true" marks a build artifact`));
+        findings.push(
+          finding(
+            'InvalidResult',
+            r.name,
+            `${r.name} has isBuildArtifact ${JSON.stringify(marker)}` +
+              `${obj.isBuildArtifact === undefined ? ' under a differently-cased key' : ''}; ` +
+              'only the exact key isBuildArtifact with the string "true" marks a build artifact',
+          ),
+        );
       }
       continue;
     }

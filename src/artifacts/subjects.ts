@@ -52,7 +52,13 @@ export function artifactUriSubjects(results: RunResult[]): { subjects: Subject[]
     if (!p.url || !p.digest) continue;
     const why = digestProblem(p.digest.value);
     if (why) {
-      findings.push(finding('InvalidDigest', `${p.url.result}+${p.digest.result}`, `${p.digest.result}: ${why}; ${p.url.result} "${p.url.value}" ignored`));
+      findings.push(
+        finding(
+          'InvalidDigest',
+          `${p.url.result}+${p.digest.result}`,
+          `${p.digest.result}: ${why}; ${p.url.result} "${p.url.value}" ignored`,
+        ),
+      );
       continue;
     }
     subjects.push({ name: p.url.value, digest: rawDigest(p.digest.value) });
@@ -61,7 +67,11 @@ export function artifactUriSubjects(results: RunResult[]): { subjects: Subject[]
 }
 
 /** Subjects for `in-toto`, `slsa/v1` and `slsa/v2alpha3` (§2.9 row 1), with the findings of every pass. */
-export function subjectsV02WithFindings(results: RunResult[]): { subjects: Subject[]; findings: Finding[]; images: ImageReference[] } {
+export function subjectsV02WithFindings(results: RunResult[]): {
+  subjects: Subject[];
+  findings: Finding[];
+  images: ImageReference[];
+} {
   const images = extractOciImages(results);
   const uris = artifactUriSubjects(results);
   const outputs = structuredTargets(results, ARTIFACT_OUTPUTS);
@@ -82,7 +92,11 @@ export function subjectsV02(results: RunResult[]): Subject[] {
 }
 
 /** Chains' SubjectsFromBuildArtifact (v2alpha4): build-artifact outputs (raw uri), then OCI passes A, B, C. */
-export function subjectsFromBuildArtifacts(results: RunResult[]): { subjects: Subject[]; findings: Finding[]; images: ImageReference[] } {
+export function subjectsFromBuildArtifacts(results: RunResult[]): {
+  subjects: Subject[];
+  findings: Finding[];
+  images: ImageReference[];
+} {
   const built = buildArtifacts(results);
   const images = extractOciImages(results);
   const subjects = subjectAccumulator()
@@ -93,7 +107,11 @@ export function subjectsFromBuildArtifacts(results: RunResult[]): { subjects: Su
 }
 
 /** v2alpha4 TaskRun subjects with findings: each step's StepAction results in order, then the TaskRun's results. */
-export function subjectsV2alpha4WithFindings(taskRun: TaskRun): { subjects: Subject[]; findings: Finding[]; images: ImageReference[] } {
+export function subjectsV2alpha4WithFindings(taskRun: TaskRun): {
+  subjects: Subject[];
+  findings: Finding[];
+  images: ImageReference[];
+} {
   const subjects = subjectAccumulator();
   const findings: Finding[] = [];
   for (const step of taskRun.status?.steps ?? []) {
@@ -103,10 +121,16 @@ export function subjectsV2alpha4WithFindings(taskRun: TaskRun): { subjects: Subj
   }
   const own = subjectsFromBuildArtifacts(taskRun.status?.results ?? []);
   // images: those of the TaskRun's own results (image signatures never come from StepAction results, §2.2)
-  return { subjects: subjects.add(own.subjects).toArray(), findings: [...findings, ...own.findings], images: own.images };
+  return {
+    subjects: subjects.add(own.subjects).toArray(),
+    findings: [...findings, ...own.findings],
+    images: own.images,
+  };
 }
 
-/** Subjects for `slsa/v2alpha4` TaskRuns (§2.8, §2.9 row 2): StepAction results step by step, then the TaskRun's own. */
+/**
+ * Subjects for `slsa/v2alpha4` TaskRuns (§2.8, §2.9 row 2): StepAction results step by step, then the TaskRun's own.
+ */
 export function subjectsV2alpha4(taskRun: TaskRun): Subject[] {
   return subjectsV2alpha4WithFindings(taskRun).subjects;
 }

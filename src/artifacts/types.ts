@@ -1,5 +1,6 @@
 // The output of type hinting: what a run built (subjects), what it consumed (materials),
 // and why each rejected candidate was rejected (findings).
+import type { PipelineRunWithChildren, TaskRun } from '../tekton/types.js';
 
 /** An in-toto ResourceDescriptor-like subject: `{name, digest: {alg: hex}}`. */
 export interface Subject {
@@ -40,3 +41,9 @@ export interface Finding {
   result: string;
   message: string;
 }
+
+/** One signable input handed along the path: a run (with its children) or an image found in its results. */
+export type FormatInput =
+  | { kind: 'TaskRun'; run: TaskRun }
+  | { kind: 'PipelineRun'; run: PipelineRunWithChildren }
+  | { kind: 'Image'; image: ImageReference };

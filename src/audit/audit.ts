@@ -2,6 +2,7 @@
 // without a verdict, chainsmith's Events), and adds them up.
 import type { KeyObject } from 'node:crypto';
 import { managedByAllowed } from '../controller/decide.js';
+import { LAST_FAILURE_ANNOTATION } from '../tekton/annotations.js';
 import { classifyRun, type AuditEntry, type RunEvent, type RunSummary } from './classify.js';
 import { summarise, type AuditSummary } from './summary.js';
 import type { Cluster, RunKind } from './cluster.js';
@@ -46,13 +47,17 @@ export async function audit(cluster: Cluster, opts: AuditOptions): Promise<Audit
   // runs without a verdict in their annotations: their Events decide between skipped and pending
   const undecided: RunSummary[] = [];
   for (const kind of KINDS) {
-    const q = { ...(opts.namespace !== undefined ? { namespace: opts.namespace } : {}), ...(opts.pageSize ? { pageSize: opts.pageSize } : {}) };
+    const q = {
+      ...(opts.namespace !== undefined ? { namespace: opts.namespace } : {}),
+      ...(opts.pageSize ? { pageSize: opts.pageSize } : {}),
+    };
     for await (const run of cluster.runSummaries(kind, q, markKeys)) {
       if (!run.done) continue;
       if (cutoff !== undefined && (!run.completionTime || Date.parse(run.completionTime) < cutoff)) continue;
       const first = classifyRun(run, [], { now: opts.now, managedByAllowed: allowed });
       if (!first) continue;
-      if (first.state === 'pending' || (first.state === 'failed' && !run.annotations['chainsmith.dev/last-failure'])) undecided.push(run);
+      if (first.state === 'pending' || (first.state === 'failed' && !run.annotations[LAST_FAILURE_ANNOTATION]))
+        undecided.push(run);
       else runs.push(first);
     }
   }
@@ -60,7 +65,8 @@ export async function audit(cluster: Cluster, opts: AuditOptions): Promise<Audit
   if (undecided.length > 0) {
     const namespaces = [...new Set(undecided.map((r) => r.namespace))];
     // one cluster-wide list beats many namespaced ones when the undecided runs are spread out
-    const scopes: Array<string | undefined> = opts.namespace === undefined && namespaces.length > 20 ? [undefined] : namespaces;
+    const scopes: Array<string | undefined> =
+      opts.namespace === undefined && namespaces.length > 20 ? [undefined] : namespaces;
     const events = new Map<string, RunEvent[]>();
     for (const ns of scopes) for (const [uid, list] of await cluster.chainsmithEvents(ns)) events.set(uid, list);
     for (const run of undecided) {
@@ -69,7 +75,9 @@ export async function audit(cluster: Cluster, opts: AuditOptions): Promise<Audit
     }
   }
 
-  runs.sort((a, b) => a.namespace.localeCompare(b.namespace) || a.kind.localeCompare(b.kind) || a.name.localeCompare(b.name));
+  runs.sort(
+    (a, b) => a.namespace.localeCompare(b.namespace) || a.kind.localeCompare(b.kind) || a.name.localeCompare(b.name),
+  );
   const result: AuditResult = {
     generatedAt: new Date(opts.now).toISOString(),
     scope: opts.namespace === undefined ? 'all namespaces' : `namespace ${opts.namespace}`,

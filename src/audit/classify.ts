@@ -1,10 +1,14 @@
 // Which of four states a completed run is in, for `chainsmith audit`, read only from what the controller leaves on
 // the run (annotations, chains-behaviour.md §1.6–§1.7, plus ours: `chainsmith.dev/signed-at`, `last-failure`) and
 // the Events it records (src/observability/events.ts). Pure: the listing and the clock come from outside.
-import { LAST_FAILURE_ANNOTATION } from '../controller/retries.js';
-import { SIGNED_AT_ANNOTATION } from '../controller/marking.js';
-import { RETRIES_ANNOTATION, SIGNED_ANNOTATION } from '../controller/run-cache.js';
-import { MARK_SIGNATURE_ANNOTATION } from '../verify/mark.js';
+import {
+  isDecisionAnnotation,
+  LAST_FAILURE_ANNOTATION,
+  MARK_SIGNATURE_ANNOTATION,
+  RETRIES_ANNOTATION,
+  SIGNED_ANNOTATION,
+  SIGNED_AT_ANNOTATION,
+} from '../tekton/annotations.js';
 
 /** `unverified`: marked `signed: "true"`, but no stored signature verifies with the key audit was given. */
 export type RunState = 'signed' | 'unverified' | 'failed' | 'skipped' | 'pending';
@@ -52,14 +56,21 @@ export interface AuditEntry {
 /** Event reasons that mean "this run was deliberately not signed". */
 const SKIP_REASONS = new Set(['NoArtifacts', 'SigningDisabled', 'DeletedBeforeSigned']);
 /** Event reasons that carry a failure. */
-const FAILURE_REASONS = new Set(['SigningFailed', 'StorageFailed', 'PayloadFailed', 'InvalidResult', 'MarkedFailed', 'ChildRunMissing']);
+const FAILURE_REASONS = new Set([
+  'SigningFailed',
+  'StorageFailed',
+  'PayloadFailed',
+  'InvalidResult',
+  'MarkedFailed',
+  'ChildRunMissing',
+]);
 
 /** Keeps the annotations classification reads. */
 export function decisionAnnotations(all: Record<string, string> | undefined): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [k, v] of Object.entries(all ?? {})) {
     if (k === MARK_SIGNATURE_ANNOTATION) continue; // checked while summarising (cluster.ts), not needed after
-    if (k === SIGNED_ANNOTATION || k === RETRIES_ANNOTATION || k.startsWith('chainsmith.dev/')) out[k] = v;
+    if (isDecisionAnnotation(k)) out[k] = v;
   }
   return out;
 }
@@ -74,7 +85,11 @@ function latest(events: RunEvent[], reasons: Set<string>): RunEvent | undefined 
  * Classifies a completed run (undefined for runs still running). `managedByAllowed` is the controller's own
  * filter (src/controller/decide.ts) under the cluster's chains-config.
  */
-export function classifyRun(run: RunSummary, events: RunEvent[], opts: { now: number; managedByAllowed: (managedBy: string | undefined) => boolean }): AuditEntry | undefined {
+export function classifyRun(
+  run: RunSummary,
+  events: RunEvent[],
+  opts: { now: number; managedByAllowed: (managedBy: string | undefined) => boolean },
+): AuditEntry | undefined {
   if (!run.done) return undefined;
   const a = run.annotations;
   const entry: AuditEntry = { kind: run.kind, namespace: run.namespace, name: run.name, state: 'pending' };
@@ -102,7 +117,11 @@ export function classifyRun(run: RunSummary, events: RunEvent[], opts: { now: nu
   if (signed === 'failed') {
     entry.state = 'failed';
     const ev = latest(events, FAILURE_REASONS);
-    entry.reason = lastFailure ?? (ev ? `${ev.reason}: ${ev.note}` : 'marked failed after the retry limit (no reason recorded; Tekton Chains does not record one)');
+    entry.reason =
+      lastFailure ??
+      (ev
+        ? `${ev.reason}: ${ev.note}`
+        : 'marked failed after the retry limit (no reason recorded; Tekton Chains does not record one)');
     return entry;
   }
   if (!opts.managedByAllowed(run.managedBy)) {
@@ -119,7 +138,10 @@ export function classifyRun(run: RunSummary, events: RunEvent[], opts: { now: nu
   }
   if (lastFailure !== undefined || a[RETRIES_ANNOTATION] !== undefined) {
     entry.state = 'failed';
-    const attempts = a[RETRIES_ANNOTATION] !== undefined && /^\d+$/.test(a[RETRIES_ANNOTATION]!) ? Number(a[RETRIES_ANNOTATION]) + 1 : undefined;
+    const attempts =
+      a[RETRIES_ANNOTATION] !== undefined && /^\d+$/.test(a[RETRIES_ANNOTATION]!)
+        ? Number(a[RETRIES_ANNOTATION]) + 1
+        : undefined;
     const why = lastFailure ?? (failure ? `${failure.reason}: ${failure.note}` : 'no reason recorded');
     entry.reason = `retrying${attempts ? ` after ${attempts} failed attempt(s)` : ''}: ${why}`;
     return entry;

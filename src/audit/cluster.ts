@@ -4,12 +4,12 @@
 import type { KeyObject } from 'node:crypto';
 import { DEFAULT_CONFIG, parseChainsConfig } from '../config/parse.js';
 import type { ChainsConfig } from '../config/types.js';
-import { CONFIGMAPS, EVENTS, KubeClient, PIPELINERUNS, TASKRUNS, type ResourceType } from '../controller/kube-client.js';
+import { CONFIGMAPS, EVENTS, KubeClient, PIPELINERUNS, TASKRUNS, type ResourceType } from '../kube/client.js';
 import type { ClusterConnection } from '../kube/kubeconfig.js';
 import { messageOf } from '../errors.js';
 import { isDone } from '../tekton/accessors.js';
 import type { Run } from '../tekton/types.js';
-import { SIGNED_ANNOTATION } from '../controller/run-cache.js';
+import { CHAINSMITH_CONTROLLER, SIGNED_ANNOTATION } from '../tekton/annotations.js';
 import { verifyMark } from '../verify/mark.js';
 import { decisionAnnotations, type RunEvent, type RunSummary } from './classify.js';
 
@@ -17,7 +17,6 @@ export type RunKind = 'TaskRun' | 'PipelineRun';
 const RESOURCE: Record<RunKind, ResourceType> = { TaskRun: TASKRUNS, PipelineRun: PIPELINERUNS };
 
 /** The `reportingController` chainsmith's Events carry (src/observability/events.ts). */
-export const CHAINSMITH_CONTROLLER = 'chainsmith.dev/controller';
 
 /** Which runs to look at. */
 export interface RunQuery {
@@ -63,7 +62,12 @@ export class Cluster {
         if (!uid) continue;
         let list = byUid.get(uid);
         if (!list) byUid.set(uid, (list = []));
-        list.push({ reason: e.reason ?? '', note: e.note ?? '', type: e.type ?? '', time: e.eventTime ?? e.deprecatedLastTimestamp ?? e.metadata?.creationTimestamp ?? '' });
+        list.push({
+          reason: e.reason ?? '',
+          note: e.note ?? '',
+          type: e.type ?? '',
+          time: e.eventTime ?? e.deprecatedLastTimestamp ?? e.metadata?.creationTimestamp ?? '',
+        });
       }
     }
     return byUid;
@@ -76,12 +80,21 @@ export class Cluster {
       if (!cm) return { config: DEFAULT_CONFIG, note: `no chains-config in ${systemNamespace}; using the defaults` };
       return { config: parseChainsConfig(cm.data ?? {}) };
     } catch (err) {
-      return { config: DEFAULT_CONFIG, note: `chains-config in ${systemNamespace} not usable (${messageOf(err)}); using the defaults` };
+      return {
+        config: DEFAULT_CONFIG,
+        note: `chains-config in ${systemNamespace} not usable (${messageOf(err)}); using the defaults`,
+      };
     }
   }
 
   /** JSON merge patch of a run's annotations (`null` deletes); a resourceVersion, when given, is a precondition. */
-  async patchAnnotations(kind: RunKind, namespace: string, name: string, annotations: Record<string, string | null>, resourceVersion?: string): Promise<void> {
+  async patchAnnotations(
+    kind: RunKind,
+    namespace: string,
+    name: string,
+    annotations: Record<string, string | null>,
+    resourceVersion?: string,
+  ): Promise<void> {
     const metadata = resourceVersion === undefined ? { annotations } : { resourceVersion, annotations };
     await this.client.mergePatch(RESOURCE[kind], namespace, name, { metadata });
   }
@@ -90,7 +103,11 @@ export class Cluster {
     let cont: string | undefined;
     do {
       // errors name the verb and resource; the server's message names the namespace
-      const page: Page<T> = await this.client.list<T>(res, q.namespace, { limit: q.pageSize ?? 500, continue: cont, labelSelector: q.labelSelector });
+      const page: Page<T> = await this.client.list<T>(res, q.namespace, {
+        limit: q.pageSize ?? 500,
+        continue: cont,
+        labelSelector: q.labelSelector,
+      });
       yield page.items ?? [];
       cont = page.metadata?.continue || undefined;
     } while (cont);

@@ -2,7 +2,10 @@
 // so logs of a CI job stay readable.
 
 /** A progress reporter for `total` items. */
-export function progressReporter(stream: NodeJS.WriteStream, label: string): { update(done: number, total: number, what: string): void; end(): void } {
+export function progressReporter(
+  stream: NodeJS.WriteStream,
+  label: string,
+): { update(done: number, total: number, what: string): void; end(): void } {
   const tty = stream.isTTY === true;
   let lastDecile = -1;
   let drawn = false;
@@ -12,7 +15,9 @@ export function progressReporter(stream: NodeJS.WriteStream, label: string): { u
         const width = 30;
         const filled = total === 0 ? width : Math.round((done / total) * width);
         const line = `${label} [${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${done}/${total} ${what}`;
-        stream.write(`\r${line.slice(0, (stream.columns ?? 100) - 1).padEnd(Math.min(100, (stream.columns ?? 100) - 1))}`);
+        stream.write(
+          `\r${line.slice(0, (stream.columns ?? 100) - 1).padEnd(Math.min(100, (stream.columns ?? 100) - 1))}`,
+        );
         drawn = true;
         return;
       }

@@ -9,7 +9,12 @@ import { escapeTerminal as e } from '../text/terminal.js';
 
 function table(rows: string[][]): string[] {
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
-  return rows.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!))).join('  ').trimEnd());
+  return rows.map((r) =>
+    r
+      .map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!)))
+      .join('  ')
+      .trimEnd(),
+  );
 }
 
 function why(x: AuditEntry): string {
@@ -42,7 +47,9 @@ export function renderAuditText(r: AuditResult, maxRuns = 100): string {
   lines.push(`oldest pending: ${oldest}`);
   lines.push(
     s.signLatency.count > 0
-      ? `completion → signed: p50 ${formatDuration(s.signLatency.p50Seconds!)}, p95 ${formatDuration(s.signLatency.p95Seconds!)} (${s.signLatency.count} run(s) with chainsmith.dev/signed-at)`
+      ? `completion → signed: p50 ${formatDuration(s.signLatency.p50Seconds!)}, ` +
+          `p95 ${formatDuration(s.signLatency.p95Seconds!)} ` +
+          `(${s.signLatency.count} run(s) with chainsmith.dev/signed-at)`
       : 'completion → signed: no runs with chainsmith.dev/signed-at',
   );
   const unsigned = r.runs.filter((x) => x.state !== 'signed');

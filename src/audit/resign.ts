@@ -1,9 +1,8 @@
 // `chainsmith resign`: clears the marks that make the controller leave a run alone (`chains.tekton.dev/signed`,
 // `…/retries`, `chainsmith.dev/last-failure`) so it signs those runs again — after a key rotation or a fixed
 // outage. Chains' own re-arm is "delete the annotation by hand"; this does it in bulk, paged, with a dry run.
-import { LAST_FAILURE_ANNOTATION } from '../controller/retries.js';
-import { RETRIES_ANNOTATION, SIGNED_ANNOTATION } from '../controller/run-cache.js';
-import { KubeApiError } from '../controller/kube-client.js';
+import { LAST_FAILURE_ANNOTATION, RETRIES_ANNOTATION, SIGNED_ANNOTATION } from '../tekton/annotations.js';
+import { KubeApiError } from '../kube/client.js';
 import { messageOf } from '../errors.js';
 import type { RunSummary } from './classify.js';
 import type { Cluster, RunKind } from './cluster.js';
@@ -35,11 +34,22 @@ export interface ResignResult {
 }
 
 /** True when the run carries a mark resign would clear and matches the filters. */
-export function needsResign(run: RunSummary, opts: Pick<ResignOptions, 'failedOnly' | 'sinceSeconds' | 'now'>): boolean {
+export function needsResign(
+  run: RunSummary,
+  opts: Pick<ResignOptions, 'failedOnly' | 'sinceSeconds' | 'now'>,
+): boolean {
   if (!run.done) return false;
-  if (opts.sinceSeconds !== undefined && (!run.completionTime || Date.parse(run.completionTime) < opts.now - opts.sinceSeconds * 1000)) return false;
+  if (
+    opts.sinceSeconds !== undefined &&
+    (!run.completionTime || Date.parse(run.completionTime) < opts.now - opts.sinceSeconds * 1000)
+  )
+    return false;
   const a = run.annotations;
-  if (opts.failedOnly) return a[SIGNED_ANNOTATION] === 'failed' || (a[SIGNED_ANNOTATION] === undefined && a[LAST_FAILURE_ANNOTATION] !== undefined);
+  if (opts.failedOnly)
+    return (
+      a[SIGNED_ANNOTATION] === 'failed' ||
+      (a[SIGNED_ANNOTATION] === undefined && a[LAST_FAILURE_ANNOTATION] !== undefined)
+    );
   return CLEARED_MARKS.some((k) => a[k] !== undefined);
 }
 
@@ -54,7 +64,10 @@ function markOf(run: RunSummary): string {
 export async function resign(cluster: Cluster, opts: ResignOptions): Promise<ResignResult> {
   const chosen: RunSummary[] = [];
   for (const kind of ['TaskRun', 'PipelineRun'] as const) {
-    const q = { ...(opts.namespace !== undefined ? { namespace: opts.namespace } : {}), ...(opts.labelSelector ? { labelSelector: opts.labelSelector } : {}) };
+    const q = {
+      ...(opts.namespace !== undefined ? { namespace: opts.namespace } : {}),
+      ...(opts.labelSelector ? { labelSelector: opts.labelSelector } : {}),
+    };
     for await (const run of cluster.runSummaries(kind, q)) if (needsResign(run, opts)) chosen.push(run);
   }
   const result: ResignResult = {

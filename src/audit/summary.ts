@@ -48,7 +48,9 @@ export function summarise(entries: Iterable<AuditEntry>): AuditSummary {
   if (p95 !== undefined) signLatency.p95Seconds = p95;
   const summary: AuditSummary = {
     totals,
-    namespaces: [...perNs.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([namespace, c]) => ({ namespace, ...c })),
+    namespaces: [...perNs.entries()]
+      .sort(([a], [b]) => a.localeCompare(b))
+      .map(([namespace, c]) => ({ namespace, ...c })),
     signLatency,
   };
   if (oldest) summary.oldestPending = oldest;

@@ -52,7 +52,11 @@ function table(headers: string[], cells: string[][]): string[] {
   const rows = cells.map((r) => r.map(escapeTerminal));
   // a loop, not Math.max(...lengths): tens of thousands of rows would overflow the argument stack
   const widths = headers.map((h, i) => rows.reduce((w, r) => Math.max(w, r[i]!.length), h.length));
-  const line = (cells: string[]) => cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]!))).join('  ').trimEnd();
+  const line = (cells: string[]) =>
+    cells
+      .map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]!)))
+      .join('  ')
+      .trimEnd();
   return [line(headers), ...rows.map(line)].map((l) => `  ${l}`);
 }
 
@@ -81,9 +85,26 @@ function renderReport(r: RunReport): string {
   const head = `${r.kind} ${name}  (format ${r.format}${notes})`;
   return [
     head,
-    ...section('Subjects', r.subjects.length, () => table(['NAME', 'DIGEST'], r.subjects.map((s) => [s.name, digestText(s.digest)]))),
-    ...section('Materials', r.materials.length, () => table(['URI', 'DIGEST'], r.materials.map((m) => [m.name ? `${m.uri} (${m.name})` : m.uri, digestText(m.digest)]))),
-    ...(r.kind === 'TaskRun' ? section('Images to sign', r.images.length, () => table(['IMAGE', 'FROM'], r.images.map((i) => [`${i.repository}@${i.digest}`, i.source]))) : []),
+    ...section('Subjects', r.subjects.length, () =>
+      table(
+        ['NAME', 'DIGEST'],
+        r.subjects.map((s) => [s.name, digestText(s.digest)]),
+      ),
+    ),
+    ...section('Materials', r.materials.length, () =>
+      table(
+        ['URI', 'DIGEST'],
+        r.materials.map((m) => [m.name ? `${m.uri} (${m.name})` : m.uri, digestText(m.digest)]),
+      ),
+    ),
+    ...(r.kind === 'TaskRun'
+      ? section('Images to sign', r.images.length, () =>
+          table(
+            ['IMAGE', 'FROM'],
+            r.images.map((i) => [`${i.repository}@${i.digest}`, i.source]),
+          ),
+        )
+      : []),
     ...section('Findings', r.findings.length, () => renderFindings(r.findings)),
   ].join('\n');
 }
@@ -96,7 +117,12 @@ export async function run(argv: string[]): Promise<number> {
     config: { type: 'string' },
     'deep-inspection': { type: 'boolean' },
   });
-  if (positionals.length !== 1) throw new CliError(positionals.length === 0 ? 'missing RUN_FILE (use - for stdin)' : `expected one RUN_FILE, got ${positionals.length}`);
+  if (positionals.length !== 1)
+    throw new CliError(
+      positionals.length === 0
+        ? 'missing RUN_FILE (use - for stdin)'
+        : `expected one RUN_FILE, got ${positionals.length}`,
+    );
   if (values.format !== undefined && !(FORMATS as readonly string[]).includes(values.format)) {
     throw new CliError(`invalid --format "${values.format}"; accepted: ${FORMATS.join(', ')}`);
   }
@@ -113,10 +139,19 @@ export async function run(argv: string[]): Promise<number> {
   const { pipelineRuns } = groupRuns(runs);
   const groupOf = new Map(pipelineRuns.map((g) => [g.run, g]));
   const reports: RunReport[] = runs.map((run) => {
-    const base = { name: run.metadata.name ?? runDisplayName(run), ...(run.metadata.namespace ? { namespace: run.metadata.namespace } : {}), done: isDone(run) };
+    const base = {
+      name: run.metadata.name ?? runDisplayName(run),
+      ...(run.metadata.namespace ? { namespace: run.metadata.namespace } : {}),
+      done: isDone(run),
+    };
     if (run.kind === 'TaskRun') {
       const format = (values.format as RunFormat | undefined) ?? config?.artifacts.taskrun.format ?? 'in-toto';
-      return { kind: 'TaskRun', format, ...base, ...extractArtifacts({ kind: 'TaskRun', run }, format, { deepInspection: deep }) };
+      return {
+        kind: 'TaskRun',
+        format,
+        ...base,
+        ...extractArtifacts({ kind: 'TaskRun', run }, format, { deepInspection: deep }),
+      };
     }
     const format = (values.format as RunFormat | undefined) ?? config?.artifacts.pipelinerun.format ?? 'in-toto';
     const group = groupOf.get(run) ?? { run, children: [] };

@@ -49,7 +49,8 @@ export async function run(argv: string[]): Promise<number> {
   });
   const sinceSeconds = checkScopeFlags(values, positionals);
   const pageSize = values['page-size'] === undefined ? undefined : Number(values['page-size']);
-  if (pageSize !== undefined && !(Number.isInteger(pageSize) && pageSize > 0)) throw new CliError(`--page-size must be a positive integer`);
+  if (pageSize !== undefined && !(Number.isInteger(pageSize) && pageSize > 0))
+    throw new CliError(`--page-size must be a positive integer`);
   if (values.key !== undefined && values.kms !== undefined) {
     throw new CliError('give --key FILE or --kms REF, not both');
   }

@@ -2,7 +2,7 @@
 import { DEFAULT_CONFIG, parseChainsConfig } from '../config/parse.js';
 import type { ChainsConfig } from '../config/types.js';
 import { Controller } from '../controller/controller.js';
-import { loadKubeConfig } from '../controller/kube-client.js';
+import { loadKubeConfig } from '../kube/client.js';
 import { messageOf } from '../errors.js';
 import { objectNameProblem } from '../kube/names.js';
 import { createLogger } from '../observability/logger.js';
@@ -68,7 +68,10 @@ export async function run(argv: string[]): Promise<number> {
     'log-level': { type: 'string' },
   });
   const logger = createLogger({ level: values['log-level'] ?? 'info', defaultMeta: { component: 'controller' } });
-  const namespaces = (values.namespace ?? '').replace(/\s+/g, '').split(',').filter((n) => n !== '');
+  const namespaces = (values.namespace ?? '')
+    .replace(/\s+/g, '')
+    .split(',')
+    .filter((n) => n !== '');
   // every name that ends up in an API path is checked before the controller starts: one line, exit 2
   for (const ns of namespaces) checkNamespace(ns, '--namespace');
   const systemNamespace = checkNamespace(process.env.SYSTEM_NAMESPACE || 'tekton-chains', 'SYSTEM_NAMESPACE');
@@ -100,7 +103,9 @@ export async function run(argv: string[]): Promise<number> {
   });
 
   // One bad run must never take the controller down; a stray rejection is logged and work continues.
-  process.on('unhandledRejection', (reason) => logger.error('unhandled promise rejection', { error: messageOf(reason) }));
+  process.on('unhandledRejection', (reason) =>
+    logger.error('unhandled promise rejection', { error: messageOf(reason) }),
+  );
   // An exception that escaped every handler leaves unknown state: log it and exit so Kubernetes restarts us.
   process.on('uncaughtException', (err) => {
     logger.error('uncaught exception; exiting', { error: messageOf(err), stack: err.stack });

@@ -16,7 +16,10 @@ interface CommandModule {
 const COMMANDS: Record<string, { module: string; summary: string }> = {
   controller: { module: './controller.js', summary: 'run the signing controller (the default command)' },
   provenance: { module: './provenance.js', summary: 'print the in-toto provenance statement for a run file (offline)' },
-  artifacts: { module: './artifacts.js', summary: 'print the subjects, materials and findings type hinting finds in a run file' },
+  artifacts: {
+    module: './artifacts.js',
+    summary: 'print the subjects, materials and findings type hinting finds in a run file',
+  },
   config: { module: './config.js', summary: 'validate a chains-config ConfigMap (`config check FILE`)' },
   payload: { module: './payload.js', summary: "print a run's stored payload (like `tkn chain payload`)" },
   signature: { module: './signature.js', summary: "print a run's stored signature (like `tkn chain signature`)" },
@@ -49,7 +52,10 @@ async function loadCommand(name: string): Promise<CommandModule | undefined> {
   try {
     return (await import(entry.module)) as CommandModule;
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ERR_MODULE_NOT_FOUND' && String(err).includes(entry.module.slice(2, -3))) {
+    if (
+      (err as NodeJS.ErrnoException).code === 'ERR_MODULE_NOT_FOUND' &&
+      String(err).includes(entry.module.slice(2, -3))
+    ) {
       return undefined;
     }
     throw err;

@@ -1,15 +1,16 @@
 // `chainsmith payload NAMESPACE/NAME`: prints a run's stored payload from its `tekton` storage annotations,
 // decoded, like `tkn chain payload`. `chainsmith signature` (signature.ts) shares the lookup.
 import { ChainsmithError, messageOf } from '../errors.js';
-import { KubeClient, loadKubeConfig, PIPELINERUNS, TASKRUNS } from '../controller/kube-client.js';
-import { tektonAnnotationKeys } from '../storage/tekton.js';
+import { KubeClient, loadKubeConfig, PIPELINERUNS, TASKRUNS } from '../kube/client.js';
+import { CHAINS_PREFIX, tektonAnnotationKeys } from '../tekton/annotations.js';
 import type { Run } from '../tekton/types.js';
 import { escapeTerminalText } from '../text/terminal.js';
 import { parseFlags } from './args.js';
 import { CliError } from './errors.js';
 import { parseRunTarget } from './run-scope.js';
 
-export const help = `Usage: chainsmith payload NAMESPACE/NAME [--kind taskrun|pipelinerun] [--key SHORTKEY] [--kubeconfig FILE]
+export const help = `Usage: chainsmith payload NAMESPACE/NAME [--kind taskrun|pipelinerun] [--key SHORTKEY]
+                          [--kubeconfig FILE]
 
 Prints the payload chainsmith (or Tekton Chains) stored on a run with the tekton storage backend
 (annotation chains.tekton.dev/payload-<key>), base64-decoded: the in-toto statement for the run.
@@ -39,7 +40,8 @@ export async function printStored(part: StoredPart, argv: string[]): Promise<num
   if (!target || positionals.length > 1) throw new CliError('expected one argument: NAMESPACE/NAME');
   const { namespace, name } = parseRunTarget(target, values.namespace, 'default');
   const kind = values.kind?.toLowerCase();
-  if (kind !== undefined && kind !== 'taskrun' && kind !== 'pipelinerun') throw new CliError(`--kind: expected taskrun or pipelinerun, got "${values.kind}"`);
+  if (kind !== undefined && kind !== 'taskrun' && kind !== 'pipelinerun')
+    throw new CliError(`--kind: expected taskrun or pipelinerun, got "${values.kind}"`);
 
   let client: KubeClient;
   try {
@@ -60,9 +62,12 @@ export async function printStored(part: StoredPart, argv: string[]): Promise<num
   const value = run.metadata.annotations?.[annotation];
   if (value === undefined) {
     const keys = Object.keys(run.metadata.annotations ?? {})
-      .filter((k) => k.startsWith(`chains.tekton.dev/${part}-`))
-      .map((k) => k.slice(`chains.tekton.dev/${part}-`.length));
-    const hint = keys.length > 0 ? `; stored keys: ${keys.join(', ')} (use --key)` : '; the run has no tekton-storage annotations (not signed yet, or storage is not "tekton")';
+      .filter((k) => k.startsWith(`${CHAINS_PREFIX}${part}-`))
+      .map((k) => k.slice(`${CHAINS_PREFIX}${part}-`.length));
+    const hint =
+      keys.length > 0
+        ? `; stored keys: ${keys.join(', ')} (use --key)`
+        : '; the run has no tekton-storage annotations (not signed yet, or storage is not "tekton")';
     throw new CliError(`${run.kind} ${namespace}/${name} has no annotation ${annotation}${hint}`, 1);
   }
   const decoded = Buffer.from(value, 'base64');

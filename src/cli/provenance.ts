@@ -96,7 +96,9 @@ async function loadConfig(path: string | undefined): Promise<ChainsConfig> {
 function selectInput(runs: Run[], childFiles: number, warn: (line: string) => void): FormatInput {
   const groups = groupRuns(runs);
   if (groups.pipelineRuns.length > 1) {
-    throw new CliError(`the input holds ${groups.pipelineRuns.length} PipelineRuns; pass one PipelineRun (with its child TaskRuns)`);
+    throw new CliError(
+      `the input holds ${groups.pipelineRuns.length} PipelineRuns; pass one PipelineRun (with its child TaskRuns)`,
+    );
   }
   const pr = groups.pipelineRuns[0];
   if (pr) {
@@ -106,7 +108,10 @@ function selectInput(runs: Run[], childFiles: number, warn: (line: string) => vo
     const supplied = new Set(pr.children.map((c) => c.metadata.name));
     for (const ref of pr.run.status?.childReferences ?? []) {
       if ((ref.kind === undefined || ref.kind === 'TaskRun') && !supplied.has(ref.name)) {
-        warn(`child TaskRun ${ref.name}${ref.pipelineTaskName ? ` (pipeline task ${ref.pipelineTaskName})` : ''} was not supplied; its steps, materials and results are left out`);
+        warn(
+          `child TaskRun ${ref.name}${ref.pipelineTaskName ? ` (pipeline task ${ref.pipelineTaskName})` : ''} ` +
+            'was not supplied; its steps, materials and results are left out',
+        );
       }
     }
     return { kind: 'PipelineRun', run: pr };
@@ -115,7 +120,10 @@ function selectInput(runs: Run[], childFiles: number, warn: (line: string) => vo
   const [only, ...more] = groups.taskRuns as [TaskRun?, ...TaskRun[]];
   if (!only) throw new CliError('the input holds no TaskRun or PipelineRun');
   if (more.length > 0) {
-    throw new CliError(`the input holds ${more.length + 1} TaskRuns and no PipelineRun; pass one run (or a PipelineRun with its children)`);
+    throw new CliError(
+      `the input holds ${more.length + 1} TaskRuns and no PipelineRun; ` +
+        'pass one run (or a PipelineRun with its children)',
+    );
   }
   return { kind: 'TaskRun', run: only };
 }
@@ -132,7 +140,11 @@ export async function run(argv: string[]): Promise<number> {
     pretty: { type: 'boolean' },
   });
   if (positionals.length !== 1) {
-    throw new CliError(positionals.length === 0 ? 'missing RUN_FILE (a path, or - for stdin)' : `expected one RUN_FILE, got ${positionals.length}: ${positionals.join(' ')}`);
+    throw new CliError(
+      positionals.length === 0
+        ? 'missing RUN_FILE (a path, or - for stdin)'
+        : `expected one RUN_FILE, got ${positionals.length}: ${positionals.join(' ')}`,
+    );
   }
   const format = values.format;
   if (format !== undefined && !(RUN_FORMATS as readonly string[]).includes(format)) {
@@ -151,7 +163,10 @@ export async function run(argv: string[]): Promise<number> {
   for (const file of childFiles) {
     const children = await readRuns(file);
     const notTaskRun = children.find((r) => r.kind !== 'TaskRun');
-    if (notTaskRun) throw new CliError(`--child ${file} holds a ${notTaskRun.kind} (${runDisplayName(notTaskRun)}); children are TaskRuns`);
+    if (notTaskRun)
+      throw new CliError(
+        `--child ${file} holds a ${notTaskRun.kind} (${runDisplayName(notTaskRun)}); children are TaskRuns`,
+      );
     for (const c of children) runs.push(c);
   }
 
@@ -160,14 +175,20 @@ export async function run(argv: string[]): Promise<number> {
   const subject = input.kind === 'PipelineRun' ? input.run.run : input.kind === 'TaskRun' ? input.run : undefined;
   if (subject && !isDone(subject)) {
     const cond = subject.status?.conditions?.find((c) => c.type === 'Succeeded');
-    const why = cond ? `its Succeeded condition is ${cond.status}${cond.reason ? ` (${cond.reason})` : ''}` : 'it has no Succeeded condition';
-    throw new CliError(`${subject.kind} ${runDisplayName(subject)} is not done: ${why}; Chains only signs completed runs`);
+    const why = cond
+      ? `its Succeeded condition is ${cond.status}${cond.reason ? ` (${cond.reason})` : ''}`
+      : 'it has no Succeeded condition';
+    throw new CliError(
+      `${subject.kind} ${runDisplayName(subject)} is not done: ${why}; Chains only signs completed runs`,
+    );
   }
 
   if (builderId !== undefined) config.builder.id = builderId;
   if (buildType !== undefined) config.buildDefinition.buildType = buildType as BuildType;
   if (values['deep-inspection']) config.artifacts.pipelinerun.deepInspection = true;
-  const chosen: RunFormat = (format as RunFormat | undefined) ?? (input.kind === 'PipelineRun' ? config.artifacts.pipelinerun.format : config.artifacts.taskrun.format);
+  const chosen: RunFormat =
+    (format as RunFormat | undefined) ??
+    (input.kind === 'PipelineRun' ? config.artifacts.pipelinerun.format : config.artifacts.taskrun.format);
 
   let bytes: Buffer;
   try {

@@ -7,7 +7,8 @@ import { escapeTerminal } from '../text/terminal.js';
 import { CliError } from './errors.js';
 import { checkScopeFlags, connectScope, RUN_SCOPE_FLAGS } from './run-scope.js';
 
-export const help = `Usage: chainsmith resign [--namespace N | --all-namespaces] [--selector S] [--since D] [--failed-only] [--dry-run]
+export const help = `Usage: chainsmith resign [--namespace N | --all-namespaces] [--selector S] [--since D]
+                         [--failed-only] [--dry-run]
 
 Clears ${CLEARED_MARKS.join(', ')} on completed runs (one JSON merge patch each), so the controller signs
 them again — after rotating the signing key, fixing a registry or KMS outage, or changing chains-config.
@@ -68,7 +69,10 @@ export async function run(argv: string[]): Promise<number> {
       }
       if (result.selected.length > 200) lines.push(`  … ${result.selected.length - 200} more (use --json for all)`);
     } else {
-      lines.push(`cleared the marks on ${result.cleared} of ${result.selected.length} run(s) in ${scope}; the controller will sign them again`);
+      lines.push(
+        `cleared the marks on ${result.cleared} of ${result.selected.length} run(s) in ${scope}; ` +
+          'the controller will sign them again',
+      );
       if (result.gone > 0) lines.push(`${result.gone} run(s) were deleted meanwhile`);
       for (const e of result.errors.slice(0, 20)) lines.push(`failed: ${escapeTerminal(`${e.run}: ${e.error}`)}`);
     }

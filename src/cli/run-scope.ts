@@ -1,7 +1,7 @@
 // The flags `audit` and `resign` share to pick the runs they look at: --namespace / --all-namespaces, --since,
 // and --kubeconfig; and the NAMESPACE/NAME argument of `payload`, `signature` and `verify-run`. One place, so
 // every command accepts and rejects exactly the same names — before any URL is built from them.
-import { loadKubeConfig } from '../controller/kube-client.js';
+import { loadKubeConfig } from '../kube/client.js';
 import { messageOf } from '../errors.js';
 import { namespaceProblem, objectNameProblem } from '../kube/names.js';
 import { escapeTerminal } from '../text/terminal.js';
@@ -32,7 +32,8 @@ interface ScopeValues {
  */
 export function checkScopeFlags(values: ScopeValues, positionals: string[]): number | undefined {
   if (positionals.length > 0) throw new CliError(`unexpected argument "${show(positionals[0]!)}"`);
-  if (values.namespace !== undefined && values['all-namespaces']) throw new CliError('give --namespace or --all-namespaces, not both');
+  if (values.namespace !== undefined && values['all-namespaces'])
+    throw new CliError('give --namespace or --all-namespaces, not both');
   if (values.namespace !== undefined) checkNamespace(values.namespace, '--namespace');
   if (values['system-namespace'] !== undefined) checkNamespace(values['system-namespace'], '--system-namespace');
   if (values.since === undefined) return undefined;
@@ -83,7 +84,9 @@ export function connectScope(values: ScopeValues): { cluster: Cluster; namespace
   } catch (err) {
     throw new CliError(`cannot load the kubeconfig: ${messageOf(err)}`);
   }
-  const namespace = values['all-namespaces'] ? undefined : (values.namespace ?? cluster.connection.namespace ?? 'default');
+  const namespace = values['all-namespaces']
+    ? undefined
+    : (values.namespace ?? cluster.connection.namespace ?? 'default');
   if (namespace !== undefined && values.namespace === undefined) {
     checkNamespace(namespace, "the kubeconfig context's namespace");
   }

@@ -2,7 +2,8 @@
 // `tkn chain signature`: the DSSE envelope JSON for attestations, the raw signature bytes for images.
 import { printStored } from './payload.js';
 
-export const help = `Usage: chainsmith signature NAMESPACE/NAME [--kind taskrun|pipelinerun] [--key SHORTKEY] [--kubeconfig FILE]
+export const help = `Usage: chainsmith signature NAMESPACE/NAME [--kind taskrun|pipelinerun] [--key SHORTKEY]
+                            [--kubeconfig FILE]
 
 Prints the signature stored on a run with the tekton storage backend (annotation
 chains.tekton.dev/signature-<key>), base64-decoded. For the run's attestation that is the DSSE envelope

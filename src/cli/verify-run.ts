@@ -1,6 +1,6 @@
 // `chainsmith verify-run NAMESPACE/NAME`: verifies the payloads and signatures the `tekton` storage backend
 // wrote on a run's annotations, with the same checks `verify` uses for registries.
-import { loadKubeConfig, KubeClient, PIPELINERUNS, TASKRUNS } from '../controller/kube-client.js';
+import { loadKubeConfig, KubeClient, PIPELINERUNS, TASKRUNS } from '../kube/client.js';
 import { messageOf } from '../errors.js';
 import type { Run } from '../tekton/types.js';
 import { kmsPublicKey, readPublicKeyFile } from '../verify/key.js';
@@ -10,7 +10,8 @@ import { CliError } from './errors.js';
 import { escapeTerminal as e } from '../text/terminal.js';
 import { parseRunTarget } from './run-scope.js';
 
-export const help = `Usage: chainsmith verify-run NAMESPACE/NAME [--kind taskrun|pipelinerun] (--key cosign.pub | --kms REF) [flags]
+export const help = `Usage: chainsmith verify-run NAMESPACE/NAME [--kind taskrun|pipelinerun]
+                             (--key cosign.pub | --kms REF) [flags]
 
 Verifies what the "tekton" storage backend stored on a run (the chains.tekton.dev/payload-* and signature-*
 annotations, as \`tkn chain payload/signature\` read them):
@@ -43,8 +44,10 @@ export async function run(argv: string[]): Promise<number> {
   if (positionals.length !== 1) throw new CliError('one NAMESPACE/NAME is required (see --help)');
   const target = parseRunTarget(positionals[0]!, undefined, undefined);
   const kind = values.kind?.toLowerCase();
-  if (kind !== 'taskrun' && kind !== 'pipelinerun') throw new CliError(`--kind must be taskrun or pipelinerun, not "${values.kind}"`);
-  if ((values.key === undefined) === (values.kms === undefined)) throw new CliError('give exactly one of --key FILE or --kms REF');
+  if (kind !== 'taskrun' && kind !== 'pipelinerun')
+    throw new CliError(`--kind must be taskrun or pipelinerun, not "${values.kind}"`);
+  if ((values.key === undefined) === (values.kms === undefined))
+    throw new CliError('give exactly one of --key FILE or --kms REF');
   let key;
   try {
     key = values.key !== undefined ? await readPublicKeyFile(values.key) : await kmsPublicKey(values.kms!);

@@ -1,6 +1,6 @@
 // `chainsmith verify IMAGE`: checks an image's signatures and attestations in its registry against a public key.
 import { ChainsmithError, messageOf } from '../errors.js';
-import { parseReference, parseRepository } from '../oci/reference.js';
+import { parseReference, parseRepository } from '../reference/reference.js';
 import { kmsPublicKey, readPublicKeyFile } from '../verify/key.js';
 import { PREDICATE_TYPE_NAMES, resolvePredicateType } from '../verify/predicate-types.js';
 import { verifyImage } from '../verify/registry.js';
@@ -56,15 +56,24 @@ export async function run(argv: string[]): Promise<number> {
     insecure: { type: 'boolean' },
     json: { type: 'boolean' },
   });
-  if (positionals.length !== 1) throw new CliError(positionals.length === 0 ? 'an IMAGE reference is required (see --help)' : `one IMAGE expected, got ${positionals.length}`);
+  if (positionals.length !== 1)
+    throw new CliError(
+      positionals.length === 0
+        ? 'an IMAGE reference is required (see --help)'
+        : `one IMAGE expected, got ${positionals.length}`,
+    );
   const input = positionals[0]!;
   const ref = parseReference(input);
   if (!ref) throw new CliError(`"${input}" is not an image reference (registry/repository[:tag][@sha256:…])`);
-  if ((values.key === undefined) === (values.kms === undefined)) throw new CliError('give exactly one of --key FILE or --kms REF');
+  if ((values.key === undefined) === (values.kms === undefined))
+    throw new CliError('give exactly one of --key FILE or --kms REF');
   const policy: VerifyPolicy = { requireAttestation: values['require-attestation'] ?? false };
   if (values['predicate-type'] !== undefined) {
     const uri = resolvePredicateType(values['predicate-type']);
-    if (!uri) throw new CliError(`--predicate-type "${values['predicate-type']}" is neither a URI nor one of ${PREDICATE_TYPE_NAMES.join(', ')}`);
+    if (!uri)
+      throw new CliError(
+        `--predicate-type "${values['predicate-type']}" is neither a URI nor one of ${PREDICATE_TYPE_NAMES.join(', ')}`,
+      );
     policy.predicateType = uri;
   }
   if (values['builder-id'] !== undefined) {
@@ -74,19 +83,24 @@ export async function run(argv: string[]): Promise<number> {
 
   const overrideText = values.repository ?? (process.env.COSIGN_REPOSITORY || undefined);
   const attachmentRepository = overrideText === undefined ? undefined : parseRepository(overrideText);
-  if (overrideText !== undefined && !attachmentRepository) throw new CliError(`"${overrideText}" is not a repository name (registry/path, no tag or digest)`);
+  if (overrideText !== undefined && !attachmentRepository)
+    throw new CliError(`"${overrideText}" is not a repository name (registry/path, no tag or digest)`);
 
   let key;
   try {
     key = values.key !== undefined ? await readPublicKeyFile(values.key) : await kmsPublicKey(values.kms!);
   } catch (err) {
-    if (err instanceof ChainsmithError && err.transient) throw new CliError(`cannot read the public key: ${messageOf(err)}`, 1);
+    if (err instanceof ChainsmithError && err.transient)
+      throw new CliError(`cannot read the public key: ${messageOf(err)}`, 1);
     throw new CliError(messageOf(err));
   }
 
   let report;
   try {
-    report = await verifyImage(ref, input, key, policy, { insecure: values.insecure ?? false, ...(attachmentRepository ? { attachmentRepository } : {}) });
+    report = await verifyImage(ref, input, key, policy, {
+      insecure: values.insecure ?? false,
+      ...(attachmentRepository ? { attachmentRepository } : {}),
+    });
   } catch (err) {
     // the registry could not be asked: not a verdict about the image, but not bad input either
     throw new CliError(`cannot read ${escapeTerminal(input)} from its registry: ${escapeTerminal(messageOf(err))}`, 1);

@@ -12,7 +12,10 @@ const SIGNERS: readonly SignerName[] = ['x509', 'kms', 'none'];
 const TASKRUN_STORAGE: readonly StorageName[] = ['tekton', 'oci', 'gcs', 'docdb', 'grafeas', 'kafka', 'archivista'];
 // Chains does not accept `kafka` for PipelineRuns (spec §7.1).
 const PIPELINERUN_STORAGE: readonly StorageName[] = ['tekton', 'oci', 'gcs', 'docdb', 'grafeas', 'archivista'];
-const BUILD_TYPES: readonly BuildType[] = ['https://tekton.dev/chains/v2/slsa', 'https://tekton.dev/chains/v2/slsa-tekton'];
+const BUILD_TYPES: readonly BuildType[] = [
+  'https://tekton.dev/chains/v2/slsa',
+  'https://tekton.dev/chains/v2/slsa-tekton',
+];
 const GO_TRUE = ['1', 't', 'T', 'TRUE', 'true', 'True'];
 const GO_FALSE = ['0', 'f', 'F', 'FALSE', 'false', 'False'];
 
@@ -21,20 +24,54 @@ export const MAX_CONFIG_KEYS = 1000;
 
 /** Every key chainsmith reads (Chains' keys plus ours), for "unknown key" hints. */
 export const KNOWN_KEYS: readonly string[] = [
-  'artifacts.taskrun.format', 'artifacts.taskrun.storage', 'artifacts.taskrun.signer',
-  'artifacts.pipelinerun.format', 'artifacts.pipelinerun.storage', 'artifacts.pipelinerun.signer', 'artifacts.pipelinerun.enable-deep-inspection',
-  'artifacts.oci.format', 'artifacts.oci.storage', 'artifacts.oci.signer',
-  'storage.gcs.bucket', 'storage.oci.repository', 'storage.oci.repository.insecure', 'storage.oci.encoding-format',
-  'storage.docdb.url', 'storage.docdb.mongo-server-url', 'storage.docdb.mongo-server-url-dir', 'storage.docdb.mongo-server-url-path',
-  'storage.grafeas.projectid', 'storage.grafeas.noteid', 'storage.grafeas.notehint',
-  'storage.pubsub.provider', 'storage.pubsub.topic', 'storage.pubsub.kafka.bootstrap.servers', 'storage.archivista.url',
-  'signers.kms.kmsref', 'signers.kms.auth.address', 'signers.kms.auth.token', 'signers.kms.auth.token-path',
-  'signers.kms.auth.oidc.path', 'signers.kms.auth.oidc.role', 'signers.kms.auth.oidc.token-path',
-  'signers.kms.auth.spire.sock', 'signers.kms.auth.spire.audience',
-  'signers.x509.fulcio.enabled', 'signers.x509.fulcio.address', 'signers.x509.fulcio.issuer', 'signers.x509.fulcio.provider',
-  'signers.x509.identity.token.file', 'signers.x509.tuf.mirror.url',
-  'transparency.enabled', 'transparency.url', 'builder.id', 'builddefinition.buildtype', 'filter.managed-by',
-  'chainsmith.sign-platform-images', 'chainsmith.max-retries', 'chainsmith.retry-horizon',
+  'artifacts.taskrun.format',
+  'artifacts.taskrun.storage',
+  'artifacts.taskrun.signer',
+  'artifacts.pipelinerun.format',
+  'artifacts.pipelinerun.storage',
+  'artifacts.pipelinerun.signer',
+  'artifacts.pipelinerun.enable-deep-inspection',
+  'artifacts.oci.format',
+  'artifacts.oci.storage',
+  'artifacts.oci.signer',
+  'storage.gcs.bucket',
+  'storage.oci.repository',
+  'storage.oci.repository.insecure',
+  'storage.oci.encoding-format',
+  'storage.docdb.url',
+  'storage.docdb.mongo-server-url',
+  'storage.docdb.mongo-server-url-dir',
+  'storage.docdb.mongo-server-url-path',
+  'storage.grafeas.projectid',
+  'storage.grafeas.noteid',
+  'storage.grafeas.notehint',
+  'storage.pubsub.provider',
+  'storage.pubsub.topic',
+  'storage.pubsub.kafka.bootstrap.servers',
+  'storage.archivista.url',
+  'signers.kms.kmsref',
+  'signers.kms.auth.address',
+  'signers.kms.auth.token',
+  'signers.kms.auth.token-path',
+  'signers.kms.auth.oidc.path',
+  'signers.kms.auth.oidc.role',
+  'signers.kms.auth.oidc.token-path',
+  'signers.kms.auth.spire.sock',
+  'signers.kms.auth.spire.audience',
+  'signers.x509.fulcio.enabled',
+  'signers.x509.fulcio.address',
+  'signers.x509.fulcio.issuer',
+  'signers.x509.fulcio.provider',
+  'signers.x509.identity.token.file',
+  'signers.x509.tuf.mirror.url',
+  'transparency.enabled',
+  'transparency.url',
+  'builder.id',
+  'builddefinition.buildtype',
+  'filter.managed-by',
+  'chainsmith.sign-platform-images',
+  'chainsmith.max-retries',
+  'chainsmith.retry-horizon',
 ];
 
 /** The configuration Chains uses when the ConfigMap is empty (spec §7.1), plus chainsmith's own defaults. */
@@ -93,7 +130,8 @@ function storageSet(key: string, value: string, allowed: readonly StorageName[])
     if (!(allowed as readonly string[]).includes(item)) {
       throw new ChainsmithError(
         'InvalidConfig',
-        `invalid ${key}: ${JSON.stringify(value)} (item ${JSON.stringify(item)}); accepted: a comma-separated list of ${allowed.join(', ')}, or "" to disable`,
+        `invalid ${key}: ${JSON.stringify(value)} (item ${JSON.stringify(item)}); ` +
+          `accepted: a comma-separated list of ${allowed.join(', ')}, or "" to disable`,
       );
     }
   }
@@ -126,7 +164,8 @@ export function parseDurationSeconds(key: string, value: string): number {
     total += Number(m[1]) * DURATION_UNITS[m[2]!]!;
     end = re.lastIndex;
   }
-  if (v === '' || end !== v.length) throw invalid(key, value, 'a duration such as 90s, 10m, 1h30m, or a number of seconds');
+  if (v === '' || end !== v.length)
+    throw invalid(key, value, 'a duration such as 90s, 10m, 1h30m, or a number of seconds');
   return total;
 }
 
@@ -142,7 +181,11 @@ function opt(v: string | undefined): string | undefined {
  */
 export function parseChainsConfig(data: Record<string, string>): ChainsConfig {
   for (const [k, v] of Object.entries(data)) {
-    if (typeof v !== 'string') throw new ChainsmithError('InvalidConfig', `invalid ${k}: ConfigMap values must be strings, got ${JSON.stringify(v)}; quote it`);
+    if (typeof v !== 'string')
+      throw new ChainsmithError(
+        'InvalidConfig',
+        `invalid ${k}: ConfigMap values must be strings, got ${JSON.stringify(v)}; quote it`,
+      );
   }
   const get = (key: string): string | undefined => (Object.hasOwn(data, key) ? data[key] : undefined);
   const str = (key: string, fallback: string) => get(key) ?? fallback;
@@ -152,24 +195,76 @@ export function parseChainsConfig(data: Record<string, string>): ChainsConfig {
     if (raw !== undefined) set(parse(raw));
   };
 
-  apply('artifacts.taskrun.format', (v) => oneOf('artifacts.taskrun.format', v, RUN_FORMATS), (v) => (c.artifacts.taskrun.format = v));
-  apply('artifacts.taskrun.storage', (v) => storageSet('artifacts.taskrun.storage', v, TASKRUN_STORAGE), (v) => (c.artifacts.taskrun.storage = v));
-  apply('artifacts.taskrun.signer', (v) => oneOf('artifacts.taskrun.signer', v, SIGNERS), (v) => (c.artifacts.taskrun.signer = v));
-  apply('artifacts.pipelinerun.format', (v) => oneOf('artifacts.pipelinerun.format', v, RUN_FORMATS), (v) => (c.artifacts.pipelinerun.format = v));
-  apply('artifacts.pipelinerun.storage', (v) => storageSet('artifacts.pipelinerun.storage', v, PIPELINERUN_STORAGE), (v) => (c.artifacts.pipelinerun.storage = v));
-  apply('artifacts.pipelinerun.signer', (v) => oneOf('artifacts.pipelinerun.signer', v, SIGNERS), (v) => (c.artifacts.pipelinerun.signer = v));
-  apply('artifacts.pipelinerun.enable-deep-inspection', (v) => goBool('artifacts.pipelinerun.enable-deep-inspection', v), (v) => (c.artifacts.pipelinerun.deepInspection = v));
-  apply('artifacts.oci.format', (v) => oneOf('artifacts.oci.format', v, ['simplesigning'] as const), (v) => (c.artifacts.oci.format = v));
-  apply('artifacts.oci.storage', (v) => storageSet('artifacts.oci.storage', v, TASKRUN_STORAGE), (v) => (c.artifacts.oci.storage = v));
-  apply('artifacts.oci.signer', (v) => oneOf('artifacts.oci.signer', v, SIGNERS), (v) => (c.artifacts.oci.signer = v));
+  apply(
+    'artifacts.taskrun.format',
+    (v) => oneOf('artifacts.taskrun.format', v, RUN_FORMATS),
+    (v) => (c.artifacts.taskrun.format = v),
+  );
+  apply(
+    'artifacts.taskrun.storage',
+    (v) => storageSet('artifacts.taskrun.storage', v, TASKRUN_STORAGE),
+    (v) => (c.artifacts.taskrun.storage = v),
+  );
+  apply(
+    'artifacts.taskrun.signer',
+    (v) => oneOf('artifacts.taskrun.signer', v, SIGNERS),
+    (v) => (c.artifacts.taskrun.signer = v),
+  );
+  apply(
+    'artifacts.pipelinerun.format',
+    (v) => oneOf('artifacts.pipelinerun.format', v, RUN_FORMATS),
+    (v) => (c.artifacts.pipelinerun.format = v),
+  );
+  apply(
+    'artifacts.pipelinerun.storage',
+    (v) => storageSet('artifacts.pipelinerun.storage', v, PIPELINERUN_STORAGE),
+    (v) => (c.artifacts.pipelinerun.storage = v),
+  );
+  apply(
+    'artifacts.pipelinerun.signer',
+    (v) => oneOf('artifacts.pipelinerun.signer', v, SIGNERS),
+    (v) => (c.artifacts.pipelinerun.signer = v),
+  );
+  apply(
+    'artifacts.pipelinerun.enable-deep-inspection',
+    (v) => goBool('artifacts.pipelinerun.enable-deep-inspection', v),
+    (v) => (c.artifacts.pipelinerun.deepInspection = v),
+  );
+  apply(
+    'artifacts.oci.format',
+    (v) => oneOf('artifacts.oci.format', v, ['simplesigning'] as const),
+    (v) => (c.artifacts.oci.format = v),
+  );
+  apply(
+    'artifacts.oci.storage',
+    (v) => storageSet('artifacts.oci.storage', v, TASKRUN_STORAGE),
+    (v) => (c.artifacts.oci.storage = v),
+  );
+  apply(
+    'artifacts.oci.signer',
+    (v) => oneOf('artifacts.oci.signer', v, SIGNERS),
+    (v) => (c.artifacts.oci.signer = v),
+  );
 
-  apply('storage.pubsub.provider', (v) => oneOf('storage.pubsub.provider', v, ['inmemory', 'kafka'] as const), (v) => (c.storage.pubsub.provider = v));
+  apply(
+    'storage.pubsub.provider',
+    (v) => oneOf('storage.pubsub.provider', v, ['inmemory', 'kafka'] as const),
+    (v) => (c.storage.pubsub.provider = v),
+  );
   c.storage.pubsub.topic = opt(get('storage.pubsub.topic'));
   c.storage.pubsub.kafkaBootstrapServers = opt(get('storage.pubsub.kafka.bootstrap.servers'));
   c.storage.gcs.bucket = opt(get('storage.gcs.bucket'));
   c.storage.oci.repository = opt(get('storage.oci.repository'));
-  apply('storage.oci.repository.insecure', (v) => goBool('storage.oci.repository.insecure', v), (v) => (c.storage.oci.insecure = v));
-  apply('storage.oci.encoding-format', (v) => oneOf('storage.oci.encoding-format', v, ['dsse', 'sigstore-bundle'] as const), (v) => (c.storage.oci.encodingFormat = v));
+  apply(
+    'storage.oci.repository.insecure',
+    (v) => goBool('storage.oci.repository.insecure', v),
+    (v) => (c.storage.oci.insecure = v),
+  );
+  apply(
+    'storage.oci.encoding-format',
+    (v) => oneOf('storage.oci.encoding-format', v, ['dsse', 'sigstore-bundle'] as const),
+    (v) => (c.storage.oci.encodingFormat = v),
+  );
   c.storage.docdb = {
     url: opt(get('storage.docdb.url')),
     mongoServerUrl: opt(get('storage.docdb.mongo-server-url')),
@@ -183,7 +278,8 @@ export function parseChainsConfig(data: Record<string, string>): ChainsConfig {
 
   // transparency.enabled: `true` → on, `manual` → on and gated by an annotation, anything else → off (no error).
   const tlog = get('transparency.enabled');
-  if (tlog !== undefined) c.transparency = { ...c.transparency, enabled: tlog === 'true' || tlog === 'manual', manual: tlog === 'manual' };
+  if (tlog !== undefined)
+    c.transparency = { ...c.transparency, enabled: tlog === 'true' || tlog === 'manual', manual: tlog === 'manual' };
   c.transparency.url = str('transparency.url', c.transparency.url);
 
   const kms = c.signers.kms;
@@ -191,11 +287,22 @@ export function parseChainsConfig(data: Record<string, string>): ChainsConfig {
   kms.auth.address = opt(get('signers.kms.auth.address'));
   kms.auth.token = opt(get('signers.kms.auth.token'));
   kms.auth.tokenPath = opt(get('signers.kms.auth.token-path'));
-  kms.auth.oidc = { path: opt(get('signers.kms.auth.oidc.path')), role: opt(get('signers.kms.auth.oidc.role')), tokenPath: opt(get('signers.kms.auth.oidc.token-path')) };
-  kms.auth.spire = { sock: opt(get('signers.kms.auth.spire.sock')), audience: opt(get('signers.kms.auth.spire.audience')) };
+  kms.auth.oidc = {
+    path: opt(get('signers.kms.auth.oidc.path')),
+    role: opt(get('signers.kms.auth.oidc.role')),
+    tokenPath: opt(get('signers.kms.auth.oidc.token-path')),
+  };
+  kms.auth.spire = {
+    sock: opt(get('signers.kms.auth.spire.sock')),
+    audience: opt(get('signers.kms.auth.spire.audience')),
+  };
 
   const x509 = c.signers.x509;
-  apply('signers.x509.fulcio.enabled', (v) => goBool('signers.x509.fulcio.enabled', v), (v) => (x509.fulcioEnabled = v));
+  apply(
+    'signers.x509.fulcio.enabled',
+    (v) => goBool('signers.x509.fulcio.enabled', v),
+    (v) => (x509.fulcioEnabled = v),
+  );
   x509.fulcioAddress = str('signers.x509.fulcio.address', x509.fulcioAddress);
   x509.fulcioIssuer = str('signers.x509.fulcio.issuer', x509.fulcioIssuer);
   x509.fulcioProvider = opt(get('signers.x509.fulcio.provider'));
@@ -203,12 +310,32 @@ export function parseChainsConfig(data: Record<string, string>): ChainsConfig {
   x509.tufMirrorUrl = str('signers.x509.tuf.mirror.url', x509.tufMirrorUrl);
 
   c.builder.id = str('builder.id', c.builder.id);
-  apply('builddefinition.buildtype', (v) => oneOf('builddefinition.buildtype', v, BUILD_TYPES), (v) => (c.buildDefinition.buildType = v));
-  apply('filter.managed-by', (v) => (v === '' ? [] : [...new Set(v.split(',').map((s) => s.trim()))].sort()), (v) => (c.filter.managedBy = v));
+  apply(
+    'builddefinition.buildtype',
+    (v) => oneOf('builddefinition.buildtype', v, BUILD_TYPES),
+    (v) => (c.buildDefinition.buildType = v),
+  );
+  apply(
+    'filter.managed-by',
+    (v) => (v === '' ? [] : [...new Set(v.split(',').map((s) => s.trim()))].sort()),
+    (v) => (c.filter.managedBy = v),
+  );
 
-  apply('chainsmith.sign-platform-images', (v) => goBool('chainsmith.sign-platform-images', v), (v) => (c.chainsmith.signPlatformImages = v));
-  apply('chainsmith.max-retries', (v) => nonNegativeInt('chainsmith.max-retries', v), (v) => (c.chainsmith.maxRetries = v));
-  apply('chainsmith.retry-horizon', (v) => parseDurationSeconds('chainsmith.retry-horizon', v), (v) => (c.chainsmith.retryHorizonSeconds = v));
+  apply(
+    'chainsmith.sign-platform-images',
+    (v) => goBool('chainsmith.sign-platform-images', v),
+    (v) => (c.chainsmith.signPlatformImages = v),
+  );
+  apply(
+    'chainsmith.max-retries',
+    (v) => nonNegativeInt('chainsmith.max-retries', v),
+    (v) => (c.chainsmith.maxRetries = v),
+  );
+  apply(
+    'chainsmith.retry-horizon',
+    (v) => parseDurationSeconds('chainsmith.retry-horizon', v),
+    (v) => (c.chainsmith.retryHorizonSeconds = v),
+  );
   return stripUndefined(c);
 }
 
@@ -252,9 +379,14 @@ function editDistance(a: string, b: string): number {
   return prev[b.length]!;
 }
 
-/** Artifact types that will be signed: signer ≠ `none` and storage not disabled (`""`), in the order taskrun, pipelinerun, oci. */
+/**
+ * Artifact types that will be signed: signer ≠ `none` and storage not disabled (`""`),
+ * in the order taskrun, pipelinerun, oci.
+ */
 export function enabledArtifactTypes(config: ChainsConfig): Array<'taskrun' | 'pipelinerun' | 'oci'> {
-  return (['taskrun', 'pipelinerun', 'oci'] as const).filter((t) => config.artifacts[t].signer !== 'none' && config.artifacts[t].storage.length > 0);
+  return (['taskrun', 'pipelinerun', 'oci'] as const).filter(
+    (t) => config.artifacts[t].signer !== 'none' && config.artifacts[t].storage.length > 0,
+  );
 }
 
 /** The data map of a ConfigMap manifest (YAML/JSON; `kind: ConfigMap` with `data`) or of a plain `key: value` map. */
@@ -293,7 +425,8 @@ export function configDataFromText(text: string, source = 'the config'): Record<
       throw new ChainsmithError('InvalidConfig', `${source}: is a ${kind}, expected a ConfigMap`);
     }
     data = (data.data ?? {}) as Record<string, unknown>;
-    if (data === null || typeof data !== 'object' || Array.isArray(data)) throw new ChainsmithError('InvalidConfig', `${source}: ConfigMap data must be a map`);
+    if (data === null || typeof data !== 'object' || Array.isArray(data))
+      throw new ChainsmithError('InvalidConfig', `${source}: ConfigMap data must be a map`);
   }
   const keys = Object.keys(data).length;
   if (keys > MAX_CONFIG_KEYS) {
@@ -313,7 +446,10 @@ export function configDataFromText(text: string, source = 'the config'): Record<
   return data as Record<string, string>;
 }
 
-/** Reads a chains-config file: a ConfigMap manifest (YAML or JSON) or a plain data map. Throws ChainsmithError('InvalidConfig'). */
+/**
+ * Reads a chains-config file: a ConfigMap manifest (YAML or JSON) or a plain data map.
+ * Throws ChainsmithError('InvalidConfig').
+ */
 export async function readConfigFile(path: string): Promise<ChainsConfig> {
   return parseChainsConfig(await readConfigData(path));
 }
@@ -322,4 +458,14 @@ export async function readConfigFile(path: string): Promise<ChainsConfig> {
 export async function readConfigData(path: string): Promise<Record<string, string>> {
   const text = await readInputText(path, { reason: 'InvalidConfig' });
   return configDataFromText(text, path);
+}
+
+/** The artifact types signed for a run of this kind, in Chains' order (spec §1.5 step 1), enabled ones only. */
+export function enabledTypesFor(
+  kind: 'TaskRun' | 'PipelineRun',
+  config: ChainsConfig,
+): Array<'taskrun' | 'pipelinerun' | 'oci'> {
+  const enabled = enabledArtifactTypes(config);
+  const types: Array<'taskrun' | 'pipelinerun' | 'oci'> = kind === 'TaskRun' ? ['taskrun', 'oci'] : ['pipelinerun'];
+  return types.filter((t) => enabled.includes(t));
 }

@@ -58,7 +58,10 @@ export interface ChainsConfig {
     signPlatformImages: boolean;
     /** `chainsmith.max-retries`: attempts before a run is marked `failed` (Chains: 3) */
     maxRetries: number;
-    /** `chainsmith.retry-horizon`: seconds of transient failure tolerated before retries count (see docs/reliability.md) */
+    /**
+     * `chainsmith.retry-horizon`: seconds of transient failure tolerated before retries count
+     * (see docs/reliability.md)
+     */
     retryHorizonSeconds: number;
   };
 }

@@ -36,7 +36,9 @@ export function childrenState(pr: CachedRun, cache: RunCache, config: ChainsConf
 /** The Event note for children left out of a PipelineRun's provenance. */
 export function missingChildrenNote(missing: string[], other: string[], waitedSeconds: number): string {
   const parts: string[] = [];
-  if (missing.length > 0) parts.push(`TaskRun ${missing.join(', ')} not found after waiting ${waitedSeconds}s (deleted?)`);
-  if (other.length > 0) parts.push(`${other.join(', ')} not included (chainsmith signs TaskRuns and PipelineRuns only)`);
+  if (missing.length > 0)
+    parts.push(`TaskRun ${missing.join(', ')} not found after waiting ${waitedSeconds}s (deleted?)`);
+  if (other.length > 0)
+    parts.push(`${other.join(', ')} not included (chainsmith signs TaskRuns and PipelineRuns only)`);
   return `signed without some children: ${parts.join('; ')}`;
 }

@@ -9,7 +9,7 @@ import { unknownConfigKeys } from '../config/parse.js';
 import { messageOf } from '../errors.js';
 import type { EventSink } from '../observability/events.js';
 import { Informer } from './informer.js';
-import { CONFIGMAPS, type KubeClient, type KubeObject } from './kube-client.js';
+import { CONFIGMAPS, type KubeClient, type KubeObject } from '../kube/client.js';
 
 export const CONFIG_MAP_NAME = 'chains-config';
 
@@ -58,12 +58,14 @@ export class ConfigStore {
         upsert: (obj) => this.apply(obj),
         remove: () => this.useDefaults('chains-config was deleted; using the default configuration'),
         relisted: (uids) => {
-          if (uids.size === 0 && this.sawConfigMap) this.useDefaults('chains-config is gone; using the default configuration');
+          if (uids.size === 0 && this.sawConfigMap)
+            this.useDefaults('chains-config is gone; using the default configuration');
         },
       },
     });
     await this.informer.start();
-    if (!this.sawConfigMap) this.useDefaults(`no ConfigMap ${this.opts.namespace}/${CONFIG_MAP_NAME}; using the default configuration`);
+    if (!this.sawConfigMap)
+      this.useDefaults(`no ConfigMap ${this.opts.namespace}/${CONFIG_MAP_NAME}; using the default configuration`);
   }
 
   stop(): void {
@@ -80,9 +82,19 @@ export class ConfigStore {
     } catch (err) {
       this.invalid = messageOf(err);
       const kept = this.config ? 'keeping the previous configuration' : 'nothing will be signed until it is fixed';
-      this.opts.logger.error('invalid chains-config', { namespace: this.opts.namespace, error: this.invalid, action: kept });
+      this.opts.logger.error('invalid chains-config', {
+        namespace: this.opts.namespace,
+        error: this.invalid,
+        action: kept,
+      });
       this.opts.events.record(
-        { apiVersion: 'v1', kind: 'ConfigMap', namespace: this.opts.namespace, name: CONFIG_MAP_NAME, uid: obj.metadata?.uid },
+        {
+          apiVersion: 'v1',
+          kind: 'ConfigMap',
+          namespace: this.opts.namespace,
+          name: CONFIG_MAP_NAME,
+          uid: obj.metadata?.uid,
+        },
         'Warning',
         'InvalidConfig',
         `${this.invalid}; ${kept}`,
@@ -96,7 +108,13 @@ export class ConfigStore {
       const list = unknown.map((u) => (u.suggestion ? `${u.key} (did you mean ${u.suggestion}?)` : u.key)).join(', ');
       this.opts.logger.warn(`chains-config has unknown keys, ignored: ${list}`, { namespace: this.opts.namespace });
       this.opts.events.record(
-        { apiVersion: 'v1', kind: 'ConfigMap', namespace: this.opts.namespace, name: CONFIG_MAP_NAME, uid: obj.metadata?.uid },
+        {
+          apiVersion: 'v1',
+          kind: 'ConfigMap',
+          namespace: this.opts.namespace,
+          name: CONFIG_MAP_NAME,
+          uid: obj.metadata?.uid,
+        },
         'Warning',
         'UnknownConfigKey',
         `unknown keys are ignored: ${list}`,
@@ -104,10 +122,18 @@ export class ConfigStore {
     }
     if (next.transparency.enabled) {
       // Never a silent no-op: Rekor upload is not implemented, so say so where operators look.
-      const warning = 'transparency.enabled is set but chainsmith does not upload to a transparency log (Rekor) yet; signatures are stored without tlog entries';
+      const warning =
+        'transparency.enabled is set but chainsmith does not upload to a transparency log (Rekor) yet; ' +
+        'signatures are stored without tlog entries';
       this.opts.logger.warn(warning, { namespace: this.opts.namespace });
       this.opts.events.record(
-        { apiVersion: 'v1', kind: 'ConfigMap', namespace: this.opts.namespace, name: CONFIG_MAP_NAME, uid: obj.metadata?.uid },
+        {
+          apiVersion: 'v1',
+          kind: 'ConfigMap',
+          namespace: this.opts.namespace,
+          name: CONFIG_MAP_NAME,
+          uid: obj.metadata?.uid,
+        },
         'Warning',
         'UnsupportedSetting',
         warning,

@@ -9,7 +9,7 @@ import type { Logger } from 'winston';
 import type { ClusterConnection } from '../kube/kubeconfig.js';
 import type { ChainsConfig, StorageName } from '../config/types.js';
 import { messageOf } from '../errors.js';
-import { KubernetesCredentialSource, type RegistryCredentialSource } from '../oci/credentials.js';
+import { KubernetesCredentialSource, type RegistryCredentialSource } from '../kube/registry-credentials.js';
 import { KeyedMutex } from '../oci/keyed-mutex.js';
 import { KubeEventSink, type EventSink } from '../observability/events.js';
 import { runFields } from '../observability/logger.js';
@@ -23,15 +23,16 @@ import type { Run } from '../tekton/types.js';
 import { ConfigStore } from './config-store.js';
 import { decide } from './decide.js';
 import { Informer, type InformerPhase } from './informer.js';
-import { KubeClient, PIPELINERUNS, TASKRUNS, type KubeObject, type ResourceType } from './kube-client.js';
+import { KubeClient, PIPELINERUNS, TASKRUNS, type KubeObject, type ResourceType } from '../kube/client.js';
 import { LeaderElector } from './leader.js';
 import { collectGarbage } from './memory.js';
-import { TokenBucket } from './rate-limiter.js';
+import { TokenBucket } from '../kube/rate-limiter.js';
 import { Reconciler } from './reconciler.js';
-import { MarkVerifier } from './mark-trust.js';
-import { isReconciled, RunCache, SIGNED_ANNOTATION, type CachedRun, type RunKind } from './run-cache.js';
-import type { SigningDeps } from './sign-run.js';
-import { realSigningDeps } from './signing-deps.js';
+import { MarkVerifier } from '../pipeline/mark-trust.js';
+import { SIGNED_ANNOTATION, type RunKind } from '../tekton/annotations.js';
+import { isReconciled, RunCache, type CachedRun } from './run-cache.js';
+import type { SigningDeps } from '../pipeline/sign-run.js';
+import { realSigningDeps } from '../pipeline/signing-deps.js';
 import { WorkQueue, type Lane } from './work-queue.js';
 
 export interface ControllerOptions {
@@ -95,8 +96,7 @@ export class Controller {
       onRequest: (verb) => this.metrics.apiRequests.labels(verb).inc(),
     });
     this.events = new KubeEventSink(this.client, this.log);
-    this.credentials =
-      o.credentials ?? new KubernetesCredentialSource({ client: this.client, logger: this.log });
+    this.credentials = o.credentials ?? new KubernetesCredentialSource({ client: this.client, logger: this.log });
     this.configStore = new ConfigStore({
       client: this.client,
       namespace: o.systemNamespace,
@@ -113,7 +113,13 @@ export class Controller {
     const storers = () => this.storers;
     const signing = o.signing
       ? o.signing({ storers })
-      : realSigningDeps({ signers: this.signers, storers, credentials: this.credentials, metrics: this.metrics, logger: this.log });
+      : realSigningDeps({
+          signers: this.signers,
+          storers,
+          credentials: this.credentials,
+          metrics: this.metrics,
+          logger: this.log,
+        });
     this.signing = signing;
     this.reconciler = new Reconciler({
       cache: this.cache,
@@ -151,7 +157,11 @@ export class Controller {
 
   /** Starts everything; resolves once informers have synced. */
   async start(): Promise<void> {
-    const ops = await startOpsServer({ addr: this.o.metricsAddr, registry: this.metrics.registry, notReady: () => this.notReady() });
+    const ops = await startOpsServer({
+      addr: this.o.metricsAddr,
+      registry: this.metrics.registry,
+      notReady: () => this.notReady(),
+    });
     this.server = ops.server;
     this.port = ops.port;
     this.log.info('serving /healthz, /readyz, /metrics', { port: this.port });
@@ -172,7 +182,10 @@ export class Controller {
     await Promise.all(this.informers.map((i) => i.start()));
     this.synced = true;
     collectGarbage();
-    this.log.info('informers synced', { runs: this.cache.size, namespaces: this.o.namespaces.length > 0 ? this.o.namespaces : 'all' });
+    this.log.info('informers synced', {
+      runs: this.cache.size,
+      namespaces: this.o.namespaces.length > 0 ? this.o.namespaces : 'all',
+    });
 
     this.gaugeTimer = setInterval(() => this.updateGauges(), 1000);
     this.gaugeTimer.unref();
@@ -191,7 +204,9 @@ export class Controller {
     this.queue.shutDown();
     for (const w of this.leadWaiters.splice(0)) w();
     const drain = Promise.all(this.workers);
-    const timeout = new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), this.o.drainTimeoutMs ?? 20_000).unref());
+    const timeout = new Promise<'timeout'>((r) =>
+      setTimeout(() => r('timeout'), this.o.drainTimeoutMs ?? 20_000).unref(),
+    );
     if ((await Promise.race([drain.then(() => 'ok' as const), timeout])) === 'timeout') {
       this.log.warn('in-flight runs did not finish in time; they stay unsigned and are picked up by the next leader');
     }
@@ -365,7 +380,10 @@ export class Controller {
     this.metrics.oldestPending.set(this.queue.oldestPendingMs() / 1000);
     let tr = 0;
     let pr = 0;
-    for (const r of this.cache.values()) (r.kind === 'TaskRun' ? tr++ : pr++);
+    for (const r of this.cache.values()) {
+      if (r.kind === 'TaskRun') tr++;
+      else pr++;
+    }
     this.metrics.cachedRuns.labels('TaskRun').set(tr);
     this.metrics.cachedRuns.labels('PipelineRun').set(pr);
   }

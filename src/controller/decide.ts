@@ -5,9 +5,10 @@
 //   controller action. Putting it on while the run is still running closes the window between completion and
 //   our first write, and leaves one write (the mark) on the path from completion to signed;
 // - a run whose artifact types are all disabled is reported (`disabled`), not marked `signed: "true"`.
-import { enabledArtifactTypes } from '../config/parse.js';
+import { enabledTypesFor } from '../config/parse.js';
 import type { ChainsConfig } from '../config/types.js';
-import { finalizerFor, isReconciled, type CachedRun, type RunKind } from './run-cache.js';
+import { finalizerFor } from '../tekton/annotations.js';
+import { isReconciled, type CachedRun } from './run-cache.js';
 
 export type Decision =
   /** nothing to do (the reason is for logs and tests) */
@@ -27,13 +28,6 @@ export function managedByAllowed(managedBy: string | undefined, config: ChainsCo
   return config.filter.managedBy.includes(managedBy);
 }
 
-/** The artifact types signed for a run of this kind, in Chains' order (spec §1.5 step 1), enabled ones only. */
-export function enabledTypesFor(kind: RunKind, config: ChainsConfig): Array<'taskrun' | 'pipelinerun' | 'oci'> {
-  const enabled = enabledArtifactTypes(config);
-  const types: Array<'taskrun' | 'pipelinerun' | 'oci'> = kind === 'TaskRun' ? ['taskrun', 'oci'] : ['pipelinerun'];
-  return types.filter((t) => enabled.includes(t));
-}
-
 /** Decides what to do with a run now. `config` undefined = no valid config yet. */
 export function decide(run: CachedRun, config: ChainsConfig | undefined): Decision {
   const ours = run.finalizers.includes(finalizerFor(run.kind));
@@ -43,8 +37,10 @@ export function decide(run: CachedRun, config: ChainsConfig | undefined): Decisi
   }
   if (!run.done) {
     // a run deleted before it finished is never signed; let it go (Chains does the same)
-    if (run.deleting) return ours ? { action: 'release', why: 'deleted-before-done' } : { action: 'none', why: 'not-done' };
-    if (!ours && !isReconciled(run.annotations) && enabledTypesFor(run.kind, config).length > 0) return { action: 'protect' };
+    if (run.deleting)
+      return ours ? { action: 'release', why: 'deleted-before-done' } : { action: 'none', why: 'not-done' };
+    if (!ours && !isReconciled(run.annotations) && enabledTypesFor(run.kind, config).length > 0)
+      return { action: 'protect' };
     return { action: 'none', why: 'not-done' };
   }
   if (isReconciled(run.annotations)) {

@@ -3,7 +3,7 @@
 // of its own — the owner decides what to keep (see run-cache.ts) — which is why client-node's informer,
 // which caches whole objects and lists without paging, is not used.
 import type { Logger } from 'winston';
-import { KubeClient, type KubeObject, type ResourceType } from './kube-client.js';
+import { KubeClient, type KubeObject, type ResourceType } from '../kube/client.js';
 
 /** Where an object came from: the first list, a later relist, or the watch stream. */
 export type InformerPhase = 'initial' | 'relist' | 'watch';
@@ -82,7 +82,11 @@ export class Informer {
     try {
       await this.list(phase);
     } catch (err) {
-      this.opts.logger.warn('list failed; retrying', { resource: this.scope, error: String(err), retryInMs: this.backoffMs });
+      this.opts.logger.warn('list failed; retrying', {
+        resource: this.scope,
+        error: String(err),
+        retryInMs: this.backoffMs,
+      });
       this.retryLater(() => this.listAndWatch(phase));
       return;
     }
@@ -131,7 +135,12 @@ export class Informer {
       if (type === 'ERROR') {
         const code = (obj as { code?: number }).code;
         if (code === 410) gone = true;
-        else this.opts.logger.warn('watch error event', { resource: this.scope, code, message: (obj as { message?: string }).message });
+        else
+          this.opts.logger.warn('watch error event', {
+            resource: this.scope,
+            code,
+            message: (obj as { message?: string }).message,
+          });
         this.stopWatch?.();
         return;
       }
@@ -154,8 +163,13 @@ export class Informer {
       if (err) {
         // 429 = the server is back but its watch cache is still warming up (a restarted kube-apiserver): retry
         // soon rather than after the backoff grown while it was unreachable (docs/reliability.md, scenario 2)
-        if ((err as { statusCode?: number }).statusCode === 429) this.backoffMs = Math.min(this.backoffMs, TOO_MANY_REQUESTS_BACKOFF_MS);
-        this.opts.logger.warn('watch failed; reconnecting', { resource: this.scope, error: String(err), retryInMs: this.backoffMs });
+        if ((err as { statusCode?: number }).statusCode === 429)
+          this.backoffMs = Math.min(this.backoffMs, TOO_MANY_REQUESTS_BACKOFF_MS);
+        this.opts.logger.warn('watch failed; reconnecting', {
+          resource: this.scope,
+          error: String(err),
+          retryInMs: this.backoffMs,
+        });
         this.retryLater(() => this.watch());
         return;
       }

@@ -4,7 +4,7 @@
 // own clock (as client-go does, so clock skew between nodes does not matter).
 import type { Logger } from 'winston';
 import { microTime } from '../observability/events.js';
-import { KubeApiError, LEASES, type KubeClient } from './kube-client.js';
+import { KubeApiError, LEASES, type KubeClient } from '../kube/client.js';
 
 interface LeaseSpec {
   holderIdentity?: string;
@@ -67,7 +67,12 @@ export class LeaderElector {
     if (!this.leader || !this.lease) return;
     const body: Lease = {
       ...this.lease,
-      spec: { ...this.lease.spec, holderIdentity: '', leaseDurationSeconds: 1, renewTime: microTime(new Date(this.now())) },
+      spec: {
+        ...this.lease.spec,
+        holderIdentity: '',
+        leaseDurationSeconds: 1,
+        renewTime: microTime(new Date(this.now())),
+      },
     };
     try {
       await this.opts.client.replace(LEASES, this.opts.namespace, this.opts.name, body);
@@ -108,7 +113,13 @@ export class LeaderElector {
           apiVersion: 'coordination.k8s.io/v1',
           kind: 'Lease',
           metadata: { name, namespace },
-          spec: { holderIdentity: identity, leaseDurationSeconds: this.duration, acquireTime: nowIso, renewTime: nowIso, leaseTransitions: 0 },
+          spec: {
+            holderIdentity: identity,
+            leaseDurationSeconds: this.duration,
+            acquireTime: nowIso,
+            renewTime: nowIso,
+            leaseTransitions: 0,
+          },
         });
         if (created) this.gained(created);
         return;

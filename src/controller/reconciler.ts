@@ -11,12 +11,21 @@ import type { ControllerMetrics } from '../observability/metrics.js';
 import type { Run, TaskRun } from '../tekton/types.js';
 import { childrenState, missingChildrenNote } from './children.js';
 import { decide } from './decide.js';
-import { KubeApiError, PIPELINERUNS, TASKRUNS, type KubeClient } from './kube-client.js';
-import { addFinalizerPatch, failurePatch, finishPatch, rearmPatch, releasePatch, type MergePatch, type PatchBase } from './marking.js';
-import { recordFailure, isTransient } from './retries.js';
-import { finalizerFor, isReconciled, SIGNED_ANNOTATION, type CachedRun, type RunCache } from './run-cache.js';
-import { markEvidence } from './mark-trust.js';
-import { signRun, type SigningDeps } from './sign-run.js';
+import { KubeApiError, PIPELINERUNS, TASKRUNS, type KubeClient } from '../kube/client.js';
+import {
+  addFinalizerPatch,
+  failurePatch,
+  finishPatch,
+  rearmPatch,
+  releasePatch,
+  type MergePatch,
+  type PatchBase,
+} from '../pipeline/marking.js';
+import { recordFailure, isTransient } from '../pipeline/retries.js';
+import { finalizerFor, RETRIES_ANNOTATION, SIGNED_ANNOTATION } from '../tekton/annotations.js';
+import { isReconciled, type CachedRun, type RunCache } from './run-cache.js';
+import { markEvidence } from '../pipeline/mark-trust.js';
+import { signRun, type SigningDeps } from '../pipeline/sign-run.js';
 
 /** What the worker does with the key afterwards. */
 export type ProcessResult = { kind: 'done' } | { kind: 'retry' } | { kind: 'after'; ms: number };
@@ -103,7 +112,12 @@ export class Reconciler {
     }
   }
 
-  private async reconcile(run: CachedRun, full: Run | undefined, log: Logger, conflicts: number): Promise<ProcessResult> {
+  private async reconcile(
+    run: CachedRun,
+    full: Run | undefined,
+    log: Logger,
+    conflicts: number,
+  ): Promise<ProcessResult> {
     const config = this.o.config();
     if (this.rearm.has(run.uid)) {
       this.rearm.delete(run.uid);
@@ -123,8 +137,15 @@ export class Reconciler {
         log.debug('removing our finalizer', { why: decision.why });
         return this.guard(run, log, conflicts, () => this.write(run, releasePatch(run)));
       case 'disabled':
-        this.reportOnce(run, 'SigningDisabled', 'Warning', `not signed: every artifact type for ${run.kind}s is disabled in chains-config (signer "none" or storage ""); no signed mark is written`);
-        if (run.finalizers.includes(finalizerFor(run.kind))) return this.guard(run, log, conflicts, () => this.write(run, releasePatch(run)));
+        this.reportOnce(
+          run,
+          'SigningDisabled',
+          'Warning',
+          `not signed: every artifact type for ${run.kind}s is disabled in chains-config ` +
+            '(signer "none" or storage ""); no signed mark is written',
+        );
+        if (run.finalizers.includes(finalizerFor(run.kind)))
+          return this.guard(run, log, conflicts, () => this.write(run, releasePatch(run)));
         return DONE;
       case 'protect':
         log.debug('adding our finalizer to a running run');
@@ -135,7 +156,12 @@ export class Reconciler {
   }
 
   /** Runs a write; on 409 re-reads the live object and reconciles again from it. */
-  private async guard(run: CachedRun, log: Logger, conflicts: number, fn: () => Promise<unknown>): Promise<ProcessResult> {
+  private async guard(
+    run: CachedRun,
+    log: Logger,
+    conflicts: number,
+    fn: () => Promise<unknown>,
+  ): Promise<ProcessResult> {
     try {
       await fn();
       return DONE;
@@ -152,7 +178,13 @@ export class Reconciler {
     return this.reconcile(this.o.cache.summarise(live), live, log, conflicts + 1);
   }
 
-  private async sign(run: CachedRun, full: Run | undefined, config: ChainsConfig, log: Logger, conflicts: number): Promise<ProcessResult> {
+  private async sign(
+    run: CachedRun,
+    full: Run | undefined,
+    config: ChainsConfig,
+    log: Logger,
+    conflicts: number,
+  ): Promise<ProcessResult> {
     // the finalizer goes on first, before any waiting, so a run deleted meanwhile is still signed before it goes
     let base: PatchBase & { annotations: Record<string, string> } = run;
     let obj = full;
@@ -183,7 +215,8 @@ export class Reconciler {
 
     const started = this.now();
     const outcome = await signRun(obj, children, config, this.o.signing);
-    if (outcome.status === 'failed') return this.failed(run, base, outcome.error, outcome.messages, outcome.errorType, config, log);
+    if (outcome.status === 'failed')
+      return this.failed(run, base, outcome.error, outcome.messages, outcome.errorType, config, log);
 
     const signed = outcome.status === 'signed';
     const now = new Date(this.now());
@@ -215,13 +248,17 @@ export class Reconciler {
       this.reported.delete(run.uid);
     } else {
       log.warn('nothing signed', { why: outcome.why });
-      if (!outcome.findings.some((f) => f.reason === 'NoArtifacts')) this.reportOnce(run, 'SigningDisabled', 'Warning', `not signed: ${outcome.why}`);
+      if (!outcome.findings.some((f) => f.reason === 'NoArtifacts'))
+        this.reportOnce(run, 'SigningDisabled', 'Warning', `not signed: ${outcome.why}`);
     }
     this.missingSince.delete(run.uid);
     return DONE;
   }
 
-  /** Writes the final patch; on 409 re-reads and retries with the fresh resourceVersion unless someone else marked it. */
+  /**
+   * Writes the final patch; on 409 re-reads and retries with the fresh resourceVersion
+   * unless someone else marked it.
+   */
   private async finish(run: CachedRun, base: PatchBase, patch: MergePatch, log: Logger): Promise<boolean> {
     for (let attempt = 0; ; attempt++) {
       try {
@@ -240,7 +277,9 @@ export class Reconciler {
           return false;
         }
         const fresh = finishPatch(liveBase, {
-          annotations: Object.fromEntries(Object.entries(patch.metadata.annotations ?? {}).filter(([, v]) => v !== null)) as Record<string, string>,
+          annotations: Object.fromEntries(
+            Object.entries(patch.metadata.annotations ?? {}).filter(([, v]) => v !== null),
+          ) as Record<string, string>,
           signed: patch.metadata.annotations?.[SIGNED_ANNOTATION] === 'true',
           now: new Date(this.now()),
         });
@@ -272,16 +311,32 @@ export class Reconciler {
       since = undefined;
     }
     const reason = reasonOf(error, 'SigningFailed');
-    const eventReason: EventReason = errorType === 'storage' ? 'StorageFailed' : errorType === 'payload_creation' ? 'PayloadFailed' : 'SigningFailed';
+    const eventReason: EventReason =
+      errorType === 'storage' ? 'StorageFailed' : errorType === 'payload_creation' ? 'PayloadFailed' : 'SigningFailed';
     const outcome = recordFailure(base.annotations, error, config, now, since);
-    log.warn('signing failed', { reason, errorType, transient: isTransient(error), outcome: outcome.kind, error: messages.join('; ') });
+    log.warn('signing failed', {
+      reason,
+      errorType,
+      transient: isTransient(error),
+      outcome: outcome.kind,
+      error: messages.join('; '),
+    });
     if (outcome.kind !== 'retry-quietly' || streakStarts) {
-      const retryNote = outcome.kind === 'give-up' ? 'giving up' : outcome.kind === 'count' ? `attempt ${Number(outcome.annotations['chains.tekton.dev/retries']) + 1} of ${config.chainsmith.maxRetries + 2}` : 'transient; retrying';
+      const retryNote =
+        outcome.kind === 'give-up'
+          ? 'giving up'
+          : outcome.kind === 'count'
+            ? `attempt ${Number(outcome.annotations[RETRIES_ANNOTATION]) + 1} of ${config.chainsmith.maxRetries + 2}`
+            : 'transient; retrying';
       this.event(run, 'Warning', eventReason, `${reason}: ${messages.join('; ')} (${retryNote})`);
     }
     if (outcome.kind !== 'retry-quietly') {
       try {
-        await this.write(run, failurePatch(base, outcome.annotations, outcome.kind === 'give-up'), base.resourceVersion);
+        await this.write(
+          run,
+          failurePatch(base, outcome.annotations, outcome.kind === 'give-up'),
+          base.resourceVersion,
+        );
       } catch (err) {
         if (err instanceof KubeApiError && err.status === 409) return { kind: 'retry' };
         throw err;
@@ -289,7 +344,14 @@ export class Reconciler {
     }
     if (outcome.kind === 'give-up') {
       this.o.metrics.markedFailed.labels(run.kind).inc();
-      this.event(run, 'Warning', 'MarkedFailed', `marked chains.tekton.dev/signed=failed after ${config.chainsmith.maxRetries + 2} attempts; last error: ${reason}: ${messages[0] ?? ''}. It is signed again when chains-config or the signing keys change.`);
+      this.event(
+        run,
+        'Warning',
+        'MarkedFailed',
+        `marked chains.tekton.dev/signed=failed after ${config.chainsmith.maxRetries + 2} attempts; ` +
+          `last error: ${reason}: ${messages[0] ?? ''}. ` +
+          'It is signed again when chains-config or the signing keys change.',
+      );
       this.firstTransient.delete(run.uid);
       this.notBefore.delete(run.uid);
       return DONE;
@@ -324,7 +386,10 @@ export class Reconciler {
       this.missingSince.set(pr.uid, since);
       const left = since + this.childWaitMs - this.now();
       if (left > 0) {
-        log.info('child TaskRuns not found; waiting before signing without them', { missing: state.missing, waitMs: left });
+        log.info('child TaskRuns not found; waiting before signing without them', {
+          missing: state.missing,
+          waitMs: left,
+        });
         return { result: { kind: 'after', ms: left } };
       }
     }
@@ -332,7 +397,9 @@ export class Reconciler {
     const listed = await this.listChildren(pr, state.ready.filter((c) => !c.full).length, log);
     for (const child of state.ready) {
       const obj =
-        (child.full as TaskRun | undefined) ?? listed.get(child.uid) ?? ((await this.get(child)) as TaskRun | undefined);
+        (child.full as TaskRun | undefined) ??
+        listed.get(child.uid) ??
+        ((await this.get(child)) as TaskRun | undefined);
       if (obj) children.push(obj);
       else state.missing.push(child.name);
     }
@@ -347,7 +414,12 @@ export class Reconciler {
     const none = findings.find((f) => f.reason === 'NoArtifacts');
     const other = findings.filter((f) => f.reason !== 'NoArtifacts');
     if (other.length > 0) {
-      this.reportOnce(run, 'InvalidResult', 'Warning', other.map((f) => (f.result ? `${f.result}: ${f.message}` : f.message)).join('; '));
+      this.reportOnce(
+        run,
+        'InvalidResult',
+        'Warning',
+        other.map((f) => (f.result ? `${f.result}: ${f.message}` : f.message)).join('; '),
+      );
     }
     if (none) {
       const what = signed ? 'the run provenance was signed, but it names no artifacts' : 'nothing was signed';
@@ -410,7 +482,12 @@ export class Reconciler {
     return byUid;
   }
 
-  private async get(run: { kind: 'TaskRun' | 'PipelineRun'; namespace: string; name: string; uid: string }): Promise<Run | undefined> {
+  private async get(run: {
+    kind: 'TaskRun' | 'PipelineRun';
+    namespace: string;
+    name: string;
+    uid: string;
+  }): Promise<Run | undefined> {
     const res = run.kind === 'TaskRun' ? TASKRUNS : PIPELINERUNS;
     const obj = await this.o.client.get<Run>(res, run.namespace, run.name);
     // a run re-created under the same name is another run

@@ -3,19 +3,13 @@
 // budget. That keeps 10,000 signed runs (whose payload annotations are large) at a few hundred bytes each.
 import { isDone } from '../tekton/accessors.js';
 import type { Run } from '../tekton/types.js';
-import { MARK_SIGNATURE_ANNOTATION } from '../verify/mark.js';
-
-export type RunKind = 'TaskRun' | 'PipelineRun';
-
-export const SIGNED_ANNOTATION = 'chains.tekton.dev/signed';
-export const RETRIES_ANNOTATION = 'chains.tekton.dev/retries';
-export const TASKRUN_FINALIZER = 'chains.tekton.dev/taskrun';
-export const PIPELINERUN_FINALIZER = 'chains.tekton.dev/pipelinerun';
-
-/** The finalizer chainsmith (like Chains) puts on a run of this kind. */
-export function finalizerFor(kind: RunKind): string {
-  return kind === 'TaskRun' ? TASKRUN_FINALIZER : PIPELINERUN_FINALIZER;
-}
+import {
+  isDecisionAnnotation,
+  MARK_SIGNATURE_ANNOTATION,
+  SIGNED_ANNOTATION,
+  type RunKind,
+} from '../tekton/annotations.js';
+import { EVIDENCE_ONLY, type MarkTrust } from '../pipeline/mark-trust.js';
 
 /** What the controller remembers of one run. */
 export interface CachedRun {
@@ -60,29 +54,8 @@ const SIGNED_TRUE: Record<string, string> = Object.freeze({ [SIGNED_ANNOTATION]:
 // the mark signature is checked while summarising and not needed after: not kept (hundreds of bytes per run)
 function keepAnnotation(key: string): boolean {
   if (key === MARK_SIGNATURE_ANNOTATION) return false;
-  return key === SIGNED_ANNOTATION || key === RETRIES_ANNOTATION || key.startsWith('chainsmith.dev/');
+  return isDecisionAnnotation(key);
 }
-
-/** Decides whether a run's `signed: "true"` mark is believed (the controller's: mark-trust.ts MarkVerifier). */
-export interface MarkTrust {
-  trusted(run: Run): boolean;
-}
-
-/**
- * The evidence test alone, with no key to check it: `chainsmith.dev/signed-at`, or a stored signature annotation
- * for this run's UID (`chains.tekton.dev/signature-<kind>-<uid>`). Anyone who may edit the run can write either,
- * so the controller uses it only while the signer's key cannot be read (mark-trust.ts); with a key, the stored
- * signature itself is verified (src/verify/mark.ts). A run *created* with the mark has neither.
- */
-export function signedMarkTrusted(run: Run): boolean {
-  const a = run.metadata.annotations ?? {};
-  if (a['chainsmith.dev/signed-at'] !== undefined) return true;
-  const uid = run.metadata.uid;
-  return uid !== undefined && a[`chains.tekton.dev/signature-${run.kind.toLowerCase()}-${uid}`] !== undefined;
-}
-
-/** The evidence test as a MarkTrust: the default where no verifier is given (tools, tests). */
-export const EVIDENCE_ONLY: MarkTrust = { trusted: signedMarkTrusted };
 
 /**
  * The decision fields of a run (no full object). A `signed: "true"` mark that `marks` does not trust is dropped,

@@ -72,10 +72,13 @@ export class WorkQueue {
     if (this.shuttingDown) return;
     const t = this.timers.get(key);
     if (t) clearTimeout(t);
-    const timer = setTimeout(() => {
-      this.timers.delete(key);
-      this.add(key, lane);
-    }, Math.max(0, delayMs));
+    const timer = setTimeout(
+      () => {
+        this.timers.delete(key);
+        this.add(key, lane);
+      },
+      Math.max(0, delayMs),
+    );
     this.timers.set(key, timer);
   }
 

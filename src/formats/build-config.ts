@@ -93,7 +93,9 @@ export function pipelineRunBuildConfig(pr: PipelineRunWithChildren): { tasks: Ta
       if (steps.length > 0) entry.steps = steps;
       const results = tr.status.results ?? [];
       if (results.length > 0) {
-        entry.results = results.map((r) => (r.type ? { name: r.name, type: r.type, value: r.value } : { name: r.name, value: r.value }));
+        entry.results = results.map((r) =>
+          r.type ? { name: r.name, type: r.type, value: r.value } : { name: r.name, value: r.value },
+        );
       }
       tasks.push(entry);
     }
@@ -150,7 +152,11 @@ function referencedTasks(text: unknown, into: string[]): void {
   if (typeof text !== 'string') return;
   for (const m of text.matchAll(SUBSTITUTION)) {
     const parts = m[0].slice(2, -1).split('.');
-    if ((parts.length === 4 || parts.length === 5) && (parts[0] === 'tasks' || parts[0] === 'finally') && parts[2] === 'results') {
+    if (
+      (parts.length === 4 || parts.length === 5) &&
+      (parts[0] === 'tasks' || parts[0] === 'finally') &&
+      parts[2] === 'results'
+    ) {
       into.push(parts[1]!);
     }
   }
@@ -161,7 +167,9 @@ function paramValueTexts(value: unknown): unknown[] {
   // Go iterates object params in map order; sorted keys keep `after` deterministic
   if (value !== null && typeof value === 'object') {
     const obj = value as Record<string, unknown>;
-    return Object.keys(obj).sort().map((k) => obj[k]);
+    return Object.keys(obj)
+      .sort()
+      .map((k) => obj[k]);
   }
   return [value];
 }
@@ -179,8 +187,13 @@ function objects(v: unknown): Array<Record<string, unknown>> {
 export function resultDependencies(task: PipelineTask): string[] {
   const after = Array.isArray(task.runAfter) ? task.runAfter.map(String) : [];
   const refs: string[] = [];
-  const matrix = task.matrix as { params?: Array<{ value?: unknown }>; include?: Array<{ params?: Array<{ value?: unknown }> }> } | undefined;
-  const params = [...(task.params ?? []), ...(matrix?.params ?? []), ...(matrix?.include ?? []).flatMap((i) => i.params ?? [])];
+  const matrix = task.matrix as
+    { params?: Array<{ value?: unknown }>; include?: Array<{ params?: Array<{ value?: unknown }> }> } | undefined;
+  const params = [
+    ...(task.params ?? []),
+    ...(matrix?.params ?? []),
+    ...(matrix?.include ?? []).flatMap((i) => i.params ?? []),
+  ];
   for (const p of params) for (const t of paramValueTexts(p.value)) referencedTasks(t, refs);
   const when = objects(task.when);
   for (const w of when) {
@@ -189,7 +202,8 @@ export function resultDependencies(task: PipelineTask): string[] {
     for (const v of Array.isArray(w.values) ? w.values : []) referencedTasks(v, refs);
   }
   for (const c of [...(task.taskSpec?.steps ?? []), ...(task.taskSpec?.sidecars ?? [])]) {
-    for (const field of ['name', 'image', 'imagePullPolicy', 'script', 'workingDir'] as const) referencedTasks(c[field], refs);
+    for (const field of ['name', 'image', 'imagePullPolicy', 'script', 'workingDir'] as const)
+      referencedTasks(c[field], refs);
     for (const v of [...(stringArray(c.command) ?? []), ...(stringArray(c.args) ?? [])]) referencedTasks(v, refs);
     const env = objects(c.env);
     for (const e of env) referencedTasks(e.value, refs);

@@ -13,7 +13,10 @@ function byproduct(name: string, r: RunResult): ResourceDescriptor {
 }
 
 /** v2alpha3: every result of the run, unfiltered, as `taskRunResults/<r>` or `pipelineRunResults/<r>`. */
-export function v2alpha3Byproducts(prefix: 'taskRunResults' | 'pipelineRunResults', results: RunResult[]): ResourceDescriptor[] {
+export function v2alpha3Byproducts(
+  prefix: 'taskRunResults' | 'pipelineRunResults',
+  results: RunResult[],
+): ResourceDescriptor[] {
   return results.map((r) => byproduct(`${prefix}/${r.name}`, r));
 }
 
@@ -34,13 +37,18 @@ function filtered(prefix: string, runName: string, results: RunResult[]): Resour
 /** v2alpha4 TaskRun byproducts: its own results, then all StepAction results, filtered. */
 export function v2alpha4TaskRunByproducts(tr: TaskRun): ResourceDescriptor[] {
   const name = tr.metadata.name ?? '';
-  return [...filtered('taskRunResults', name, tr.status?.results ?? []), ...filtered('stepResults', name, stepResults(tr))];
+  return [
+    ...filtered('taskRunResults', name, tr.status?.results ?? []),
+    ...filtered('stepResults', name, stepResults(tr)),
+  ];
 }
 
 /** v2alpha4 PipelineRun byproducts: its own results, then (deep inspection) each executed child's. */
-export function v2alpha4PipelineRunByproducts(pr: PipelineRunWithChildren, deepInspection: boolean): ResourceDescriptor[] {
+export function v2alpha4PipelineRunByproducts(
+  pr: PipelineRunWithChildren,
+  deepInspection: boolean,
+): ResourceDescriptor[] {
   const own = filtered('pipelineRunResults', pr.run.metadata.name ?? '', pr.run.status?.results ?? []);
   if (!deepInspection) return own;
   return [...own, ...executedChildTaskRuns(pr).flatMap(v2alpha4TaskRunByproducts)];
 }
-

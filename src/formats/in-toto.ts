@@ -5,6 +5,7 @@ import type { ChainsConfig, RunFormat } from '../config/types.js';
 import type { Material } from '../artifacts/types.js';
 import { assertValidInput, extractArtifacts, subjectsV02 } from '../artifacts/index.js';
 import { taskRunMaterials } from '../artifacts/materials.js';
+import { REPRODUCIBLE_LABEL } from '../tekton/annotations.js';
 import type { Run } from '../tekton/types.js';
 import type { FormatInput, Payload, PayloadFormat } from './types.js';
 import { pipelineRunBuildConfig, taskRunBuildConfig } from './build-config.js';
@@ -12,8 +13,6 @@ import { invocation } from './invocation.js';
 import { pipelineRunMaterials } from './pipeline-materials.js';
 import { SLSA_V02, STATEMENT_V01, statementPayload } from './statement.js';
 import { goTime } from './time.js';
-
-const REPRODUCIBLE_LABEL = 'chains.tekton.dev/reproducible';
 
 /** SLSA v0.2 `metadata`: the run's times (UTC) and the reproducible label; completeness always false. */
 function metadata(run: Run): Record<string, unknown> {
@@ -33,7 +32,13 @@ function materialJson(m: Material): Record<string, unknown> {
   return out;
 }
 
-function predicate(run: Run, builderId: string, inv: unknown, buildConfig: unknown, materials: Material[]): Record<string, unknown> {
+function predicate(
+  run: Run,
+  builderId: string,
+  inv: unknown,
+  buildConfig: unknown,
+  materials: Material[],
+): Record<string, unknown> {
   const p: Record<string, unknown> = {
     builder: { id: builderId },
     buildType: `tekton.dev/v1/${run.kind}`,
@@ -62,7 +67,13 @@ function createPayload(name: RunFormat, input: FormatInput, config: ChainsConfig
     const pr = input.run;
     const { subjects } = extractArtifacts(input, name, { deepInspection });
     const inv = invocation(pr.run, pr.run.spec.params, pr.run.status?.pipelineSpec?.params);
-    const pred = predicate(pr.run, config.builder.id, inv, pipelineRunBuildConfig(pr), pipelineRunMaterials(pr, deepInspection));
+    const pred = predicate(
+      pr.run,
+      config.builder.id,
+      inv,
+      pipelineRunBuildConfig(pr),
+      pipelineRunMaterials(pr, deepInspection),
+    );
     return statementPayload({ type: STATEMENT_V01, subjects, predicateType: SLSA_V02, predicate: pred });
   }
   throw new ChainsmithError('PayloadFailed', `${name} describes TaskRuns and PipelineRuns, not an ${input.kind}`);

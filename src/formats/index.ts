@@ -28,6 +28,10 @@ export function isFormatName(name: string): name is RunFormat | OciFormat {
 /** The format registered under `name`; ChainsmithError 'InvalidConfig' for an unknown name. */
 export function payloadFormat(name: RunFormat | OciFormat): PayloadFormat {
   const f = REGISTRY.get(name);
-  if (!f) throw new ChainsmithError('InvalidConfig', `unknown payload format "${name}" (accepted: ${FORMAT_NAMES.join(', ')})`);
+  if (!f)
+    throw new ChainsmithError(
+      'InvalidConfig',
+      `unknown payload format "${name}" (accepted: ${FORMAT_NAMES.join(', ')})`,
+    );
   return f;
 }

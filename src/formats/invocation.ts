@@ -1,9 +1,9 @@
 // SLSA v0.2 `invocation` (spec §3.2): where the build's config came from, its parameters with the
 // task/pipeline defaults overlaid by the run's own params, and its labels/annotations.
+import { CHAINS_PREFIX } from '../tekton/annotations.js';
 import type { Param, ParamSpec, ParamValue, Run } from '../tekton/types.js';
 
 const LAST_APPLIED = 'kubectl.kubernetes.io/last-applied-configuration';
-const CHAINS_PREFIX = 'chains.tekton.dev/';
 
 export interface Invocation {
   configSource: { uri?: string; digest?: Record<string, string>; entryPoint?: string };

@@ -48,7 +48,10 @@ function fromMaterials(mats: Material[], name?: string): ResourceDescriptor[] {
   return mats.map((m) => (name ? { name, uri: m.uri, digest: m.digest } : { uri: m.uri, digest: m.digest }));
 }
 
-function refSourceDescriptor(name: string, ref: { uri?: string; digest?: Record<string, string> } | undefined): ResourceDescriptor[] {
+function refSourceDescriptor(
+  name: string,
+  ref: { uri?: string; digest?: Record<string, string> } | undefined,
+): ResourceDescriptor[] {
   return ref ? [{ name, uri: ref.uri ?? '', digest: { ...(ref.digest ?? {}) } }] : [];
 }
 
@@ -83,7 +86,10 @@ function imageDependencies(tr: TaskRun): ResourceDescriptor[] {
 
 /** TaskRun resolvedDependencies (§3.4, §3.5). */
 export function taskRunResolvedDependencies(tr: TaskRun, opts: ResolveOptions): ResourceDescriptor[] {
-  const rds: ResourceDescriptor[] = [...refSourceDescriptor('task', tr.status?.provenance?.refSource), ...imageDependencies(tr)];
+  const rds: ResourceDescriptor[] = [
+    ...refSourceDescriptor('task', tr.status?.provenance?.refSource),
+    ...imageDependencies(tr),
+  ];
   if (opts.withStepActions) {
     append(rds, fromMaterials(stepActionInputs(tr), INPUT_RESULT));
     append(rds, remoteStepActions(tr));
@@ -99,7 +105,10 @@ export function taskRunResolvedDependencies(tr: TaskRun, opts: ResolveOptions): 
 export function pipelineTaskDescriptor(tr: TaskRun, buildType: BuildType): ResourceDescriptor | undefined {
   const ref = tr.status?.provenance?.refSource;
   if (buildType === TEKTON_BUILD_TYPE) {
-    const rd: ResourceDescriptor = { name: 'pipelineTask', content: Buffer.from(goJsonMarshal(tr), 'utf8').toString('base64') };
+    const rd: ResourceDescriptor = {
+      name: 'pipelineTask',
+      content: Buffer.from(goJsonMarshal(tr), 'utf8').toString('base64'),
+    };
     if (ref) {
       rd.uri = ref.uri ?? '';
       rd.digest = { ...(ref.digest ?? {}) };
@@ -110,7 +119,10 @@ export function pipelineTaskDescriptor(tr: TaskRun, buildType: BuildType): Resou
 }
 
 /** PipelineRun resolvedDependencies (§3.4, §3.5). */
-export function pipelineRunResolvedDependencies(pr: PipelineRunWithChildren, opts: ResolveOptions): ResourceDescriptor[] {
+export function pipelineRunResolvedDependencies(
+  pr: PipelineRunWithChildren,
+  opts: ResolveOptions,
+): ResourceDescriptor[] {
   const rds: ResourceDescriptor[] = [...refSourceDescriptor('pipeline', pr.run.status?.provenance?.refSource)];
   const children = executedChildTaskRuns(pr);
   for (const child of children) {

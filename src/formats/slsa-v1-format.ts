@@ -7,7 +7,11 @@ import type { Subject } from '../artifacts/types.js';
 import { assertValidInput, extractArtifacts } from '../artifacts/index.js';
 import type { PipelineRunWithChildren, TaskRun } from '../tekton/types.js';
 import type { FormatInput, Payload, PayloadFormat } from './types.js';
-import { pipelineRunResolvedDependencies, taskRunResolvedDependencies, type ResourceDescriptor } from './resolved-dependencies.js';
+import {
+  pipelineRunResolvedDependencies,
+  taskRunResolvedDependencies,
+  type ResourceDescriptor,
+} from './resolved-dependencies.js';
 import { configuredBuildType, slsaV1Statement } from './slsa-v1-predicate.js';
 import { statementPayload } from './statement.js';
 
@@ -56,7 +60,10 @@ export function slsaV1Format(variant: SlsaV1Variant): PayloadFormat {
         }),
       );
     }
-    throw new ChainsmithError('PayloadFailed', `${variant.name} describes TaskRuns and PipelineRuns, not an ${input.kind}`);
+    throw new ChainsmithError(
+      'PayloadFailed',
+      `${variant.name} describes TaskRuns and PipelineRuns, not an ${input.kind}`,
+    );
   };
   return { name: variant.name, createPayload };
 }

@@ -16,7 +16,10 @@ export function configuredBuildType(config: ChainsConfig): BuildType {
   const bt = config.buildDefinition.buildType as string;
   if (bt === '' || bt === undefined) return SLSA_BUILD_TYPE;
   if (bt !== SLSA_BUILD_TYPE && bt !== TEKTON_BUILD_TYPE) {
-    throw new ChainsmithError('PayloadFailed', `unsupported builddefinition.buildtype "${bt}" (accepted: ${SLSA_BUILD_TYPE}, ${TEKTON_BUILD_TYPE})`);
+    throw new ChainsmithError(
+      'PayloadFailed',
+      `unsupported builddefinition.buildtype "${bt}" (accepted: ${SLSA_BUILD_TYPE}, ${TEKTON_BUILD_TYPE})`,
+    );
   }
   return bt;
 }
@@ -35,7 +38,11 @@ export function externalParameters(run: Run): Record<string, unknown> {
     const digest = ref.digest ?? {};
     // Chains takes one entry of a Go map (random when several); we take the first algorithm by name.
     const alg = sortedKeys(digest)[0];
-    out.buildConfigSource = { ref: alg === undefined ? '' : `${alg}:${digest[alg]}`, repository: ref.uri ?? '', path: ref.entryPoint ?? '' };
+    out.buildConfigSource = {
+      ref: alg === undefined ? '' : `${alg}:${digest[alg]}`,
+      repository: ref.uri ?? '',
+      path: ref.entryPoint ?? '',
+    };
   }
   // The run's spec as the API server served it (docs/compatibility.md: not Go's re-marshalled struct).
   out.runSpec = run.spec;
@@ -74,18 +81,26 @@ export interface SlsaV1Parts {
   builderId: string;
 }
 
-/** The Statement v1 + SLSA provenance v1 for the assembled parts. Empty repeated fields are omitted as protojson does. */
+/**
+ * The Statement v1 + SLSA provenance v1 for the assembled parts. Empty repeated fields are omitted as protojson does.
+ */
 export function slsaV1Statement(p: SlsaV1Parts): Statement {
   const buildDefinition: Record<string, unknown> = {
     buildType: p.buildType,
     externalParameters: externalParameters(p.run),
     internalParameters: internalParameters(p.run, p.buildType),
   };
-  if (p.resolvedDependencies.length > 0) buildDefinition.resolvedDependencies = p.resolvedDependencies.map(descriptorJson);
+  if (p.resolvedDependencies.length > 0)
+    buildDefinition.resolvedDependencies = p.resolvedDependencies.map(descriptorJson);
   const runDetails: Record<string, unknown> = {
     builder: p.builderId ? { id: p.builderId } : {},
     metadata: runMetadata(p.run),
   };
   if (p.byproducts.length > 0) runDetails.byproducts = p.byproducts.map(descriptorJson);
-  return { type: STATEMENT_V1, subjects: p.subjects, predicateType: SLSA_V1, predicate: { buildDefinition, runDetails } };
+  return {
+    type: STATEMENT_V1,
+    subjects: p.subjects,
+    predicateType: SLSA_V1,
+    predicate: { buildDefinition, runDetails },
+  };
 }

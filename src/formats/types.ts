@@ -1,13 +1,8 @@
 // A payload format turns a run (and what was extracted from it) into the bytes that get signed.
 import type { ChainsConfig } from '../config/types.js';
-import type { PipelineRunWithChildren, TaskRun } from '../tekton/types.js';
-import type { ImageReference } from '../artifacts/types.js';
+import type { FormatInput } from '../artifacts/types.js';
 
-/** What a format is asked to describe. */
-export type FormatInput =
-  | { kind: 'TaskRun'; run: TaskRun }
-  | { kind: 'PipelineRun'; run: PipelineRunWithChildren }
-  | { kind: 'Image'; image: ImageReference };
+export type { FormatInput };
 
 /** A payload ready to sign: the exact bytes, and the in-toto predicate type when it is a statement. */
 export interface Payload {

@@ -38,7 +38,9 @@ export function authenticatorFor(auth: UserAuth, now: () => number = Date.now): 
     case 'token':
       return fixed({ headers: { authorization: `Bearer ${auth.token}` } });
     case 'basic':
-      return fixed({ headers: { authorization: `Basic ${Buffer.from(`${auth.username}:${auth.password}`).toString('base64')}` } });
+      return fixed({
+        headers: { authorization: `Basic ${Buffer.from(`${auth.username}:${auth.password}`).toString('base64')}` },
+      });
     case 'token-file':
       return new Cached(async () => {
         const file = await readBoundedFile(auth.path, MAX_CREDENTIAL_FILE_BYTES, 'the token file');
@@ -88,7 +90,8 @@ export async function runExecPlugin(
   timeoutMs = EXEC_PLUGIN_TIMEOUT_MS,
 ): Promise<{ value: RequestAuth; expiresAt: number }> {
   // kubectl resolves a command with a path separator against the kubeconfig's directory, a bare name via PATH
-  const command = exec.command.includes('/') && !isAbsolute(exec.command) ? join(exec.baseDir, exec.command) : exec.command;
+  const command =
+    exec.command.includes('/') && !isAbsolute(exec.command) ? join(exec.baseDir, exec.command) : exec.command;
   const env = { ...process.env, ...Object.fromEntries(exec.env.map((e) => [e.name, e.value])) };
   const spec = { interactive: false, ...(exec.cluster ? { cluster: exec.cluster } : {}) };
   env.KUBERNETES_EXEC_INFO = JSON.stringify({ apiVersion: exec.apiVersion, kind: 'ExecCredential', spec });

@@ -100,7 +100,12 @@ export class KubeHttp {
    * Opens a watch: `onEvent` gets each `{type, object}` line, `onDone` is called exactly once when the stream
    * ends (null) or fails (an error with `statusCode` when the server answered). Returns a function that stops it.
    */
-  async watch(path: string, query: Query, onEvent: (type: string, obj: unknown) => void, onDone: (err: unknown) => void): Promise<() => void> {
+  async watch(
+    path: string,
+    query: Query,
+    onEvent: (type: string, obj: unknown) => void,
+    onDone: (err: unknown) => void,
+  ): Promise<() => void> {
     const ac = new AbortController();
     let done = false;
     const finish = (err: unknown): void => {
@@ -109,7 +114,11 @@ export class KubeHttp {
       onDone(err);
     };
     const timeoutSeconds = Number(query.timeoutSeconds ?? 0);
-    const r = await this.open({ method: 'GET', path, query: { ...query, watch: true } }, ac.signal, timeoutSeconds > 0 ? (timeoutSeconds + 30) * 1000 : 0);
+    const r = await this.open(
+      { method: 'GET', path, query: { ...query, watch: true } },
+      ac.signal,
+      timeoutSeconds > 0 ? (timeoutSeconds + 30) * 1000 : 0,
+    );
     r.on('response', (res) => {
       if ((res.statusCode ?? 0) >= 300) {
         // a rotated token: the reconnect (the informer's backoff) authenticates afresh
@@ -240,7 +249,8 @@ export class KubeHttp {
       agent: this.agentFor(auth),
       signal,
     });
-    if (idleTimeoutMs > 0) r.setTimeout(idleTimeoutMs, () => r.destroy(new Error(`no data for ${idleTimeoutMs / 1000} s`)));
+    if (idleTimeoutMs > 0)
+      r.setTimeout(idleTimeoutMs, () => r.destroy(new Error(`no data for ${idleTimeoutMs / 1000} s`)));
     return r;
   }
 
@@ -262,8 +272,8 @@ export class KubeHttp {
       keepAlive: true,
       maxSockets: this.maxSockets,
       ...(tls.ca ? { ca: tls.ca } : {}),
-      ...(auth?.cert ?? tls.cert ? { cert: auth?.cert ?? tls.cert } : {}),
-      ...(auth?.key ?? tls.key ? { key: auth?.key ?? tls.key } : {}),
+      ...((auth?.cert ?? tls.cert) ? { cert: auth?.cert ?? tls.cert } : {}),
+      ...((auth?.key ?? tls.key) ? { key: auth?.key ?? tls.key } : {}),
       rejectUnauthorized: tls.rejectUnauthorized,
       ...(tls.servername ? { servername: tls.servername } : {}),
     };

@@ -75,7 +75,8 @@ export const MAX_KUBECONFIG_ALIASES = 100;
 export function loadClusterConnection(file?: string, env: NodeJS.ProcessEnv = process.env): ClusterConnection {
   if (file) return fromKubeconfigFiles([file]);
   if (env.KUBECONFIG) return fromKubeconfigFiles(env.KUBECONFIG.split(':').filter((f) => f !== ''));
-  if (env.KUBERNETES_SERVICE_HOST && env.KUBERNETES_SERVICE_PORT) return inCluster(env.KUBERNETES_SERVICE_HOST, env.KUBERNETES_SERVICE_PORT);
+  if (env.KUBERNETES_SERVICE_HOST && env.KUBERNETES_SERVICE_PORT)
+    return inCluster(env.KUBERNETES_SERVICE_HOST, env.KUBERNETES_SERVICE_PORT);
   // otherwise every request would fail later with an unhelpful URL error
   throw new Error('no Kubernetes configuration: pass --kubeconfig FILE or set KUBECONFIG (not running in a cluster)');
 }
@@ -117,10 +118,14 @@ export function fromKubeconfigFiles(files: string[]): ClusterConnection {
     const doc = (parseKubeconfigYaml(text, f) ?? {}) as Entry;
     if (typeof doc !== 'object' || Array.isArray(doc)) throw new Error(`kubeconfig ${show(f)} is not a YAML mapping`);
     const dir = dirname(f);
-    for (const c of list(doc.clusters, f, 'clusters')) if (c.name && !clusters.has(c.name)) clusters.set(c.name, { entry: obj(c.cluster), dir });
-    for (const u of list(doc.users, f, 'users')) if (u.name && !users.has(u.name)) users.set(u.name, { entry: obj(u.user), dir });
-    for (const c of list(doc.contexts, f, 'contexts')) if (c.name && !contexts.has(c.name)) contexts.set(c.name, obj(c.context));
-    if (!current && typeof doc['current-context'] === 'string' && doc['current-context'] !== '') current = doc['current-context'];
+    for (const c of list(doc.clusters, f, 'clusters'))
+      if (c.name && !clusters.has(c.name)) clusters.set(c.name, { entry: obj(c.cluster), dir });
+    for (const u of list(doc.users, f, 'users'))
+      if (u.name && !users.has(u.name)) users.set(u.name, { entry: obj(u.user), dir });
+    for (const c of list(doc.contexts, f, 'contexts'))
+      if (c.name && !contexts.has(c.name)) contexts.set(c.name, obj(c.context));
+    if (!current && typeof doc['current-context'] === 'string' && doc['current-context'] !== '')
+      current = doc['current-context'];
   }
   if (read === 0) throw new Error(`none of the kubeconfig files exist: ${files.map(show).join(', ')}`);
   if (!current) throw new Error('the kubeconfig has no current-context');
@@ -138,7 +143,12 @@ export function fromKubeconfigFiles(files: string[]): ClusterConnection {
     ca: material(cluster!.entry, 'certificate-authority', cluster!.dir),
     rejectUnauthorized: cluster!.entry['insecure-skip-tls-verify'] !== true,
     ...(typeof cluster!.entry['tls-server-name'] === 'string' ? { servername: cluster!.entry['tls-server-name'] } : {}),
-    ...(user ? { cert: material(user.entry, 'client-certificate', user.dir), key: material(user.entry, 'client-key', user.dir) } : {}),
+    ...(user
+      ? {
+          cert: material(user.entry, 'client-certificate', user.dir),
+          key: material(user.entry, 'client-key', user.dir),
+        }
+      : {}),
   };
   const proxyUrl = proxyOf(cluster!.entry);
   const clusterInfo = {
@@ -236,8 +246,10 @@ function userAuth(u: Entry, dir: string, name: string, cluster: Record<string, u
     );
   }
   if (typeof u.token === 'string' && u.token !== '') return { kind: 'token', token: u.token };
-  if (typeof u.tokenFile === 'string' && u.tokenFile !== '') return { kind: 'token-file', path: resolvePath(u.tokenFile, dir) };
-  if (typeof u.username === 'string' && u.username !== '') return { kind: 'basic', username: u.username, password: typeof u.password === 'string' ? u.password : '' };
+  if (typeof u.tokenFile === 'string' && u.tokenFile !== '')
+    return { kind: 'token-file', path: resolvePath(u.tokenFile, dir) };
+  if (typeof u.username === 'string' && u.username !== '')
+    return { kind: 'basic', username: u.username, password: typeof u.password === 'string' ? u.password : '' };
   const exec = u.exec as Entry | undefined;
   if (exec && typeof exec === 'object') {
     if (typeof exec.command !== 'string' || exec.command === '') {
@@ -349,7 +361,9 @@ function resolvePath(p: string, dir: string): string {
 function list(v: unknown, file: string, key: string): Array<Entry & { name: string | undefined }> {
   if (v === undefined || v === null) return [];
   if (!Array.isArray(v)) throw new Error(`kubeconfig ${show(file)}: "${key}" is not a list`);
-  return v.filter((x): x is Entry => !!x && typeof x === 'object').map((x) => ({ ...x, name: typeof x.name === 'string' ? x.name : undefined }));
+  return v
+    .filter((x): x is Entry => !!x && typeof x === 'object')
+    .map((x) => ({ ...x, name: typeof x.name === 'string' ? x.name : undefined }));
 }
 
 function obj(v: unknown): Entry {
@@ -373,7 +387,7 @@ function readOptional(p: string): string | undefined {
 /** An exec plugin's `env` list; an entry that is not `{name, value}` strings is refused, not stringified. */
 function execEnv(env: unknown): ExecConfig['env'] {
   if (env === undefined || env === null) return [];
-  if (!Array.isArray(env)) throw new Error('the kubeconfig user\'s exec plugin has an env that is not a list');
+  if (!Array.isArray(env)) throw new Error("the kubeconfig user's exec plugin has an env that is not a list");
   return env.map((e: unknown, i) => {
     const entry = e as { name?: unknown; value?: unknown } | null;
     const value = entry?.value ?? '';

@@ -3,7 +3,8 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { Logger } from 'winston';
-import { EVENTS, type KubeClient } from '../controller/kube-client.js';
+import { EVENTS, type KubeClient } from '../kube/client.js';
+import { CHAINSMITH_CONTROLLER } from '../tekton/annotations.js';
 import { escapeTerminal } from '../text/terminal.js';
 
 /** Event reasons chainsmith emits. */
@@ -89,7 +90,7 @@ export function eventBody(
       namespace: target.namespace,
     },
     eventTime: microTime(opts.now),
-    reportingController: 'chainsmith.dev/controller',
+    reportingController: CHAINSMITH_CONTROLLER,
     reportingInstance: opts.instance.slice(0, 128),
     action: 'Sign',
     reason,
@@ -133,10 +134,20 @@ export class KubeEventSink implements EventSink {
 
   record(target: EventTarget, type: 'Normal' | 'Warning', reason: EventReason, note: string): void {
     if (this.queue.length >= this.maxPending) {
-      if (this.dropped++ === 0) this.logger.warn('too many Events waiting to be sent; dropping new ones until the queue drains', { pending: this.queue.length, reason, namespace: target.namespace, name: target.name });
+      if (this.dropped++ === 0)
+        this.logger.warn('too many Events waiting to be sent; dropping new ones until the queue drains', {
+          pending: this.queue.length,
+          reason,
+          namespace: target.namespace,
+          name: target.name,
+        });
       return;
     }
-    this.queue.push({ target, reason, body: eventBody(target, type, reason, note, { instance: this.instance, now: new Date() }) });
+    this.queue.push({
+      target,
+      reason,
+      body: eventBody(target, type, reason, note, { instance: this.instance, now: new Date() }),
+    });
     this.pump();
   }
 
@@ -153,13 +164,21 @@ export class KubeEventSink implements EventSink {
         .create(EVENTS, target.namespace, body, 'low')
         .then(
           () => undefined,
-          (err: unknown) => this.logger.warn('could not record event', { namespace: target.namespace, name: target.name, uid: target.uid, reason, error: String(err) }),
+          (err: unknown) =>
+            this.logger.warn('could not record event', {
+              namespace: target.namespace,
+              name: target.name,
+              uid: target.uid,
+              reason,
+              error: String(err),
+            }),
         )
         .finally(() => {
           this.inFlight--;
           this.pump();
           if (this.queue.length === 0 && this.inFlight === 0) {
-            if (this.dropped > 0) this.logger.warn('Events were dropped while the queue was full', { dropped: this.dropped });
+            if (this.dropped > 0)
+              this.logger.warn('Events were dropped while the queue was full', { dropped: this.dropped });
             this.dropped = 0;
             for (const r of this.drained.splice(0)) r();
           }

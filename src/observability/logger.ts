@@ -98,7 +98,12 @@ const escapeInvisibles = winston.format((info) => {
 });
 
 /** The log fields that identify a run. */
-export function runFields(run: { kind?: string; namespace?: string; name?: string; uid?: string }): Record<string, string> {
+export function runFields(run: {
+  kind?: string;
+  namespace?: string;
+  name?: string;
+  uid?: string;
+}): Record<string, string> {
   return {
     kind: run.kind ?? '',
     namespace: run.namespace ?? '',

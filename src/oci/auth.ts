@@ -1,6 +1,6 @@
 // Registry authentication: Docker config JSON look-up, WWW-Authenticate challenges, and bearer tokens.
 import { createHash } from 'node:crypto';
-import { normaliseRegistry } from './reference.js';
+import { normaliseRegistry } from '../reference/reference.js';
 
 /** One `auths` entry of a Docker config.json (or a legacy `.dockercfg` entry). */
 export interface DockerAuthEntry {
@@ -123,7 +123,12 @@ export function repositoryScope(repository: string, actions: Array<'pull' | 'pus
 /** A stable, non-reversible identity of a credential, so cached tokens are never shared across credentials. */
 export function credentialIdentity(cred: RegistryCredential | undefined): string {
   if (!cred) return 'anonymous';
-  const material = cred.kind === 'basic' ? `${cred.username}:${cred.password}` : cred.kind === 'bearer' ? cred.token : cred.refreshToken;
+  const material =
+    cred.kind === 'basic'
+      ? `${cred.username}:${cred.password}`
+      : cred.kind === 'bearer'
+        ? cred.token
+        : cred.refreshToken;
   return createHash('sha256').update(`${cred.kind}\0${material}`).digest('hex').slice(0, 16);
 }
 
@@ -194,7 +199,8 @@ export class TokenCache {
     const margin = Math.min(10, expiresInSeconds * 0.1);
     this.entries.set(key, { token, expiresAt: this.now() + (expiresInSeconds - margin) * 1000 });
     // Bound the cache: drop expired entries once it grows.
-    if (this.entries.size > 1000) for (const [k, v] of this.entries) if (v.expiresAt <= this.now()) this.entries.delete(k);
+    if (this.entries.size > 1000)
+      for (const [k, v] of this.entries) if (v.expiresAt <= this.now()) this.entries.delete(k);
   }
 
   /** Forgets a token the registry rejected. */

@@ -14,7 +14,7 @@ import {
 } from './auth.js';
 import { createHash } from 'node:crypto';
 import { networkError, protocolError, statusError, type RegistryOperation } from './errors.js';
-import { isGrammarDigest, isRepositoryPath, registryProblem } from './grammar.js';
+import { isGrammarDigest, isRepositoryPath, registryProblem } from '../reference/grammar.js';
 import {
   Deadline,
   MAX_BLOB_BYTES,
@@ -25,7 +25,8 @@ import {
 } from './limits.js';
 import { isIndex, isMediaType, parseManifest, sha256Digest, type Descriptor, type ImageIndex } from './manifest.js';
 import { MANIFEST_ACCEPT, OCI_INDEX } from './media-types.js';
-import { apiHost, isLoopbackRegistry, normaliseRegistry } from './reference.js';
+import { normaliseRegistry } from '../reference/reference.js';
+import { apiHost, isLoopbackRegistry } from './hosts.js';
 import { backoffDelay, DEFAULT_RETRY, isRetryableStatus, sleep, type RetryPolicy } from './retry.js';
 import {
   HttpTransport,
@@ -247,7 +248,11 @@ export class RegistryClient {
    * writes share (an empty config) because distribution 2.8 can refuse a manifest while concurrent uploads of a
    * blob it names are being committed.
    */
-  async ensureBlob(repository: string, bytes: Buffer, opts: { mountFrom?: string; fresh?: boolean } = {}): Promise<string> {
+  async ensureBlob(
+    repository: string,
+    bytes: Buffer,
+    opts: { mountFrom?: string; fresh?: boolean } = {},
+  ): Promise<string> {
     const digest = sha256Digest(bytes);
     const blind = opts.fresh === true && bytes.length <= SMALL_BLOB_BYTES;
     if (!blind && (await this.blobExists(repository, digest))) return digest;
@@ -270,7 +275,11 @@ export class RegistryClient {
       await this.upload(repository, bytes, digest, location);
     } catch (err) {
       if (!blind || !isRefusal(err) || !(await this.blobExists(repository, digest))) throw err;
-      this.logger?.debug('registry refused to upload a blob it already has; using the existing blob', { registry: this.registry, repository, digest });
+      this.logger?.debug('registry refused to upload a blob it already has; using the existing blob', {
+        registry: this.registry,
+        repository,
+        digest,
+      });
     }
     return digest;
   }
@@ -307,7 +316,12 @@ export class RegistryClient {
 
   // A whole upload is retried from a fresh session, since a failed PATCH leaves the session in an unknown state.
   // Every Location the registry names is checked (same origin, under /v2/<repository>/blobs/uploads/) before use.
-  private async upload(repository: string, bytes: Buffer, digest: string, openLocation: string | undefined): Promise<void> {
+  private async upload(
+    repository: string,
+    bytes: Buffer,
+    digest: string,
+    openLocation: string | undefined,
+  ): Promise<void> {
     let location = openLocation;
     for (let attempt = 1; ; attempt++) {
       try {
@@ -320,7 +334,8 @@ export class RegistryClient {
             actions: ['pull', 'push'],
           });
           location = start.headers['location'];
-          if (!location) throw protocolError(this.op(repository, 'start upload'), 'no Location header in the upload response');
+          if (!location)
+            throw protocolError(this.op(repository, 'start upload'), 'no Location header in the upload response');
         }
         let session = await this.session(repository, location);
         if (bytes.length > this.chunkSize) {
@@ -332,7 +347,10 @@ export class RegistryClient {
               repository,
               what: `upload chunk ${offset}-${offset + chunk.length - 1} of blob ${digest}`,
               actions: ['pull', 'push'],
-              headers: { 'content-type': 'application/octet-stream', 'content-range': `${offset}-${offset + chunk.length - 1}` },
+              headers: {
+                'content-type': 'application/octet-stream',
+                'content-range': `${offset}-${offset + chunk.length - 1}`,
+              },
               body: chunk,
               retry: false,
             });
@@ -459,7 +477,13 @@ export class RegistryClient {
       } catch (err) {
         if (err instanceof ResponseTooLargeError) throw protocolError(op, err.message);
         if (attempt < attempts) {
-          this.logger?.debug('registry request failed, retrying', { registry: this.registry, repository: c.repository, what: c.what, attempt, error: String(err) });
+          this.logger?.debug('registry request failed, retrying', {
+            registry: this.registry,
+            repository: c.repository,
+            what: c.what,
+            attempt,
+            error: String(err),
+          });
           await this.pause(attempt, undefined, op);
           continue;
         }
@@ -473,7 +497,8 @@ export class RegistryClient {
         // Learn (or re-learn) the challenge, drop a rejected token, and try once more with fresh auth.
         authRetried = true;
         const challenges = parseWwwAuthenticate(res.headers['www-authenticate'] ?? '');
-        const chosen = challenges.find((ch) => ch.scheme === 'bearer') ?? challenges.find((ch) => ch.scheme === 'basic');
+        const chosen =
+          challenges.find((ch) => ch.scheme === 'bearer') ?? challenges.find((ch) => ch.scheme === 'basic');
         if (chosen) {
           this.challenge = chosen;
           this.tokens.setChallenge(this.registry, chosen);
@@ -488,7 +513,13 @@ export class RegistryClient {
       }
       if (res.status < 400 || c.accept?.includes(res.status)) return res;
       if (isRetryableStatus(res.status) && attempt < attempts) {
-        this.logger?.debug('registry answered a transient status, retrying', { registry: this.registry, repository: c.repository, what: c.what, status: res.status, attempt });
+        this.logger?.debug('registry answered a transient status, retrying', {
+          registry: this.registry,
+          repository: c.repository,
+          what: c.what,
+          status: res.status,
+          attempt,
+        });
         await this.pause(attempt, res.headers['retry-after'], op);
         continue;
       }
@@ -498,11 +529,20 @@ export class RegistryClient {
 
   private tokenKey(scopes: string[]): string {
     const ch = this.challenge;
-    return [ch?.params.realm ?? '', ch?.params.service ?? '', [...scopes].sort().join(' '), credentialIdentity(this.credential)].join('|');
+    return [
+      ch?.params.realm ?? '',
+      ch?.params.service ?? '',
+      [...scopes].sort().join(' '),
+      credentialIdentity(this.credential),
+    ].join('|');
   }
 
   // The Authorization header for the known challenge, fetching a bearer token when needed.
-  private async authorization(scopes: string[], op: RegistryOperation, afterChallenge: boolean): Promise<string | undefined> {
+  private async authorization(
+    scopes: string[],
+    op: RegistryOperation,
+    afterChallenge: boolean,
+  ): Promise<string | undefined> {
     const ch = this.challenge;
     if (!ch) return undefined;
     const cred = this.credential;
@@ -549,7 +589,12 @@ export class RegistryClient {
     let req: HttpRequest;
     if (cred?.kind === 'refresh-token') {
       // OAuth2 refresh-token grant, as docker login's identity tokens require.
-      const form = new URLSearchParams({ grant_type: 'refresh_token', refresh_token: cred.refreshToken, client_id: 'chainsmith', scope: scopes.join(' ') });
+      const form = new URLSearchParams({
+        grant_type: 'refresh_token',
+        refresh_token: cred.refreshToken,
+        client_id: 'chainsmith',
+        scope: scopes.join(' '),
+      });
       if (ch.params.service) form.set('service', ch.params.service);
       const headers = { 'content-type': 'application/x-www-form-urlencoded' };
       req = { method: 'POST', url: u.toString(), headers, body: Buffer.from(form.toString()) };
@@ -557,7 +602,8 @@ export class RegistryClient {
       if (ch.params.service) u.searchParams.set('service', ch.params.service);
       for (const s of scopes) u.searchParams.append('scope', s);
       const headers: Record<string, string> = {};
-      if (cred?.kind === 'basic') headers['authorization'] = `Basic ${Buffer.from(`${cred.username}:${cred.password}`).toString('base64')}`;
+      if (cred?.kind === 'basic')
+        headers['authorization'] = `Basic ${Buffer.from(`${cred.username}:${cred.password}`).toString('base64')}`;
       req = { method: 'GET', url: u.toString(), headers };
     }
     req.maxBodyBytes = MAX_TOKEN_RESPONSE_BYTES;

@@ -53,10 +53,14 @@ export function networkError(op: RegistryOperation, err: unknown, attempts: numb
   const code = (err as { code?: string } | undefined)?.code;
   const msg = err instanceof Error ? err.message : String(err);
   const after = attempts > 1 ? ` after ${attempts} attempts` : '';
-  return new ChainsmithError('RegistryUnavailable', `${where(op)}: unreachable (${code ? `${code}: ` : ''}${msg})${after}`, {
-    transient: true,
-    cause: err,
-  });
+  return new ChainsmithError(
+    'RegistryUnavailable',
+    `${where(op)}: unreachable (${code ? `${code}: ` : ''}${msg})${after}`,
+    {
+      transient: true,
+      cause: err,
+    },
+  );
 }
 
 /** An error for a response that arrived but makes no sense (bad digest, bad JSON). */

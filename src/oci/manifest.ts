@@ -2,7 +2,7 @@
 // what we push is byte-identical to what cosign pushes for the same content (stable digests, readable diffs).
 import { createHash } from 'node:crypto';
 import { ChainsmithError } from '../errors.js';
-import { isGrammarDigest } from './grammar.js';
+import { isGrammarDigest } from '../reference/grammar.js';
 import { MAX_INDEX_MANIFESTS, MAX_MANIFEST_BYTES, MAX_MANIFEST_LAYERS } from './limits.js';
 
 /** An OCI content descriptor. */

@@ -4,7 +4,7 @@ import type { DockerConfigJson } from './auth.js';
 import { Deadline, OPERATION_DEADLINE_MS } from './limits.js';
 import { isIndex, parseManifest } from './manifest.js';
 import { isIndexMediaType } from './media-types.js';
-import { parseReference } from './reference.js';
+import { parseReference } from '../reference/reference.js';
 import { ChainsmithError } from '../errors.js';
 
 /**
@@ -13,7 +13,12 @@ import { ChainsmithError } from '../errors.js';
  */
 export async function platformManifests(
   ref: string,
-  opts: { client?: (registry: string) => RegistryClient; dockerConfigs?: DockerConfigJson[]; insecure?: boolean; caBundle?: string } = {},
+  opts: {
+    client?: (registry: string) => RegistryClient;
+    dockerConfigs?: DockerConfigJson[];
+    insecure?: boolean;
+    caBundle?: string;
+  } = {},
 ): Promise<string[]> {
   const deadline = new Deadline(OPERATION_DEADLINE_MS);
   const client =
@@ -32,7 +37,11 @@ export async function platformManifests(
   }
   const reference = parsed.digest ?? parsed.tag ?? 'latest';
   const m = await client(parsed.registry).getManifest(parsed.repository, reference);
-  if (!m) throw new ChainsmithError('RegistryNotFound', `registry ${parsed.registry}, repository ${parsed.repository}: manifest ${reference} not found`);
+  if (!m)
+    throw new ChainsmithError(
+      'RegistryNotFound',
+      `registry ${parsed.registry}, repository ${parsed.repository}: manifest ${reference} not found`,
+    );
   const what = `registry ${parsed.registry}, repository ${parsed.repository}: manifest ${reference}`;
   const manifest = parseManifest(m.bytes, what);
   if (!isIndex(manifest) && !isIndexMediaType(m.mediaType)) return [];

@@ -12,7 +12,12 @@ export interface RetryPolicy {
 export const DEFAULT_RETRY: RetryPolicy = { attempts: 4, baseDelayMs: 250, maxDelayMs: 4000 };
 
 /** The delay before retry number `retry` (1-based): equal jitter over base·2^(retry-1), capped. */
-export function backoffDelay(retry: number, policy: RetryPolicy, retryAfter?: string, random: () => number = Math.random): number {
+export function backoffDelay(
+  retry: number,
+  policy: RetryPolicy,
+  retryAfter?: string,
+  random: () => number = Math.random,
+): number {
   const ceiling = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** (retry - 1));
   const jittered = ceiling / 2 + random() * (ceiling / 2);
   const seconds = retryAfter !== undefined ? Number(retryAfter) : NaN;

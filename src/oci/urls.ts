@@ -3,7 +3,7 @@
 // backslash, no fragment, and a query only where the distribution API has one. Registry-supplied upload
 // `Location`s are accepted only on the same origin and under `/v2/<name>/blobs/uploads/`.
 import { ChainsmithError } from '../errors.js';
-import { isGrammarDigest, isRepositoryPath, isTag, quote } from './grammar.js';
+import { isGrammarDigest, isRepositoryPath, isTag, quote } from '../reference/grammar.js';
 
 /** What a request is for; the URL is derived from it and nothing else. */
 export type RequestTarget =

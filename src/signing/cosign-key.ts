@@ -76,7 +76,9 @@ export async function decryptCosignKey(pem: string | Buffer, password: string | 
     // cosign insists on PKCS#8 (x509.ParsePKCS8PrivateKey), so SEC1/PKCS#1 inside the box is rejected there too.
     return createPrivateKey({ key: der, format: 'der', type: 'pkcs8' });
   } catch (err) {
-    throw new ChainsmithError('KeyUnsupported', 'cosign.key: decrypted key is not a PKCS#8 private key', { cause: err });
+    throw new ChainsmithError('KeyUnsupported', 'cosign.key: decrypted key is not a PKCS#8 private key', {
+      cause: err,
+    });
   } finally {
     der.fill(0);
     plain.fill(0);

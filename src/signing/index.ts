@@ -10,8 +10,6 @@ import { KEY_FILES, loadFileSigner } from './keys.js';
 import type { Signer } from './signer.js';
 
 export { loadFileSigner } from './keys.js';
-export { signPayload } from './sign-payload.js';
-export { createEnvelope, keyIdOf, pae, verifyEnvelope } from './dsse.js';
 export type { Signer, SignedPayload } from './signer.js';
 
 type KmsConfig = ChainsConfig['signers']['kms'];
@@ -69,7 +67,8 @@ export class SignerRegistry {
         return Promise.reject(
           new ChainsmithError(
             'KeyUnsupported',
-            'keyless signing (signers.x509.fulcio.enabled: true) is not supported by chainsmith; use cosign.key/x509.pem or a KMS key',
+            'keyless signing (signers.x509.fulcio.enabled: true) is not supported by chainsmith; ' +
+              'use cosign.key/x509.pem or a KMS key',
           ),
         );
       }
@@ -102,7 +101,9 @@ export class SignerRegistry {
   private kmsSigner(cfg: KmsConfig): Promise<Signer> {
     const factory = this.kmsFactory;
     if (!factory) {
-      return Promise.reject(new ChainsmithError('KmsError', 'KMS signing is not configured in this controller (no KMS provider available)'));
+      return Promise.reject(
+        new ChainsmithError('KmsError', 'KMS signing is not configured in this controller (no KMS provider available)'),
+      );
     }
     if (!cfg.kmsref) {
       return Promise.reject(new ChainsmithError('KmsError', 'signers.kms.kmsref is not set in chains-config'));

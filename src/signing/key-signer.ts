@@ -3,7 +3,7 @@
 // (see docs/compatibility.md "## Signing" for the decisions and where they differ from Chains).
 import { createPublicKey, sign as cryptoSign, type KeyObject } from 'node:crypto';
 import { ChainsmithError } from '../errors.js';
-import { keyIdOf } from './dsse.js';
+import { keyIdOf } from '../signing/ssh-key.js';
 import type { Signer } from './signer.js';
 
 /** Where a file key came from: decides the ECDSA hash (Chains: x509.pem always SHA-256, cosign.key by curve). */
@@ -34,7 +34,10 @@ export function signingAlgorithmFor(key: KeyObject, source: KeySource): SigningA
     case 'ec': {
       const curve = details.namedCurve ? CURVES[details.namedCurve] : undefined;
       if (!curve) {
-        throw new ChainsmithError('KeyUnsupported', `${source}: unsupported ECDSA curve ${details.namedCurve ?? 'unknown'}`);
+        throw new ChainsmithError(
+          'KeyUnsupported',
+          `${source}: unsupported ECDSA curve ${details.namedCurve ?? 'unknown'}`,
+        );
       }
       // Chains signs x509.pem keys with SHA-256 whatever the curve; cosign.key follows cosign's per-curve default.
       const hash = source === 'x509.pem' ? 'sha256' : curve.cosignHash;
@@ -43,7 +46,10 @@ export function signingAlgorithmFor(key: KeyObject, source: KeySource): SigningA
     case 'rsa': {
       const bits = details.modulusLength ?? 0;
       if (bits < MIN_RSA_BITS) {
-        throw new ChainsmithError('KeyUnsupported', `${source}: RSA key of ${bits} bits is too small (minimum ${MIN_RSA_BITS})`);
+        throw new ChainsmithError(
+          'KeyUnsupported',
+          `${source}: RSA key of ${bits} bits is too small (minimum ${MIN_RSA_BITS})`,
+        );
       }
       return { hash: 'sha256', name: `RSA-${bits} PKCS#1 v1.5 SHA-256` };
     }
@@ -53,7 +59,8 @@ export function signingAlgorithmFor(key: KeyObject, source: KeySource): SigningA
     default:
       throw new ChainsmithError(
         'KeyUnsupported',
-        `${source}: unsupported key type ${key.asymmetricKeyType ?? 'unknown'} (supported: ECDSA P-256/P-384/P-521, RSA, Ed25519)`,
+        `${source}: unsupported key type ${key.asymmetricKeyType ?? 'unknown'} ` +
+          '(supported: ECDSA P-256/P-384/P-521, RSA, Ed25519)',
       );
   }
 }
@@ -82,7 +89,8 @@ export class PrivateKeySigner implements Signer {
     return new Promise((resolve, reject) => {
       // dsaEncoding 'der' is Node's default; stated because cosign verifies ASN.1 DER ECDSA signatures.
       cryptoSign(this.algorithm.hash, data, { key: this.privateKey, dsaEncoding: 'der' }, (err, sig) => {
-        if (err) reject(new ChainsmithError('SigningFailed', `signing with ${this.description} failed: ${err.message}`));
+        if (err)
+          reject(new ChainsmithError('SigningFailed', `signing with ${this.description} failed: ${err.message}`));
         else resolve(sig);
       });
     });

@@ -41,7 +41,10 @@ export function parseX509Pem(pem: Buffer): KeyObject {
   const block = firstPemBlock(pem.toString('utf8'));
   if (!block) throw new ChainsmithError('KeyUnsupported', 'x509.pem: no PEM block found');
   if (block.label === 'ENCRYPTED PRIVATE KEY') {
-    throw new ChainsmithError('KeyUnsupported', 'x509.pem: the key is encrypted; x509.pem must be an unencrypted private key');
+    throw new ChainsmithError(
+      'KeyUnsupported',
+      'x509.pem: the key is encrypted; x509.pem must be an unencrypted private key',
+    );
   }
   const type = PLAIN_KEY_TYPES[block.label];
   if (!type) {
@@ -51,7 +54,9 @@ export function parseX509Pem(pem: Buffer): KeyObject {
     return createPrivateKey({ key: block.der, format: 'der', type });
   } catch (err) {
     // Node's parse errors name only the ASN.1 problem, never the key bytes.
-    throw new ChainsmithError('KeyUnsupported', `x509.pem: cannot parse ${block.label}: ${(err as Error).message}`, { cause: err });
+    throw new ChainsmithError('KeyUnsupported', `x509.pem: cannot parse ${block.label}: ${(err as Error).message}`, {
+      cause: err,
+    });
   }
 }
 

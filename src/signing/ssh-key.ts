@@ -1,6 +1,6 @@
 // The SSH wire encoding of a public key (RFC 4253 §6.6, RFC 5656 §3.1, RFC 8709 §4): what OpenSSH hashes for
 // its `SHA256:` fingerprints, and what Chains hashes for the DSSE keyid (chains-behaviour.md §5.5).
-import type { KeyObject } from 'node:crypto';
+import { createHash, type KeyObject } from 'node:crypto';
 import { ChainsmithError } from '../errors.js';
 
 const CURVE_NAMES: Record<string, string> = { 'P-256': 'nistp256', 'P-384': 'nistp384', 'P-521': 'nistp521' };
@@ -44,4 +44,10 @@ function sshMpint(magnitude: Buffer): Buffer {
 
 function b64url(s: string): Buffer {
   return Buffer.from(s, 'base64url');
+}
+
+/** Chains' DSSE keyid: `SHA256:` + unpadded std base64 of sha256(SSH wire encoding), i.e. the OpenSSH fingerprint. */
+export function keyIdOf(publicKey: KeyObject): string {
+  const digest = createHash('sha256').update(sshWireEncoding(publicKey)).digest('base64');
+  return `SHA256:${digest.replace(/=+$/, '')}`;
 }

@@ -5,7 +5,7 @@
 import type { Logger } from 'winston';
 import type { ChainsConfig, StorageName } from '../config/types.js';
 import { ChainsmithError } from '../errors.js';
-import type { RegistryCredentialSource } from '../oci/credentials.js';
+import type { RegistryCredentialSource } from '../kube/registry-credentials.js';
 import { KeyedMutex } from '../oci/keyed-mutex.js';
 import { OciStorer } from './oci.js';
 import type { Storer, StoreResult } from './storer.js';
@@ -23,7 +23,11 @@ export interface StorerDeps {
 export class UnsupportedStorer implements Storer {
   constructor(readonly name: StorageName) {}
   async store(): Promise<StoreResult> {
-    throw new ChainsmithError('StorageFailed', `storage backend "${this.name}" is not supported by chainsmith; remove it from the artifacts.*.storage keys of chains-config`);
+    throw new ChainsmithError(
+      'StorageFailed',
+      `storage backend "${this.name}" is not supported by chainsmith; ` +
+        'remove it from the artifacts.*.storage keys of chains-config',
+    );
   }
 }
 

@@ -4,7 +4,7 @@
 // replaced the tag in between, and the whole read-modify-write is then repeated.
 import type { KeyObject } from 'node:crypto';
 import { ChainsmithError } from '../errors.js';
-import { verifySignature } from '../signing/dsse.js';
+import { verifySignature } from '../sigstore/dsse.js';
 import type { RegistryClient } from '../oci/client.js';
 import {
   cosignImage,
@@ -14,10 +14,11 @@ import {
   sameAttestation,
   type CosignLayer,
   type EnvelopeIdentity,
-} from '../oci/cosign-layout.js';
+} from '../sigstore/cosign-layout.js';
 import type { KeyedMutex } from '../oci/keyed-mutex.js';
 import { isIndex, parseManifest, type Descriptor } from '../oci/manifest.js';
-import { ANNOTATION_SIGNATURE, DSSE_LAYER, OCI_MANIFEST } from '../oci/media-types.js';
+import { OCI_MANIFEST } from '../oci/media-types.js';
+import { ANNOTATION_SIGNATURE, DSSE_LAYER } from '../sigstore/media-types.js';
 
 /** What happened to one attachment. */
 export type AttachOutcome = 'stored' | 'already-present';
@@ -59,7 +60,11 @@ export class EnvelopeIdentityCache {
 const WRITE_ATTEMPTS = 3;
 
 /** Appends the layer unless an equivalent one is already there; idempotent and safe against concurrent writers. */
-export async function appendToAttachment(req: AttachRequest, locks: KeyedMutex, envelopes: EnvelopeIdentityCache): Promise<AttachOutcome> {
+export async function appendToAttachment(
+  req: AttachRequest,
+  locks: KeyedMutex,
+  envelopes: EnvelopeIdentityCache,
+): Promise<AttachOutcome> {
   const { client, repository, tag, layer } = req;
   const where = `registry ${client.registry}, repository ${repository}, tag ${tag}`;
   return locks.run(`${client.registry}/${repository}:${tag}`, async () => {
@@ -68,27 +73,43 @@ export async function appendToAttachment(req: AttachRequest, locks: KeyedMutex, 
       const existing = await existingLayers(client, repository, tag, where);
       if (await isDuplicate(existing, layer, candidate, req, envelopes)) return 'already-present';
       if (existing.length + 1 > MAX_LAYERS) {
-        throw new ChainsmithError('StorageFailed', `${where}: already holds ${existing.length} layers; cosign reads at most ${MAX_LAYERS}`);
+        throw new ChainsmithError(
+          'StorageFailed',
+          `${where}: already holds ${existing.length} layers; cosign reads at most ${MAX_LAYERS}`,
+        );
       }
       const layers = [...existing, layer.descriptor];
       const image = cosignImage(layers);
       // Blobs first: a manifest must never reference a blob the registry does not have. Both are this signature's
       // own (the config names exactly these layers), so they are expected to be new.
       const mount = req.mountFrom === undefined ? {} : { mountFrom: req.mountFrom };
-      await Promise.all([client.ensureBlob(repository, layer.blob, { ...mount, fresh: true }), client.ensureBlob(repository, image.config, { fresh: true })]);
+      await Promise.all([
+        client.ensureBlob(repository, layer.blob, { ...mount, fresh: true }),
+        client.ensureBlob(repository, image.config, { fresh: true }),
+      ]);
       await client.putManifest(repository, tag, image.manifest, OCI_MANIFEST);
       const after = await existingLayers(client, repository, tag, where);
       if (after.some((l) => l.digest === layer.descriptor.digest)) return 'stored';
     }
-    throw new ChainsmithError('StorageFailed', `${where}: another writer replaced the tag ${WRITE_ATTEMPTS} times while appending; giving up for now`, { transient: true });
+    throw new ChainsmithError(
+      'StorageFailed',
+      `${where}: another writer replaced the tag ${WRITE_ATTEMPTS} times while appending; giving up for now`,
+      { transient: true },
+    );
   });
 }
 
-async function existingLayers(client: RegistryClient, repository: string, tag: string, where: string): Promise<Descriptor[]> {
+async function existingLayers(
+  client: RegistryClient,
+  repository: string,
+  tag: string,
+  where: string,
+): Promise<Descriptor[]> {
   const m = await client.getManifest(repository, tag);
   if (!m) return [];
   const parsed = parseManifest(m.bytes, where);
-  if (isIndex(parsed)) throw new ChainsmithError('RegistryError', `${where}: holds an image index, not a cosign signature image`);
+  if (isIndex(parsed))
+    throw new ChainsmithError('RegistryError', `${where}: holds an image index, not a cosign signature image`);
   return parsed.layers;
 }
 

@@ -2,10 +2,11 @@
 // Registries without the referrers API get a clear ReferrersUnsupported error instead of a silent fallback.
 import { ChainsmithError } from '../errors.js';
 import type { RegistryClient } from '../oci/client.js';
-import { referrerManifest } from '../oci/bundle.js';
-import { envelopeIdentity, sameAttestation } from '../oci/cosign-layout.js';
+import { referrerManifest } from '../sigstore/bundle.js';
+import { envelopeIdentity, sameAttestation } from '../sigstore/cosign-layout.js';
 import { isIndex, parseManifest, sha256Digest } from '../oci/manifest.js';
-import { OCI_MANIFEST, SIGSTORE_BUNDLE_V03 } from '../oci/media-types.js';
+import { OCI_MANIFEST } from '../oci/media-types.js';
+import { SIGSTORE_BUNDLE_V03 } from '../sigstore/media-types.js';
 import type { KeyedMutex } from '../oci/keyed-mutex.js';
 import type { AttachOutcome } from './oci-attachments.js';
 import type { ImageTarget } from './oci-targets.js';
@@ -29,11 +30,17 @@ export async function attachReferrer(req: ReferrerRequest, locks: KeyedMutex): P
     if (!index) {
       throw new ChainsmithError(
         'ReferrersUnsupported',
-        `${where}: the registry does not implement the OCI 1.1 referrers API (GET /v2/${image.repository}/referrers/${image.digest}), which storage.oci.encoding-format: sigstore-bundle needs; use encoding-format dsse for this registry`,
+        `${where}: the registry does not implement the OCI 1.1 referrers API ` +
+          `(GET /v2/${image.repository}/referrers/${image.digest}), ` +
+          'which storage.oci.encoding-format: sigstore-bundle needs; use encoding-format dsse for this registry',
       );
     }
     const subject = await client.headManifest(image.repository, image.digest);
-    if (!subject) throw new ChainsmithError('RegistryNotFound', `${where}: image ${image.digest} not found; a referrer needs its subject`);
+    if (!subject)
+      throw new ChainsmithError(
+        'RegistryNotFound',
+        `${where}: image ${image.digest} not found; a referrer needs its subject`,
+      );
     const candidate = bundleIdentity(req.bundle);
     for (const r of index.manifests ?? []) {
       if (r.artifactType !== SIGSTORE_BUNDLE_V03) continue;
@@ -49,9 +56,18 @@ export async function attachReferrer(req: ReferrerRequest, locks: KeyedMutex): P
         if (candidate && existing && sameAttestation(existing, candidate)) return 'already-present';
       }
     }
-    const { manifest, config } = referrerManifest(req.bundle, subject, req.predicateType, req.content, (req.now ?? (() => new Date()))());
+    const { manifest, config } = referrerManifest(
+      req.bundle,
+      subject,
+      req.predicateType,
+      req.content,
+      (req.now ?? (() => new Date()))(),
+    );
     // the empty config is shared by every referrer in the repository: looked up first; the bundle is new
-    await Promise.all([client.ensureBlob(image.repository, config), client.ensureBlob(image.repository, req.bundle, { fresh: true })]);
+    await Promise.all([
+      client.ensureBlob(image.repository, config),
+      client.ensureBlob(image.repository, req.bundle, { fresh: true }),
+    ]);
     await client.putManifest(image.repository, sha256Digest(manifest), manifest, OCI_MANIFEST);
     return 'stored';
   });
@@ -71,7 +87,9 @@ function bundleIdentity(bundle: Buffer): ReturnType<typeof envelopeIdentity> {
     if (messageDigest) return { payloadDigest: messageDigest, keyids: ['message-signature'] };
     if (!b.dsseEnvelope) return undefined;
     const signer = b.verificationMaterial?.publicKey?.hint ?? b.verificationMaterial?.certificate?.rawBytes ?? '';
-    const identity = envelopeIdentity(Buffer.from(JSON.stringify({ payload: b.dsseEnvelope.payload, signatures: [{ keyid: signer }] })));
+    const identity = envelopeIdentity(
+      Buffer.from(JSON.stringify({ payload: b.dsseEnvelope.payload, signatures: [{ keyid: signer }] })),
+    );
     return identity;
   } catch {
     return undefined;

@@ -1,7 +1,7 @@
 // Which OCI images a signed payload attaches to: the simple-signing payload's image, or each OCI subject
 // of an in-toto statement. Subjects that are not OCI images are reported, not fatal (Chains fails the store).
 import type { Payload } from '../formats/types.js';
-import { isSha256Digest, parseReference, type OciReference } from '../oci/reference.js';
+import { isImageDigest, parseReference, type OciReference } from '../reference/reference.js';
 
 /** An image to attach to: registry, repository and `sha256:` digest. */
 export type ImageTarget = Required<Pick<OciReference, 'registry' | 'repository' | 'digest'>>;
@@ -16,7 +16,9 @@ export interface Targets {
 export function simpleSigningTarget(payload: Buffer, fullKey: string): ImageTarget | undefined {
   let candidate = fullKey;
   try {
-    const p = JSON.parse(payload.toString('utf8')) as { critical?: { identity?: { 'docker-reference'?: string }; image?: { 'docker-manifest-digest'?: string } } };
+    const p = JSON.parse(payload.toString('utf8')) as {
+      critical?: { identity?: { 'docker-reference'?: string }; image?: { 'docker-manifest-digest'?: string } };
+    };
     const repo = p.critical?.identity?.['docker-reference'];
     const digest = p.critical?.image?.['docker-manifest-digest'];
     if (repo && digest) candidate = `${repo}@${digest}`;
@@ -24,7 +26,7 @@ export function simpleSigningTarget(payload: Buffer, fullKey: string): ImageTarg
     // not JSON: fall back to fullKey
   }
   const ref = parseReference(candidate);
-  if (!ref?.digest || !isSha256Digest(ref.digest)) return undefined;
+  if (!ref?.digest || !isImageDigest(ref.digest)) return undefined;
   return { registry: ref.registry, repository: ref.repository, digest: ref.digest };
 }
 
@@ -64,5 +66,7 @@ export function statementTargets(payload: Payload): Targets {
 
 function hasExplicitRegistry(name: string): boolean {
   const first = name.split('/')[0] ?? '';
-  return name.includes('/') && (first.includes('.') || first.includes(':') || first === 'localhost' || first.startsWith('['));
+  return (
+    name.includes('/') && (first.includes('.') || first.includes(':') || first === 'localhost' || first.startsWith('['))
+  );
 }

@@ -4,13 +4,13 @@ import { createHash } from 'node:crypto';
 import type { Logger } from 'winston';
 import { ChainsmithError } from '../errors.js';
 import { TokenCache } from '../oci/auth.js';
-import { messageSignatureBundle, dsseBundle, COSIGN_SIGN_PREDICATE } from '../oci/bundle.js';
+import { messageSignatureBundle, dsseBundle, COSIGN_SIGN_PREDICATE } from '../sigstore/bundle.js';
 import { RegistryClient } from '../oci/client.js';
-import { attestationLayer, signatureLayer } from '../oci/cosign-layout.js';
-import type { DockerConfigJson, RegistryCredentialSource } from '../oci/credentials.js';
+import { attachmentTag, attestationLayer, signatureLayer } from '../sigstore/cosign-layout.js';
+import type { DockerConfigJson, RegistryCredentialSource } from '../kube/registry-credentials.js';
 import { KeyedMutex } from '../oci/keyed-mutex.js';
 import { Deadline, OPERATION_DEADLINE_MS } from '../oci/limits.js';
-import { attachmentTag, parseRepository, repositoryName, type OciReference } from '../oci/reference.js';
+import { parseRepository, repositoryName, type OciReference } from '../reference/reference.js';
 import type { RetryPolicy } from '../oci/retry.js';
 import { appendToAttachment, EnvelopeIdentityCache, type AttachOutcome } from './oci-attachments.js';
 import { attachReferrer } from './oci-referrers.js';
@@ -54,12 +54,20 @@ export class OciStorer implements Storer {
     const override = oci.repository ? parseOverride(oci.repository) : undefined;
     const bundleMode = oci.encodingFormat === 'sigstore-bundle';
     const notes: string[] = [];
-    if (bundleMode && override) notes.push(`storage.oci.repository is ignored with encoding-format sigstore-bundle; referrers are stored next to each image`);
+    if (bundleMode && override)
+      notes.push(
+        'storage.oci.repository is ignored with encoding-format sigstore-bundle; ' +
+          'referrers are stored next to each image',
+      );
 
     let images: ImageTarget[];
     if (req.payload.kind === 'simplesigning') {
       const target = simpleSigningTarget(req.signed.payload, req.fullKey);
-      if (!target) throw new ChainsmithError('StorageFailed', `simple-signing payload for ${req.fullKey} names no OCI image with a sha256 digest`);
+      if (!target)
+        throw new ChainsmithError(
+          'StorageFailed',
+          `simple-signing payload for ${req.fullKey} names no OCI image with a sha256 digest`,
+        );
       images = [target];
     } else {
       const targets = statementTargets(req.payload);
@@ -87,11 +95,29 @@ export class OciStorer implements Storer {
     const holders = new Map<string, string>();
     for (const image of images) {
       try {
-        const outcome = bundleMode ? await this.storeReferrer(req, image, clientFor(image.registry)) : await this.storeTag(req, image, override, clientFor, holders);
-        this.deps.logger?.info('oci store', { image: `${repositoryName(image)}@${image.digest}`, kind: req.payload.kind, outcome, encoding: oci.encodingFormat });
+        const outcome = bundleMode
+          ? await this.storeReferrer(req, image, clientFor(image.registry))
+          : await this.storeTag(req, image, override, clientFor, holders);
+        this.deps.logger?.info('oci store', {
+          image: `${repositoryName(image)}@${image.digest}`,
+          kind: req.payload.kind,
+          outcome,
+          encoding: oci.encodingFormat,
+        });
       } catch (err) {
-        const e = err instanceof ChainsmithError ? err : new ChainsmithError('StorageFailed', `storing for ${repositoryName(image)}@${image.digest}: ${String(err)}`, { cause: err });
-        this.deps.logger?.warn('oci store failed', { image: `${repositoryName(image)}@${image.digest}`, reason: e.reason, error: e.message });
+        const e =
+          err instanceof ChainsmithError
+            ? err
+            : new ChainsmithError(
+                'StorageFailed',
+                `storing for ${repositoryName(image)}@${image.digest}: ${String(err)}`,
+                { cause: err },
+              );
+        this.deps.logger?.warn('oci store failed', {
+          image: `${repositoryName(image)}@${image.digest}`,
+          reason: e.reason,
+          error: e.message,
+        });
         failures.push(e);
       }
     }
@@ -99,7 +125,11 @@ export class OciStorer implements Storer {
     const first = failures[0];
     if (first) {
       if (failures.length === 1 && images.length === 1) throw first;
-      throw new ChainsmithError(first.reason, `${failures.length} of ${images.length} OCI stores failed; first: ${first.message}`, { transient: first.transient, cause: first });
+      throw new ChainsmithError(
+        first.reason,
+        `${failures.length} of ${images.length} OCI stores failed; first: ${first.message}`,
+        { transient: first.transient, cause: first },
+      );
     }
     return notes.length > 0 ? { notes } : {};
   }
@@ -116,7 +146,12 @@ export class OciStorer implements Storer {
     const simple = req.payload.kind === 'simplesigning';
     const layer = simple
       ? signatureLayer(req.signed.payload, req.signed.signature, req.signed.cert, req.signed.chain)
-      : attestationLayer(req.signed.signature, req.payload.predicateType ?? predicateTypeOf(req.payload.bytes), req.signed.cert, req.signed.chain);
+      : attestationLayer(
+          req.signed.signature,
+          req.payload.predicateType ?? predicateTypeOf(req.payload.bytes),
+          req.signed.cert,
+          req.signed.chain,
+        );
     const holder = holders.get(target.registry);
     const outcome = await appendToAttachment(
       {
@@ -137,12 +172,23 @@ export class OciStorer implements Storer {
 
   private async storeReferrer(req: StoreRequest, image: ImageTarget, client: RegistryClient): Promise<AttachOutcome> {
     if (req.payload.kind === 'simplesigning') {
-      const bundle = messageSignatureBundle(req.signed.payload, sha256Hex(req.signed.payload), req.signed.signature, req.signed.cert);
-      return attachReferrer({ client, image, bundle, predicateType: COSIGN_SIGN_PREDICATE, content: 'message-signature', ...this.nowOpt() }, this.locks);
+      const bundle = messageSignatureBundle(
+        req.signed.payload,
+        sha256Hex(req.signed.payload),
+        req.signed.signature,
+        req.signed.cert,
+      );
+      return attachReferrer(
+        { client, image, bundle, predicateType: COSIGN_SIGN_PREDICATE, content: 'message-signature', ...this.nowOpt() },
+        this.locks,
+      );
     }
     const bundle = dsseBundle(req.signed.signature, req.signed.cert);
     const predicateType = req.payload.predicateType ?? predicateTypeOf(req.payload.bytes) ?? '';
-    return attachReferrer({ client, image, bundle, predicateType, content: 'dsse-envelope', ...this.nowOpt() }, this.locks);
+    return attachReferrer(
+      { client, image, bundle, predicateType, content: 'dsse-envelope', ...this.nowOpt() },
+      this.locks,
+    );
   }
 
   private nowOpt(): { now?: () => Date } {
@@ -167,7 +213,11 @@ export class OciStorer implements Storer {
 
 function parseOverride(value: string): OciReference {
   const ref = parseRepository(value);
-  if (!ref) throw new ChainsmithError('InvalidConfig', `storage.oci.repository: "${value}" is not a repository name (registry/path, no tag or digest)`);
+  if (!ref)
+    throw new ChainsmithError(
+      'InvalidConfig',
+      `storage.oci.repository: "${value}" is not a repository name (registry/path, no tag or digest)`,
+    );
   return ref;
 }
 

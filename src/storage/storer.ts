@@ -19,7 +19,9 @@ export interface StoreRequest {
 /** One storage backend (`tekton`, `oci`, ...). Must be idempotent: a retry stores again. */
 export interface Storer {
   readonly name: string;
-  /** Stores the payload; throws a ChainsmithError with a reason on failure. May return annotations to add to the run. */
+  /**
+   * Stores the payload; throws a ChainsmithError with a reason on failure. May return annotations to add to the run.
+   */
   store(req: StoreRequest): Promise<StoreResult>;
 }
 

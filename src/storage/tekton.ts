@@ -2,19 +2,8 @@
 // exactly as Chains writes them (base64 std padded; cert/chain "" when there is none), so `tkn chain payload`
 // and `tkn chain signature` keep working. It makes no API call: it returns the annotations and the controller
 // writes them together with the `signed` mark in one patch (Chains makes one GET + apply per store).
+import { tektonAnnotationKeys } from '../tekton/annotations.js';
 import type { Storer, StoreRequest, StoreResult } from './storer.js';
-
-export const TEKTON_ANNOTATION_PREFIX = 'chains.tekton.dev/';
-
-/** The four annotation keys for one shortKey. */
-export function tektonAnnotationKeys(shortKey: string): { payload: string; signature: string; cert: string; chain: string } {
-  return {
-    payload: `${TEKTON_ANNOTATION_PREFIX}payload-${shortKey}`,
-    signature: `${TEKTON_ANNOTATION_PREFIX}signature-${shortKey}`,
-    cert: `${TEKTON_ANNOTATION_PREFIX}cert-${shortKey}`,
-    chain: `${TEKTON_ANNOTATION_PREFIX}chain-${shortKey}`,
-  };
-}
 
 const b64 = (b: Buffer | string): string => Buffer.from(b).toString('base64');
 

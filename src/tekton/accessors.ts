@@ -91,3 +91,9 @@ export function isTaskRun(run: Run): run is TaskRun {
 export function isPipelineRun(run: Run): run is PipelineRun {
   return run.kind === 'PipelineRun';
 }
+
+/** The ServiceAccount a run's pods use (`default` when unset), as Chains resolves it. */
+export function serviceAccountOf(run: Run): string {
+  const name = run.kind === 'TaskRun' ? run.spec.serviceAccountName : run.spec.taskRunTemplate?.serviceAccountName;
+  return name && name !== '' ? name : 'default';
+}

@@ -8,7 +8,9 @@ export interface RunGroups {
   taskRuns: TaskRun[];
 }
 
-/** True when the TaskRun belongs to the PipelineRun: named in its childReferences, or labelled `tekton.dev/pipelineRun`. */
+/**
+ * True when the TaskRun belongs to the PipelineRun: named in its childReferences, or labelled `tekton.dev/pipelineRun`.
+ */
 export function isChildOf(tr: TaskRun, pr: PipelineRun): boolean {
   const refs = pr.status?.childReferences ?? [];
   if (refs.some((c) => c.name === tr.metadata.name && (c.kind === undefined || c.kind === 'TaskRun'))) return true;

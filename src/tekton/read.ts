@@ -34,8 +34,10 @@ function parseDocuments(text: string): unknown[] {
 function inferKind(doc: Obj): 'TaskRun' | 'PipelineRun' | undefined {
   const spec = isObj(doc.spec) ? doc.spec : {};
   const status = isObj(doc.status) ? doc.status : {};
-  const task = 'taskRef' in spec || 'taskSpec' in spec || 'taskSpec' in status || 'steps' in status || 'podName' in status;
-  const pipeline = 'pipelineRef' in spec || 'pipelineSpec' in spec || 'pipelineSpec' in status || 'childReferences' in status;
+  const task =
+    'taskRef' in spec || 'taskSpec' in spec || 'taskSpec' in status || 'steps' in status || 'podName' in status;
+  const pipeline =
+    'pipelineRef' in spec || 'pipelineSpec' in spec || 'pipelineSpec' in status || 'childReferences' in status;
   if (task === pipeline) return undefined;
   return task ? 'TaskRun' : 'PipelineRun';
 }
@@ -46,11 +48,19 @@ function toRun(doc: unknown, label: string): Run {
   const apiVersion = doc.apiVersion;
   let kind = doc.kind;
   if (apiVersion !== undefined && apiVersion !== TEKTON_V1 && apiVersion !== TEKTON_V1BETA1) {
-    throw invalid(`${label} has apiVersion ${JSON.stringify(apiVersion)} (kind ${JSON.stringify(kind ?? '')}); expected a ${TEKTON_V1} (or ${TEKTON_V1BETA1}) TaskRun or PipelineRun`);
+    throw invalid(
+      `${label} has apiVersion ${JSON.stringify(apiVersion)} (kind ${JSON.stringify(kind ?? '')}); ` +
+        `expected a ${TEKTON_V1} (or ${TEKTON_V1BETA1}) TaskRun or PipelineRun`,
+    );
   }
   if (kind === undefined && apiVersion === undefined) kind = inferKind(doc);
   if (kind !== 'TaskRun' && kind !== 'PipelineRun') {
-    throw invalid(kind === undefined ? `${label} has no kind; expected a TaskRun or PipelineRun` : `${label} is a ${typeof kind === 'string' ? escapeTerminal(kind) : describeType(kind)}, not a TaskRun or PipelineRun`);
+    throw invalid(
+      kind === undefined
+        ? `${label} has no kind; expected a TaskRun or PipelineRun`
+        : `${label} is a ${typeof kind === 'string' ? escapeTerminal(kind) : describeType(kind)}, ` +
+            'not a TaskRun or PipelineRun',
+    );
   }
   const name = isObj(doc.metadata) && typeof doc.metadata.name === 'string' ? ` ${doc.metadata.name}` : '';
   // Before the conversion: v1beta1 fields are checked (and named) as written, e.g. status.taskResults.
@@ -75,7 +85,11 @@ export function parseRunDocuments(text: string): Run[] {
   const many = docs.length > 1;
   docs.forEach((doc, i) => {
     const label = many ? `document ${i + 1}` : 'the document';
-    const items = Array.isArray(doc) ? doc : isObj(doc) && typeof doc.kind === 'string' && doc.kind.endsWith('List') && 'items' in doc ? doc.items : undefined;
+    const items = Array.isArray(doc)
+      ? doc
+      : isObj(doc) && typeof doc.kind === 'string' && doc.kind.endsWith('List') && 'items' in doc
+        ? doc.items
+        : undefined;
     if (items === undefined) {
       runs.push(toRun(doc, label));
       return;

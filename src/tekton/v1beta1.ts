@@ -75,8 +75,14 @@ export function convertV1beta1(doc: Obj, kind: 'TaskRun' | 'PipelineRun'): Obj {
           .sort()
           .map((name) => {
             const entry = (status.taskRuns as Obj)[name];
-            const pipelineTaskName = isObj(entry) && typeof entry.pipelineTaskName === 'string' ? entry.pipelineTaskName : undefined;
-            return { apiVersion: 'tekton.dev/v1', kind: 'TaskRun', name, ...(pipelineTaskName ? { pipelineTaskName } : {}) };
+            const pipelineTaskName =
+              isObj(entry) && typeof entry.pipelineTaskName === 'string' ? entry.pipelineTaskName : undefined;
+            return {
+              apiVersion: 'tekton.dev/v1',
+              kind: 'TaskRun',
+              name,
+              ...(pipelineTaskName ? { pipelineTaskName } : {}),
+            };
           });
       }
       delete status.taskRuns;

@@ -84,10 +84,13 @@ export function assessImage(
       detail:
         considered.length > 0
           ? `${considered.length} verified attestation(s) of type ${want}`
-          : `none of the verified attestations has predicateType ${want}${found.length > 0 ? ` (found: ${found.join(', ')})` : ''}`,
+          : `none of the verified attestations has predicateType ${want}` +
+            `${found.length > 0 ? ` (found: ${found.join(', ')})` : ''}`,
     });
   } else if (policy.builderId !== undefined) {
-    considered = goodAtts.filter((v) => v.predicateType === SLSA_PROVENANCE_V02 || v.predicateType === SLSA_PROVENANCE_V1);
+    considered = goodAtts.filter(
+      (v) => v.predicateType === SLSA_PROVENANCE_V02 || v.predicateType === SLSA_PROVENANCE_V1,
+    );
   }
 
   if (policy.builderId !== undefined) {
@@ -102,7 +105,8 @@ export function assessImage(
           ? 'no verified SLSA provenance attestation to read a builder id from'
           : wrong.length === 0
             ? `every verified provenance names builder ${want}`
-            : `${wrong.length} of ${considered.length} verified provenance attestation(s) name another builder: ${[...new Set(wrong.map((v) => v.builderId ?? '(none)'))].join(', ')} (expected ${want})`,
+            : `${wrong.length} of ${considered.length} verified provenance attestation(s) name another builder: ` +
+              `${[...new Set(wrong.map((v) => v.builderId ?? '(none)'))].join(', ')} (expected ${want})`,
     });
   }
 

@@ -1,8 +1,8 @@
 // The checks behind `chainsmith verify` and `verify-run`, one pure function per kind of signed thing. They use
-// the same DSSE and simple-signing code the controller signs with (src/signing/dsse.ts, src/formats/simplesigning.ts),
+// the same DSSE and simple-signing code the controller signs with (src/sigstore/dsse.ts, src/formats/simplesigning.ts),
 // so what we sign and what we check cannot drift.
 import type { KeyObject } from 'node:crypto';
-import { IN_TOTO_PAYLOAD_TYPE, parseEnvelope, verifyEnvelope, verifySignature } from '../signing/dsse.js';
+import { IN_TOTO_PAYLOAD_TYPE, parseEnvelope, verifyEnvelope, verifySignature } from '../sigstore/dsse.js';
 import { messageOf } from '../errors.js';
 import { builderIdOf } from './predicate-types.js';
 
@@ -39,7 +39,13 @@ const failed = (name: string, detail: string): Check => ({ name, status: 'failed
  * bytes, `docker-manifest-digest` equal to the image digest, and `docker-reference` naming the image's repository
  * (cosign itself ignores the reference; we check it, as containers/image policies do).
  */
-export function checkSimpleSigning(source: string, payload: Buffer, signature: Buffer | undefined, key: KeyObject, image: ImageIdentity): LayerVerdict {
+export function checkSimpleSigning(
+  source: string,
+  payload: Buffer,
+  signature: Buffer | undefined,
+  key: KeyObject,
+  image: ImageIdentity,
+): LayerVerdict {
   try {
     return checkSimpleSigningUnsafe(source, payload, signature, key, image);
   } catch (err) {
@@ -60,7 +66,9 @@ function checkSimpleSigningUnsafe(
   } else if (verifySignature(key, payload, signature)) {
     checks.push(passed('signature', 'verifies with the given public key over the payload bytes'));
   } else {
-    checks.push(failed('signature', 'does not verify with the given public key (another key, or the payload was changed)'));
+    checks.push(
+      failed('signature', 'does not verify with the given public key (another key, or the payload was changed)'),
+    );
   }
   const claims = parseSimpleSigning(payload);
   if (typeof claims === 'string') {
@@ -74,7 +82,10 @@ function checkSimpleSigningUnsafe(
     checks.push(
       claims.reference === image.repository
         ? passed('reference', `docker-reference is ${image.repository}`)
-        : failed('reference', `docker-reference is ${claims.reference || '(missing)'}, the image is in ${image.repository}`),
+        : failed(
+            'reference',
+            `docker-reference is ${claims.reference || '(missing)'}, the image is in ${image.repository}`,
+          ),
     );
   }
   return { source, authentic: checks.every((c) => c.status === 'passed'), checks };
@@ -88,11 +99,23 @@ export function parseSimpleSigning(payload: Buffer): { reference: string; digest
   } catch {
     return 'the payload is not JSON';
   }
-  const critical = (doc as { critical?: { identity?: { 'docker-reference'?: unknown }; image?: { 'docker-manifest-digest'?: unknown }; type?: unknown } } | null)?.critical;
-  if (!critical || typeof critical !== 'object') return 'the payload has no "critical" section: not a cosign simple-signing payload';
+  const critical = (
+    doc as {
+      critical?: {
+        identity?: { 'docker-reference'?: unknown };
+        image?: { 'docker-manifest-digest'?: unknown };
+        type?: unknown;
+      };
+    } | null
+  )?.critical;
+  if (!critical || typeof critical !== 'object')
+    return 'the payload has no "critical" section: not a cosign simple-signing payload';
   const reference = critical.identity?.['docker-reference'];
   const digest = critical.image?.['docker-manifest-digest'];
-  return { reference: typeof reference === 'string' ? reference : '', digest: typeof digest === 'string' ? digest : '' };
+  return {
+    reference: typeof reference === 'string' ? reference : '',
+    digest: typeof digest === 'string' ? digest : '',
+  };
 }
 
 /** What an attestation must also say, beyond being authentic. */
@@ -143,7 +166,13 @@ export function envelopeShapeProblem(envelopeJson: Buffer): string | undefined {
  * (`predicate.builder.id` for v0.2, `predicate.runDetails.builder.id` for v1.0). Never throws: whatever the
  * registry serves, the answer is a verdict for this layer, so the other layers are still assessed.
  */
-export function checkAttestation(source: string, envelopeJson: Buffer, key: KeyObject, digest: string, expect: AttestationExpectations = {}): LayerVerdict {
+export function checkAttestation(
+  source: string,
+  envelopeJson: Buffer,
+  key: KeyObject,
+  digest: string,
+  expect: AttestationExpectations = {},
+): LayerVerdict {
   try {
     return checkAttestationUnsafe(source, envelopeJson, key, digest, expect);
   } catch (err) {
@@ -160,7 +189,12 @@ function checkAttestationUnsafe(
   expect: AttestationExpectations,
 ): LayerVerdict {
   const checks: Check[] = [];
-  const verdict = (authentic: boolean, extra: Partial<LayerVerdict> = {}): LayerVerdict => ({ source, authentic, checks, ...extra });
+  const verdict = (authentic: boolean, extra: Partial<LayerVerdict> = {}): LayerVerdict => ({
+    source,
+    authentic,
+    checks,
+    ...extra,
+  });
   const shape = envelopeShapeProblem(envelopeJson);
   const env = shape === undefined ? parseEnvelope(envelopeJson) : undefined;
   if (!env) {
@@ -172,7 +206,11 @@ function checkAttestationUnsafe(
     return verdict(false);
   }
   const sig = verifyEnvelope(envelopeJson, key);
-  checks.push(sig.ok ? passed('signature', 'DSSE signature over PAE verifies with the given public key') : failed('signature', sig.reason));
+  checks.push(
+    sig.ok
+      ? passed('signature', 'DSSE signature over PAE verifies with the given public key')
+      : failed('signature', sig.reason),
+  );
 
   const statement = parseStatement(env.payload);
   if (typeof statement === 'string') {
@@ -191,14 +229,22 @@ function checkAttestationUnsafe(
     checks.push(
       statement.predicateType === expect.predicateType
         ? passed('predicate-type', statement.predicateType)
-        : failed('predicate-type', `predicateType is ${statement.predicateType || '(missing)'}, expected ${expect.predicateType}`),
+        : failed(
+            'predicate-type',
+            `predicateType is ${statement.predicateType || '(missing)'}, expected ${expect.predicateType}`,
+          ),
     );
   }
   if (expect.builderId !== undefined) {
     checks.push(
       builderId === expect.builderId
         ? passed('builder-id', builderId)
-        : failed('builder-id', builderId === undefined ? `the predicate names no builder id (predicateType ${statement.predicateType})` : `builder id is ${builderId}, expected ${expect.builderId}`),
+        : failed(
+            'builder-id',
+            builderId === undefined
+              ? `the predicate names no builder id (predicateType ${statement.predicateType})`
+              : `builder id is ${builderId}, expected ${expect.builderId}`,
+          ),
     );
   }
   const authentic = sig.ok && about;
@@ -230,7 +276,9 @@ export function listSubjects(subjects: StatementSubject[]): string {
 
 /** `name@alg:hex[,alg:hex]` of one subject. */
 export function subjectText(s: StatementSubject): string {
-  const digests = Object.entries(s.digest).map(([alg, hex]) => `${alg}:${hex}`).join(',');
+  const digests = Object.entries(s.digest)
+    .map(([alg, hex]) => `${alg}:${hex}`)
+    .join(',');
   return digests ? `${s.name}@${digests}` : s.name;
 }
 

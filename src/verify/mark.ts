@@ -9,15 +9,17 @@
 //    DSSE envelope that verifies with the key, whose statement is bound to this run (run-identity.ts). This is
 //    how runs signed by Tekton Chains before a switch-over are recognised.
 import { verify as cryptoVerify, type KeyObject } from 'node:crypto';
-import { IN_TOTO_PAYLOAD_TYPE, pae, parseEnvelope } from '../signing/dsse.js';
+import { IN_TOTO_PAYLOAD_TYPE, pae, parseEnvelope } from '../sigstore/dsse.js';
+import {
+  MARK_SIGNATURE_ANNOTATION,
+  runShortKey,
+  SIGNED_AT_ANNOTATION,
+  tektonAnnotationKeys,
+} from '../tekton/annotations.js';
 import type { Run } from '../tekton/types.js';
 import { envelopeShapeProblem, parseStatement } from './checks.js';
 import { runBindingProblem, runIdentity } from './run-identity.js';
 
-/** chainsmith's signature over the mark (see above). */
-export const MARK_SIGNATURE_ANNOTATION = 'chainsmith.dev/mark-signature';
-/** When chainsmith marked the run; part of what the mark signature covers. */
-export const MARK_SIGNED_AT_ANNOTATION = 'chainsmith.dev/signed-at';
 /**
  * Largest evidence annotation read (the API server caps all of a run's annotations at 256 KiB together, so a
  * real one is never larger; the check keeps the work per run bounded even if a server allowed more).
@@ -75,9 +77,9 @@ function decodeEvidence(value: string, name: string): Buffer | string {
 function checkMarkSignature(run: Run, a: Record<string, string>, keys: readonly KeyObject[]): MarkVerdict | undefined {
   const value = a[MARK_SIGNATURE_ANNOTATION];
   if (value === undefined) return undefined;
-  const signedAt = a[MARK_SIGNED_AT_ANNOTATION];
+  const signedAt = a[SIGNED_AT_ANNOTATION];
   if (signedAt === undefined) {
-    return { ok: false, why: `${MARK_SIGNATURE_ANNOTATION} without ${MARK_SIGNED_AT_ANNOTATION}` };
+    return { ok: false, why: `${MARK_SIGNATURE_ANNOTATION} without ${SIGNED_AT_ANNOTATION}` };
   }
   const sig = decodeEvidence(value, MARK_SIGNATURE_ANNOTATION);
   if (typeof sig === 'string') return { ok: false, why: sig };
@@ -94,7 +96,7 @@ type EvidenceCheck = (run: Run, a: Record<string, string>, keys: readonly KeyObj
 
 const checkStoredProvenance: EvidenceCheck = (run, a, keys) => {
   const uid = run.metadata.uid ?? '';
-  const name = `chains.tekton.dev/signature-${run.kind.toLowerCase()}-${uid}`;
+  const name = tektonAnnotationKeys(runShortKey(run.kind, uid)).signature;
   const value = a[name];
   if (value === undefined || uid === '') return undefined;
   const bytes = decodeEvidence(value, name);

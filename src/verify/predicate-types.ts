@@ -36,6 +36,11 @@ export function resolvePredicateType(value: string): string | undefined {
 export function builderIdOf(predicateType: string, predicate: unknown): string | undefined {
   if (!predicate || typeof predicate !== 'object') return undefined;
   const p = predicate as { builder?: { id?: unknown }; runDetails?: { builder?: { id?: unknown } } };
-  const id = predicateType === SLSA_PROVENANCE_V1 ? p.runDetails?.builder?.id : predicateType === SLSA_PROVENANCE_V02 ? p.builder?.id : undefined;
+  const id =
+    predicateType === SLSA_PROVENANCE_V1
+      ? p.runDetails?.builder?.id
+      : predicateType === SLSA_PROVENANCE_V02
+        ? p.builder?.id
+        : undefined;
   return typeof id === 'string' ? id : undefined;
 }

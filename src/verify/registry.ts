@@ -6,11 +6,17 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { ChainsmithError, messageOf } from '../errors.js';
 import { Deadline, OPERATION_DEADLINE_MS } from '../oci/limits.js';
-import { readDockerConfigDir } from '../oci/credentials.js';
+import { readDockerConfigDir } from '../kube/registry-credentials.js';
 import { RegistryClient } from '../oci/client.js';
 import { isIndex, parseManifest, sha256Digest, type ImageManifest } from '../oci/manifest.js';
-import { ANNOTATION_SIGNATURE, DSSE_LAYER, SIGNATURE_LAYER_TYPES, SIGSTORE_BUNDLE_PREFIX } from './media.js';
-import { attachmentTag, isSha256Digest, repositoryName, type OciReference } from '../oci/reference.js';
+import {
+  ANNOTATION_SIGNATURE,
+  DSSE_LAYER,
+  SIGNATURE_LAYER_TYPES,
+  SIGSTORE_BUNDLE_PREFIX,
+} from '../sigstore/media-types.js';
+import { isImageDigest, repositoryName, type OciReference } from '../reference/reference.js';
+import { attachmentTag } from '../sigstore/cosign-layout.js';
 import { simpleSigningJson } from '../formats/simplesigning.js';
 import { checkAttestation, checkSimpleSigning, type AttestationExpectations, type LayerVerdict } from './checks.js';
 import { assessImage, type VerifyPolicy, type VerifyReport } from './assess.js';
@@ -31,21 +37,34 @@ export interface RegistryAccess {
 }
 
 /** Verifies one image reference (tag or digest) against a public key; never throws for verification failures. */
-export async function verifyImage(ref: OciReference, input: string, key: KeyObject, policy: VerifyPolicy, access: RegistryAccess = {}): Promise<VerifyReport> {
+export async function verifyImage(
+  ref: OciReference,
+  input: string,
+  key: KeyObject,
+  policy: VerifyPolicy,
+  access: RegistryAccess = {},
+): Promise<VerifyReport> {
   const deadline = access.deadline ?? new Deadline(OPERATION_DEADLINE_MS);
   const client = access.client ?? (await buildClient(ref.registry, access.insecure ?? false, deadline));
   const repository = repositoryName(ref);
   const where = ref.digest ?? ref.tag ?? 'latest';
   const head = await client.headManifest(ref.repository, where);
   if (!head) {
-    const report = assessImage({ image: input, repository, digest: ref.digest ?? '', resolvedDetail: '' }, [], [], policy);
-    report.links = [{ name: 'digest', status: 'failed', required: true, detail: `${repository}:${where} not found in the registry` }];
+    const report = assessImage(
+      { image: input, repository, digest: ref.digest ?? '', resolvedDetail: '' },
+      [],
+      [],
+      policy,
+    );
+    report.links = [
+      { name: 'digest', status: 'failed', required: true, detail: `${repository}:${where} not found in the registry` },
+    ];
     report.verified = false;
     report.firstFailure = `digest: ${report.links[0]!.detail}`;
     return report;
   }
   const digest = ref.digest ?? head.digest;
-  if (!isSha256Digest(digest)) {
+  if (!isImageDigest(digest)) {
     // cosign's .sig/.att tags and Chains' signatures exist only for sha256 image digests.
     const report = assessImage({ image: input, repository, digest, resolvedDetail: '' }, [], [], policy);
     const detail = `${repository}:${where} resolves to ${digest}, not a sha256 digest`;
@@ -152,7 +171,9 @@ interface Bundle {
   messageSignature?: { messageDigest?: { algorithm?: string; digest?: string }; signature?: string };
 }
 
-/** Sigstore bundles attached as OCI 1.1 referrers: DSSE bundles are attestations, message signatures image signatures. */
+/**
+ * Sigstore bundles attached as OCI 1.1 referrers: DSSE bundles are attestations, message signatures image signatures.
+ */
 async function readReferrers(
   client: RegistryClient,
   repoPath: string,
@@ -200,12 +221,28 @@ async function readReferrers(
       bundle = undefined;
     }
     if (bundle?.dsseEnvelope) {
-      const envelope = Buffer.from(JSON.stringify({ payloadType: bundle.dsseEnvelope.payloadType, payload: bundle.dsseEnvelope.payload, signatures: bundle.dsseEnvelope.signatures }));
+      const envelope = Buffer.from(
+        JSON.stringify({
+          payloadType: bundle.dsseEnvelope.payloadType,
+          payload: bundle.dsseEnvelope.payload,
+          signatures: bundle.dsseEnvelope.signatures,
+        }),
+      );
       attestations.push(checkAttestation(source, envelope, key, digest, expect));
     } else if (bundle?.messageSignature) {
       signatures.push(checkMessageSignature(source, bundle.messageSignature, key, { repository, digest }));
     } else {
-      attestations.push({ source, authentic: false, checks: [{ name: 'bundle', status: 'failed', detail: typeof blob === 'string' ? blob : 'not a sigstore bundle with a DSSE envelope or message signature' }] });
+      attestations.push({
+        source,
+        authentic: false,
+        checks: [
+          {
+            name: 'bundle',
+            status: 'failed',
+            detail: typeof blob === 'string' ? blob : 'not a sigstore bundle with a DSSE envelope or message signature',
+          },
+        ],
+      });
     }
   }
 }
@@ -214,12 +251,33 @@ async function readReferrers(
  * A message-signature bundle carries only the digest of the simple-signing payload; that payload is deterministic
  * for an image, so we rebuild it, check the bundle's digest is of exactly it, and verify the signature over it.
  */
-function checkMessageSignature(source: string, ms: NonNullable<Bundle['messageSignature']>, key: KeyObject, image: { repository: string; digest: string }): LayerVerdict {
+function checkMessageSignature(
+  source: string,
+  ms: NonNullable<Bundle['messageSignature']>,
+  key: KeyObject,
+  image: { repository: string; digest: string },
+): LayerVerdict {
   const payload = Buffer.from(simpleSigningJson(image.repository, image.digest), 'utf8');
   const expected = sha256Digest(payload).slice('sha256:'.length);
   const got = ms.messageDigest?.digest ? Buffer.from(ms.messageDigest.digest, 'base64').toString('hex') : '';
   if (got !== expected) {
-    return { source, authentic: false, checks: [{ name: 'digest', status: 'failed', detail: 'the bundle signs another payload than the simple-signing payload of this image' }] };
+    return {
+      source,
+      authentic: false,
+      checks: [
+        {
+          name: 'digest',
+          status: 'failed',
+          detail: 'the bundle signs another payload than the simple-signing payload of this image',
+        },
+      ],
+    };
   }
-  return checkSimpleSigning(source, payload, ms.signature ? Buffer.from(ms.signature, 'base64') : undefined, key, image);
+  return checkSimpleSigning(
+    source,
+    payload,
+    ms.signature ? Buffer.from(ms.signature, 'base64') : undefined,
+    key,
+    image,
+  );
 }

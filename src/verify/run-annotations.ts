@@ -3,11 +3,18 @@
 // payload is the payload annotation, signed by the key; for each image (`…-<12 hex of the digest>`) the signature
 // annotation is a raw signature over the simple-signing payload of that image.
 import type { KeyObject } from 'node:crypto';
-import { parseEnvelope } from '../signing/dsse.js';
-import { TEKTON_ANNOTATION_PREFIX, tektonAnnotationKeys } from '../storage/tekton.js';
+import { parseEnvelope } from '../sigstore/dsse.js';
+import { CHAINS_PREFIX, tektonAnnotationKeys } from '../tekton/annotations.js';
 import type { Run } from '../tekton/types.js';
-import { checkAttestation, checkSimpleSigning, listSubjects, parseSimpleSigning, parseStatement } from './checks.js';
-import { subjectText, type Check } from './checks.js';
+import {
+  checkAttestation,
+  checkSimpleSigning,
+  listSubjects,
+  parseSimpleSigning,
+  parseStatement,
+  subjectText,
+  type Check,
+} from './checks.js';
 import { runIdentity, runIdentityChecks, type RunIdentity } from './run-identity.js';
 
 /** The checks of one stored payload. */
@@ -34,7 +41,7 @@ export interface RunVerifyReport {
 const passedCheck = (name: string, detail: string): Check => ({ name, status: 'passed', detail });
 const skippedCheck = (name: string, detail: string): Check => ({ name, status: 'skipped', detail });
 
-const PAYLOAD_PREFIX = `${TEKTON_ANNOTATION_PREFIX}payload-`;
+const PAYLOAD_PREFIX = `${CHAINS_PREFIX}payload-`;
 
 function decode(value: string | undefined): Buffer | undefined {
   return value === undefined || value === '' ? undefined : Buffer.from(value, 'base64');
@@ -61,18 +68,31 @@ export function verifyRunAnnotations(run: Run, key: KeyObject): RunVerifyReport 
         kind: 'unknown',
         ok: false,
         subjects: [],
-        checks: [{ name: 'annotations', status: 'failed', detail: `${payload ? keys.signature : keys.payload} is missing or empty` }],
+        checks: [
+          {
+            name: 'annotations',
+            status: 'failed',
+            detail: `${payload ? keys.signature : keys.payload} is missing or empty`,
+          },
+        ],
       });
       continue;
     }
     if (/^(taskrun|pipelinerun)-/.test(shortKey)) {
       entries.push(checkRunAttestation(shortKey, ownKey, payload, signature, key, identity));
-    }
-    else entries.push(checkImageEntry(shortKey, payload, signature, key));
+    } else entries.push(checkImageEntry(shortKey, payload, signature, key));
   }
-  const report: RunVerifyReport = { run: `${run.metadata.namespace ?? ''}/${run.metadata.name ?? ''}`, kind: run.kind, uid, verified: false, entries };
+  const report: RunVerifyReport = {
+    run: `${run.metadata.namespace ?? ''}/${run.metadata.name ?? ''}`,
+    kind: run.kind,
+    uid,
+    verified: false,
+    entries,
+  };
   if (entries.length === 0) {
-    report.firstFailure = `no ${PAYLOAD_PREFIX}* annotations: nothing was stored with the tekton backend (is the run signed, and is storage "tekton" enabled?)`;
+    report.firstFailure =
+      `no ${PAYLOAD_PREFIX}* annotations: nothing was stored with the tekton backend ` +
+      '(is the run signed, and is storage "tekton" enabled?)';
     return report;
   }
   const bad = entries.find((e) => !e.ok);
@@ -104,7 +124,11 @@ function checkRunAttestation(
   checks.push(
     shortKey === ownKey
       ? { name: 'owner', status: 'passed', detail: `stored under this run's uid` }
-      : { name: 'owner', status: 'failed', detail: `stored for ${shortKey}, but this run is ${ownKey} (copied from another run?)` },
+      : {
+          name: 'owner',
+          status: 'failed',
+          detail: `stored for ${shortKey}, but this run is ${ownKey} (copied from another run?)`,
+        },
   );
   // The envelope's signature: reuse the registry check, then drop its subject check (a run's provenance may
   // name no image at all) and its statement check (the statement is read below, from the signed bytes).
@@ -115,7 +139,11 @@ function checkRunAttestation(
   checks.push(
     same
       ? { name: 'payload', status: 'passed', detail: 'the payload annotation is exactly the signed statement' }
-      : { name: 'payload', status: 'failed', detail: 'the payload annotation differs from the statement inside the signed envelope' },
+      : {
+          name: 'payload',
+          status: 'failed',
+          detail: 'the payload annotation differs from the statement inside the signed envelope',
+        },
   );
   // identity and subjects are read from what was signed, not from the (editable) payload annotation
   const statement = parseStatement(env?.payload ?? payload);
@@ -131,7 +159,13 @@ function checkRunAttestation(
         : skippedCheck('subjects', 'the provenance names no subjects (no artifacts found in the run results)'),
     );
   }
-  const entry: StoredEntry = { shortKey, kind: 'run-attestation', ok: checks.every((c) => c.status !== 'failed'), checks, subjects };
+  const entry: StoredEntry = {
+    shortKey,
+    kind: 'run-attestation',
+    ok: checks.every((c) => c.status !== 'failed'),
+    checks,
+    subjects,
+  };
   if (typeof statement !== 'string') entry.predicateType = statement.predicateType;
   return entry;
 }
@@ -139,9 +173,18 @@ function checkRunAttestation(
 function checkImageEntry(shortKey: string, payload: Buffer, signature: Buffer, key: KeyObject): StoredEntry {
   const claims = parseSimpleSigning(payload);
   if (typeof claims === 'string') {
-    return { shortKey, kind: 'unknown', ok: false, subjects: [], checks: [{ name: 'payload', status: 'failed', detail: claims }] };
+    return {
+      shortKey,
+      kind: 'unknown',
+      ok: false,
+      subjects: [],
+      checks: [{ name: 'payload', status: 'failed', detail: claims }],
+    };
   }
-  const v = checkSimpleSigning(shortKey, payload, signature, key, { repository: claims.reference, digest: claims.digest });
+  const v = checkSimpleSigning(shortKey, payload, signature, key, {
+    repository: claims.reference,
+    digest: claims.digest,
+  });
   const checks = v.checks.filter((c) => c.name === 'signature');
   const hex = claims.digest.replace(/^sha256:/, '');
   checks.push(
@@ -149,5 +192,11 @@ function checkImageEntry(shortKey: string, payload: Buffer, signature: Buffer, k
       ? { name: 'digest', status: 'passed', detail: `signs ${claims.reference}@${claims.digest}` }
       : { name: 'digest', status: 'failed', detail: `stored under ${shortKey} but signs ${claims.digest}` },
   );
-  return { shortKey, kind: 'image-signature', ok: checks.every((c) => c.status === 'passed'), checks, subjects: [`${claims.reference}@${claims.digest}`] };
+  return {
+    shortKey,
+    kind: 'image-signature',
+    ok: checks.every((c) => c.status === 'passed'),
+    checks,
+    subjects: [`${claims.reference}@${claims.digest}`],
+  };
 }

@@ -28,14 +28,23 @@ interface ChainsOutput {
 }
 
 const chains = new Map(
-  (JSON.parse(readFileSync(new URL('./chains-vectors/chains-output.json', import.meta.url), 'utf8')) as ChainsOutput[]).map((o) => [o.id, o]),
+  (
+    JSON.parse(readFileSync(new URL('./chains-vectors/chains-output.json', import.meta.url), 'utf8')) as ChainsOutput[]
+  ).map((o) => [o.id, o]),
 );
 const cases = buildCases();
 
 /** Sorted like the Go side: by the JSON of each subject with its digest keys sorted (Go marshals maps sorted). */
 function sorted(subjects: Subject[]): Subject[] {
-  const canon = (s: Subject) => JSON.stringify({ name: s.name, digest: Object.fromEntries(Object.entries(s.digest).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) });
-  return subjects.map(canon).sort().map((s) => JSON.parse(s) as Subject);
+  const canon = (s: Subject) =>
+    JSON.stringify({
+      name: s.name,
+      digest: Object.fromEntries(Object.entries(s.digest).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))),
+    });
+  return subjects
+    .map(canon)
+    .sort()
+    .map((s) => JSON.parse(s) as Subject);
 }
 
 function plain(materials: Material[]): Material[] {
@@ -44,7 +53,11 @@ function plain(materials: Material[]): Material[] {
 
 test('the cases and the recorded Chains output belong together', () => {
   assert.ok(cases.length >= 370);
-  assert.deepEqual(cases.map((c) => c.id).filter((id) => !chains.has(id)), [], 'regenerate chains-output.json (README.md) after changing cases.ts');
+  assert.deepEqual(
+    cases.map((c) => c.id).filter((id) => !chains.has(id)),
+    [],
+    'regenerate chains-output.json (README.md) after changing cases.ts',
+  );
 });
 
 test('TaskRuns: images, v0.2 and v2alpha4 subjects, materials and StepAction inputs equal what Chains extracts', () => {
@@ -54,7 +67,9 @@ test('TaskRuns: images, v0.2 and v2alpha4 subjects, materials and StepAction inp
     const want = chains.get(c.id)!;
     const tr = c.run as TaskRun;
     const results = tr.status?.results ?? [];
-    const images = extractOciImages(results).images.map((i) => `${i.repository}@${i.digest}`).sort();
+    const images = extractOciImages(results)
+      .images.map((i) => `${i.repository}@${i.digest}`)
+      .sort();
     assert.deepEqual(images, want.images ?? [], `${c.id}: images`);
     assert.deepEqual(sorted(subjectsV02(results)), want.subjectsV02, `${c.id}: v0.2 subjects`);
     assert.deepEqual(sorted(subjectsV2alpha4(tr)), want.subjectsV2alpha4, `${c.id}: v2alpha4 subjects`);
@@ -82,8 +97,16 @@ test('PipelineRuns: subjects and materials, with and without deep inspection, eq
     const v02deep = extractArtifacts(input, 'in-toto', { deepInspection: true });
     assert.deepEqual(sorted(v02.subjects), want.subjectsV02, `${c.id}: v0.2 subjects`);
     assert.deepEqual(sorted(v02deep.subjects), want.deepSubjectsV02 ?? [], `${c.id}: v0.2 subjects, deep`);
-    assert.deepEqual(sorted(extractArtifacts(input, 'slsa/v2alpha4', { deepInspection: false }).subjects), want.subjectsV2alpha4, `${c.id}: v2alpha4 subjects`);
-    assert.deepEqual(sorted(extractArtifacts(input, 'slsa/v2alpha4', { deepInspection: true }).subjects), want.deepSubjectsV2alpha4 ?? [], `${c.id}: v2alpha4 subjects, deep`);
+    assert.deepEqual(
+      sorted(extractArtifacts(input, 'slsa/v2alpha4', { deepInspection: false }).subjects),
+      want.subjectsV2alpha4,
+      `${c.id}: v2alpha4 subjects`,
+    );
+    assert.deepEqual(
+      sorted(extractArtifacts(input, 'slsa/v2alpha4', { deepInspection: true }).subjects),
+      want.deepSubjectsV2alpha4 ?? [],
+      `${c.id}: v2alpha4 subjects, deep`,
+    );
     if (!want.materialsError) {
       assert.deepEqual(plain(v02.materials), want.materials, `${c.id}: materials`);
       assert.deepEqual(plain(v02deep.materials), want.deepMaterials ?? [], `${c.id}: materials, deep`);

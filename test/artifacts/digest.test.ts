@@ -1,7 +1,13 @@
 // parseDigest (spec §2.5) and image digests: fixed cases from Chains' signable_test.go plus seeded property tests.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { DIGEST_ALGORITHMS, digestProblem, imageDigestProblem, isImageDigest, parseDigest } from '../../src/artifacts/digest.js';
+import {
+  DIGEST_ALGORITHMS,
+  digestProblem,
+  imageDigestProblem,
+  isImageDigest,
+  parseDigest,
+} from '../../src/artifacts/digest.js';
 import { gen } from './prng.js';
 
 const HEX64 = '05f95b26ed10668b7183c1e2da98610e91372fa9f510046d4ce5812addad86b5';
@@ -10,12 +16,26 @@ test('parseDigest accepts the four algorithms with their exact lengths (Chains s
   assert.deepEqual(parseDigest(`sha256:${HEX64}`), { algorithm: 'sha256', hex: HEX64 });
   const sha384 = '05f95b26ed10668b7183c1e2da98610e91372fa9f510046d4ce5812addad86b893c56eeba9ec70f74c9bfd297d951664';
   assert.deepEqual(parseDigest(`sha384:${sha384}`), { algorithm: 'sha384', hex: sha384 });
-  const sha512 = '05f95b26ed10668b7183c1e2da98610e91372fa9f510046d4ce5812addad86b805f95b26ed10668b7183c1e2da98610e91372fa9f510046d4ce5812addad86b8';
+  const sha512 =
+    '05f95b26ed10668b7183c1e2da98610e91372fa9f510046d4ce5812addad86b805f95b26ed10668b7183c1e2da98610e91372fa9f510046d4ce5812addad86b8';
   assert.deepEqual(parseDigest(`sha512:${sha512}`), { algorithm: 'sha512', hex: sha512 });
-  assert.deepEqual(parseDigest('sha1:93c56eeba9ec70f74c9bfd297d9516642d366cb5'), { algorithm: 'sha1', hex: '93c56eeba9ec70f74c9bfd297d9516642d366cb5' });
+  assert.deepEqual(parseDigest('sha1:93c56eeba9ec70f74c9bfd297d9516642d366cb5'), {
+    algorithm: 'sha1',
+    hex: '93c56eeba9ec70f74c9bfd297d9516642d366cb5',
+  });
   assert.equal(parseDigest('sha1:93c56eeba9ec70f74c9bfd297d9516642d366c5'), undefined, 'sha1 one char short');
-  assert.equal(parseDigest('sha512:05f95b26ed1066b7183c1e2da98610e91372fa9f510046d4ce5812addad86b805f95b26ed10668b7183c1e2da98610e91372fa9f510046d4ce5812addad86b8'), undefined);
-  assert.equal(parseDigest('sha384:0595b26ed10668b7183c1e2da98610e91372fa9f510046d4ce5812addad86b893c56eeba9ec70f74c9bfd297d951664'), undefined);
+  assert.equal(
+    parseDigest(
+      'sha512:05f95b26ed1066b7183c1e2da98610e91372fa9f510046d4ce5812addad86b805f95b26ed10668b7183c1e2da98610e91372fa9f510046d4ce5812addad86b8',
+    ),
+    undefined,
+  );
+  assert.equal(
+    parseDigest(
+      'sha384:0595b26ed10668b7183c1e2da98610e91372fa9f510046d4ce5812addad86b893c56eeba9ec70f74c9bfd297d951664',
+    ),
+    undefined,
+  );
 });
 
 test('parseDigest trims and lowercases the algorithm, trims the hex, and rejects everything else', () => {
@@ -63,7 +83,20 @@ function expectedValid(s: string): boolean {
 test('property: parseDigest is valid iff algorithm ∈ {sha256, sha384, sha512, sha1} and the hex has the right length and charset', () => {
   const seed = 20261123;
   const g = gen(seed);
-  const algs = ['sha256', 'sha384', 'sha512', 'sha1', 'SHA256', 'Sha1', 'md5', 'sha224', 'sha', '', 'sha256 ', ' sha512'];
+  const algs = [
+    'sha256',
+    'sha384',
+    'sha512',
+    'sha1',
+    'SHA256',
+    'Sha1',
+    'md5',
+    'sha224',
+    'sha',
+    '',
+    'sha256 ',
+    ' sha512',
+  ];
   const hexAlphabets = ['0123456789abcdef', '0123456789abcdef', '0123456789abcdefABCDEF', '0123456789abcdefg', 'xyz01'];
   let valid = 0;
   for (let i = 0; i < 5000; i++) {
@@ -100,16 +133,22 @@ test('property: isImageDigest ⇔ parseDigest gives sha256 and the string is alr
   }
 });
 
-test('differential: Chains\' own ParseDigest (Go) agrees on every digest of the go-containerregistry vectors', async () => {
+test("differential: Chains' own ParseDigest (Go) agrees on every digest of the go-containerregistry vectors", async () => {
   const { readFile } = await import('node:fs/promises');
-  const vectors = JSON.parse(await readFile(new URL('./ggcr-vectors/vectors.json', import.meta.url), 'utf8')) as Array<{ input: string; digestOk: boolean; algorithm?: string; hex?: string }>;
+  const vectors = JSON.parse(await readFile(new URL('./ggcr-vectors/vectors.json', import.meta.url), 'utf8')) as Array<{
+    input: string;
+    digestOk: boolean;
+    algorithm?: string;
+    hex?: string;
+  }>;
   const mismatches: string[] = [];
   for (const v of vectors) {
     const at = v.input.lastIndexOf('@');
     const dig = at >= 0 ? v.input.slice(at + 1) : v.input;
     const got = parseDigest(dig);
     const want = v.digestOk ? { algorithm: v.algorithm, hex: v.hex } : undefined;
-    if (JSON.stringify(got) !== JSON.stringify(want)) mismatches.push(`${JSON.stringify(dig)}: want ${JSON.stringify(want)}, got ${JSON.stringify(got)}`);
+    if (JSON.stringify(got) !== JSON.stringify(want))
+      mismatches.push(`${JSON.stringify(dig)}: want ${JSON.stringify(want)}, got ${JSON.stringify(got)}`);
   }
   assert.deepEqual(mismatches.slice(0, 10), [], `${mismatches.length} mismatches`);
 });

@@ -6,16 +6,37 @@ import { groupRuns } from '../../src/tekton/collect.js';
 import { loadRuns, loadTaskRun } from './helpers.js';
 
 const APP = '60c5764ec3a7ec414236999d1c72c8c39573d26bf77ffacd049ace7fe7d3d2d7';
-const BUILDAH = { uri: 'oci://quay.io/buildah/stable', digest: { sha256: 'a33e1e4544337f2ea46630217602f4741ad921cda69549b498e4e3a360fcf1de' } };
-const GIT = { uri: 'git+https://github.com/example/app.git', digest: { sha1: '705f74ba5bd5309ca9e6a3de50df9ea722fb280c' } };
+const BUILDAH = {
+  uri: 'oci://quay.io/buildah/stable',
+  digest: { sha256: 'a33e1e4544337f2ea46630217602f4741ad921cda69549b498e4e3a360fcf1de' },
+};
+const GIT = {
+  uri: 'git+https://github.com/example/app.git',
+  digest: { sha1: '705f74ba5bd5309ca9e6a3de50df9ea722fb280c' },
+};
 
 test('buildah TaskRun: the pushed image (tag stripped, echo newline trimmed), step images and git source', () => {
   const tr = loadTaskRun('buildah-taskrun.yaml');
   for (const format of ['in-toto', 'slsa/v1', 'slsa/v2alpha3', 'slsa/v2alpha4'] as const) {
     const out = extractArtifacts({ kind: 'TaskRun', run: tr }, format, { deepInspection: false });
     assert.deepEqual(out.subjects, [{ name: 'registry.example.com/team/app', digest: { sha256: APP } }], format);
-    assert.deepEqual(out.images, [{ repository: 'registry.example.com/team/app', digest: `sha256:${APP}`, source: 'IMAGE_URL+IMAGE_DIGEST' }], format);
-    assert.deepEqual(out.materials, [BUILDAH, { uri: 'oci://docker.io/library/bash', digest: { sha256: '4c6ab511900f6fb50e6fbd1f849780ea4c81c4e5389cf43643091897ff095abd' } }, GIT], format);
+    assert.deepEqual(
+      out.images,
+      [{ repository: 'registry.example.com/team/app', digest: `sha256:${APP}`, source: 'IMAGE_URL+IMAGE_DIGEST' }],
+      format,
+    );
+    assert.deepEqual(
+      out.materials,
+      [
+        BUILDAH,
+        {
+          uri: 'oci://docker.io/library/bash',
+          digest: { sha256: '4c6ab511900f6fb50e6fbd1f849780ea4c81c4e5389cf43643091897ff095abd' },
+        },
+        GIT,
+      ],
+      format,
+    );
     assert.deepEqual(out.findings, [], format);
   }
 });
@@ -41,7 +62,13 @@ test('ko-style TaskRun: IMAGES and *_IMAGE_URL pairs, every rejected candidate n
   );
   assert.deepEqual(
     out.subjects.map((s) => s.name),
-    ['index.docker.io/example/ko-sidecar', 'registry.example.com/ko/worker', 'registry.example.com/ko/app', 'ghcr.io/example/cli', 'registry.example.com/ko/app.sbom.spdx.json'],
+    [
+      'index.docker.io/example/ko-sidecar',
+      'registry.example.com/ko/worker',
+      'registry.example.com/ko/app',
+      'ghcr.io/example/cli',
+      'registry.example.com/ko/app.sbom.spdx.json',
+    ],
   );
   assert.deepEqual(Object.keys(out.subjects[4]!.digest), ['sha512']);
   assert.deepEqual(
@@ -59,26 +86,44 @@ test('ko-style TaskRun: IMAGES and *_IMAGE_URL pairs, every rejected candidate n
     ],
   );
   // The misspelt CHAINS_GIT_URL param leaves the commit alone: Chains records git+.git, and so do we.
-  assert.deepEqual(out.materials.at(-1), { uri: 'git+.git', digest: { sha1: '2c4c6cb67abab6e6cb46d0e94b6b646c8523ebf6' } });
+  assert.deepEqual(out.materials.at(-1), {
+    uri: 'git+.git',
+    digest: { sha1: '2c4c6cb67abab6e6cb46d0e94b6b646c8523ebf6' },
+  });
 });
 
 test('PipelineRun List: the PipelineRun finds its children; subjects, materials in §3.3 order, deep inspection', () => {
   const runs = loadRuns('pipelinerun-list.yaml');
-  assert.deepEqual(runs.map((r) => `${r.kind} ${r.metadata.name}`), [
-    'PipelineRun build-and-push-r8m2k',
-    'TaskRun build-and-push-r8m2k-fetch-source',
-    'TaskRun build-and-push-r8m2k-build-image',
-  ]);
+  assert.deepEqual(
+    runs.map((r) => `${r.kind} ${r.metadata.name}`),
+    [
+      'PipelineRun build-and-push-r8m2k',
+      'TaskRun build-and-push-r8m2k-fetch-source',
+      'TaskRun build-and-push-r8m2k-build-image',
+    ],
+  );
   const { pipelineRuns, taskRuns } = groupRuns(runs);
   assert.equal(taskRuns.length, 0);
   const group = pipelineRuns[0]!;
-  assert.deepEqual(group.children.map((c) => c.metadata.name), ['build-and-push-r8m2k-fetch-source', 'build-and-push-r8m2k-build-image']);
+  assert.deepEqual(
+    group.children.map((c) => c.metadata.name),
+    ['build-and-push-r8m2k-fetch-source', 'build-and-push-r8m2k-build-image'],
+  );
   const out = extractArtifacts({ kind: 'PipelineRun', run: group }, 'in-toto', { deepInspection: false });
   assert.deepEqual(out.subjects, [{ name: 'registry.example.com/team/app', digest: { sha256: APP } }]);
   assert.deepEqual(out.materials, [
-    { uri: 'git+https://github.com/example/pipelines.git', digest: { sha1: 'f52c6b67a20856d9a7d27f34e5cd68a81765c194' } },
-    { uri: 'oci://ghcr.io/tektoncd/github.com/tektoncd/pipeline/cmd/git-init', digest: { sha256: 'bcfa843f4d411ac78d8d28d2f98fed81dc0e4ebd02e8721094fa3250902829fd' } },
-    { uri: 'https://artifacthub.io/api/v1/packages/tekton-task/tekton-catalog-tasks/git-clone/0.9.0', digest: { sha256: 'd7bfb2d9dc56dbf260c63a89c40371a4eeed8df3fb1764bf9d810baa1dd4e29a' } },
+    {
+      uri: 'git+https://github.com/example/pipelines.git',
+      digest: { sha1: 'f52c6b67a20856d9a7d27f34e5cd68a81765c194' },
+    },
+    {
+      uri: 'oci://ghcr.io/tektoncd/github.com/tektoncd/pipeline/cmd/git-init',
+      digest: { sha256: 'bcfa843f4d411ac78d8d28d2f98fed81dc0e4ebd02e8721094fa3250902829fd' },
+    },
+    {
+      uri: 'https://artifacthub.io/api/v1/packages/tekton-task/tekton-catalog-tasks/git-clone/0.9.0',
+      digest: { sha256: 'd7bfb2d9dc56dbf260c63a89c40371a4eeed8df3fb1764bf9d810baa1dd4e29a' },
+    },
     BUILDAH,
     GIT,
   ]);
@@ -87,7 +132,10 @@ test('PipelineRun List: the PipelineRun finds its children; subjects, materials 
   const deep = extractArtifacts({ kind: 'PipelineRun', run: group }, 'in-toto', { deepInspection: true });
   assert.deepEqual(deep.subjects, out.subjects, 'the child image merges with the PipelineRun result');
   const fetch = extractArtifacts({ kind: 'TaskRun', run: group.children[0]! }, 'in-toto', { deepInspection: false });
-  assert.deepEqual(fetch.findings.map((f) => f.reason), ['NoArtifacts']);
+  assert.deepEqual(
+    fetch.findings.map((f) => f.reason),
+    ['NoArtifacts'],
+  );
 });
 
 test('a PipelineRun without subjects of its own points at deep inspection when its children have some', () => {
@@ -95,12 +143,25 @@ test('a PipelineRun without subjects of its own points at deep inspection when i
   const group = pipelineRuns[0]!;
   const run = structuredClone(group.run);
   run.status!.results = run.status!.results!.filter((r) => !r.name.startsWith('IMAGE_'));
-  const shallow = extractArtifacts({ kind: 'PipelineRun', run: { run, children: group.children } }, 'in-toto', { deepInspection: false });
+  const shallow = extractArtifacts({ kind: 'PipelineRun', run: { run, children: group.children } }, 'in-toto', {
+    deepInspection: false,
+  });
   assert.deepEqual(shallow.subjects, []);
-  assert.deepEqual(shallow.findings.map((f) => f.reason), ['NoArtifacts']);
-  assert.match(shallow.findings[0]!.message, /child TaskRuns name 1 subject\(s\), which artifacts.pipelinerun.enable-deep-inspection: "true" would include/);
-  const deep = extractArtifacts({ kind: 'PipelineRun', run: { run, children: group.children } }, 'in-toto', { deepInspection: true });
-  assert.deepEqual(deep.subjects.map((s) => s.name), ['registry.example.com/team/app']);
+  assert.deepEqual(
+    shallow.findings.map((f) => f.reason),
+    ['NoArtifacts'],
+  );
+  assert.match(
+    shallow.findings[0]!.message,
+    /child TaskRuns name 1 subject\(s\), which artifacts.pipelinerun.enable-deep-inspection: "true" would include/,
+  );
+  const deep = extractArtifacts({ kind: 'PipelineRun', run: { run, children: group.children } }, 'in-toto', {
+    deepInspection: true,
+  });
+  assert.deepEqual(
+    deep.subjects.map((s) => s.name),
+    ['registry.example.com/team/app'],
+  );
   assert.deepEqual(deep.findings, []);
 });
 

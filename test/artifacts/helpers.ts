@@ -13,7 +13,13 @@ export function res(...pairs: Array<[string, ParamValue]>): RunResult[] {
 
 /** A completed TaskRun with the given status fields. */
 export function taskRun(status: TaskRun['status'] = {}, spec: TaskRun['spec'] = {}, name = 'tr'): TaskRun {
-  return { apiVersion: 'tekton.dev/v1', kind: 'TaskRun', metadata: { name }, spec, status: { conditions: [{ type: 'Succeeded', status: 'True' }], ...status } };
+  return {
+    apiVersion: 'tekton.dev/v1',
+    kind: 'TaskRun',
+    metadata: { name },
+    spec,
+    status: { conditions: [{ type: 'Succeeded', status: 'True' }], ...status },
+  };
 }
 
 /** Reads a fixture under test/fixtures/runs through the real reader. */

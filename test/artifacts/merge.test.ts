@@ -31,7 +31,7 @@ const itemArb = fc.record({
   digest: fc.dictionary(small(['sha256', 'sha512', 'sha1']), small(['', '1', '2', '3']), { maxKeys: 3 }),
 });
 
-test('the indexed merge equals Chains\' scan on random inputs (merges, overwritten entries, empty values)', () => {
+test("the indexed merge equals Chains' scan on random inputs (merges, overwritten entries, empty values)", () => {
   fc.assert(
     fc.property(fc.array(itemArb, { maxLength: 8 }), fc.array(itemArb, { maxLength: 40 }), (original, add) => {
       const got = new ArtifactAccumulator<Item>((i) => i.name, copy).addVerbatim(original).add(add).toArray();

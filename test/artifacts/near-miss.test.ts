@@ -32,7 +32,25 @@ test('case, separator and plural slips are near misses of the hint they resemble
 });
 
 test('exact hints and unrelated names are not near misses', () => {
-  for (const name of ['IMAGE_URL', 'IMAGE_DIGEST', 'foo-IMAGE_URL', 'SPAM_IMAGE_DIGEST', 'IMAGES', 'x_ARTIFACT_URI', 'ARTIFACT_OUTPUTS', 'a-ARTIFACT_INPUTS', 'CHAINS-GIT_URL', 'CHAINS-GIT_COMMIT', 'commit', 'url', 'IMAGE', 'MY_IMAGES', 'some-uri_DIGEST', 'digest', 'BUILDER_IMAGE']) {
+  for (const name of [
+    'IMAGE_URL',
+    'IMAGE_DIGEST',
+    'foo-IMAGE_URL',
+    'SPAM_IMAGE_DIGEST',
+    'IMAGES',
+    'x_ARTIFACT_URI',
+    'ARTIFACT_OUTPUTS',
+    'a-ARTIFACT_INPUTS',
+    'CHAINS-GIT_URL',
+    'CHAINS-GIT_COMMIT',
+    'commit',
+    'url',
+    'IMAGE',
+    'MY_IMAGES',
+    'some-uri_DIGEST',
+    'digest',
+    'BUILDER_IMAGE',
+  ]) {
     assert.equal(nearMissHint(name), undefined, name);
   }
 });
@@ -47,16 +65,34 @@ test('findings name the result and the exact spelling that would work', () => {
 test('near misses never change extraction: subjects are the same with or without the near-miss results', () => {
   const good = res(['IMAGE_URL', 'gcr.io/a/b'], ['IMAGE_DIGEST', DIGEST1]);
   const noisy = [...good, ...res(['image_url', 'gcr.io/c/d'], ['IMAGE_DIGESTS', DIGEST1])];
-  const a = extractArtifacts({ kind: 'TaskRun', run: taskRun({ results: good }) }, 'in-toto', { deepInspection: false });
-  const b = extractArtifacts({ kind: 'TaskRun', run: taskRun({ results: noisy }) }, 'in-toto', { deepInspection: false });
+  const a = extractArtifacts({ kind: 'TaskRun', run: taskRun({ results: good }) }, 'in-toto', {
+    deepInspection: false,
+  });
+  const b = extractArtifacts({ kind: 'TaskRun', run: taskRun({ results: noisy }) }, 'in-toto', {
+    deepInspection: false,
+  });
   assert.deepEqual(b.subjects, a.subjects);
   assert.deepEqual(b.images, a.images);
-  assert.deepEqual(b.findings.map((f) => f.result), ['image_url', 'IMAGE_DIGESTS']);
+  assert.deepEqual(
+    b.findings.map((f) => f.result),
+    ['image_url', 'IMAGE_DIGESTS'],
+  );
 });
 
 test('params are checked for the CHAINS-GIT_* hints only (IMAGE-ish params are ordinary task inputs)', () => {
-  const tr = taskRun({ results: res(['IMAGE_URL', 'gcr.io/a/b'], ['IMAGE_DIGEST', DIGEST1]) }, { params: [{ name: 'image-url', value: 'x' }, { name: 'CHAINS_GIT_COMMIT', value: 'abc' }] });
+  const tr = taskRun(
+    { results: res(['IMAGE_URL', 'gcr.io/a/b'], ['IMAGE_DIGEST', DIGEST1]) },
+    {
+      params: [
+        { name: 'image-url', value: 'x' },
+        { name: 'CHAINS_GIT_COMMIT', value: 'abc' },
+      ],
+    },
+  );
   const out = extractArtifacts({ kind: 'TaskRun', run: tr }, 'in-toto', { deepInspection: false });
-  assert.deepEqual(out.findings.map((f) => [f.reason, f.result]), [['NearMissName', 'CHAINS_GIT_COMMIT']]);
+  assert.deepEqual(
+    out.findings.map((f) => [f.reason, f.result]),
+    [['NearMissName', 'CHAINS_GIT_COMMIT']],
+  );
   assert.match(out.findings[0]!.message, /^param "CHAINS_GIT_COMMIT"/);
 });

@@ -17,6 +17,7 @@ export function gen(seed: number) {
   const rnd = mulberry32(seed);
   const int = (n: number) => Math.floor(rnd() * n);
   const pick = <T>(xs: readonly T[]): T => xs[int(xs.length)]!;
-  const str = (alphabet: string, len: number) => Array.from({ length: len }, () => alphabet[int(alphabet.length)]).join('');
+  const str = (alphabet: string, len: number) =>
+    Array.from({ length: len }, () => alphabet[int(alphabet.length)]).join('');
   return { rnd, int, pick, str };
 }

@@ -36,7 +36,10 @@ data:
   const lines = r.stdout.split('\n');
   assert.equal(lines[0], 'ok');
   assert.match(r.stdout, /^ {2}taskrun +enabled +format slsa\/v2alpha4, storage oci,tekton, signer x509$/m);
-  assert.match(r.stdout, /^ {2}pipelinerun +disabled +format in-toto, storage "" \(disabled\), signer x509, deep inspection off$/m);
+  assert.match(
+    r.stdout,
+    /^ {2}pipelinerun +disabled +format in-toto, storage "" \(disabled\), signer x509, deep inspection off$/m,
+  );
   assert.match(r.stdout, /^ {2}oci +enabled +format simplesigning, storage oci, signer kms$/m);
   assert.match(r.stdout, /^ {2}kms +hashivault:\/\/chains, token set$/m);
   assert.match(r.stdout, /^transparency: on \(manual, annotation-gated\), https:\/\/rekor\.sigstore\.dev$/m);
@@ -59,13 +62,22 @@ test('unknown keys are warnings on stderr with the closest known key; the check 
   const r = await runCli(['config', 'check', path]);
   assert.equal(r.code, 0);
   assert.match(r.stdout, /^ok$/m);
-  assert.equal(r.stderr, 'warning: unknown key "artifacts.taskrun.formats" is ignored (did you mean "artifacts.taskrun.format"?)\n');
+  assert.equal(
+    r.stderr,
+    'warning: unknown key "artifacts.taskrun.formats" is ignored (did you mean "artifacts.taskrun.format"?)\n',
+  );
 });
 
 test('invalid config: exit 2 and one line naming key, value and accepted values', async () => {
   const cases: Array<[string, RegExp]> = [
-    ['artifacts.taskrun.storage: tekton,s3\n', /^chainsmith config: invalid artifacts\.taskrun\.storage: "tekton,s3" \(item "s3"\); accepted: a comma-separated list of tekton, oci, gcs, docdb, grafeas, kafka, archivista, or "" to disable$/],
-    ['artifacts.pipelinerun.enable-deep-inspection: "yes"\n', /^chainsmith config: invalid artifacts\.pipelinerun\.enable-deep-inspection: "yes"; accepted: 1, t, T, TRUE, true, True \(true\) or 0, f, F, FALSE, false, False \(false\)$/],
+    [
+      'artifacts.taskrun.storage: tekton,s3\n',
+      /^chainsmith config: invalid artifacts\.taskrun\.storage: "tekton,s3" \(item "s3"\); accepted: a comma-separated list of tekton, oci, gcs, docdb, grafeas, kafka, archivista, or "" to disable$/,
+    ],
+    [
+      'artifacts.pipelinerun.enable-deep-inspection: "yes"\n',
+      /^chainsmith config: invalid artifacts\.pipelinerun\.enable-deep-inspection: "yes"; accepted: 1, t, T, TRUE, true, True \(true\) or 0, f, F, FALSE, false, False \(false\)$/,
+    ],
     ['artifacts.taskrun.format: slsa/v2\n', /accepted: in-toto, slsa\/v1, slsa\/v2alpha3, slsa\/v2alpha4$/],
     ['chainsmith.max-retries: "-1"\n', /invalid chainsmith\.max-retries: "-1"; accepted: a whole number ≥ 0$/],
     ['kind: Deployment\napiVersion: apps/v1\n', /is a Deployment, expected a ConfigMap$/],
@@ -86,7 +98,10 @@ test('usage errors: missing subcommand or file, unknown subcommand, unreadable f
     [['config', 'lint', 'x'], /unknown subcommand "lint"/],
     [['config', 'check'], /missing FILE/],
     [['config', 'check', 'a', 'b'], /expected one FILE, got 2/],
-    [['config', 'check', '/nonexistent/chains-config.yaml'], /cannot read \/nonexistent\/chains-config\.yaml: no such file/],
+    [
+      ['config', 'check', '/nonexistent/chains-config.yaml'],
+      /cannot read \/nonexistent\/chains-config\.yaml: no such file/,
+    ],
   ];
   for (const [argv, pattern] of cases) {
     const r = await runCli(argv);
@@ -99,5 +114,6 @@ test('usage errors: missing subcommand or file, unknown subcommand, unreadable f
 test('--help explains the accepted files and the exit status', async () => {
   const r = await runCli(['config', '--help']);
   assert.equal(r.code, 0);
-  for (const s of ['config check [--json] FILE', 'ConfigMap manifest', 'plain', '--json', 'Exit status: 0', '2 when']) assert.ok(r.stdout.includes(s), s);
+  for (const s of ['config check [--json] FILE', 'ConfigMap manifest', 'plain', '--json', 'Exit status: 0', '2 when'])
+    assert.ok(r.stdout.includes(s), s);
 });

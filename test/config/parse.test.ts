@@ -4,7 +4,15 @@ import assert from 'node:assert/strict';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DEFAULT_CONFIG, configDataFromText, enabledArtifactTypes, parseChainsConfig, parseDurationSeconds, readConfigFile, unknownConfigKeys } from '../../src/config/parse.js';
+import {
+  DEFAULT_CONFIG,
+  configDataFromText,
+  enabledArtifactTypes,
+  parseChainsConfig,
+  parseDurationSeconds,
+  readConfigFile,
+  unknownConfigKeys,
+} from '../../src/config/parse.js';
 import { ChainsmithError } from '../../src/errors.js';
 
 function invalidConfig(...patterns: RegExp[]) {
@@ -112,10 +120,23 @@ test('every key of §7.1 is read', () => {
     archivista: { url: 'https://archivista' },
   });
   assert.deepEqual(c.signers, {
-    x509: { fulcioEnabled: true, fulcioAddress: 'https://f', fulcioIssuer: 'https://i', fulcioProvider: 'spiffe', identityTokenFile: '/id', tufMirrorUrl: 'https://tuf' },
+    x509: {
+      fulcioEnabled: true,
+      fulcioAddress: 'https://f',
+      fulcioIssuer: 'https://i',
+      fulcioProvider: 'spiffe',
+      identityTokenFile: '/id',
+      tufMirrorUrl: 'https://tuf',
+    },
     kms: {
       kmsref: 'hashivault://key',
-      auth: { address: 'http://vault:8200', token: 's3cr3t', tokenPath: '/t', oidc: { path: 'jwt', role: 'role', tokenPath: '/o' }, spire: { sock: 'unix:///s', audience: 'aud' } },
+      auth: {
+        address: 'http://vault:8200',
+        token: 's3cr3t',
+        tokenPath: '/t',
+        oidc: { path: 'jwt', role: 'role', tokenPath: '/o' },
+        spire: { sock: 'unix:///s', audience: 'aud' },
+      },
     },
   });
   assert.deepEqual(c.transparency, { enabled: true, manual: true, url: 'https://rekor' });
@@ -126,15 +147,24 @@ test('every key of §7.1 is read', () => {
 });
 
 test('storage lists: trimmed, de-duplicated, sorted; exactly "" disables the type', () => {
-  assert.deepEqual(parseChainsConfig({ 'artifacts.taskrun.storage': ' oci ,tekton,oci,tekton ' }).artifacts.taskrun.storage, ['oci', 'tekton']);
+  assert.deepEqual(
+    parseChainsConfig({ 'artifacts.taskrun.storage': ' oci ,tekton,oci,tekton ' }).artifacts.taskrun.storage,
+    ['oci', 'tekton'],
+  );
   const off = parseChainsConfig({ 'artifacts.taskrun.storage': '', 'artifacts.oci.signer': 'none' });
   assert.deepEqual(off.artifacts.taskrun.storage, []);
   assert.deepEqual(enabledArtifactTypes(off), ['pipelinerun']);
-  assert.throws(() => parseChainsConfig({ 'artifacts.taskrun.storage': ' ' }), invalidConfig(/artifacts\.taskrun\.storage/, /item ""/, /or "" to disable/));
+  assert.throws(
+    () => parseChainsConfig({ 'artifacts.taskrun.storage': ' ' }),
+    invalidConfig(/artifacts\.taskrun\.storage/, /item ""/, /or "" to disable/),
+  );
   assert.throws(() => parseChainsConfig({ 'artifacts.taskrun.storage': 'tekton,' }), invalidConfig(/item ""/));
   // kafka is accepted for TaskRuns and images, not for PipelineRuns
   assert.deepEqual(parseChainsConfig({ 'artifacts.oci.storage': 'kafka' }).artifacts.oci.storage, ['kafka']);
-  assert.throws(() => parseChainsConfig({ 'artifacts.pipelinerun.storage': 'kafka' }), invalidConfig(/artifacts\.pipelinerun\.storage: "kafka"/, /tekton, oci, gcs, docdb, grafeas, archivista/));
+  assert.throws(
+    () => parseChainsConfig({ 'artifacts.pipelinerun.storage': 'kafka' }),
+    invalidConfig(/artifacts\.pipelinerun\.storage: "kafka"/, /tekton, oci, gcs, docdb, grafeas, archivista/),
+  );
 });
 
 test('each invalid value names the key, the value and the accepted values', () => {
@@ -146,8 +176,16 @@ test('each invalid value names the key, the value and the accepted values', () =
     ['artifacts.oci.storage', 'tekton,s3', /item "s3"/],
     ['storage.oci.encoding-format', 'bundle', /dsse, sigstore-bundle/],
     ['storage.pubsub.provider', 'nats', /inmemory, kafka/],
-    ['builddefinition.buildtype', 'https://tekton.dev/chains/v2', /slsa, https:\/\/tekton.dev\/chains\/v2\/slsa-tekton/],
-    ['artifacts.pipelinerun.enable-deep-inspection', 'yes', /1, t, T, TRUE, true, True \(true\) or 0, f, F, FALSE, false, False \(false\)/],
+    [
+      'builddefinition.buildtype',
+      'https://tekton.dev/chains/v2',
+      /slsa, https:\/\/tekton.dev\/chains\/v2\/slsa-tekton/,
+    ],
+    [
+      'artifacts.pipelinerun.enable-deep-inspection',
+      'yes',
+      /1, t, T, TRUE, true, True \(true\) or 0, f, F, FALSE, false, False \(false\)/,
+    ],
     ['storage.oci.repository.insecure', 'on', /TRUE/],
     ['signers.x509.fulcio.enabled', 'tRuE', /TRUE/],
     ['chainsmith.sign-platform-images', 'yes', /True/],
@@ -158,40 +196,79 @@ test('each invalid value names the key, the value and the accepted values', () =
   ];
   for (const [key, value, accepted] of cases) {
     const escapedKey = key.replace(/[.]/g, '\\.');
-    assert.throws(() => parseChainsConfig({ [key]: value }), invalidConfig(new RegExp(`invalid ${escapedKey}: ${JSON.stringify(value).replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}`), /accepted: /, accepted), `${key}=${value}`);
+    assert.throws(
+      () => parseChainsConfig({ [key]: value }),
+      invalidConfig(
+        new RegExp(`invalid ${escapedKey}: ${JSON.stringify(value).replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}`),
+        /accepted: /,
+        accepted,
+      ),
+      `${key}=${value}`,
+    );
   }
 });
 
-test('booleans accept exactly Go ParseBool\'s spellings', () => {
-  for (const v of ['1', 't', 'T', 'TRUE', 'true', 'True']) assert.equal(parseChainsConfig({ 'artifacts.pipelinerun.enable-deep-inspection': v }).artifacts.pipelinerun.deepInspection, true, v);
-  for (const v of ['0', 'f', 'F', 'FALSE', 'false', 'False']) assert.equal(parseChainsConfig({ 'signers.x509.fulcio.enabled': v }).signers.x509.fulcioEnabled, false, v);
+test("booleans accept exactly Go ParseBool's spellings", () => {
+  for (const v of ['1', 't', 'T', 'TRUE', 'true', 'True'])
+    assert.equal(
+      parseChainsConfig({ 'artifacts.pipelinerun.enable-deep-inspection': v }).artifacts.pipelinerun.deepInspection,
+      true,
+      v,
+    );
+  for (const v of ['0', 'f', 'F', 'FALSE', 'false', 'False'])
+    assert.equal(parseChainsConfig({ 'signers.x509.fulcio.enabled': v }).signers.x509.fulcioEnabled, false, v);
 });
 
 test('transparency.enabled: true → on, manual → on + manual, anything else → off without error', () => {
-  assert.deepEqual(parseChainsConfig({ 'transparency.enabled': 'true' }).transparency, { enabled: true, manual: false, url: 'https://rekor.sigstore.dev' });
-  for (const v of ['false', 'TRUE', '1', 'yes', '']) assert.equal(parseChainsConfig({ 'transparency.enabled': v }).transparency.enabled, false, v);
+  assert.deepEqual(parseChainsConfig({ 'transparency.enabled': 'true' }).transparency, {
+    enabled: true,
+    manual: false,
+    url: 'https://rekor.sigstore.dev',
+  });
+  for (const v of ['false', 'TRUE', '1', 'yes', ''])
+    assert.equal(parseChainsConfig({ 'transparency.enabled': v }).transparency.enabled, false, v);
 });
 
 test('chainsmith keys: max-retries ≥ 0, retry-horizon as a duration or seconds', () => {
   assert.equal(parseChainsConfig({ 'chainsmith.max-retries': '0' }).chainsmith.maxRetries, 0);
   assert.equal(parseChainsConfig({ 'chainsmith.max-retries': '10' }).chainsmith.maxRetries, 10);
   assert.equal(parseChainsConfig({ 'chainsmith.sign-platform-images': 'true' }).chainsmith.signPlatformImages, true);
-  const cases: Array<[string, number]> = [['10m', 600], ['90s', 90], ['90', 90], ['1h30m', 5400], ['1.5h', 5400], ['500ms', 0.5], ['0', 0], [' 2m ', 120]];
+  const cases: Array<[string, number]> = [
+    ['10m', 600],
+    ['90s', 90],
+    ['90', 90],
+    ['1h30m', 5400],
+    ['1.5h', 5400],
+    ['500ms', 0.5],
+    ['0', 0],
+    [' 2m ', 120],
+  ];
   for (const [v, s] of cases) assert.equal(parseDurationSeconds('k', v), s, v);
-  for (const bad of ['10x', 'm', '-5s', '1h 30m', 'ten']) assert.throws(() => parseDurationSeconds('k', bad), invalidConfig(/invalid k/), bad);
+  for (const bad of ['10x', 'm', '-5s', '1h 30m', 'ten'])
+    assert.throws(() => parseDurationSeconds('k', bad), invalidConfig(/invalid k/), bad);
 });
 
 test('unknown keys are ignored by parsing and reported with the closest known key', () => {
   const data = { 'artifacts.taskrun.formats': 'slsa/v1', 'team.owner': 'x' };
   assert.deepEqual(parseChainsConfig(data), DEFAULT_CONFIG);
-  assert.deepEqual(unknownConfigKeys(data), [{ key: 'artifacts.taskrun.formats', suggestion: 'artifacts.taskrun.format' }, { key: 'team.owner' }]);
+  assert.deepEqual(unknownConfigKeys(data), [
+    { key: 'artifacts.taskrun.formats', suggestion: 'artifacts.taskrun.format' },
+    { key: 'team.owner' },
+  ]);
 });
 
 test('readConfigFile: a ConfigMap manifest (YAML or JSON) or a plain data map', async () => {
   const dir = await mkdtemp(join(tmpdir(), 'chainsmith-config-'));
   const manifest = `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: chains-config\n  namespace: tekton-chains\ndata:\n  artifacts.taskrun.format: slsa/v1\n  artifacts.oci.storage: ""\n`;
   await writeFile(join(dir, 'cm.yaml'), manifest);
-  await writeFile(join(dir, 'cm.json'), JSON.stringify({ apiVersion: 'v1', kind: 'ConfigMap', data: { 'artifacts.taskrun.format': 'slsa/v1', 'artifacts.oci.storage': '' } }));
+  await writeFile(
+    join(dir, 'cm.json'),
+    JSON.stringify({
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      data: { 'artifacts.taskrun.format': 'slsa/v1', 'artifacts.oci.storage': '' },
+    }),
+  );
   await writeFile(join(dir, 'data.yaml'), `artifacts.taskrun.format: slsa/v1\nartifacts.oci.storage: ""\n`);
   await writeFile(join(dir, 'nodata.yaml'), `apiVersion: v1\nkind: ConfigMap\nmetadata: {name: chains-config}\n`);
   for (const f of ['cm.yaml', 'cm.json', 'data.yaml']) {
@@ -200,7 +277,10 @@ test('readConfigFile: a ConfigMap manifest (YAML or JSON) or a plain data map', 
     assert.deepEqual(c.artifacts.oci.storage, [], f);
   }
   assert.deepEqual(await readConfigFile(join(dir, 'nodata.yaml')), DEFAULT_CONFIG);
-  await assert.rejects(readConfigFile(join(dir, 'missing.yaml')), invalidConfig(/cannot read .*missing\.yaml: no such file/));
+  await assert.rejects(
+    readConfigFile(join(dir, 'missing.yaml')),
+    invalidConfig(/cannot read .*missing\.yaml: no such file/),
+  );
 });
 
 test('a manifest bundle: the ConfigMap named chains-config is the one read', () => {
@@ -209,11 +289,23 @@ test('a manifest bundle: the ConfigMap named chains-config is the one read', () 
 });
 
 test('config files that are not a ConfigMap or whose values are not strings are rejected clearly', () => {
-  assert.throws(() => configDataFromText('apiVersion: v1\nkind: Secret\ndata: {}\n'), invalidConfig(/is a Secret, expected a ConfigMap/));
-  assert.throws(() => configDataFromText('kind: ConfigMap\ndata:\n  artifacts.pipelinerun.enable-deep-inspection: true\n'), invalidConfig(/enable-deep-inspection/, /must be strings/, /quote it/));
-  assert.throws(() => configDataFromText('chainsmith.max-retries: 5\n'), invalidConfig(/chainsmith\.max-retries/, /quote it/));
+  assert.throws(
+    () => configDataFromText('apiVersion: v1\nkind: Secret\ndata: {}\n'),
+    invalidConfig(/is a Secret, expected a ConfigMap/),
+  );
+  assert.throws(
+    () => configDataFromText('kind: ConfigMap\ndata:\n  artifacts.pipelinerun.enable-deep-inspection: true\n'),
+    invalidConfig(/enable-deep-inspection/, /must be strings/, /quote it/),
+  );
+  assert.throws(
+    () => configDataFromText('chainsmith.max-retries: 5\n'),
+    invalidConfig(/chainsmith\.max-retries/, /quote it/),
+  );
   assert.throws(() => configDataFromText('- a\n- b\n'), invalidConfig(/expected a ConfigMap or a map/));
   assert.throws(() => configDataFromText('a: [\n'), invalidConfig(/invalid YAML/));
-  assert.throws(() => configDataFromText('a: 1\n---\nb: 2\n'), invalidConfig(/2 YAML documents and no ConfigMap named chains-config/));
+  assert.throws(
+    () => configDataFromText('a: 1\n---\nb: 2\n'),
+    invalidConfig(/2 YAML documents and no ConfigMap named chains-config/),
+  );
   assert.deepEqual(configDataFromText(''), {});
 });

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
 import { DEFAULT_CONFIG, parseChainsConfig } from '../../src/config/parse.js';
 import { ConfigStore } from '../../src/controller/config-store.js';
-import type { KubeClient } from '../../src/controller/kube-client.js';
+import type { KubeClient } from '../../src/kube/client.js';
 import { MemoryEventSink } from '../../src/observability/events.js';
 import { createLogger } from '../../src/observability/logger.js';
 
@@ -11,7 +11,14 @@ function store() {
   const events = new MemoryEventSink();
   const lines: string[] = [];
   const logger = createLogger({ stream: new Writable({ write: (c, _e, cb) => (lines.push(String(c)), cb()) }) });
-  const s = new ConfigStore({ client: {} as KubeClient, namespace: 'tekton-chains', parse: parseChainsConfig, defaults: DEFAULT_CONFIG, events, logger });
+  const s = new ConfigStore({
+    client: {} as KubeClient,
+    namespace: 'tekton-chains',
+    parse: parseChainsConfig,
+    defaults: DEFAULT_CONFIG,
+    events,
+    logger,
+  });
   return { s, events, lines };
 }
 

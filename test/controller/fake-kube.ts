@@ -1,12 +1,16 @@
 // An in-memory stand-in for the API server's object store, for reconciler tests: JSON merge patch (RFC 7386)
 // with the metadata.resourceVersion precondition, 409 on a stale version, and a count of writes.
-import { KubeApiError, type ResourceType } from '../../src/controller/kube-client.js';
+import { KubeApiError, type ResourceType } from '../../src/kube/client.js';
 
-type Obj = { metadata: { name: string; namespace: string; resourceVersion?: string; uid?: string; [k: string]: unknown }; [k: string]: unknown };
+type Obj = {
+  metadata: { name: string; namespace: string; resourceVersion?: string; uid?: string; [k: string]: unknown };
+  [k: string]: unknown;
+};
 
 function mergePatch(target: unknown, patch: unknown): unknown {
   if (patch === null || typeof patch !== 'object' || Array.isArray(patch)) return patch;
-  const out: Record<string, unknown> = target && typeof target === 'object' && !Array.isArray(target) ? { ...(target as Record<string, unknown>) } : {};
+  const out: Record<string, unknown> =
+    target && typeof target === 'object' && !Array.isArray(target) ? { ...(target as Record<string, unknown>) } : {};
   for (const [k, v] of Object.entries(patch)) {
     if (v === null) delete out[k];
     else out[k] = mergePatch(out[k], v);
@@ -41,7 +45,11 @@ export class FakeKube {
   }
 
   /** One page holding every match; supports `key=value` label selectors only. */
-  async list<T>(res: ResourceType, ns: string, q: { labelSelector?: string } = {}): Promise<{ items: T[]; metadata: Record<string, string> }> {
+  async list<T>(
+    res: ResourceType,
+    ns: string,
+    q: { labelSelector?: string } = {},
+  ): Promise<{ items: T[]; metadata: Record<string, string> }> {
     this.reads.push(`list ${res.plural}?${q.labelSelector ?? ''}`);
     const [k, v] = (q.labelSelector ?? '').split('=');
     const items = [...this.objects.entries()]
@@ -51,14 +59,20 @@ export class FakeKube {
     return { items: structuredClone(items) as T[], metadata: {} };
   }
 
-  async mergePatch<T>(res: ResourceType, ns: string, name: string, body: { metadata?: { resourceVersion?: string } }): Promise<T> {
+  async mergePatch<T>(
+    res: ResourceType,
+    ns: string,
+    name: string,
+    body: { metadata?: { resourceVersion?: string } },
+  ): Promise<T> {
     this.beforePatch?.(name);
     this.writes.push({ verb: 'patch', name, body: structuredClone(body) });
     const k = this.key(res, ns, name);
     const cur = this.objects.get(k);
     if (!cur) throw new KubeApiError(404, 'not found');
     const want = body.metadata?.resourceVersion;
-    if (want !== undefined && want !== cur.metadata.resourceVersion) throw new KubeApiError(409, 'the object has been modified');
+    if (want !== undefined && want !== cur.metadata.resourceVersion)
+      throw new KubeApiError(409, 'the object has been modified');
     const next = mergePatch(cur, body) as Obj;
     next.metadata.resourceVersion = String(++this.rv);
     this.objects.set(k, next);

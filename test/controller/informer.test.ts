@@ -2,15 +2,23 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
 import { Informer } from '../../src/controller/informer.js';
-import { TASKRUNS, type KubeClient, type KubeObject } from '../../src/controller/kube-client.js';
+import { TASKRUNS, type KubeClient, type KubeObject } from '../../src/kube/client.js';
 import { createLogger } from '../../src/observability/logger.js';
 
 const logger = createLogger({ stream: new Writable({ write: (_c, _e, cb) => cb() }) });
-const obj = (uid: string, rv: string): KubeObject => ({ metadata: { uid, name: uid, namespace: 'ns', resourceVersion: rv } });
+const obj = (uid: string, rv: string): KubeObject => ({
+  metadata: { uid, name: uid, namespace: 'ns', resourceVersion: rv },
+});
 
 /** A scripted API: list pages per call, and one scripted watch stream per call. */
-function fakeClient(lists: KubeObject[][][], watches: Array<(emit: (t: string, o: KubeObject) => void, done: (e: unknown) => void) => void>) {
-  const calls = { list: [] as Array<{ continue?: string; limit?: number }>, watch: [] as Array<Record<string, unknown>> };
+function fakeClient(
+  lists: KubeObject[][][],
+  watches: Array<(emit: (t: string, o: KubeObject) => void, done: (e: unknown) => void) => void>,
+) {
+  const calls = {
+    list: [] as Array<{ continue?: string; limit?: number }>,
+    watch: [] as Array<Record<string, unknown>>,
+  };
   let listCall = -1;
   let watchCall = 0;
   const client = {
@@ -19,9 +27,17 @@ function fakeClient(lists: KubeObject[][][], watches: Array<(emit: (t: string, o
       if (!q.continue) listCall++;
       const pages = lists[Math.min(listCall, lists.length - 1)]!;
       const i = q.continue ? Number(q.continue) : 0;
-      return { items: structuredClone(pages[i]!), metadata: { resourceVersion: `list-${listCall}`, continue: i + 1 < pages.length ? String(i + 1) : undefined } };
+      return {
+        items: structuredClone(pages[i]!),
+        metadata: { resourceVersion: `list-${listCall}`, continue: i + 1 < pages.length ? String(i + 1) : undefined },
+      };
     },
-    async watch(_p: string, q: Record<string, unknown>, onEvent: (t: string, o: KubeObject) => void, onDone: (e: unknown) => void) {
+    async watch(
+      _p: string,
+      q: Record<string, unknown>,
+      onEvent: (t: string, o: KubeObject) => void,
+      onDone: (e: unknown) => void,
+    ) {
       calls.watch.push(q);
       const script = watches[watchCall++];
       if (script) setImmediate(() => script(onEvent, onDone));
@@ -34,11 +50,24 @@ function fakeClient(lists: KubeObject[][][], watches: Array<(emit: (t: string, o
 test('lists page by page, then watches from the list resourceVersion', async () => {
   const upserts: string[] = [];
   const { client, calls } = fakeClient([[[obj('a', '1'), obj('b', '2')], [obj('c', '3')]]], []);
-  const inf = new Informer({ client, resource: TASKRUNS, namespace: 'ns', pageSize: 2, logger, handlers: { upsert: (o, phase) => upserts.push(`${o.metadata!.uid}:${phase}`), remove: () => undefined } });
+  const inf = new Informer({
+    client,
+    resource: TASKRUNS,
+    namespace: 'ns',
+    pageSize: 2,
+    logger,
+    handlers: { upsert: (o, phase) => upserts.push(`${o.metadata!.uid}:${phase}`), remove: () => undefined },
+  });
   await inf.start();
   await new Promise((r) => setImmediate(r));
   assert.deepEqual(upserts, ['a:initial', 'b:initial', 'c:initial']);
-  assert.deepEqual(calls.list.map((q) => [q.limit, q.continue]), [[2, undefined], [2, '1']]);
+  assert.deepEqual(
+    calls.list.map((q) => [q.limit, q.continue]),
+    [
+      [2, undefined],
+      [2, '1'],
+    ],
+  );
   assert.equal(calls.watch[0]!.resourceVersion, 'list-0');
   assert.equal(calls.watch[0]!.allowWatchBookmarks, true);
   assert.equal(inf.hasSynced, true);
@@ -84,7 +113,12 @@ test('watch events update, delete, and advance the resourceVersion; 410 Gone rel
 
 test('a failing watch reconnects with backoff from the last resourceVersion', async () => {
   const { client, calls } = fakeClient([[[obj('a', '1')]]], [(_e, done) => done(new Error('connection reset'))]);
-  const inf = new Informer({ client, resource: TASKRUNS, logger, handlers: { upsert: () => undefined, remove: () => undefined } });
+  const inf = new Informer({
+    client,
+    resource: TASKRUNS,
+    logger,
+    handlers: { upsert: () => undefined, remove: () => undefined },
+  });
   await inf.start();
   await new Promise((r) => setTimeout(r, 700));
   assert.equal(calls.watch.length, 2);

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
-import { KubeApiError, type KubeClient } from '../../src/controller/kube-client.js';
+import { KubeApiError, type KubeClient } from '../../src/kube/client.js';
 import { LeaderElector } from '../../src/controller/leader.js';
 import { createLogger } from '../../src/observability/logger.js';
 
@@ -21,7 +21,8 @@ function leaseStore() {
       return structuredClone(lease);
     },
     async replace(_r: unknown, _ns: string, _n: string, body: NonNullable<typeof lease>) {
-      if (!lease || body.metadata.resourceVersion !== lease.metadata.resourceVersion) throw new KubeApiError(409, 'conflict');
+      if (!lease || body.metadata.resourceVersion !== lease.metadata.resourceVersion)
+        throw new KubeApiError(409, 'conflict');
       lease = { ...structuredClone(body), metadata: { ...body.metadata, resourceVersion: String(++rv) } };
       return structuredClone(lease);
     },

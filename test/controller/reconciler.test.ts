@@ -3,20 +3,20 @@ import assert from 'node:assert/strict';
 import { generateKeyPairSync, verify, createPublicKey } from 'node:crypto';
 import { DEFAULT_CONFIG, parseChainsConfig } from '../../src/config/parse.js';
 import type { ChainsConfig } from '../../src/config/types.js';
-import { PIPELINERUNS, TASKRUNS, type KubeClient } from '../../src/controller/kube-client.js';
+import { PIPELINERUNS, TASKRUNS, type KubeClient } from '../../src/kube/client.js';
 import { Reconciler, type ProcessResult } from '../../src/controller/reconciler.js';
 import { RunCache } from '../../src/controller/run-cache.js';
-import { realSigningDeps } from '../../src/controller/signing-deps.js';
-import type { SigningDeps } from '../../src/controller/sign-run.js';
+import { realSigningDeps } from '../../src/pipeline/signing-deps.js';
+import type { SigningDeps } from '../../src/pipeline/sign-run.js';
 import { ChainsmithError } from '../../src/errors.js';
 import { MemoryEventSink } from '../../src/observability/events.js';
 import { createLogger } from '../../src/observability/logger.js';
 import { ControllerMetrics } from '../../src/observability/metrics.js';
-import { pae } from '../../src/signing/dsse.js';
+import { pae } from '../../src/sigstore/dsse.js';
 import type { SignerRegistry } from '../../src/signing/index.js';
 import type { Signer } from '../../src/signing/signer.js';
 import { buildStorers } from '../../src/storage/index.js';
-import { StaticCredentialSource } from '../../src/oci/credentials.js';
+import { StaticCredentialSource } from '../../src/kube/registry-credentials.js';
 import type { Run } from '../../src/tekton/types.js';
 import { FakeKube } from './fake-kube.js';
 import { Writable } from 'node:stream';
@@ -34,7 +34,11 @@ function ecSigner(): Signer {
   };
 }
 
-function taskRun(name: string, results: Array<{ name: string; value: string }> = [], extra: Partial<Run['metadata']> = {}): Run {
+function taskRun(
+  name: string,
+  results: Array<{ name: string; value: string }> = [],
+  extra: Partial<Run['metadata']> = {},
+): Run {
   return {
     apiVersion: 'tekton.dev/v1',
     kind: 'TaskRun',
@@ -64,11 +68,15 @@ interface Harness {
   now: { t: number };
 }
 
-function harness(opts: { failSigner?: () => Error | undefined; config?: ChainsConfig; childWaitMs?: number } = {}): Harness {
+function harness(
+  opts: { failSigner?: () => Error | undefined; config?: ChainsConfig; childWaitMs?: number } = {},
+): Harness {
   const kube = new FakeKube();
   const cache = new RunCache();
   const events = new MemoryEventSink();
-  let config = opts.config ?? parseChainsConfig({ 'artifacts.oci.storage': 'tekton', 'builder.id': 'https://example.com/builder' });
+  let config =
+    opts.config ??
+    parseChainsConfig({ 'artifacts.oci.storage': 'tekton', 'builder.id': 'https://example.com/builder' });
   let storers = buildStorers(config, { credentials: new StaticCredentialSource([]) });
   const signer = ecSigner();
   const registry = {
@@ -78,7 +86,11 @@ function harness(opts: { failSigner?: () => Error | undefined; config?: ChainsCo
       return signer;
     },
   } as unknown as SignerRegistry;
-  const signing: SigningDeps = realSigningDeps({ signers: registry, storers: () => storers, credentials: new StaticCredentialSource([]) });
+  const signing: SigningDeps = realSigningDeps({
+    signers: registry,
+    storers: () => storers,
+    credentials: new StaticCredentialSource([]),
+  });
   const now = { t: Date.parse('2026-11-23T12:01:00Z') };
   const logger = createLogger({ level: 'error', stream: new Writable({ write: (_c, _e, cb) => cb() }) });
   const reconciler = new Reconciler({
@@ -105,7 +117,8 @@ function harness(opts: { failSigner?: () => Error | undefined; config?: ChainsCo
     },
     sync: () => {
       for (const [key, o] of kube.objects) {
-        if (key.startsWith('taskruns/') || key.startsWith('pipelineruns/')) cache.upsert(structuredClone(o) as unknown as Run);
+        if (key.startsWith('taskruns/') || key.startsWith('pipelineruns/'))
+          cache.upsert(structuredClone(o) as unknown as Run);
       }
     },
     process: async (uid) => {
@@ -114,17 +127,26 @@ function harness(opts: { failSigner?: () => Error | undefined; config?: ChainsCo
       h.sync();
       return r;
     },
-    obj: (name, kind = 'TaskRun') => kube.objects.get(`${kind === 'TaskRun' ? 'taskruns' : 'pipelineruns'}/ns/${name}`) as unknown as Run,
+    obj: (name, kind = 'TaskRun') =>
+      kube.objects.get(`${kind === 'TaskRun' ? 'taskruns' : 'pipelineruns'}/ns/${name}`) as unknown as Run,
   };
   return h;
 }
 
 test('a completed TaskRun is signed with two writes: finalizer on, then one patch with every annotation, the mark and the finalizer off', async () => {
   const h = harness();
-  h.kube.put(TASKRUNS, taskRun('build', [{ name: 'IMAGE_URL', value: '127.0.0.1:5000/app' }, { name: 'IMAGE_DIGEST', value: DIGEST }]) as never);
+  h.kube.put(
+    TASKRUNS,
+    taskRun('build', [
+      { name: 'IMAGE_URL', value: '127.0.0.1:5000/app' },
+      { name: 'IMAGE_DIGEST', value: DIGEST },
+    ]) as never,
+  );
   assert.deepEqual(await h.process('uid-build'), { kind: 'done' });
   assert.equal(h.kube.writes.length, 2);
-  assert.deepEqual((h.kube.writes[0]!.body as { metadata: { finalizers: string[] } }).metadata.finalizers, ['chains.tekton.dev/taskrun']);
+  assert.deepEqual((h.kube.writes[0]!.body as { metadata: { finalizers: string[] } }).metadata.finalizers, [
+    'chains.tekton.dev/taskrun',
+  ]);
   const run = h.obj('build');
   const a = run.metadata.annotations!;
   assert.equal(a['chains.tekton.dev/signed'], 'true');
@@ -135,13 +157,28 @@ test('a completed TaskRun is signed with two writes: finalizer on, then one patc
   assert.equal(statement.predicate.builder.id, 'https://example.com/builder');
   assert.deepEqual(statement.subject, [{ name: '127.0.0.1:5000/app', digest: { sha256: DIGEST.slice(7) } }]);
   const envelope = JSON.parse(Buffer.from(a['chains.tekton.dev/signature-taskrun-uid-build']!, 'base64').toString());
-  const ok = verify('sha256', pae(envelope.payloadType, Buffer.from(envelope.payload, 'base64')), h.signer.publicKey(), Buffer.from(envelope.signatures[0].sig, 'base64'));
+  const ok = verify(
+    'sha256',
+    pae(envelope.payloadType, Buffer.from(envelope.payload, 'base64')),
+    h.signer.publicKey(),
+    Buffer.from(envelope.signatures[0].sig, 'base64'),
+  );
   assert.ok(ok, 'DSSE signature verifies');
   // the image signature (artifacts.oci.storage: tekton) under the digest's short key
   const simple = JSON.parse(Buffer.from(a['chains.tekton.dev/payload-4d6dd704ef58']!, 'base64').toString());
   assert.equal(simple.critical.image['docker-manifest-digest'], DIGEST);
-  assert.ok(verify('sha256', Buffer.from(a['chains.tekton.dev/payload-4d6dd704ef58']!, 'base64'), createPublicKey(h.signer.publicKey().export({ format: 'pem', type: 'spki' })), Buffer.from(a['chains.tekton.dev/signature-4d6dd704ef58']!, 'base64')));
-  assert.deepEqual(h.events.events.map((e) => e.reason), ['Signed']);
+  assert.ok(
+    verify(
+      'sha256',
+      Buffer.from(a['chains.tekton.dev/payload-4d6dd704ef58']!, 'base64'),
+      createPublicKey(h.signer.publicKey().export({ format: 'pem', type: 'spki' })),
+      Buffer.from(a['chains.tekton.dev/signature-4d6dd704ef58']!, 'base64'),
+    ),
+  );
+  assert.deepEqual(
+    h.events.events.map((e) => e.reason),
+    ['Signed'],
+  );
   // processing again does nothing
   assert.deepEqual(await h.process('uid-build'), { kind: 'done' });
   assert.equal(h.kube.writes.length, 2);
@@ -161,14 +198,24 @@ test('a run seen while running gets the finalizer then; from completion to signe
   h.kube.put(TASKRUNS, done as never);
   h.kube.writes.length = 0;
   assert.deepEqual(await h.process('uid-live'), { kind: 'done' });
-  assert.deepEqual(h.kube.writes.map((w) => w.verb), ['patch'], 'one patch marks the run and removes the finalizer');
+  assert.deepEqual(
+    h.kube.writes.map((w) => w.verb),
+    ['patch'],
+    'one patch marks the run and removes the finalizer',
+  );
   assert.equal(h.obj('live').metadata.annotations!['chains.tekton.dev/signed'], 'true');
   assert.deepEqual(h.obj('live').metadata.finalizers, []);
 });
 
 test('a stale cache gets 409 and the reconcile continues from the live object', async () => {
   const h = harness();
-  h.kube.put(TASKRUNS, taskRun('build', [{ name: 'IMAGE_URL', value: '127.0.0.1:5000/app' }, { name: 'IMAGE_DIGEST', value: DIGEST }]) as never);
+  h.kube.put(
+    TASKRUNS,
+    taskRun('build', [
+      { name: 'IMAGE_URL', value: '127.0.0.1:5000/app' },
+      { name: 'IMAGE_DIGEST', value: DIGEST },
+    ]) as never,
+  );
   h.sync();
   // someone else changes the run after our cache saw it
   const live = h.obj('build');
@@ -193,7 +240,13 @@ test('a run with no artifacts still gets its provenance signed (signed "true" is
 
 test('misnamed results are reported as InvalidResult with the finding', async () => {
   const h = harness();
-  h.kube.put(TASKRUNS, taskRun('typo', [{ name: 'IMAGE_URL', value: '127.0.0.1:5000/app' }, { name: 'IMAGE_DIGEST', value: 'sha256:1234' }]) as never);
+  h.kube.put(
+    TASKRUNS,
+    taskRun('typo', [
+      { name: 'IMAGE_URL', value: '127.0.0.1:5000/app' },
+      { name: 'IMAGE_DIGEST', value: 'sha256:1234' },
+    ]) as never,
+  );
   await h.process('uid-typo');
   const invalid = h.events.events.find((e) => e.reason === 'InvalidResult');
   assert.ok(invalid, JSON.stringify(h.events.events));
@@ -201,18 +254,25 @@ test('misnamed results are reported as InvalidResult with the finding', async ()
 });
 
 test('when every artifact type is disabled: no finalizer, no signed mark, one SigningDisabled Event', async () => {
-  const h = harness({ config: parseChainsConfig({ 'artifacts.taskrun.signer': 'none', 'artifacts.oci.signer': 'none' }) });
+  const h = harness({
+    config: parseChainsConfig({ 'artifacts.taskrun.signer': 'none', 'artifacts.oci.signer': 'none' }),
+  });
   h.kube.put(TASKRUNS, taskRun('off') as never);
   await h.process('uid-off');
   await h.process('uid-off');
   assert.equal(h.kube.writes.length, 0);
   assert.equal(h.obj('off').metadata.annotations?.['chains.tekton.dev/signed'], undefined);
-  assert.deepEqual(h.events.events.map((e) => e.reason), ['SigningDisabled']);
+  assert.deepEqual(
+    h.events.events.map((e) => e.reason),
+    ['SigningDisabled'],
+  );
 });
 
 test('a permanent signing failure counts retries like Chains, then marks failed and lets the run go; a config change re-arms it', async () => {
   let fail = true;
-  const h = harness({ failSigner: () => (fail ? new ChainsmithError('KeyDecryptFailed', 'cosign.key: wrong password') : undefined) });
+  const h = harness({
+    failSigner: () => (fail ? new ChainsmithError('KeyDecryptFailed', 'cosign.key: wrong password') : undefined),
+  });
   h.kube.put(TASKRUNS, taskRun('bad') as never);
   const seen: Array<string | undefined> = [];
   for (let i = 0; i < 5; i++) {
@@ -226,7 +286,10 @@ test('a permanent signing failure counts retries like Chains, then marks failed 
   assert.deepEqual(seen, ['0', '1', '2', '3', 'failed']);
   const run = h.obj('bad');
   assert.deepEqual(run.metadata.finalizers, []);
-  assert.match(run.metadata.annotations!['chainsmith.dev/last-failure']!, /^KeyDecryptFailed: cosign.key: wrong password/);
+  assert.match(
+    run.metadata.annotations!['chainsmith.dev/last-failure']!,
+    /^KeyDecryptFailed: cosign.key: wrong password/,
+  );
   const reasons = h.events.events.map((e) => e.reason);
   assert.equal(reasons.filter((r) => r === 'SigningFailed').length, 5);
   assert.equal(reasons.at(-1), 'MarkedFailed');
@@ -241,14 +304,20 @@ test('a permanent signing failure counts retries like Chains, then marks failed 
 });
 
 test('transient failures inside the retry horizon write nothing', async () => {
-  const h = harness({ failSigner: () => new ChainsmithError('KmsUnavailable', 'kms: connection refused', { transient: true }) });
+  const h = harness({
+    failSigner: () => new ChainsmithError('KmsUnavailable', 'kms: connection refused', { transient: true }),
+  });
   h.kube.put(TASKRUNS, taskRun('flaky') as never);
   await h.process('uid-flaky'); // finalizer write, then a quiet retry
   h.reconciler.holdUntil('uid-flaky', 0);
   await h.process('uid-flaky');
   assert.equal(h.kube.writes.length, 1, 'only the finalizer');
   assert.equal(h.obj('flaky').metadata.annotations?.['chains.tekton.dev/retries'], undefined);
-  assert.deepEqual(h.events.events.map((e) => e.reason), ['SigningFailed'], 'one Event for the start of the outage');
+  assert.deepEqual(
+    h.events.events.map((e) => e.reason),
+    ['SigningFailed'],
+    'one Event for the start of the outage',
+  );
   // past the horizon it counts
   h.now.t += DEFAULT_CONFIG.chainsmith.retryHorizonSeconds * 1000;
   h.reconciler.holdUntil('uid-flaky', 0);
@@ -266,7 +335,12 @@ function pipelineRun(name: string, children: Array<{ kind?: string; name: string
       startTime: '2026-11-23T12:00:00Z',
       completionTime: '2026-11-23T12:01:30Z',
       conditions: [{ type: 'Succeeded', status: 'True' }],
-      childReferences: children.map((c) => ({ apiVersion: 'tekton.dev/v1', kind: c.kind ?? 'TaskRun', name: c.name, pipelineTaskName: c.name })),
+      childReferences: children.map((c) => ({
+        apiVersion: 'tekton.dev/v1',
+        kind: c.kind ?? 'TaskRun',
+        name: c.name,
+        pipelineTaskName: c.name,
+      })),
     },
   } as Run;
 }
@@ -296,7 +370,13 @@ test('a PipelineRun reads its signed children back with one labelled list, not o
     h.kube.put(TASKRUNS, taskRun(n, [], { labels: { 'tekton.dev/pipelineRun': 'pr' } }) as never);
     await h.process(`uid-${n}`);
   }
-  h.kube.put(PIPELINERUNS, pipelineRun('pr', names.map((name) => ({ name }))) as never);
+  h.kube.put(
+    PIPELINERUNS,
+    pipelineRun(
+      'pr',
+      names.map((name) => ({ name })),
+    ) as never,
+  );
   h.kube.reads.length = 0;
   assert.deepEqual(await h.process('uid-pr'), { kind: 'done' });
   const childReads = h.kube.reads.filter((r) => r.includes('taskruns'));
@@ -320,12 +400,21 @@ test('a missing child and a CustomRun child do not block a PipelineRun forever: 
 
 test('a run deleted while unsigned keeps being signed through our finalizer; one deleted before it finished is let go', async () => {
   const h = harness();
-  h.kube.put(TASKRUNS, taskRun('del', [], { finalizers: ['chains.tekton.dev/taskrun'], deletionTimestamp: '2026-11-23T12:00:50Z' }) as never);
+  h.kube.put(
+    TASKRUNS,
+    taskRun('del', [], {
+      finalizers: ['chains.tekton.dev/taskrun'],
+      deletionTimestamp: '2026-11-23T12:00:50Z',
+    }) as never,
+  );
   await h.process('uid-del');
   assert.equal(h.kube.writes.length, 1, 'no finalizer add on a deleting run: one patch signs and releases');
   assert.equal(h.obj('del').metadata.annotations!['chains.tekton.dev/signed'], 'true');
   assert.deepEqual(h.obj('del').metadata.finalizers, []);
-  const running = taskRun('running', [], { finalizers: ['chains.tekton.dev/taskrun'], deletionTimestamp: '2026-11-23T12:00:50Z' });
+  const running = taskRun('running', [], {
+    finalizers: ['chains.tekton.dev/taskrun'],
+    deletionTimestamp: '2026-11-23T12:00:50Z',
+  });
   running.status = { podName: 'p', conditions: [{ type: 'Succeeded', status: 'Unknown' }] } as never;
   h.kube.put(TASKRUNS, running as never);
   await h.process('uid-running');

@@ -5,7 +5,7 @@ import { test, mock } from 'node:test';
 import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
 import { Informer } from '../../src/controller/informer.js';
-import { TASKRUNS, type KubeClient, type KubeObject } from '../../src/controller/kube-client.js';
+import { TASKRUNS, type KubeClient, type KubeObject } from '../../src/kube/client.js';
 import { createLogger } from '../../src/observability/logger.js';
 
 const logger = createLogger({ stream: new Writable({ write: (_c, _e, cb) => cb() }) });
@@ -38,8 +38,21 @@ test('a 429 after an outage is retried within a second, not after the backoff gr
   mock.timers.enable({ apis: ['setTimeout'] });
   try {
     // six refused connections grow the backoff to 30 s; then the server answers 429, then the watch holds
-    const { client, watches } = failingClient([refused(), refused(), refused(), refused(), refused(), refused(), tooMany()]);
-    const inf = new Informer({ client, resource: TASKRUNS, logger, handlers: { upsert: () => undefined, remove: () => undefined } });
+    const { client, watches } = failingClient([
+      refused(),
+      refused(),
+      refused(),
+      refused(),
+      refused(),
+      refused(),
+      tooMany(),
+    ]);
+    const inf = new Informer({
+      client,
+      resource: TASKRUNS,
+      logger,
+      handlers: { upsert: () => undefined, remove: () => undefined },
+    });
     await inf.start();
     await flush();
     for (const wait of [500, 1_000, 2_000, 4_000, 8_000, 16_000]) {
@@ -62,7 +75,12 @@ test('a persistent 429 is retried every second, never in a tight loop', async ()
   mock.timers.enable({ apis: ['setTimeout'] });
   try {
     const { client, watches } = failingClient(Array.from({ length: 20 }, tooMany));
-    const inf = new Informer({ client, resource: TASKRUNS, logger, handlers: { upsert: () => undefined, remove: () => undefined } });
+    const inf = new Informer({
+      client,
+      resource: TASKRUNS,
+      logger,
+      handlers: { upsert: () => undefined, remove: () => undefined },
+    });
     await inf.start();
     await flush();
     assert.equal(watches.length, 1);
@@ -73,7 +91,10 @@ test('a persistent 429 is retried every second, never in a tight loop', async ()
       mock.timers.tick(1_000);
       await flush();
     }
-    assert.ok(watches.length >= 5 && watches.length <= 7, `about one attempt per second (got ${watches.length} in 5.5 s)`);
+    assert.ok(
+      watches.length >= 5 && watches.length <= 7,
+      `about one attempt per second (got ${watches.length} in 5.5 s)`,
+    );
     inf.stop();
   } finally {
     mock.timers.reset();

@@ -22,13 +22,21 @@ function pipelineRun(pr: string, children: string[]): FormatInput {
 }
 
 test('Vector B on Chains data: slsa-v2alpha3/taskrun1.json gives the §3.7 statement byte for byte', () => {
-  const p = payloadFormat('slsa/v2alpha3').createPayload({ kind: 'TaskRun', run: run<TaskRun>('slsa-v2alpha3/taskrun1.json') }, config({ builderId: 'test_builder-1' }));
+  const p = payloadFormat('slsa/v2alpha3').createPayload(
+    { kind: 'TaskRun', run: run<TaskRun>('slsa-v2alpha3/taskrun1.json') },
+    config({ builderId: 'test_builder-1' }),
+  );
   // the fixture spells the flags `EnableAPIFields`…; Chains' struct round trip makes them camelCase, as §3.7 shows
   assert.equal(p.bytes.toString('utf8'), JSON.stringify(fixture('vector-b-v2alpha3-taskrun1.expected.json')));
 });
 
 test('Vector C on Chains data: slsa-v2alpha4/taskrun1.json', () => {
-  const got = statementOf(payloadFormat('slsa/v2alpha4').createPayload({ kind: 'TaskRun', run: run<TaskRun>('slsa-v2alpha4/taskrun1.json') }, config({ builderId: 'test_builder-1' })));
+  const got = statementOf(
+    payloadFormat('slsa/v2alpha4').createPayload(
+      { kind: 'TaskRun', run: run<TaskRun>('slsa-v2alpha4/taskrun1.json') },
+      config({ builderId: 'test_builder-1' }),
+    ),
+  );
   assert.deepEqual(got.subject, [
     { name: 'gcr.io/my/image/fromstep3', digest: { sha256: IMG } },
     { name: 'gcr.io/my/image', digest: { sha256: IMG4 } },
@@ -44,19 +52,39 @@ test('Vector C on Chains data: slsa-v2alpha4/taskrun1.json', () => {
     'tekton-pipelines-feature-flags': { enableAPIFields: 'beta', resultExtractionMethod: 'termination-message' },
   });
   const bp = got.predicate.runDetails.byproducts;
-  assert.deepEqual(bp.map((b: Json) => b.name), ['stepResults/taskrun-build/step1_result1', 'stepResults/taskrun-build/step1_result1-ARTIFACT_OUTPUTS']);
+  assert.deepEqual(
+    bp.map((b: Json) => b.name),
+    ['stepResults/taskrun-build/step1_result1', 'stepResults/taskrun-build/step1_result1-ARTIFACT_OUTPUTS'],
+  );
   assert.equal(bp[0].content, 'InJlc3VsdC12YWx1ZSI=');
-  assert.equal(Buffer.from(bp[1].content, 'base64').toString(), `{"digest":"sha256:${IMG}","uri":"gcr.io/my/image/fromstep2"}`);
-  assert.deepEqual(got.predicate.runDetails.metadata, { finishedOn: '2021-03-29T09:50:15Z', invocationId: 'abhhf-12354-asjsdbjs23-3435353n', startedOn: '2021-03-29T09:50:00Z' });
+  assert.equal(
+    Buffer.from(bp[1].content, 'base64').toString(),
+    `{"digest":"sha256:${IMG}","uri":"gcr.io/my/image/fromstep2"}`,
+  );
+  assert.deepEqual(got.predicate.runDetails.metadata, {
+    finishedOn: '2021-03-29T09:50:15Z',
+    invocationId: 'abhhf-12354-asjsdbjs23-3435353n',
+    startedOn: '2021-03-29T09:50:00Z',
+  });
 });
 
 test('Vector D on Chains data: slsa-v2alpha4/pipelinerun1.json + taskrun1 + taskrun2', () => {
-  const input = pipelineRun('slsa-v2alpha4/pipelinerun1.json', ['slsa-v2alpha4/taskrun1.json', 'slsa-v2alpha4/taskrun2.json']);
+  const input = pipelineRun('slsa-v2alpha4/pipelinerun1.json', [
+    'slsa-v2alpha4/taskrun1.json',
+    'slsa-v2alpha4/taskrun2.json',
+  ]);
   const got = statementOf(payloadFormat('slsa/v2alpha4').createPayload(input, config({ builderId: 'test_builder-1' })));
-  assert.deepEqual(got.subject.map((s: Json) => s.name), ['abc', 'test.io/test/image', 'index.docker.io/library/abc']);
+  assert.deepEqual(
+    got.subject.map((s: Json) => s.name),
+    ['abc', 'test.io/test/image', 'index.docker.io/library/abc'],
+  );
   assert.ok(got.subject.every((s: Json) => s.digest.sha256 === IMG));
   assert.deepEqual(
-    got.predicate.buildDefinition.resolvedDependencies.map((d: Json) => [d.name ?? '', d.uri, Object.values(d.digest)[0]]),
+    got.predicate.buildDefinition.resolvedDependencies.map((d: Json) => [
+      d.name ?? '',
+      d.uri,
+      Object.values(d.digest)[0],
+    ]),
     [
       ['pipeline', 'git+https://github.com/test', '28b123'],
       ['pipelineTask', 'git+https://github.com/catalog', 'x123'],
@@ -70,12 +98,17 @@ test('Vector D on Chains data: slsa-v2alpha4/pipelinerun1.json + taskrun1 + task
   );
   assert.deepEqual(
     got.predicate.runDetails.byproducts.map((b: Json) => b.name),
-    ['CHAINS-GIT_COMMIT', 'CHAINS-GIT_URL', 'img-ARTIFACT_INPUTS', 'img_no_uri-ARTIFACT_OUTPUTS'].map((r) => `pipelineRunResults/pipelinerun-build/${r}`),
+    ['CHAINS-GIT_COMMIT', 'CHAINS-GIT_URL', 'img-ARTIFACT_INPUTS', 'img_no_uri-ARTIFACT_OUTPUTS'].map(
+      (r) => `pipelineRunResults/pipelinerun-build/${r}`,
+    ),
   );
 });
 
 test('Vector E on Chains data: in-toto pipeline-v1/pipelinerun1.json + taskrun1 + taskrun2', () => {
-  const input = pipelineRun('pipeline-v1/pipelinerun1.json', ['pipeline-v1/taskrun1.json', 'pipeline-v1/taskrun2.json']);
+  const input = pipelineRun('pipeline-v1/pipelinerun1.json', [
+    'pipeline-v1/taskrun1.json',
+    'pipeline-v1/taskrun2.json',
+  ]);
   const got = statementOf(payloadFormat('in-toto').createPayload(input, config()));
   assert.deepEqual(got.subject, [{ name: 'test.io/test/image', digest: { sha256: IMG } }]);
   const p = got.predicate;
@@ -93,10 +126,17 @@ test('Vector E on Chains data: in-toto pipeline-v1/pipelinerun1.json + taskrun1 
       ['git+https://git.test.com.git', 'abcd'],
     ],
   );
-  assert.deepEqual(p.invocation.configSource, { digest: { sha1: '28b123' }, entryPoint: 'pipeline.yaml', uri: 'github.com/test' });
+  assert.deepEqual(p.invocation.configSource, {
+    digest: { sha1: '28b123' },
+    entryPoint: 'pipeline.yaml',
+    uri: 'github.com/test',
+  });
   assert.deepEqual(p.invocation.parameters, { IMAGE: 'test.io/test/image' });
   const tasks = p.buildConfig.tasks;
-  assert.deepEqual(tasks.map((t: Json) => t.name), ['git-clone', 'build']);
+  assert.deepEqual(
+    tasks.map((t: Json) => t.name),
+    ['git-clone', 'build'],
+  );
   assert.deepEqual(tasks[1].after, ['git-clone']);
   assert.equal(tasks[1].serviceAccountName, 'pipeline');
   assert.equal(tasks[1].ref.kind, 'ClusterTask');
@@ -104,9 +144,16 @@ test('Vector E on Chains data: in-toto pipeline-v1/pipelinerun1.json + taskrun1 
 
 test('Chains data: a second TaskRun for the same pipeline task is listed too (§8.1 taskrun3)', () => {
   // taskrun3 is a second TaskRun for pipeline task `build`: both are listed, in child order
-  const input = pipelineRun('pipeline-v1/pipelinerun1.json', ['pipeline-v1/taskrun1.json', 'pipeline-v1/taskrun2.json', 'pipeline-v1/taskrun3.json']);
+  const input = pipelineRun('pipeline-v1/pipelinerun1.json', [
+    'pipeline-v1/taskrun1.json',
+    'pipeline-v1/taskrun2.json',
+    'pipeline-v1/taskrun3.json',
+  ]);
   const tasks = statementOf(payloadFormat('in-toto').createPayload(input, config())).predicate.buildConfig.tasks;
-  assert.deepEqual(tasks.map((t: Json) => t.name), ['git-clone', 'build', 'build']);
+  assert.deepEqual(
+    tasks.map((t: Json) => t.name),
+    ['git-clone', 'build', 'build'],
+  );
   assert.ok(tasks[2].steps.some((s: Json) => /test4/.test(s.environment.image)));
 });
 
@@ -114,19 +161,38 @@ test('Chains data: a second TaskRun for the same pipeline task is listed too (§
 // (TestTaskRunCreatePayload1, getBuildPipelineRun); keys as the predicate Struct carries them.
 const START = '2021-03-29T09:50:00Z';
 const END = '2021-03-29T09:50:15Z';
-const step = (container: string, image: string, entryPoint = '') => ({ annotations: null, arguments: null, entryPoint, environment: { container, image } });
+const step = (container: string, image: string, entryPoint = '') => ({
+  annotations: null,
+  arguments: null,
+  entryPoint,
+  environment: { container, image },
+});
 const STEP1 = step('step1', `oci://gcr.io/test1/test1@sha256:${T1}`);
 const STEP2 = step('step2', `oci://gcr.io/test2/test2@sha256:${T2}`);
 const STEP3 = step('step3', `oci://gcr.io/test3/test3@sha256:${T3}`);
 const BUILD_INVOCATION = {
   configSource: { digest: { sha1: 'ab123' }, entryPoint: 'build.yaml', uri: 'github.com/test' },
   environment: { labels: { 'tekton.dev/pipelineTask': 'build' } },
-  parameters: { 'CHAINS-GIT_COMMIT': 'sha:taskrun', 'CHAINS-GIT_URL': 'https://git.test.com', IMAGE: 'test.io/test/image' },
+  parameters: {
+    'CHAINS-GIT_COMMIT': 'sha:taskrun',
+    'CHAINS-GIT_URL': 'https://git.test.com',
+    IMAGE: 'test.io/test/image',
+  },
 };
-const METADATA = { buildFinishedOn: END, buildStartedOn: START, completeness: { environment: false, materials: false, parameters: false }, reproducible: false };
+const METADATA = {
+  buildFinishedOn: END,
+  buildStartedOn: START,
+  completeness: { environment: false, materials: false, parameters: false },
+  reproducible: false,
+};
 
 test('Chains TestTaskRunCreatePayload1 (in-toto, pipeline-v1/taskrun1.json): the whole statement', () => {
-  const got = statementOf(payloadFormat('in-toto').createPayload({ kind: 'TaskRun', run: run<TaskRun>('pipeline-v1/taskrun1.json') }, config({ builderId: 'test_builder-1' })));
+  const got = statementOf(
+    payloadFormat('in-toto').createPayload(
+      { kind: 'TaskRun', run: run<TaskRun>('pipeline-v1/taskrun1.json') },
+      config({ builderId: 'test_builder-1' }),
+    ),
+  );
   assert.deepEqual(got, {
     _type: 'https://in-toto.io/Statement/v0.1',
     subject: [{ name: 'gcr.io/my/image', digest: { sha256: IMG } }],
@@ -148,7 +214,10 @@ test('Chains TestTaskRunCreatePayload1 (in-toto, pipeline-v1/taskrun1.json): the
 });
 
 test('Chains TestPipelineRunCreatePayload (in-toto): buildConfig.tasks exactly as getBuildPipelineRun', () => {
-  const input = pipelineRun('pipeline-v1/pipelinerun1.json', ['pipeline-v1/taskrun1.json', 'pipeline-v1/taskrun2.json']);
+  const input = pipelineRun('pipeline-v1/pipelinerun1.json', [
+    'pipeline-v1/taskrun1.json',
+    'pipeline-v1/taskrun2.json',
+  ]);
   const got = statementOf(payloadFormat('in-toto').createPayload(input, config({ builderId: 'test_builder-1' })));
   assert.deepEqual(got.predicate.buildConfig, {
     tasks: [
@@ -157,7 +226,12 @@ test('Chains TestPipelineRunCreatePayload (in-toto): buildConfig.tasks exactly a
         invocation: {
           configSource: { digest: { sha1: 'x123' }, entryPoint: 'git-clone.yaml', uri: 'github.com/catalog' },
           environment: { labels: { 'tekton.dev/pipelineTask': 'git-clone' } },
-          parameters: { 'CHAINS-GIT_COMMIT': 'sha:taskdefault', 'CHAINS-GIT_URL': 'https://git.test.com', revision: '', url: 'https://git.test.com' },
+          parameters: {
+            'CHAINS-GIT_COMMIT': 'sha:taskdefault',
+            'CHAINS-GIT_URL': 'https://git.test.com',
+            revision: '',
+            url: 'https://git.test.com',
+          },
         },
         name: 'git-clone',
         ref: { kind: 'ClusterTask', name: 'git-clone' },
@@ -209,21 +283,40 @@ const BYPRODUCTS = [
   ['pipelineRunResults/pipelinerun-build/img_no_uri-ARTIFACT_OUTPUTS', `{"digest":"sha256:${IMG}"}`],
   ['taskRunResults/git-clone/some-uri_DIGEST', `"sha256:${T1}"`],
   ['taskRunResults/git-clone/some-uri', '"pkg:deb/debian/curl@7.50.3-1"'],
-  ['stepResults/git-clone/step1_result1-ARTIFACT_INPUTS', '{"digest":"sha1:7f2f46e1b97df36b2b82d1b1d87c81b8b3d21601","uri":"https://github.com/tektoncd/pipeline"}'],
+  [
+    'stepResults/git-clone/step1_result1-ARTIFACT_INPUTS',
+    '{"digest":"sha1:7f2f46e1b97df36b2b82d1b1d87c81b8b3d21601","uri":"https://github.com/tektoncd/pipeline"}',
+  ],
   ['stepResults/taskrun-build/step1_result1', '"result-value"'],
 ];
 
 function v2alpha4Deep(pr: string, children: string[]): Json {
-  return statementOf(payloadFormat('slsa/v2alpha4').createPayload(pipelineRun(pr, children), config({ builderId: 'test_builder-1', deepInspection: true })));
+  return statementOf(
+    payloadFormat('slsa/v2alpha4').createPayload(
+      pipelineRun(pr, children),
+      config({ builderId: 'test_builder-1', deepInspection: true }),
+    ),
+  );
 }
-const deps = (s: Json) => s.predicate.buildDefinition.resolvedDependencies.map((d: Json) => [d.name ?? '', d.uri, d.digest]);
-const byproducts = (s: Json) => s.predicate.runDetails.byproducts.map((b: Json) => [b.name, Buffer.from(b.content, 'base64').toString()]);
+const deps = (s: Json) =>
+  s.predicate.buildDefinition.resolvedDependencies.map((d: Json) => [d.name ?? '', d.uri, d.digest]);
+const byproducts = (s: Json) =>
+  s.predicate.runDetails.byproducts.map((b: Json) => [b.name, Buffer.from(b.content, 'base64').toString()]);
 
 test('Chains v2alpha4 "attestation with deepinspection" (pipelinerun1 + taskrun1 + taskrun2)', () => {
-  const got = v2alpha4Deep('slsa-v2alpha4/pipelinerun1.json', ['slsa-v2alpha4/taskrun1.json', 'slsa-v2alpha4/taskrun2.json']);
+  const got = v2alpha4Deep('slsa-v2alpha4/pipelinerun1.json', [
+    'slsa-v2alpha4/taskrun1.json',
+    'slsa-v2alpha4/taskrun2.json',
+  ]);
   assert.deepEqual(
     got.subject.map((s: Json) => [s.name, s.digest.sha256]),
-    [['abc', IMG], ['test.io/test/image', IMG], ['index.docker.io/library/abc', IMG], ['gcr.io/my/image/fromstep3', IMG], ['gcr.io/my/image', IMG4]],
+    [
+      ['abc', IMG],
+      ['test.io/test/image', IMG],
+      ['index.docker.io/library/abc', IMG],
+      ['gcr.io/my/image/fromstep3', IMG],
+      ['gcr.io/my/image', IMG4],
+    ],
   );
   assert.deepEqual(deps(got), [
     ...PIPELINE_DEPS,
@@ -233,14 +326,24 @@ test('Chains v2alpha4 "attestation with deepinspection" (pipelinerun1 + taskrun1
   ]);
   assert.deepEqual(byproducts(got), [
     ...BYPRODUCTS,
-    ['stepResults/taskrun-build/step1_result1-ARTIFACT_OUTPUTS', `{"digest":"sha256:${IMG}","uri":"gcr.io/my/image/fromstep2"}`],
+    [
+      'stepResults/taskrun-build/step1_result1-ARTIFACT_OUTPUTS',
+      `{"digest":"sha256:${IMG}","uri":"gcr.io/my/image/fromstep2"}`,
+    ],
   ]);
-  assert.deepEqual(got.predicate.runDetails.metadata, { finishedOn: END, invocationId: 'abhhf-12354-asjsdbjs23-3435353n', startedOn: START });
+  assert.deepEqual(got.predicate.runDetails.metadata, {
+    finishedOn: END,
+    invocationId: 'abhhf-12354-asjsdbjs23-3435353n',
+    startedOn: START,
+  });
   assert.deepEqual(got.predicate.buildDefinition.internalParameters, {});
 });
 
 test('Chains v2alpha4 "attestation with no repeated subjects" (pipelinerun2 + taskrun3 + taskrun4)', () => {
-  const got = v2alpha4Deep('slsa-v2alpha4/pipelinerun2.json', ['slsa-v2alpha4/taskrun3.json', 'slsa-v2alpha4/taskrun4.json']);
+  const got = v2alpha4Deep('slsa-v2alpha4/pipelinerun2.json', [
+    'slsa-v2alpha4/taskrun3.json',
+    'slsa-v2alpha4/taskrun4.json',
+  ]);
   assert.deepEqual(
     got.subject.map((s: Json) => [s.name, s.digest.sha256]),
     [

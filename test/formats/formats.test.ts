@@ -6,14 +6,32 @@ import { payloadFormat, RUN_FORMATS } from '../../src/formats/index.js';
 import { ChainsmithError } from '../../src/errors.js';
 import type { FormatInput } from '../../src/formats/types.js';
 import type { PipelineRun, TaskRun } from '../../src/tekton/types.js';
-import { config, fixture, IMG, IMG4, pipelineRunInput, statementOf, T1, T2, T3, taskRunInput, unbase64, type Json } from './helpers.js';
+import {
+  config,
+  fixture,
+  IMG,
+  IMG4,
+  pipelineRunInput,
+  statementOf,
+  T1,
+  T2,
+  T3,
+  taskRunInput,
+  unbase64,
+  type Json,
+} from './helpers.js';
 
 const BUILDAH_APP = '4a1c4b21597c1b4415bdbecb28a3296c6b5e23ca4f9feeb599860a1dac6a0108';
 const TEKTON = 'https://tekton.dev/chains/v2/slsa-tekton' as const;
 const failsWith = (reason: string) => (e: unknown) => e instanceof ChainsmithError && e.reason === reason;
 
 test('in-toto TaskRun: SLSA v0.2 shape, params with task defaults overlaid, images and git as materials', () => {
-  const got = statementOf(payloadFormat('in-toto').createPayload(taskRunInput('buildah-taskrun.json'), config({ builderId: 'https://example.com/b' })));
+  const got = statementOf(
+    payloadFormat('in-toto').createPayload(
+      taskRunInput('buildah-taskrun.json'),
+      config({ builderId: 'https://example.com/b' }),
+    ),
+  );
   assert.equal(got._type, 'https://in-toto.io/Statement/v0.1');
   assert.equal(got.predicateType, 'https://slsa.dev/provenance/v0.2');
   // tag stripped, Docker Hub normalised, value whitespace trimmed
@@ -38,15 +56,28 @@ test('in-toto TaskRun: SLSA v0.2 shape, params with task defaults overlaid, imag
   assert.deepEqual(p.invocation.configSource, {});
   assert.deepEqual(p.invocation.environment, {
     annotations: { 'pipeline.tekton.dev/release': 'v1.15.0' },
-    labels: { 'app.kubernetes.io/managed-by': 'tekton-pipelines', 'tekton.dev/task': 'buildah', 'tekton.dev/taskRun': 'buildah-run-x7k2p' },
+    labels: {
+      'app.kubernetes.io/managed-by': 'tekton-pipelines',
+      'tekton.dev/task': 'buildah',
+      'tekton.dev/taskRun': 'buildah-run-x7k2p',
+    },
   });
   assert.deepEqual(p.materials, [
-    { digest: { sha256: 'a5d68fdbd4e5b1ac07ff4d7db0a5ad5d24b2a8a9c8c5e0a4c2c3d40e1c0a2f11' }, uri: 'oci://quay.io/buildah/stable' },
-    { digest: { sha256: '0f3b1c2d3e4f5a6b7c8d9e0f1a2b3c4d5e6f7a8b9c0d1e2f3a4b5c6d7e8f9a0b' }, uri: 'oci://ghcr.io/example/registry-proxy' },
+    {
+      digest: { sha256: 'a5d68fdbd4e5b1ac07ff4d7db0a5ad5d24b2a8a9c8c5e0a4c2c3d40e1c0a2f11' },
+      uri: 'oci://quay.io/buildah/stable',
+    },
+    {
+      digest: { sha256: '0f3b1c2d3e4f5a6b7c8d9e0f1a2b3c4d5e6f7a8b9c0d1e2f3a4b5c6d7e8f9a0b' },
+      uri: 'oci://ghcr.io/example/registry-proxy',
+    },
     { digest: { sha1: '9f1e2d3c4b5a69788796a5b4c3d2e1f0a9b8c7d6' }, uri: 'git+https://github.com/example/app.git' },
   ]);
   assert.equal(p.buildConfig.steps.length, 1);
-  assert.equal(p.buildConfig.steps[0].entryPoint.split('\n')[0], 'buildah --storage-driver=$(params.STORAGE_DRIVER) bud --format=$(params.FORMAT) --tls-verify=$(params.TLSVERIFY) -f $(params.DOCKERFILE) -t $(params.IMAGE) $(params.CONTEXT)');
+  assert.equal(
+    p.buildConfig.steps[0].entryPoint.split('\n')[0],
+    'buildah --storage-driver=$(params.STORAGE_DRIVER) bud --format=$(params.FORMAT) --tls-verify=$(params.TLSVERIFY) -f $(params.DOCKERFILE) -t $(params.IMAGE) $(params.CONTEXT)',
+  );
   assert.deepEqual(p.buildConfig.steps[0].environment, {
     container: 'build-and-push',
     image: 'oci://quay.io/buildah/stable@sha256:a5d68fdbd4e5b1ac07ff4d7db0a5ad5d24b2a8a9c8c5e0a4c2c3d40e1c0a2f11',
@@ -76,7 +107,11 @@ test('in-toto TaskRun: step command joined by spaces and args kept when there is
     entryPoint: 'go build',
     environment: { container: 'step2', image: `oci://gcr.io/test2/test2@sha256:${T2}` },
   });
-  assert.deepEqual(got.predicate.invocation.configSource, { digest: { sha1: 'ab123' }, entryPoint: 'build.yaml', uri: 'git+https://github.com/test' });
+  assert.deepEqual(got.predicate.invocation.configSource, {
+    digest: { sha1: 'ab123' },
+    entryPoint: 'build.yaml',
+    uri: 'git+https://github.com/test',
+  });
 });
 
 test('the reproducible label sets metadata.reproducible', () => {
@@ -100,7 +135,9 @@ test('slsa/v2alpha3 PipelineRun: row-1 subjects, every result a byproduct, child
     got.predicate.runDetails.byproducts.map((b: Json) => b.name),
     results.map((r) => `pipelineRunResults/${r.name}`),
   );
-  const inputs = got.predicate.runDetails.byproducts.find((b: Json) => b.name === 'pipelineRunResults/img-ARTIFACT_INPUTS');
+  const inputs = got.predicate.runDetails.byproducts.find(
+    (b: Json) => b.name === 'pipelineRunResults/img-ARTIFACT_INPUTS',
+  );
   assert.equal(unbase64(inputs.content), `{"digest":"sha256:${IMG}","uri":"abc"}`);
   assert.deepEqual(
     got.predicate.buildDefinition.resolvedDependencies.map((d: Json) => [d.name ?? '', d.uri]),
@@ -159,7 +196,9 @@ test('slsa/v2alpha4 PipelineRun with deep inspection: child subjects, byproducts
     ],
   );
   assert.deepEqual(
-    got.predicate.buildDefinition.resolvedDependencies.filter((d: Json) => d.name === 'inputs/result').map((d: Json) => [d.uri, d.digest]),
+    got.predicate.buildDefinition.resolvedDependencies
+      .filter((d: Json) => d.name === 'inputs/result')
+      .map((d: Json) => [d.uri, d.digest]),
     [
       ['https://github.com/tektoncd/pipeline', { sha1: '7f2f46e1b97df36b2b82d1b1d9c7cb60b2ca1601' }],
       ['abc', { sha256: IMG }],
@@ -171,7 +210,10 @@ test('slsa/v2alpha4 PipelineRun with deep inspection: child subjects, byproducts
 });
 
 test('in-toto PipelineRun with deep inspection: child subjects first, child git before the pipeline git', () => {
-  const input = pipelineRunInput('pipeline-v1-pipelinerun1.json', ['pipeline-v1-taskrun1.json', 'pipeline-v1-taskrun2.json']);
+  const input = pipelineRunInput('pipeline-v1-pipelinerun1.json', [
+    'pipeline-v1-taskrun1.json',
+    'pipeline-v1-taskrun2.json',
+  ]);
   const got = statementOf(payloadFormat('in-toto').createPayload(input, config({ deepInspection: true })));
   assert.deepEqual(got.subject, [
     { name: 'gcr.io/my/image', digest: { sha256: IMG } },
@@ -186,11 +228,18 @@ test('in-toto PipelineRun with deep inspection: child subjects first, child git 
 });
 
 test('slsa-tekton build type: full labels/annotations and each child TaskRun as pipelineTask content', () => {
-  const input = pipelineRunInput('pipeline-v1-pipelinerun1.json', ['pipeline-v1-taskrun1.json', 'pipeline-v1-taskrun2.json']);
+  const input = pipelineRunInput('pipeline-v1-pipelinerun1.json', [
+    'pipeline-v1-taskrun1.json',
+    'pipeline-v1-taskrun2.json',
+  ]);
   const got = statementOf(payloadFormat('slsa/v2alpha3').createPayload(input, config({ buildType: TEKTON })));
   assert.equal(got.predicate.buildDefinition.buildType, TEKTON);
   assert.deepEqual(got.predicate.buildDefinition.internalParameters, {
-    annotations: { 'chains.tekton.dev/signed': 'true', 'kubectl.kubernetes.io/last-applied-configuration': '{}', team: 'build' },
+    annotations: {
+      'chains.tekton.dev/signed': 'true',
+      'kubectl.kubernetes.io/last-applied-configuration': '{}',
+      team: 'build',
+    },
     labels: { app: 'chains' },
   });
   const tasks = got.predicate.buildDefinition.resolvedDependencies.filter((d: Json) => d.name === 'pipelineTask');
@@ -200,7 +249,9 @@ test('slsa-tekton build type: full labels/annotations and each child TaskRun as 
   assert.equal(tasks[0].uri, 'github.com/catalog');
   assert.deepEqual(tasks[0].digest, { sha1: 'x123' });
 
-  const tr = statementOf(payloadFormat('slsa/v2alpha4').createPayload(taskRunInput('v2alpha3-taskrun1.json'), config({ buildType: TEKTON })));
+  const tr = statementOf(
+    payloadFormat('slsa/v2alpha4').createPayload(taskRunInput('v2alpha3-taskrun1.json'), config({ buildType: TEKTON })),
+  );
   assert.deepEqual(tr.predicate.buildDefinition.internalParameters, {
     annotations: null,
     labels: { 'tekton.dev/pipelineTask': 'build' },
@@ -211,7 +262,11 @@ test('slsa-tekton build type: full labels/annotations and each child TaskRun as 
 test('remote runs get buildConfigSource; Cluster-resolved and local ones do not', () => {
   const tr = fixture<TaskRun>('v2alpha3-taskrun1.json');
   tr.spec.taskRef = { resolver: 'git', params: [{ name: 'url', value: 'https://github.com/tektoncd/catalog.git' }] };
-  tr.status!.provenance!.refSource = { uri: 'git+https://github.com/tektoncd/catalog.git', digest: { sha1: '4df486f1b1b7e1ab1b7e1ab1b7e1ab1b7e1ab5a1' }, entryPoint: 'task/git-clone/0.9/git-clone.yaml' };
+  tr.status!.provenance!.refSource = {
+    uri: 'git+https://github.com/tektoncd/catalog.git',
+    digest: { sha1: '4df486f1b1b7e1ab1b7e1ab1b7e1ab1b7e1ab5a1' },
+    entryPoint: 'task/git-clone/0.9/git-clone.yaml',
+  };
   const got = statementOf(payloadFormat('slsa/v2alpha3').createPayload({ kind: 'TaskRun', run: tr }, config()));
   assert.deepEqual(got.predicate.buildDefinition.externalParameters.buildConfigSource, {
     path: 'task/git-clone/0.9/git-clone.yaml',
@@ -221,7 +276,9 @@ test('remote runs get buildConfigSource; Cluster-resolved and local ones do not'
   tr.spec.taskRef = { resolver: 'Cluster' };
   const cluster = statementOf(payloadFormat('slsa/v2alpha3').createPayload({ kind: 'TaskRun', run: tr }, config()));
   assert.equal(cluster.predicate.buildDefinition.externalParameters.buildConfigSource, undefined);
-  const local = statementOf(payloadFormat('slsa/v2alpha3').createPayload(taskRunInput('v2alpha3-taskrun1.json'), config()));
+  const local = statementOf(
+    payloadFormat('slsa/v2alpha3').createPayload(taskRunInput('v2alpha3-taskrun1.json'), config()),
+  );
   assert.equal(local.predicate.buildDefinition.externalParameters.buildConfigSource, undefined);
 });
 
@@ -258,7 +315,10 @@ test('buildConfig.tasks: result references and finally tasks give `after`; unpai
   pr.status!.pipelineSpec = {
     tasks: [
       { name: 'fetch', taskRef: { name: 'git-clone' } },
-      { name: 'test', params: [{ name: 'rev', value: 'at $(tasks.fetch.results.commit) and $(tasks.lint.results.report[*])' }] },
+      {
+        name: 'test',
+        params: [{ name: 'rev', value: 'at $(tasks.fetch.results.commit) and $(tasks.lint.results.report[*])' }],
+      },
       { name: 'lint', when: [{ input: '$(tasks.fetch.results.changed)', operator: 'in', values: ['true'] }] },
       { name: 'never-ran' },
     ],
@@ -272,7 +332,18 @@ test('buildConfig.tasks: result references and finally tasks give `after`; unpai
   delete incomplete.status!.completionTime;
   const input: FormatInput = {
     kind: 'PipelineRun',
-    run: { run: pr, children: [child('c-fetch', 'fetch'), child('c-test', 'test'), skipped, unnamed, child('c-lint', 'lint'), incomplete, child('c-notify', 'notify')] },
+    run: {
+      run: pr,
+      children: [
+        child('c-fetch', 'fetch'),
+        child('c-test', 'test'),
+        skipped,
+        unnamed,
+        child('c-lint', 'lint'),
+        incomplete,
+        child('c-notify', 'notify'),
+      ],
+    },
   };
   const tasks = statementOf(payloadFormat('in-toto').createPayload(input, config())).predicate.buildConfig.tasks;
   assert.deepEqual(
@@ -292,7 +363,9 @@ test('buildConfig.tasks: result references and finally tasks give `after`; unpai
 test('buildConfig.tasks is null without status.pipelineSpec', () => {
   const pr = fixture<PipelineRun>('pipeline-v1-pipelinerun1.json');
   delete pr.status!.pipelineSpec;
-  const got = statementOf(payloadFormat('in-toto').createPayload({ kind: 'PipelineRun', run: { run: pr, children: [] } }, config()));
+  const got = statementOf(
+    payloadFormat('in-toto').createPayload({ kind: 'PipelineRun', run: { run: pr, children: [] } }, config()),
+  );
   assert.equal(got.predicate.buildConfig.tasks, null);
   assert.ok(Object.hasOwn(got.predicate.buildConfig, 'tasks'));
 });
@@ -301,26 +374,43 @@ test('a malformed step imageID fails the payload with PayloadFailed, like Chains
   const tr = fixture<TaskRun>('buildah-taskrun.json');
   tr.status!.steps![0]!.imageID = 'quay.io/buildah/stable:v1';
   for (const format of RUN_FORMATS) {
-    assert.throws(() => payloadFormat(format).createPayload({ kind: 'TaskRun', run: tr }, config()), failsWith('PayloadFailed'), format);
+    assert.throws(
+      () => payloadFormat(format).createPayload({ kind: 'TaskRun', run: tr }, config()),
+      failsWith('PayloadFailed'),
+      format,
+    );
   }
 });
 
 test('an unknown builddefinition.buildtype fails the v1.0 payloads', () => {
   const c = config();
   (c.buildDefinition as { buildType: string }).buildType = 'https://example.com/other';
-  assert.throws(() => payloadFormat('slsa/v2alpha4').createPayload(taskRunInput('v2alpha3-taskrun1.json'), c), failsWith('PayloadFailed'));
+  assert.throws(
+    () => payloadFormat('slsa/v2alpha4').createPayload(taskRunInput('v2alpha3-taskrun1.json'), c),
+    failsWith('PayloadFailed'),
+  );
 });
 
 test('formats reject inputs they do not describe; unknown names are rejected', () => {
-  assert.throws(() => payloadFormat('simplesigning').createPayload(taskRunInput('v2alpha3-taskrun1.json'), config()), failsWith('PayloadFailed'));
-  const image: FormatInput = { kind: 'Image', image: { repository: 'gcr.io/a/b', digest: `sha256:${IMG}`, source: 'IMAGES' } };
-  for (const format of RUN_FORMATS) assert.throws(() => payloadFormat(format).createPayload(image, config()), failsWith('PayloadFailed'));
+  assert.throws(
+    () => payloadFormat('simplesigning').createPayload(taskRunInput('v2alpha3-taskrun1.json'), config()),
+    failsWith('PayloadFailed'),
+  );
+  const image: FormatInput = {
+    kind: 'Image',
+    image: { repository: 'gcr.io/a/b', digest: `sha256:${IMG}`, source: 'IMAGES' },
+  };
+  for (const format of RUN_FORMATS)
+    assert.throws(() => payloadFormat(format).createPayload(image, config()), failsWith('PayloadFailed'));
   assert.throws(() => payloadFormat('tekton' as 'in-toto'), failsWith('InvalidConfig'));
 });
 
 test('simplesigning subjects name the image; Docker Hub references come out normalised', () => {
   const p = payloadFormat('simplesigning').createPayload(
-    { kind: 'Image', image: { repository: 'index.docker.io/library/ubuntu', digest: `sha256:${IMG}`, source: 'IMAGES' } },
+    {
+      kind: 'Image',
+      image: { repository: 'index.docker.io/library/ubuntu', digest: `sha256:${IMG}`, source: 'IMAGES' },
+    },
     config(),
   );
   assert.deepEqual(p.subjects, [{ name: 'index.docker.io/library/ubuntu', digest: { sha256: IMG } }]);
@@ -330,7 +420,8 @@ test('simplesigning subjects name the image; Docker Hub references come out norm
 test('payload creation never modifies its input', () => {
   const input = pipelineRunInput('v2alpha4-pipelinerun1.json', ['v2alpha4-taskrun1.json', 'v2alpha4-taskrun2.json']);
   const before = structuredClone(input);
-  for (const format of RUN_FORMATS) payloadFormat(format).createPayload(input, config({ deepInspection: true, buildType: TEKTON }));
+  for (const format of RUN_FORMATS)
+    payloadFormat(format).createPayload(input, config({ deepInspection: true, buildType: TEKTON }));
   assert.deepEqual(input, before);
 });
 
@@ -340,7 +431,11 @@ test('payload creation never modifies its input', () => {
 function reverseKeys(v: unknown): unknown {
   if (Array.isArray(v)) return v.map(reverseKeys);
   if (v !== null && typeof v === 'object') {
-    return Object.fromEntries(Object.entries(v as Record<string, unknown>).reverse().map(([k, x]) => [k, reverseKeys(x)]));
+    return Object.fromEntries(
+      Object.entries(v as Record<string, unknown>)
+        .reverse()
+        .map(([k, x]) => [k, reverseKeys(x)]),
+    );
   }
   return v;
 }
@@ -349,7 +444,10 @@ test('same input → byte-identical output, for every format and kind, whatever 
   const inputs: Array<[string, () => FormatInput]> = [
     ['TaskRun', () => taskRunInput('buildah-taskrun.json')],
     ['TaskRun v2alpha4', () => taskRunInput('v2alpha4-taskrun1.json')],
-    ['PipelineRun', () => pipelineRunInput('v2alpha4-pipelinerun1.json', ['v2alpha4-taskrun1.json', 'v2alpha4-taskrun2.json'])],
+    [
+      'PipelineRun',
+      () => pipelineRunInput('v2alpha4-pipelinerun1.json', ['v2alpha4-taskrun1.json', 'v2alpha4-taskrun2.json']),
+    ],
   ];
   for (const [label, make] of inputs) {
     for (const format of RUN_FORMATS) {
@@ -365,12 +463,16 @@ test('same input → byte-identical output, for every format and kind, whatever 
 });
 
 test('step image digests and times come straight from the run (sanity on test fixtures)', () => {
-  const got = statementOf(payloadFormat('slsa/v2alpha4').createPayload(taskRunInput('v2alpha4-taskrun1.json'), config()));
-  const images = got.predicate.buildDefinition.resolvedDependencies.filter((d: Json) => !d.name).map((d: Json) => d.digest.sha256);
+  const got = statementOf(
+    payloadFormat('slsa/v2alpha4').createPayload(taskRunInput('v2alpha4-taskrun1.json'), config()),
+  );
+  const images = got.predicate.buildDefinition.resolvedDependencies
+    .filter((d: Json) => !d.name)
+    .map((d: Json) => d.digest.sha256);
   assert.deepEqual(images, [T1, T2, T3]);
 });
 
-test('feature flags: names folded to Tekton\'s JSON names, omitempty zero values dropped, unknown flags kept', () => {
+test("feature flags: names folded to Tekton's JSON names, omitempty zero values dropped, unknown flags kept", () => {
   const tr = fixture<TaskRun>('v2alpha3-taskrun1.json');
   tr.status!.provenance!.featureFlags = {
     EnableAPIFields: 'alpha',

@@ -23,11 +23,16 @@ export function taskRunInput(name: string): FormatInput {
 }
 
 export function pipelineRunInput(name: string, children: string[]): FormatInput {
-  return { kind: 'PipelineRun', run: { run: fixture<PipelineRun>(name), children: children.map((c) => fixture<TaskRun>(c)) } };
+  return {
+    kind: 'PipelineRun',
+    run: { run: fixture<PipelineRun>(name), children: children.map((c) => fixture<TaskRun>(c)) },
+  };
 }
 
 /** DEFAULT_CONFIG with the fields the formats read overridden. */
-export function config(opts: { builderId?: string; buildType?: BuildType; deepInspection?: boolean } = {}): ChainsConfig {
+export function config(
+  opts: { builderId?: string; buildType?: BuildType; deepInspection?: boolean } = {},
+): ChainsConfig {
   const c = structuredClone(DEFAULT_CONFIG);
   if (opts.builderId !== undefined) c.builder.id = opts.builderId;
   if (opts.buildType !== undefined) c.buildDefinition.buildType = opts.buildType;
@@ -36,6 +41,7 @@ export function config(opts: { builderId?: string; buildType?: BuildType; deepIn
 }
 
 // `any` on purpose: statements are free-form JSON and the tests index deep into them.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type Json = any;
 
 /** The payload bytes parsed back into JSON. */

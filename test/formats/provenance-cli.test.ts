@@ -21,7 +21,10 @@ function write(name: string, content: unknown): string {
 }
 
 function chainsmith(args: string[], stdin?: string): { code: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', MAIN, 'provenance', ...args], { input: stdin, encoding: 'utf8' });
+  const r = spawnSync(process.execPath, ['--import', 'tsx', MAIN, 'provenance', ...args], {
+    input: stdin,
+    encoding: 'utf8',
+  });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
@@ -34,7 +37,9 @@ function ok(args: string[], stdin?: string): Json {
 /** Like `chainsmith` but asynchronous, so independent cases can run side by side. */
 function chainsmithAsync(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', MAIN, 'provenance', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['--import', 'tsx', MAIN, 'provenance', ...args], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
@@ -105,7 +110,10 @@ test('Acceptance: ko-style TaskRun (IMAGES, *_IMAGE_URL pairs, some invalid) →
     ],
   );
   assert.equal(s.predicate.builder.id, 'https://example.com/builders/tekton/v1');
-  assert.deepEqual(s.predicate.materials.slice(0, 2).map((m: Json) => m.uri), ['oci://ghcr.io/ko-build/ko', 'oci://docker.io/anchore/syft']);
+  assert.deepEqual(
+    s.predicate.materials.slice(0, 2).map((m: Json) => m.uri),
+    ['oci://ghcr.io/ko-build/ko', 'oci://docker.io/anchore/syft'],
+  );
   const v2 = ok(['--format', 'slsa/v2alpha4', ko]);
   assert.equal(v2.predicate.runDetails.metadata.invocationId, 'a3c9b7e2-0f41-4d2a-8e6b-71c5d9f0e3a4');
   // v2alpha4 does not read *ARTIFACT_URI pairs
@@ -143,7 +151,11 @@ test('default format and builder id come from --config (by run kind); flags over
   const list = write('pr-list.json', {
     apiVersion: 'v1',
     kind: 'List',
-    items: [fixture('v2alpha4-pipelinerun1.json'), fixture('v2alpha4-taskrun1.json'), fixture('v2alpha4-taskrun2.json')],
+    items: [
+      fixture('v2alpha4-pipelinerun1.json'),
+      fixture('v2alpha4-taskrun1.json'),
+      fixture('v2alpha4-taskrun2.json'),
+    ],
   });
   const pr = ok(['--config', cfg, list]);
   // pipelinerun format is v2alpha4: run-named byproducts
@@ -168,24 +180,43 @@ test('a List with a PipelineRun and its children: children matched by childRefer
   const list = write('list.json', {
     apiVersion: 'v1',
     kind: 'List',
-    items: [fixture('pipeline-v1-taskrun1.json'), fixture('pipeline-v1-pipelinerun1.json'), fixture('pipeline-v1-taskrun2.json')],
+    items: [
+      fixture('pipeline-v1-taskrun1.json'),
+      fixture('pipeline-v1-pipelinerun1.json'),
+      fixture('pipeline-v1-taskrun2.json'),
+    ],
   });
   const s = ok([list]);
   assert.equal(s.predicate.buildType, 'tekton.dev/v1/PipelineRun');
-  assert.deepEqual(s.predicate.buildConfig.tasks.map((t: Json) => t.name), ['git-clone', 'build']);
+  assert.deepEqual(
+    s.predicate.buildConfig.tasks.map((t: Json) => t.name),
+    ['git-clone', 'build'],
+  );
   assert.deepEqual(s.subject, [{ name: 'test.io/test/image', digest: { sha256: IMG } }]);
 
   const deep = ok(['--deep-inspection', list]);
-  assert.deepEqual(deep.subject.map((x: Json) => x.name), ['gcr.io/my/image', 'test.io/test/image']);
+  assert.deepEqual(
+    deep.subject.map((x: Json) => x.name),
+    ['gcr.io/my/image', 'test.io/test/image'],
+  );
 });
 
 test('--child files supply the children; a missing child is a warning, not an error', () => {
-  const s = ok(['--child', FIXTURES + 'pipeline-v1-taskrun1.json', '--child', FIXTURES + 'pipeline-v1-taskrun2.json', FIXTURES + 'pipeline-v1-pipelinerun1.json']);
+  const s = ok([
+    '--child',
+    FIXTURES + 'pipeline-v1-taskrun1.json',
+    '--child',
+    FIXTURES + 'pipeline-v1-taskrun2.json',
+    FIXTURES + 'pipeline-v1-pipelinerun1.json',
+  ]);
   assert.equal(s.predicate.buildConfig.tasks.length, 2);
 
   const r = chainsmith(['--child', FIXTURES + 'pipeline-v1-taskrun1.json', FIXTURES + 'pipeline-v1-pipelinerun1.json']);
   assert.equal(r.code, 0);
-  assert.deepEqual(JSON.parse(r.stdout).predicate.buildConfig.tasks.map((t: Json) => t.name), ['build']);
+  assert.deepEqual(
+    JSON.parse(r.stdout).predicate.buildConfig.tasks.map((t: Json) => t.name),
+    ['build'],
+  );
   assert.match(r.stderr, /warning: child TaskRun git-clone \(pipeline task git-clone\) was not supplied/);
 });
 
@@ -203,7 +234,9 @@ test('reads stdin with -, YAML too; --pretty indents the same statement', () => 
   assert.deepEqual(JSON.parse(pretty.stdout), JSON.parse(compact));
   // compact output is the exact signed form: one line, no spaces after separators
   assert.equal(compact.split('\n').length, 2);
-  assert.ok(compact.startsWith('{"_type":"https://in-toto.io/Statement/v0.1","subject":[{"name":"index.docker.io/example/app"'));
+  assert.ok(
+    compact.startsWith('{"_type":"https://in-toto.io/Statement/v0.1","subject":[{"name":"index.docker.io/example/app"'),
+  );
 });
 
 test('same run file → byte-identical stdout on every invocation', () => {
@@ -219,7 +252,12 @@ test('bad input: exit 2 with one line that names the problem', async () => {
   const cases: Array<Promise<void>> = [];
   cases.push(rejects([join(tmp, 'nope.json')], /no such file/));
   cases.push(rejects([tmp], /directory/));
-  cases.push(rejects([write('cm.json', { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'x' }, data: {} })], /ConfigMap.*TaskRun or PipelineRun/));
+  cases.push(
+    rejects(
+      [write('cm.json', { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'x' }, data: {} })],
+      /ConfigMap.*TaskRun or PipelineRun/,
+    ),
+  );
   cases.push(rejects([write('garbage.json', '{"kind": "TaskRun", "metadata": ')], /garbage\.json/));
 
   const running = fixture<Json>('buildah-taskrun.json');
@@ -230,28 +268,68 @@ test('bad input: exit 2 with one line that names the problem', async () => {
   delete fresh.status.conditions;
   cases.push(rejects([write('fresh.json', fresh)], /not done: it has no Succeeded condition/));
 
-  cases.push(rejects(['--config', write('bad-config.yaml', 'artifacts.taskrun.format: slsa/v9\n'), BUILDAH], /invalid config .*artifacts\.taskrun\.format/));
+  cases.push(
+    rejects(
+      ['--config', write('bad-config.yaml', 'artifacts.taskrun.format: slsa/v9\n'), BUILDAH],
+      /invalid config .*artifacts\.taskrun\.format/,
+    ),
+  );
   cases.push(rejects(['--config', join(tmp, 'missing.yaml'), BUILDAH], /invalid config .*no such file/));
-  cases.push(rejects(['--format', 'slsa/v9', BUILDAH], /unknown format "slsa\/v9" \(accepted: in-toto, slsa\/v1, slsa\/v2alpha3, slsa\/v2alpha4\)/));
+  cases.push(
+    rejects(
+      ['--format', 'slsa/v9', BUILDAH],
+      /unknown format "slsa\/v9" \(accepted: in-toto, slsa\/v1, slsa\/v2alpha3, slsa\/v2alpha4\)/,
+    ),
+  );
   cases.push(rejects(['--format', 'simplesigning', BUILDAH], /unknown format "simplesigning"/));
   cases.push(rejects(['--build-type', 'https://example.com/x', BUILDAH], /unknown build type/));
   cases.push(rejects([], /missing RUN_FILE/));
   cases.push(rejects([BUILDAH, BUILDAH], /expected one RUN_FILE/));
   cases.push(rejects(['--frobnicate', BUILDAH], /frobnicate/));
-  cases.push(rejects(['--child', FIXTURES + 'pipeline-v1-taskrun1.json', BUILDAH], /--child is only for a PipelineRun/));
-  cases.push(rejects(['--child', FIXTURES + 'pipeline-v1-pipelinerun1.json', FIXTURES + 'pipeline-v1-pipelinerun1.json'], /children are TaskRuns/));
-  cases.push(rejects([write('two.json', { kind: 'List', apiVersion: 'v1', items: [fixture('buildah-taskrun.json'), fixture('v2alpha3-taskrun1.json')] })], /2 TaskRuns and no PipelineRun/));
+  cases.push(
+    rejects(['--child', FIXTURES + 'pipeline-v1-taskrun1.json', BUILDAH], /--child is only for a PipelineRun/),
+  );
+  cases.push(
+    rejects(
+      ['--child', FIXTURES + 'pipeline-v1-pipelinerun1.json', FIXTURES + 'pipeline-v1-pipelinerun1.json'],
+      /children are TaskRuns/,
+    ),
+  );
+  cases.push(
+    rejects(
+      [
+        write('two.json', {
+          kind: 'List',
+          apiVersion: 'v1',
+          items: [fixture('buildah-taskrun.json'), fixture('v2alpha3-taskrun1.json')],
+        }),
+      ],
+      /2 TaskRuns and no PipelineRun/,
+    ),
+  );
 
   const badImage = fixture<Json>('buildah-taskrun.json');
   badImage.status.steps[0].imageID = 'quay.io/buildah/stable:v1';
-  cases.push(rejects([write('bad-image.json', badImage)], /cannot build in-toto provenance: .*quay\.io\/buildah\/stable:v1/));
+  cases.push(
+    rejects([write('bad-image.json', badImage)], /cannot build in-toto provenance: .*quay\.io\/buildah\/stable:v1/),
+  );
   await Promise.all(cases);
 });
 
 test('--help explains every flag', () => {
   const r = spawnSync(process.execPath, ['--import', 'tsx', MAIN, 'provenance', '--help'], { encoding: 'utf8' });
   assert.equal(r.status, 0);
-  for (const flag of ['--format', '--config', '--builder-id', '--build-type', '--deep-inspection', '--child', '--pretty', 'RUN_FILE|-', 'Exit status']) {
+  for (const flag of [
+    '--format',
+    '--config',
+    '--builder-id',
+    '--build-type',
+    '--deep-inspection',
+    '--child',
+    '--pretty',
+    'RUN_FILE|-',
+    'Exit status',
+  ]) {
     assert.ok(r.stdout.includes(flag), flag);
   }
 });

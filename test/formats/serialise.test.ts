@@ -21,7 +21,10 @@ test('numbers print like JavaScript: 4096, not 4096.0 (§3.0 rule 4)', () => {
 });
 
 test('text that is not valid Unicode is a payload error, as invalid UTF-8 is for Go', () => {
-  assert.throws(() => serialise({ s: 'bad \ud800 surrogate' }), (e: unknown) => e instanceof ChainsmithError && e.reason === 'PayloadFailed');
+  assert.throws(
+    () => serialise({ s: 'bad \ud800 surrogate' }),
+    (e: unknown) => e instanceof ChainsmithError && e.reason === 'PayloadFailed',
+  );
   // an escaped backslash followed by "ud800" is ordinary text
   assert.equal(serialise({ s: '\\ud800' }).toString(), '{"s":"\\\\ud800"}');
   // a well-formed surrogate pair is fine
@@ -47,7 +50,12 @@ test('statement: proto field order on top, subjects as ResourceDescriptors, pred
 });
 
 test('statement: `subject` is omitted entirely when there are no subjects (§3.0 rule 3)', () => {
-  const p = statementPayload({ type: 'https://in-toto.io/Statement/v0.1', subjects: [], predicateType: 'p', predicate: {} });
+  const p = statementPayload({
+    type: 'https://in-toto.io/Statement/v0.1',
+    subjects: [],
+    predicateType: 'p',
+    predicate: {},
+  });
   assert.equal(p.bytes.toString(), '{"_type":"https://in-toto.io/Statement/v0.1","predicateType":"p","predicate":{}}');
   assert.deepEqual(p.subjects, []);
 });
@@ -69,5 +77,8 @@ test('times: Go RFC3339Nano for v0.2, protojson Timestamp (0/3/6/9 digits) for v
   assert.equal(protoTime('2021-03-29T09:50:00.1234Z'), '2021-03-29T09:50:00.123400Z');
   assert.equal(protoTime('2021-03-29T09:50:00.1234567Z'), '2021-03-29T09:50:00.123456700Z');
   assert.equal(protoTime('2021-12-31T23:30:00-01:00'), '2022-01-01T00:30:00Z');
-  assert.throws(() => goTime('yesterday'), (e: unknown) => e instanceof ChainsmithError && e.reason === 'PayloadFailed');
+  assert.throws(
+    () => goTime('yesterday'),
+    (e: unknown) => e instanceof ChainsmithError && e.reason === 'PayloadFailed',
+  );
 });

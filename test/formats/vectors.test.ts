@@ -3,7 +3,21 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { payloadFormat } from '../../src/formats/index.js';
-import { config, fixture, fixtureText, IMG, IMG4, pipelineRunInput, statementOf, T1, T2, T3, taskRunInput, unbase64, type Json } from './helpers.js';
+import {
+  config,
+  fixture,
+  fixtureText,
+  IMG,
+  IMG4,
+  pipelineRunInput,
+  statementOf,
+  T1,
+  T2,
+  T3,
+  taskRunInput,
+  unbase64,
+  type Json,
+} from './helpers.js';
 
 /** The resolved dependencies the spec gives for the TaskRun of vectors B and C (task, three step images, the git input). */
 const TASKRUN_DEPENDENCIES = [
@@ -16,7 +30,14 @@ const TASKRUN_DEPENDENCIES = [
 
 test('Vector A: simplesigning for gcr.io/foo/bar@sha256:20ab… is exactly the JSON of §3.1', () => {
   const payload = payloadFormat('simplesigning').createPayload(
-    { kind: 'Image', image: { repository: 'gcr.io/foo/bar', digest: 'sha256:20ab676d319c93ef5b4bef9290ed913ed8feaa0c92c43a7cddc28a3697918b92', source: 'IMAGES' } },
+    {
+      kind: 'Image',
+      image: {
+        repository: 'gcr.io/foo/bar',
+        digest: 'sha256:20ab676d319c93ef5b4bef9290ed913ed8feaa0c92c43a7cddc28a3697918b92',
+        source: 'IMAGES',
+      },
+    },
     config(),
   );
   assert.equal(payload.kind, 'simplesigning');
@@ -27,7 +48,10 @@ test('Vector A: simplesigning for gcr.io/foo/bar@sha256:20ab… is exactly the J
 
 test('Vector B: slsa/v2alpha3 TaskRun matches §3.7 field by field, and byte for byte in wire order', () => {
   const expected: Json = fixture('vector-b-v2alpha3-taskrun1.expected.json');
-  const payload = payloadFormat('slsa/v2alpha3').createPayload(taskRunInput('v2alpha3-taskrun1.json'), config({ builderId: 'test_builder-1' }));
+  const payload = payloadFormat('slsa/v2alpha3').createPayload(
+    taskRunInput('v2alpha3-taskrun1.json'),
+    config({ builderId: 'test_builder-1' }),
+  );
   const got = statementOf(payload);
 
   assert.equal(got._type, 'https://in-toto.io/Statement/v1');
@@ -50,7 +74,11 @@ test('Vector B: slsa/v2alpha3 TaskRun matches §3.7 field by field, and byte for
       ['taskRunResults/IMAGE_URL', 'application/json', '"gcr.io/my/image"'],
     ],
   );
-  assert.deepEqual(rd.metadata, { finishedOn: '2021-03-29T09:50:15Z', invocationId: 'abhhf-12354-asjsdbjs23-3435353n', startedOn: '2021-03-29T09:50:00Z' });
+  assert.deepEqual(rd.metadata, {
+    finishedOn: '2021-03-29T09:50:15Z',
+    invocationId: 'abhhf-12354-asjsdbjs23-3435353n',
+    startedOn: '2021-03-29T09:50:00Z',
+  });
 
   // §3.7 is printed in protojson wire order: compacting it gives the exact bytes (no space after `,`)
   assert.equal(payload.bytes.toString('utf8'), JSON.stringify(expected));
@@ -60,7 +88,12 @@ test('Vector B: slsa/v2alpha3 TaskRun matches §3.7 field by field, and byte for
 });
 
 test('Vector C: slsa/v2alpha4 TaskRun — step subjects first, filtered step byproducts', () => {
-  const got = statementOf(payloadFormat('slsa/v2alpha4').createPayload(taskRunInput('v2alpha4-taskrun1.json'), config({ builderId: 'test_builder-1' })));
+  const got = statementOf(
+    payloadFormat('slsa/v2alpha4').createPayload(
+      taskRunInput('v2alpha4-taskrun1.json'),
+      config({ builderId: 'test_builder-1' }),
+    ),
+  );
   assert.deepEqual(got.subject, [
     { name: 'gcr.io/my/image/fromstep3', digest: { sha256: IMG } },
     { name: 'gcr.io/my/image', digest: { sha256: IMG4 } },
@@ -106,13 +139,18 @@ test('Vector D: slsa/v2alpha4 PipelineRun without deep inspection', () => {
   // img2-ARTIFACT_OUTPUTS (invalid digest) is dropped; build-artifact-…, IMAGE_URL, IMAGE_DIGEST filtered
   assert.deepEqual(
     got.predicate.runDetails.byproducts.map((b: Json) => b.name),
-    ['CHAINS-GIT_COMMIT', 'CHAINS-GIT_URL', 'img-ARTIFACT_INPUTS', 'img_no_uri-ARTIFACT_OUTPUTS'].map((r) => `pipelineRunResults/pipelinerun-build/${r}`),
+    ['CHAINS-GIT_COMMIT', 'CHAINS-GIT_URL', 'img-ARTIFACT_INPUTS', 'img_no_uri-ARTIFACT_OUTPUTS'].map(
+      (r) => `pipelineRunResults/pipelinerun-build/${r}`,
+    ),
   );
   assert.equal(got.predicate.runDetails.metadata.invocationId, 'abhhf-12354-asjsdbjs23-pipelinerun');
 });
 
 test('Vector E: in-toto PipelineRun', () => {
-  const input = pipelineRunInput('pipeline-v1-pipelinerun1.json', ['pipeline-v1-taskrun1.json', 'pipeline-v1-taskrun2.json']);
+  const input = pipelineRunInput('pipeline-v1-pipelinerun1.json', [
+    'pipeline-v1-taskrun1.json',
+    'pipeline-v1-taskrun2.json',
+  ]);
   const got = statementOf(payloadFormat('in-toto').createPayload(input, config()));
   assert.equal(got._type, 'https://in-toto.io/Statement/v0.1');
   assert.equal(got.predicateType, 'https://slsa.dev/provenance/v0.2');
@@ -131,12 +169,19 @@ test('Vector E: in-toto PipelineRun', () => {
     { digest: { sha256: IMG }, uri: 'abc' },
     { digest: { sha1: 'abcd' }, uri: 'git+https://git.test.com.git' },
   ]);
-  assert.deepEqual(p.invocation.configSource, { digest: { sha1: '28b123' }, entryPoint: 'pipeline.yaml', uri: 'github.com/test' });
+  assert.deepEqual(p.invocation.configSource, {
+    digest: { sha1: '28b123' },
+    entryPoint: 'pipeline.yaml',
+    uri: 'github.com/test',
+  });
   assert.deepEqual(p.invocation.parameters, { IMAGE: 'test.io/test/image' });
   // chains.tekton.dev/* and last-applied-configuration are not provenance
   assert.deepEqual(p.invocation.environment, { annotations: { team: 'build' }, labels: { app: 'chains' } });
   const tasks = p.buildConfig.tasks;
-  assert.deepEqual(tasks.map((t: Json) => t.name), ['git-clone', 'build']);
+  assert.deepEqual(
+    tasks.map((t: Json) => t.name),
+    ['git-clone', 'build'],
+  );
   assert.equal(tasks[0].after, undefined);
   assert.deepEqual(tasks[1].after, ['git-clone']);
   assert.equal(tasks[1].serviceAccountName, 'pipeline');
@@ -157,7 +202,12 @@ test('Vector E: in-toto PipelineRun', () => {
     'CHAINS-GIT_URL': 'https://git.test.com',
   });
   assert.deepEqual(tasks[0].steps, [
-    { annotations: null, arguments: null, entryPoint: 'git clone', environment: { container: 'step1', image: `oci://gcr.io/test1/test1@sha256:${T1}` } },
+    {
+      annotations: null,
+      arguments: null,
+      entryPoint: 'git clone',
+      environment: { container: 'step1', image: `oci://gcr.io/test1/test1@sha256:${T1}` },
+    },
   ]);
   assert.deepEqual(p.metadata, {
     buildFinishedOn: '2021-03-29T09:50:15Z',

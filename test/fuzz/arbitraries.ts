@@ -238,14 +238,22 @@ export function mutate(doc: Json, mutations: Mutation[]): Json {
         );
         const times = Math.max(2, Math.min(m.times, Math.floor(WIDEN_BYTES / unit)));
         if (Array.isArray(here) && here.length > 0) {
-          root = setAt(root, p, Array.from({ length: times }, (_, i) => structuredClone(here[i % here.length]!)));
-        }
-        else if (here !== null && typeof here === 'object' && !Array.isArray(here)) {
+          root = setAt(
+            root,
+            p,
+            Array.from({ length: times }, (_, i) => structuredClone(here[i % here.length]!)),
+          );
+        } else if (here !== null && typeof here === 'object' && !Array.isArray(here)) {
           // short values only, and never a deep marker: thousands of keys × a deep value is gigabytes of text
           const short = typeof m.value === 'string' && m.value.length <= 64 && !m.value.startsWith('§DEEP§');
           const v = short ? (m.value as string) : 'v';
           for (let i = 0; i < m.times; i++) here[`${m.key.slice(0, 16)}${i}`] = v;
-        } else root = setAt(root, p, Array.from({ length: times }, () => here));
+        } else
+          root = setAt(
+            root,
+            p,
+            Array.from({ length: times }, () => here),
+          );
         break;
       }
       case 'wrap':
@@ -285,10 +293,25 @@ export const RUN_FIXTURES: readonly Json[] = [
 
 /** Result names type hinting reads, and near misses. */
 const HINT_NAMES = [
-  'IMAGE_URL', 'IMAGE_DIGEST', 'IMAGES', 'APP_IMAGE_URL', 'APP_IMAGE_DIGEST', 'ARTIFACT_URI', 'ARTIFACT_DIGEST',
-  'X_ARTIFACT_URI', 'X_ARTIFACT_DIGEST', 'X_ARTIFACT_OUTPUTS', 'ARTIFACT_OUTPUTS', 'ARTIFACT_INPUTS',
+  'IMAGE_URL',
+  'IMAGE_DIGEST',
+  'IMAGES',
+  'APP_IMAGE_URL',
+  'APP_IMAGE_DIGEST',
+  'ARTIFACT_URI',
+  'ARTIFACT_DIGEST',
+  'X_ARTIFACT_URI',
+  'X_ARTIFACT_DIGEST',
+  'X_ARTIFACT_OUTPUTS',
+  'ARTIFACT_OUTPUTS',
+  'ARTIFACT_INPUTS',
   'X_ARTIFACT_INPUTS',
-  'CHAINS-GIT_URL', 'CHAINS-GIT_COMMIT', 'image_url', 'IMAGEDIGEST', '\u001b[2JIMAGE_URL', 'IMAGE_URL\n',
+  'CHAINS-GIT_URL',
+  'CHAINS-GIT_COMMIT',
+  'image_url',
+  'IMAGEDIGEST',
+  '\u001b[2JIMAGE_URL',
+  'IMAGE_URL\n',
 ];
 
 const hintValue: fc.Arbitrary<Json> = fc.oneof(
@@ -424,22 +447,80 @@ export function corrupt(text: string, at: number, edit: Edit): string {
 // Image references
 
 const REGISTRIES = [
-  '', 'localhost/', 'localhost:5000/', '127.0.0.1:5000/', 'ghcr.io/', 'docker.io/', 'index.docker.io/',
-  'Registry.EXAMPLE.com/', '[::1]:5000/', 'registry.example.com:443/', 'a:b:c/', 'host:/', 'ex ample.com/',
-  'ex%41mple.com/', 'example.com?/', 'x.y#/',
+  '',
+  'localhost/',
+  'localhost:5000/',
+  '127.0.0.1:5000/',
+  'ghcr.io/',
+  'docker.io/',
+  'index.docker.io/',
+  'Registry.EXAMPLE.com/',
+  '[::1]:5000/',
+  'registry.example.com:443/',
+  'a:b:c/',
+  'host:/',
+  'ex ample.com/',
+  'ex%41mple.com/',
+  'example.com?/',
+  'x.y#/',
 ];
 const COMPONENTS = [
-  'app', 'library', 'ubuntu', 'a', 'a.b', 'a_b', 'a__b', 'a-b', 'a--b', '..', '.', '', '.hidden', 'a..b', 'UPPER',
-  'a b', 'a\tb', 'a?b', 'a#b', 'a%2fb', '%2e%2e', 'é', 'a\u001bb', '_a', 'a_', 'a\nb',
+  'app',
+  'library',
+  'ubuntu',
+  'a',
+  'a.b',
+  'a_b',
+  'a__b',
+  'a-b',
+  'a--b',
+  '..',
+  '.',
+  '',
+  '.hidden',
+  'a..b',
+  'UPPER',
+  'a b',
+  'a\tb',
+  'a?b',
+  'a#b',
+  'a%2fb',
+  '%2e%2e',
+  'é',
+  'a\u001bb',
+  '_a',
+  'a_',
+  'a\nb',
 ];
 const TAGS = [
-  '', ':latest', ':v1.2.3', ':_x', ':.x', ':-x', `:${'t'.repeat(128)}`, `:${'t'.repeat(129)}`, ':a/b', ':a?b', ':',
+  '',
+  ':latest',
+  ':v1.2.3',
+  ':_x',
+  ':.x',
+  ':-x',
+  `:${'t'.repeat(128)}`,
+  `:${'t'.repeat(129)}`,
+  ':a/b',
+  ':a?b',
+  ':',
   ':a b',
 ];
 const DIGESTS = [
-  '', `@${DIGEST_A}`, `@${DIGEST_B}`, '@sha256:abc', `@sha256:${'A'.repeat(64)}`, `@sha512:${'b'.repeat(128)}`,
-  `@${DIGEST_A}/../x`, `@${DIGEST_A}?x`, `@${DIGEST_A}#x`, `@${DIGEST_A}@${DIGEST_A}`, '@', `@ ${DIGEST_A}`,
-  `@${DIGEST_A} `, `@${DIGEST_A}\n`,
+  '',
+  `@${DIGEST_A}`,
+  `@${DIGEST_B}`,
+  '@sha256:abc',
+  `@sha256:${'A'.repeat(64)}`,
+  `@sha512:${'b'.repeat(128)}`,
+  `@${DIGEST_A}/../x`,
+  `@${DIGEST_A}?x`,
+  `@${DIGEST_A}#x`,
+  `@${DIGEST_A}@${DIGEST_A}`,
+  '@',
+  `@ ${DIGEST_A}`,
+  `@${DIGEST_A} `,
+  `@${DIGEST_A}\n`,
 ];
 
 /** Image references built from hostile parts, plus random strings over the reference alphabet. */

@@ -40,23 +40,28 @@ const COMMANDS: Array<{ argv: (file: string) => string[]; json: boolean }> = [
 test('provenance and artifacts in-process: any run file exits 0 or 2, one clean line on error', async () => {
   const arb = fc.tuple(runText, fc.nat({ max: COMMANDS.length - 1 }));
   let n = 0;
-  await fuzz('cli in-process: provenance/artifacts', arb, async ([text, which]) => {
-    const file = join(dir, `run-${n++ % 4}.yaml`);
-    writeFileSync(file, text);
-    const cmd = COMMANDS[which]!;
-    const argv = cmd.argv(file);
-    let out;
-    try {
-      out = await runCli(argv);
-    } catch (err) {
-      const what = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
-      // the installed CLI would print that raw error and exit 1
-      throw new Error(`chainsmith ${argv[0]} threw instead of exiting: ${what}`);
-    }
-    if (out.code !== 0 && out.code !== 2) throw new Error(`${argv[0]} exited ${out.code} (documented: 0, 2)`);
-    // provenance prints the statement as JSON (escaped by JSON.stringify); artifacts prints tables for people.
-    checkCliOutput(out, cmd.json && out.code === 0);
-  }, { budgetMs: budgetMs(SHARE * 0.7, 1) });
+  await fuzz(
+    'cli in-process: provenance/artifacts',
+    arb,
+    async ([text, which]) => {
+      const file = join(dir, `run-${n++ % 4}.yaml`);
+      writeFileSync(file, text);
+      const cmd = COMMANDS[which]!;
+      const argv = cmd.argv(file);
+      let out;
+      try {
+        out = await runCli(argv);
+      } catch (err) {
+        const what = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
+        // the installed CLI would print that raw error and exit 1
+        throw new Error(`chainsmith ${argv[0]} threw instead of exiting: ${what}`);
+      }
+      if (out.code !== 0 && out.code !== 2) throw new Error(`${argv[0]} exited ${out.code} (documented: 0, 2)`);
+      // provenance prints the statement as JSON (escaped by JSON.stringify); artifacts prints tables for people.
+      checkCliOutput(out, cmd.json && out.code === 0);
+    },
+    { budgetMs: budgetMs(SHARE * 0.7, 1) },
+  );
 });
 
 const CONFIG: Json = {
@@ -74,15 +79,20 @@ test('config check in-process: any file exits 0 or 2 with one clean line on erro
     hostileYamlText,
   );
   let n = 0;
-  await fuzz('cli in-process: config check', arb, async (text) => {
-    const file = join(dir, `config-${n++ % 4}.yaml`);
-    writeFileSync(file, text);
-    const out = await runCli(['config', 'check', file]);
-    if (out.code !== 0 && out.code !== 2) throw new Error(`config check exited ${out.code}`);
-    // On success, stderr holds one warning per unknown key: the one-line rule is for errors.
-    checkCliOutput(out.code === 0 ? { ...out, stderr: '' } : out);
-    if (out.code === 0) checkCliOutput({ code: 0, stdout: out.stderr, stderr: '' });
-  }, { budgetMs: budgetMs(SHARE * 0.3, 1) });
+  await fuzz(
+    'cli in-process: config check',
+    arb,
+    async (text) => {
+      const file = join(dir, `config-${n++ % 4}.yaml`);
+      writeFileSync(file, text);
+      const out = await runCli(['config', 'check', file]);
+      if (out.code !== 0 && out.code !== 2) throw new Error(`config check exited ${out.code}`);
+      // On success, stderr holds one warning per unknown key: the one-line rule is for errors.
+      checkCliOutput(out.code === 0 ? { ...out, stderr: '' } : out);
+      if (out.code === 0) checkCliOutput({ code: 0, stdout: out.stderr, stderr: '' });
+    },
+    { budgetMs: budgetMs(SHARE * 0.3, 1) },
+  );
 });
 
 // ---------------------------------------------------------------------------------------------------------------

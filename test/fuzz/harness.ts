@@ -235,7 +235,7 @@ export async function fuzz<T>(
       `${name}: ${err instanceof Error ? err.message : String(err)}\n` +
         `  counterexample (${shown.length} chars): ${shown.length > 1500 ? `${shown.slice(0, 1500)}…` : shown}\n` +
         `  replay: FUZZ_TARGET=${JSON.stringify(name)} FUZZ_SEED=${details.seed} ` +
-          `FUZZ_PATH=${JSON.stringify(details.counterexamplePath)}`,
+        `FUZZ_PATH=${JSON.stringify(details.counterexamplePath)}`,
       { cause: err },
     );
   }

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { extractArtifacts } from '../../src/artifacts/index.js';
-import { parseImageReference } from '../../src/artifacts/reference.js';
+import { parseImageReference, parseReference, repositoryName } from '../../src/reference/reference.js';
 import {
   configDataFromText,
   DEFAULT_CONFIG,
@@ -20,7 +20,6 @@ import type { ChainsConfig, RunFormat } from '../../src/config/types.js';
 import { payloadFormat, RUN_FORMATS } from '../../src/formats/index.js';
 import type { FormatInput } from '../../src/formats/types.js';
 import { loadClusterConnection } from '../../src/kube/kubeconfig.js';
-import { parseReference, repositoryName } from '../../src/oci/reference.js';
 import { groupRuns } from '../../src/tekton/collect.js';
 import { parseRunDocuments } from '../../src/tekton/read.js';
 import type { Run } from '../../src/tekton/types.js';
@@ -60,15 +59,20 @@ function parseRunsOrDocumentedError(text: string): Run[] | undefined {
 }
 
 test('run files: parseRunDocuments returns runs or one InvalidRun line, for any text', async () => {
-  await fuzz('runs: parseRunDocuments', runText, (text) => {
-    const runs = parseRunsOrDocumentedError(text);
-    if (!runs) return;
-    for (const r of runs) {
-      const kind: unknown = r.kind;
-      if (kind !== 'TaskRun' && kind !== 'PipelineRun') throw new Error(`a ${String(kind)} came back as a run`);
-      if (r.metadata === null || typeof r.metadata !== 'object') throw new Error('a run came back without metadata');
-    }
-  }, { budgetMs: budget });
+  await fuzz(
+    'runs: parseRunDocuments',
+    runText,
+    (text) => {
+      const runs = parseRunsOrDocumentedError(text);
+      if (!runs) return;
+      for (const r of runs) {
+        const kind: unknown = r.kind;
+        if (kind !== 'TaskRun' && kind !== 'PipelineRun') throw new Error(`a ${String(kind)} came back as a run`);
+        if (r.metadata === null || typeof r.metadata !== 'object') throw new Error('a run came back without metadata');
+      }
+    },
+    { budgetMs: budget },
+  );
 });
 
 /** Every format, as the controller and `provenance` would call it, on each signable input of the runs. */
@@ -115,10 +119,15 @@ function buildEverything(runs: Run[]): void {
 
 test('type hinting and every payload format: runs that were read never crash extraction or building', async () => {
   const arb = fc.tuple(runDocument, fc.constantFrom('json', 'yaml')).map(([doc, how]) => serialise(doc, how));
-  await fuzz('runs: artifacts + formats', arb, (text) => {
-    const runs = parseRunsOrDocumentedError(text);
-    if (runs) buildEverything(runs);
-  }, { budgetMs: budget });
+  await fuzz(
+    'runs: artifacts + formats',
+    arb,
+    (text) => {
+      const runs = parseRunsOrDocumentedError(text);
+      if (runs) buildEverything(runs);
+    },
+    { budgetMs: budget },
+  );
 });
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -153,9 +162,7 @@ const configMap = (): Json => ({
 
 const configDocument: fc.Arbitrary<Json> = fc
   .tuple(fc.boolean(), fc.array(mutationArb, { maxLength: 4 }))
-  .map(([asConfigMap, muts]) =>
-    mutate(asConfigMap ? configMap() : CONFIG_DATA, muts),
-  );
+  .map(([asConfigMap, muts]) => mutate(asConfigMap ? configMap() : CONFIG_DATA, muts));
 
 const configText: fc.Arbitrary<string> = fc.oneof(
   {
@@ -172,18 +179,23 @@ const configText: fc.Arbitrary<string> = fc.oneof(
 );
 
 test('chains-config: any file text parses to a config or one InvalidConfig line', async () => {
-  await fuzz('chains-config', configText, (text) => {
-    let data: Record<string, string>;
-    try {
-      data = configDataFromText(text, 'fuzz.yaml');
-      const config = parseChainsConfig(data);
-      enabledArtifactTypes(config);
-    } catch (err) {
-      assertDocumentedError(err, 'chains-config');
-      return;
-    }
-    unknownConfigKeys(data);
-  }, { budgetMs: budget });
+  await fuzz(
+    'chains-config',
+    configText,
+    (text) => {
+      let data: Record<string, string>;
+      try {
+        data = configDataFromText(text, 'fuzz.yaml');
+        const config = parseChainsConfig(data);
+        enabledArtifactTypes(config);
+      } catch (err) {
+        assertDocumentedError(err, 'chains-config');
+        return;
+      }
+      unknownConfigKeys(data);
+    },
+    { budgetMs: budget },
+  );
 });
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -258,26 +270,33 @@ test('kubeconfig: any file loads or fails in one line without a credential; auth
   const dir = mkdtempSync(join(tmpdir(), 'chainsmith-fuzz-kc-'));
   after(() => rmSync(dir, { recursive: true, force: true }));
   let n = 0;
-  await fuzz('kubeconfig', kubeconfigText, (text) => {
-    const file = join(dir, `config-${n++ % 4}`);
-    writeFileSync(file, text);
-    let connection;
-    try {
-      connection = loadClusterConnection(file, {});
-    } catch (err) {
-      // The commands print this message (payload, verify-run, audit): a plain Error is what they expect.
-      assertDocumentedError(err, 'loadClusterConnection', { errorNames: ['FileReadError'], controlFree: true });
-      const m = (err as Error).message;
-      const leaked = SECRET_MARKERS.find((s) => m.includes(s));
-      if (leaked) throw new Error(`an error names a credential (${leaked}): ${JSON.stringify(m.slice(0, 99))}`);
-      return;
-    }
-    // Read loosely: before issue 15 the loader had a `client-node` kind that ran auth-provider commands.
-    const auth = connection.auth as { kind: string; why?: string };
-    if (auth.kind === 'client-node' && auth.why === 'auth-provider') {
-      throw new Error('a kubeconfig auth-provider was accepted (its cmd-path would run a command; kubectl refuses it)');
-    }
-  }, { budgetMs: budget });
+  await fuzz(
+    'kubeconfig',
+    kubeconfigText,
+    (text) => {
+      const file = join(dir, `config-${n++ % 4}`);
+      writeFileSync(file, text);
+      let connection;
+      try {
+        connection = loadClusterConnection(file, {});
+      } catch (err) {
+        // The commands print this message (payload, verify-run, audit): a plain Error is what they expect.
+        assertDocumentedError(err, 'loadClusterConnection', { errorNames: ['FileReadError'], controlFree: true });
+        const m = (err as Error).message;
+        const leaked = SECRET_MARKERS.find((s) => m.includes(s));
+        if (leaked) throw new Error(`an error names a credential (${leaked}): ${JSON.stringify(m.slice(0, 99))}`);
+        return;
+      }
+      // Read loosely: before issue 15 the loader had a `client-node` kind that ran auth-provider commands.
+      const auth = connection.auth as { kind: string; why?: string };
+      if (auth.kind === 'client-node' && auth.why === 'auth-provider') {
+        throw new Error(
+          'a kubeconfig auth-provider was accepted (its cmd-path would run a command; kubectl refuses it)',
+        );
+      }
+    },
+    { budgetMs: budget },
+  );
 });
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -330,18 +349,24 @@ function checkArtifactReference(s: string): ReturnType<typeof parseImageReferenc
 }
 
 test('image references: accepted ones round-trip, hold no .. ? # space or controls; parsers agree', async () => {
-  await fuzz('image references (both parsers)', referenceText, (s) => {
-    const a = checkArtifactReference(s);
-    const o = checkOciReference(s);
-    // One grammar everywhere (issue 15 item 2): what type hinting signs is what the registry client talks to.
-    const shown = JSON.stringify(s);
-    if (a && !o) throw new Error(`${shown}: type hinting accepts it as ${a.repository}, the registry client does not`);
-    if (o?.digest?.startsWith('sha256:') && !a) {
-      throw new Error(`${shown}: the registry client accepts it as ${repositoryName(o)}, type hinting refuses it`);
-    }
-    if (a && o && (repositoryName(o) !== a.repository || o.digest !== a.digest)) {
-      const theirs = `${repositoryName(o)}@${o.digest}`;
-      throw new Error(`${shown}: type hinting names ${a.repository}@${a.digest}, the registry client ${theirs}`);
-    }
-  }, { budgetMs: budget, runs: 5 });
+  await fuzz(
+    'image references (both parsers)',
+    referenceText,
+    (s) => {
+      const a = checkArtifactReference(s);
+      const o = checkOciReference(s);
+      // One grammar everywhere (issue 15 item 2): what type hinting signs is what the registry client talks to.
+      const shown = JSON.stringify(s);
+      if (a && !o)
+        throw new Error(`${shown}: type hinting accepts it as ${a.repository}, the registry client does not`);
+      if (o?.digest?.startsWith('sha256:') && !a) {
+        throw new Error(`${shown}: the registry client accepts it as ${repositoryName(o)}, type hinting refuses it`);
+      }
+      if (a && o && (repositoryName(o) !== a.repository || o.digest !== a.digest)) {
+        const theirs = `${repositoryName(o)}@${o.digest}`;
+        throw new Error(`${shown}: type hinting names ${a.repository}@${a.digest}, the registry client ${theirs}`);
+      }
+    },
+    { budgetMs: budget, runs: 5 },
+  );
 });

@@ -15,14 +15,15 @@ import { DEFAULT_CONFIG } from '../../src/config/parse.js';
 import type { ChainsConfig, RunFormat } from '../../src/config/types.js';
 import { payloadFormat, RUN_FORMATS } from '../../src/formats/index.js';
 import { simpleSigningJson } from '../../src/formats/simplesigning.js';
-import { dsseBundle, referrerManifest } from '../../src/oci/bundle.js';
-import { attestationLayer, cosignImage, envelopeIdentity, signatureLayer } from '../../src/oci/cosign-layout.js';
+import { dsseBundle, referrerManifest } from '../../src/sigstore/bundle.js';
+import { attestationLayer, cosignImage, envelopeIdentity, signatureLayer } from '../../src/sigstore/cosign-layout.js';
 import { isIndex, parseManifest, sha256Digest } from '../../src/oci/manifest.js';
-import { OCI_INDEX, OCI_MANIFEST, SIGSTORE_BUNDLE_V03 } from '../../src/oci/media-types.js';
-import { createEnvelope, parseEnvelope, verifyEnvelope } from '../../src/signing/dsse.js';
+import { OCI_INDEX, OCI_MANIFEST } from '../../src/oci/media-types.js';
+import { SIGSTORE_BUNDLE_V03 } from '../../src/sigstore/media-types.js';
+import { createEnvelope, parseEnvelope, verifyEnvelope } from '../../src/sigstore/dsse.js';
 import { loadFileSigner } from '../../src/signing/keys.js';
 import type { Signer } from '../../src/signing/signer.js';
-import { tektonAnnotationKeys } from '../../src/storage/tekton.js';
+import { tektonAnnotationKeys } from '../../src/tekton/annotations.js';
 import { parseRunDocuments } from '../../src/tekton/read.js';
 import type { Run, TaskRun } from '../../src/tekton/types.js';
 import type { FormatInput } from '../../src/formats/types.js';
@@ -83,8 +84,17 @@ const envelopeCase = fc.record({
   statementMutations: fc.array(mutationArb, { maxLength: 4 }),
   /** the subject list is what verification reads first: aim at it directly, not only by random paths */
   subject: fc.option(
-    fc.constantFrom<Json>([null], [1], 'x', {}, [{ digest: null }], [{ name: 5, digest: { sha256: 7 } }], [[]],
-      [{ digest: { sha256: ['a'] } }], [{ digest: [] }]),
+    fc.constantFrom<Json>(
+      [null],
+      [1],
+      'x',
+      {},
+      [{ digest: null }],
+      [{ name: 5, digest: { sha256: 7 } }],
+      [[]],
+      [{ digest: { sha256: ['a'] } }],
+      [{ digest: [] }],
+    ),
     { freq: 3 },
   ),
   envelopeMutations: fc.oneof(
@@ -116,20 +126,25 @@ async function signedEnvelope(c: {
 }
 
 test('DSSE envelopes and attestations: any signed or forged envelope gets a verdict, never an exception', async () => {
-  await fuzz('dsse + attestation statements', envelopeCase, async (c) => {
-    const { envelope, digest } = await signedEnvelope(c);
-    parseEnvelope(envelope);
-    envelopeIdentity(envelope);
-    const sig = verifyEnvelope(envelope, key);
-    const env = parseEnvelope(envelope);
-    if (env) parseStatement(env.payload);
-    const expect: { predicateType?: string; builderId?: string } = {};
-    if (c.predicateType !== null) expect.predicateType = c.predicateType;
-    if (c.builderId !== null) expect.builderId = c.builderId;
-    const verdict = checkAttestation('fuzz', envelope, key, digest, expect);
-    // Soundness: an attestation is authentic only if its envelope verifies with the key.
-    if (verdict.authentic && !sig.ok) throw new Error('an attestation whose envelope does not verify is authentic');
-  }, { budgetMs: budget });
+  await fuzz(
+    'dsse + attestation statements',
+    envelopeCase,
+    async (c) => {
+      const { envelope, digest } = await signedEnvelope(c);
+      parseEnvelope(envelope);
+      envelopeIdentity(envelope);
+      const sig = verifyEnvelope(envelope, key);
+      const env = parseEnvelope(envelope);
+      if (env) parseStatement(env.payload);
+      const expect: { predicateType?: string; builderId?: string } = {};
+      if (c.predicateType !== null) expect.predicateType = c.predicateType;
+      if (c.builderId !== null) expect.builderId = c.builderId;
+      const verdict = checkAttestation('fuzz', envelope, key, digest, expect);
+      // Soundness: an attestation is authentic only if its envelope verifies with the key.
+      if (verdict.authentic && !sig.ok) throw new Error('an attestation whose envelope does not verify is authentic');
+    },
+    { budgetMs: budget },
+  );
 });
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -142,20 +157,25 @@ test('simple signing: any payload and signature get a verdict; authentic means i
     sign: fc.boolean(),
     garbage: fc.uint8Array({ maxLength: 80 }),
   });
-  await fuzz('simple signing payloads', arb, async (c) => {
-    const base = JSON.parse(simpleSigningJson(IMAGE.repository, IMAGE.digest)) as Json;
-    const payload = Buffer.from(serialise(mutate(base, c.mutations), 'json'));
-    const signature = c.sign ? await signer.sign(payload) : Buffer.from(c.garbage);
-    parseSimpleSigning(payload);
-    const v = checkSimpleSigning('fuzz', payload, signature, key, IMAGE);
-    if (v.authentic) {
-      const claims = parseSimpleSigning(payload);
-      if (typeof claims === 'string' || claims.digest !== IMAGE.digest || claims.reference !== IMAGE.repository) {
-        const image = `${IMAGE.repository}@${IMAGE.digest}`;
-        throw new Error(`a signature over a payload naming ${JSON.stringify(claims)} was accepted for ${image}`);
+  await fuzz(
+    'simple signing payloads',
+    arb,
+    async (c) => {
+      const base = JSON.parse(simpleSigningJson(IMAGE.repository, IMAGE.digest)) as Json;
+      const payload = Buffer.from(serialise(mutate(base, c.mutations), 'json'));
+      const signature = c.sign ? await signer.sign(payload) : Buffer.from(c.garbage);
+      parseSimpleSigning(payload);
+      const v = checkSimpleSigning('fuzz', payload, signature, key, IMAGE);
+      if (v.authentic) {
+        const claims = parseSimpleSigning(payload);
+        if (typeof claims === 'string' || claims.digest !== IMAGE.digest || claims.reference !== IMAGE.repository) {
+          const image = `${IMAGE.repository}@${IMAGE.digest}`;
+          throw new Error(`a signature over a payload naming ${JSON.stringify(claims)} was accepted for ${image}`);
+        }
       }
-    }
-  }, { budgetMs: budget });
+    },
+    { budgetMs: budget },
+  );
 });
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -173,43 +193,50 @@ test('verify-run: provenance signed for one run verifies on it, never on a run i
     completion: fc.boolean(),
     name: fc.boolean(),
   });
-  await fuzz('verify-run: replayed provenance', arb, async (c) => {
-    const original = pick(RUNS, c.run);
-    const input: FormatInput = { kind: 'TaskRun', run: original as TaskRun };
-    const payload = payloadFormat(c.format as RunFormat).createPayload(input, DEFAULT_CONFIG as ChainsConfig).bytes;
-    const envelope = await createEnvelope(signer, payload);
-    const victim = structuredClone(original) as Run;
-    if (c.uid) victim.metadata.uid = '99999999-8888-7777-6666-555555555555';
-    if (c.kind) (victim as { kind: string }).kind = 'PipelineRun';
-    if (c.start && victim.status) victim.status.startTime = later(victim.status.startTime);
-    if (c.completion && victim.status) victim.status.completionTime = later(victim.status.completionTime);
-    if (c.name) victim.metadata.name = 'another-run';
-    // The attacker stores the copied annotations under the victim's own key, so the owner check passes.
-    const keys = tektonAnnotationKeys(`${victim.kind.toLowerCase()}-${victim.metadata.uid ?? ''}`);
-    victim.metadata.annotations = {
-      [keys.payload]: payload.toString('base64'),
-      [keys.signature]: envelope.toString('base64'),
-    };
-    const report = verifyRunAnnotations(victim, key);
-    const v1 = c.format === 'slsa/v2alpha3' || c.format === 'slsa/v2alpha4';
-    // What each format signs about the run (src/verify/run-identity.ts): v1.0 the uid and times, v0.2 kind and times.
-    const distinguishable = c.start || c.completion || (v1 ? c.uid : c.kind);
-    const same = !c.uid && !c.kind && !c.start && !c.completion && !c.name;
-    if (same && !report.verified) throw new Error(`a run's own ${c.format} provenance fails: ${report.firstFailure}`);
-    if (distinguishable && report.verified) {
-      const changed = [c.uid && 'uid', c.kind && 'kind', c.start && 'startTime', c.completion && 'completionTime'];
-      const what = changed.filter(Boolean).join(', ');
-      throw new Error(`${c.format} provenance of ${original.metadata.name} verified on a run with another ${what}`);
-    }
-  }, { budgetMs: budget });
+  await fuzz(
+    'verify-run: replayed provenance',
+    arb,
+    async (c) => {
+      const original = pick(RUNS, c.run);
+      const input: FormatInput = { kind: 'TaskRun', run: original as TaskRun };
+      const payload = payloadFormat(c.format as RunFormat).createPayload(input, DEFAULT_CONFIG as ChainsConfig).bytes;
+      const envelope = await createEnvelope(signer, payload);
+      const victim = structuredClone(original) as Run;
+      if (c.uid) victim.metadata.uid = '99999999-8888-7777-6666-555555555555';
+      if (c.kind) (victim as { kind: string }).kind = 'PipelineRun';
+      if (c.start && victim.status) victim.status.startTime = later(victim.status.startTime);
+      if (c.completion && victim.status) victim.status.completionTime = later(victim.status.completionTime);
+      if (c.name) victim.metadata.name = 'another-run';
+      // The attacker stores the copied annotations under the victim's own key, so the owner check passes.
+      const keys = tektonAnnotationKeys(`${victim.kind.toLowerCase()}-${victim.metadata.uid ?? ''}`);
+      victim.metadata.annotations = {
+        [keys.payload]: payload.toString('base64'),
+        [keys.signature]: envelope.toString('base64'),
+      };
+      const report = verifyRunAnnotations(victim, key);
+      const v1 = c.format === 'slsa/v2alpha3' || c.format === 'slsa/v2alpha4';
+      // What each format signs about the run (src/verify/run-identity.ts): v1.0 the uid and times, v0.2 kind and times.
+      const distinguishable = c.start || c.completion || (v1 ? c.uid : c.kind);
+      const same = !c.uid && !c.kind && !c.start && !c.completion && !c.name;
+      if (same && !report.verified) throw new Error(`a run's own ${c.format} provenance fails: ${report.firstFailure}`);
+      if (distinguishable && report.verified) {
+        const changed = [c.uid && 'uid', c.kind && 'kind', c.start && 'startTime', c.completion && 'completionTime'];
+        const what = changed.filter(Boolean).join(', ');
+        throw new Error(`${c.format} provenance of ${original.metadata.name} verified on a run with another ${what}`);
+      }
+    },
+    { budgetMs: budget },
+  );
 });
 
 test('verify-run: hostile tekton-storage annotations get a report, never an exception', async () => {
-  const annotationKey = fc.oneof(
-    fc.constantFrom('payload-taskrun-', 'signature-taskrun-', 'payload-', 'signature-', 'payload-abc'),
-    fc.constant('payload-taskrun-x/../y'),
-    fc.constantFrom(...HOSTILE_STRINGS).map((s) => `payload-${s}`),
-  ).map((s) => `chains.tekton.dev/${s}`);
+  const annotationKey = fc
+    .oneof(
+      fc.constantFrom('payload-taskrun-', 'signature-taskrun-', 'payload-', 'signature-', 'payload-abc'),
+      fc.constant('payload-taskrun-x/../y'),
+      fc.constantFrom(...HOSTILE_STRINGS).map((s) => `payload-${s}`),
+    )
+    .map((s) => `chains.tekton.dev/${s}`);
   const value = fc.oneof(
     hostileLeaf.map((v) => (typeof v === 'string' ? v : JSON.stringify(v))),
     fc.nat().map((i) => Buffer.from(pick(STATEMENTS, i).bytes).toString('base64')),
@@ -217,17 +244,22 @@ test('verify-run: hostile tekton-storage annotations get a report, never an exce
   );
   const annotations = fc.dictionary(annotationKey, value, { maxKeys: 6 });
   const arb = fc.record({ run: fc.nat(), annotations, mirror: fc.boolean() });
-  await fuzz('verify-run: hostile annotations', arb, (c) => {
-    const run = structuredClone(pick(RUNS, c.run)) as Run;
-    const annotations: Record<string, string> = {};
-    for (const [k, v] of Object.entries(c.annotations)) {
-      annotations[k] = v;
-      // a matching signature annotation for each payload, so the checks past "missing" run
-      if (c.mirror) annotations[k.replace('/payload-', '/signature-')] = v;
-    }
-    run.metadata.annotations = annotations;
-    verifyRunAnnotations(run, key);
-  }, { budgetMs: budget });
+  await fuzz(
+    'verify-run: hostile annotations',
+    arb,
+    (c) => {
+      const run = structuredClone(pick(RUNS, c.run)) as Run;
+      const annotations: Record<string, string> = {};
+      for (const [k, v] of Object.entries(c.annotations)) {
+        annotations[k] = v;
+        // a matching signature annotation for each payload, so the checks past "missing" run
+        if (c.mirror) annotations[k.replace('/payload-', '/signature-')] = v;
+      }
+      run.metadata.annotations = annotations;
+      verifyRunAnnotations(run, key);
+    },
+    { budgetMs: budget },
+  );
 });
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -302,38 +334,47 @@ test('public keys and certificates: accepted only when they meet the policy, els
   pemCorpus();
   const dir = mkdtempSync(join(tmpdir(), 'chainsmith-fuzz-keys-'));
   after(() => rmSync(dir, { recursive: true, force: true }));
-  await fuzz('public keys / certificates (PEM)', pemText, async (text) => {
-    const file = join(dir, 'key.pem');
-    writeFileSync(file, text);
-    let accepted: KeyObject;
-    try {
-      accepted = await readPublicKeyFile(file);
-    } catch (err) {
-      assertDocumentedError(err, 'readPublicKeyFile');
-      return;
-    }
-    const d = accepted.asymmetricKeyDetails ?? {};
-    const type = accepted.asymmetricKeyType ?? '';
-    if (type === 'rsa' && (d.modulusLength ?? 0) < 2048) throw new Error(`an RSA-${d.modulusLength} key was accepted`);
-    if (accepted.asymmetricKeyType === 'ec' && !['prime256v1', 'secp384r1', 'secp521r1'].includes(d.namedCurve ?? '')) {
-      throw new Error(`an ECDSA key on ${d.namedCurve} was accepted`);
-    }
-    if (!['rsa', 'ec', 'ed25519'].includes(type)) throw new Error(`a ${type} key was accepted`);
-    const cert = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/.exec(text)?.[0];
-    if (cert && text.includes('BEGIN CERTIFICATE')) {
-      let parsed;
+  await fuzz(
+    'public keys / certificates (PEM)',
+    pemText,
+    async (text) => {
+      const file = join(dir, 'key.pem');
+      writeFileSync(file, text);
+      let accepted: KeyObject;
       try {
-        parsed = forge.pki.certificateFromPem(cert);
-      } catch {
-        parsed = undefined;
+        accepted = await readPublicKeyFile(file);
+      } catch (err) {
+        assertDocumentedError(err, 'readPublicKeyFile');
+        return;
       }
-      const now = new Date();
-      if (parsed && (parsed.validity.notAfter < now || parsed.validity.notBefore > now)) {
-        const { notBefore, notAfter } = parsed.validity;
-        throw new Error(`a certificate valid ${notBefore.toISOString()}..${notAfter.toISOString()} was accepted`);
+      const d = accepted.asymmetricKeyDetails ?? {};
+      const type = accepted.asymmetricKeyType ?? '';
+      if (type === 'rsa' && (d.modulusLength ?? 0) < 2048)
+        throw new Error(`an RSA-${d.modulusLength} key was accepted`);
+      if (
+        accepted.asymmetricKeyType === 'ec' &&
+        !['prime256v1', 'secp384r1', 'secp521r1'].includes(d.namedCurve ?? '')
+      ) {
+        throw new Error(`an ECDSA key on ${d.namedCurve} was accepted`);
       }
-    }
-  }, { budgetMs: budget });
+      if (!['rsa', 'ec', 'ed25519'].includes(type)) throw new Error(`a ${type} key was accepted`);
+      const cert = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/.exec(text)?.[0];
+      if (cert && text.includes('BEGIN CERTIFICATE')) {
+        let parsed;
+        try {
+          parsed = forge.pki.certificateFromPem(cert);
+        } catch {
+          parsed = undefined;
+        }
+        const now = new Date();
+        if (parsed && (parsed.validity.notAfter < now || parsed.validity.notBefore > now)) {
+          const { notBefore, notAfter } = parsed.validity;
+          throw new Error(`a certificate valid ${notBefore.toISOString()}..${notAfter.toISOString()} was accepted`);
+        }
+      }
+    },
+    { budgetMs: budget },
+  );
 });
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -368,16 +409,21 @@ test('registry manifests: parseManifest returns a well-formed manifest or a docu
       .map(([i, m]) => serialise(mutate(pick(base, i), m), 'json')),
     fc.string({ unit: 'binary', maxLength: 100 }),
   );
-  await fuzz('registry manifests (parseManifest)', arb, (text) => {
-    let m;
-    try {
-      m = parseManifest(Buffer.from(text));
-    } catch (err) {
-      assertDocumentedError(err, 'parseManifest');
-      return;
-    }
-    checkManifestShape(m);
-  }, { budgetMs: budget });
+  await fuzz(
+    'registry manifests (parseManifest)',
+    arb,
+    (text) => {
+      let m;
+      try {
+        m = parseManifest(Buffer.from(text));
+      } catch (err) {
+        assertDocumentedError(err, 'parseManifest');
+        return;
+      }
+      checkManifestShape(m);
+    },
+    { budgetMs: budget },
+  );
 });
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -523,8 +569,18 @@ async function genuine(): Promise<Material> {
 }
 
 const DIGEST_HEADERS = [
-  DIGEST_A, DIGEST_A, '', '../../../escape', `${DIGEST_A}/../../../escape`, `${DIGEST_A}?x=1`, 'sha256:../../x',
-  `sha256:${'A'.repeat(64)}`, '\u001b[2Jsha256:x', 'sha256-x.sig', '%2e%2e%2fescape', `${DIGEST_A}#x`,
+  DIGEST_A,
+  DIGEST_A,
+  '',
+  '../../../escape',
+  `${DIGEST_A}/../../../escape`,
+  `${DIGEST_A}?x=1`,
+  'sha256:../../x',
+  `sha256:${'A'.repeat(64)}`,
+  '\u001b[2Jsha256:x',
+  'sha256-x.sig',
+  '%2e%2e%2fescape',
+  `${DIGEST_A}#x`,
 ];
 
 const manifestAnswer = fc.record({
@@ -559,54 +615,59 @@ test('verify against a hostile registry: stays under /v2/fuzz/app/, exits 0/1/2,
   const material = await genuine();
   let reached = 0;
   let verified = 0;
-  const figures = await fuzz('verify CLI vs hostile registry', scenarioArb, async (c) => {
-    const body = (a: typeof c.sig, base: Json): Answer =>
-      c.pristine
-        ? { status: 200, contentType: typeOf(base), body: Buffer.from(JSON.stringify(base)) }
-        : { ...a, body: Buffer.from(a.raw ?? serialise(mutate(base, a.mutations), 'json')) };
-    const head: Answer = { status: 200, contentType: OCI_MANIFEST, body: Buffer.from('{"schemaVersion":2}') };
-    const typeOf = (base: Json): string => (base === material.referrers ? OCI_INDEX : OCI_MANIFEST);
-    current = {
-      auth: c.auth,
-      head: c.pristine
-        ? { ...head, digestHeader: DIGEST_A }
-        : { ...head, status: c.headStatus, digestHeader: c.headDigest },
-      sig: body(c.sig, material.sig),
-      att: body(c.att, material.att),
-      referrers: body(c.referrers, material.referrers),
-      manifests: material.manifests,
-      blobs: material.blobs,
-      strayBlob: Buffer.from(c.strayBlob),
-    };
-    requests.length = 0;
-    const ref = `127.0.0.1:${port}/${REPO}${c.tagged ? ':latest' : `@${DIGEST_A}`}`;
-    const flags = [...(c.json ? ['--json'] : []), ...(c.requireAttestation ? ['--require-attestation'] : [])];
-    const argv = ['verify', '--key', keyFile, ...flags, ref];
-    let out;
-    try {
-      out = await runCli(argv);
-    } catch (err) {
-      throw new Error(`${argv.join(' ')} threw instead of exiting: ${err instanceof Error ? err.stack : err}`);
-    } finally {
-      current = undefined;
-    }
-    for (const r of requests) {
-      const segments = r.url.split('/');
-      if (!ALLOWED_PATH.test(r.url) || segments.includes('..') || segments.includes('.')) {
-        const creds = r.authorized ? ' with the registry credentials' : '';
-        throw new Error(`verify sent ${r.method} ${JSON.stringify(r.url)}${creds} (outside /v2/${REPO}/)`);
+  const figures = await fuzz(
+    'verify CLI vs hostile registry',
+    scenarioArb,
+    async (c) => {
+      const body = (a: typeof c.sig, base: Json): Answer =>
+        c.pristine
+          ? { status: 200, contentType: typeOf(base), body: Buffer.from(JSON.stringify(base)) }
+          : { ...a, body: Buffer.from(a.raw ?? serialise(mutate(base, a.mutations), 'json')) };
+      const head: Answer = { status: 200, contentType: OCI_MANIFEST, body: Buffer.from('{"schemaVersion":2}') };
+      const typeOf = (base: Json): string => (base === material.referrers ? OCI_INDEX : OCI_MANIFEST);
+      current = {
+        auth: c.auth,
+        head: c.pristine
+          ? { ...head, digestHeader: DIGEST_A }
+          : { ...head, status: c.headStatus, digestHeader: c.headDigest },
+        sig: body(c.sig, material.sig),
+        att: body(c.att, material.att),
+        referrers: body(c.referrers, material.referrers),
+        manifests: material.manifests,
+        blobs: material.blobs,
+        strayBlob: Buffer.from(c.strayBlob),
+      };
+      requests.length = 0;
+      const ref = `127.0.0.1:${port}/${REPO}${c.tagged ? ':latest' : `@${DIGEST_A}`}`;
+      const flags = [...(c.json ? ['--json'] : []), ...(c.requireAttestation ? ['--require-attestation'] : [])];
+      const argv = ['verify', '--key', keyFile, ...flags, ref];
+      let out;
+      try {
+        out = await runCli(argv);
+      } catch (err) {
+        throw new Error(`${argv.join(' ')} threw instead of exiting: ${err instanceof Error ? err.stack : err}`);
+      } finally {
+        current = undefined;
       }
-    }
+      for (const r of requests) {
+        const segments = r.url.split('/');
+        if (!ALLOWED_PATH.test(r.url) || segments.includes('..') || segments.includes('.')) {
+          const creds = r.authorized ? ' with the registry credentials' : '';
+          throw new Error(`verify sent ${r.method} ${JSON.stringify(r.url)}${creds} (outside /v2/${REPO}/)`);
+        }
+      }
 
-    if (![0, 1, 2].includes(out.code)) throw new Error(`exit code ${out.code}`);
-    checkCliOutput(out, c.json);
-    if (requests.length > 0) reached++;
-    if (out.code === 0) verified++;
-    // The genuine signature and attestation of the image must verify whatever else the inputs vary.
-    if (c.pristine && out.code !== 0) {
-      throw new Error(`genuine answers did not verify (exit ${out.code}): ${out.stderr.trim()}`);
-    }
-  }, { budgetMs: budget });
+      if (![0, 1, 2].includes(out.code)) throw new Error(`exit code ${out.code}`);
+      checkCliOutput(out, c.json);
+      if (requests.length > 0) reached++;
+      if (out.code === 0) verified++;
+      // The genuine signature and attestation of the image must verify whatever else the inputs vary.
+      if (c.pristine && out.code !== 0) {
+        throw new Error(`genuine answers did not verify (exit ${out.code}): ${out.stderr.trim()}`);
+      }
+    },
+    { budgetMs: budget },
+  );
   // Not vacuous: the inputs reach the registry, and the genuine parts of them verify.
   if (figures && figures.inputs >= 20) {
     assert.ok(reached >= figures.inputs * 0.9, `only ${reached} of ${figures.inputs} inputs reached the registry`);

@@ -97,7 +97,10 @@ test('more than 10,000 documents, List items or config keys are refused', () => 
 
 test('a YAML alias bomb is refused', () => {
   let yaml = 'a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n';
-  for (let i = 1; i < 9; i++) yaml += `a${i}: &a${i} [${Array(10).fill(`*a${i - 1}`).join(', ')}]\n`;
+  for (let i = 1; i < 9; i++)
+    yaml += `a${i}: &a${i} [${Array(10)
+      .fill(`*a${i - 1}`)
+      .join(', ')}]\n`;
   const bomb = `kind: TaskRun\nspec:\n  ${yaml.split('\n').join('\n  ')}`;
   assert.throws(() => parseRunDocuments(bomb), invalid('InvalidRun', /alias|values/));
 });

@@ -36,7 +36,9 @@ test('a kubeconfig exec plugin with a null env entry is refused with a clear err
       apiVersion: 'v1',
       kind: 'Config',
       clusters: [{ name: 'c', cluster: { server: 'https://127.0.0.1:6443' } }],
-      users: [{ name: 'u', user: { exec: { apiVersion: 'client.authentication.k8s.io/v1', command: 'p', env: [null] } } }],
+      users: [
+        { name: 'u', user: { exec: { apiVersion: 'client.authentication.k8s.io/v1', command: 'p', env: [null] } } },
+      ],
       contexts: [{ name: 'x', context: { cluster: 'c', user: 'u' } }],
       'current-context': 'x',
     }),

@@ -90,7 +90,7 @@ test('chainsmith controller refuses a hostile --namespace, SYSTEM_NAMESPACE or -
   }
 });
 
-test("audit and resign refuse a kubeconfig context namespace that is not a namespace, naming where it came from", async () => {
+test('audit and resign refuse a kubeconfig context namespace that is not a namespace, naming where it came from', async () => {
   const bad = join(dir, 'bad-ns');
   const port = (server.address() as { port: number }).port;
   writeFileSync(

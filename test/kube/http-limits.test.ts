@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { test } from 'node:test';
-import { KubeApiError, KubeClient, TASKRUNS, type KubeClientOptions } from '../../src/controller/kube-client.js';
+import { KubeApiError, KubeClient, TASKRUNS, type KubeClientOptions } from '../../src/kube/client.js';
 import { MAX_WATCH_EVENT_BYTES } from '../../src/kube/http.js';
 
 async function serve(

@@ -9,7 +9,7 @@ import { connect, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { KubeClient, loadKubeConfig, TASKRUNS } from '../../src/controller/kube-client.js';
+import { KubeClient, loadKubeConfig, TASKRUNS } from '../../src/kube/client.js';
 import { runExecPlugin, MAX_EXEC_PLUGIN_OUTPUT_BYTES } from '../../src/kube/credentials.js';
 import { MAX_KUBECONFIG_BYTES } from '../../src/kube/files.js';
 

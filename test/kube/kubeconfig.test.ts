@@ -5,16 +5,21 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadKubeConfig } from '../../src/controller/kube-client.js';
+import { loadKubeConfig } from '../../src/kube/client.js';
 import { inCluster, loadClusterConnection } from '../../src/kube/kubeconfig.js';
+
+function setEnv(k: string, v: string | undefined): void {
+  if (v === undefined) delete process.env[k];
+  else process.env[k] = v;
+}
 
 function withEnv(env: Record<string, string | undefined>, fn: () => void): void {
   const saved = Object.fromEntries(Object.keys(env).map((k) => [k, process.env[k]]));
-  for (const [k, v] of Object.entries(env)) (v === undefined ? delete process.env[k] : (process.env[k] = v));
+  for (const [k, v] of Object.entries(env)) setEnv(k, v);
   try {
     fn();
   } finally {
-    for (const [k, v] of Object.entries(saved)) (v === undefined ? delete process.env[k] : (process.env[k] = v));
+    for (const [k, v] of Object.entries(saved)) setEnv(k, v);
   }
 }
 
@@ -33,7 +38,11 @@ test('outside a cluster with no --kubeconfig and no KUBECONFIG, loading says wha
 });
 
 test('a kubeconfig whose current context has no cluster server is refused by name', () => {
-  const file = write(tmp(), 'config', 'apiVersion: v1\nkind: Config\nclusters: []\ncontexts:\n- name: empty\n  context: {cluster: none, user: u}\ncurrent-context: empty\nusers:\n- name: u\n  user: {token: t}\n');
+  const file = write(
+    tmp(),
+    'config',
+    'apiVersion: v1\nkind: Config\nclusters: []\ncontexts:\n- name: empty\n  context: {cluster: none, user: u}\ncurrent-context: empty\nusers:\n- name: u\n  user: {token: t}\n',
+  );
   assert.throws(() => loadKubeConfig(file), /current context "empty" names no cluster server/);
 });
 
@@ -88,9 +97,25 @@ test('KUBECONFIG lists merge like kubectl: the first current-context and the fir
 
 test('exec plugins and token files are recognised; an auth-provider user is refused (kubeconfig-hardening)', () => {
   const dir = tmp();
-  const base = 'clusters:\n- name: c\n  cluster: {server: "https://k"}\ncontexts:\n- name: x\n  context: {cluster: c, user: u}\ncurrent-context: x\nusers:\n- name: u\n  user:\n';
-  const exec = loadKubeConfig(write(dir, 'exec', `${base}    exec: {apiVersion: client.authentication.k8s.io/v1, command: ./get-token, args: [--x], env: [{name: A, value: b}]}\n`));
-  assert.deepEqual(exec.auth, { kind: 'exec', exec: { command: './get-token', args: ['--x'], env: [{ name: 'A', value: 'b' }], apiVersion: 'client.authentication.k8s.io/v1', baseDir: dir } });
+  const base =
+    'clusters:\n- name: c\n  cluster: {server: "https://k"}\ncontexts:\n- name: x\n  context: {cluster: c, user: u}\ncurrent-context: x\nusers:\n- name: u\n  user:\n';
+  const exec = loadKubeConfig(
+    write(
+      dir,
+      'exec',
+      `${base}    exec: {apiVersion: client.authentication.k8s.io/v1, command: ./get-token, args: [--x], env: [{name: A, value: b}]}\n`,
+    ),
+  );
+  assert.deepEqual(exec.auth, {
+    kind: 'exec',
+    exec: {
+      command: './get-token',
+      args: ['--x'],
+      env: [{ name: 'A', value: 'b' }],
+      apiVersion: 'client.authentication.k8s.io/v1',
+      baseDir: dir,
+    },
+  });
   const tokenFile = loadKubeConfig(write(dir, 'tf', `${base}    tokenFile: tok\n`));
   assert.deepEqual(tokenFile.auth, { kind: 'token-file', path: join(dir, 'tok') });
   const provider = write(dir, 'ap', `${base}    auth-provider: {name: oidc, config: {}}\n`);

@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { createServer, type IncomingMessage } from 'node:http';
 import { test } from 'node:test';
-import { EVENTS, KubeClient, LEASES, SECRETS, TASKRUNS } from '../../src/controller/kube-client.js';
+import { EVENTS, KubeClient, LEASES, SECRETS, TASKRUNS } from '../../src/kube/client.js';
 import { namespaceProblem, objectNameProblem } from '../../src/kube/names.js';
 
 async function recordingServer(): Promise<{ client: KubeClient; paths: string[]; close: () => Promise<void> }> {
@@ -94,7 +94,12 @@ test('a watch path not made of Kubernetes names is refused before it is sent (se
     ];
     for (const path of paths) {
       await assert.rejects(
-        f.client.watch(path, {}, () => assert.fail('no events'), () => undefined),
+        f.client.watch(
+          path,
+          {},
+          () => assert.fail('no events'),
+          () => undefined,
+        ),
         (err: unknown) => (err as { reason?: string }).reason === 'InvalidName' && /API path/.test(String(err)),
         path,
       );

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Logger } from 'winston';
-import type { KubeClient } from '../../src/controller/kube-client.js';
+import type { KubeClient } from '../../src/kube/client.js';
 import { eventBody, KubeEventSink, microTime } from '../../src/observability/events.js';
 
 test('MicroTime has exactly six fractional digits', () => {
@@ -15,11 +15,24 @@ test('an Event names the run it is about, with a valid name and a note capped at
     'NoArtifacts',
     'x'.repeat(5000),
     { instance: 'pod-1', now: new Date('2026-11-23T12:00:00Z') },
-  ) as { metadata: { name: string; namespace: string }; note: string; regarding: Record<string, string>; reason: string; type: string; reportingController: string };
+  ) as {
+    metadata: { name: string; namespace: string };
+    note: string;
+    regarding: Record<string, string>;
+    reason: string;
+    type: string;
+    reportingController: string;
+  };
   assert.match(body.metadata.name, /^build-1\.[0-9a-f]+$/);
   assert.equal(body.metadata.namespace, 'ns');
   assert.ok(Buffer.byteLength(body.note) <= 1024);
-  assert.deepEqual(body.regarding, { apiVersion: 'tekton.dev/v1', kind: 'TaskRun', namespace: 'ns', name: 'build-1', uid: 'u1' });
+  assert.deepEqual(body.regarding, {
+    apiVersion: 'tekton.dev/v1',
+    kind: 'TaskRun',
+    namespace: 'ns',
+    name: 'build-1',
+    uid: 'u1',
+  });
   assert.equal(body.reason, 'NoArtifacts');
   assert.equal(body.type, 'Warning');
   assert.equal(body.reportingController, 'chainsmith.dev/controller');
@@ -52,7 +65,8 @@ function gatedClient(failNames: string[] = []) {
   return { client: client as unknown as KubeClient, sent, releaseAll, maxInFlight: () => maxInFlight };
 }
 
-const logger = (lines: string[]): Logger => ({ warn: (m: string, f: object) => lines.push(`${m} ${JSON.stringify(f)}`) }) as unknown as Logger;
+const logger = (lines: string[]): Logger =>
+  ({ warn: (m: string, f: object) => lines.push(`${m} ${JSON.stringify(f)}`) }) as unknown as Logger;
 const target = (name: string) => ({ apiVersion: 'tekton.dev/v1', kind: 'TaskRun', namespace: 'ns', name });
 
 test('under a burst, Events are sent two at a time, in order, and flush() waits for every one (failures logged, not thrown)', async () => {
@@ -67,7 +81,10 @@ test('under a burst, Events are sent two at a time, in order, and flush() waits 
   await g.releaseAll();
   await f;
   assert.equal(g.maxInFlight(), 2);
-  assert.deepEqual(g.sent, Array.from({ length: 10 }, (_, i) => `run-${i}`));
+  assert.deepEqual(
+    g.sent,
+    Array.from({ length: 10 }, (_, i) => `run-${i}`),
+  );
   assert.equal(lines.length, 1);
   assert.match(lines[0]!, /^could not record event .*"name":"run-3".*HTTP 500/);
 });

@@ -8,7 +8,13 @@ test("Chains' metric names are exported for both run kinds, failures labelled by
   m.forKind('PipelineRun').signingFailures.labels('storage').inc();
   const text = await m.registry.metrics();
   for (const kind of ['taskrun', 'pipelinerun']) {
-    for (const name of ['sign_created_total', 'payload_uploaded_total', 'payload_stored_total', 'marked_signed_total', 'signing_failures_total']) {
+    for (const name of [
+      'sign_created_total',
+      'payload_uploaded_total',
+      'payload_stored_total',
+      'marked_signed_total',
+      'signing_failures_total',
+    ]) {
       assert.match(text, new RegExp(`^# TYPE watcher_${kind}_${name} counter$`, 'm'), `watcher_${kind}_${name}`);
     }
   }

@@ -1,17 +1,32 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { type DockerConfigJson, credentialFor, credentialIdentity, parseWwwAuthenticate, repositoryScope, TokenCache } from '../../src/oci/auth.js';
+import {
+  type DockerConfigJson,
+  credentialFor,
+  credentialIdentity,
+  parseWwwAuthenticate,
+  repositoryScope,
+  TokenCache,
+} from '../../src/oci/auth.js';
 
 test('Bearer challenge with a comma inside the quoted scope', () => {
-  const [ch] = parseWwwAuthenticate('Bearer realm="https://auth.docker.io/token",service="registry.docker.io",scope="repository:samalba/my-app:pull,push"');
+  const [ch] = parseWwwAuthenticate(
+    'Bearer realm="https://auth.docker.io/token",service="registry.docker.io",scope="repository:samalba/my-app:pull,push"',
+  );
   assert.deepEqual(ch, {
     scheme: 'bearer',
-    params: { realm: 'https://auth.docker.io/token', service: 'registry.docker.io', scope: 'repository:samalba/my-app:pull,push' },
+    params: {
+      realm: 'https://auth.docker.io/token',
+      service: 'registry.docker.io',
+      scope: 'repository:samalba/my-app:pull,push',
+    },
   });
 });
 
 test('several challenges in one header, unquoted and escaped values', () => {
-  const chs = parseWwwAuthenticate('Basic realm="Registry \\"Realm\\"", Bearer realm=https://t.example/token, service=reg');
+  const chs = parseWwwAuthenticate(
+    'Basic realm="Registry \\"Realm\\"", Bearer realm=https://t.example/token, service=reg',
+  );
   assert.equal(chs.length, 2);
   assert.deepEqual(chs[0], { scheme: 'basic', params: { realm: 'Registry "Realm"' } });
   assert.deepEqual(chs[1], { scheme: 'bearer', params: { realm: 'https://t.example/token', service: 'reg' } });
@@ -21,13 +36,26 @@ test('docker config: base64 auth, username/password, identity token, first confi
   const auth = Buffer.from('alice:s3:cret').toString('base64');
   const configs: DockerConfigJson[] = [
     { auths: { 'https://index.docker.io/v1/': { auth } } },
-    { auths: { 'ghcr.io': { username: 'bob', password: 'pw' }, 'index.docker.io': { username: 'later', password: 'x' } } },
+    {
+      auths: {
+        'ghcr.io': { username: 'bob', password: 'pw' },
+        'index.docker.io': { username: 'later', password: 'x' },
+      },
+    },
     { auths: { 'quay.io': { identitytoken: 'refresh-me', username: '<token>' } } },
   ];
-  assert.deepEqual(credentialFor(configs, 'index.docker.io'), { kind: 'basic', username: 'alice', password: 's3:cret' });
+  assert.deepEqual(credentialFor(configs, 'index.docker.io'), {
+    kind: 'basic',
+    username: 'alice',
+    password: 's3:cret',
+  });
   assert.deepEqual(credentialFor(configs, 'docker.io'), { kind: 'basic', username: 'alice', password: 's3:cret' });
   assert.deepEqual(credentialFor(configs, 'ghcr.io'), { kind: 'basic', username: 'bob', password: 'pw' });
-  assert.deepEqual(credentialFor(configs, 'quay.io'), { kind: 'refresh-token', username: '<token>', refreshToken: 'refresh-me' });
+  assert.deepEqual(credentialFor(configs, 'quay.io'), {
+    kind: 'refresh-token',
+    username: '<token>',
+    refreshToken: 'refresh-me',
+  });
   assert.equal(credentialFor(configs, 'gcr.io'), undefined);
 });
 
@@ -75,6 +103,9 @@ test('token cache: requests asking at the same time share one token fetch; a fai
   assert.equal(await cache.obtain('k', fetch), 'tok-1', 'then served from the cache');
   assert.equal(fetches, 1);
 
-  await assert.rejects(cache.obtain('bad', () => Promise.reject(new Error('token endpoint down'))), /token endpoint down/);
+  await assert.rejects(
+    cache.obtain('bad', () => Promise.reject(new Error('token endpoint down'))),
+    /token endpoint down/,
+  );
   assert.equal(await cache.obtain('bad', async () => ({ token: 'later', expiresIn: 300 })), 'later');
 });

@@ -63,7 +63,11 @@ test('an upload Location outside /v2/<name>/blobs/uploads/ is not followed: no c
       const upload = client(reg.registry, reg.dockerConfig).uploadBlob(REPO, Buffer.from('payload'));
       await assert.rejects(upload, registryError(/Location/), location);
       assert.deepEqual(reg.leaks(REPO), [], location);
-      assert.deepEqual(reg.seen.filter((r) => r.method === 'PUT'), [], `${location}: no upload was sent`);
+      assert.deepEqual(
+        reg.seen.filter((r) => r.method === 'PUT'),
+        [],
+        `${location}: no upload was sent`,
+      );
     } finally {
       await reg.close();
     }
@@ -81,7 +85,10 @@ test('an upload Location on another origin is not followed at all', async () => 
   try {
     const upload = client(reg.registry, reg.dockerConfig).uploadBlob(REPO, Buffer.from('payload'));
     await assert.rejects(upload, registryError(/another origin/));
-    assert.deepEqual(reg.seen.filter((r) => r.method === 'PUT'), []);
+    assert.deepEqual(
+      reg.seen.filter((r) => r.method === 'PUT'),
+      [],
+    );
   } finally {
     await reg.close();
   }
@@ -94,7 +101,9 @@ test('a redirect to another path of the registry host does not carry the credent
     res.end(req.url!.startsWith('/v2/') ? undefined : '{}');
   });
   try {
-    await client(reg.registry, reg.dockerConfig).getManifest(REPO, 'latest').catch(() => undefined);
+    await client(reg.registry, reg.dockerConfig)
+      .getManifest(REPO, 'latest')
+      .catch(() => undefined);
     const followed = reg.seen.some((r) => r.url.startsWith('/escape/'));
     assert.ok(followed, 'the redirect itself is followed (blob storage uses them)');
     assert.deepEqual(reg.leaks(REPO), []);
@@ -120,15 +129,18 @@ function streamEndlessly(res: ServerResponse, chunk: Buffer, count: (bytes: numb
 
 test('a manifest over 4 MiB, or an endless one, is refused while it streams', async () => {
   let written = 0;
-  const reg = await hostileRegistry((req, res) => {
-    res.writeHead(200, { 'content-type': MANIFEST_TYPE });
-    if (req.url!.includes('big')) {
-      res.end(Buffer.alloc(5 * 1024 * 1024, 0x20));
-      return;
-    }
-    const chunk = Buffer.alloc(64 * 1024, 0x20);
-    streamEndlessly(res, chunk, (n) => (written += n));
-  }, { challenge: false });
+  const reg = await hostileRegistry(
+    (req, res) => {
+      res.writeHead(200, { 'content-type': MANIFEST_TYPE });
+      if (req.url!.includes('big')) {
+        res.end(Buffer.alloc(5 * 1024 * 1024, 0x20));
+        return;
+      }
+      const chunk = Buffer.alloc(64 * 1024, 0x20);
+      streamEndlessly(res, chunk, (n) => (written += n));
+    },
+    { challenge: false },
+  );
   try {
     const c = client(reg.registry, {});
     await assert.rejects(c.getManifest(REPO, 'big'), registryError(/larger than 4194304 bytes/));
@@ -141,11 +153,14 @@ test('a manifest over 4 MiB, or an endless one, is refused while it streams', as
 
 test('an endless error body is cut at 64 KiB: the status is reported at once and the rest is never read', async () => {
   let written = 0;
-  const reg = await hostileRegistry((_req, res) => {
-    res.writeHead(400, { 'content-type': 'application/json' });
-    const chunk = Buffer.from(`{"errors":[{"code":"DENIED","message":"${'x'.repeat(64 * 1024)}`);
-    streamEndlessly(res, chunk, (n) => (written += n));
-  }, { challenge: false });
+  const reg = await hostileRegistry(
+    (_req, res) => {
+      res.writeHead(400, { 'content-type': 'application/json' });
+      const chunk = Buffer.from(`{"errors":[{"code":"DENIED","message":"${'x'.repeat(64 * 1024)}`);
+      streamEndlessly(res, chunk, (n) => (written += n));
+    },
+    { challenge: false },
+  );
   try {
     const short = (e: unknown): boolean => registryError(/HTTP 400/)(e) && (e as Error).message.length < 1000;
     await assert.rejects(client(reg.registry, {}).getManifest(REPO, 'latest'), short);
@@ -156,11 +171,14 @@ test('an endless error body is cut at 64 KiB: the status is reported at once and
 });
 
 test('a server that trickles a body fails the request at its total deadline', async () => {
-  const reg = await hostileRegistry((_req, res) => {
-    res.writeHead(200, { 'content-type': MANIFEST_TYPE });
-    const t = setInterval(() => (res.destroyed ? clearInterval(t) : res.write(' ')), 50);
-    res.on('close', () => clearInterval(t));
-  }, { challenge: false });
+  const reg = await hostileRegistry(
+    (_req, res) => {
+      res.writeHead(200, { 'content-type': MANIFEST_TYPE });
+      const t = setInterval(() => (res.destroyed ? clearInterval(t) : res.write(' ')), 50);
+      res.on('close', () => clearInterval(t));
+    },
+    { challenge: false },
+  );
   try {
     const started = Date.now();
     const c = client(reg.registry, {}, { timeoutMs: 800, retry: { attempts: 1, baseDelayMs: 1, maxDelayMs: 1 } });
@@ -194,10 +212,13 @@ test('a referrers index with more than 1,000 entries is refused before any entry
     digest: `sha256:${createHash('sha256').update(String(i)).digest('hex')}`,
     artifactType: 'application/vnd.dev.sigstore.bundle.v0.3+json',
   }));
-  const reg = await hostileRegistry((_req, res) => {
-    res.writeHead(200, { 'content-type': 'application/vnd.oci.image.index.v1+json' });
-    res.end(JSON.stringify({ schemaVersion: 2, mediaType: 'application/vnd.oci.image.index.v1+json', manifests }));
-  }, { challenge: false });
+  const reg = await hostileRegistry(
+    (_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/vnd.oci.image.index.v1+json' });
+      res.end(JSON.stringify({ schemaVersion: 2, mediaType: 'application/vnd.oci.image.index.v1+json', manifests }));
+    },
+    { challenge: false },
+  );
   try {
     const referrers = client(reg.registry, {}).referrers(REPO, DIGEST);
     await assert.rejects(referrers, registryError(/5000 manifests; at most 1000/));
@@ -209,14 +230,21 @@ test('a referrers index with more than 1,000 entries is refused before any entry
 
 test('a token realm that is not a plain http(s) URL gets no credentials', async () => {
   for (const realm of ['ftp://127.0.0.1/token', 'http://user:pw@127.0.0.1:1/token', 'file:///etc/passwd']) {
-    const reg = await hostileRegistry((_req, res) => {
-      res.writeHead(401, { 'www-authenticate': `Bearer realm="${realm}",service="x"`, 'content-length': '0' });
-      res.end();
-    }, { challenge: false });
+    const reg = await hostileRegistry(
+      (_req, res) => {
+        res.writeHead(401, { 'www-authenticate': `Bearer realm="${realm}",service="x"`, 'content-length': '0' });
+        res.end();
+      },
+      { challenge: false },
+    );
     try {
       const c = client(reg.registry, reg.dockerConfig);
       await assert.rejects(c.getManifest(REPO, 'latest'), registryError(/token realm/), realm);
-      assert.deepEqual(reg.seen.filter((r) => r.authorization !== undefined), [], realm);
+      assert.deepEqual(
+        reg.seen.filter((r) => r.authorization !== undefined),
+        [],
+        realm,
+      );
     } finally {
       await reg.close();
     }
@@ -224,16 +252,19 @@ test('a token realm that is not a plain http(s) URL gets no credentials', async 
 });
 
 test('a token answer that is not a header-safe token is refused', async () => {
-  const reg = await hostileRegistry((req, res, port) => {
-    if (req.url!.startsWith('/token')) {
-      res.writeHead(200, { 'content-type': 'application/json' });
-      res.end(JSON.stringify({ token: 'abc\r\nX-Injected: 1' }));
-      return;
-    }
-    const challenge = `Bearer realm="http://127.0.0.1:${port}/token",service="x"`;
-    res.writeHead(401, { 'www-authenticate': challenge, 'content-length': '0' });
-    res.end();
-  }, { challenge: false });
+  const reg = await hostileRegistry(
+    (req, res, port) => {
+      if (req.url!.startsWith('/token')) {
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ token: 'abc\r\nX-Injected: 1' }));
+        return;
+      }
+      const challenge = `Bearer realm="http://127.0.0.1:${port}/token",service="x"`;
+      res.writeHead(401, { 'www-authenticate': challenge, 'content-length': '0' });
+      res.end();
+    },
+    { challenge: false },
+  );
   try {
     const c = client(reg.registry, reg.dockerConfig);
     await assert.rejects(c.getManifest(REPO, 'latest'), registryError(/malformed token/));

@@ -13,7 +13,10 @@ const manifest = (o: object) => Buffer.from(JSON.stringify({ schemaVersion: 2, c
 
 function refused(bytes: Buffer, why: RegExp): void {
   const named = (e: unknown): boolean =>
-    e instanceof ChainsmithError && e.reason === 'RegistryError' && why.test(e.message) && e.message.startsWith('reg/repo:tag');
+    e instanceof ChainsmithError &&
+    e.reason === 'RegistryError' &&
+    why.test(e.message) &&
+    e.message.startsWith('reg/repo:tag');
   assert.throws(() => parseManifest(bytes, 'reg/repo:tag'), named);
 }
 

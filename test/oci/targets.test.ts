@@ -27,13 +27,28 @@ test('OCI subjects become targets; purl, maven, bare names and non-sha256 digest
 });
 
 test('subjects are read from the statement when the payload does not list them', () => {
-  const statement = JSON.stringify({ _type: 'https://in-toto.io/Statement/v0.1', subject: [{ name: 'gcr.io/p/app', digest: { sha256: HEX } }] });
-  assert.deepEqual(statementTargets({ bytes: Buffer.from(statement), kind: 'in-toto' }).images, [{ registry: 'gcr.io', repository: 'p/app', digest: `sha256:${HEX}` }]);
+  const statement = JSON.stringify({
+    _type: 'https://in-toto.io/Statement/v0.1',
+    subject: [{ name: 'gcr.io/p/app', digest: { sha256: HEX } }],
+  });
+  assert.deepEqual(statementTargets({ bytes: Buffer.from(statement), kind: 'in-toto' }).images, [
+    { registry: 'gcr.io', repository: 'p/app', digest: `sha256:${HEX}` },
+  ]);
 });
 
 test('the simple-signing target is docker-reference@docker-manifest-digest', () => {
-  const payload = Buffer.from(`{"critical":{"identity":{"docker-reference":"127.0.0.1:5000/x/y"},"image":{"docker-manifest-digest":"sha256:${HEX}"},"type":"cosign container image signature"},"optional":null}`);
-  assert.deepEqual(simpleSigningTarget(payload, 'ignored'), { registry: '127.0.0.1:5000', repository: 'x/y', digest: `sha256:${HEX}` });
-  assert.deepEqual(simpleSigningTarget(Buffer.from('nope'), `ghcr.io/a/b@sha256:${HEX}`), { registry: 'ghcr.io', repository: 'a/b', digest: `sha256:${HEX}` });
+  const payload = Buffer.from(
+    `{"critical":{"identity":{"docker-reference":"127.0.0.1:5000/x/y"},"image":{"docker-manifest-digest":"sha256:${HEX}"},"type":"cosign container image signature"},"optional":null}`,
+  );
+  assert.deepEqual(simpleSigningTarget(payload, 'ignored'), {
+    registry: '127.0.0.1:5000',
+    repository: 'x/y',
+    digest: `sha256:${HEX}`,
+  });
+  assert.deepEqual(simpleSigningTarget(Buffer.from('nope'), `ghcr.io/a/b@sha256:${HEX}`), {
+    registry: 'ghcr.io',
+    repository: 'a/b',
+    digest: `sha256:${HEX}`,
+  });
   assert.equal(simpleSigningTarget(Buffer.from('nope'), 'ghcr.io/a/b'), undefined);
 });

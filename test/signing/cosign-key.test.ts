@@ -24,8 +24,14 @@ for (const name of COSIGN_FIXTURES) {
 }
 
 test('the fixtures cover both PEM labels', () => {
-  assert.match(fixtureFile('cosign-ecdsa-p256', 'cosign.key').toString(), /^-----BEGIN ENCRYPTED SIGSTORE PRIVATE KEY-----/);
-  assert.match(fixtureFile('cosign-legacy-label', 'cosign.key').toString(), /^-----BEGIN ENCRYPTED COSIGN PRIVATE KEY-----/);
+  assert.match(
+    fixtureFile('cosign-ecdsa-p256', 'cosign.key').toString(),
+    /^-----BEGIN ENCRYPTED SIGSTORE PRIVATE KEY-----/,
+  );
+  assert.match(
+    fixtureFile('cosign-legacy-label', 'cosign.key').toString(),
+    /^-----BEGIN ENCRYPTED COSIGN PRIVATE KEY-----/,
+  );
 });
 
 test('a wrong password fails with KeyDecryptFailed and the message never contains the password', async () => {
@@ -73,7 +79,10 @@ test('encryptCosignKey writes the format cosign generate-key-pair writes', async
   assert.equal(lines[0], `-----BEGIN ${SIGSTORE_KEY_LABEL}-----`);
   assert.equal(lines.at(-1), `-----END ${SIGSTORE_KEY_LABEL}-----`);
   const body = lines.slice(1, -1);
-  assert.ok(body.slice(0, -1).every((l) => l.length === 64), 'body wrapped at 64 columns');
+  assert.ok(
+    body.slice(0, -1).every((l) => l.length === 64),
+    'body wrapped at 64 columns',
+  );
   const doc = JSON.parse(Buffer.from(body.join(''), 'base64').toString()) as {
     kdf: { name: string; params: Record<string, number>; salt: string };
     cipher: { name: string; nonce: string };
@@ -117,8 +126,13 @@ test('scrypt parameters cosign refuses are refused before any work', async () =>
 });
 
 test('a PEM with another label is rejected, naming the label', async () => {
-  const pem = fixtureFile('cosign-ecdsa-p256', 'cosign.key').toString().replaceAll('ENCRYPTED SIGSTORE PRIVATE KEY', 'PRIVATE KEY');
-  await assert.rejects(decryptCosignKey(pem, 'x'), { reason: 'KeyUnsupported', message: /unsupported PEM type "PRIVATE KEY"/ });
+  const pem = fixtureFile('cosign-ecdsa-p256', 'cosign.key')
+    .toString()
+    .replaceAll('ENCRYPTED SIGSTORE PRIVATE KEY', 'PRIVATE KEY');
+  await assert.rejects(decryptCosignKey(pem, 'x'), {
+    reason: 'KeyUnsupported',
+    message: /unsupported PEM type "PRIVATE KEY"/,
+  });
 });
 
 test('a body that is not cosign JSON is reported as a corrupt key', async () => {
@@ -128,6 +142,9 @@ test('a body that is not cosign JSON is reported as a corrupt key', async () => 
 });
 
 test('exportPublicKeyPem gives the same PUBLIC KEY PEM cosign wrote to cosign.pub', async () => {
-  const key = await decryptCosignKey(fixtureFile('cosign-ecdsa-p256', 'cosign.key'), fixtureFile('cosign-ecdsa-p256', 'cosign.password'));
+  const key = await decryptCosignKey(
+    fixtureFile('cosign-ecdsa-p256', 'cosign.key'),
+    fixtureFile('cosign-ecdsa-p256', 'cosign.password'),
+  );
   assert.equal(exportPublicKeyPem(key).trim(), fixtureFile('cosign-ecdsa-p256', 'cosign.pub').toString().trim());
 });

@@ -9,9 +9,22 @@ import type { ChainsConfig } from '../../src/config/types.js';
 export const KEYS_DIR = fileURLToPath(new URL('../fixtures/keys/', import.meta.url));
 
 /** x509.pem fixtures (openssl genpkey) */
-export const X509_FIXTURES = ['x509-ecdsa-p256', 'x509-ecdsa-p384', 'x509-ecdsa-p521', 'x509-ed25519', 'x509-rsa'] as const;
+export const X509_FIXTURES = [
+  'x509-ecdsa-p256',
+  'x509-ecdsa-p384',
+  'x509-ecdsa-p521',
+  'x509-ed25519',
+  'x509-rsa',
+] as const;
 /** cosign.key fixtures (cosign generate-key-pair / import-key-pair, one re-labelled) */
-export const COSIGN_FIXTURES = ['cosign-ecdsa-p256', 'cosign-legacy-label', 'cosign-ecdsa-p384', 'cosign-ecdsa-p521', 'cosign-ed25519', 'cosign-rsa'] as const;
+export const COSIGN_FIXTURES = [
+  'cosign-ecdsa-p256',
+  'cosign-legacy-label',
+  'cosign-ecdsa-p384',
+  'cosign-ecdsa-p521',
+  'cosign-ed25519',
+  'cosign-rsa',
+] as const;
 
 export function fixtureDir(name: string): string {
   return join(KEYS_DIR, name);

@@ -18,14 +18,24 @@ const EXPECTED: Array<{ fixture: string; hash: string | null; description: RegEx
   { fixture: 'x509-ecdsa-p384', hash: 'sha256', description: /^x509\.pem \(ECDSA P-384 SHA-256,/ },
   { fixture: 'x509-ecdsa-p521', hash: 'sha256', description: /^x509\.pem \(ECDSA P-521 SHA-256,/ },
   { fixture: 'x509-ed25519', hash: null, description: /^x509\.pem \(Ed25519,/ },
-  { fixture: 'x509-rsa', hash: 'sha256', description: /^x509\.pem \(RSA-3072 PKCS#1 v1\.5 SHA-256,/, padding: constants.RSA_PKCS1_PADDING },
+  {
+    fixture: 'x509-rsa',
+    hash: 'sha256',
+    description: /^x509\.pem \(RSA-3072 PKCS#1 v1\.5 SHA-256,/,
+    padding: constants.RSA_PKCS1_PADDING,
+  },
   { fixture: 'cosign-ecdsa-p256', hash: 'sha256', description: /^cosign\.key \(ECDSA P-256 SHA-256,/ },
   { fixture: 'cosign-legacy-label', hash: 'sha256', description: /^cosign\.key \(ECDSA P-256 SHA-256,/ },
   // cosign.key follows cosign's per-curve default, as Chains does (cosign.LoadPrivateKey).
   { fixture: 'cosign-ecdsa-p384', hash: 'sha384', description: /^cosign\.key \(ECDSA P-384 SHA-384,/ },
   { fixture: 'cosign-ecdsa-p521', hash: 'sha512', description: /^cosign\.key \(ECDSA P-521 SHA-512,/ },
   { fixture: 'cosign-ed25519', hash: null, description: /^cosign\.key \(Ed25519,/ },
-  { fixture: 'cosign-rsa', hash: 'sha256', description: /^cosign\.key \(RSA-3072 PKCS#1 v1\.5 SHA-256,/, padding: constants.RSA_PKCS1_PADDING },
+  {
+    fixture: 'cosign-rsa',
+    hash: 'sha256',
+    description: /^cosign\.key \(RSA-3072 PKCS#1 v1\.5 SHA-256,/,
+    padding: constants.RSA_PKCS1_PADDING,
+  },
 ];
 
 for (const e of EXPECTED) {
@@ -35,8 +45,15 @@ for (const e of EXPECTED) {
     const pub = fixturePublicKey(e.fixture);
     const key = e.padding !== undefined ? { key: pub, padding: e.padding } : { key: pub, dsaEncoding: 'der' as const };
     assert.equal(verify(e.hash, DATA, key, sig), true);
-    assert.equal(verify(e.hash, Buffer.concat([DATA, Buffer.from(' ')]), key, sig), false, 'signature is bound to the data');
-    assert.equal(signer.publicKey().export({ format: 'pem', type: 'spki' }), pub.export({ format: 'pem', type: 'spki' }));
+    assert.equal(
+      verify(e.hash, Buffer.concat([DATA, Buffer.from(' ')]), key, sig),
+      false,
+      'signature is bound to the data',
+    );
+    assert.equal(
+      signer.publicKey().export({ format: 'pem', type: 'spki' }),
+      pub.export({ format: 'pem', type: 'spki' }),
+    );
     assert.equal(signer.cert(), '');
     assert.equal(signer.chain(), '');
     assert.match(signer.description, e.description);
@@ -62,7 +79,10 @@ test('the description never contains key material or the password', async () => 
     const secrets =
       name === 'x509-rsa'
         ? fixtureFile(name, 'x509.pem').toString().split('\n').slice(1, -2)
-        : [fixtureFile(name, 'cosign.password').toString(), ...fixtureFile(name, 'cosign.key').toString().split('\n').slice(1, -2)];
+        : [
+            fixtureFile(name, 'cosign.password').toString(),
+            ...fixtureFile(name, 'cosign.key').toString().split('\n').slice(1, -2),
+          ];
     for (const s of secrets) assert.ok(!signer.description.includes(s), `description leaks ${s.slice(0, 8)}…`);
   }
 });
@@ -74,7 +94,8 @@ function tempDir(): string {
 test('x509.pem wins over cosign.key when both exist', async () => {
   const dir = tempDir();
   copyFileSync(join(fixtureDir('x509-ecdsa-p384'), 'x509.pem'), join(dir, 'x509.pem'));
-  for (const f of ['cosign.key', 'cosign.password']) copyFileSync(join(fixtureDir('cosign-ecdsa-p256'), f), join(dir, f));
+  for (const f of ['cosign.key', 'cosign.password'])
+    copyFileSync(join(fixtureDir('cosign-ecdsa-p256'), f), join(dir, f));
   const signer = await loadFileSigner(dir);
   assert.match(signer.description, /^x509\.pem \(ECDSA P-384/);
 });

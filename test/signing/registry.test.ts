@@ -1,9 +1,21 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readlinkSync,
+  renameSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { SignerRegistry, keyIdOf, loadFileSigner } from '../../src/signing/index.js';
+import { SignerRegistry, loadFileSigner } from '../../src/signing/index.js';
+import { keyIdOf } from '../../src/signing/ssh-key.js';
 import { ChainsmithError } from '../../src/errors.js';
 import type { Signer } from '../../src/signing/signer.js';
 import { fixtureDir, fixturePublicKey, testConfig } from './fixtures.js';

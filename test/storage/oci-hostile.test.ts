@@ -8,11 +8,11 @@ import { generateKeyPairSync, sign } from 'node:crypto';
 import { Writable } from 'node:stream';
 import { parseChainsConfig } from '../../src/config/parse.js';
 import type { StorageName } from '../../src/config/types.js';
-import { TASKRUNS, type KubeClient } from '../../src/controller/kube-client.js';
+import { TASKRUNS, type KubeClient } from '../../src/kube/client.js';
 import { Reconciler } from '../../src/controller/reconciler.js';
 import { RunCache } from '../../src/controller/run-cache.js';
-import { realSigningDeps } from '../../src/controller/signing-deps.js';
-import { StaticCredentialSource, type DockerConfigJson } from '../../src/oci/credentials.js';
+import { realSigningDeps } from '../../src/pipeline/signing-deps.js';
+import { StaticCredentialSource, type DockerConfigJson } from '../../src/kube/registry-credentials.js';
 import { MemoryEventSink } from '../../src/observability/events.js';
 import { createLogger } from '../../src/observability/logger.js';
 import { ControllerMetrics } from '../../src/observability/metrics.js';
@@ -147,7 +147,10 @@ test(`${SILENT}, then a StorageFailed Event`, { timeout: 20_000 }, async () => {
     });
     assert.ok(Date.now() - started < 5000, `${Date.now() - started} ms`);
     assert.notEqual(result.kind, 'done');
-    assert.ok(events.some((e) => e.reason === 'StorageFailed'), JSON.stringify(events));
+    assert.ok(
+      events.some((e) => e.reason === 'StorageFailed'),
+      JSON.stringify(events),
+    );
   } finally {
     await reg.close();
   }

@@ -4,7 +4,12 @@ import { DEFAULT_CONFIG } from '../../src/config/parse.js';
 import { TektonStorer } from '../../src/storage/tekton.js';
 import type { TaskRun } from '../../src/tekton/types.js';
 
-const run: TaskRun = { apiVersion: 'tekton.dev/v1', kind: 'TaskRun', metadata: { name: 'b', namespace: 'n', uid: 'u' }, spec: {} };
+const run: TaskRun = {
+  apiVersion: 'tekton.dev/v1',
+  kind: 'TaskRun',
+  metadata: { name: 'b', namespace: 'n', uid: 'u' },
+  spec: {},
+};
 
 test('run attestation: the four Chains annotations, base64 std padded, cert and chain "" when the key has none', async () => {
   const statement = Buffer.from('{"_type":"https://in-toto.io/Statement/v0.1"}');
@@ -23,7 +28,10 @@ test('run attestation: the four Chains annotations, base64 std padded, cert and 
     'chains.tekton.dev/cert-taskrun-u': '',
     'chains.tekton.dev/chain-taskrun-u': '',
   });
-  assert.equal(Buffer.from(res.annotations!['chains.tekton.dev/payload-taskrun-u']!, 'base64').toString(), statement.toString());
+  assert.equal(
+    Buffer.from(res.annotations!['chains.tekton.dev/payload-taskrun-u']!, 'base64').toString(),
+    statement.toString(),
+  );
 });
 
 test('image signature: raw signature bytes, short key, PEM cert and chain base64-encoded when present', async () => {
@@ -40,6 +48,9 @@ test('image signature: raw signature bytes, short key, PEM cert and chain base64
   });
   assert.equal(res.annotations!['chains.tekton.dev/signature-4d6dd704ef58'], der.toString('base64'));
   assert.equal(Buffer.from(res.annotations!['chains.tekton.dev/cert-4d6dd704ef58']!, 'base64').toString(), cert);
-  assert.equal(Buffer.from(res.annotations!['chains.tekton.dev/chain-4d6dd704ef58']!, 'base64').toString(), cert + cert);
+  assert.equal(
+    Buffer.from(res.annotations!['chains.tekton.dev/chain-4d6dd704ef58']!, 'base64').toString(),
+    cert + cert,
+  );
   assert.match(res.annotations!['chains.tekton.dev/payload-4d6dd704ef58']!, /^[A-Za-z0-9+/]+=*$/);
 });

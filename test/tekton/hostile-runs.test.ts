@@ -87,7 +87,11 @@ const HOSTILE: Array<[string, unknown, RegExp]> = [
   ['pipelineSpec.finally is an object', pr({ pipelineSpec: { finally: {} } }), /pipelineSpec\.finally must be a list/],
   ['childReferences hold an object without a name', pr({ childReferences: [{}] }), /childReferences\[0\] must be/],
   ['taskRunTemplate is a number', pr({}, { spec: { taskRunTemplate: 5 } }), /spec\.taskRunTemplate must be an object/],
-  ['v1beta1 serviceAccountName is a list', pr({}, { spec: { serviceAccountName: [] } }, BETA), /spec\.serviceAccountName must be/],
+  [
+    'v1beta1 serviceAccountName is a list',
+    pr({}, { spec: { serviceAccountName: [] } }, BETA),
+    /spec\.serviceAccountName must be/,
+  ],
 ];
 
 test('every hostile run document is exit 2 with one line naming the file and the field, in every format', async () => {

@@ -40,15 +40,30 @@ test('one YAML object, one JSON object, the same run', () => {
 
 test('multi-document YAML, a Kubernetes List and a JSON array keep document order; empty documents are skipped', () => {
   const pr = 'apiVersion: tekton.dev/v1\nkind: PipelineRun\nmetadata: {name: p}\nspec: {}\n';
-  assert.deepEqual(parseRunDocuments(`---\n${TR_YAML}---\n${pr}---\n`).map((r) => r.kind), ['TaskRun', 'PipelineRun']);
+  assert.deepEqual(
+    parseRunDocuments(`---\n${TR_YAML}---\n${pr}---\n`).map((r) => r.kind),
+    ['TaskRun', 'PipelineRun'],
+  );
   const list = { apiVersion: 'v1', kind: 'List', items: [parseRunDocuments(pr)[0], parseRunDocuments(TR_YAML)[0]] };
-  assert.deepEqual(parseRunDocuments(JSON.stringify(list)).map((r) => r.metadata.name), ['p', 'a']);
-  assert.deepEqual(parseRunDocuments(JSON.stringify({ ...list, kind: 'TaskRunList' })).map((r) => r.metadata.name), ['p', 'a']);
-  assert.deepEqual(parseRunDocuments(JSON.stringify(list.items)).map((r) => r.metadata.name), ['p', 'a']);
+  assert.deepEqual(
+    parseRunDocuments(JSON.stringify(list)).map((r) => r.metadata.name),
+    ['p', 'a'],
+  );
+  assert.deepEqual(
+    parseRunDocuments(JSON.stringify({ ...list, kind: 'TaskRunList' })).map((r) => r.metadata.name),
+    ['p', 'a'],
+  );
+  assert.deepEqual(
+    parseRunDocuments(JSON.stringify(list.items)).map((r) => r.metadata.name),
+    ['p', 'a'],
+  );
 });
 
 test('documents without apiVersion/kind (Chains test data) are recognised by their fields', () => {
-  assert.equal(parseRunDocuments('{"metadata":{"name":"x"},"spec":{"taskRef":{"name":"t"}},"status":{}}')[0]!.kind, 'TaskRun');
+  assert.equal(
+    parseRunDocuments('{"metadata":{"name":"x"},"spec":{"taskRef":{"name":"t"}},"status":{}}')[0]!.kind,
+    'TaskRun',
+  );
   assert.equal(parseRunDocuments('{"spec":{"pipelineRef":{"name":"p"}}}')[0]!.kind, 'PipelineRun');
   assert.throws(() => parseRunDocuments('{"spec":{}}'), invalidRun(/has no kind; expected a TaskRun or PipelineRun/));
 });
@@ -79,9 +94,13 @@ status:
 });
 
 test('v1beta1 TaskRun: the Go field name taskRunResults is accepted too; an existing results list wins', () => {
-  const [a] = parseRunDocuments('{"apiVersion":"tekton.dev/v1beta1","kind":"TaskRun","status":{"taskRunResults":[{"name":"x","value":"1"}]}}');
+  const [a] = parseRunDocuments(
+    '{"apiVersion":"tekton.dev/v1beta1","kind":"TaskRun","status":{"taskRunResults":[{"name":"x","value":"1"}]}}',
+  );
   assert.deepEqual(a!.status?.results, [{ name: 'x', value: '1' }]);
-  const [b] = parseRunDocuments('{"apiVersion":"tekton.dev/v1beta1","kind":"TaskRun","status":{"results":[{"name":"v1","value":"1"}],"taskResults":[{"name":"old","value":"2"}]}}');
+  const [b] = parseRunDocuments(
+    '{"apiVersion":"tekton.dev/v1beta1","kind":"TaskRun","status":{"results":[{"name":"v1","value":"1"}],"taskResults":[{"name":"old","value":"2"}]}}',
+  );
   assert.deepEqual(b!.status?.results, [{ name: 'v1', value: '1' }]);
 });
 
@@ -89,7 +108,10 @@ test('v1beta1 PipelineRun: pipelineResults, serviceAccountName, timeout, taskRun
   const runs = await readRunFile(join(FIXTURES, 'pipelinerun-v1beta1.yaml'));
   const pr = runs[0] as PipelineRun;
   assert.equal(pr.apiVersion, 'tekton.dev/v1');
-  assert.deepEqual(pr.status?.results?.map((r) => r.name), ['IMAGE_URL', 'IMAGE_DIGEST']);
+  assert.deepEqual(
+    pr.status?.results?.map((r) => r.name),
+    ['IMAGE_URL', 'IMAGE_DIGEST'],
+  );
   assert.deepEqual(pr.spec.taskRunTemplate, { serviceAccountName: 'pipeline' });
   assert.equal('serviceAccountName' in pr.spec, false);
   assert.deepEqual(pr.spec.timeouts, { pipeline: '1h0m0s' });
@@ -125,20 +147,35 @@ test('malformed documents: invalid syntax, wrong kinds, wrong shapes — each na
     ['kind: TaskRun\nstatus: {results: {a: b}}\n', /status.results must be a list/],
     ['kind: TaskRun\nstatus: {results: [{value: x}]}\n', /status.results\[0\].name must be a non-empty string/],
     ['kind: TaskRun\nstatus: {results: [{name: IMAGE_URL}]}\n', /status.results\[0\] \(IMAGE_URL\) has no value/],
-    ['kind: TaskRun\nstatus: {results: [{name: n, value: 1.0}]}\n', /status.results\[0\].value must be a string, an array of strings or an object of strings, got a number/],
-    ['kind: TaskRun\nstatus: {results: [{name: n, value: {isBuildArtifact: true}}]}\n', /status.results\[0\].value.isBuildArtifact must be a string, got a boolean/],
+    [
+      'kind: TaskRun\nstatus: {results: [{name: n, value: 1.0}]}\n',
+      /status.results\[0\].value must be a string, an array of strings or an object of strings, got a number/,
+    ],
+    [
+      'kind: TaskRun\nstatus: {results: [{name: n, value: {isBuildArtifact: true}}]}\n',
+      /status.results\[0\].value.isBuildArtifact must be a string, got a boolean/,
+    ],
     ['kind: TaskRun\nstatus: {steps: [{name: s, imageID: 3}]}\n', /status.steps\[0\].imageID must be a string/],
-    ['kind: TaskRun\nstatus: {steps: [{name: s, results: [{name: r, value: [1]}]}]}\n', /status.steps\[0\].results\[0\].value\[0\] must be a string/],
+    [
+      'kind: TaskRun\nstatus: {steps: [{name: s, results: [{name: r, value: [1]}]}]}\n',
+      /status.steps\[0\].results\[0\].value\[0\] must be a string/,
+    ],
     ['kind: TaskRun\nspec: {params: [{name: p}]}\n', /spec.params\[0\] \(p\) has no value/],
     ['kind: TaskRun\nmetadata: {labels: {a: 1}}\n', /metadata.labels\["a"\] must be a string/],
-    ['kind: PipelineRun\nstatus: {childReferences: [{}]}\n', /status.childReferences\[0\] must be an object with a name/],
+    [
+      'kind: PipelineRun\nstatus: {childReferences: [{}]}\n',
+      /status.childReferences\[0\] must be an object with a name/,
+    ],
     ['kind: TaskRun\nstatus: {conditions: [x]}\n', /status.conditions\[0\]/],
   ];
   for (const [text, pattern] of cases) assert.throws(() => parseRunDocuments(text), invalidRun(pattern), text);
 });
 
 test('the document is named in multi-document errors, with the run name when it has one', () => {
-  assert.throws(() => parseRunDocuments(`${TR_YAML}---\nkind: TaskRun\nmetadata: {name: bad}\nspec: {params: 1}\n`), invalidRun(/^document 2 \(TaskRun bad\): spec.params must be a list/));
+  assert.throws(
+    () => parseRunDocuments(`${TR_YAML}---\nkind: TaskRun\nmetadata: {name: bad}\nspec: {params: 1}\n`),
+    invalidRun(/^document 2 \(TaskRun bad\): spec.params must be a list/),
+  );
 });
 
 test('optional fields may be absent: a bare TaskRun reads with empty metadata and spec', () => {

@@ -31,15 +31,23 @@ function expiredCertificate(): string {
 
 function chainsmith(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    execFile(process.execPath, ['--import', 'tsx', join(root, 'src/cli/main.ts'), ...args], { cwd: root, timeout: 60_000 }, (err, stdout, stderr) => {
-      resolve({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stdout, stderr });
-    });
+    execFile(
+      process.execPath,
+      ['--import', 'tsx', join(root, 'src/cli/main.ts'), ...args],
+      { cwd: root, timeout: 60_000 },
+      (err, stdout, stderr) => {
+        resolve({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stdout, stderr });
+      },
+    );
   });
 }
 
 test('verify and verify-run refuse an RSA-1024 key and an expired certificate: exit 2, one line, before any I/O', async () => {
   const weak = join(dir, 'rsa1024.pub');
-  writeFileSync(weak, generateKeyPairSync('rsa', { modulusLength: 1024 }).publicKey.export({ type: 'spki', format: 'pem' }));
+  writeFileSync(
+    weak,
+    generateKeyPairSync('rsa', { modulusLength: 1024 }).publicKey.export({ type: 'spki', format: 'pem' }),
+  );
   const expired = join(dir, 'expired.pem');
   writeFileSync(expired, expiredCertificate());
   // nothing listens on port 1: had the key been accepted, the command would fail later, differently
@@ -47,7 +55,11 @@ test('verify and verify-run refuse an RSA-1024 key and an expired certificate: e
   for (const [args, file, rule] of [
     [['verify', '--key', weak, image], weak, /RSA key of 1024 bits is too small \(minimum 2048\)/],
     [['verify', '--key', expired, image], expired, /certificate expired at /],
-    [['verify-run', '--key', weak, '--kubeconfig', join(dir, 'none'), 'ns/run'], weak, /RSA key of 1024 bits is too small/],
+    [
+      ['verify-run', '--key', weak, '--kubeconfig', join(dir, 'none'), 'ns/run'],
+      weak,
+      /RSA key of 1024 bits is too small/,
+    ],
   ] as const) {
     const r = await chainsmith(...args);
     assert.equal(r.code, 2, r.stderr);

@@ -39,19 +39,29 @@ test('RSA keys under 2048 bits are refused; 2048 and more are accepted', () => {
 });
 
 test('only P-256, P-384, P-521 and Ed25519 are accepted among curve keys', () => {
-  for (const curve of ['prime256v1', 'secp384r1', 'secp521r1']) assert.equal(keyPolicyProblem(ec(curve)), undefined, curve);
-  assert.match(keyPolicyProblem(ec('secp256k1'))!, /^ECDSA curve secp256k1 is not allowed \(allowed: P-256, P-384, P-521\)$/);
+  for (const curve of ['prime256v1', 'secp384r1', 'secp521r1'])
+    assert.equal(keyPolicyProblem(ec(curve)), undefined, curve);
+  assert.match(
+    keyPolicyProblem(ec('secp256k1'))!,
+    /^ECDSA curve secp256k1 is not allowed \(allowed: P-256, P-384, P-521\)$/,
+  );
   assert.match(keyPolicyProblem(ec('prime192v1'))!, /curve prime192v1 is not allowed/);
   assert.equal(keyPolicyProblem(generateKeyPairSync('ed25519').publicKey), undefined);
   assert.match(keyPolicyProblem(generateKeyPairSync('ed448').publicKey)!, /^ed448 keys are not allowed/);
-  assert.match(keyPolicyProblem(generateKeyPairSync('dsa', { modulusLength: 2048, divisorLength: 256 }).publicKey)!, /^dsa keys are not allowed/);
+  assert.match(
+    keyPolicyProblem(generateKeyPairSync('dsa', { modulusLength: 2048, divisorLength: 256 }).publicKey)!,
+    /^dsa keys are not allowed/,
+  );
 });
 
 test('a certificate is accepted only inside its validity period', () => {
-  assert.ok(parseVerificationKey(certificate(new Date(now.getTime() - DAY), new Date(now.getTime() + DAY))).certificate);
+  assert.ok(
+    parseVerificationKey(certificate(new Date(now.getTime() - DAY), new Date(now.getTime() + DAY))).certificate,
+  );
   assert.throws(
     () => parseVerificationKey(certificate(new Date(now.getTime() - 10 * DAY), new Date(now.getTime() - DAY))),
-    (e: unknown) => e instanceof ChainsmithError && e.reason === 'KeyUnsupported' && /^certificate expired at \d{4}-/.test(e.message),
+    (e: unknown) =>
+      e instanceof ChainsmithError && e.reason === 'KeyUnsupported' && /^certificate expired at \d{4}-/.test(e.message),
   );
   assert.throws(
     () => parseVerificationKey(certificate(new Date(now.getTime() + DAY), new Date(now.getTime() + 10 * DAY))),
@@ -62,7 +72,9 @@ test('a certificate is accepted only inside its validity period', () => {
 test('a weak key in a file is refused naming the file and the rule', async () => {
   const weak = join(dir, 'weak.pub');
   writeFileSync(weak, pem(rsa(1024)));
-  await assert.rejects(readPublicKeyFile(weak), { message: `${weak}: RSA key of 1024 bits is too small (minimum 2048)` });
+  await assert.rejects(readPublicKeyFile(weak), {
+    message: `${weak}: RSA key of 1024 bits is too small (minimum 2048)`,
+  });
   const fifoLike = join(dir);
   await assert.rejects(readPublicKeyFile(fifoLike), /public key: cannot read .*: it is a directory/);
 });

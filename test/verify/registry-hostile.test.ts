@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash, generateKeyPairSync } from 'node:crypto';
 import { RegistryClient } from '../../src/oci/client.js';
-import { parseReference } from '../../src/oci/reference.js';
+import { parseReference } from '../../src/reference/reference.js';
 import { verifyImage } from '../../src/verify/registry.js';
 import { hostileRegistry, HOSTILE_PASSWORD } from '../oci/hostile-registry.js';
 
@@ -55,7 +55,11 @@ test(`${TOO_MANY}: not verified, no layer fetched, no crash`, { timeout: 20_000 
       const report = await verifyImage(ref, `${reg.registry}/team/app@${DIGEST}`, publicKey, POLICY, { client });
       assert.equal(report.verified, false);
       assert.match(JSON.stringify(report.signatures), why);
-      assert.deepEqual(reg.seen.filter((r) => r.url.includes('/blobs/')), [], 'no layer was fetched');
+      assert.deepEqual(
+        reg.seen.filter((r) => r.url.includes('/blobs/')),
+        [],
+        'no layer was fetched',
+      );
     } finally {
       await reg.close();
     }

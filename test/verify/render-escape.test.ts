@@ -22,7 +22,13 @@ test('verify: every registry- and payload-supplied string is escaped; the JSON k
     verified: false,
     firstFailure: `signature: ${EVIL}`,
     links: [{ name: 'signature', status: 'failed', required: true, detail: `docker-reference is ${EVIL}` }],
-    signatures: [{ source: `r/app:sha256-x.sig layer 1${EVIL}`, authentic: false, checks: [{ name: 'reference', status: 'failed', detail: EVIL }] }],
+    signatures: [
+      {
+        source: `r/app:sha256-x.sig layer 1${EVIL}`,
+        authentic: false,
+        checks: [{ name: 'reference', status: 'failed', detail: EVIL }],
+      },
+    ],
     attestations: [{ source: 'a', authentic: false, checks: [], predicateType: EVIL }],
     notes: [`no tag ${EVIL}`],
   };
@@ -40,7 +46,16 @@ test('verify-run: annotation keys, payload fields and run names are escaped', ()
     uid: `u${EVIL}`,
     verified: false,
     firstFailure: `x: ${EVIL}`,
-    entries: [{ shortKey: `0123456789ab${EVIL}`, kind: 'image-signature', ok: false, subjects: [], checks: [{ name: 'digest', status: 'failed', detail: `signs ${EVIL}` }], predicateType: EVIL }],
+    entries: [
+      {
+        shortKey: `0123456789ab${EVIL}`,
+        kind: 'image-signature',
+        ok: false,
+        subjects: [],
+        checks: [{ name: 'digest', status: 'failed', detail: `signs ${EVIL}` }],
+        predicateType: EVIL,
+      },
+    ],
   };
   const text = renderRunReport(report);
   noControl(text);
@@ -53,7 +68,9 @@ test('audit: namespaces, names, failure reasons and notes are escaped', () => {
     generatedAt: '2026-11-23T12:00:00Z',
     scope: `namespace ns${EVIL}`,
     summary: { totals: counts, namespaces: [{ namespace: `ns${EVIL}`, ...counts }], signLatency: { count: 0 } },
-    runs: [{ kind: 'TaskRun', namespace: `ns${EVIL}`, name: `r${EVIL}`, state: 'failed', reason: `StorageFailed: ${EVIL}` }],
+    runs: [
+      { kind: 'TaskRun', namespace: `ns${EVIL}`, name: `r${EVIL}`, state: 'failed', reason: `StorageFailed: ${EVIL}` },
+    ],
     notes: [`chains-config not usable (${EVIL})`],
     marks: { verified: false },
   } as AuditResult;

@@ -10,7 +10,7 @@ import type { RunFormat } from '../../src/config/types.js';
 import { payloadFormat, RUN_FORMATS } from '../../src/formats/index.js';
 import type { FormatInput } from '../../src/formats/types.js';
 import { loadFileSigner } from '../../src/signing/keys.js';
-import { signPayload } from '../../src/signing/sign-payload.js';
+import { signPayload } from '../../src/sigstore/sign-payload.js';
 import { TektonStorer } from '../../src/storage/tekton.js';
 import type { PipelineRun, Run, TaskRun } from '../../src/tekton/types.js';
 import { parsePublicKeyPem } from '../../src/verify/key.js';
@@ -37,11 +37,21 @@ function pipelineRun(uid: string, start = '2021-03-29T09:50:00Z', end = '2021-03
 
 /** The run with its provenance in `format` signed and stored on it, as the controller writes it. */
 async function signed<T extends Run>(run: T, format: RunFormat): Promise<T> {
-  const input: FormatInput = run.kind === 'TaskRun' ? { kind: 'TaskRun', run: run as TaskRun } : { kind: 'PipelineRun', run: { run: run as PipelineRun, children: [] } };
+  const input: FormatInput =
+    run.kind === 'TaskRun'
+      ? { kind: 'TaskRun', run: run as TaskRun }
+      : { kind: 'PipelineRun', run: { run: run as PipelineRun, children: [] } };
   const payload = payloadFormat(format).createPayload(input, DEFAULT_CONFIG);
   const sig = await signPayload(await loadFileSigner(join(KEYS, 'cosign-ecdsa-p256')), payload);
   const shortKey = `${run.kind.toLowerCase()}-${run.metadata.uid}`;
-  const stored = await new TektonStorer().store({ run, payload, signed: sig, shortKey, fullKey: shortKey, config: DEFAULT_CONFIG });
+  const stored = await new TektonStorer().store({
+    run,
+    payload,
+    signed: sig,
+    shortKey,
+    fullKey: shortKey,
+    config: DEFAULT_CONFIG,
+  });
   run.metadata.annotations = { ...run.metadata.annotations, ...stored.annotations, 'chains.tekton.dev/signed': 'true' };
   return run;
 }
@@ -52,7 +62,8 @@ function replay<T extends Run>(from: Run, target: T): T {
   const toKey = `${target.kind.toLowerCase()}-${target.metadata.uid}`;
   const annotations: Record<string, string> = { 'chains.tekton.dev/signed': 'true' };
   for (const part of ['payload', 'signature', 'cert', 'chain']) {
-    annotations[`chains.tekton.dev/${part}-${toKey}`] = from.metadata.annotations![`chains.tekton.dev/${part}-${fromKey}`]!;
+    annotations[`chains.tekton.dev/${part}-${toKey}`] =
+      from.metadata.annotations![`chains.tekton.dev/${part}-${fromKey}`]!;
   }
   target.metadata.annotations = annotations;
   return target;
@@ -72,9 +83,15 @@ for (const format of RUN_FORMATS) {
     // the signature itself is valid: what fails is the binding to the run, named by its field
     assert.equal(report.entries[0]!.checks.find((c) => c.name === 'signature')?.status, 'passed');
     if (V1.has(format)) {
-      assert.match(report.firstFailure!, /run-uid: predicate\.runDetails\.metadata\.invocationId is "uid-a", but this run's uid is "uid-b"/);
+      assert.match(
+        report.firstFailure!,
+        /run-uid: predicate\.runDetails\.metadata\.invocationId is "uid-a", but this run's uid is "uid-b"/,
+      );
     } else {
-      assert.match(report.firstFailure!, /run-times: predicate\.metadata\.buildStartedOn is "2026-11-20T10:14:55Z", but this run's status\.startTime is "2026-11-20T11:00:00Z"/);
+      assert.match(
+        report.firstFailure!,
+        /run-times: predicate\.metadata\.buildStartedOn is "2026-11-20T10:14:55Z", but this run's status\.startTime is "2026-11-20T11:00:00Z"/,
+      );
     }
   });
 
@@ -82,14 +99,28 @@ for (const format of RUN_FORMATS) {
     const own = await signed(pipelineRun('pr-a'), format);
     assert.equal(verifyRunAnnotations(own, KEY).verified, true, verifyRunAnnotations(own, KEY).firstFailure);
 
-    const other = verifyRunAnnotations(replay(own, pipelineRun('pr-b', '2021-03-30T09:50:00Z', '2021-03-30T09:51:00Z')), KEY);
+    const other = verifyRunAnnotations(
+      replay(own, pipelineRun('pr-b', '2021-03-30T09:50:00Z', '2021-03-30T09:51:00Z')),
+      KEY,
+    );
     assert.equal(other.verified, false);
-    assert.match(other.firstFailure!, V1.has(format) ? /run-uid: .*invocationId is "pr-a".*"pr-b"/ : /run-times: predicate\.metadata\.buildStartedOn/);
+    assert.match(
+      other.firstFailure!,
+      V1.has(format) ? /run-uid: .*invocationId is "pr-a".*"pr-b"/ : /run-times: predicate\.metadata\.buildStartedOn/,
+    );
 
     // same times, other kind: the v0.2 buildType names the kind; v1.0 is bound by the uid
-    const asTaskRun = verifyRunAnnotations(replay(own, taskRun('tr-c', '2021-03-29T09:50:00Z', '2021-03-29T09:50:15Z')), KEY);
+    const asTaskRun = verifyRunAnnotations(
+      replay(own, taskRun('tr-c', '2021-03-29T09:50:00Z', '2021-03-29T09:50:15Z')),
+      KEY,
+    );
     assert.equal(asTaskRun.verified, false);
-    assert.match(asTaskRun.firstFailure!, V1.has(format) ? /run-uid:/ : /run-kind: predicate\.buildType is "tekton\.dev\/v1\/PipelineRun", but this run is a TaskRun/);
+    assert.match(
+      asTaskRun.firstFailure!,
+      V1.has(format)
+        ? /run-uid:/
+        : /run-kind: predicate\.buildType is "tekton\.dev\/v1\/PipelineRun", but this run is a TaskRun/,
+    );
   });
 }
 

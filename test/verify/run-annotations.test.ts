@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { readFileSync } from 'node:fs';
 import { loadFileSigner } from '../../src/signing/keys.js';
-import { signPayload } from '../../src/signing/sign-payload.js';
+import { signPayload } from '../../src/sigstore/sign-payload.js';
 import { simpleSigningFormat } from '../../src/formats/simplesigning.js';
 import { TektonStorer } from '../../src/storage/tekton.js';
 import type { Payload } from '../../src/formats/types.js';
@@ -21,7 +21,14 @@ const REPO = '127.0.0.1:5000/demo/app';
 
 async function store(payload: Payload, shortKey: string): Promise<Record<string, string>> {
   const signed = await signPayload(await loadFileSigner(KEY_DIR), payload);
-  const res = await new TektonStorer().store({ run: {} as never, payload, signed, shortKey, fullKey: shortKey, config: {} as never });
+  const res = await new TektonStorer().store({
+    run: {} as never,
+    payload,
+    signed,
+    shortKey,
+    fullKey: shortKey,
+    config: {} as never,
+  });
   return res.annotations ?? {};
 }
 
@@ -32,19 +39,38 @@ async function signedRun(): Promise<TaskRun> {
     subject: [{ name: REPO, digest: { sha256: DIGEST.slice(7) } }],
     predicate: { runDetails: { builder: { id: 'b' }, metadata: { invocationId: UID } } },
   };
-  const provenance: Payload = { bytes: Buffer.from(JSON.stringify(statement)), kind: 'in-toto', predicateType: statement.predicateType };
-  const image = simpleSigningFormat.createPayload({ kind: 'Image', image: { repository: REPO, digest: DIGEST } } as never, {} as never) as Payload;
-  const annotations = { ...(await store(provenance, `taskrun-${UID}`)), ...(await store(image, DIGEST.slice(7, 19))), 'chains.tekton.dev/signed': 'true' };
-  return { apiVersion: 'tekton.dev/v1', kind: 'TaskRun', metadata: { name: 'build', namespace: 'ns', uid: UID, annotations }, spec: {} };
+  const provenance: Payload = {
+    bytes: Buffer.from(JSON.stringify(statement)),
+    kind: 'in-toto',
+    predicateType: statement.predicateType,
+  };
+  const image = simpleSigningFormat.createPayload(
+    { kind: 'Image', image: { repository: REPO, digest: DIGEST } } as never,
+    {} as never,
+  ) as Payload;
+  const annotations = {
+    ...(await store(provenance, `taskrun-${UID}`)),
+    ...(await store(image, DIGEST.slice(7, 19))),
+    'chains.tekton.dev/signed': 'true',
+  };
+  return {
+    apiVersion: 'tekton.dev/v1',
+    kind: 'TaskRun',
+    metadata: { name: 'build', namespace: 'ns', uid: UID, annotations },
+    spec: {},
+  };
 }
 
 test('a run signed and stored by the tekton backend verifies, listing its subjects and image signature', async () => {
   const report = verifyRunAnnotations(await signedRun(), pub('cosign-ecdsa-p256'));
   assert.equal(report.verified, true, report.firstFailure);
-  assert.deepEqual(report.entries.map((e) => [e.shortKey, e.kind, e.ok]), [
-    [`taskrun-${UID}`, 'run-attestation', true],
-    ['05f95b26ed10', 'image-signature', true],
-  ]);
+  assert.deepEqual(
+    report.entries.map((e) => [e.shortKey, e.kind, e.ok]),
+    [
+      [`taskrun-${UID}`, 'run-attestation', true],
+      ['05f95b26ed10', 'image-signature', true],
+    ],
+  );
   assert.deepEqual(report.entries[0]!.subjects, [`${REPO}@sha256:${DIGEST.slice(7)}`]);
 });
 
@@ -62,10 +88,13 @@ test('a payload annotation edited after signing is caught', async () => {
   run.metadata.annotations![key] = Buffer.from(text).toString('base64');
   const report = verifyRunAnnotations(run, pub('cosign-ecdsa-p256'));
   assert.equal(report.verified, false);
-  assert.match(report.firstFailure!, /payload: the payload annotation differs from the statement inside the signed envelope/);
+  assert.match(
+    report.firstFailure!,
+    /payload: the payload annotation differs from the statement inside the signed envelope/,
+  );
 });
 
-test('annotations copied from another run are not this run\'s provenance', async () => {
+test("annotations copied from another run are not this run's provenance", async () => {
   const run = await signedRun();
   run.metadata.uid = 'another-uid';
   const report = verifyRunAnnotations(run, pub('cosign-ecdsa-p256'));
@@ -74,7 +103,12 @@ test('annotations copied from another run are not this run\'s provenance', async
 });
 
 test('a run with nothing stored says so', () => {
-  const run: TaskRun = { apiVersion: 'tekton.dev/v1', kind: 'TaskRun', metadata: { name: 'x', namespace: 'ns', uid: UID, annotations: { 'chains.tekton.dev/signed': 'true' } }, spec: {} };
+  const run: TaskRun = {
+    apiVersion: 'tekton.dev/v1',
+    kind: 'TaskRun',
+    metadata: { name: 'x', namespace: 'ns', uid: UID, annotations: { 'chains.tekton.dev/signed': 'true' } },
+    spec: {},
+  };
   const report = verifyRunAnnotations(run, pub('cosign-ecdsa-p256'));
   assert.equal(report.verified, false);
   assert.match(report.firstFailure!, /no chains\.tekton\.dev\/payload-\* annotations/);

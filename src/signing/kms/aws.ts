@@ -2,10 +2,23 @@
 // Credentials and region come from the SDK's default chain; AWS_ENDPOINT_URL(_KMS) is honoured by the SDK itself,
 // and a host in the reference becomes https://HOST as in sigstore.
 import { createPublicKey } from 'node:crypto';
-import { GetPublicKeyCommand, KMSClient, SignCommand, type KMSClientConfig, type SigningAlgorithmSpec } from '@aws-sdk/client-kms';
+import {
+  GetPublicKeyCommand,
+  KMSClient,
+  SignCommand,
+  type KMSClientConfig,
+  type SigningAlgorithmSpec,
+} from '@aws-sdk/client-kms';
 import { ChainsmithError } from '../../errors.js';
 import type { Signer } from '../signer.js';
-import { callKms, callPolicy, failureForStatus, networkErrorCode, type KmsCallOptions, type KmsFailure } from './call.js';
+import {
+  callKms,
+  callPolicy,
+  failureForStatus,
+  networkErrorCode,
+  type KmsCallOptions,
+  type KmsFailure,
+} from './call.js';
 import type { KmsRef } from './kmsref.js';
 import { digestOf, hashLabel, KmsSigner, type KmsHash, type KmsKey } from './kms-signer.js';
 
@@ -23,7 +36,11 @@ const KEY_SPECS: Record<string, { name: string; algorithm: SigningAlgorithmSpec;
 };
 
 /** Builds a signer for an AWS KMS key: one client, the public key and key spec read once. */
-export async function createAwsKmsSigner(ref: AwsRef, opts: KmsCallOptions = {}, clientConfig: KMSClientConfig = {}): Promise<Signer> {
+export async function createAwsKmsSigner(
+  ref: AwsRef,
+  opts: KmsCallOptions = {},
+  clientConfig: KMSClientConfig = {},
+): Promise<Signer> {
   const policy = callPolicy(opts);
   const region = clientConfig.region ?? regionFromArn(ref.keyId);
   const client = new KMSClient({
@@ -56,7 +73,10 @@ function awsKey(
     );
   }
   if (out.SigningAlgorithms && out.SigningAlgorithms.length > 0 && !out.SigningAlgorithms.includes(spec.algorithm)) {
-    throw new ChainsmithError('KmsKeyUnsupported', `key does not offer ${spec.algorithm} (offers ${out.SigningAlgorithms.join(', ')})`);
+    throw new ChainsmithError(
+      'KmsKeyUnsupported',
+      `key does not offer ${spec.algorithm} (offers ${out.SigningAlgorithms.join(', ')})`,
+    );
   }
   if (!out.PublicKey) throw new ChainsmithError('KmsError', 'GetPublicKey returned no public key');
   const publicKey = createPublicKey({ key: Buffer.from(out.PublicKey), format: 'der', type: 'spki' });
@@ -66,7 +86,12 @@ function awsKey(
     algorithm: `${spec.name} ${hashLabel(spec.hash)}`,
     sign: async (data, abortSignal) => {
       const res = await client.send(
-        new SignCommand({ KeyId: ref.keyId, Message: digestOf(spec.hash, data), MessageType: 'DIGEST', SigningAlgorithm: spec.algorithm }),
+        new SignCommand({
+          KeyId: ref.keyId,
+          Message: digestOf(spec.hash, data),
+          MessageType: 'DIGEST',
+          SigningAlgorithm: spec.algorithm,
+        }),
         { abortSignal },
       );
       if (!res.Signature) throw new ChainsmithError('KmsError', 'Sign returned no signature');
@@ -82,14 +107,33 @@ function regionFromArn(keyId: string): string | undefined {
 }
 
 const PERMISSION = new Set([
-  'AccessDeniedException', 'UnrecognizedClientException', 'InvalidSignatureException', 'ExpiredTokenException',
-  'IncompleteSignature', 'MissingAuthenticationToken', 'InvalidClientTokenId', 'CredentialsProviderError',
+  'AccessDeniedException',
+  'UnrecognizedClientException',
+  'InvalidSignatureException',
+  'ExpiredTokenException',
+  'IncompleteSignature',
+  'MissingAuthenticationToken',
+  'InvalidClientTokenId',
+  'CredentialsProviderError',
 ]);
-const UNSUPPORTED = new Set(['DisabledException', 'KMSInvalidStateException', 'InvalidKeyUsageException', 'UnsupportedOperationException']);
+const UNSUPPORTED = new Set([
+  'DisabledException',
+  'KMSInvalidStateException',
+  'InvalidKeyUsageException',
+  'UnsupportedOperationException',
+]);
 const TRANSIENT = new Set([
-  'ThrottlingException', 'LimitExceededException', 'KMSInternalException', 'DependencyTimeoutException',
-  'KeyUnavailableException', 'ServiceUnavailable', 'ServiceUnavailableException', 'RequestTimeout', 'RequestTimeoutException',
-  'TimeoutError', 'InternalFailure',
+  'ThrottlingException',
+  'LimitExceededException',
+  'KMSInternalException',
+  'DependencyTimeoutException',
+  'KeyUnavailableException',
+  'ServiceUnavailable',
+  'ServiceUnavailableException',
+  'RequestTimeout',
+  'RequestTimeoutException',
+  'TimeoutError',
+  'InternalFailure',
 ]);
 
 /** Classifies an AWS SDK error (by its exception name, then HTTP status, then network code). */
@@ -104,7 +148,11 @@ export function classifyAwsFailure(err: unknown): KmsFailure {
   const code = networkErrorCode(err);
   if (code) return { reason: 'KmsUnavailable', transient: true, detail: `cannot reach AWS KMS (${code})` };
   if (/region is missing/i.test(e?.message ?? '')) {
-    return { reason: 'KmsError', transient: false, detail: 'no AWS region: set AWS_REGION or use an ARN key reference' };
+    return {
+      reason: 'KmsError',
+      transient: false,
+      detail: 'no AWS region: set AWS_REGION or use an ARN key reference',
+    };
   }
   const status = e?.$metadata?.httpStatusCode;
   if (typeof status === 'number') return failureForStatus(status, detail);

@@ -2,10 +2,23 @@
 // https://VAULT-HOST/, credentials from DefaultAzureCredential, ES256/384/512 or RS256 by key type, and Key Vault's
 // raw r||s ECDSA signatures converted to DER as sigstore does.
 import { createPublicKey, type JsonWebKey as NodeJwk } from 'node:crypto';
-import { CryptographyClient, KeyClient, type KeyClientOptions, type KeyVaultKey, type SignatureAlgorithm } from '@azure/keyvault-keys';
+import {
+  CryptographyClient,
+  KeyClient,
+  type KeyClientOptions,
+  type KeyVaultKey,
+  type SignatureAlgorithm,
+} from '@azure/keyvault-keys';
 import { ChainsmithError } from '../../errors.js';
 import type { Signer } from '../signer.js';
-import { callKms, callPolicy, failureForStatus, networkErrorCode, type KmsCallOptions, type KmsFailure } from './call.js';
+import {
+  callKms,
+  callPolicy,
+  failureForStatus,
+  networkErrorCode,
+  type KmsCallOptions,
+  type KmsFailure,
+} from './call.js';
 import { ecdsaRawToDer } from './ecdsa-der.js';
 import type { KmsRef } from './kmsref.js';
 import { digestOf, hashLabel, KmsSigner, type KmsHash, type KmsKey } from './kms-signer.js';
@@ -29,7 +42,11 @@ const EC_CURVES: Record<string, { name: string; algorithm: SignatureAlgorithm; h
 };
 
 /** Builds a signer for a Key Vault key: one key client and one cryptography client, the key read once. */
-export async function createAzureKmsSigner(ref: AzureRef, opts: KmsCallOptions = {}, settings: AzureClientSettings = {}): Promise<Signer> {
+export async function createAzureKmsSigner(
+  ref: AzureRef,
+  opts: KmsCallOptions = {},
+  settings: AzureClientSettings = {},
+): Promise<Signer> {
   const tokens = new Set<string>();
   const policy = callPolicy(opts, () => [...tokens]);
   const credential = remembering(settings.credential ?? (await defaultCredential()), tokens);
@@ -51,16 +68,24 @@ export async function createAzureKmsSigner(ref: AzureRef, opts: KmsCallOptions =
 function azureKey(vaultKey: KeyVaultKey, credential: TokenCredential, clientOptions: KeyClientOptions): KmsKey {
   const jwk = vaultKey.key;
   if (!jwk || !vaultKey.id) throw new ChainsmithError('KmsError', 'azurekms: the key read returned no key material');
-  if (vaultKey.properties.enabled === false) throw new ChainsmithError('KmsKeyUnsupported', `azurekms: key ${vaultKey.name} is disabled`);
+  if (vaultKey.properties.enabled === false)
+    throw new ChainsmithError('KmsKeyUnsupported', `azurekms: key ${vaultKey.name} is disabled`);
   if (jwk.keyOps && jwk.keyOps.length > 0 && !jwk.keyOps.includes('sign')) {
-    throw new ChainsmithError('KmsKeyUnsupported', `azurekms: key ${vaultKey.name} does not permit "sign" (key_ops: ${jwk.keyOps.join(', ')})`);
+    throw new ChainsmithError(
+      'KmsKeyUnsupported',
+      `azurekms: key ${vaultKey.name} does not permit "sign" (key_ops: ${jwk.keyOps.join(', ')})`,
+    );
   }
   const b64 = (u?: Uint8Array): string => Buffer.from(u ?? []).toString('base64url');
   let spec: { name: string; algorithm: SignatureAlgorithm; hash: Exclude<KmsHash, null>; ec: boolean };
   let nodeJwk: NodeJwk;
   if (jwk.kty === 'EC' || jwk.kty === 'EC-HSM') {
     const curve = EC_CURVES[jwk.crv ?? ''];
-    if (!curve) throw new ChainsmithError('KmsKeyUnsupported', `azurekms: curve ${jwk.crv ?? 'unknown'} cannot sign for cosign (supported: P-256, P-384, P-521)`);
+    if (!curve)
+      throw new ChainsmithError(
+        'KmsKeyUnsupported',
+        `azurekms: curve ${jwk.crv ?? 'unknown'} cannot sign for cosign (supported: P-256, P-384, P-521)`,
+      );
     spec = { ...curve, ec: true };
     nodeJwk = { kty: 'EC', crv: jwk.crv, x: b64(jwk.x), y: b64(jwk.y) };
   } else if (jwk.kty === 'RSA' || jwk.kty === 'RSA-HSM') {
@@ -68,7 +93,10 @@ function azureKey(vaultKey: KeyVaultKey, credential: TokenCredential, clientOpti
     spec = { name: `RSA-${bits} PKCS#1 v1.5`, algorithm: 'RS256', hash: 'sha256', ec: false };
     nodeJwk = { kty: 'RSA', n: b64(jwk.n), e: b64(jwk.e) };
   } else {
-    throw new ChainsmithError('KmsKeyUnsupported', `azurekms: key type ${jwk.kty ?? 'unknown'} cannot sign (supported: EC, RSA)`);
+    throw new ChainsmithError(
+      'KmsKeyUnsupported',
+      `azurekms: key type ${jwk.kty ?? 'unknown'} cannot sign (supported: EC, RSA)`,
+    );
   }
   const publicKey = createPublicKey({ key: nodeJwk, format: 'jwk' });
   // Built from the key just read: its id names that version, so every signature is made by the key whose public
@@ -80,7 +108,8 @@ function azureKey(vaultKey: KeyVaultKey, credential: TokenCredential, clientOpti
     algorithm: `${spec.name} ${hashLabel(spec.hash)}, version ${vaultKey.properties.version ?? 'latest'}`,
     sign: async (data, abortSignal) => {
       const res = await crypto.sign(spec.algorithm, digestOf(spec.hash, data), { abortSignal });
-      if (!res.result || res.result.length === 0) throw new ChainsmithError('KmsError', 'azurekms: sign returned no signature');
+      if (!res.result || res.result.length === 0)
+        throw new ChainsmithError('KmsError', 'azurekms: sign returned no signature');
       // Key Vault returns JOSE-style r||s for ECDSA; cosign verifies ASN.1 DER.
       return spec.ec ? ecdsaRawToDer(res.result) : Buffer.from(res.result);
     },
@@ -109,7 +138,11 @@ export function classifyAzureFailure(err: unknown): KmsFailure {
   const e = err as { name?: string; statusCode?: number; code?: unknown; message?: string };
   // Only the first line: RestError messages can carry response bodies; never the request (it holds the token).
   const detail = `${e?.name ?? 'error'}: ${(e?.message ?? String(err)).split('\n')[0]}`.slice(0, 300);
-  if (e?.name === 'CredentialUnavailableError' || e?.name === 'AuthenticationError' || e?.name === 'AggregateAuthenticationError') {
+  if (
+    e?.name === 'CredentialUnavailableError' ||
+    e?.name === 'AuthenticationError' ||
+    e?.name === 'AggregateAuthenticationError'
+  ) {
     return { reason: 'KmsPermissionDenied', transient: false, detail };
   }
   if (e?.code === 'KeyNotFound') return { reason: 'KmsKeyNotFound', transient: false, detail };

@@ -39,7 +39,10 @@ export function callPolicy(opts: KmsCallOptions = {}, secrets: () => string[] = 
 
 /** A provider's verdict on a failure: the reason, whether retrying may help, and a one-line detail. */
 export interface KmsFailure {
-  reason: Extract<Reason, 'KmsUnavailable' | 'KmsPermissionDenied' | 'KmsKeyNotFound' | 'KmsKeyUnsupported' | 'KmsError'>;
+  reason: Extract<
+    Reason,
+    'KmsUnavailable' | 'KmsPermissionDenied' | 'KmsKeyNotFound' | 'KmsKeyUnsupported' | 'KmsError'
+  >;
   transient: boolean;
   detail: string;
 }
@@ -71,11 +74,12 @@ export async function callKms<T>(
     try {
       return await withTimeout(policy.timeoutMs, op);
     } catch (err) {
-      failure = err instanceof KmsTimeoutError
-        ? { reason: 'KmsUnavailable', transient: true, detail: err.message }
-        : err instanceof ChainsmithError
-          ? failureOf(err)
-          : classify(err);
+      failure =
+        err instanceof KmsTimeoutError
+          ? { reason: 'KmsUnavailable', transient: true, detail: err.message }
+          : err instanceof ChainsmithError
+            ? failureOf(err)
+            : classify(err);
     }
     if (!failure.transient || attempt >= policy.retries) {
       const tries = attempt > 0 ? ` (after ${attempt + 1} attempts)` : '';
@@ -124,18 +128,32 @@ export function redact(message: string, secrets: string[]): string {
 
 /** Our own errors, raised inside a call (bad key type, unreadable token file), keep their reason. */
 function failureOf(err: ChainsmithError): KmsFailure {
-  const reason = err.reason === 'KmsUnavailable' || err.reason === 'KmsPermissionDenied' || err.reason === 'KmsKeyNotFound' ||
+  const reason =
+    err.reason === 'KmsUnavailable' ||
+    err.reason === 'KmsPermissionDenied' ||
+    err.reason === 'KmsKeyNotFound' ||
     err.reason === 'KmsKeyUnsupported'
-    ? err.reason
-    : 'KmsError';
+      ? err.reason
+      : 'KmsError';
   // Providers prefix their own messages with "<provider>: "; callKms puts its own context in front.
   return { reason, transient: err.transient, detail: err.message.replace(/^[a-z]+: /, '') };
 }
 
 /** Error codes of Node's network stack that mean "try again later". */
 const TRANSIENT_NET_CODES = new Set([
-  'ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN', 'ENOTFOUND',
-  'UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_SOCKET', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'UND_ERR_CLOSED',
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EPIPE',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'EAI_AGAIN',
+  'ENOTFOUND',
+  'UND_ERR_CONNECT_TIMEOUT',
+  'UND_ERR_SOCKET',
+  'UND_ERR_HEADERS_TIMEOUT',
+  'UND_ERR_BODY_TIMEOUT',
+  'UND_ERR_CLOSED',
   'ABORT_ERR',
 ]);
 

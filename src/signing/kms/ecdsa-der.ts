@@ -5,7 +5,10 @@ import { ChainsmithError } from '../../errors.js';
 /** Converts a raw r||s ECDSA signature (equal halves) to ASN.1 DER. */
 export function ecdsaRawToDer(raw: Uint8Array): Buffer {
   if (raw.length === 0 || raw.length % 2 !== 0) {
-    throw new ChainsmithError('KmsError', `ECDSA signature of ${raw.length} bytes is not r||s (expected an even, non-zero length)`);
+    throw new ChainsmithError(
+      'KmsError',
+      `ECDSA signature of ${raw.length} bytes is not r||s (expected an even, non-zero length)`,
+    );
   }
   const half = raw.length / 2;
   const r = derInteger(raw.subarray(0, half));

@@ -5,7 +5,14 @@ import { createPublicKey } from 'node:crypto';
 import { KeyManagementServiceClient, protos } from '@google-cloud/kms';
 import { ChainsmithError } from '../../errors.js';
 import type { Signer } from '../signer.js';
-import { callKms, callPolicy, failureForStatus, networkErrorCode, type KmsCallOptions, type KmsFailure } from './call.js';
+import {
+  callKms,
+  callPolicy,
+  failureForStatus,
+  networkErrorCode,
+  type KmsCallOptions,
+  type KmsFailure,
+} from './call.js';
 import type { KmsRef } from './kmsref.js';
 import { digestOf, hashLabel, KmsSigner, type KmsHash, type KmsKey } from './kms-signer.js';
 
@@ -27,14 +34,20 @@ const ALGORITHMS: Record<string, { name: string; hash: KmsHash }> = {
 const AlgorithmEnum = protos.google.cloud.kms.v1.CryptoKeyVersion.CryptoKeyVersionAlgorithm;
 
 /** Builds a signer for a Cloud KMS key version: one client; the version and public key read once. */
-export async function createGcpKmsSigner(ref: GcpRef, opts: KmsCallOptions = {}, clientOptions: GcpClientOptions = {}): Promise<Signer> {
+export async function createGcpKmsSigner(
+  ref: GcpRef,
+  opts: KmsCallOptions = {},
+  clientOptions: GcpClientOptions = {},
+): Promise<Signer> {
   const policy = callPolicy(opts);
   const client = new KeyManagementServiceClient(clientOptions);
   // gax's own retries are off: callKms retries, and its timeout bounds each attempt.
   const call = { timeout: policy.timeoutMs, retry: null };
   const name = ref.version
     ? `${ref.cryptoKey}/cryptoKeyVersions/${ref.version}`
-    : await callKms(`finding the enabled version of ${ref.ref}`, policy, classifyGcpFailure, () => latestEnabledVersion(client, ref.cryptoKey, call));
+    : await callKms(`finding the enabled version of ${ref.ref}`, policy, classifyGcpFailure, () =>
+        latestEnabledVersion(client, ref.cryptoKey, call),
+      );
   const key = await callKms(`reading public key of ${ref.ref}`, policy, classifyGcpFailure, async () => {
     const [pub] = await client.getPublicKey({ name }, call);
     return gcpKey(client, name, pub, call);
@@ -44,13 +57,19 @@ export async function createGcpKmsSigner(ref: GcpRef, opts: KmsCallOptions = {},
 
 type CallOpts = { timeout: number; retry: null };
 
-function gcpKey(client: KeyManagementServiceClient, name: string, pub: protos.google.cloud.kms.v1.IPublicKey, call: CallOpts): KmsKey {
+function gcpKey(
+  client: KeyManagementServiceClient,
+  name: string,
+  pub: protos.google.cloud.kms.v1.IPublicKey,
+  call: CallOpts,
+): KmsKey {
   const algorithmName = typeof pub.algorithm === 'number' ? AlgorithmEnum[pub.algorithm] : String(pub.algorithm ?? '');
   const alg = ALGORITHMS[algorithmName ?? ''];
   if (!alg) {
     throw new ChainsmithError(
       'KmsKeyUnsupported',
-      `gcpkms: key version algorithm ${algorithmName || 'unknown'} cannot sign for cosign (supported: ${Object.keys(ALGORITHMS).join(', ')})`,
+      `gcpkms: key version algorithm ${algorithmName || 'unknown'} cannot sign for cosign ` +
+        `(supported: ${Object.keys(ALGORITHMS).join(', ')})`,
     );
   }
   if (!pub.pem) throw new ChainsmithError('KmsError', 'gcpkms: GetPublicKey returned no PEM');
@@ -65,15 +84,23 @@ function gcpKey(client: KeyManagementServiceClient, name: string, pub: protos.go
         ? { name, digest: { [alg.hash]: digestOf(alg.hash, data) } }
         : { name, data };
       const [res] = await client.asymmetricSign(request, call);
-      if (!res.signature || res.signature.length === 0) throw new ChainsmithError('KmsError', 'gcpkms: AsymmetricSign returned no signature');
+      if (!res.signature || res.signature.length === 0)
+        throw new ChainsmithError('KmsError', 'gcpkms: AsymmetricSign returned no signature');
       return Buffer.from(res.signature);
     },
   };
 }
 
 /** The enabled version with the highest number, as sigstore picks when the reference names none. */
-async function latestEnabledVersion(client: KeyManagementServiceClient, cryptoKey: string, call: CallOpts): Promise<string> {
-  const [versions] = await client.listCryptoKeyVersions({ parent: cryptoKey, filter: 'state=ENABLED' }, { ...call, autoPaginate: true });
+async function latestEnabledVersion(
+  client: KeyManagementServiceClient,
+  cryptoKey: string,
+  call: CallOpts,
+): Promise<string> {
+  const [versions] = await client.listCryptoKeyVersions(
+    { parent: cryptoKey, filter: 'state=ENABLED' },
+    { ...call, autoPaginate: true },
+  );
   let best: { n: number; name: string } | undefined;
   for (const v of versions) {
     const n = Number(v.name?.split('/').pop());
@@ -86,7 +113,9 @@ async function latestEnabledVersion(client: KeyManagementServiceClient, cryptoKe
 // google.rpc.Code values (gax reports them as `code`, for gRPC and for the REST fallback alike).
 const NOT_FOUND = 5;
 const PERMISSION = new Set([7 /* PERMISSION_DENIED */, 16 /* UNAUTHENTICATED */]);
-const TRANSIENT = new Set([4 /* DEADLINE_EXCEEDED */, 8 /* RESOURCE_EXHAUSTED */, 10 /* ABORTED */, 13 /* INTERNAL */, 14 /* UNAVAILABLE */]);
+const TRANSIENT = new Set([
+  4 /* DEADLINE_EXCEEDED */, 8 /* RESOURCE_EXHAUSTED */, 10 /* ABORTED */, 13 /* INTERNAL */, 14 /* UNAVAILABLE */,
+]);
 const FAILED_PRECONDITION = 9;
 
 /** Classifies a Cloud KMS client error by its status code, then by network error code. */
@@ -97,7 +126,7 @@ export function classifyGcpFailure(err: unknown): KmsFailure {
   if (e?.response !== undefined && typeof e.status === 'number') {
     return failureForStatus(e.status, httpErrorMessage(e.message ?? '', e.status));
   }
-  const detail = (typeof e?.details === 'string' && e.details ? e.details : e?.message ?? String(err)).slice(0, 300);
+  const detail = (typeof e?.details === 'string' && e.details ? e.details : (e?.message ?? String(err))).slice(0, 300);
   if (typeof e?.code === 'number') {
     if (e.code === NOT_FOUND) return { reason: 'KmsKeyNotFound', transient: false, detail };
     if (PERMISSION.has(e.code)) return { reason: 'KmsPermissionDenied', transient: false, detail };
@@ -108,7 +137,8 @@ export function classifyGcpFailure(err: unknown): KmsFailure {
   }
   const net = networkErrorCode(err);
   if (net) return { reason: 'KmsUnavailable', transient: true, detail: `cannot reach Cloud KMS (${net})` };
-  if (/could not load the default credentials/i.test(detail)) return { reason: 'KmsPermissionDenied', transient: false, detail };
+  if (/could not load the default credentials/i.test(detail))
+    return { reason: 'KmsPermissionDenied', transient: false, detail };
   return { reason: 'KmsError', transient: false, detail };
 }
 
@@ -116,7 +146,8 @@ export function classifyGcpFailure(err: unknown): KmsFailure {
 function httpErrorMessage(body: string, status: number): string {
   try {
     const msg = (JSON.parse(body) as { error?: { message?: unknown; status?: unknown } }).error;
-    if (msg && typeof msg.message === 'string') return `HTTP ${status}${typeof msg.status === 'string' ? ` ${msg.status}` : ''}: ${msg.message}`;
+    if (msg && typeof msg.message === 'string')
+      return `HTTP ${status}${typeof msg.status === 'string' ? ` ${msg.status}` : ''}: ${msg.message}`;
   } catch {
     // not JSON: fall through to the raw text
   }

@@ -22,7 +22,11 @@ const KEY_TYPES: Record<string, { name: string; hash: KmsHash }> = {
   ed25519: { name: 'Ed25519', hash: null },
 };
 
-const VAULT_HASH_PATH: Record<Exclude<KmsHash, null>, string> = { sha256: 'sha2-256', sha384: 'sha2-384', sha512: 'sha2-512' };
+const VAULT_HASH_PATH: Record<Exclude<KmsHash, null>, string> = {
+  sha256: 'sha2-256',
+  sha384: 'sha2-384',
+  sha512: 'sha2-512',
+};
 
 /** Builds a signer for a transit key: connects, reads the key's latest version and public key once. */
 export async function createHashivaultSigner(
@@ -37,14 +41,22 @@ export async function createHashivaultSigner(
   const client = await callKms(`connecting to Vault for ${ref.ref}`, policy, classifyVaultFailure, (signal) =>
     VaultClient.connect(cfg.auth, environment, secrets, signal),
   );
-  const key = await callKms(`reading transit key ${mount}/keys/${ref.keyName}`, policy, classifyVaultFailure, (signal) =>
-    readTransitKey(client, mount, ref.keyName, signal),
+  const key = await callKms(
+    `reading transit key ${mount}/keys/${ref.keyName}`,
+    policy,
+    classifyVaultFailure,
+    (signal) => readTransitKey(client, mount, ref.keyName, signal),
   );
   return new KmsSigner(ref.ref, key, policy, classifyVaultFailure);
 }
 
 /** Reads `GET /v1/<mount>/keys/<name>` and returns a KmsKey pinned to its latest version. */
-export async function readTransitKey(client: VaultClient, mount: string, name: string, signal?: AbortSignal): Promise<KmsKey> {
+export async function readTransitKey(
+  client: VaultClient,
+  mount: string,
+  name: string,
+  signal?: AbortSignal,
+): Promise<KmsKey> {
   const res = await client.request('GET', `${mount}/keys/${encodeURIComponent(name)}`, undefined, signal);
   const data = res.data ?? {};
   const type = String(data.type ?? '');
@@ -52,14 +64,18 @@ export async function readTransitKey(client: VaultClient, mount: string, name: s
   if (!kind) {
     throw new ChainsmithError(
       'KmsKeyUnsupported',
-      `hashivault: transit key ${name} has type "${type}", which cannot sign for cosign (supported: ${Object.keys(KEY_TYPES).join(', ')})`,
+      `hashivault: transit key ${name} has type "${type}", which cannot sign for cosign ` +
+        `(supported: ${Object.keys(KEY_TYPES).join(', ')})`,
     );
   }
   const version = Number(data.latest_version);
   const keys = data.keys as Record<string, { public_key?: unknown }> | undefined;
   const publicKeyText = keys?.[String(version)]?.public_key;
   if (!Number.isInteger(version) || version < 1 || typeof publicKeyText !== 'string' || !publicKeyText) {
-    throw new ChainsmithError('KmsError', `hashivault: transit key ${name}: the key read has no public key for its latest version`);
+    throw new ChainsmithError(
+      'KmsError',
+      `hashivault: transit key ${name}: the key read has no public key for its latest version`,
+    );
   }
   const publicKey = parseTransitPublicKey(type, publicKeyText);
   const algorithm = `${kind.name}${kind.hash ? ` ${hashLabel(kind.hash)}` : ''}, version ${version}`;
@@ -99,7 +115,10 @@ async function transitSign(
   }
   const parsed = stripVaultPrefix(signature);
   if (parsed.version !== version) {
-    throw new ChainsmithError('KmsError', `hashivault: asked key ${name} version ${version} to sign, Vault signed with version ${parsed.version}`);
+    throw new ChainsmithError(
+      'KmsError',
+      `hashivault: asked key ${name} version ${version} to sign, Vault signed with version ${parsed.version}`,
+    );
   }
   return parsed.signature;
 }

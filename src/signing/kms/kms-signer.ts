@@ -2,7 +2,7 @@
 // signature asked of the KMS under the shared call policy, then checked against that public key before use.
 import { createHash, verify as cryptoVerify, type KeyObject } from 'node:crypto';
 import { ChainsmithError } from '../../errors.js';
-import { keyIdOf } from '../dsse.js';
+import { keyIdOf } from '../../signing/ssh-key.js';
 import type { Signer } from '../signer.js';
 import { callKms, type FailureClassifier, type KmsCallPolicy } from './call.js';
 
@@ -36,13 +36,16 @@ export class KmsSigner implements Signer {
   }
 
   async sign(data: Buffer): Promise<Buffer> {
-    const sig = await callKms(`signing with ${this.ref}`, this.policy, this.classify, (signal) => this.key.sign(data, signal));
+    const sig = await callKms(`signing with ${this.ref}`, this.policy, this.classify, (signal) =>
+      this.key.sign(data, signal),
+    );
     // A signature that does not verify (key rotated or replaced under us, a misbehaving proxy) must never be
     // stored as if it were good: verifiers would reject it and the run would still read "signed".
     if (!verifies(this.key, data, sig)) {
       throw new ChainsmithError(
         'KmsError',
-        `signing with ${this.ref}: the KMS returned a signature that does not verify against the key's public key (was the key rotated? rebuild the signer by re-applying chains-config)`,
+        `signing with ${this.ref}: the KMS returned a signature that does not verify against the key's public key ` +
+          '(was the key rotated? rebuild the signer by re-applying chains-config)',
       );
     }
     return sig;

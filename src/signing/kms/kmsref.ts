@@ -16,9 +16,18 @@ const HASHIVAULT = /^(?:hashivault|openbao):\/\/(\w(?:[\w.-]*\w)?)$/;
 // sigstore awskms: optional host[:port], then a key id (UUID), an alias or an ARN.
 const AWS_UUID = '[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}';
 const AWS_ALIAS = 'alias/[\\w/_-]+';
-const AWS_ARN = 'arn:(?:aws|aws-cn|aws-us-gov|aws-iso|aws-iso-b):kms:[\\w-]+:\\d{12}:(?:key/' + AWS_UUID + '|' + AWS_ALIAS + ')';
+const AWS_ARN =
+  'arn:(?:aws|aws-cn|aws-us-gov|aws-iso|aws-iso-b):kms:[\\w-]+:\\d{12}:(?:key/' + AWS_UUID + '|' + AWS_ALIAS + ')';
 const AWSKMS = new RegExp(`^awskms://([^/]*)/(${AWS_UUID}|${AWS_ALIAS}|${AWS_ARN})$`);
-const GCPKMS = /^gcpkms:\/\/(projects\/[^/]+\/locations\/[^/]+\/keyRings\/[^/]+\/cryptoKeys\/[^/]+)(?:\/(?:cryptoKeyVersions|versions)\/([^/]+))?$/;
+// gcpkms://projects/P/locations/L/keyRings/R/cryptoKeys/K, optionally /cryptoKeyVersions/V (or /versions/V).
+const GCPKMS = new RegExp(
+  [
+    '^gcpkms://',
+    '(projects/[^/]+/locations/[^/]+/keyRings/[^/]+/cryptoKeys/[^/]+)',
+    '(?:/(?:cryptoKeyVersions|versions)/([^/]+))?',
+    '$',
+  ].join(''),
+);
 const AZUREKMS = /^azurekms:\/\/([^/]+)\/([^/]+)(?:\/([^/]+))?$/;
 const HOST = /^[A-Za-z0-9.-]+(?::\d{1,5})?$/;
 

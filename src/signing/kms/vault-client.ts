@@ -56,16 +56,27 @@ export class VaultClient {
    * Resolves the address and a token (config, env, ~/.vault-token, or a JWT login). Every token and JWT it
    * reads is added to `secretSink`, so error messages can be scrubbed even when connecting fails half-way.
    */
-  static async connect(auth: KmsAuth, vault: VaultEnvironment, secretSink: Set<string>, signal?: AbortSignal): Promise<VaultClient> {
+  static async connect(
+    auth: KmsAuth,
+    vault: VaultEnvironment,
+    secretSink: Set<string>,
+    signal?: AbortSignal,
+  ): Promise<VaultClient> {
     const address = (auth.address || vault.env.VAULT_ADDR || vault.env.BAO_ADDR || '').replace(/\/+$/, '');
     if (!address) {
       throw new ChainsmithError('KmsError', 'hashivault: no Vault address: set signers.kms.auth.address or VAULT_ADDR');
     }
     if (!/^https?:\/\//.test(address)) {
-      throw new ChainsmithError('KmsError', `hashivault: Vault address "${address}" must start with http:// or https://`);
+      throw new ChainsmithError(
+        'KmsError',
+        `hashivault: Vault address "${address}" must start with http:// or https://`,
+      );
     }
     if (auth.spire.sock) {
-      throw new ChainsmithError('KmsError', 'hashivault: signers.kms.auth.spire.* is not supported by chainsmith; use a token, token-path or oidc login');
+      throw new ChainsmithError(
+        'KmsError',
+        'hashivault: signers.kms.auth.spire.* is not supported by chainsmith; use a token, token-path or oidc login',
+      );
     }
     const client = new VaultClient(address, auth, vault, secretSink);
     await client.resolveToken(signal);
@@ -86,7 +97,13 @@ export class VaultClient {
     }
   }
 
-  private async send(method: string, path: string, body: unknown, token: string, signal?: AbortSignal): Promise<VaultResponse> {
+  private async send(
+    method: string,
+    path: string,
+    body: unknown,
+    token: string,
+    signal?: AbortSignal,
+  ): Promise<VaultResponse> {
     const headers: Record<string, string> = { accept: 'application/json' };
     if (token) headers['x-vault-token'] = token;
     const ns = this.vault.env.VAULT_NAMESPACE || this.vault.env.BAO_NAMESPACE;
@@ -107,8 +124,10 @@ export class VaultClient {
     }
     if (!res.ok) {
       const errors = Array.isArray((json as { errors?: unknown })?.errors)
-        ? ((json as { errors: unknown[] }).errors.map(String))
-        : text ? [text.slice(0, 200)] : [];
+        ? (json as { errors: unknown[] }).errors.map(String)
+        : text
+          ? [text.slice(0, 200)]
+          : [];
       throw new VaultHttpError(res.status, errors, `${method} /v1/${path}`);
     }
     if (json === undefined || typeof json !== 'object' || json === null) {
@@ -138,7 +157,8 @@ export class VaultClient {
     if (!token) {
       throw new ChainsmithError(
         'KmsPermissionDenied',
-        'hashivault: no Vault token: set signers.kms.auth.token-path, signers.kms.auth.token, signers.kms.auth.oidc.* or VAULT_TOKEN',
+        'hashivault: no Vault token: ' +
+          'set signers.kms.auth.token-path, signers.kms.auth.token, signers.kms.auth.oidc.* or VAULT_TOKEN',
       );
     }
     this.secretSink.add(token);
@@ -188,7 +208,8 @@ export function classifyVaultFailure(err: unknown): KmsFailure {
   if (err instanceof VaultHttpError) {
     const text = err.errors.join('; ').toLowerCase();
     // Vault answers 400 (not 404) for signing with a key that does not exist, and 400 for a key type that cannot sign.
-    if (err.status === 400 && text.includes('not found')) return { reason: 'KmsKeyNotFound', transient: false, detail: err.message };
+    if (err.status === 400 && text.includes('not found'))
+      return { reason: 'KmsKeyNotFound', transient: false, detail: err.message };
     if (err.status === 400 && text.includes('does not support signing')) {
       return { reason: 'KmsKeyUnsupported', transient: false, detail: err.message };
     }

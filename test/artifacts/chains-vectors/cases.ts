@@ -19,7 +19,20 @@ const load = (p: string) => parseRunDocuments(readFileSync(FIXTURES + p, 'utf8')
 
 function fixtureCases(): DiffCase[] {
   const out: DiffCase[] = [];
-  for (const f of ['buildah-taskrun.yaml', 'ko-taskrun.json', 'buildah-taskrun-v1beta1.yaml', 'chains/pipeline-v1/taskrun1.json', 'chains/pipeline-v1/taskrun2.json', 'chains/pipeline-v1/taskrun-multiple-subjects.json', 'chains/slsa-v2alpha4/taskrun1.json', 'chains/slsa-v2alpha4/taskrun2.json', 'chains/slsa-v2alpha4/taskrun3.json', 'chains/slsa-v2alpha4/taskrun4.json', 'chains/slsa-v2alpha4/taskrun-multiple-subjects.json', 'chains/slsa-v2alpha3/taskrun1.json']) {
+  for (const f of [
+    'buildah-taskrun.yaml',
+    'ko-taskrun.json',
+    'buildah-taskrun-v1beta1.yaml',
+    'chains/pipeline-v1/taskrun1.json',
+    'chains/pipeline-v1/taskrun2.json',
+    'chains/pipeline-v1/taskrun-multiple-subjects.json',
+    'chains/slsa-v2alpha4/taskrun1.json',
+    'chains/slsa-v2alpha4/taskrun2.json',
+    'chains/slsa-v2alpha4/taskrun3.json',
+    'chains/slsa-v2alpha4/taskrun4.json',
+    'chains/slsa-v2alpha4/taskrun-multiple-subjects.json',
+    'chains/slsa-v2alpha3/taskrun1.json',
+  ]) {
     out.push({ id: f, kind: 'TaskRun', run: load(f)[0]! });
   }
   const [pr, ...children] = load('pipelinerun-list.yaml');
@@ -31,7 +44,12 @@ function fixtureCases(): DiffCase[] {
     ['slsa-v2alpha4', 'pipelinerun2', ['taskrun3', 'taskrun4']],
   ];
   for (const [dir, p, cs] of pairs) {
-    out.push({ id: `chains/${dir}/${p}.json`, kind: 'PipelineRun', run: load(`chains/${dir}/${p}.json`)[0]!, children: cs.map((c) => load(`chains/${dir}/${c}.json`)[0] as TaskRun) });
+    out.push({
+      id: `chains/${dir}/${p}.json`,
+      kind: 'PipelineRun',
+      run: load(`chains/${dir}/${p}.json`)[0]!,
+      children: cs.map((c) => load(`chains/${dir}/${c}.json`)[0] as TaskRun),
+    });
   }
   return out;
 }
@@ -41,9 +59,35 @@ function randomCases(seed: number, taskRuns: number, pipelineRuns: number): Diff
   const hex = (n: number, i: number) => ((i * 2654435761) >>> 0).toString(16).padStart(8, '0').repeat(16).slice(0, n);
   const sha256 = (i: number) => `sha256:${hex(64, i)}`;
   const maybe = (p: number) => g.rnd() < p;
-  const ws = (s: string) => (maybe(0.15) ? g.pick([' ', '\n', '\t', ' \n']) : '') + s + (maybe(0.2) ? g.pick(['\n', ' ', '\r\n']) : '');
-  const repos = ['gcr.io/a/app', 'gcr.io/a/app:v1', 'ubuntu', 'docker.io/library/ubuntu', 'docker.io/acme/x', 'localhost:5000/app', 'quay.io/o/r:latest', 'Gcr.io/UP/per', 'gcr.io/a', 'abc', 'registry.example.com/team/app@' + sha256(1), ''];
-  const digests = () => g.pick([sha256(g.int(4)), sha256(g.int(4)), sha256(g.int(4)).toUpperCase().replace('SHA256', 'sha256'), `sha512:${hex(128, 7)}`, `sha1:${hex(40, 3)}`, `SHA256:${hex(64, 2)}`, `sha384:${hex(96, 5)}`, 'sha256:', 'abc', '']);
+  const ws = (s: string) =>
+    (maybe(0.15) ? g.pick([' ', '\n', '\t', ' \n']) : '') + s + (maybe(0.2) ? g.pick(['\n', ' ', '\r\n']) : '');
+  const repos = [
+    'gcr.io/a/app',
+    'gcr.io/a/app:v1',
+    'ubuntu',
+    'docker.io/library/ubuntu',
+    'docker.io/acme/x',
+    'localhost:5000/app',
+    'quay.io/o/r:latest',
+    'Gcr.io/UP/per',
+    'gcr.io/a',
+    'abc',
+    'registry.example.com/team/app@' + sha256(1),
+    '',
+  ];
+  const digests = () =>
+    g.pick([
+      sha256(g.int(4)),
+      sha256(g.int(4)),
+      sha256(g.int(4)).toUpperCase().replace('SHA256', 'sha256'),
+      `sha512:${hex(128, 7)}`,
+      `sha1:${hex(40, 3)}`,
+      `SHA256:${hex(64, 2)}`,
+      `sha384:${hex(96, 5)}`,
+      'sha256:',
+      'abc',
+      '',
+    ]);
   const value = (s: string): ParamValue => (maybe(0.04) ? [s] : maybe(0.03) ? { v: s } : s);
   const obj = () => {
     const o: Record<string, string> = {};
@@ -73,7 +117,14 @@ function randomCases(seed: number, taskRuns: number, pipelineRuns: number): Diff
           push(`${m}IMAGE_DIGEST`, value(ws(digests())));
           break;
         case 3:
-          push('IMAGES', value(Array.from({ length: 1 + g.int(3) }, () => `${g.pick(repos)}@${digests()}`).join(g.pick([',', '\n', ', ', ',\n', '\n\n']))));
+          push(
+            'IMAGES',
+            value(
+              Array.from({ length: 1 + g.int(3) }, () => `${g.pick(repos)}@${digests()}`).join(
+                g.pick([',', '\n', ', ', ',\n', '\n\n']),
+              ),
+            ),
+          );
           break;
         case 4:
           push(`${m}ARTIFACT_URI`, value(ws(g.pick(['pkg:maven/g/a@1', 'file.tgz', 'gcr.io/a/app', '']))));
@@ -86,7 +137,12 @@ function randomCases(seed: number, taskRuns: number, pipelineRuns: number): Diff
           push(`${m}ARTIFACT_INPUTS`, maybe(0.1) ? ['x'] : obj());
           break;
         case 7:
-          push(g.pick(['CHAINS-GIT_URL', 'CHAINS-GIT_COMMIT']), value(g.pick(['https://github.com/o/r', 'git+https://github.com/o/r.git', '', `${hex(40, 9)}\n`, hex(40, 9)])));
+          push(
+            g.pick(['CHAINS-GIT_URL', 'CHAINS-GIT_COMMIT']),
+            value(
+              g.pick(['https://github.com/o/r', 'git+https://github.com/o/r.git', '', `${hex(40, 9)}\n`, hex(40, 9)]),
+            ),
+          );
           break;
         default:
           push(g.pick(['image_url', 'IMAGEDIGEST', 'other', 'commit', 'IMAGE_URLS']), value('x'));
@@ -94,12 +150,20 @@ function randomCases(seed: number, taskRuns: number, pipelineRuns: number): Diff
     }
     return out;
   };
-  const imageID = (i: number) => (maybe(0.03) ? g.pick(['gcr.io/broken', '']) : `${g.pick(['docker-pullable://', ''])}gcr.io/step/s${i % 3}@${sha256(i % 3)}`);
+  const imageID = (i: number) =>
+    maybe(0.03)
+      ? g.pick(['gcr.io/broken', ''])
+      : `${g.pick(['docker-pullable://', ''])}gcr.io/step/s${i % 3}@${sha256(i % 3)}`;
   const taskRun = (name: string, task?: string, completed = true): TaskRun => {
     const params = [] as NonNullable<TaskRun['spec']['params']>;
     if (maybe(0.3)) params.push({ name: 'CHAINS-GIT_URL', value: g.pick(['https://github.com/p/p', '']) });
     if (maybe(0.3)) params.push({ name: 'CHAINS-GIT_COMMIT', value: g.pick([hex(40, 4), '', ['a']]) });
-    const defaults = maybe(0.3) ? [{ name: 'CHAINS-GIT_COMMIT', default: hex(40, 5) }, { name: 'CHAINS-GIT_URL', default: 'https://default/d' }] : [];
+    const defaults = maybe(0.3)
+      ? [
+          { name: 'CHAINS-GIT_COMMIT', default: hex(40, 5) },
+          { name: 'CHAINS-GIT_URL', default: 'https://default/d' },
+        ]
+      : [];
     return {
       apiVersion: 'tekton.dev/v1',
       kind: 'TaskRun',
@@ -109,10 +173,16 @@ function randomCases(seed: number, taskRuns: number, pipelineRuns: number): Diff
         conditions: [{ type: 'Succeeded', status: 'True' }],
         ...(completed ? { completionTime: '2026-01-01T00:00:00Z' } : {}),
         results: results(g.int(7)),
-        steps: Array.from({ length: g.int(4) }, (_, i) => ({ name: `s${i}`, imageID: imageID(i), ...(maybe(0.4) ? { results: results(g.int(3)) } : {}) })),
+        steps: Array.from({ length: g.int(4) }, (_, i) => ({
+          name: `s${i}`,
+          imageID: imageID(i),
+          ...(maybe(0.4) ? { results: results(g.int(3)) } : {}),
+        })),
         ...(maybe(0.2) ? { sidecars: [{ name: 'side', imageID: `gcr.io/side/car@${sha256(9)}` }] } : {}),
         taskSpec: { params: defaults },
-        ...(maybe(0.3) ? { provenance: { refSource: { uri: 'git+https://github.com/t/t', digest: { sha1: hex(40, 6) } } } } : {}),
+        ...(maybe(0.3)
+          ? { provenance: { refSource: { uri: 'git+https://github.com/t/t', digest: { sha1: hex(40, 6) } } } }
+          : {}),
       },
     };
   };
@@ -120,7 +190,9 @@ function randomCases(seed: number, taskRuns: number, pipelineRuns: number): Diff
   for (let i = 0; i < taskRuns; i++) out.push({ id: `random-taskrun-${i}`, kind: 'TaskRun', run: taskRun(`tr-${i}`) });
   for (let i = 0; i < pipelineRuns; i++) {
     const tasks = ['t0', 't1', 't2'].slice(0, 1 + g.int(3));
-    const children = Array.from({ length: 1 + g.int(4) }, (_, j) => taskRun(`pr-${i}-c${j}`, g.pick([...tasks, 'gone']), maybe(0.85)));
+    const children = Array.from({ length: 1 + g.int(4) }, (_, j) =>
+      taskRun(`pr-${i}-c${j}`, g.pick([...tasks, 'gone']), maybe(0.85)),
+    );
     const run: PipelineRun = {
       apiVersion: 'tekton.dev/v1',
       kind: 'PipelineRun',
@@ -129,8 +201,18 @@ function randomCases(seed: number, taskRuns: number, pipelineRuns: number): Diff
       status: {
         conditions: [{ type: 'Succeeded', status: 'True' }],
         results: results(g.int(6)),
-        ...(maybe(0.9) ? { pipelineSpec: { tasks: tasks.map((name) => ({ name })), ...(maybe(0.3) ? { finally: [{ name: 'gone' }] } : {}), params: maybe(0.3) ? [{ name: 'CHAINS-GIT_COMMIT', default: hex(40, 8) }] : [] } } : {}),
-        ...(maybe(0.5) ? { provenance: { refSource: { uri: 'git+https://github.com/p/def', digest: { sha1: hex(40, 1) } } } } : {}),
+        ...(maybe(0.9)
+          ? {
+              pipelineSpec: {
+                tasks: tasks.map((name) => ({ name })),
+                ...(maybe(0.3) ? { finally: [{ name: 'gone' }] } : {}),
+                params: maybe(0.3) ? [{ name: 'CHAINS-GIT_COMMIT', default: hex(40, 8) }] : [],
+              },
+            }
+          : {}),
+        ...(maybe(0.5)
+          ? { provenance: { refSource: { uri: 'git+https://github.com/p/def', digest: { sha1: hex(40, 1) } } } }
+          : {}),
       },
     };
     out.push({ id: `random-pipelinerun-${i}`, kind: 'PipelineRun', run, children });

@@ -14,8 +14,12 @@ export const STANDIN_ACCOUNT = '111122223333';
 
 /** The signing algorithms real AWS KMS lists for an RSA_2048 key, PSS first (which is what trips cosign). */
 export const AWS_RSA_SIGNING_ALGORITHMS = [
-  'RSASSA_PSS_SHA_256', 'RSASSA_PSS_SHA_384', 'RSASSA_PSS_SHA_512',
-  'RSASSA_PKCS1_V1_5_SHA_256', 'RSASSA_PKCS1_V1_5_SHA_384', 'RSASSA_PKCS1_V1_5_SHA_512',
+  'RSASSA_PSS_SHA_256',
+  'RSASSA_PSS_SHA_384',
+  'RSASSA_PSS_SHA_512',
+  'RSASSA_PKCS1_V1_5_SHA_256',
+  'RSASSA_PKCS1_V1_5_SHA_384',
+  'RSASSA_PKCS1_V1_5_SHA_512',
 ];
 
 interface StandInKey {
@@ -47,7 +51,13 @@ export async function startAwsKmsStandIn(): Promise<AwsKmsStandIn> {
   const rsa = generateKeyPairSync('rsa', { modulusLength: 2048 });
   const keys: StandInKey[] = [
     { keyId: randomUUID(), spec: 'ECC_NIST_P256', usage: 'SIGN_VERIFY', signingAlgorithms: ['ECDSA_SHA_256'], ...ec },
-    { keyId: randomUUID(), spec: 'RSA_2048', usage: 'SIGN_VERIFY', signingAlgorithms: AWS_RSA_SIGNING_ALGORITHMS, ...rsa },
+    {
+      keyId: randomUUID(),
+      spec: 'RSA_2048',
+      usage: 'SIGN_VERIFY',
+      signingAlgorithms: AWS_RSA_SIGNING_ALGORITHMS,
+      ...rsa,
+    },
     { keyId: randomUUID(), spec: 'SYMMETRIC_DEFAULT', usage: 'ENCRYPT_DECRYPT' },
   ];
   const aliases = new Map([
@@ -60,14 +70,24 @@ export async function startAwsKmsStandIn(): Promise<AwsKmsStandIn> {
     url: server.url,
     requests: server.requests,
     keyIds: { ecdsa: keys[0]!.keyId, rsa: keys[1]!.keyId, aes: keys[2]!.keyId },
-    env: { AWS_ENDPOINT_URL: server.url, AWS_ACCESS_KEY_ID: 'standin', AWS_SECRET_ACCESS_KEY: 'standin', AWS_REGION: STANDIN_REGION },
-    operations: () => server.requests.map((r) => String(r.headers['x-amz-target'] ?? '').replace(/^TrentService\./, '')),
+    env: {
+      AWS_ENDPOINT_URL: server.url,
+      AWS_ACCESS_KEY_ID: 'standin',
+      AWS_SECRET_ACCESS_KEY: 'standin',
+      AWS_REGION: STANDIN_REGION,
+    },
+    operations: () =>
+      server.requests.map((r) => String(r.headers['x-amz-target'] ?? '').replace(/^TrentService\./, '')),
     close: () => server.close(),
   };
 }
 
 const arn = (what: string) => `arn:aws:kms:${STANDIN_REGION}:${STANDIN_ACCOUNT}:${what}`;
-const fault = (type: string, message: string): Reply => ({ status: 400, body: { __type: type, message }, headers: { 'content-type': 'application/x-amz-json-1.1' } });
+const fault = (type: string, message: string): Reply => ({
+  status: 400,
+  body: { __type: type, message },
+  headers: { 'content-type': 'application/x-amz-json-1.1' },
+});
 const ok = (body: unknown): Reply => ({ status: 200, body, headers: { 'content-type': 'application/x-amz-json-1.1' } });
 
 /** Resolves a KeyId the way KMS does: key id, key ARN, alias name or alias ARN. */
@@ -92,35 +112,64 @@ function answer(req: RecordedRequest, keys: StandInKey[], aliases: Map<string, S
   const key = resolve(body.KeyId ?? '', keys, aliases);
   if (!key) {
     const shown = body.KeyId?.startsWith('alias/') ? arn(body.KeyId) : body.KeyId;
-    return fault('NotFoundException', body.KeyId?.startsWith('alias/') ? `Alias ${shown} is not found.` : `Key '${shown}' does not exist`);
+    return fault(
+      'NotFoundException',
+      body.KeyId?.startsWith('alias/') ? `Alias ${shown} is not found.` : `Key '${shown}' does not exist`,
+    );
   }
   const keyArn = arn(`key/${key.keyId}`);
   switch (op) {
     case 'DescribeKey':
       return ok({
         KeyMetadata: {
-          AWSAccountId: STANDIN_ACCOUNT, KeyId: key.keyId, Arn: keyArn, CreationDate: 1.7e9, Enabled: true, KeyState: 'Enabled',
-          KeyUsage: key.usage, KeySpec: key.spec, CustomerMasterKeySpec: key.spec, Origin: 'AWS_KMS', KeyManager: 'CUSTOMER',
-          ...(key.signingAlgorithms ? { SigningAlgorithms: key.signingAlgorithms } : { EncryptionAlgorithms: ['SYMMETRIC_DEFAULT'] }),
+          AWSAccountId: STANDIN_ACCOUNT,
+          KeyId: key.keyId,
+          Arn: keyArn,
+          CreationDate: 1.7e9,
+          Enabled: true,
+          KeyState: 'Enabled',
+          KeyUsage: key.usage,
+          KeySpec: key.spec,
+          CustomerMasterKeySpec: key.spec,
+          Origin: 'AWS_KMS',
+          KeyManager: 'CUSTOMER',
+          ...(key.signingAlgorithms
+            ? { SigningAlgorithms: key.signingAlgorithms }
+            : { EncryptionAlgorithms: ['SYMMETRIC_DEFAULT'] }),
         },
       });
     case 'GetPublicKey':
-      if (!key.publicKey) return fault('UnsupportedOperationException', `${keyArn} key usage is ENCRYPT_DECRYPT and key spec is SYMMETRIC_DEFAULT: no public key`);
+      if (!key.publicKey)
+        return fault(
+          'UnsupportedOperationException',
+          `${keyArn} key usage is ENCRYPT_DECRYPT and key spec is SYMMETRIC_DEFAULT: no public key`,
+        );
       return ok({
-        KeyId: keyArn, KeySpec: key.spec, CustomerMasterKeySpec: key.spec, KeyUsage: key.usage, SigningAlgorithms: key.signingAlgorithms,
+        KeyId: keyArn,
+        KeySpec: key.spec,
+        CustomerMasterKeySpec: key.spec,
+        KeyUsage: key.usage,
+        SigningAlgorithms: key.signingAlgorithms,
         PublicKey: key.publicKey.export({ type: 'spki', format: 'der' }).toString('base64'),
       });
     case 'Sign': {
-      if (!key.privateKey || key.usage !== 'SIGN_VERIFY') return fault('InvalidKeyUsageException', `${keyArn} key usage is ENCRYPT_DECRYPT which is not valid for Sign.`);
+      if (!key.privateKey || key.usage !== 'SIGN_VERIFY')
+        return fault('InvalidKeyUsageException', `${keyArn} key usage is ENCRYPT_DECRYPT which is not valid for Sign.`);
       if (!key.signingAlgorithms!.includes(body.SigningAlgorithm ?? '')) {
-        return fault('InvalidKeyUsageException', `Algorithm ${body.SigningAlgorithm} is incompatible with key spec ${key.spec}.`);
+        return fault(
+          'InvalidKeyUsageException',
+          `Algorithm ${body.SigningAlgorithm} is incompatible with key spec ${key.spec}.`,
+        );
       }
-      if (body.MessageType !== 'DIGEST') return fault('ValidationException', 'the stand-in signs MessageType DIGEST only (what the signers send)');
+      if (body.MessageType !== 'DIGEST')
+        return fault('ValidationException', 'the stand-in signs MessageType DIGEST only (what the signers send)');
       const digest = Buffer.from(body.Message ?? '', 'base64');
-      if (digest.length !== 32) return fault('ValidationException', `Digest is invalid length for algorithm ${body.SigningAlgorithm}.`);
+      if (digest.length !== 32)
+        return fault('ValidationException', `Digest is invalid length for algorithm ${body.SigningAlgorithm}.`);
       let signature: Buffer;
       if (body.SigningAlgorithm === 'ECDSA_SHA_256') signature = signDigestP256(key.privateKey, digest);
-      else if (body.SigningAlgorithm === 'RSASSA_PKCS1_V1_5_SHA_256') signature = signDigestPkcs1Sha256(key.privateKey, digest);
+      else if (body.SigningAlgorithm === 'RSASSA_PKCS1_V1_5_SHA_256')
+        signature = signDigestPkcs1Sha256(key.privateKey, digest);
       else return fault('ValidationException', `the stand-in does not implement ${body.SigningAlgorithm}`);
       return ok({ KeyId: keyArn, Signature: signature.toString('base64'), SigningAlgorithm: body.SigningAlgorithm });
     }
@@ -134,7 +183,10 @@ const SHA256_DIGEST_INFO = Buffer.from('3031300d060960864801650304020105000420',
 
 /** RSASSA-PKCS1-v1_5 over a precomputed SHA-256 digest (node:crypto's sign() always hashes the message itself). */
 function signDigestPkcs1Sha256(privateKey: KeyObject, digest: Buffer): Buffer {
-  return privateEncrypt({ key: privateKey, padding: constants.RSA_PKCS1_PADDING }, Buffer.concat([SHA256_DIGEST_INFO, digest]));
+  return privateEncrypt(
+    { key: privateKey, padding: constants.RSA_PKCS1_PADDING },
+    Buffer.concat([SHA256_DIGEST_INFO, digest]),
+  );
 }
 
 /** ECDSA P-256 over a precomputed digest, as KMS does for MessageType DIGEST (node:crypto's sign() always hashes). */

@@ -20,7 +20,12 @@ function kms(req: RecordedRequest): Reply {
   const target = String(req.headers['x-amz-target'] ?? '').replace('TrentService.', '');
   const o = override?.(req, target);
   if (o) return o;
-  const body = JSON.parse(req.body) as { KeyId: string; Message?: string; SigningAlgorithm?: string; MessageType?: string };
+  const body = JSON.parse(req.body) as {
+    KeyId: string;
+    Message?: string;
+    SigningAlgorithm?: string;
+    MessageType?: string;
+  };
   const key = body.KeyId === 'alias/ec' ? ecKey : body.KeyId === 'alias/rsa' ? rsaKey : undefined;
   if (body.KeyId === 'alias/aes') {
     return target === 'GetPublicKey'
@@ -28,17 +33,24 @@ function kms(req: RecordedRequest): Reply {
       : { status: 400, body: { __type: 'InvalidKeyUsageException', message: 'not a signing key' } };
   }
   if (!key) return { status: 400, body: { __type: 'NotFoundException', message: `Alias ${body.KeyId} is not found.` } };
-  const spec = key === ecKey
-    ? { KeySpec: 'ECC_NIST_P256', SigningAlgorithms: ['ECDSA_SHA_256'] }
-    : { KeySpec: 'RSA_2048', SigningAlgorithms: ['RSASSA_PSS_SHA_256', 'RSASSA_PKCS1_V1_5_SHA_256'] };
+  const spec =
+    key === ecKey
+      ? { KeySpec: 'ECC_NIST_P256', SigningAlgorithms: ['ECDSA_SHA_256'] }
+      : { KeySpec: 'RSA_2048', SigningAlgorithms: ['RSASSA_PSS_SHA_256', 'RSASSA_PKCS1_V1_5_SHA_256'] };
   if (target === 'GetPublicKey') {
     const der = key.publicKey.export({ type: 'spki', format: 'der' });
-    return { status: 200, body: { KeyId: body.KeyId, PublicKey: der.toString('base64'), KeyUsage: 'SIGN_VERIFY', ...spec } };
+    return {
+      status: 200,
+      body: { KeyId: body.KeyId, PublicKey: der.toString('base64'), KeyUsage: 'SIGN_VERIFY', ...spec },
+    };
   }
   if (target === 'Sign') {
     assert.equal(body.MessageType, 'DIGEST');
     const sig = messages.signDigest(key, 'sha256', Buffer.from(body.Message!, 'base64'));
-    return { status: 200, body: { KeyId: body.KeyId, Signature: sig.toString('base64'), SigningAlgorithm: body.SigningAlgorithm } };
+    return {
+      status: 200,
+      body: { KeyId: body.KeyId, Signature: sig.toString('base64'), SigningAlgorithm: body.SigningAlgorithm },
+    };
   }
   return { status: 400, body: { __type: 'UnsupportedOperationException', message: target } };
 }
@@ -63,7 +75,9 @@ function signer(keyId: string, opts = { backoffMs: 1 }) {
 }
 
 const bodies = (target: string) =>
-  server.requests.filter((r) => r.headers['x-amz-target'] === `TrentService.${target}`).map((r) => JSON.parse(r.body) as Record<string, string>);
+  server.requests
+    .filter((r) => r.headers['x-amz-target'] === `TrentService.${target}`)
+    .map((r) => JSON.parse(r.body) as Record<string, string>);
 
 describe('awskms signer', () => {
   it('signs a SHA-256 digest with ECDSA_SHA_256 and MessageType DIGEST', async () => {
@@ -97,29 +111,67 @@ describe('awskms signer', () => {
   });
 
   it('maps unknown keys, denied access and non-signing keys to reasons without retrying', async () => {
-    await assert.rejects(signer('alias/missing'), (e: unknown) => e instanceof ChainsmithError && e.reason === 'KmsKeyNotFound' && /alias\/missing is not found/.test(e.message));
-    await assert.rejects(signer('alias/aes'), (e: unknown) => e instanceof ChainsmithError && e.reason === 'KmsKeyUnsupported');
+    await assert.rejects(
+      signer('alias/missing'),
+      (e: unknown) =>
+        e instanceof ChainsmithError && e.reason === 'KmsKeyNotFound' && /alias\/missing is not found/.test(e.message),
+    );
+    await assert.rejects(
+      signer('alias/aes'),
+      (e: unknown) => e instanceof ChainsmithError && e.reason === 'KmsKeyUnsupported',
+    );
     server.requests.length = 0;
-    override = () => ({ status: 400, body: { __type: 'AccessDeniedException', message: 'User is not authorized to perform kms:GetPublicKey' } });
-    await assert.rejects(signer('alias/ec'), (e: unknown) => e instanceof ChainsmithError && e.reason === 'KmsPermissionDenied' && !e.transient);
+    override = () => ({
+      status: 400,
+      body: { __type: 'AccessDeniedException', message: 'User is not authorized to perform kms:GetPublicKey' },
+    });
+    await assert.rejects(
+      signer('alias/ec'),
+      (e: unknown) => e instanceof ChainsmithError && e.reason === 'KmsPermissionDenied' && !e.transient,
+    );
     assert.equal(server.requests.length, 1);
   });
 
   it('rejects a key that is not a signing key', async () => {
     override = (_req, target) =>
       target === 'GetPublicKey'
-        ? { status: 200, body: { KeyId: 'k', PublicKey: ecKey.publicKey.export({ type: 'spki', format: 'der' }).toString('base64'), KeySpec: 'ECC_SECG_P256K1', KeyUsage: 'SIGN_VERIFY' } }
+        ? {
+            status: 200,
+            body: {
+              KeyId: 'k',
+              PublicKey: ecKey.publicKey.export({ type: 'spki', format: 'der' }).toString('base64'),
+              KeySpec: 'ECC_SECG_P256K1',
+              KeyUsage: 'SIGN_VERIFY',
+            },
+          }
         : undefined;
-    await assert.rejects(signer('alias/ec'), (e: unknown) => e instanceof ChainsmithError && e.reason === 'KmsKeyUnsupported' && /ECC_SECG_P256K1/.test(e.message));
+    await assert.rejects(
+      signer('alias/ec'),
+      (e: unknown) =>
+        e instanceof ChainsmithError && e.reason === 'KmsKeyUnsupported' && /ECC_SECG_P256K1/.test(e.message),
+    );
   });
 });
 
 describe('classifyAwsFailure', () => {
   it('treats connection failures as transient and unknown errors as permanent', () => {
     const refused = Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:1'), { code: 'ECONNREFUSED' });
-    assert.deepEqual(classifyAwsFailure(refused), { reason: 'KmsUnavailable', transient: true, detail: 'cannot reach AWS KMS (ECONNREFUSED)' });
-    assert.equal(classifyAwsFailure(Object.assign(new Error('x'), { name: 'DependencyTimeoutException' })).transient, true);
-    assert.equal(classifyAwsFailure(new Error('Region is missing')).detail, 'no AWS region: set AWS_REGION or use an ARN key reference');
-    assert.equal(classifyAwsFailure(Object.assign(new Error('x'), { name: 'Weird', $metadata: { httpStatusCode: 503 } })).reason, 'KmsUnavailable');
+    assert.deepEqual(classifyAwsFailure(refused), {
+      reason: 'KmsUnavailable',
+      transient: true,
+      detail: 'cannot reach AWS KMS (ECONNREFUSED)',
+    });
+    assert.equal(
+      classifyAwsFailure(Object.assign(new Error('x'), { name: 'DependencyTimeoutException' })).transient,
+      true,
+    );
+    assert.equal(
+      classifyAwsFailure(new Error('Region is missing')).detail,
+      'no AWS region: set AWS_REGION or use an ARN key reference',
+    );
+    assert.equal(
+      classifyAwsFailure(Object.assign(new Error('x'), { name: 'Weird', $metadata: { httpStatusCode: 503 } })).reason,
+      'KmsUnavailable',
+    );
   });
 });

@@ -27,7 +27,9 @@ function jwkOf(name: string): Record<string, unknown> {
   const j = k.key.publicKey.export({ format: 'jwk' });
   const kid = `${server.url}/keys/${name}/${k.version}`;
   const ops = k.ops ?? ['sign', 'verify'];
-  return j.kty === 'EC' ? { kid, kty: 'EC', crv: j.crv, x: j.x, y: j.y, key_ops: ops } : { kid, kty: 'RSA', n: j.n, e: j.e, key_ops: ops };
+  return j.kty === 'EC'
+    ? { kid, kty: 'EC', crv: j.crv, x: j.x, y: j.y, key_ops: ops }
+    : { kid, kty: 'RSA', n: j.n, e: j.e, key_ops: ops };
 }
 
 function keyVault(req: RecordedRequest): Reply {
@@ -36,7 +38,10 @@ function keyVault(req: RecordedRequest): Reply {
   if (req.headers.authorization !== `Bearer ${ACCESS_TOKEN}`) {
     return {
       status: 401,
-      headers: { 'www-authenticate': 'Bearer authorization="https://login.microsoftonline.com/00000000-0000-0000-0000-000000000000", resource="https://vault.azure.net"' },
+      headers: {
+        'www-authenticate':
+          'Bearer authorization="https://login.microsoftonline.com/00000000-0000-0000-0000-000000000000", resource="https://vault.azure.net"',
+      },
       body: { error: { code: 'Unauthorized', message: 'AKV10000: Request is missing a Bearer or PoP token.' } },
     };
   }
@@ -44,7 +49,13 @@ function keyVault(req: RecordedRequest): Reply {
   assert.ok(url.searchParams.get('api-version'), 'every call names an api-version');
   const m = /^\/keys\/([^/]+)\/?([^/]*)(\/sign)?$/.exec(url.pathname);
   const k = m ? keys[m[1]!] : undefined;
-  if (!m || !k) return { status: 404, body: { error: { code: 'KeyNotFound', message: `A key with (name/id) ${m?.[1]} was not found in this key vault.` } } };
+  if (!m || !k)
+    return {
+      status: 404,
+      body: {
+        error: { code: 'KeyNotFound', message: `A key with (name/id) ${m?.[1]} was not found in this key vault.` },
+      },
+    };
   if (!m[3] && req.method === 'GET') return { status: 200, body: { key: jwkOf(m[1]!), attributes: { enabled: true } } };
   if (m[3] && req.method === 'POST') {
     const body = JSON.parse(req.body) as { alg: string; value: string };
@@ -73,9 +84,16 @@ beforeEach(() => {
 });
 
 function signer(key: string, opts = { backoffMs: 1 }) {
-  const ref = parseKmsRef(`azurekms://chains.vault.azure.net/${key}`) as Extract<ReturnType<typeof parseKmsRef>, { provider: 'azurekms' }>;
+  const ref = parseKmsRef(`azurekms://chains.vault.azure.net/${key}`) as Extract<
+    ReturnType<typeof parseKmsRef>,
+    { provider: 'azurekms' }
+  >;
   // The stand-in speaks plain HTTP on loopback; production vault URLs are always https://VAULT-HOST/.
-  return createAzureKmsSigner(ref, opts, { credential, vaultUrl: server.url, clientOptions: { allowInsecureConnection: true } });
+  return createAzureKmsSigner(ref, opts, {
+    credential,
+    vaultUrl: server.url,
+    clientOptions: { allowInsecureConnection: true },
+  });
 }
 
 describe('azurekms signer (Key Vault SDK against a loopback stand-in; Key Vault has no local server)', () => {
@@ -102,16 +120,32 @@ describe('azurekms signer (Key Vault SDK against a loopback stand-in; Key Vault 
   });
 
   it('rejects a key whose key_ops do not include sign', async () => {
-    await assert.rejects(signer('wrap'), (e: unknown) => e instanceof ChainsmithError && e.reason === 'KmsKeyUnsupported' && /wrapKey/.test(e.message));
+    await assert.rejects(
+      signer('wrap'),
+      (e: unknown) => e instanceof ChainsmithError && e.reason === 'KmsKeyUnsupported' && /wrapKey/.test(e.message),
+    );
   });
 
   it('maps KeyNotFound and Forbidden, and never puts the access token in a message', async () => {
-    await assert.rejects(signer('missing'), (e: unknown) => e instanceof ChainsmithError && e.reason === 'KmsKeyNotFound' && /was not found/.test(e.message));
-    override = (req) => (req.headers.authorization ? { status: 403, body: { error: { code: 'Forbidden', message: `Caller is not authorized; token ${ACCESS_TOKEN}` } } } : undefined);
+    await assert.rejects(
+      signer('missing'),
+      (e: unknown) => e instanceof ChainsmithError && e.reason === 'KmsKeyNotFound' && /was not found/.test(e.message),
+    );
+    override = (req) =>
+      req.headers.authorization
+        ? {
+            status: 403,
+            body: { error: { code: 'Forbidden', message: `Caller is not authorized; token ${ACCESS_TOKEN}` } },
+          }
+        : undefined;
     await assert.rejects(signer('ec'), (e: unknown) => {
       assert.ok(e instanceof ChainsmithError);
       assert.equal(e.reason, 'KmsPermissionDenied');
-      assert.equal(e.cause, undefined, 'SDK errors (which carry the request and its Authorization header) are not kept as cause');
+      assert.equal(
+        e.cause,
+        undefined,
+        'SDK errors (which carry the request and its Authorization header) are not kept as cause',
+      );
       assert.ok(!e.message.includes(ACCESS_TOKEN), e.message);
       assert.match(e.message, /Caller is not authorized; token \[redacted\]/);
       return true;
@@ -121,7 +155,13 @@ describe('azurekms signer (Key Vault SDK against a loopback stand-in; Key Vault 
   it('retries 429 and 503, then signs', async () => {
     const s = await signer('ec');
     const failures: Reply[] = [
-      { status: 429, headers: { 'retry-after': '0' }, body: { error: { code: 'Throttled', message: 'Request was not processed because too many requests were received.' } } },
+      {
+        status: 429,
+        headers: { 'retry-after': '0' },
+        body: {
+          error: { code: 'Throttled', message: 'Request was not processed because too many requests were received.' },
+        },
+      },
       { status: 503, body: { error: { code: 'ServiceUnavailable', message: 'unavailable' } } },
     ];
     override = (req) => (req.method === 'POST' && req.headers.authorization ? failures.shift() : undefined);
@@ -133,11 +173,19 @@ describe('azurekms signer (Key Vault SDK against a loopback stand-in; Key Vault 
 
 describe('classifyAzureFailure', () => {
   it('maps credential errors and connection failures', () => {
-    assert.equal(classifyAzureFailure(Object.assign(new Error('no credential'), { name: 'CredentialUnavailableError' })).reason, 'KmsPermissionDenied');
-    assert.deepEqual(classifyAzureFailure(Object.assign(new Error('connect ECONNREFUSED'), { name: 'RestError', code: 'REQUEST_SEND_ERROR' })), {
-      reason: 'KmsUnavailable',
-      transient: true,
-      detail: 'RestError: connect ECONNREFUSED',
-    });
+    assert.equal(
+      classifyAzureFailure(Object.assign(new Error('no credential'), { name: 'CredentialUnavailableError' })).reason,
+      'KmsPermissionDenied',
+    );
+    assert.deepEqual(
+      classifyAzureFailure(
+        Object.assign(new Error('connect ECONNREFUSED'), { name: 'RestError', code: 'REQUEST_SEND_ERROR' }),
+      ),
+      {
+        reason: 'KmsUnavailable',
+        transient: true,
+        detail: 'RestError: connect ECONNREFUSED',
+      },
+    );
   });
 });

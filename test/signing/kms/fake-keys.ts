@@ -26,12 +26,18 @@ export class KnownMessages {
   private readonly byDigest = new Map<string, Buffer>();
 
   add(message: Buffer): Buffer {
-    for (const h of ['sha256', 'sha384', 'sha512']) this.byDigest.set(`${h}:${createHash(h).update(message).digest('hex')}`, message);
+    for (const h of ['sha256', 'sha384', 'sha512'])
+      this.byDigest.set(`${h}:${createHash(h).update(message).digest('hex')}`, message);
     return message;
   }
 
   /** Signs the message whose `hash` digest is `digest`, as a KMS would sign that digest. */
-  signDigest(key: FakeKey, hash: 'sha256' | 'sha384' | 'sha512', digest: Buffer, encoding: 'der' | 'ieee-p1363' = 'der'): Buffer {
+  signDigest(
+    key: FakeKey,
+    hash: 'sha256' | 'sha384' | 'sha512',
+    digest: Buffer,
+    encoding: 'der' | 'ieee-p1363' = 'der',
+  ): Buffer {
     const message = this.byDigest.get(`${hash}:${digest.toString('hex')}`);
     if (!message) throw new Error(`stand-in asked to sign an unknown ${hash} digest`);
     return sign(hash, message, { key: key.privateKey, dsaEncoding: encoding });

@@ -23,23 +23,32 @@ const versions: Record<string, { key: FakeKey; algorithm: number }> = {
 };
 const messages = new KnownMessages();
 let override: ((req: RecordedRequest) => Reply | undefined) | undefined;
-const notFound = (what: string): Reply => ({ status: 404, body: { error: { code: 404, message: `${what} not found.`, status: 'NOT_FOUND' } } });
+const notFound = (what: string): Reply => ({
+  status: 404,
+  body: { error: { code: 404, message: `${what} not found.`, status: 'NOT_FOUND' } },
+});
 
 function cloudKms(req: RecordedRequest): Reply {
   const o = override?.(req);
   if (o) return o;
-  if (req.headers.authorization !== 'Bearer ya29.test-access-token') return { status: 401, body: { error: { code: 401, message: 'unauthenticated', status: 'UNAUTHENTICATED' } } };
+  if (req.headers.authorization !== 'Bearer ya29.test-access-token')
+    return { status: 401, body: { error: { code: 401, message: 'unauthenticated', status: 'UNAUTHENTICATED' } } };
   const path = decodeURIComponent(new URL(req.url, 'http://x').pathname).replace(/^\/v1\//, '');
   let m = /^(.*)\/cryptoKeyVersions$/.exec(path);
   if (m && req.method === 'GET') {
-    const list = Object.keys(versions).filter((n) => n.startsWith(`${m![1]}/`)).map((name) => ({ name, state: 'ENABLED' }));
+    const list = Object.keys(versions)
+      .filter((n) => n.startsWith(`${m![1]}/`))
+      .map((name) => ({ name, state: 'ENABLED' }));
     return { status: 200, body: { cryptoKeyVersions: list, totalSize: list.length } };
   }
   m = /^(.*)\/publicKey$/.exec(path);
   if (m && req.method === 'GET') {
     const v = versions[m[1]!];
     if (!v) return notFound(m[1]!);
-    return { status: 200, body: { pem: v.key.publicKey.export({ type: 'spki', format: 'pem' }), algorithm: v.algorithm, name: m[1] } };
+    return {
+      status: 200,
+      body: { pem: v.key.publicKey.export({ type: 'spki', format: 'pem' }), algorithm: v.algorithm, name: m[1] },
+    };
   }
   m = /^(.*):asymmetricSign$/.exec(path);
   if (m && req.method === 'POST') {
@@ -54,7 +63,10 @@ function cloudKms(req: RecordedRequest): Reply {
     }
     return { status: 200, body: { signature: sig.toString('base64'), name: m[1] } };
   }
-  return { status: 404, body: { error: { code: 404, message: `no route ${req.method} ${path}`, status: 'NOT_FOUND' } } };
+  return {
+    status: 404,
+    body: { error: { code: 404, message: `no route ${req.method} ${path}`, status: 'NOT_FOUND' } },
+  };
 }
 
 let server: LoopbackServer;
@@ -64,7 +76,13 @@ before(async () => {
   // A real OAuth2 client holding an access token: the SDK adds the Authorization header, no token endpoint is called.
   const authClient = new OAuth2Client();
   authClient.setCredentials({ access_token: 'ya29.test-access-token', expiry_date: Date.now() + 3_600_000 });
-  clientOptions = { fallback: true, apiEndpoint: '127.0.0.1', port: server.port, protocol: 'http', authClient } as GcpClientOptions;
+  clientOptions = {
+    fallback: true,
+    apiEndpoint: '127.0.0.1',
+    port: server.port,
+    protocol: 'http',
+    authClient,
+  } as GcpClientOptions;
 });
 after(() => server.close());
 beforeEach(() => {
@@ -92,7 +110,10 @@ describe('gcpkms signer (REST client against a loopback stand-in; Cloud KMS has 
   it('uses the highest enabled version when the reference names none', async () => {
     const s = await signer(`${KEY}/ec`);
     assert.match(server.requests[0]!.url, /cryptoKeyVersions\?filter=state%3DENABLED/);
-    assert.equal(s.publicKey().export({ format: 'jwk' }).x, versions[`${KEY}/ec/cryptoKeyVersions/4`]!.key.publicKey.export({ format: 'jwk' }).x);
+    assert.equal(
+      s.publicKey().export({ format: 'jwk' }).x,
+      versions[`${KEY}/ec/cryptoKeyVersions/4`]!.key.publicKey.export({ format: 'jwk' }).x,
+    );
   });
 
   it('signs a SHA-384 digest for EC_SIGN_P384_SHA384 and the message itself for Ed25519', async () => {
@@ -104,21 +125,44 @@ describe('gcpkms signer (REST client against a loopback stand-in; Cloud KMS has 
   });
 
   it('rejects algorithms cosign cannot verify with the public key (RSA-PSS)', async () => {
-    await assert.rejects(signer(`${KEY}/pss/cryptoKeyVersions/1`), (e: unknown) => e instanceof ChainsmithError && e.reason === 'KmsKeyUnsupported' && /RSA_SIGN_PSS_2048_SHA256/.test(e.message));
+    await assert.rejects(
+      signer(`${KEY}/pss/cryptoKeyVersions/1`),
+      (e: unknown) =>
+        e instanceof ChainsmithError && e.reason === 'KmsKeyUnsupported' && /RSA_SIGN_PSS_2048_SHA256/.test(e.message),
+    );
   });
 
   it('maps 404 to KmsKeyNotFound and 403 to KmsPermissionDenied without retrying', async () => {
-    await assert.rejects(signer(`${KEY}/nope/cryptoKeyVersions/1`), (e: unknown) => e instanceof ChainsmithError && e.reason === 'KmsKeyNotFound' && /not found/.test(e.message));
+    await assert.rejects(
+      signer(`${KEY}/nope/cryptoKeyVersions/1`),
+      (e: unknown) => e instanceof ChainsmithError && e.reason === 'KmsKeyNotFound' && /not found/.test(e.message),
+    );
     server.requests.length = 0;
-    override = () => ({ status: 403, body: { error: { code: 403, message: "Permission 'cloudkms.cryptoKeyVersions.viewPublicKey' denied", status: 'PERMISSION_DENIED' } } });
-    await assert.rejects(signer(`${KEY}/ec/cryptoKeyVersions/1`), (e: unknown) => e instanceof ChainsmithError && e.reason === 'KmsPermissionDenied' && /viewPublicKey/.test(e.message));
+    override = () => ({
+      status: 403,
+      body: {
+        error: {
+          code: 403,
+          message: "Permission 'cloudkms.cryptoKeyVersions.viewPublicKey' denied",
+          status: 'PERMISSION_DENIED',
+        },
+      },
+    });
+    await assert.rejects(
+      signer(`${KEY}/ec/cryptoKeyVersions/1`),
+      (e: unknown) =>
+        e instanceof ChainsmithError && e.reason === 'KmsPermissionDenied' && /viewPublicKey/.test(e.message),
+    );
     assert.equal(server.requests.length, 1);
   });
 
   it('retries 503 and 429 answers, then signs', async () => {
     const s = await signer(`${KEY}/ec/cryptoKeyVersions/1`);
     const failures: Reply[] = [
-      { status: 503, body: { error: { code: 503, message: 'The service is currently unavailable.', status: 'UNAVAILABLE' } } },
+      {
+        status: 503,
+        body: { error: { code: 503, message: 'The service is currently unavailable.', status: 'UNAVAILABLE' } },
+      },
       { status: 429, body: { error: { code: 429, message: 'Quota exceeded', status: 'RESOURCE_EXHAUSTED' } } },
     ];
     override = (req) => (req.method === 'POST' ? failures.shift() : undefined);
@@ -133,8 +177,15 @@ describe('classifyGcpFailure (gRPC mode errors)', () => {
     assert.equal(classifyGcpFailure({ code: 5, details: 'not found' }).reason, 'KmsKeyNotFound');
     assert.equal(classifyGcpFailure({ code: 7, details: 'denied' }).reason, 'KmsPermissionDenied');
     assert.equal(classifyGcpFailure({ code: 16, details: 'unauthenticated' }).reason, 'KmsPermissionDenied');
-    assert.deepEqual(classifyGcpFailure({ code: 14, details: 'unavailable' }), { reason: 'KmsUnavailable', transient: true, detail: 'unavailable' });
+    assert.deepEqual(classifyGcpFailure({ code: 14, details: 'unavailable' }), {
+      reason: 'KmsUnavailable',
+      transient: true,
+      detail: 'unavailable',
+    });
     assert.equal(classifyGcpFailure({ code: 9, details: 'version DISABLED' }).reason, 'KmsKeyUnsupported');
-    assert.equal(classifyGcpFailure(new Error('Could not load the default credentials.')).reason, 'KmsPermissionDenied');
+    assert.equal(
+      classifyGcpFailure(new Error('Could not load the default credentials.')).reason,
+      'KmsPermissionDenied',
+    );
   });
 });

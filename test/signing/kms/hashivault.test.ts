@@ -6,7 +6,7 @@ import { sign, verify } from 'node:crypto';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import type { ChainsConfig } from '../../../src/config/types.js';
 import { ChainsmithError } from '../../../src/errors.js';
-import { keyIdOf } from '../../../src/signing/dsse.js';
+import { keyIdOf } from '../../../src/signing/ssh-key.js';
 import { createHashivaultSigner, stripVaultPrefix } from '../../../src/signing/kms/hashivault.js';
 import { parseKmsRef } from '../../../src/signing/kms/kmsref.js';
 import type { VaultEnvironment } from '../../../src/signing/kms/vault-client.js';
@@ -47,16 +47,28 @@ function standardTransit(req: RecordedRequest): Reply {
     acceptedTokens.add('hvs.login-token');
     return { status: 200, body: { auth: { client_token: 'hvs.login-token' } } };
   }
-  if (!acceptedTokens.has(String(req.headers['x-vault-token']))) return { status: 403, body: { errors: ['permission denied'] } };
+  if (!acceptedTokens.has(String(req.headers['x-vault-token'])))
+    return { status: 403, body: { errors: ['permission denied'] } };
   const read = /^\/v1\/([^/]+)\/keys\/([^/]+)$/.exec(url.pathname);
   if (read && req.method === 'GET') {
-    if (read[2] === 'aes') return { status: 200, body: { data: { type: 'aes256-gcm96', latest_version: 1, keys: { '1': 1700000000 } } } };
+    if (read[2] === 'aes')
+      return { status: 200, body: { data: { type: 'aes256-gcm96', latest_version: 1, keys: { '1': 1700000000 } } } };
     const k = keys[read[2]!];
     if (!k) return { status: 404, body: { errors: [] } };
-    const pub = k.type === 'ed25519'
-      ? Buffer.from(k.key.publicKey.export({ format: 'jwk' }).x!, 'base64url').toString('base64')
-      : k.key.publicKey.export({ type: 'spki', format: 'pem' });
-    return { status: 200, body: { data: { type: k.type, latest_version: k.version, keys: { [String(k.version)]: { public_key: pub, name: k.type } } } } };
+    const pub =
+      k.type === 'ed25519'
+        ? Buffer.from(k.key.publicKey.export({ format: 'jwk' }).x!, 'base64url').toString('base64')
+        : k.key.publicKey.export({ type: 'spki', format: 'pem' });
+    return {
+      status: 200,
+      body: {
+        data: {
+          type: k.type,
+          latest_version: k.version,
+          keys: { [String(k.version)]: { public_key: pub, name: k.type } },
+        },
+      },
+    };
   }
   const signPath = /^\/v1\/([^/]+)\/sign\/([^/]+)(?:\/(sha2-256))?$/.exec(url.pathname);
   if (signPath && req.method === 'POST') {
@@ -64,10 +76,17 @@ function standardTransit(req: RecordedRequest): Reply {
     if (!k) return { status: 400, body: { errors: ['signing key not found'] } };
     const body = JSON.parse(req.body) as { input: string; prehashed?: boolean; key_version?: number };
     const input = Buffer.from(body.input, 'base64');
-    const sig = k.type === 'ed25519'
-      ? (messages.add(input), signEd(k.key, input))
-      : messages.signDigest(k.key, 'sha256', input);
-    return { status: 200, body: { data: { signature: `vault:v${body.key_version ?? k.version}:${sig.toString('base64')}`, key_version: k.version } } };
+    const sig =
+      k.type === 'ed25519' ? (messages.add(input), signEd(k.key, input)) : messages.signDigest(k.key, 'sha256', input);
+    return {
+      status: 200,
+      body: {
+        data: {
+          signature: `vault:v${body.key_version ?? k.version}:${sig.toString('base64')}`,
+          key_version: k.version,
+        },
+      },
+    };
   }
   return { status: 404, body: { errors: [`no handler for ${req.method} ${url.pathname}`] } };
 }
@@ -102,7 +121,12 @@ beforeEach(() => {
   files.clear();
 });
 
-async function signer(name: string, auth: Partial<KmsConfig['auth']> = { token: TOKEN }, env: NodeJS.ProcessEnv = {}, opts = fast) {
+async function signer(
+  name: string,
+  auth: Partial<KmsConfig['auth']> = { token: TOKEN },
+  env: NodeJS.ProcessEnv = {},
+  opts = fast,
+) {
   const cfg = kmsConfig(`hashivault://${name}`, { address: server.url, ...auth });
   const ref = parseKmsRef(cfg.kmsref!);
   assert.equal(ref.provider, 'hashivault');
@@ -114,7 +138,10 @@ describe('hashivault signer', () => {
     const s = await signer('p256');
     const data = messages.add(Buffer.from('DSSEv1 28 application/vnd.in-toto+json 2 {}'));
     const sig = await s.sign(data);
-    assert.ok(verify('sha256', data, { key: s.publicKey(), dsaEncoding: 'der' }, sig), 'DER signature verifies over SHA-256');
+    assert.ok(
+      verify('sha256', data, { key: s.publicKey(), dsaEncoding: 'der' }, sig),
+      'DER signature verifies over SHA-256',
+    );
     assert.equal(keyIdOf(s.publicKey()), keyIdOf(keys.p256!.key.publicKey));
     const signReq = server.requests.find((r) => r.method === 'POST')!;
     assert.equal(signReq.url, '/v1/transit/sign/p256/sha2-256');
@@ -128,7 +155,7 @@ describe('hashivault signer', () => {
     assert.ok(!s.description.includes(TOKEN));
   });
 
-  it('signs with ECDSA P-384 over SHA-256 (cosign\'s KMS default) and with RSA PKCS#1 v1.5', async () => {
+  it("signs with ECDSA P-384 over SHA-256 (cosign's KMS default) and with RSA PKCS#1 v1.5", async () => {
     for (const name of ['p384', 'rsa']) {
       const s = await signer(name);
       const data = messages.add(Buffer.from(`payload for ${name}`));
@@ -154,7 +181,10 @@ describe('hashivault signer', () => {
   });
 
   it('falls back to VAULT_ADDR, VAULT_TOKEN and TRANSIT_SECRET_ENGINE_PATH', async () => {
-    override = (req) => (req.url.startsWith('/v1/chains-transit/') ? standardTransit({ ...req, url: req.url.replace('/v1/chains-transit/', '/v1/transit/') }) : { status: 404, body: { errors: ['wrong mount'] } });
+    override = (req) =>
+      req.url.startsWith('/v1/chains-transit/')
+        ? standardTransit({ ...req, url: req.url.replace('/v1/chains-transit/', '/v1/transit/') })
+        : { status: 404, body: { errors: ['wrong mount'] } };
     const cfg = kmsConfig('hashivault://p256');
     const s = await createHashivaultSigner(
       { provider: 'hashivault', ref: 'hashivault://p256', keyName: 'p256' },
@@ -168,7 +198,10 @@ describe('hashivault signer', () => {
 
   it('logs in with the OIDC token file when no token is configured, and logs in again when the token is revoked', async () => {
     files.set('/var/run/sigstore/token', `${JWT}\n`);
-    const s = await signer('p256', { token: '', oidc: { path: 'kubernetes-jwt', role: 'chains', tokenPath: '/var/run/sigstore/token' } });
+    const s = await signer('p256', {
+      token: '',
+      oidc: { path: 'kubernetes-jwt', role: 'chains', tokenPath: '/var/run/sigstore/token' },
+    });
     const login = server.requests[0]!;
     assert.equal(login.url, '/v1/auth/kubernetes-jwt/login');
     assert.deepEqual(JSON.parse(login.body), { role: 'chains', jwt: JWT });
@@ -181,7 +214,8 @@ describe('hashivault signer', () => {
   it('retries 503 (sealed or standby Vault) and succeeds', async () => {
     const s = await signer('p256');
     let failures = 2;
-    override = (req) => (req.method === 'POST' && failures-- > 0 ? { status: 503, body: { errors: ['Vault is sealed'] } } : undefined);
+    override = (req) =>
+      req.method === 'POST' && failures-- > 0 ? { status: 503, body: { errors: ['Vault is sealed'] } } : undefined;
     const data = messages.add(Buffer.from('retry me'));
     assert.ok(verify('sha256', data, { key: s.publicKey(), dsaEncoding: 'der' }, await s.sign(data)));
     assert.equal(server.requests.filter((r) => r.method === 'POST').length, 3);
@@ -215,8 +249,12 @@ describe('hashivault signer', () => {
 
   it('reports KmsKeyNotFound for a key deleted after the signer was built (Vault answers 400)', async () => {
     const s = await signer('p256');
-    override = (req) => (req.method === 'POST' ? { status: 400, body: { errors: ['signing key not found'] } } : undefined);
-    await assert.rejects(s.sign(Buffer.from('z')), (e: unknown) => e instanceof ChainsmithError && e.reason === 'KmsKeyNotFound');
+    override = (req) =>
+      req.method === 'POST' ? { status: 400, body: { errors: ['signing key not found'] } } : undefined;
+    await assert.rejects(
+      s.sign(Buffer.from('z')),
+      (e: unknown) => e instanceof ChainsmithError && e.reason === 'KmsKeyNotFound',
+    );
   });
 
   it('refuses a signature that does not verify against the key it read', async () => {
@@ -225,9 +263,15 @@ describe('hashivault signer', () => {
     override = (req) => {
       if (req.method !== 'POST') return undefined;
       const input = Buffer.from(JSON.parse(req.body).input, 'base64');
-      return { status: 200, body: { data: { signature: `vault:v2:${messages.signDigest(other, 'sha256', input).toString('base64')}` } } };
+      return {
+        status: 200,
+        body: { data: { signature: `vault:v2:${messages.signDigest(other, 'sha256', input).toString('base64')}` } },
+      };
     };
-    await assert.rejects(s.sign(messages.add(Buffer.from('w'))), (e: unknown) => e instanceof ChainsmithError && e.reason === 'KmsError' && /does not verify/.test(e.message));
+    await assert.rejects(
+      s.sign(messages.add(Buffer.from('w'))),
+      (e: unknown) => e instanceof ChainsmithError && e.reason === 'KmsError' && /does not verify/.test(e.message),
+    );
   });
 
   it('reports an unreachable Vault as transient KmsUnavailable after retrying', async () => {
@@ -236,8 +280,17 @@ describe('hashivault signer', () => {
     await dead.close();
     const cfg = kmsConfig('hashivault://p256', { address: url, token: TOKEN });
     await assert.rejects(
-      createHashivaultSigner({ provider: 'hashivault', ref: cfg.kmsref!, keyName: 'p256' }, cfg, { backoffMs: 1, retries: 2 }, environment()),
-      (e: unknown) => e instanceof ChainsmithError && e.reason === 'KmsUnavailable' && e.transient && /ECONNREFUSED.*after 3 attempts/.test(e.message),
+      createHashivaultSigner(
+        { provider: 'hashivault', ref: cfg.kmsref!, keyName: 'p256' },
+        cfg,
+        { backoffMs: 1, retries: 2 },
+        environment(),
+      ),
+      (e: unknown) =>
+        e instanceof ChainsmithError &&
+        e.reason === 'KmsUnavailable' &&
+        e.transient &&
+        /ECONNREFUSED.*after 3 attempts/.test(e.message),
     );
   });
 
@@ -245,18 +298,28 @@ describe('hashivault signer', () => {
     const s = await signer('p256');
     override = (req) => (req.method === 'POST' ? { status: 200, body: {}, delayMs: 500 } : undefined);
     await assert.rejects(
-      (await signer('p256', undefined, {}, { backoffMs: 1, timeoutMs: 50, retries: 0 } as typeof fast)).sign(Buffer.from('slow')),
-      (e: unknown) => e instanceof ChainsmithError && e.reason === 'KmsUnavailable' && /no answer within 50 ms/.test(e.message),
+      (await signer('p256', undefined, {}, { backoffMs: 1, timeoutMs: 50, retries: 0 } as typeof fast)).sign(
+        Buffer.from('slow'),
+      ),
+      (e: unknown) =>
+        e instanceof ChainsmithError && e.reason === 'KmsUnavailable' && /no answer within 50 ms/.test(e.message),
     );
     assert.ok(s);
   });
 
   it('refuses SPIRE auth (not supported) and an empty OIDC token file with clear reasons', async () => {
-    await assert.rejects(signer('p256', { token: TOKEN, spire: { sock: '/run/spire/agent.sock', audience: 'vault' } }), (e: unknown) => e instanceof ChainsmithError && e.reason === 'KmsError' && /spire.* is not supported/.test(e.message));
+    await assert.rejects(
+      signer('p256', { token: TOKEN, spire: { sock: '/run/spire/agent.sock', audience: 'vault' } }),
+      (e: unknown) =>
+        e instanceof ChainsmithError && e.reason === 'KmsError' && /spire.* is not supported/.test(e.message),
+    );
     files.set('/var/run/sigstore/token', '\n');
     await assert.rejects(
       signer('p256', { token: '', oidc: { path: 'jwt', role: 'chains', tokenPath: '/var/run/sigstore/token' } }),
-      (e: unknown) => e instanceof ChainsmithError && e.reason === 'KmsPermissionDenied' && /OIDC token file \/var\/run\/sigstore\/token is empty/.test(e.message),
+      (e: unknown) =>
+        e instanceof ChainsmithError &&
+        e.reason === 'KmsPermissionDenied' &&
+        /OIDC token file \/var\/run\/sigstore\/token is empty/.test(e.message),
     );
     assert.equal(server.requests.length, 0, 'nothing was sent to Vault');
   });
@@ -264,10 +327,14 @@ describe('hashivault signer', () => {
   it('explains a missing address or token', async () => {
     const cfg = kmsConfig('hashivault://p256');
     const ref = { provider: 'hashivault' as const, ref: 'hashivault://p256', keyName: 'p256' };
-    await assert.rejects(createHashivaultSigner(ref, cfg, fast, environment()), /no Vault address: set signers.kms.auth.address or VAULT_ADDR/);
+    await assert.rejects(
+      createHashivaultSigner(ref, cfg, fast, environment()),
+      /no Vault address: set signers.kms.auth.address or VAULT_ADDR/,
+    );
     await assert.rejects(
       createHashivaultSigner(ref, kmsConfig('hashivault://p256', { address: server.url }), fast, environment()),
-      (e: unknown) => e instanceof ChainsmithError && e.reason === 'KmsPermissionDenied' && /no Vault token/.test(e.message),
+      (e: unknown) =>
+        e instanceof ChainsmithError && e.reason === 'KmsPermissionDenied' && /no Vault token/.test(e.message),
     );
   });
 });

@@ -35,13 +35,19 @@ export async function startLoopbackServer(handler: Handler): Promise<LoopbackSer
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
-      const rec: RecordedRequest = { method: req.method ?? '', url: req.url ?? '', headers: req.headers, body: Buffer.concat(chunks).toString('utf8') };
+      const rec: RecordedRequest = {
+        method: req.method ?? '',
+        url: req.url ?? '',
+        headers: req.headers,
+        body: Buffer.concat(chunks).toString('utf8'),
+      };
       requests.push(rec);
       Promise.resolve(handler(rec))
         .then(async (reply) => {
           if (reply.delayMs) await new Promise((r) => setTimeout(r, reply.delayMs));
           if (res.destroyed) return;
-          const text = reply.body === undefined ? '' : typeof reply.body === 'string' ? reply.body : JSON.stringify(reply.body);
+          const text =
+            reply.body === undefined ? '' : typeof reply.body === 'string' ? reply.body : JSON.stringify(reply.body);
           res.writeHead(reply.status, { 'content-type': 'application/json', ...reply.headers });
           res.end(text);
         })

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { DEFAULT_CONFIG, parseChainsConfig } from '../../src/config/parse.js';
-import { recordFailure } from '../../src/controller/retries.js';
+import { recordFailure } from '../../src/pipeline/retries.js';
 import { ChainsmithError } from '../../src/errors.js';
 
 const permanent = new ChainsmithError('KeyDecryptFailed', 'cosign.key: wrong password');
@@ -11,17 +11,28 @@ test('Chains-compatible counter: absent → "0", below the limit → +1, at the 
   const now = 1_000_000;
   assert.deepEqual(recordFailure({}, permanent, DEFAULT_CONFIG, now, undefined), {
     kind: 'count',
-    annotations: { 'chains.tekton.dev/retries': '0', 'chainsmith.dev/last-failure': 'KeyDecryptFailed: cosign.key: wrong password' },
+    annotations: {
+      'chains.tekton.dev/retries': '0',
+      'chainsmith.dev/last-failure': 'KeyDecryptFailed: cosign.key: wrong password',
+    },
   });
-  const seq = ['0', '1', '2'].map((r) => recordFailure({ 'chains.tekton.dev/retries': r }, permanent, DEFAULT_CONFIG, now, undefined));
-  assert.deepEqual(seq.map((o) => (o.kind === 'count' ? o.annotations['chains.tekton.dev/retries'] : o.kind)), ['1', '2', '3']);
+  const seq = ['0', '1', '2'].map((r) =>
+    recordFailure({ 'chains.tekton.dev/retries': r }, permanent, DEFAULT_CONFIG, now, undefined),
+  );
+  assert.deepEqual(
+    seq.map((o) => (o.kind === 'count' ? o.annotations['chains.tekton.dev/retries'] : o.kind)),
+    ['1', '2', '3'],
+  );
   const last = recordFailure({ 'chains.tekton.dev/retries': '3' }, permanent, DEFAULT_CONFIG, now, undefined);
   assert.equal(last.kind, 'give-up');
   assert.equal(last.kind === 'give-up' && last.annotations['chains.tekton.dev/signed'], 'failed');
 });
 
 test('an unparsable counter gives up, as in Chains', () => {
-  assert.equal(recordFailure({ 'chains.tekton.dev/retries': 'x' }, permanent, DEFAULT_CONFIG, 0, undefined).kind, 'give-up');
+  assert.equal(
+    recordFailure({ 'chains.tekton.dev/retries': 'x' }, permanent, DEFAULT_CONFIG, 0, undefined).kind,
+    'give-up',
+  );
 });
 
 test('chainsmith.max-retries changes the limit', () => {
@@ -33,8 +44,14 @@ test('chainsmith.max-retries changes the limit', () => {
 test('transient failures inside the retry horizon are not counted; after it they are', () => {
   const start = 5_000_000;
   const horizon = DEFAULT_CONFIG.chainsmith.retryHorizonSeconds * 1000;
-  assert.deepEqual(recordFailure({ 'chains.tekton.dev/retries': '3' }, transient, DEFAULT_CONFIG, start + horizon - 1, start), { kind: 'retry-quietly' });
-  assert.equal(recordFailure({ 'chains.tekton.dev/retries': '3' }, transient, DEFAULT_CONFIG, start + horizon, start).kind, 'give-up');
+  assert.deepEqual(
+    recordFailure({ 'chains.tekton.dev/retries': '3' }, transient, DEFAULT_CONFIG, start + horizon - 1, start),
+    { kind: 'retry-quietly' },
+  );
+  assert.equal(
+    recordFailure({ 'chains.tekton.dev/retries': '3' }, transient, DEFAULT_CONFIG, start + horizon, start).kind,
+    'give-up',
+  );
   // a permanent failure counts at once even inside the window
   assert.equal(recordFailure({}, permanent, DEFAULT_CONFIG, start + 1, start).kind, 'count');
 });

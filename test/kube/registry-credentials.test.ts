@@ -3,10 +3,17 @@ import assert from 'node:assert/strict';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { dockerConfigFromSecret, KubernetesCredentialSource, serviceAccountOf, type ObjectReader, type SecretObject as V1Secret, type ServiceAccountObject as V1ServiceAccount } from '../../src/oci/credentials.js';
+import { serviceAccountOf } from '../../src/tekton/accessors.js';
+import {
+  dockerConfigFromSecret,
+  KubernetesCredentialSource,
+  type ObjectReader,
+  type SecretObject as V1Secret,
+  type ServiceAccountObject as V1ServiceAccount,
+} from '../../src/kube/registry-credentials.js';
 import { credentialFor } from '../../src/oci/auth.js';
 import type { Logger } from 'winston';
-import { KubeApiError } from '../../src/controller/kube-client.js';
+import { KubeApiError } from '../../src/kube/client.js';
 import type { PipelineRun, TaskRun } from '../../src/tekton/types.js';
 
 const b64 = (s: string) => Buffer.from(s).toString('base64');
@@ -16,26 +23,47 @@ const dockerconfigjson = (registry: string, user: string): V1Secret => ({
 });
 
 function taskRun(sa?: string): TaskRun {
-  return { apiVersion: 'tekton.dev/v1', kind: 'TaskRun', metadata: { name: 't', namespace: 'ns' }, spec: sa === undefined ? {} : { serviceAccountName: sa } };
+  return {
+    apiVersion: 'tekton.dev/v1',
+    kind: 'TaskRun',
+    metadata: { name: 't', namespace: 'ns' },
+    spec: sa === undefined ? {} : { serviceAccountName: sa },
+  };
 }
 
 test('ServiceAccount of a run: TaskRun spec, PipelineRun taskRunTemplate, else default', () => {
   assert.equal(serviceAccountOf(taskRun('builder')), 'builder');
   assert.equal(serviceAccountOf(taskRun('')), 'default');
   assert.equal(serviceAccountOf(taskRun()), 'default');
-  const pr: PipelineRun = { apiVersion: 'tekton.dev/v1', kind: 'PipelineRun', metadata: { name: 'p' }, spec: { taskRunTemplate: { serviceAccountName: 'pipeline-sa' } } };
+  const pr: PipelineRun = {
+    apiVersion: 'tekton.dev/v1',
+    kind: 'PipelineRun',
+    metadata: { name: 'p' },
+    spec: { taskRunTemplate: { serviceAccountName: 'pipeline-sa' } },
+  };
   assert.equal(serviceAccountOf(pr), 'pipeline-sa');
 });
 
 test('dockercfg (legacy) and dockerconfigjson secrets decode; other types are ignored', () => {
-  const legacy: V1Secret = { type: 'kubernetes.io/dockercfg', data: { '.dockercfg': b64(JSON.stringify({ 'quay.io': { username: 'q', password: 'p' } })) } };
+  const legacy: V1Secret = {
+    type: 'kubernetes.io/dockercfg',
+    data: { '.dockercfg': b64(JSON.stringify({ 'quay.io': { username: 'q', password: 'p' } })) },
+  };
   assert.deepEqual(dockerConfigFromSecret(legacy), { auths: { 'quay.io': { username: 'q', password: 'p' } } });
-  assert.deepEqual(credentialFor([dockerConfigFromSecret(dockerconfigjson('ghcr.io', 'me'))!], 'ghcr.io'), { kind: 'basic', username: 'me', password: 'pw' });
+  assert.deepEqual(credentialFor([dockerConfigFromSecret(dockerconfigjson('ghcr.io', 'me'))!], 'ghcr.io'), {
+    kind: 'basic',
+    username: 'me',
+    password: 'pw',
+  });
   assert.equal(dockerConfigFromSecret({ type: 'Opaque', data: { x: b64('y') } }), undefined);
 });
 
 // A stand-in for the two reads the source makes (ServiceAccount, Secret); the real API server is used in e2e.
-function fakeCore(accounts: Record<string, V1ServiceAccount>, secrets: Record<string, V1Secret>, calls: string[]): ObjectReader {
+function fakeCore(
+  accounts: Record<string, V1ServiceAccount>,
+  secrets: Record<string, V1Secret>,
+  calls: string[],
+): ObjectReader {
   return {
     async get<T>(res: { plural: string }, namespace: string, name: string): Promise<T | undefined> {
       calls.push(`${res.plural === 'serviceaccounts' ? 'sa' : 'secret'} ${namespace}/${name}`);
@@ -46,10 +74,18 @@ function fakeCore(accounts: Record<string, V1ServiceAccount>, secrets: Record<st
 
 test('push-capable secrets come before imagePullSecrets, then the mounted DOCKER_CONFIG; missing secrets are skipped', async () => {
   const dir = await mkdtemp(join(tmpdir(), 'dockercfg-'));
-  await writeFile(join(dir, 'config.json'), JSON.stringify({ auths: { 'ghcr.io': { username: 'mounted', password: 'pw' } } }));
+  await writeFile(
+    join(dir, 'config.json'),
+    JSON.stringify({ auths: { 'ghcr.io': { username: 'mounted', password: 'pw' } } }),
+  );
   const calls: string[] = [];
   const core = fakeCore(
-    { 'ns/builder': { secrets: [{ name: 'push' }, { name: 'gone' }], imagePullSecrets: [{ name: 'pull' }, { name: 'push' }] } },
+    {
+      'ns/builder': {
+        secrets: [{ name: 'push' }, { name: 'gone' }],
+        imagePullSecrets: [{ name: 'pull' }, { name: 'push' }],
+      },
+    },
     { 'ns/push': dockerconfigjson('ghcr.io', 'pusher'), 'ns/pull': dockerconfigjson('ghcr.io', 'puller') },
     calls,
   );
@@ -92,11 +128,23 @@ test('a ServiceAccount read forbidden by the least-privilege RBAC warns once per
     },
   };
   let now = 0;
-  const source = new KubernetesCredentialSource({ client: forbidden, dockerConfigDir: '/nonexistent-dir', ttlMs: 1, now: () => now, logger });
+  const source = new KubernetesCredentialSource({
+    client: forbidden,
+    dockerConfigDir: '/nonexistent-dir',
+    ttlMs: 1,
+    now: () => now,
+    logger,
+  });
   for (let i = 0; i < 3; i++) {
     assert.deepEqual(await source.dockerConfigsFor(taskRun()), []);
     now += 10;
   }
-  assert.deepEqual(logs.map((l) => l.level), ['warn', 'debug', 'debug']);
-  assert.match(logs[0]!.message, /^cannot read the run ServiceAccount \(forbidden: bind ClusterRole chainsmith-controller-registry-auth .*components\/run-registry-credentials/);
+  assert.deepEqual(
+    logs.map((l) => l.level),
+    ['warn', 'debug', 'debug'],
+  );
+  assert.match(
+    logs[0]!.message,
+    /^cannot read the run ServiceAccount \(forbidden: bind ClusterRole chainsmith-controller-registry-auth .*components\/run-registry-credentials/,
+  );
 });

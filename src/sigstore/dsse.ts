@@ -1,8 +1,8 @@
 // DSSE envelopes as Chains writes them (chains-behaviour.md §5.5, cosign-format.md §2.2):
 // the signer signs PAE(payloadType, payload), the envelope carries Chains' OpenSSH-fingerprint keyid.
-import { createHash, verify as cryptoVerify, type KeyObject } from 'node:crypto';
-import { sshWireEncoding } from './ssh-key.js';
-import type { Signer } from './signer.js';
+import { verify as cryptoVerify, type KeyObject } from 'node:crypto';
+import { keyIdOf } from '../signing/ssh-key.js';
+import type { Signer } from '../signing/signer.js';
 
 /** The payloadType of every in-toto statement envelope. */
 export const IN_TOTO_PAYLOAD_TYPE = 'application/vnd.in-toto+json';
@@ -18,13 +18,10 @@ export function pae(payloadType: string, payload: Buffer): Buffer {
   ]);
 }
 
-/** Chains' DSSE keyid: `SHA256:` + unpadded std base64 of sha256(SSH wire encoding), i.e. the OpenSSH fingerprint. */
-export function keyIdOf(publicKey: KeyObject): string {
-  const digest = createHash('sha256').update(sshWireEncoding(publicKey)).digest('base64');
-  return `SHA256:${digest.replace(/=+$/, '')}`;
-}
-
-/** The keyid for an envelope; "" when the key has no SSH encoding (cosign ignores keyid, an empty one is never filtered). */
+/**
+ * The keyid for an envelope; "" when the key has no SSH encoding
+ * (cosign ignores keyid, an empty one is never filtered).
+ */
 function envelopeKeyId(publicKey: KeyObject): string {
   try {
     return keyIdOf(publicKey);
@@ -82,8 +79,7 @@ export function parseEnvelope(json: Buffer | string): Envelope | undefined {
 
 /** The outcome of checking an envelope against a public key. */
 export type EnvelopeVerification =
-  | { ok: true; payloadType: string; payload: Buffer; keyid: string }
-  | { ok: false; reason: string };
+  { ok: true; payloadType: string; payload: Buffer; keyid: string } | { ok: false; reason: string };
 
 /**
  * Checks that at least one signature of the envelope verifies over PAE with `publicKey`.

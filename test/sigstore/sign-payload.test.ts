@@ -1,13 +1,15 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { verify } from 'node:crypto';
-import { signPayload } from '../../src/signing/sign-payload.js';
-import { pae, verifyEnvelope } from '../../src/signing/dsse.js';
+import { signPayload } from '../../src/sigstore/sign-payload.js';
+import { pae, verifyEnvelope } from '../../src/sigstore/dsse.js';
 import { loadFileSigner } from '../../src/signing/keys.js';
 import type { Signer } from '../../src/signing/signer.js';
-import { fixtureDir, fixturePublicKey } from './fixtures.js';
+import { fixtureDir, fixturePublicKey } from '../signing/fixtures.js';
 
-const STATEMENT = Buffer.from('{"_type":"https://in-toto.io/Statement/v0.1","predicateType":"https://slsa.dev/provenance/v0.2"}');
+const STATEMENT = Buffer.from(
+  '{"_type":"https://in-toto.io/Statement/v0.1","predicateType":"https://slsa.dev/provenance/v0.2"}',
+);
 const SIMPLESIGNING = Buffer.from(
   '{"critical":{"identity":{"docker-reference":"example.test/app"},"image":{"docker-manifest-digest":"sha256:' +
     'a'.repeat(64) +
@@ -16,7 +18,11 @@ const SIMPLESIGNING = Buffer.from(
 
 test('in-toto payloads: storage gets the statement bytes and the DSSE envelope as signature', async () => {
   const signer = await loadFileSigner(fixtureDir('cosign-ecdsa-p256'));
-  const signed = await signPayload(signer, { bytes: STATEMENT, kind: 'in-toto', predicateType: 'https://slsa.dev/provenance/v0.2' });
+  const signed = await signPayload(signer, {
+    bytes: STATEMENT,
+    kind: 'in-toto',
+    predicateType: 'https://slsa.dev/provenance/v0.2',
+  });
   assert.equal(signed.payload, STATEMENT);
   const result = verifyEnvelope(signed.signature, fixturePublicKey('cosign-ecdsa-p256'));
   assert.equal(result.ok, true);
@@ -47,5 +53,13 @@ test('cert and chain of a certificate-bearing signer are passed to storage', asy
   assert.match(signed.chain, /ca/);
   // the signature still covers PAE, whatever the signer
   const env = JSON.parse(signed.signature.toString()) as { signatures: Array<{ sig: string }> };
-  assert.equal(verify('sha256', pae('application/vnd.in-toto+json', STATEMENT), base.publicKey(), Buffer.from(env.signatures[0]!.sig, 'base64')), true);
+  assert.equal(
+    verify(
+      'sha256',
+      pae('application/vnd.in-toto+json', STATEMENT),
+      base.publicKey(),
+      Buffer.from(env.signatures[0]!.sig, 'base64'),
+    ),
+    true,
+  );
 });

@@ -1,9 +1,13 @@
 // Image references named exactly as go-containerregistry's name.NewDigest (weak validation) names them.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { normaliseRepository, parseImageReference, parseImageReferenceDetailed } from '../../src/artifacts/reference.js';
+import {
+  normaliseRepository,
+  parseImageReference,
+  parseImageReferenceDetailed,
+} from '../../src/reference/reference.js';
 import { ChainsmithError } from '../../src/errors.js';
-import { gen } from './prng.js';
+import { gen } from '../artifacts/prng.js';
 
 const D = 'sha256:05f95b26ed10668b7183c1e2da98610e91372fa9f510046d4ce5812addad86b5';
 
@@ -72,7 +76,10 @@ test('normaliseRepository normalises a bare repository and throws InvalidReferen
   assert.equal(normaliseRepository('ubuntu'), 'index.docker.io/library/ubuntu');
   assert.equal(normaliseRepository('docker.io/x/y'), 'index.docker.io/x/y');
   assert.equal(normaliseRepository('127.0.0.1:5000/app'), '127.0.0.1:5000/app');
-  assert.throws(() => normaliseRepository('Gcr.io/UPPER'), (e: unknown) => e instanceof ChainsmithError && e.reason === 'InvalidReference' && /UPPER/.test(e.message));
+  assert.throws(
+    () => normaliseRepository('Gcr.io/UPPER'),
+    (e: unknown) => e instanceof ChainsmithError && e.reason === 'InvalidReference' && /UPPER/.test(e.message),
+  );
   assert.throws(() => normaliseRepository(''), ChainsmithError);
 });
 
@@ -88,15 +95,20 @@ test('property: a parsed reference is canonical — re-parsing its name gives it
     const p = parseImageReference(ref);
     if (!p) continue;
     ok++;
-    assert.deepEqual(parseImageReference(`${p.repository}@${p.digest}`), { repository: p.repository, digest: p.digest }, ref);
+    assert.deepEqual(
+      parseImageReference(`${p.repository}@${p.digest}`),
+      { repository: p.repository, digest: p.digest },
+      ref,
+    );
     assert.ok(!p.repository.startsWith('docker.io/'), `docker.io is always rewritten: ${ref}`);
-    if (p.repository.startsWith('index.docker.io/')) assert.ok(p.repository.split('/').length >= 3, `Hub names have a namespace: ${ref}`);
+    if (p.repository.startsWith('index.docker.io/'))
+      assert.ok(p.repository.split('/').length >= 3, `Hub names have a namespace: ${ref}`);
   }
   assert.ok(ok > 1000, `enough valid samples (${ok})`);
 });
 
 // The distribution reference grammar (github.com/distribution/reference regexp.go), written out independently of
-// src/oci/grammar.ts, applied to the registry and path go-containerregistry split the name into.
+// src/reference/grammar.ts, applied to the registry and path go-containerregistry split the name into.
 const PATH_COMPONENT = '[a-z0-9]+(?:(?:[._]|__|[-]+)[a-z0-9]+)*';
 const DOMAIN_COMPONENT = '(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])';
 const ORACLE_HOST = `(?:${DOMAIN_COMPONENT}(?:\\.${DOMAIN_COMPONENT})*|\\[[a-fA-F0-9:]+\\])`;
@@ -117,7 +129,7 @@ const DIFFERENTIAL = 'differential: we accept exactly what ggcr (name.NewDigest)
 test(`${DIFFERENTIAL}, with the same name`, async () => {
   const { readFile } = await import('node:fs/promises');
   type Vector = { input: string; ok: boolean; repository?: string; digest?: string };
-  const text = await readFile(new URL('./ggcr-vectors/vectors.json', import.meta.url), 'utf8');
+  const text = await readFile(new URL('../artifacts/ggcr-vectors/vectors.json', import.meta.url), 'utf8');
   const vectors = JSON.parse(text) as Vector[];
   assert.ok(vectors.length >= 1500);
   let valid = 0;
@@ -136,17 +148,40 @@ test(`${DIFFERENTIAL}, with the same name`, async () => {
   }
   assert.deepEqual(mismatches.slice(0, 10), [], `${mismatches.length} mismatches`);
   assert.ok(valid > 100 && valid < vectors.length - 200, `both verdicts are exercised (${valid} valid)`);
-  assert.ok(refusedByGrammar > 20, `the vectors hold references only the weak validation accepts (${refusedByGrammar})`);
+  assert.ok(
+    refusedByGrammar > 20,
+    `the vectors hold references only the weak validation accepts (${refusedByGrammar})`,
+  );
 });
 
 test('references that leave /v2/<name>/ or smuggle URL syntax are InvalidReference (ggcr accepts several)', () => {
   const hostile = [
-    'registry/../escape', 'registry.io/../../escape/admin', 'registry.io/a/./b', 'registry.io/a//b', 'registry.io/a/',
-    'registry.io/%2e%2e/admin', 'registry.io/a%2fb', 'registry.io/a?x=1', 'registry.io/a#frag', 'registry.io\\a/b',
-    'registry.io/a b', 'registry.io/a\tb', 'registry.io/a\u001b[2Jb', 'registry.io/a\nb', ' registry.io/a/b',
-    'registry.io/a/b ', 'registry.io/_a/b', 'registry.io/a/.b', 'registry.io/a/b.', 'reg_istry.io/a/b',
-    'registry.io:/a/b', 'registry.io:0/a/b',
-    'registry.io:99999/a/b', 'user@registry.io/a/b', 'registry.io/a/b\u202e', '[::1%25lo]:5000/a/b',
+    'registry/../escape',
+    'registry.io/../../escape/admin',
+    'registry.io/a/./b',
+    'registry.io/a//b',
+    'registry.io/a/',
+    'registry.io/%2e%2e/admin',
+    'registry.io/a%2fb',
+    'registry.io/a?x=1',
+    'registry.io/a#frag',
+    'registry.io\\a/b',
+    'registry.io/a b',
+    'registry.io/a\tb',
+    'registry.io/a\u001b[2Jb',
+    'registry.io/a\nb',
+    ' registry.io/a/b',
+    'registry.io/a/b ',
+    'registry.io/_a/b',
+    'registry.io/a/.b',
+    'registry.io/a/b.',
+    'reg_istry.io/a/b',
+    'registry.io:/a/b',
+    'registry.io:0/a/b',
+    'registry.io:99999/a/b',
+    'user@registry.io/a/b',
+    'registry.io/a/b\u202e',
+    '[::1%25lo]:5000/a/b',
   ];
   for (const name of hostile) {
     const r = parseImageReferenceDetailed(`${name}@${D}`);

@@ -24,19 +24,44 @@ import type { ChainsConfig } from '../config/types.js';
 import { messageOf } from '../errors.js';
 import type { Signer } from '../signing/signer.js';
 import type { Run } from '../tekton/types.js';
-import { MARK_SIGNATURE_ANNOTATION, markStatement, verifyMark, type MarkedRun } from '../verify/mark.js';
-import { enabledTypesFor } from './decide.js';
-import { formatSignedAt, SIGNED_AT_ANNOTATION } from './marking.js';
-import { signedMarkTrusted, type MarkTrust, type RunKind } from './run-cache.js';
+import { enabledTypesFor } from '../config/parse.js';
+import {
+  MARK_SIGNATURE_ANNOTATION,
+  runShortKey,
+  SIGNED_AT_ANNOTATION,
+  tektonAnnotationKeys,
+  type RunKind,
+} from '../tekton/annotations.js';
+import { markStatement, verifyMark, type MarkedRun } from '../verify/mark.js';
+import { formatSignedAt } from './marking.js';
+
+/** Decides whether a run's `signed: "true"` mark is believed (the controller's: MarkVerifier below). */
+export interface MarkTrust {
+  trusted(run: Run): boolean;
+}
+
+/**
+ * The evidence test alone, with no key to check it: `chainsmith.dev/signed-at`, or a stored signature annotation
+ * for this run's UID (`chains.tekton.dev/signature-<kind>-<uid>`). Anyone who may edit the run can write either,
+ * so the controller uses it only while the signer's key cannot be read (mark-trust.ts); with a key, the stored
+ * signature itself is verified (src/verify/mark.ts). A run *created* with the mark has neither.
+ */
+export function signedMarkTrusted(run: Run): boolean {
+  const a = run.metadata.annotations ?? {};
+  if (a[SIGNED_AT_ANNOTATION] !== undefined) return true;
+  const uid = run.metadata.uid;
+  return uid !== undefined && a[tektonAnnotationKeys(runShortKey(run.kind, uid)).signature] !== undefined;
+}
+
+/** The evidence test as a MarkTrust: the default where no verifier is given (tools, tests). */
+export const EVIDENCE_ONLY: MarkTrust = { trusted: signedMarkTrusted };
 
 /** How long start-up waits for a signer's public key before falling back (a KMS may be slow or down). */
 export const MARK_KEY_TIMEOUT_MS = 15_000;
 
 /** What the marks of one kind are checked against. */
 export type MarkKeys =
-  | { mode: 'keys'; keys: KeyObject[]; signer: string }
-  | { mode: 'none' }
-  | { mode: 'unavailable'; why: string };
+  { mode: 'keys'; keys: KeyObject[]; signer: string } | { mode: 'none' } | { mode: 'unavailable'; why: string };
 
 type SignerFor = (name: 'x509' | 'kms', config: ChainsConfig) => Promise<Signer>;
 

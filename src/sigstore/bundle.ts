@@ -1,8 +1,9 @@
 // Sigstore bundles (v0.3, protobuf JSON) and the OCI 1.1 referrer manifests that carry them
 // (chains-behaviour.md §4.3, cosign-format.md §3.4).
 import { X509Certificate } from 'node:crypto';
-import { descriptorOf, serialiseManifest, type Descriptor } from './manifest.js';
-import { OCI_EMPTY, OCI_MANIFEST, SIGSTORE_BUNDLE_V03 } from './media-types.js';
+import { descriptorOf, serialiseManifest, type Descriptor } from '../oci/manifest.js';
+import { OCI_EMPTY, OCI_MANIFEST } from '../oci/media-types.js';
+import { SIGSTORE_BUNDLE_V03 } from './media-types.js';
 
 /** predicateType recorded for image signatures in referrer annotations. */
 export const COSIGN_SIGN_PREDICATE = 'https://sigstore.dev/cosign/sign/v1';
@@ -18,13 +19,21 @@ function verificationMaterial(cert: string, hint: string): Record<string, unknow
 
 /** A bundle wrapping a DSSE envelope (attestations). The envelope's keyid becomes the public-key hint. */
 export function dsseBundle(envelopeJson: Buffer, cert: string): Buffer {
-  const e = JSON.parse(envelopeJson.toString('utf8')) as { payload: string; payloadType: string; signatures: Array<{ keyid?: string; sig: string }> };
+  const e = JSON.parse(envelopeJson.toString('utf8')) as {
+    payload: string;
+    payloadType: string;
+    signatures: Array<{ keyid?: string; sig: string }>;
+  };
   const hint = e.signatures[0]?.keyid ?? '';
   return Buffer.from(
     JSON.stringify({
       mediaType: SIGSTORE_BUNDLE_V03,
       verificationMaterial: verificationMaterial(cert, hint),
-      dsseEnvelope: { payload: e.payload, payloadType: e.payloadType, signatures: e.signatures.map((s) => ({ sig: s.sig })) },
+      dsseEnvelope: {
+        payload: e.payload,
+        payloadType: e.payloadType,
+        signatures: e.signatures.map((s) => ({ sig: s.sig })),
+      },
     }),
   );
 }
@@ -47,7 +56,13 @@ export function messageSignatureBundle(payload: Buffer, digestHex: string, rawSi
 }
 
 /** The referrer manifest and its empty config for a bundle attached to `subject`. */
-export function referrerManifest(bundle: Buffer, subject: Descriptor, predicateType: string, content: 'dsse-envelope' | 'message-signature', created: Date): { manifest: Buffer; config: Buffer; layer: Descriptor } {
+export function referrerManifest(
+  bundle: Buffer,
+  subject: Descriptor,
+  predicateType: string,
+  content: 'dsse-envelope' | 'message-signature',
+  created: Date,
+): { manifest: Buffer; config: Buffer; layer: Descriptor } {
   const config = Buffer.from('{}');
   const layer = descriptorOf(SIGSTORE_BUNDLE_V03, bundle);
   const manifest = serialiseManifest({

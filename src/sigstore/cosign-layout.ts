@@ -1,21 +1,38 @@
 // cosign's legacy on-registry layout (cosign-format.md §1–§2): the `.sig`/`.att` "image" is an OCI manifest
 // whose layers are signatures or DSSE envelopes, with a go-containerregistry-style config blob.
 import { createHash } from 'node:crypto';
-import { MAX_MANIFEST_LAYERS } from './limits.js';
-import { descriptorOf, serialiseManifest, type Descriptor } from './manifest.js';
+import { ChainsmithError } from '../errors.js';
+import { isTag } from '../reference/grammar.js';
+import { isImageDigest } from '../reference/reference.js';
+import { MAX_MANIFEST_LAYERS } from '../oci/limits.js';
+import { descriptorOf, serialiseManifest, type Descriptor } from '../oci/manifest.js';
+import { OCI_CONFIG, OCI_MANIFEST } from '../oci/media-types.js';
 import {
   ANNOTATION_CERTIFICATE,
   ANNOTATION_CHAIN,
   ANNOTATION_PREDICATE_TYPE,
   ANNOTATION_SIGNATURE,
   DSSE_LAYER,
-  OCI_CONFIG,
-  OCI_MANIFEST,
   SIMPLESIGNING_LAYER,
 } from './media-types.js';
 
 /** cosign refuses signature images with more layers than this (`maxLayers`); we read no more either. */
 export const MAX_LAYERS = MAX_MANIFEST_LAYERS;
+
+/**
+ * The cosign attachment tag for a digest: `sha256:abc` + `.sig` → `sha256-abc.sig`. Throws InvalidReference when
+ * the result is not a tag of the grammar (only `sha256:<64 hex>` digests make one).
+ */
+export function attachmentTag(digest: string, suffix: 'sig' | 'att' | 'sbom' | ''): string {
+  if (!isImageDigest(digest)) {
+    const shown = JSON.stringify(digest.slice(0, 200));
+    throw new ChainsmithError('InvalidReference', `attachment tags are made from sha256 digests, not ${shown}`);
+  }
+  const base = digest.replace(':', '-');
+  const tag = suffix === '' ? base : `${base}.${suffix}`;
+  if (!isTag(tag)) throw new ChainsmithError('InvalidReference', `${JSON.stringify(tag)} is not a valid tag`);
+  return tag;
+}
 
 /** A layer to append: its blob and descriptor. */
 export interface CosignLayer {
@@ -30,12 +47,23 @@ function certificateAnnotations(cert: string, chain: string): Record<string, str
 
 /** A simple-signing layer: blob = payload bytes, signature annotation = base64 of the raw signature. */
 export function signatureLayer(payload: Buffer, rawSignature: Buffer, cert = '', chain = ''): CosignLayer {
-  const annotations = { [ANNOTATION_SIGNATURE]: rawSignature.toString('base64'), ...certificateAnnotations(cert, chain) };
+  const annotations = {
+    [ANNOTATION_SIGNATURE]: rawSignature.toString('base64'),
+    ...certificateAnnotations(cert, chain),
+  };
   return { blob: payload, descriptor: descriptorOf(SIMPLESIGNING_LAYER, payload, annotations) };
 }
 
-/** A DSSE attestation layer: blob = envelope JSON, empty signature annotation, `predicateType` as cosign attest writes it. */
-export function attestationLayer(envelope: Buffer, predicateType: string | undefined, cert = '', chain = ''): CosignLayer {
+/**
+ * A DSSE attestation layer: blob = envelope JSON, empty signature annotation,
+ * `predicateType` as cosign attest writes it.
+ */
+export function attestationLayer(
+  envelope: Buffer,
+  predicateType: string | undefined,
+  cert = '',
+  chain = '',
+): CosignLayer {
   const annotations: Record<string, string> = { [ANNOTATION_SIGNATURE]: '', ...certificateAnnotations(cert, chain) };
   if (predicateType) annotations[ANNOTATION_PREDICATE_TYPE] = predicateType;
   return { blob: envelope, descriptor: descriptorOf(DSSE_LAYER, envelope, annotations) };
@@ -81,7 +109,9 @@ export function envelopeIdentity(envelope: Buffer): EnvelopeIdentity | undefined
     const e = JSON.parse(envelope.toString('utf8')) as { payload?: unknown; signatures?: Array<{ keyid?: unknown }> };
     if (typeof e.payload !== 'string') return undefined;
     const payloadDigest = `sha256:${createHash('sha256').update(Buffer.from(e.payload, 'base64')).digest('hex')}`;
-    const keyids = (e.signatures ?? []).map((s) => (typeof s.keyid === 'string' ? s.keyid : '')).filter((k) => k !== '');
+    const keyids = (e.signatures ?? [])
+      .map((s) => (typeof s.keyid === 'string' ? s.keyid : ''))
+      .filter((k) => k !== '');
     return { payloadDigest, keyids };
   } catch {
     return undefined;

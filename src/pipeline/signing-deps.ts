@@ -6,10 +6,10 @@ import { mergeFindings } from '../artifacts/findings.js';
 import { extractOciImages } from '../artifacts/images.js';
 import type { ImageReference } from '../artifacts/types.js';
 import { payloadFormat } from '../formats/index.js';
-import type { RegistryCredentialSource } from '../oci/credentials.js';
+import type { RegistryCredentialSource } from '../kube/registry-credentials.js';
 import { platformManifests } from '../oci/platforms.js';
 import type { ControllerMetrics } from '../observability/metrics.js';
-import { signPayload } from '../signing/sign-payload.js';
+import { signPayload } from '../sigstore/sign-payload.js';
 import type { SignerRegistry } from '../signing/index.js';
 import type { Storer } from '../storage/storer.js';
 import { results } from '../tekton/accessors.js';
@@ -25,12 +25,25 @@ export interface RealSigningDepsOptions {
 }
 
 /** The platform manifests of each image index among `images` (other images contribute nothing). */
-async function platformImages(run: TaskRun, images: ImageReference[], config: ChainsConfig, credentials: RegistryCredentialSource): Promise<ImageReference[]> {
+async function platformImages(
+  run: TaskRun,
+  images: ImageReference[],
+  config: ChainsConfig,
+  credentials: RegistryCredentialSource,
+): Promise<ImageReference[]> {
   const dockerConfigs = await credentials.dockerConfigsFor(run);
   const out: ImageReference[] = [];
   for (const image of images) {
-    const digests = await platformManifests(`${image.repository}@${image.digest}`, { dockerConfigs, insecure: config.storage.oci.insecure });
-    for (const digest of digests) out.push({ repository: image.repository, digest, source: `${image.source} (platform manifest of ${image.digest})` });
+    const digests = await platformManifests(`${image.repository}@${image.digest}`, {
+      dockerConfigs,
+      insecure: config.storage.oci.insecure,
+    });
+    for (const digest of digests)
+      out.push({
+        repository: image.repository,
+        digest,
+        source: `${image.source} (platform manifest of ${image.digest})`,
+      });
   }
   return out;
 }
@@ -46,13 +59,17 @@ export function realSigningDeps(o: RealSigningDepsOptions): SigningDeps {
       const found = extractOciImages(results(run));
       if (!config.chainsmith.signPlatformImages || found.images.length === 0) return found;
       const seen = new Set(found.images.map((i) => `${i.repository}@${i.digest}`));
-      const extra = (await platformImages(run, found.images, config, o.credentials)).filter((i) => !seen.has(`${i.repository}@${i.digest}`));
+      const extra = (await platformImages(run, found.images, config, o.credentials)).filter(
+        (i) => !seen.has(`${i.repository}@${i.digest}`),
+      );
       return { images: [...found.images, ...extra], findings: found.findings };
     },
     findings: (input, config) => {
       if (input.kind === 'Image') return [];
       const format = input.kind === 'TaskRun' ? config.artifacts.taskrun.format : config.artifacts.pipelinerun.format;
-      return mergeFindings(extractArtifacts(input, format, { deepInspection: config.artifacts.pipelinerun.deepInspection }).findings);
+      return mergeFindings(
+        extractArtifacts(input, format, { deepInspection: config.artifacts.pipelinerun.deepInspection }).findings,
+      );
     },
     ...(o.metrics ? { metrics: o.metrics } : {}),
     ...(o.logger ? { logger: o.logger } : {}),

@@ -2,11 +2,14 @@
 // as an optimistic-concurrency precondition (a stale view gets 409 and is re-read, never overwrites). Merge
 // patches replace `finalizers` whole, which is why the precondition matters. Fast path: two writes per run —
 // `addFinalizerPatch`, then `finishPatch` (all annotations + signed mark + finalizer removal at once).
-import { RETRIES_ANNOTATION, SIGNED_ANNOTATION, finalizerFor, type RunKind } from './run-cache.js';
-import { LAST_FAILURE_ANNOTATION } from './retries.js';
-import { MARK_SIGNED_AT_ANNOTATION } from '../verify/mark.js';
-
-export const SIGNED_AT_ANNOTATION = MARK_SIGNED_AT_ANNOTATION;
+import {
+  finalizerFor,
+  LAST_FAILURE_ANNOTATION,
+  RETRIES_ANNOTATION,
+  SIGNED_ANNOTATION,
+  SIGNED_AT_ANNOTATION,
+  type RunKind,
+} from '../tekton/annotations.js';
 
 /** `chainsmith.dev/signed-at`'s format: RFC 3339, UTC, whole seconds. */
 export function formatSignedAt(now: Date): string {
@@ -37,12 +40,19 @@ function withoutOurFinalizer(base: PatchBase): string[] | undefined {
 /** Adds our finalizer (keeping everyone else's). */
 export function addFinalizerPatch(base: PatchBase): MergePatch {
   const ours = finalizerFor(base.kind);
-  return { metadata: { resourceVersion: base.resourceVersion, finalizers: [...base.finalizers.filter((f) => f !== ours), ours] } };
+  return {
+    metadata: {
+      resourceVersion: base.resourceVersion,
+      finalizers: [...base.finalizers.filter((f) => f !== ours), ours],
+    },
+  };
 }
 
 /** Removes our finalizer and writes nothing else. */
 export function releasePatch(base: PatchBase): MergePatch {
-  return { metadata: { resourceVersion: base.resourceVersion, finalizers: withoutOurFinalizer(base) ?? base.finalizers } };
+  return {
+    metadata: { resourceVersion: base.resourceVersion, finalizers: withoutOurFinalizer(base) ?? base.finalizers },
+  };
 }
 
 /**

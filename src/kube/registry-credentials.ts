@@ -3,11 +3,12 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Logger } from 'winston';
-import { SECRETS, SERVICEACCOUNTS, type ResourceType } from '../controller/kube-client.js';
+import { SECRETS, SERVICEACCOUNTS, type ResourceType } from './client.js';
+import { serviceAccountOf } from '../tekton/accessors.js';
 import type { Run } from '../tekton/types.js';
-import type { DockerAuthEntry, DockerConfigJson } from './auth.js';
+import type { DockerAuthEntry, DockerConfigJson } from '../oci/auth.js';
 
-export type { DockerConfigJson, DockerAuthEntry } from './auth.js';
+export type { DockerConfigJson, DockerAuthEntry } from '../oci/auth.js';
 
 /** Supplies the Docker configs to authenticate a run's registry pushes, in priority order. */
 export interface RegistryCredentialSource {
@@ -41,12 +42,6 @@ export interface ObjectReader {
   get<T>(res: ResourceType, namespace: string, name: string): Promise<T | undefined>;
 }
 
-/** The ServiceAccount a run's pods use (`default` when unset), as Chains resolves it. */
-export function serviceAccountOf(run: Run): string {
-  const name = run.kind === 'TaskRun' ? run.spec.serviceAccountName : run.spec.taskRunTemplate?.serviceAccountName;
-  return name && name !== '' ? name : 'default';
-}
-
 /** Decodes a docker-registry Secret (`kubernetes.io/dockerconfigjson` or legacy `kubernetes.io/dockercfg`). */
 export function dockerConfigFromSecret(secret: SecretObject): DockerConfigJson | undefined {
   const data = secret.data ?? {};
@@ -55,7 +50,9 @@ export function dockerConfigFromSecret(secret: SecretObject): DockerConfigJson |
   }
   if (secret.type === 'kubernetes.io/dockercfg' && data['.dockercfg']) {
     // The legacy format is the bare `auths` map.
-    return { auths: JSON.parse(Buffer.from(data['.dockercfg'], 'base64').toString('utf8')) as Record<string, DockerAuthEntry> };
+    return {
+      auths: JSON.parse(Buffer.from(data['.dockercfg'], 'base64').toString('utf8')) as Record<string, DockerAuthEntry>,
+    };
   }
   return undefined;
 }
@@ -81,7 +78,13 @@ export class KubernetesCredentialSource implements RegistryCredentialSource {
   /** namespace/ServiceAccount pairs already warned about (later failures log at debug) */
   private readonly warned = new Set<string>();
 
-  constructor(deps: { client: ObjectReader; dockerConfigDir?: string; ttlMs?: number; logger?: Logger; now?: () => number }) {
+  constructor(deps: {
+    client: ObjectReader;
+    dockerConfigDir?: string;
+    ttlMs?: number;
+    logger?: Logger;
+    now?: () => number;
+  }) {
     this.client = deps.client;
     this.dockerConfigDir = deps.dockerConfigDir ?? process.env.DOCKER_CONFIG;
     this.ttlMs = deps.ttlMs ?? 30_000;
@@ -120,13 +123,19 @@ export class KubernetesCredentialSource implements RegistryCredentialSource {
       this.warned.add(key);
       this.logger?.[level](
         forbidden
-          ? 'cannot read the run ServiceAccount (forbidden: bind ClusterRole chainsmith-controller-registry-auth in this namespace, or install manifests/components/run-registry-credentials; see docs/install.md "Scoping registry credentials"); using mounted credentials only'
+          ? 'cannot read the run ServiceAccount (forbidden: ' +
+              'bind ClusterRole chainsmith-controller-registry-auth in this namespace, ' +
+              'or install manifests/components/run-registry-credentials; ' +
+              'see docs/install.md "Scoping registry credentials"); using mounted credentials only'
           : 'cannot read the run ServiceAccount; using mounted credentials only',
         fields,
       );
       return [];
     }
-    const names = [...(account.secrets ?? []).map((s) => s.name), ...(account.imagePullSecrets ?? []).map((s) => s.name)];
+    const names = [
+      ...(account.secrets ?? []).map((s) => s.name),
+      ...(account.imagePullSecrets ?? []).map((s) => s.name),
+    ];
     const seen = new Set<string>();
     const out: DockerConfigJson[] = [];
     for (const secretName of names) {
@@ -138,7 +147,12 @@ export class KubernetesCredentialSource implements RegistryCredentialSource {
         const cfg = dockerConfigFromSecret(secret);
         if (cfg) out.push(cfg);
       } catch (err) {
-        this.logger?.warn('cannot read a ServiceAccount secret; skipping it', { namespace, serviceAccount: name, secret: secretName, error: String((err as Error).message ?? err) });
+        this.logger?.warn('cannot read a ServiceAccount secret; skipping it', {
+          namespace,
+          serviceAccount: name,
+          secret: secretName,
+          error: String((err as Error).message ?? err),
+        });
       }
     }
     return out;

@@ -1,7 +1,7 @@
 // What the signer is given and what storage receives, per payload kind (chains-behaviour.md §5.6).
 import type { Payload } from '../formats/types.js';
 import { createEnvelope, IN_TOTO_PAYLOAD_TYPE } from './dsse.js';
-import type { Signer, SignedPayload } from './signer.js';
+import type { Signer, SignedPayload } from '../signing/signer.js';
 
 /** Signs a payload: in-toto statements as a DSSE envelope over PAE, simplesigning JSON directly (raw signature). */
 export async function signPayload(signer: Signer, payload: Payload): Promise<SignedPayload> {
@@ -10,5 +10,11 @@ export async function signPayload(signer: Signer, payload: Payload): Promise<Sig
       ? await createEnvelope(signer, payload.bytes, IN_TOTO_PAYLOAD_TYPE)
       : await signer.sign(payload.bytes);
   // publicKey lets OCI storage tell our own earlier signature from another key's (dedupe without false skips).
-  return { payload: payload.bytes, signature, cert: signer.cert(), chain: signer.chain(), publicKey: signer.publicKey() };
+  return {
+    payload: payload.bytes,
+    signature,
+    cert: signer.cert(),
+    chain: signer.chain(),
+    publicKey: signer.publicKey(),
+  };
 }

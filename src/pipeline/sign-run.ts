@@ -10,7 +10,7 @@ import type { Storer } from '../storage/storer.js';
 import type { Run, TaskRun } from '../tekton/types.js';
 import type { ControllerMetrics, SigningErrorType } from '../observability/metrics.js';
 import { mergeFindings } from '../artifacts/findings.js';
-import { enabledTypesFor } from './decide.js';
+import { enabledTypesFor } from '../config/parse.js';
 
 export type ArtifactType = 'taskrun' | 'pipelinerun' | 'oci';
 
@@ -56,7 +56,14 @@ export type SignOutcome =
       signed: string[];
       findings: Finding[];
     }
-  | { status: 'failed'; error: unknown; errorType: SigningErrorType; type: ArtifactType; messages: string[]; findings: Finding[] }
+  | {
+      status: 'failed';
+      error: unknown;
+      errorType: SigningErrorType;
+      type: ArtifactType;
+      messages: string[];
+      findings: Finding[];
+    }
   /** no artifact type produced anything to sign (all disabled, or only `oci` and no images) */
   | { status: 'nothing'; findings: Finding[]; why: string };
 
@@ -80,12 +87,31 @@ export async function planArtifacts(
     const base = { type, signer: a.signer as Exclude<SignerName, 'none'>, storage: [...a.storage].sort() };
     if (type === 'taskrun' && run.kind === 'TaskRun') {
       const format = config.artifacts.taskrun.format;
-      plans.push({ ...base, objects: [{ input: { kind: 'TaskRun', run }, format, shortKey: `taskrun-${uid}`, fullKey: `tekton.dev-v1-TaskRun-${uid}`, label: 'TaskRun attestation' }] });
+      plans.push({
+        ...base,
+        objects: [
+          {
+            input: { kind: 'TaskRun', run },
+            format,
+            shortKey: `taskrun-${uid}`,
+            fullKey: `tekton.dev-v1-TaskRun-${uid}`,
+            label: 'TaskRun attestation',
+          },
+        ],
+      });
     } else if (type === 'pipelinerun' && run.kind === 'PipelineRun') {
       const format = config.artifacts.pipelinerun.format;
       plans.push({
         ...base,
-        objects: [{ input: { kind: 'PipelineRun', run: { run, children } }, format, shortKey: `pipelinerun-${uid}`, fullKey: `tekton.dev-v1-PipelineRun-${uid}`, label: 'PipelineRun attestation' }],
+        objects: [
+          {
+            input: { kind: 'PipelineRun', run: { run, children } },
+            format,
+            shortKey: `pipelinerun-${uid}`,
+            fullKey: `tekton.dev-v1-PipelineRun-${uid}`,
+            label: 'PipelineRun attestation',
+          },
+        ],
       });
     } else if (type === 'oci' && run.kind === 'TaskRun') {
       const found = await deps.images(run, config);
@@ -127,7 +153,12 @@ async function signObject(
   try {
     payload = deps.formatFor(obj.format).createPayload(obj.input, config);
   } catch (err) {
-    throw new StepError('payload_creation', err instanceof ChainsmithError ? err : new ChainsmithError('PayloadFailed', `${obj.label}: ${messageOf(err)}`, { cause: err }));
+    throw new StepError(
+      'payload_creation',
+      err instanceof ChainsmithError
+        ? err
+        : new ChainsmithError('PayloadFailed', `${obj.label}: ${messageOf(err)}`, { cause: err }),
+    );
   }
   let signed: SignedPayload;
   try {
@@ -152,31 +183,54 @@ async function signObject(
       deps.metrics?.storeDuration.labels(name).observe((performance.now() - started) / 1000);
     } catch (err) {
       deps.metrics?.storeFailures.labels(name, reasonOf(err, 'StorageFailed')).inc();
-      failures.push(err instanceof ChainsmithError ? err : new ChainsmithError('StorageFailed', `${name}: ${messageOf(err)}`, { cause: err }));
+      failures.push(
+        err instanceof ChainsmithError
+          ? err
+          : new ChainsmithError('StorageFailed', `${name}: ${messageOf(err)}`, { cause: err }),
+      );
     }
   }
   if (failures.length > 0) {
     const first = failures[0] as ChainsmithError;
     const message = `${obj.label}: ${failures.map((f) => messageOf(f)).join('; ')}`;
-    throw new StepError('storage', new ChainsmithError(first.reason, message, { transient: failures.every((f) => f instanceof ChainsmithError && f.transient), cause: first }));
+    throw new StepError(
+      'storage',
+      new ChainsmithError(first.reason, message, {
+        transient: failures.every((f) => f instanceof ChainsmithError && f.transient),
+        cause: first,
+      }),
+    );
   }
 }
 
 /** Runs the pipeline for one run; never throws (failures come back as a `failed` outcome). */
-export async function signRun(run: Run, children: TaskRun[], config: ChainsConfig, deps: SigningDeps): Promise<SignOutcome> {
+export async function signRun(
+  run: Run,
+  children: TaskRun[],
+  config: ChainsConfig,
+  deps: SigningDeps,
+): Promise<SignOutcome> {
   let plans: ArtifactPlan[];
   const findings: Finding[] = [];
   try {
     const planned = await planArtifacts(run, children, config, deps);
     plans = planned.plans;
     findings.push(...planned.findings);
-    const runInput: FormatInput = run.kind === 'TaskRun' ? { kind: 'TaskRun', run } : { kind: 'PipelineRun', run: { run, children } };
+    const runInput: FormatInput =
+      run.kind === 'TaskRun' ? { kind: 'TaskRun', run } : { kind: 'PipelineRun', run: { run, children } };
     // the image pass and the run pass inspect the same results: report each finding once
     const merged = mergeFindings(findings, deps.findings(runInput, config));
     findings.length = 0;
     findings.push(...merged);
   } catch (err) {
-    return { status: 'failed', error: err, errorType: 'payload_creation', type: run.kind === 'TaskRun' ? 'taskrun' : 'pipelinerun', messages: [messageOf(err)], findings };
+    return {
+      status: 'failed',
+      error: err,
+      errorType: 'payload_creation',
+      type: run.kind === 'TaskRun' ? 'taskrun' : 'pipelinerun',
+      messages: [messageOf(err)],
+      findings,
+    };
   }
   const annotations: Record<string, string> = {};
   const signed: string[] = [];
@@ -191,13 +245,24 @@ export async function signRun(run: Run, children: TaskRun[], config: ChainsConfi
       }
     }
     if (errors.length > 0) {
-      // like Chains: a failing type stops the later ones (a TaskRun whose attestation fails gets no image signatures yet)
+      // like Chains: a failing type stops the later ones
+      // (a TaskRun whose attestation fails gets no image signatures yet)
       for (const e of errors) deps.metrics?.forKind(run.kind).signingFailures.labels(e.errorType).inc();
-      return { status: 'failed', error: errors[0]!.original, errorType: errors[0]!.errorType, type: plan.type, messages: errors.map((e) => e.message), findings };
+      return {
+        status: 'failed',
+        error: errors[0]!.original,
+        errorType: errors[0]!.errorType,
+        type: plan.type,
+        messages: errors.map((e) => e.message),
+        findings,
+      };
     }
   }
   if (signed.length === 0) {
-    const why = plans.length === 0 ? 'every artifact type for this run is disabled (signer "none" or storage "")' : 'nothing to sign: no images in the results and run attestations are disabled';
+    const why =
+      plans.length === 0
+        ? 'every artifact type for this run is disabled (signer "none" or storage "")'
+        : 'nothing to sign: no images in the results and run attestations are disabled';
     return { status: 'nothing', findings, why };
   }
   return { status: 'signed', annotations, signed, findings };

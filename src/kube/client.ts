@@ -3,9 +3,9 @@
 // re-serialisation of Leases or Events) over chainsmith's own small HTTP client (src/kube/), which keeps the
 // controller's memory at a fraction of what @kubernetes/client-node's generated API costs (bench/findings.md).
 import { ChainsmithError } from '../errors.js';
-import { KubeHttp, KubeHttpError, type KubeHttpLimits, type Query } from '../kube/http.js';
-import { loadClusterConnection, type ClusterConnection } from '../kube/kubeconfig.js';
-import { assertNamespace, assertObjectName, InvalidKubeNameError } from '../kube/names.js';
+import { KubeHttp, KubeHttpError, type KubeHttpLimits, type Query } from './http.js';
+import { loadClusterConnection, type ClusterConnection } from './kubeconfig.js';
+import { assertNamespace, assertObjectName, InvalidKubeNameError } from './names.js';
 import type { Priority, TokenBucket } from './rate-limiter.js';
 
 /** A namespaced resource type, addressed the way the API names it. */
@@ -17,11 +17,21 @@ export interface ResourceType {
 }
 
 export const TASKRUNS: ResourceType = { group: 'tekton.dev', version: 'v1', plural: 'taskruns', kind: 'TaskRun' };
-export const PIPELINERUNS: ResourceType = { group: 'tekton.dev', version: 'v1', plural: 'pipelineruns', kind: 'PipelineRun' };
+export const PIPELINERUNS: ResourceType = {
+  group: 'tekton.dev',
+  version: 'v1',
+  plural: 'pipelineruns',
+  kind: 'PipelineRun',
+};
 export const LEASES: ResourceType = { group: 'coordination.k8s.io', version: 'v1', plural: 'leases', kind: 'Lease' };
 export const EVENTS: ResourceType = { group: 'events.k8s.io', version: 'v1', plural: 'events', kind: 'Event' };
 export const CONFIGMAPS: ResourceType = { group: '', version: 'v1', plural: 'configmaps', kind: 'ConfigMap' };
-export const SERVICEACCOUNTS: ResourceType = { group: '', version: 'v1', plural: 'serviceaccounts', kind: 'ServiceAccount' };
+export const SERVICEACCOUNTS: ResourceType = {
+  group: '',
+  version: 'v1',
+  plural: 'serviceaccounts',
+  kind: 'ServiceAccount',
+};
 export const SECRETS: ResourceType = { group: '', version: 'v1', plural: 'secrets', kind: 'Secret' };
 
 /** An API answer other than 2xx (status 0 = no answer: network error). */
@@ -85,9 +95,21 @@ export class KubeClient {
   async list<T>(
     res: ResourceType,
     namespace: string | undefined,
-    q: { limit?: number; continue?: string; fieldSelector?: string; labelSelector?: string; resourceVersion?: string } = {},
+    q: {
+      limit?: number;
+      continue?: string;
+      fieldSelector?: string;
+      labelSelector?: string;
+      resourceVersion?: string;
+    } = {},
   ): Promise<ListPage<T>> {
-    const query: Query = { limit: q.limit, continue: q.continue, fieldSelector: q.fieldSelector, labelSelector: q.labelSelector, resourceVersion: q.resourceVersion };
+    const query: Query = {
+      limit: q.limit,
+      continue: q.continue,
+      fieldSelector: q.fieldSelector,
+      labelSelector: q.labelSelector,
+      resourceVersion: q.resourceVersion,
+    };
     const path = KubeClient.collectionPath(res, namespace);
     return this.call('list', res, () => this.http.request<ListPage<T>>({ method: 'GET', path, query }));
   }
@@ -142,7 +164,12 @@ export class KubeClient {
     this.http.close();
   }
 
-  private async call<T>(verb: RequestVerb, res: ResourceType, fn: () => Promise<T>, priority: Priority = 'normal'): Promise<T> {
+  private async call<T>(
+    verb: RequestVerb,
+    res: ResourceType,
+    fn: () => Promise<T>,
+    priority: Priority = 'normal',
+  ): Promise<T> {
     if (this.opts.limiter) await this.opts.limiter.take(priority);
     this.opts.onRequest?.(verb, res.plural);
     try {

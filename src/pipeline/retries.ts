@@ -5,9 +5,7 @@
 // is younger than `chainsmith.retry-horizon` — the run is retried with backoff and nothing is written.
 import type { ChainsConfig } from '../config/types.js';
 import { ChainsmithError, messageOf } from '../errors.js';
-import { RETRIES_ANNOTATION, SIGNED_ANNOTATION } from './run-cache.js';
-
-export const LAST_FAILURE_ANNOTATION = 'chainsmith.dev/last-failure';
+import { LAST_FAILURE_ANNOTATION, RETRIES_ANNOTATION, SIGNED_ANNOTATION } from '../tekton/annotations.js';
 
 export type FailureOutcome =
   /** transient and within the horizon: retry later, write nothing */
@@ -40,7 +38,11 @@ export function recordFailure(
   now: number,
   firstTransientAt: number | undefined,
 ): FailureOutcome {
-  if (isTransient(err) && firstTransientAt !== undefined && now - firstTransientAt < config.chainsmith.retryHorizonSeconds * 1000) {
+  if (
+    isTransient(err) &&
+    firstTransientAt !== undefined &&
+    now - firstTransientAt < config.chainsmith.retryHorizonSeconds * 1000
+  ) {
     return { kind: 'retry-quietly' };
   }
   const last = { [LAST_FAILURE_ANNOTATION]: failureSummary(err) };

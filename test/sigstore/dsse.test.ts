@@ -1,9 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createPublicKey, generateKeyPairSync, verify } from 'node:crypto';
-import { createEnvelope, keyIdOf, pae, parseEnvelope, verifyEnvelope } from '../../src/signing/dsse.js';
+import { createEnvelope, pae, parseEnvelope, verifyEnvelope } from '../../src/sigstore/dsse.js';
+import { keyIdOf } from '../../src/signing/ssh-key.js';
 import { loadFileSigner } from '../../src/signing/keys.js';
-import { COSIGN_FIXTURES, X509_FIXTURES, expectedKeyIds, fixtureDir, fixturePublicKey } from './fixtures.js';
+import { COSIGN_FIXTURES, X509_FIXTURES, expectedKeyIds, fixtureDir, fixturePublicKey } from '../signing/fixtures.js';
 
 test('PAE matches the DSSE v1 specification example', () => {
   assert.equal(
@@ -15,7 +16,10 @@ test('PAE matches the DSSE v1 specification example', () => {
 test('PAE lengths are byte counts, not character counts', () => {
   const payload = Buffer.from('{"name":"café ✓"}', 'utf8');
   assert.equal(payload.length, 20);
-  assert.equal(pae('application/vnd.in-toto+json', payload).toString(), `DSSEv1 28 application/vnd.in-toto+json 20 {"name":"café ✓"}`);
+  assert.equal(
+    pae('application/vnd.in-toto+json', payload).toString(),
+    `DSSEv1 28 application/vnd.in-toto+json 20 {"name":"café ✓"}`,
+  );
   assert.equal(pae('t', Buffer.alloc(0)).toString(), 'DSSEv1 1 t 0 ');
 });
 
@@ -24,7 +28,10 @@ test('keyid of Chains’ test key x509.pem is the value in the spec (§5.5)', ()
     'MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAEwPwrAuKVeDYJZABULWBXEW8e2cFQzJik6qo5ACg5wUEfwqze3DhjmzL6XSxJFYyfHS9g1FA305dtJE65v84JJQ==',
     'base64',
   );
-  assert.equal(keyIdOf(createPublicKey({ key: spki, format: 'der', type: 'spki' })), 'SHA256:DCJQ6D0mrGAUh84xDokyRUNSNkEOa6fyv29g0Y9hFi0');
+  assert.equal(
+    keyIdOf(createPublicKey({ key: spki, format: 'der', type: 'spki' })),
+    'SHA256:DCJQ6D0mrGAUh84xDokyRUNSNkEOa6fyv29g0Y9hFi0',
+  );
 });
 
 for (const name of [...X509_FIXTURES, ...COSIGN_FIXTURES]) {
@@ -44,23 +51,37 @@ test('the envelope has Chains’ exact bytes: member order, no whitespace, padde
   // 2 bytes → base64 with padding; 0xfb 0xff → "+/" characters that base64url would change
   const payload = Buffer.from([0xfb, 0xff]);
   const bytes = await createEnvelope(signer, payload);
-  const m = /^\{"payloadType":"application\/vnd\.in-toto\+json","payload":"\+\/8=","signatures":\[\{"keyid":"(SHA256:[A-Za-z0-9+/]{43})","sig":"([A-Za-z0-9+/]+=*)"\}\]\}$/.exec(
-    bytes.toString(),
-  );
+  const m =
+    /^\{"payloadType":"application\/vnd\.in-toto\+json","payload":"\+\/8=","signatures":\[\{"keyid":"(SHA256:[A-Za-z0-9+/]{43})","sig":"([A-Za-z0-9+/]+=*)"\}\]\}$/.exec(
+      bytes.toString(),
+    );
   assert.ok(m, bytes.toString());
   assert.equal(m[1], expectedKeyIds()['x509-ecdsa-p256']);
   const sig = Buffer.from(m[2]!, 'base64');
-  assert.equal(verify('sha256', pae('application/vnd.in-toto+json', payload), fixturePublicKey('x509-ecdsa-p256'), sig), true);
+  assert.equal(
+    verify('sha256', pae('application/vnd.in-toto+json', payload), fixturePublicKey('x509-ecdsa-p256'), sig),
+    true,
+  );
 });
 
 test('createEnvelope takes another payloadType when asked', async () => {
   const signer = await loadFileSigner(fixtureDir('x509-ed25519'));
   const env = parseEnvelope(await createEnvelope(signer, Buffer.from('{}'), 'application/json'));
   assert.equal(env?.payloadType, 'application/json');
-  assert.equal(verify(null, pae('application/json', Buffer.from('{}')), fixturePublicKey('x509-ed25519'), env!.signatures[0]!.sig), true);
+  assert.equal(
+    verify(null, pae('application/json', Buffer.from('{}')), fixturePublicKey('x509-ed25519'), env!.signatures[0]!.sig),
+    true,
+  );
 });
 
-for (const name of ['x509-ecdsa-p256', 'cosign-ecdsa-p384', 'x509-ecdsa-p384', 'cosign-ecdsa-p521', 'cosign-ed25519', 'cosign-rsa']) {
+for (const name of [
+  'x509-ecdsa-p256',
+  'cosign-ecdsa-p384',
+  'x509-ecdsa-p384',
+  'cosign-ecdsa-p521',
+  'cosign-ed25519',
+  'cosign-rsa',
+]) {
   test(`verifyEnvelope accepts a ${name} envelope and rejects tampering and other keys`, async () => {
     const signer = await loadFileSigner(fixtureDir(name));
     const statement = Buffer.from('{"_type":"https://in-toto.io/Statement/v0.1"}');

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { TokenBucket } from '../../src/controller/rate-limiter.js';
+import { TokenBucket } from '../../src/kube/rate-limiter.js';
 
 test('the burst is served at once, then requests are paced at qps', async () => {
   const bucket = new TokenBucket(50, 5);

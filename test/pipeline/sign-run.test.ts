@@ -3,17 +3,23 @@ import assert from 'node:assert/strict';
 import { generateKeyPairSync, sign } from 'node:crypto';
 import { parseChainsConfig } from '../../src/config/parse.js';
 import type { StorageName } from '../../src/config/types.js';
-import { imageShortKey, planArtifacts, signRun, type SigningDeps } from '../../src/controller/sign-run.js';
+import { imageShortKey, planArtifacts, signRun, type SigningDeps } from '../../src/pipeline/sign-run.js';
 import { ChainsmithError } from '../../src/errors.js';
 import { payloadFormat } from '../../src/formats/index.js';
-import { signPayload } from '../../src/signing/sign-payload.js';
+import { signPayload } from '../../src/sigstore/sign-payload.js';
 import type { Storer, StoreRequest } from '../../src/storage/storer.js';
 import type { TaskRun } from '../../src/tekton/types.js';
 import { extractOciImages } from '../../src/artifacts/images.js';
 
 const DIGEST = 'sha256:4d6dd704ef58cb214dd826519929e92a978a57cdee43693006139c0080fd6fac';
 const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
-const signer = { sign: async (d: Buffer) => sign('sha256', d, privateKey), publicKey: () => publicKey, cert: () => '', chain: () => '', description: 'test' };
+const signer = {
+  sign: async (d: Buffer) => sign('sha256', d, privateKey),
+  publicKey: () => publicKey,
+  cert: () => '',
+  chain: () => '',
+  description: 'test',
+};
 
 const tr: TaskRun = {
   apiVersion: 'tekton.dev/v1',
@@ -57,49 +63,87 @@ class Recording implements Storer {
 
 test('a TaskRun plans its attestation first, then one simplesigning object per image with the 12-hex short key', async () => {
   const { plans } = await planArtifacts(tr, [], parseChainsConfig({}), deps(new Map()));
-  assert.deepEqual(plans.map((p) => p.type), ['taskrun', 'oci']);
-  assert.deepEqual(plans[0]!.objects.map((o) => [o.shortKey, o.fullKey]), [['taskrun-u', 'tekton.dev-v1-TaskRun-u']]);
-  assert.deepEqual(plans[1]!.objects.map((o) => [o.shortKey, o.fullKey, o.format]), [['4d6dd704ef58', `127.0.0.1:5000/app@${DIGEST}`, 'simplesigning']]);
+  assert.deepEqual(
+    plans.map((p) => p.type),
+    ['taskrun', 'oci'],
+  );
+  assert.deepEqual(
+    plans[0]!.objects.map((o) => [o.shortKey, o.fullKey]),
+    [['taskrun-u', 'tekton.dev-v1-TaskRun-u']],
+  );
+  assert.deepEqual(
+    plans[1]!.objects.map((o) => [o.shortKey, o.fullKey, o.format]),
+    [['4d6dd704ef58', `127.0.0.1:5000/app@${DIGEST}`, 'simplesigning']],
+  );
   assert.equal(imageShortKey(DIGEST), '4d6dd704ef58');
 });
 
 test('a PipelineRun never produces image signatures', async () => {
   const pr = { ...tr, kind: 'PipelineRun', spec: {} } as unknown as TaskRun;
   const { plans } = await planArtifacts(pr, [], parseChainsConfig({}), deps(new Map()));
-  assert.deepEqual(plans.map((p) => [p.type, p.objects.length]), [['pipelinerun', 1]]);
+  assert.deepEqual(
+    plans.map((p) => [p.type, p.objects.length]),
+    [['pipelinerun', 1]],
+  );
 });
 
 test('every backend is tried in sorted order even after one fails; the failure stops later types and is reported', async () => {
   const oci = new Recording('oci', new ChainsmithError('RegistryUnauthorized', 'push denied'));
   const tekton = new Recording('tekton');
   const config = parseChainsConfig({ 'artifacts.taskrun.storage': 'tekton,oci', 'artifacts.oci.storage': 'tekton' });
-  const out = await signRun(tr, [], config, deps(new Map<StorageName, Storer>([['oci', oci], ['tekton', tekton]])));
+  const out = await signRun(
+    tr,
+    [],
+    config,
+    deps(
+      new Map<StorageName, Storer>([
+        ['oci', oci],
+        ['tekton', tekton],
+      ]),
+    ),
+  );
   assert.equal(out.status, 'failed');
   assert.equal(out.status === 'failed' && out.errorType, 'storage');
   assert.equal(out.status === 'failed' && out.type, 'taskrun');
   assert.match(out.status === 'failed' ? out.messages.join() : '', /TaskRun attestation: push denied/);
   assert.equal(oci.calls.length, 1);
   assert.equal(tekton.calls.length, 1, 'tekton still stored the attestation');
-  assert.ok(tekton.calls.every((c) => c.shortKey === 'taskrun-u'), 'no image signature after the attestation type failed');
+  assert.ok(
+    tekton.calls.every((c) => c.shortKey === 'taskrun-u'),
+    'no image signature after the attestation type failed',
+  );
 });
 
 test('a signed outcome collects the annotations of every backend and says what was signed', async () => {
   const tekton = new Recording('tekton');
-  const out = await signRun(tr, [], parseChainsConfig({ 'artifacts.oci.storage': 'tekton' }), deps(new Map<StorageName, Storer>([['tekton', tekton]])));
+  const out = await signRun(
+    tr,
+    [],
+    parseChainsConfig({ 'artifacts.oci.storage': 'tekton' }),
+    deps(new Map<StorageName, Storer>([['tekton', tekton]])),
+  );
   assert.equal(out.status, 'signed');
-  assert.deepEqual(Object.keys(out.status === 'signed' ? out.annotations : {}).sort(), ['chains.tekton.dev/x-tekton-4d6dd704ef58', 'chains.tekton.dev/x-tekton-taskrun-u']);
+  assert.deepEqual(Object.keys(out.status === 'signed' ? out.annotations : {}).sort(), [
+    'chains.tekton.dev/x-tekton-4d6dd704ef58',
+    'chains.tekton.dev/x-tekton-taskrun-u',
+  ]);
   assert.equal(out.status === 'signed' && out.signed.length, 2);
 });
 
 test('nothing to sign: image signing only and no images', async () => {
   const plain = { ...tr, status: { ...tr.status, results: [] } } as TaskRun;
-  const out = await signRun(plain, [], parseChainsConfig({ 'artifacts.taskrun.signer': 'none', 'artifacts.oci.storage': 'tekton' }), deps(new Map<StorageName, Storer>([['tekton', new Recording('tekton')]])));
+  const out = await signRun(
+    plain,
+    [],
+    parseChainsConfig({ 'artifacts.taskrun.signer': 'none', 'artifacts.oci.storage': 'tekton' }),
+    deps(new Map<StorageName, Storer>([['tekton', new Recording('tekton')]])),
+  );
   assert.equal(out.status, 'nothing');
 });
 
 test('a configured backend chainsmith does not implement fails the store (never a silent success)', async () => {
   const { buildStorers } = await import('../../src/storage/index.js');
-  const { StaticCredentialSource } = await import('../../src/oci/credentials.js');
+  const { StaticCredentialSource } = await import('../../src/kube/registry-credentials.js');
   const config = parseChainsConfig({ 'artifacts.taskrun.storage': 'tekton,gcs', 'artifacts.oci.storage': '' });
   const storers = buildStorers(config, { credentials: new StaticCredentialSource([]) });
   const out = await signRun(tr, [], config, deps(storers));

@@ -1,7 +1,15 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { attestationLayer, cosignConfig, cosignImage, envelopeIdentity, hasLayer, sameAttestation, signatureLayer } from '../../src/oci/cosign-layout.js';
+import {
+  attestationLayer,
+  cosignConfig,
+  cosignImage,
+  envelopeIdentity,
+  hasLayer,
+  sameAttestation,
+  signatureLayer,
+} from '../../src/sigstore/cosign-layout.js';
 
 const sha = (b: Buffer | string) => `sha256:${createHash('sha256').update(b).digest('hex')}`;
 const PAYLOAD = Buffer.from(
@@ -42,7 +50,9 @@ test('certificate and chain annotations come together when there is a certificat
 });
 
 test('an .att layer: DSSE media type, empty signature annotation, predicateType, sorted keys in the manifest', () => {
-  const envelope = Buffer.from('{"payloadType":"application/vnd.in-toto+json","payload":"e30=","signatures":[{"keyid":"SHA256:k","sig":"MEU="}]}');
+  const envelope = Buffer.from(
+    '{"payloadType":"application/vnd.in-toto+json","payload":"e30=","signatures":[{"keyid":"SHA256:k","sig":"MEU="}]}',
+  );
   const layer = attestationLayer(envelope, 'https://slsa.dev/provenance/v0.2', 'C', 'CH');
   const { manifest } = cosignImage([layer.descriptor]);
   const json = manifest.toString();
@@ -63,7 +73,13 @@ test('history and diff_ids grow with each appended layer', () => {
 });
 
 function envelope(statement: string, keyid: string, sig: string): Buffer {
-  return Buffer.from(JSON.stringify({ payloadType: 'application/vnd.in-toto+json', payload: Buffer.from(statement).toString('base64'), signatures: [{ keyid, sig }] }));
+  return Buffer.from(
+    JSON.stringify({
+      payloadType: 'application/vnd.in-toto+json',
+      payload: Buffer.from(statement).toString('base64'),
+      signatures: [{ keyid, sig }],
+    }),
+  );
 }
 
 test('a re-signed attestation of the same statement by the same key is the same attestation', () => {
