@@ -5,7 +5,7 @@ import type { RunFormat } from '../config/types.js';
 import { executedChildTaskRuns } from '../tekton/accessors.js';
 import { assertValidRun } from '../tekton/validate.js';
 import type { PipelineRunWithChildren, TaskRun } from '../tekton/types.js';
-import type { Finding, FormatInput, ImageReference, Material, Subject } from './types.js';
+import type { ExtractedArtifacts, Finding, FormatInput, ImageReference, Material, Subject } from './types.js';
 import { finding, mergeFindings } from './findings.js';
 import {
   artifactInputs,
@@ -34,15 +34,7 @@ export { extractOciImages } from './images.js';
 export { appendSubjects, subjectsV02, subjectsV2alpha4 } from './subjects.js';
 export { appendMaterials, artifactInputs, gitMaterialForPipelineRun, gitMaterialForTaskRun } from './materials.js';
 
-/** The result of type hinting for one input. */
-export interface ExtractedArtifacts {
-  subjects: Subject[];
-  /** in-toto v0.2-style materials (uri + digest); v1.0 formats name and de-duplicate them in formats/ */
-  materials: Material[];
-  /** images to sign with simplesigning: TaskRuns only (Chains never signs images named by PipelineRun results) */
-  images: ImageReference[];
-  findings: Finding[];
-}
+export type { ExtractedArtifacts };
 
 const NO_ARTIFACTS_MESSAGE =
   'no subjects: no result is a valid type hint (IMAGE_URL/IMAGE_DIGEST, IMAGES, *IMAGE_URL/*IMAGE_DIGEST, ' +
@@ -207,4 +199,18 @@ export function extractArtifacts(
     out.findings.push(finding('NoArtifacts', '', NO_ARTIFACTS_MESSAGE + hint));
   }
   return out;
+}
+
+/**
+ * The subjects a format names for a run: those of the extraction handed along with the input when it was made
+ * for this format and inspection depth (the signing pipeline extracts once per run), else a fresh extraction.
+ */
+export function subjectsOf(
+  input: Exclude<FormatInput, { kind: 'Image' }>,
+  format: RunFormat,
+  opts: { deepInspection: boolean },
+): Subject[] {
+  const e = input.extraction;
+  if (e && e.format === format && e.deepInspection === opts.deepInspection) return e.artifacts.subjects;
+  return extractArtifacts(input, format, opts).subjects;
 }

@@ -1,5 +1,6 @@
 // The output of type hinting: what a run built (subjects), what it consumed (materials),
 // and why each rejected candidate was rejected (findings).
+import type { RunFormat } from '../config/types.js';
 import type { PipelineRunWithChildren, TaskRun } from '../tekton/types.js';
 
 /** An in-toto ResourceDescriptor-like subject: `{name, digest: {alg: hex}}`. */
@@ -42,8 +43,29 @@ export interface Finding {
   message: string;
 }
 
+/** The result of type hinting for one input (artifacts/index.ts `extractArtifacts`). */
+export interface ExtractedArtifacts {
+  subjects: Subject[];
+  /** in-toto v0.2-style materials (uri + digest); v1.0 formats name and de-duplicate them in formats/ */
+  materials: Material[];
+  /** images to sign with simplesigning: TaskRuns only (Chains never signs images named by PipelineRun results) */
+  images: ImageReference[];
+  findings: Finding[];
+}
+
+/**
+ * One extraction, made once per run by the signing pipeline and handed to the formats with the run, so that the
+ * findings, the format's subjects and the images to sign all come from the same pass. It is used only by a format
+ * and inspection depth equal to the ones it was made for.
+ */
+export interface Extraction {
+  format: RunFormat;
+  deepInspection: boolean;
+  artifacts: ExtractedArtifacts;
+}
+
 /** One signable input handed along the path: a run (with its children) or an image found in its results. */
 export type FormatInput =
-  | { kind: 'TaskRun'; run: TaskRun }
-  | { kind: 'PipelineRun'; run: PipelineRunWithChildren }
+  | { kind: 'TaskRun'; run: TaskRun; extraction?: Extraction }
+  | { kind: 'PipelineRun'; run: PipelineRunWithChildren; extraction?: Extraction }
   | { kind: 'Image'; image: ImageReference };

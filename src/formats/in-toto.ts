@@ -3,7 +3,7 @@
 import { ChainsmithError } from '../errors.js';
 import type { ChainsConfig, RunFormat } from '../config/types.js';
 import type { Material } from '../artifacts/types.js';
-import { assertValidInput, extractArtifacts, subjectsV02 } from '../artifacts/index.js';
+import { assertValidInput, subjectsOf } from '../artifacts/index.js';
 import { taskRunMaterials } from '../artifacts/materials.js';
 import { REPRODUCIBLE_LABEL } from '../tekton/annotations.js';
 import type { Run } from '../tekton/types.js';
@@ -57,15 +57,14 @@ function createPayload(name: RunFormat, input: FormatInput, config: ChainsConfig
   const deepInspection = config.artifacts.pipelinerun.deepInspection;
   if (input.kind === 'TaskRun') {
     const tr = input.run;
-    // TaskRun subjects straight from type hinting; extractArtifacts would also compute findings we do not use
-    const subjects = subjectsV02(tr.status?.results ?? []);
+    const subjects = subjectsOf(input, name, { deepInspection });
     const inv = invocation(tr, tr.spec.params, tr.status?.taskSpec?.params);
     const pred = predicate(tr, config.builder.id, inv, taskRunBuildConfig(tr), taskRunMaterials(tr));
     return statementPayload({ type: STATEMENT_V01, subjects, predicateType: SLSA_V02, predicate: pred });
   }
   if (input.kind === 'PipelineRun') {
     const pr = input.run;
-    const { subjects } = extractArtifacts(input, name, { deepInspection });
+    const subjects = subjectsOf(input, name, { deepInspection });
     const inv = invocation(pr.run, pr.run.spec.params, pr.run.status?.pipelineSpec?.params);
     const pred = predicate(
       pr.run,

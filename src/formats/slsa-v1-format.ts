@@ -3,8 +3,7 @@
 // resolved dependencies, the TaskRun's subjects, and the byproducts.
 import { ChainsmithError } from '../errors.js';
 import type { ChainsConfig, RunFormat } from '../config/types.js';
-import type { Subject } from '../artifacts/types.js';
-import { assertValidInput, extractArtifacts } from '../artifacts/index.js';
+import { assertValidInput, subjectsOf } from '../artifacts/index.js';
 import type { PipelineRunWithChildren, TaskRun } from '../tekton/types.js';
 import type { FormatInput, Payload, PayloadFormat } from './types.js';
 import {
@@ -20,7 +19,6 @@ export interface SlsaV1Variant {
   name: RunFormat;
   /** Whether resolved dependencies include the remote StepActions of the steps. */
   withStepActions: boolean;
-  taskRunSubjects(tr: TaskRun): Subject[];
   taskRunByproducts(tr: TaskRun): ResourceDescriptor[];
   pipelineRunByproducts(pr: PipelineRunWithChildren, deepInspection: boolean): ResourceDescriptor[];
 }
@@ -39,7 +37,7 @@ export function slsaV1Format(variant: SlsaV1Variant): PayloadFormat {
       return statementPayload(
         slsaV1Statement({
           run: tr,
-          subjects: variant.taskRunSubjects(tr),
+          subjects: subjectsOf(input, variant.name, { deepInspection }),
           buildType,
           resolvedDependencies: taskRunResolvedDependencies(tr, opts),
           byproducts: variant.taskRunByproducts(tr),
@@ -52,7 +50,7 @@ export function slsaV1Format(variant: SlsaV1Variant): PayloadFormat {
       return statementPayload(
         slsaV1Statement({
           run: pr.run,
-          subjects: extractArtifacts(input, variant.name, { deepInspection }).subjects,
+          subjects: subjectsOf(input, variant.name, { deepInspection }),
           buildType,
           resolvedDependencies: pipelineRunResolvedDependencies(pr, opts),
           byproducts: variant.pipelineRunByproducts(pr, deepInspection),

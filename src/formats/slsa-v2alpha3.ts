@@ -1,5 +1,4 @@
 // `slsa/v2alpha3`: in-toto Statement v1 with a SLSA provenance v1.0 predicate (spec §3.4).
-import { subjectsV02 } from '../artifacts/index.js';
 import type { PayloadFormat } from './types.js';
 import { v2alpha3Byproducts } from './byproducts.js';
 import { slsaV1Format } from './slsa-v1-format.js';
@@ -8,7 +7,6 @@ import { slsaV1Format } from './slsa-v1-format.js';
 export const slsaV2alpha3Format: PayloadFormat = slsaV1Format({
   name: 'slsa/v2alpha3',
   withStepActions: false,
-  taskRunSubjects: (tr) => subjectsV02(tr.status?.results ?? []), // straight from type hinting, without findings
   taskRunByproducts: (tr) => v2alpha3Byproducts('taskRunResults', tr.status?.results ?? []),
   pipelineRunByproducts: (pr) => v2alpha3Byproducts('pipelineRunResults', pr.run.status?.results ?? []),
 });

@@ -1,6 +1,5 @@
 // `slsa/v2alpha4`: SLSA v1.0 like v2alpha3, plus StepAction results and remote StepActions, build-artifact
 // subjects only, and byproducts named after the run with subject-like results filtered out (spec §3.5).
-import { subjectsV2alpha4 } from '../artifacts/index.js';
 import type { PayloadFormat } from './types.js';
 import { v2alpha4PipelineRunByproducts, v2alpha4TaskRunByproducts } from './byproducts.js';
 import { slsaV1Format } from './slsa-v1-format.js';
@@ -9,7 +8,6 @@ import { slsaV1Format } from './slsa-v1-format.js';
 export const slsaV2alpha4Format: PayloadFormat = slsaV1Format({
   name: 'slsa/v2alpha4',
   withStepActions: true,
-  taskRunSubjects: (tr) => subjectsV2alpha4(tr), // steps first, then the TaskRun (§2.8)
   taskRunByproducts: (tr) => v2alpha4TaskRunByproducts(tr),
   pipelineRunByproducts: (pr, deepInspection) => v2alpha4PipelineRunByproducts(pr, deepInspection),
 });

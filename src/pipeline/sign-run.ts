@@ -1,15 +1,18 @@
-// The signing pipeline for one run (spec §1.5), as small steps: plan the artifacts (which types, which objects),
-// then for each object create the payload, sign it and store it in every configured backend. No Kubernetes
-// writes happen here: the `tekton` backend returns annotations and the reconciler writes them with the mark.
+// The signing pipeline for one run (spec §1.5), as small steps: extract the run's artifacts once (type hinting:
+// subjects, images, findings), plan the objects to sign (which types, which objects), then for each object create
+// the payload, sign it and store it in every configured backend. The formats and the image signer share the one
+// extraction. No Kubernetes writes happen here: the `tekton` backend returns annotations and the reconciler writes
+// them with the mark.
 import type { ChainsConfig, RunFormat, SignerName, StorageName } from '../config/types.js';
 import { ChainsmithError, messageOf, reasonOf } from '../errors.js';
-import type { Finding, ImageReference } from '../artifacts/types.js';
+import type { Extraction, Finding, ImageReference } from '../artifacts/types.js';
 import type { FormatInput, Payload, PayloadFormat } from '../formats/types.js';
 import type { Signer, SignedPayload } from '../signing/signer.js';
 import type { Storer } from '../storage/storer.js';
 import type { Run, TaskRun } from '../tekton/types.js';
 import type { ControllerMetrics, SigningErrorType } from '../observability/metrics.js';
 import { mergeFindings } from '../artifacts/findings.js';
+import { extractArtifacts } from '../artifacts/index.js';
 import { enabledTypesFor } from '../config/parse.js';
 
 export type ArtifactType = 'taskrun' | 'pipelinerun' | 'oci';
@@ -39,10 +42,11 @@ export interface SigningDeps {
   sign(signer: Signer, payload: Payload): Promise<SignedPayload>;
   /** the storers built for the current config */
   storers(): ReadonlyMap<StorageName, Storer>;
-  /** images named by a TaskRun's results (plus platform images when configured), and hinting findings */
-  images(run: TaskRun, config: ChainsConfig): Promise<{ images: ImageReference[]; findings: Finding[] }>;
-  /** type-hinting findings about a run (including `NoArtifacts` when it has no subjects) */
-  findings(input: FormatInput, config: ChainsConfig): Finding[];
+  /**
+   * The images to sign for the images a TaskRun's results name: the same list, plus the platform manifests of
+   * image indexes when `chainsmith.sign-platform-images` is on (that needs the registry).
+   */
+  imagesToSign(run: TaskRun, images: ImageReference[], config: ChainsConfig): Promise<ImageReference[]>;
   metrics?: ControllerMetrics;
   logger?: { info(m: string, meta?: object): unknown; warn(m: string, meta?: object): unknown };
 }
@@ -72,53 +76,76 @@ export function imageShortKey(digest: string): string {
   return digest.replace(/^sha256:/, '').slice(0, 12);
 }
 
-/** Plans the signable objects of a run under a config (spec §1.5 steps 1 and 4.3). */
+/** The run as a format input, with its one extraction (type hinting under the configured format). */
+export function extractRun(
+  run: Run,
+  children: TaskRun[],
+  config: ChainsConfig,
+): FormatInput & { extraction: Extraction } {
+  const deepInspection = config.artifacts.pipelinerun.deepInspection;
+  if (run.kind === 'TaskRun') {
+    const format = config.artifacts.taskrun.format;
+    const input = { kind: 'TaskRun' as const, run };
+    return {
+      ...input,
+      extraction: { format, deepInspection, artifacts: extractArtifacts(input, format, { deepInspection }) },
+    };
+  }
+  const format = config.artifacts.pipelinerun.format;
+  const input = { kind: 'PipelineRun' as const, run: { run, children } };
+  return {
+    ...input,
+    extraction: { format, deepInspection, artifacts: extractArtifacts(input, format, { deepInspection }) },
+  };
+}
+
+/**
+ * Plans the signable objects of a run under a config (spec §1.5 steps 1 and 4.3) from its one extraction. The
+ * findings are those of the extraction (the image pass is part of it, so each is reported once).
+ */
 export async function planArtifacts(
   run: Run,
   children: TaskRun[],
   config: ChainsConfig,
-  deps: Pick<SigningDeps, 'images'>,
+  deps: Pick<SigningDeps, 'imagesToSign'>,
 ): Promise<{ plans: ArtifactPlan[]; findings: Finding[] }> {
   const uid = run.metadata.uid ?? '';
+  const input = extractRun(run, children, config);
   const plans: ArtifactPlan[] = [];
-  const findings: Finding[] = [];
   for (const type of enabledTypesFor(run.kind, config)) {
     const a = config.artifacts[type];
     const base = { type, signer: a.signer as Exclude<SignerName, 'none'>, storage: [...a.storage].sort() };
-    if (type === 'taskrun' && run.kind === 'TaskRun') {
-      const format = config.artifacts.taskrun.format;
+    if (type === 'taskrun' && input.kind === 'TaskRun') {
       plans.push({
         ...base,
         objects: [
           {
-            input: { kind: 'TaskRun', run },
-            format,
+            input,
+            format: input.extraction.format,
             shortKey: `taskrun-${uid}`,
             fullKey: `tekton.dev-v1-TaskRun-${uid}`,
             label: 'TaskRun attestation',
           },
         ],
       });
-    } else if (type === 'pipelinerun' && run.kind === 'PipelineRun') {
-      const format = config.artifacts.pipelinerun.format;
+    } else if (type === 'pipelinerun' && input.kind === 'PipelineRun') {
       plans.push({
         ...base,
         objects: [
           {
-            input: { kind: 'PipelineRun', run: { run, children } },
-            format,
+            input,
+            format: input.extraction.format,
             shortKey: `pipelinerun-${uid}`,
             fullKey: `tekton.dev-v1-PipelineRun-${uid}`,
             label: 'PipelineRun attestation',
           },
         ],
       });
-    } else if (type === 'oci' && run.kind === 'TaskRun') {
-      const found = await deps.images(run, config);
-      findings.push(...found.findings);
+    } else if (type === 'oci' && input.kind === 'TaskRun') {
+      const images = await deps.imagesToSign(input.run, input.extraction.artifacts.images, config);
       plans.push({
         ...base,
-        objects: found.images.map((image) => ({
+        objects: images.map((image) => ({
           input: { kind: 'Image', image },
           format: 'simplesigning',
           shortKey: imageShortKey(image.digest),
@@ -128,7 +155,7 @@ export async function planArtifacts(
       });
     }
   }
-  return { plans, findings };
+  return { plans, findings: mergeFindings(input.extraction.artifacts.findings) };
 }
 
 class StepError extends Error {
@@ -215,13 +242,7 @@ export async function signRun(
   try {
     const planned = await planArtifacts(run, children, config, deps);
     plans = planned.plans;
-    findings.push(...planned.findings);
-    const runInput: FormatInput =
-      run.kind === 'TaskRun' ? { kind: 'TaskRun', run } : { kind: 'PipelineRun', run: { run, children } };
-    // the image pass and the run pass inspect the same results: report each finding once
-    const merged = mergeFindings(findings, deps.findings(runInput, config));
-    findings.length = 0;
-    findings.push(...merged);
+    for (const f of planned.findings) findings.push(f);
   } catch (err) {
     return {
       status: 'failed',

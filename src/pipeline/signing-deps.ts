@@ -1,9 +1,6 @@
 // Wires the signing pipeline to chainsmith's real modules: formats, type hinting, the signer registry, the
 // storers built for the current config, and (for `chainsmith.sign-platform-images`) the registry client.
 import type { ChainsConfig, StorageName } from '../config/types.js';
-import { extractArtifacts } from '../artifacts/index.js';
-import { mergeFindings } from '../artifacts/findings.js';
-import { extractOciImages } from '../artifacts/images.js';
 import type { ImageReference } from '../artifacts/types.js';
 import { payloadFormat } from '../formats/index.js';
 import type { RegistryCredentialSource } from '../kube/registry-credentials.js';
@@ -12,7 +9,6 @@ import type { ControllerMetrics } from '../observability/metrics.js';
 import { signPayload } from '../sigstore/sign-payload.js';
 import type { SignerRegistry } from '../signing/index.js';
 import type { Storer } from '../storage/storer.js';
-import { results } from '../tekton/accessors.js';
 import type { TaskRun } from '../tekton/types.js';
 import type { SigningDeps } from './sign-run.js';
 
@@ -55,21 +51,13 @@ export function realSigningDeps(o: RealSigningDepsOptions): SigningDeps {
     signer: (name, config) => o.signers.get(name, config),
     sign: (signer, payload) => signPayload(signer, payload),
     storers: o.storers,
-    images: async (run, config) => {
-      const found = extractOciImages(results(run));
-      if (!config.chainsmith.signPlatformImages || found.images.length === 0) return found;
-      const seen = new Set(found.images.map((i) => `${i.repository}@${i.digest}`));
-      const extra = (await platformImages(run, found.images, config, o.credentials)).filter(
+    imagesToSign: async (run, images, config) => {
+      if (!config.chainsmith.signPlatformImages || images.length === 0) return images;
+      const seen = new Set(images.map((i) => `${i.repository}@${i.digest}`));
+      const extra = (await platformImages(run, images, config, o.credentials)).filter(
         (i) => !seen.has(`${i.repository}@${i.digest}`),
       );
-      return { images: [...found.images, ...extra], findings: found.findings };
-    },
-    findings: (input, config) => {
-      if (input.kind === 'Image') return [];
-      const format = input.kind === 'TaskRun' ? config.artifacts.taskrun.format : config.artifacts.pipelinerun.format;
-      return mergeFindings(
-        extractArtifacts(input, format, { deepInspection: config.artifacts.pipelinerun.deepInspection }).findings,
-      );
+      return [...images, ...extra];
     },
     ...(o.metrics ? { metrics: o.metrics } : {}),
     ...(o.logger ? { logger: o.logger } : {}),

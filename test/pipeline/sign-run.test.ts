@@ -9,7 +9,6 @@ import { payloadFormat } from '../../src/formats/index.js';
 import { signPayload } from '../../src/sigstore/sign-payload.js';
 import type { Storer, StoreRequest } from '../../src/storage/storer.js';
 import type { TaskRun } from '../../src/tekton/types.js';
-import { extractOciImages } from '../../src/artifacts/images.js';
 
 const DIGEST = 'sha256:4d6dd704ef58cb214dd826519929e92a978a57cdee43693006139c0080fd6fac';
 const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
@@ -43,8 +42,7 @@ function deps(storers: Map<StorageName, Storer>): SigningDeps {
     signer: async () => signer,
     sign: signPayload,
     storers: () => storers,
-    images: async (run) => extractOciImages(run.status?.results ?? []),
-    findings: () => [],
+    imagesToSign: async (_run, images) => images,
   };
 }
 
@@ -149,4 +147,50 @@ test('a configured backend chainsmith does not implement fails the store (never 
   const out = await signRun(tr, [], config, deps(storers));
   assert.equal(out.status, 'failed');
   assert.match(out.status === 'failed' ? out.messages.join() : '', /storage backend "gcs" is not supported/);
+});
+
+test('one extraction per run: the format gets the extraction the images and findings came from', async () => {
+  const config = parseChainsConfig({ 'artifacts.taskrun.format': 'slsa/v2alpha4', 'artifacts.oci.storage': 'tekton' });
+  const seen: Array<{ kind: string; extraction?: unknown }> = [];
+  const d = deps(new Map([['tekton', new Recording('tekton')]]));
+  const recording: SigningDeps = {
+    ...d,
+    formatFor: (name) => {
+      const f = payloadFormat(name);
+      return {
+        name: f.name,
+        createPayload: (input, cfg) => {
+          seen.push({ kind: input.kind, ...(input.kind !== 'Image' ? { extraction: input.extraction } : {}) });
+          return f.createPayload(input, cfg);
+        },
+      };
+    },
+  };
+  const withNearMiss: TaskRun = {
+    ...tr,
+    status: { ...tr.status!, results: [...tr.status!.results!, { name: 'image_url', value: 'x' }] },
+  };
+  const outcome = await signRun(withNearMiss, [], config, recording);
+  assert.equal(outcome.status, 'signed');
+  const run = seen.find((s) => s.kind === 'TaskRun')!;
+  const extraction = run.extraction as {
+    format: string;
+    artifacts: { images: Array<{ digest: string }>; findings: Array<{ reason: string }> };
+  };
+  assert.equal(extraction.format, 'slsa/v2alpha4', 'made for the configured format');
+  assert.deepEqual(
+    extraction.artifacts.images.map((i) => i.digest),
+    [DIGEST],
+    'the images signed are those of the extraction',
+  );
+  assert.equal(seen.filter((s) => s.kind === 'Image').length, 1);
+  // the near-miss finding is reported once, from the same pass
+  assert.deepEqual(
+    outcome.findings.filter((f) => f.reason === 'NearMissName').map((f) => f.result),
+    ['image_url'],
+  );
+  assert.deepEqual(
+    extraction.artifacts.findings.map((f) => f.reason),
+    outcome.findings.map((f) => f.reason),
+  );
 });

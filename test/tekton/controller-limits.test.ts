@@ -74,8 +74,8 @@ test('a run with a 10 MB result value is InvalidResult in the controller pipelin
   const run = taskRun({ results: image('r.example/app' + 'a'.repeat(10 * 1024 * 1024)) });
   for (const format of RUN_FORMATS) {
     const started = performance.now();
-    // the image pass sees the results first; it is handed the results alone, hence "the run"
-    const message = /the run: status\.results\[0\]\.value \(IMAGE_URL\) is 10 MiB, more than 1\.5 MiB/;
+    // the one extraction validates the whole run first, and names it
+    const message = /TaskRun ci\/hostile: status\.results\[0\]\.value \(IMAGE_URL\) is 10 MiB, more than 1\.5 MiB/;
     await refusedBySigning(run, format, 'InvalidResult', message);
     assert.ok(performance.now() - started < 5000, 'refused without processing the value');
   }
