@@ -7,7 +7,7 @@ import { finding } from './findings.js';
 import { extractOciImages } from './images.js';
 import { ArtifactAccumulator } from './merge.js';
 import { pairBySuffix, unpairedFindings } from './pairs.js';
-import { ARTIFACT_OUTPUTS, buildArtifacts, structuredTargets } from './structured.js';
+import { ARTIFACT_OUTPUTS, buildArtifacts, structuredTargets, type StructuredTarget } from './structured.js';
 
 export const ARTIFACT_URI = 'ARTIFACT_URI';
 export const ARTIFACT_DIGEST = 'ARTIFACT_DIGEST';
@@ -66,19 +66,27 @@ export function artifactUriSubjects(results: RunResult[]): { subjects: Subject[]
   return { subjects, findings };
 }
 
-/** Subjects for `in-toto`, `slsa/v1` and `slsa/v2alpha3` (§2.9 row 1), with the findings of every pass. */
-export function subjectsV02WithFindings(results: RunResult[]): {
+/** The subjects of a run's results, the findings of every pass, and the images among them (to sign as images). */
+export interface ExtractedSubjects {
   subjects: Subject[];
   findings: Finding[];
   images: ImageReference[];
-} {
+}
+
+/** A valid `*ARTIFACT_OUTPUTS` object as a subject: its uri verbatim, its digest as Chains splits it. */
+function targetSubject(t: StructuredTarget): Subject {
+  return { name: t.uri, digest: rawDigest(t.digest) };
+}
+
+/** Subjects for `in-toto`, `slsa/v1` and `slsa/v2alpha3` (§2.9 row 1), with the findings of every pass. */
+export function subjectsV02WithFindings(results: RunResult[]): ExtractedSubjects {
   const images = extractOciImages(results);
   const uris = artifactUriSubjects(results);
   const outputs = structuredTargets(results, ARTIFACT_OUTPUTS);
   const subjects = subjectAccumulator()
     .add(images.images.map(imageSubject))
     .add(uris.subjects)
-    .add(outputs.targets.map((t) => ({ name: t.uri, digest: rawDigest(t.digest) })))
+    .add(outputs.targets.map(targetSubject))
     .toArray();
   return { subjects, findings: [...images.findings, ...uris.findings, ...outputs.findings], images: images.images };
 }
@@ -92,26 +100,18 @@ export function subjectsV02(results: RunResult[]): Subject[] {
 }
 
 /** Chains' SubjectsFromBuildArtifact (v2alpha4): build-artifact outputs (raw uri), then OCI passes A, B, C. */
-export function subjectsFromBuildArtifacts(results: RunResult[]): {
-  subjects: Subject[];
-  findings: Finding[];
-  images: ImageReference[];
-} {
+export function subjectsFromBuildArtifacts(results: RunResult[]): ExtractedSubjects {
   const built = buildArtifacts(results);
   const images = extractOciImages(results);
   const subjects = subjectAccumulator()
-    .add(built.targets.map((t) => ({ name: t.uri, digest: rawDigest(t.digest) })))
+    .add(built.targets.map(targetSubject))
     .add(images.images.map(imageSubject))
     .toArray();
   return { subjects, findings: [...built.findings, ...images.findings], images: images.images };
 }
 
 /** v2alpha4 TaskRun subjects with findings: each step's StepAction results in order, then the TaskRun's results. */
-export function subjectsV2alpha4WithFindings(taskRun: TaskRun): {
-  subjects: Subject[];
-  findings: Finding[];
-  images: ImageReference[];
-} {
+export function subjectsV2alpha4WithFindings(taskRun: TaskRun): ExtractedSubjects {
   const subjects = subjectAccumulator();
   const findings: Finding[] = [];
   for (const step of taskRun.status?.steps ?? []) {

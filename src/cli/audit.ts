@@ -31,6 +31,7 @@ Flags:
   --kms REF             verify signed marks with the public key of this KMS key
   --json                the report, with every run, as JSON
   --kubeconfig F        default $KUBECONFIG, else in-cluster
+  --context NAME        the kubeconfig context to use (default: its current-context)
   --system-namespace S  where chains-config lives (default $SYSTEM_NAMESPACE, else tekton-chains)
   --page-size N         runs per list request (default 500)
 

@@ -2,7 +2,6 @@
 import { DEFAULT_CONFIG, parseChainsConfig } from '../config/parse.js';
 import type { ChainsConfig } from '../config/types.js';
 import { Controller } from '../controller/controller.js';
-import { loadKubeConfig } from '../kube/client.js';
 import { messageOf } from '../errors.js';
 import { objectNameProblem } from '../kube/names.js';
 import { createLogger } from '../observability/logger.js';
@@ -10,7 +9,7 @@ import type { Signer } from '../signing/signer.js';
 import { escapeTerminal } from '../text/terminal.js';
 import { parseFlags } from './args.js';
 import { CliError } from './errors.js';
-import { checkNamespace } from './run-scope.js';
+import { checkNamespace, fromKubeconfig } from './run-scope.js';
 
 export const help = `Usage: chainsmith controller [FLAGS]
 
@@ -19,6 +18,7 @@ the results as chains-config says, and marks each run chains.tekton.dev/signed.
 
 Flags:
   --kubeconfig FILE            kubeconfig to use (default: $KUBECONFIG, else in-cluster)
+  --context NAME               the kubeconfig context to use (default: its current-context)
   --namespace a,b              only watch these namespaces (default: all)
   --signing-secrets-dir DIR    the mounted signing-secrets Secret (default /etc/signing-secrets)
   --workers N                  runs signed in parallel (default 16)
@@ -56,6 +56,7 @@ async function kmsFactory(cfg: ChainsConfig['signers']['kms']): Promise<Signer> 
 export async function run(argv: string[]): Promise<number> {
   const { values } = parseFlags(argv, {
     kubeconfig: { type: 'string' },
+    context: { type: 'string' },
     namespace: { type: 'string' },
     'signing-secrets-dir': { type: 'string' },
     workers: { type: 'string' },
@@ -78,12 +79,7 @@ export async function run(argv: string[]): Promise<number> {
   const leaseName = values['lease-name'] ?? 'chainsmith-controller';
   const leaseProblem = objectNameProblem(leaseName);
   if (leaseProblem) throw new CliError(`--lease-name "${escapeTerminal(leaseName)}" ${leaseProblem}`);
-  let connection;
-  try {
-    connection = loadKubeConfig(values.kubeconfig);
-  } catch (err) {
-    throw new CliError(`cannot load a kubeconfig: ${messageOf(err)}`);
-  }
+  const connection = fromKubeconfig(values, (c) => c);
   const controller = new Controller({
     connection,
     logger,

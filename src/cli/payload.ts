@@ -1,16 +1,16 @@
 // `chainsmith payload NAMESPACE/NAME`: prints a run's stored payload from its `tekton` storage annotations,
 // decoded, like `tkn chain payload`. `chainsmith signature` (signature.ts) shares the lookup.
 import { ChainsmithError, messageOf } from '../errors.js';
-import { KubeClient, loadKubeConfig, PIPELINERUNS, TASKRUNS } from '../kube/client.js';
+import { KubeClient, PIPELINERUNS, TASKRUNS } from '../kube/client.js';
 import { CHAINS_PREFIX, tektonAnnotationKeys } from '../tekton/annotations.js';
 import type { Run } from '../tekton/types.js';
 import { escapeTerminalText } from '../text/terminal.js';
 import { parseFlags } from './args.js';
 import { CliError } from './errors.js';
-import { parseRunTarget } from './run-scope.js';
+import { fromKubeconfig, parseRunTarget } from './run-scope.js';
 
 export const help = `Usage: chainsmith payload NAMESPACE/NAME [--kind taskrun|pipelinerun] [--key SHORTKEY]
-                          [--kubeconfig FILE]
+                          [--kubeconfig FILE] [--context NAME]
 
 Prints the payload chainsmith (or Tekton Chains) stored on a run with the tekton storage backend
 (annotation chains.tekton.dev/payload-<key>), base64-decoded: the in-toto statement for the run.
@@ -22,6 +22,7 @@ Flags:
   --key SHORTKEY              another stored object: the first 12 hex digits of an image digest
                               (default: taskrun-<uid> / pipelinerun-<uid>, the run's own attestation)
   --kubeconfig FILE           kubeconfig (default: $KUBECONFIG, else in-cluster)
+  --context NAME              the kubeconfig context to use (default: its current-context)
   -n, --namespace NS          the run's namespace when NAME has no NAMESPACE/ prefix (default: default)
   -h, --help                  show this help`;
 
@@ -34,6 +35,7 @@ export async function printStored(part: StoredPart, argv: string[]): Promise<num
     kind: { type: 'string' },
     key: { type: 'string' },
     kubeconfig: { type: 'string' },
+    context: { type: 'string' },
     namespace: { type: 'string', short: 'n' },
   });
   const target = positionals[0];
@@ -43,12 +45,7 @@ export async function printStored(part: StoredPart, argv: string[]): Promise<num
   if (kind !== undefined && kind !== 'taskrun' && kind !== 'pipelinerun')
     throw new CliError(`--kind: expected taskrun or pipelinerun, got "${values.kind}"`);
 
-  let client: KubeClient;
-  try {
-    client = new KubeClient(loadKubeConfig(values.kubeconfig));
-  } catch (err) {
-    throw new CliError(`cannot load a kubeconfig: ${messageOf(err)}`);
-  }
+  const client = fromKubeconfig(values, (connection) => new KubeClient(connection));
   let run: Run | undefined;
   try {
     if (kind !== 'pipelinerun') run = await client.get<Run>(TASKRUNS, namespace, name);

@@ -23,6 +23,7 @@ Flags:
   --dry-run             list what would be cleared; change nothing
   --json                print the result as JSON
   --kubeconfig F        default $KUBECONFIG, else in-cluster
+  --context NAME        the kubeconfig context to use (default: its current-context)
 
 Progress goes to stderr (a bar on a terminal). Exit status: 0 done, 1 some patches failed, 2 bad input.
 `;

@@ -1,6 +1,7 @@
 // The flags `audit` and `resign` share to pick the runs they look at: --namespace / --all-namespaces, --since,
 // and --kubeconfig; and the NAMESPACE/NAME argument of `payload`, `signature` and `verify-run`. One place, so
-// every command accepts and rejects exactly the same names — before any URL is built from them.
+// every command accepts and rejects exactly the same names — before any URL is built from them — and loads a
+// kubeconfig the same way.
 import { loadKubeConfig } from '../kube/client.js';
 import { messageOf } from '../errors.js';
 import { namespaceProblem, objectNameProblem } from '../kube/names.js';
@@ -15,6 +16,7 @@ export const RUN_SCOPE_FLAGS = {
   'all-namespaces': { type: 'boolean', short: 'A' },
   since: { type: 'string' },
   kubeconfig: { type: 'string' },
+  context: { type: 'string' },
 } as const;
 
 interface ScopeValues {
@@ -22,6 +24,7 @@ interface ScopeValues {
   'all-namespaces'?: boolean;
   since?: string;
   kubeconfig?: string;
+  context?: string;
   /** `audit`'s --system-namespace, checked here with the other names */
   'system-namespace'?: string;
 }
@@ -76,14 +79,24 @@ export function parseRunTarget(
   return { namespace, name };
 }
 
-/** The cluster of --kubeconfig (else $KUBECONFIG, else in-cluster) and the namespace in scope (undefined: all). */
-export function connectScope(values: ScopeValues): { cluster: Cluster; namespace: string | undefined } {
-  let cluster: Cluster;
+/**
+ * What a command talks to the cluster with, built from --kubeconfig (else $KUBECONFIG, else in-cluster). A kubeconfig
+ * that cannot be loaded or used is a CliError (exit 2): "cannot load <article> kubeconfig: …".
+ */
+export function fromKubeconfig<T>(
+  values: { kubeconfig?: string; context?: string },
+  connect: (connection: ReturnType<typeof loadKubeConfig>) => T,
+): T {
   try {
-    cluster = new Cluster(loadKubeConfig(values.kubeconfig));
+    return connect(loadKubeConfig(values.kubeconfig, values.context));
   } catch (err) {
     throw new CliError(`cannot load the kubeconfig: ${messageOf(err)}`);
   }
+}
+
+/** The cluster of --kubeconfig (else $KUBECONFIG, else in-cluster) and the namespace in scope (undefined: all). */
+export function connectScope(values: ScopeValues): { cluster: Cluster; namespace: string | undefined } {
+  const cluster = fromKubeconfig(values, (connection) => new Cluster(connection));
   const namespace = values['all-namespaces']
     ? undefined
     : (values.namespace ?? cluster.connection.namespace ?? 'default');

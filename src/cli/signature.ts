@@ -3,7 +3,7 @@
 import { printStored } from './payload.js';
 
 export const help = `Usage: chainsmith signature NAMESPACE/NAME [--kind taskrun|pipelinerun] [--key SHORTKEY]
-                            [--kubeconfig FILE]
+                            [--kubeconfig FILE] [--context NAME]
 
 Prints the signature stored on a run with the tekton storage backend (annotation
 chains.tekton.dev/signature-<key>), base64-decoded. For the run's attestation that is the DSSE envelope
@@ -15,6 +15,7 @@ Flags:
   --kind taskrun|pipelinerun  the run's kind (default: a TaskRun of that name, else a PipelineRun)
   --key SHORTKEY              another stored object (default: taskrun-<uid> / pipelinerun-<uid>)
   --kubeconfig FILE           kubeconfig (default: $KUBECONFIG, else in-cluster)
+  --context NAME              the kubeconfig context to use (default: its current-context)
   -n, --namespace NS          the run's namespace when NAME has no NAMESPACE/ prefix (default: default)
   -h, --help                  show this help`;
 

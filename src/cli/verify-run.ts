@@ -1,14 +1,14 @@
 // `chainsmith verify-run NAMESPACE/NAME`: verifies the payloads and signatures the `tekton` storage backend
 // wrote on a run's annotations, with the same checks `verify` uses for registries.
-import { loadKubeConfig, KubeClient, PIPELINERUNS, TASKRUNS } from '../kube/client.js';
+import { KubeClient, PIPELINERUNS, TASKRUNS } from '../kube/client.js';
 import { messageOf } from '../errors.js';
 import type { Run } from '../tekton/types.js';
-import { kmsPublicKey, readPublicKeyFile } from '../verify/key.js';
 import { verifyRunAnnotations, type RunVerifyReport } from '../verify/run-annotations.js';
 import { parseFlags } from './args.js';
 import { CliError } from './errors.js';
+import { checkPublicKeyFlags, PUBLIC_KEY_FLAGS, readPublicKeyFlag } from './key-flags.js';
 import { escapeTerminal as e } from '../text/terminal.js';
-import { parseRunTarget } from './run-scope.js';
+import { fromKubeconfig, parseRunTarget } from './run-scope.js';
 
 export const help = `Usage: chainsmith verify-run NAMESPACE/NAME [--kind taskrun|pipelinerun]
                              (--key cosign.pub | --kms REF) [flags]
@@ -27,6 +27,7 @@ Flags:
   --key FILE         public key PEM (cosign.pub) or certificate
   --kms REF          public key of a KMS key (hashivault://, awskms://, gcpkms://, azurekms://)
   --kubeconfig FILE  default $KUBECONFIG, else in-cluster
+  --context NAME     the kubeconfig context to use (default: its current-context)
   --json             print the report as JSON
 
 Exit status: 0 verified, 1 not verified (or nothing stored), 2 bad input.
@@ -36,9 +37,9 @@ Exit status: 0 verified, 1 not verified (or nothing stored), 2 bad input.
 export async function run(argv: string[]): Promise<number> {
   const { values, positionals } = parseFlags(argv, {
     kind: { type: 'string', default: 'taskrun' },
-    key: { type: 'string' },
-    kms: { type: 'string' },
+    ...PUBLIC_KEY_FLAGS,
     kubeconfig: { type: 'string' },
+    context: { type: 'string' },
     json: { type: 'boolean' },
   });
   if (positionals.length !== 1) throw new CliError('one NAMESPACE/NAME is required (see --help)');
@@ -46,20 +47,14 @@ export async function run(argv: string[]): Promise<number> {
   const kind = values.kind?.toLowerCase();
   if (kind !== 'taskrun' && kind !== 'pipelinerun')
     throw new CliError(`--kind must be taskrun or pipelinerun, not "${values.kind}"`);
-  if ((values.key === undefined) === (values.kms === undefined))
-    throw new CliError('give exactly one of --key FILE or --kms REF');
+  checkPublicKeyFlags(values);
   let key;
   try {
-    key = values.key !== undefined ? await readPublicKeyFile(values.key) : await kmsPublicKey(values.kms!);
+    key = await readPublicKeyFlag(values);
   } catch (err) {
     throw new CliError(messageOf(err));
   }
-  let client: KubeClient;
-  try {
-    client = new KubeClient(loadKubeConfig(values.kubeconfig));
-  } catch (err) {
-    throw new CliError(`cannot load the kubeconfig: ${messageOf(err)}`);
-  }
+  const client = fromKubeconfig(values, (connection) => new KubeClient(connection));
   let obj: Run | undefined;
   try {
     obj = await client.get<Run>(kind === 'taskrun' ? TASKRUNS : PIPELINERUNS, target.namespace, target.name);

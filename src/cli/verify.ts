@@ -1,13 +1,13 @@
 // `chainsmith verify IMAGE`: checks an image's signatures and attestations in its registry against a public key.
 import { ChainsmithError, messageOf } from '../errors.js';
 import { parseReference, parseRepository } from '../reference/reference.js';
-import { kmsPublicKey, readPublicKeyFile } from '../verify/key.js';
 import { PREDICATE_TYPE_NAMES, resolvePredicateType } from '../verify/predicate-types.js';
 import { verifyImage } from '../verify/registry.js';
 import { renderVerifyJson, renderVerifyText } from '../verify/render.js';
 import type { VerifyPolicy } from '../verify/assess.js';
 import { parseFlags } from './args.js';
 import { CliError } from './errors.js';
+import { checkPublicKeyFlags, PUBLIC_KEY_FLAGS, readPublicKeyFlag } from './key-flags.js';
 import { escapeTerminal } from '../text/terminal.js';
 
 export const help = `Usage: chainsmith verify IMAGE[:TAG|@DIGEST] (--key cosign.pub | --kms REF) [flags]
@@ -47,8 +47,7 @@ Example:
 /** Runs `verify`. */
 export async function run(argv: string[]): Promise<number> {
   const { values, positionals } = parseFlags(argv, {
-    key: { type: 'string' },
-    kms: { type: 'string' },
+    ...PUBLIC_KEY_FLAGS,
     'predicate-type': { type: 'string' },
     'builder-id': { type: 'string' },
     'require-attestation': { type: 'boolean' },
@@ -65,8 +64,7 @@ export async function run(argv: string[]): Promise<number> {
   const input = positionals[0]!;
   const ref = parseReference(input);
   if (!ref) throw new CliError(`"${input}" is not an image reference (registry/repository[:tag][@sha256:…])`);
-  if ((values.key === undefined) === (values.kms === undefined))
-    throw new CliError('give exactly one of --key FILE or --kms REF');
+  checkPublicKeyFlags(values);
   const policy: VerifyPolicy = { requireAttestation: values['require-attestation'] ?? false };
   if (values['predicate-type'] !== undefined) {
     const uri = resolvePredicateType(values['predicate-type']);
@@ -88,7 +86,7 @@ export async function run(argv: string[]): Promise<number> {
 
   let key;
   try {
-    key = values.key !== undefined ? await readPublicKeyFile(values.key) : await kmsPublicKey(values.kms!);
+    key = await readPublicKeyFlag(values);
   } catch (err) {
     if (err instanceof ChainsmithError && err.transient)
       throw new CliError(`cannot read the public key: ${messageOf(err)}`, 1);

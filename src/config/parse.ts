@@ -117,25 +117,33 @@ function invalid(key: string, value: string, accepted: string): ChainsmithError 
   return new ChainsmithError('InvalidConfig', `invalid ${key}: ${JSON.stringify(value)}; accepted: ${accepted}`);
 }
 
-function oneOf<T extends string>(key: string, value: string, allowed: readonly T[]): T {
-  if (!(allowed as readonly string[]).includes(value)) throw invalid(key, value, allowed.join(', '));
-  return value as T;
+/** Reads the value of one key; a value it cannot accept is an InvalidConfig error naming the key. */
+type Reader<T> = (key: string, value: string) => T;
+
+/** Exactly one of `allowed`. */
+function oneOf<T extends string>(allowed: readonly T[]): Reader<T> {
+  return (key, value) => {
+    if (!(allowed as readonly string[]).includes(value)) throw invalid(key, value, allowed.join(', '));
+    return value as T;
+  };
 }
 
 /** Chains' asStringSet: exactly `""` disables (empty set); else split on `,`, trim, check, de-duplicate, sort. */
-function storageSet(key: string, value: string, allowed: readonly StorageName[]): StorageName[] {
-  if (value === '') return [];
-  const items = value.split(',').map((s) => s.trim());
-  for (const item of items) {
-    if (!(allowed as readonly string[]).includes(item)) {
-      throw new ChainsmithError(
-        'InvalidConfig',
-        `invalid ${key}: ${JSON.stringify(value)} (item ${JSON.stringify(item)}); ` +
-          `accepted: a comma-separated list of ${allowed.join(', ')}, or "" to disable`,
-      );
+function storageSet(allowed: readonly StorageName[]): Reader<StorageName[]> {
+  return (key, value) => {
+    if (value === '') return [];
+    const items = value.split(',').map((s) => s.trim());
+    for (const item of items) {
+      if (!(allowed as readonly string[]).includes(item)) {
+        throw new ChainsmithError(
+          'InvalidConfig',
+          `invalid ${key}: ${JSON.stringify(value)} (item ${JSON.stringify(item)}); ` +
+            `accepted: a comma-separated list of ${allowed.join(', ')}, or "" to disable`,
+        );
+      }
     }
-  }
-  return [...new Set(items as StorageName[])].sort();
+    return [...new Set(items as StorageName[])].sort();
+  };
 }
 
 /** Go strconv.ParseBool; anything else is an error here (Chains silently keeps the default). */
@@ -190,79 +198,32 @@ export function parseChainsConfig(data: Record<string, string>): ChainsConfig {
   const get = (key: string): string | undefined => (Object.hasOwn(data, key) ? data[key] : undefined);
   const str = (key: string, fallback: string) => get(key) ?? fallback;
   const c: ChainsConfig = structuredClone(DEFAULT_CONFIG) as ChainsConfig;
-  const apply = <T>(key: string, parse: (value: string) => T, set: (v: T) => void) => {
+  // An absent key keeps its default.
+  const apply = <T>(key: string, read: Reader<T>, set: (v: T) => void) => {
     const raw = get(key);
-    if (raw !== undefined) set(parse(raw));
+    if (raw !== undefined) set(read(key, raw));
   };
 
-  apply(
-    'artifacts.taskrun.format',
-    (v) => oneOf('artifacts.taskrun.format', v, RUN_FORMATS),
-    (v) => (c.artifacts.taskrun.format = v),
-  );
-  apply(
-    'artifacts.taskrun.storage',
-    (v) => storageSet('artifacts.taskrun.storage', v, TASKRUN_STORAGE),
-    (v) => (c.artifacts.taskrun.storage = v),
-  );
-  apply(
-    'artifacts.taskrun.signer',
-    (v) => oneOf('artifacts.taskrun.signer', v, SIGNERS),
-    (v) => (c.artifacts.taskrun.signer = v),
-  );
-  apply(
-    'artifacts.pipelinerun.format',
-    (v) => oneOf('artifacts.pipelinerun.format', v, RUN_FORMATS),
-    (v) => (c.artifacts.pipelinerun.format = v),
-  );
-  apply(
-    'artifacts.pipelinerun.storage',
-    (v) => storageSet('artifacts.pipelinerun.storage', v, PIPELINERUN_STORAGE),
-    (v) => (c.artifacts.pipelinerun.storage = v),
-  );
-  apply(
-    'artifacts.pipelinerun.signer',
-    (v) => oneOf('artifacts.pipelinerun.signer', v, SIGNERS),
-    (v) => (c.artifacts.pipelinerun.signer = v),
-  );
-  apply(
-    'artifacts.pipelinerun.enable-deep-inspection',
-    (v) => goBool('artifacts.pipelinerun.enable-deep-inspection', v),
-    (v) => (c.artifacts.pipelinerun.deepInspection = v),
-  );
-  apply(
-    'artifacts.oci.format',
-    (v) => oneOf('artifacts.oci.format', v, ['simplesigning'] as const),
-    (v) => (c.artifacts.oci.format = v),
-  );
-  apply(
-    'artifacts.oci.storage',
-    (v) => storageSet('artifacts.oci.storage', v, TASKRUN_STORAGE),
-    (v) => (c.artifacts.oci.storage = v),
-  );
-  apply(
-    'artifacts.oci.signer',
-    (v) => oneOf('artifacts.oci.signer', v, SIGNERS),
-    (v) => (c.artifacts.oci.signer = v),
-  );
+  apply('artifacts.taskrun.format', oneOf(RUN_FORMATS), (v) => (c.artifacts.taskrun.format = v));
+  apply('artifacts.taskrun.storage', storageSet(TASKRUN_STORAGE), (v) => (c.artifacts.taskrun.storage = v));
+  apply('artifacts.taskrun.signer', oneOf(SIGNERS), (v) => (c.artifacts.taskrun.signer = v));
+  apply('artifacts.pipelinerun.format', oneOf(RUN_FORMATS), (v) => (c.artifacts.pipelinerun.format = v));
+  apply('artifacts.pipelinerun.storage', storageSet(PIPELINERUN_STORAGE), (v) => (c.artifacts.pipelinerun.storage = v));
+  apply('artifacts.pipelinerun.signer', oneOf(SIGNERS), (v) => (c.artifacts.pipelinerun.signer = v));
+  apply('artifacts.pipelinerun.enable-deep-inspection', goBool, (v) => (c.artifacts.pipelinerun.deepInspection = v));
+  apply('artifacts.oci.format', oneOf(['simplesigning'] as const), (v) => (c.artifacts.oci.format = v));
+  apply('artifacts.oci.storage', storageSet(TASKRUN_STORAGE), (v) => (c.artifacts.oci.storage = v));
+  apply('artifacts.oci.signer', oneOf(SIGNERS), (v) => (c.artifacts.oci.signer = v));
 
-  apply(
-    'storage.pubsub.provider',
-    (v) => oneOf('storage.pubsub.provider', v, ['inmemory', 'kafka'] as const),
-    (v) => (c.storage.pubsub.provider = v),
-  );
+  apply('storage.pubsub.provider', oneOf(['inmemory', 'kafka'] as const), (v) => (c.storage.pubsub.provider = v));
   c.storage.pubsub.topic = opt(get('storage.pubsub.topic'));
   c.storage.pubsub.kafkaBootstrapServers = opt(get('storage.pubsub.kafka.bootstrap.servers'));
   c.storage.gcs.bucket = opt(get('storage.gcs.bucket'));
   c.storage.oci.repository = opt(get('storage.oci.repository'));
-  apply(
-    'storage.oci.repository.insecure',
-    (v) => goBool('storage.oci.repository.insecure', v),
-    (v) => (c.storage.oci.insecure = v),
-  );
+  apply('storage.oci.repository.insecure', goBool, (v) => (c.storage.oci.insecure = v));
   apply(
     'storage.oci.encoding-format',
-    (v) => oneOf('storage.oci.encoding-format', v, ['dsse', 'sigstore-bundle'] as const),
+    oneOf(['dsse', 'sigstore-bundle'] as const),
     (v) => (c.storage.oci.encodingFormat = v),
   );
   c.storage.docdb = {
@@ -298,11 +259,7 @@ export function parseChainsConfig(data: Record<string, string>): ChainsConfig {
   };
 
   const x509 = c.signers.x509;
-  apply(
-    'signers.x509.fulcio.enabled',
-    (v) => goBool('signers.x509.fulcio.enabled', v),
-    (v) => (x509.fulcioEnabled = v),
-  );
+  apply('signers.x509.fulcio.enabled', goBool, (v) => (x509.fulcioEnabled = v));
   x509.fulcioAddress = str('signers.x509.fulcio.address', x509.fulcioAddress);
   x509.fulcioIssuer = str('signers.x509.fulcio.issuer', x509.fulcioIssuer);
   x509.fulcioProvider = opt(get('signers.x509.fulcio.provider'));
@@ -310,32 +267,16 @@ export function parseChainsConfig(data: Record<string, string>): ChainsConfig {
   x509.tufMirrorUrl = str('signers.x509.tuf.mirror.url', x509.tufMirrorUrl);
 
   c.builder.id = str('builder.id', c.builder.id);
-  apply(
-    'builddefinition.buildtype',
-    (v) => oneOf('builddefinition.buildtype', v, BUILD_TYPES),
-    (v) => (c.buildDefinition.buildType = v),
-  );
+  apply('builddefinition.buildtype', oneOf(BUILD_TYPES), (v) => (c.buildDefinition.buildType = v));
   apply(
     'filter.managed-by',
-    (v) => (v === '' ? [] : [...new Set(v.split(',').map((s) => s.trim()))].sort()),
+    (_key, v) => (v === '' ? [] : [...new Set(v.split(',').map((s) => s.trim()))].sort()),
     (v) => (c.filter.managedBy = v),
   );
 
-  apply(
-    'chainsmith.sign-platform-images',
-    (v) => goBool('chainsmith.sign-platform-images', v),
-    (v) => (c.chainsmith.signPlatformImages = v),
-  );
-  apply(
-    'chainsmith.max-retries',
-    (v) => nonNegativeInt('chainsmith.max-retries', v),
-    (v) => (c.chainsmith.maxRetries = v),
-  );
-  apply(
-    'chainsmith.retry-horizon',
-    (v) => parseDurationSeconds('chainsmith.retry-horizon', v),
-    (v) => (c.chainsmith.retryHorizonSeconds = v),
-  );
+  apply('chainsmith.sign-platform-images', goBool, (v) => (c.chainsmith.signPlatformImages = v));
+  apply('chainsmith.max-retries', nonNegativeInt, (v) => (c.chainsmith.maxRetries = v));
+  apply('chainsmith.retry-horizon', parseDurationSeconds, (v) => (c.chainsmith.retryHorizonSeconds = v));
   return stripUndefined(c);
 }
 

@@ -7,7 +7,7 @@ import type { Logger } from 'winston';
 import type { ChainsConfig } from '../config/types.js';
 import { unknownConfigKeys } from '../config/parse.js';
 import { messageOf } from '../errors.js';
-import type { EventSink } from '../observability/events.js';
+import type { EventReason, EventSink } from '../observability/events.js';
 import { Informer } from './informer.js';
 import { CONFIGMAPS, type KubeClient, type KubeObject } from '../kube/client.js';
 
@@ -87,18 +87,7 @@ export class ConfigStore {
         error: this.invalid,
         action: kept,
       });
-      this.opts.events.record(
-        {
-          apiVersion: 'v1',
-          kind: 'ConfigMap',
-          namespace: this.opts.namespace,
-          name: CONFIG_MAP_NAME,
-          uid: obj.metadata?.uid,
-        },
-        'Warning',
-        'InvalidConfig',
-        `${this.invalid}; ${kept}`,
-      );
+      this.warnOnConfigMap(obj, 'InvalidConfig', `${this.invalid}; ${kept}`);
       return;
     }
     this.invalid = undefined;
@@ -107,18 +96,7 @@ export class ConfigStore {
       // Chains ignores unknown keys silently, so a typo such as `artifacts.taskrun.formats` goes unnoticed there.
       const list = unknown.map((u) => (u.suggestion ? `${u.key} (did you mean ${u.suggestion}?)` : u.key)).join(', ');
       this.opts.logger.warn(`chains-config has unknown keys, ignored: ${list}`, { namespace: this.opts.namespace });
-      this.opts.events.record(
-        {
-          apiVersion: 'v1',
-          kind: 'ConfigMap',
-          namespace: this.opts.namespace,
-          name: CONFIG_MAP_NAME,
-          uid: obj.metadata?.uid,
-        },
-        'Warning',
-        'UnknownConfigKey',
-        `unknown keys are ignored: ${list}`,
-      );
+      this.warnOnConfigMap(obj, 'UnknownConfigKey', `unknown keys are ignored: ${list}`);
     }
     if (next.transparency.enabled) {
       // Never a silent no-op: Rekor upload is not implemented, so say so where operators look.
@@ -126,20 +104,15 @@ export class ConfigStore {
         'transparency.enabled is set but chainsmith does not upload to a transparency log (Rekor) yet; ' +
         'signatures are stored without tlog entries';
       this.opts.logger.warn(warning, { namespace: this.opts.namespace });
-      this.opts.events.record(
-        {
-          apiVersion: 'v1',
-          kind: 'ConfigMap',
-          namespace: this.opts.namespace,
-          name: CONFIG_MAP_NAME,
-          uid: obj.metadata?.uid,
-        },
-        'Warning',
-        'UnsupportedSetting',
-        warning,
-      );
+      this.warnOnConfigMap(obj, 'UnsupportedSetting', warning);
     }
     this.set(next, 'chains-config applied');
+  }
+
+  // A Warning Event on the ConfigMap, where `kubectl describe` shows it next to the data it is about.
+  private warnOnConfigMap(obj: KubeObject, reason: EventReason, note: string): void {
+    const target = { apiVersion: 'v1', kind: 'ConfigMap', namespace: this.opts.namespace, name: CONFIG_MAP_NAME };
+    this.opts.events.record({ ...target, uid: obj.metadata?.uid }, 'Warning', reason, note);
   }
 
   private useDefaults(message: string): void {

@@ -1,7 +1,9 @@
 // SLSA v0.2 `buildConfig` (spec §3.2 steps, §3.3 tasks): what each step ran, and for a PipelineRun
 // which child TaskRun ran for which pipeline task, after which others.
 import type { PipelineRunWithChildren, PipelineTask, Step, StepState, TaskRun, ParamValue } from '../tekton/types.js';
+import { goRoundTrip } from './go-types/marshal.js';
 import { invocation, type Invocation } from './invocation.js';
+import type { JsonValue } from './serialise.js';
 import { goTime } from './time.js';
 
 const PIPELINE_TASK_LABEL = 'tekton.dev/pipelineTask';
@@ -45,7 +47,7 @@ export function taskRunBuildConfig(tr: TaskRun): { steps: StepAttestation[] } {
 export interface TaskAttestation {
   name?: string;
   after?: string[];
-  ref: Record<string, unknown>;
+  ref: JsonValue;
   startedOn?: string;
   finishedOn?: string;
   serviceAccountName?: string;
@@ -79,7 +81,8 @@ export function pipelineRunBuildConfig(pr: PipelineRunWithChildren): { tasks: Ta
       if (after.length === 0 && i >= regular.length && last !== '') after = [last];
       const entry: TaskAttestation = {
         name: task.name,
-        ref: task.taskRef ? { ...task.taskRef } : {},
+        // Chains' TaskAttestation holds a v1.TaskRef struct (a zero one when the task has no taskRef)
+        ref: goRoundTrip(task.taskRef ?? {}, 'TaskRef'),
         invocation: invocation(tr, tr.spec.params, tr.status.taskSpec?.params ?? []),
       };
       if (after.length > 0) entry.after = after;

@@ -1,9 +1,10 @@
 // `tekton-pipelines-feature-flags` as Chains writes them (spec §3.4): Chains decodes
 // `status.provenance.featureFlags` into Tekton's FeatureFlags struct (Go matches JSON keys to fields
 // case-insensitively) and re-encodes it (camelCase names, `omitempty`). We do the same for the flags
-// Tekton v1.15 knows, and keep unknown (newer) flags verbatim instead of dropping them.
+// Tekton v1.14 (the version Chains v0.28.1 builds with) knows, and keep unknown (newer) flags verbatim instead
+// of dropping them.
 
-/** Tekton v1.15 FeatureFlags fields: JSON name → kind of zero value that `omitempty` drops. */
+/** Tekton v1.14 FeatureFlags fields: JSON name → kind of zero value that `omitempty` drops. */
 const KNOWN_FLAGS: Record<string, 'bool' | 'string' | 'int' | 'pointer'> = {
   disableCredsInit: 'bool',
   runningInEnvWithInjectedSidecars: 'bool',

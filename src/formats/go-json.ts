@@ -1,6 +1,8 @@
 // Go `encoding/json` output for the few places where Chains' bytes are produced by it rather than
 // by protojson: base64 `content` blobs (byproducts, slsa-tekton pipelineTask descriptors) and the
 // simplesigning payload. Differences from §3.0: HTML characters and U+2028/U+2029 are escaped.
+import { goRoundTrip } from './go-types/marshal.js';
+import type { GoRoot } from './go-types/layout.js';
 import { toStruct } from './serialise.js';
 
 const GO_ESCAPES: Record<string, string> = {
@@ -18,6 +20,14 @@ const GO_ESCAPES: Record<string, string> = {
  */
 export function goJsonMarshal(value: unknown): string {
   return goJsonEscape(JSON.stringify(toStruct(value)));
+}
+
+/**
+ * Marshals a Tekton object the way Go's json.Marshal writes its Go type (`root`) after json.Unmarshal read it:
+ * struct field order, Go's zero values and omitempty rules, whole-second times (see go-types/marshal.ts).
+ */
+export function goJsonMarshalAs(value: unknown, root: GoRoot): string {
+  return goJsonEscape(JSON.stringify(goRoundTrip(value, root)));
 }
 
 /**

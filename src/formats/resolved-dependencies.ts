@@ -5,7 +5,7 @@ import { sidecarImageMaterials, stepActionInputs, stepImageMaterials, taskRunInp
 import { executedChildTaskRuns } from '../tekton/accessors.js';
 import type { PipelineRunWithChildren, TaskRun } from '../tekton/types.js';
 import { TEKTON_BUILD_TYPE } from './build-types.js';
-import { goJsonMarshal } from './go-json.js';
+import { goJsonMarshalAs } from './go-json.js';
 import { pipelineRunInputs } from './pipeline-materials.js';
 import { sortedKeys } from './serialise.js';
 
@@ -101,13 +101,23 @@ export function taskRunResolvedDependencies(tr: TaskRun, opts: ResolveOptions): 
   return removeDuplicateDependencies(rds);
 }
 
+/**
+ * The child TaskRun as Chains embeds it: Go's encoding of its v1.TaskRun struct, without `apiVersion`/`kind`.
+ * Chains reads children from its informer cache, where client-go's typed decoder has cleared them for every
+ * object that arrived by a watch event (a child is watched until it completes); Chains' own test data lacks them too.
+ */
+function embeddedTaskRun(tr: TaskRun): string {
+  const { apiVersion: _apiVersion, kind: _kind, ...withoutTypeMeta } = tr;
+  return goJsonMarshalAs(withoutTypeMeta, 'TaskRun');
+}
+
 /** The `pipelineTask` descriptor of a child TaskRun for the configured build type (§3.4). */
 export function pipelineTaskDescriptor(tr: TaskRun, buildType: BuildType): ResourceDescriptor | undefined {
   const ref = tr.status?.provenance?.refSource;
   if (buildType === TEKTON_BUILD_TYPE) {
     const rd: ResourceDescriptor = {
       name: 'pipelineTask',
-      content: Buffer.from(goJsonMarshal(tr), 'utf8').toString('base64'),
+      content: Buffer.from(embeddedTaskRun(tr), 'utf8').toString('base64'),
     };
     if (ref) {
       rd.uri = ref.uri ?? '';

@@ -6,6 +6,7 @@ import type { Subject } from '../artifacts/types.js';
 import type { Run } from '../tekton/types.js';
 import { normaliseFeatureFlags } from './feature-flags.js';
 import { SLSA_BUILD_TYPE, TEKTON_BUILD_TYPE } from './build-types.js';
+import { goRoundTrip } from './go-types/marshal.js';
 import { descriptorJson, type ResourceDescriptor } from './resolved-dependencies.js';
 import { sortedKeys } from './serialise.js';
 import { SLSA_V1, STATEMENT_V1, type Statement } from './statement.js';
@@ -44,8 +45,8 @@ export function externalParameters(run: Run): Record<string, unknown> {
       path: ref.entryPoint ?? '',
     };
   }
-  // The run's spec as the API server served it (docs/compatibility.md: not Go's re-marshalled struct).
-  out.runSpec = run.spec;
+  // Chains puts the spec's Go struct here: Go's fields, zero values and omitempty, whole-second times.
+  out.runSpec = goRoundTrip(run.spec, run.kind === 'TaskRun' ? 'TaskRunSpec' : 'PipelineRunSpec');
   return out;
 }
 

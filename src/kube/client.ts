@@ -3,7 +3,14 @@
 // re-serialisation of Leases or Events) over chainsmith's own small HTTP client (src/kube/), which keeps the
 // controller's memory at a fraction of what @kubernetes/client-node's generated API costs (bench/findings.md).
 import { ChainsmithError } from '../errors.js';
-import { KubeHttp, KubeHttpError, type KubeHttpLimits, type Query } from './http.js';
+import {
+  KubeHttp,
+  KubeHttpError,
+  type KubeHttpLimits,
+  type OnWatchEnd,
+  type OnWatchEvent,
+  type Query,
+} from './http.js';
 import { loadClusterConnection, type ClusterConnection } from './kubeconfig.js';
 import { assertNamespace, assertObjectName, InvalidKubeNameError } from './names.js';
 import type { Priority, TokenBucket } from './rate-limiter.js';
@@ -16,23 +23,18 @@ export interface ResourceType {
   kind: string;
 }
 
-export const TASKRUNS: ResourceType = { group: 'tekton.dev', version: 'v1', plural: 'taskruns', kind: 'TaskRun' };
-export const PIPELINERUNS: ResourceType = {
-  group: 'tekton.dev',
-  version: 'v1',
-  plural: 'pipelineruns',
-  kind: 'PipelineRun',
-};
-export const LEASES: ResourceType = { group: 'coordination.k8s.io', version: 'v1', plural: 'leases', kind: 'Lease' };
-export const EVENTS: ResourceType = { group: 'events.k8s.io', version: 'v1', plural: 'events', kind: 'Event' };
-export const CONFIGMAPS: ResourceType = { group: '', version: 'v1', plural: 'configmaps', kind: 'ConfigMap' };
-export const SERVICEACCOUNTS: ResourceType = {
-  group: '',
-  version: 'v1',
-  plural: 'serviceaccounts',
-  kind: 'ServiceAccount',
-};
-export const SECRETS: ResourceType = { group: '', version: 'v1', plural: 'secrets', kind: 'Secret' };
+// Every resource chainsmith touches is served at v1 of its group ('' is the core group).
+function v1(group: string, plural: string, kind: string): ResourceType {
+  return { group, version: 'v1', plural, kind };
+}
+
+export const TASKRUNS = v1('tekton.dev', 'taskruns', 'TaskRun');
+export const PIPELINERUNS = v1('tekton.dev', 'pipelineruns', 'PipelineRun');
+export const LEASES = v1('coordination.k8s.io', 'leases', 'Lease');
+export const EVENTS = v1('events.k8s.io', 'events', 'Event');
+export const CONFIGMAPS = v1('', 'configmaps', 'ConfigMap');
+export const SERVICEACCOUNTS = v1('', 'serviceaccounts', 'ServiceAccount');
+export const SECRETS = v1('', 'secrets', 'Secret');
 
 /** An API answer other than 2xx (status 0 = no answer: network error). */
 export class KubeApiError extends ChainsmithError {
@@ -60,7 +62,7 @@ export interface KubeObject {
   [k: string]: unknown;
 }
 
-export type RequestVerb = 'list' | 'get' | 'patch' | 'create' | 'update' | 'watch';
+export type RequestVerb = 'list' | 'get' | 'patch' | 'create' | 'update' | 'watch' | 'delete';
 
 export interface KubeClientOptions {
   limiter?: TokenBucket;
@@ -147,16 +149,36 @@ export class KubeClient {
   /**
    * Starts a watch; `onEvent` gets each event, `onDone` is called exactly once when the stream ends or fails
    * (with `statusCode` on the error when the server answered, e.g. 410 Gone). Returns a function that stops it.
+   * The objects are parsed JSON of any shape; callers narrow them.
    */
-  async watch(
-    path: string,
-    query: Query,
-    // the watch hands over parsed JSON of any shape; callers narrow it
-    onEvent: (type: string, obj: KubeObject) => void,
-    onDone: (err: unknown) => void,
-  ): Promise<() => void> {
+  async watch(path: string, query: Query, onEvent: OnWatchEvent<KubeObject>, onDone: OnWatchEnd): Promise<() => void> {
     this.opts.onRequest?.('watch', path);
     return this.http.watch(path, query, (type, obj) => onEvent(type, obj as KubeObject), onDone);
+  }
+
+  /** JSON merge patch of an object's `status` subresource (what the object's own controller writes). */
+  async mergePatchStatus<T>(res: ResourceType, namespace: string, name: string, body: object): Promise<T> {
+    const path = `${objectPath(res, namespace, name)}/status`;
+    const contentType = 'application/merge-patch+json';
+    return this.call('patch', res, () => this.http.request<T>({ method: 'PATCH', path, body, contentType }));
+  }
+
+  /** POST a new cluster-scoped object (a Namespace): the collection has no namespace in its path. */
+  async createClusterScoped<T>(res: ResourceType, body: object): Promise<T> {
+    const path = KubeClient.collectionPath(res);
+    return this.call('create', res, () => this.http.request<T>({ method: 'POST', path, body }));
+  }
+
+  /** DELETE one object; resolves false when there was none (404). */
+  async delete(res: ResourceType, namespace: string, name: string): Promise<boolean> {
+    const path = objectPath(res, namespace, name);
+    try {
+      await this.call('delete', res, () => this.http.request<unknown>({ method: 'DELETE', path }));
+      return true;
+    } catch (err) {
+      if (err instanceof KubeApiError && err.status === 404) return false;
+      throw err;
+    }
   }
 
   /** Closes the pooled connections (shutdown). */
@@ -198,6 +220,6 @@ export function toKubeApiError(err: unknown, what: string): KubeApiError {
 }
 
 /** Loads the connection from `--kubeconfig`, else `KUBECONFIG`, else in-cluster. */
-export function loadKubeConfig(file?: string): ClusterConnection {
-  return loadClusterConnection(file);
+export function loadKubeConfig(file?: string, context?: string): ClusterConnection {
+  return loadClusterConnection(file, process.env, context);
 }

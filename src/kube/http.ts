@@ -24,6 +24,11 @@ export class KubeHttpError extends Error {
 
 export type Query = Record<string, string | number | boolean | undefined>;
 
+/** Gets each event of a watch: its type (ADDED, MODIFIED, DELETED, BOOKMARK, ERROR) and its object. */
+export type OnWatchEvent<T> = (type: string, obj: T) => void;
+/** Called exactly once when a watch ends (null) or fails (with `statusCode` when the server answered). */
+export type OnWatchEnd = (err: unknown) => void;
+
 export interface KubeRequest {
   method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
   path: string;
@@ -100,12 +105,7 @@ export class KubeHttp {
    * Opens a watch: `onEvent` gets each `{type, object}` line, `onDone` is called exactly once when the stream
    * ends (null) or fails (an error with `statusCode` when the server answered). Returns a function that stops it.
    */
-  async watch(
-    path: string,
-    query: Query,
-    onEvent: (type: string, obj: unknown) => void,
-    onDone: (err: unknown) => void,
-  ): Promise<() => void> {
+  async watch(path: string, query: Query, onEvent: OnWatchEvent<unknown>, onDone: OnWatchEnd): Promise<() => void> {
     const ac = new AbortController();
     let done = false;
     const finish = (err: unknown): void => {

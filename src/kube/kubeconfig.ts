@@ -72,9 +72,20 @@ const SERVICE_ACCOUNT_DIR = '/var/run/secrets/kubernetes.io/serviceaccount';
 export const MAX_KUBECONFIG_ALIASES = 100;
 
 /** Loads a connection from `--kubeconfig`, else `KUBECONFIG`, else in-cluster. */
-export function loadClusterConnection(file?: string, env: NodeJS.ProcessEnv = process.env): ClusterConnection {
-  if (file) return fromKubeconfigFiles([file]);
-  if (env.KUBECONFIG) return fromKubeconfigFiles(env.KUBECONFIG.split(':').filter((f) => f !== ''));
+export function loadClusterConnection(
+  file?: string,
+  env: NodeJS.ProcessEnv = process.env,
+  context?: string,
+): ClusterConnection {
+  if (file) return fromKubeconfigFiles([file], context);
+  if (env.KUBECONFIG)
+    return fromKubeconfigFiles(
+      env.KUBECONFIG.split(':').filter((f) => f !== ''),
+      context,
+    );
+  if (context !== undefined) {
+    throw new Error(`--context ${show(context)} needs a kubeconfig: pass --kubeconfig FILE or set KUBECONFIG`);
+  }
   if (env.KUBERNETES_SERVICE_HOST && env.KUBERNETES_SERVICE_PORT)
     return inCluster(env.KUBERNETES_SERVICE_HOST, env.KUBERNETES_SERVICE_PORT);
   // otherwise every request would fail later with an unhelpful URL error
@@ -98,8 +109,11 @@ export function inCluster(host: string, port: string, dir = SERVICE_ACCOUNT_DIR)
 
 type Entry = Record<string, unknown>;
 
-/** Merges kubeconfig files (first definition of a name wins, first current-context wins) and resolves it. */
-export function fromKubeconfigFiles(files: string[]): ClusterConnection {
+/**
+ * Merges kubeconfig files (first definition of a name wins, first current-context wins) and resolves the named
+ * context (kubectl's `--context`), else the current one.
+ */
+export function fromKubeconfigFiles(files: string[], contextName?: string): ClusterConnection {
   const clusters = new Map<string, { entry: Entry; dir: string }>();
   const users = new Map<string, { entry: Entry; dir: string }>();
   const contexts = new Map<string, Entry>();
@@ -128,6 +142,13 @@ export function fromKubeconfigFiles(files: string[]): ClusterConnection {
       current = doc['current-context'];
   }
   if (read === 0) throw new Error(`none of the kubeconfig files exist: ${files.map(show).join(', ')}`);
+  if (contextName !== undefined) {
+    if (!contexts.has(contextName)) {
+      const known = [...contexts.keys()].map(show).join(', ') || 'none';
+      throw new Error(`the kubeconfig has no context "${show(contextName)}" (contexts: ${known})`);
+    }
+    current = contextName;
+  }
   if (!current) throw new Error('the kubeconfig has no current-context');
   const context = contexts.get(current);
   if (!context) throw new Error(`the kubeconfig's current context "${show(current)}" is not defined`);

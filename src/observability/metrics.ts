@@ -35,111 +35,54 @@ export class ControllerMetrics {
 
   constructor(opts: { defaultMetrics?: boolean } = {}) {
     const r = this.registry;
+    // A metric is its name, help text and label names; every one registers in this process's registry.
+    const counter = <L extends string = string>(name: string, help: string, labelNames: L[] = []) =>
+      new Counter<L>({ name, help, labelNames, registers: [r] });
+    const gauge = <L extends string = string>(name: string, help: string, labelNames: L[] = []) =>
+      new Gauge<L>({ name, help, labelNames, registers: [r] });
+    const histogram = <L extends string>(name: string, help: string, labelNames: L[], buckets: number[]) =>
+      new Histogram<L>({ name, help, labelNames, buckets, registers: [r] });
+    // Chains' names and help texts: `watcher_<kind>_<what>_total`, "Total number of <things> for <kind>s".
+    const chainsCounter = <L extends string = string>(kind: RunKindLabel, what: string, things: string, labels?: L[]) =>
+      counter(`watcher_${kind}_${what}_total`, `Total number of ${things} for ${kind}s`, labels);
     const counters = (kind: RunKindLabel): ChainsCounters => ({
-      signCreated: new Counter({
-        name: `watcher_${kind}_sign_created_total`,
-        help: `Total number of signed messages for ${kind}s`,
-        registers: [r],
-      }),
-      payloadUploaded: new Counter({
-        name: `watcher_${kind}_payload_uploaded_total`,
-        help: `Total number of uploaded payloads for ${kind}s`,
-        registers: [r],
-      }),
-      payloadStored: new Counter({
-        name: `watcher_${kind}_payload_stored_total`,
-        help: `Total number of stored payloads for ${kind}s`,
-        registers: [r],
-      }),
-      markedSigned: new Counter({
-        name: `watcher_${kind}_marked_signed_total`,
-        help: `Total number of objects marked as signed for ${kind}s`,
-        registers: [r],
-      }),
-      signingFailures: new Counter({
-        name: `watcher_${kind}_signing_failures_total`,
-        help: `Total number of signing failures for ${kind}s`,
-        labelNames: ['error_type'],
-        registers: [r],
-      }),
+      signCreated: chainsCounter(kind, 'sign_created', 'signed messages'),
+      payloadUploaded: chainsCounter(kind, 'payload_uploaded', 'uploaded payloads'),
+      payloadStored: chainsCounter(kind, 'payload_stored', 'stored payloads'),
+      markedSigned: chainsCounter(kind, 'marked_signed', 'objects marked as signed'),
+      signingFailures: chainsCounter(kind, 'signing_failures', 'signing failures', ['error_type']),
     });
     this.chains = { taskrun: counters('taskrun'), pipelinerun: counters('pipelinerun') };
-    this.queueDepth = new Gauge({
-      name: 'chainsmith_queue_depth',
-      help: 'Runs waiting to be processed, per lane',
-      labelNames: ['lane'],
-      registers: [r],
-    });
-    this.queueInFlight = new Gauge({
-      name: 'chainsmith_queue_in_flight',
-      help: 'Runs being processed right now',
-      registers: [r],
-    });
-    this.queueDelayed = new Gauge({
-      name: 'chainsmith_queue_delayed',
-      help: 'Runs waiting for a retry delay',
-      registers: [r],
-    });
-    this.oldestPending = new Gauge({
-      name: 'chainsmith_queue_oldest_pending_seconds',
-      help: 'Age of the oldest run waiting in the queue',
-      registers: [r],
-    });
-    this.signLatency = new Histogram({
-      name: 'chainsmith_completion_to_signed_seconds',
-      help: 'Time from a run’s completionTime to its signed mark',
-      labelNames: ['kind'],
-      buckets: [0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 120, 300, 900, 3600],
-      registers: [r],
-    });
-    this.storeDuration = new Histogram({
-      name: 'chainsmith_store_duration_seconds',
-      help: 'Time to store one signed payload, per backend',
-      labelNames: ['backend'],
-      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
-      registers: [r],
-    });
-    this.storeFailures = new Counter({
-      name: 'chainsmith_store_failures_total',
-      help: 'Failed stores per backend and reason',
-      labelNames: ['backend', 'reason'],
-      registers: [r],
-    });
-    this.markedFailed = new Counter({
-      name: 'chainsmith_marked_failed_total',
-      help: 'Runs marked signed=failed',
-      labelNames: ['kind'],
-      registers: [r],
-    });
-    this.rearmed = new Counter({
-      name: 'chainsmith_rearmed_total',
-      help: 'Failed runs re-armed for signing',
-      labelNames: ['trigger'],
-      registers: [r],
-    });
-    this.apiRequests = new Counter({
-      name: 'chainsmith_api_requests_total',
-      help: 'Kubernetes API requests made',
-      labelNames: ['verb'],
-      registers: [r],
-    });
-    this.leader = new Gauge({
-      name: 'chainsmith_leader',
-      help: '1 while this replica holds the lease',
-      registers: [r],
-    });
-    this.cachedRuns = new Gauge({
-      name: 'chainsmith_cached_runs',
-      help: 'Runs in the informer cache',
-      labelNames: ['kind'],
-      registers: [r],
-    });
-    this.deletedUnsigned = new Counter({
-      name: 'chainsmith_deleted_before_signed_total',
-      help: 'Completed runs deleted before they could be signed',
-      labelNames: ['kind'],
-      registers: [r],
-    });
+    this.queueDepth = gauge('chainsmith_queue_depth', 'Runs waiting to be processed, per lane', ['lane']);
+    this.queueInFlight = gauge('chainsmith_queue_in_flight', 'Runs being processed right now');
+    this.queueDelayed = gauge('chainsmith_queue_delayed', 'Runs waiting for a retry delay');
+    this.oldestPending = gauge('chainsmith_queue_oldest_pending_seconds', 'Age of the oldest run waiting in the queue');
+    this.signLatency = histogram(
+      'chainsmith_completion_to_signed_seconds',
+      'Time from a run’s completionTime to its signed mark',
+      ['kind'],
+      [0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 120, 300, 900, 3600],
+    );
+    this.storeDuration = histogram(
+      'chainsmith_store_duration_seconds',
+      'Time to store one signed payload, per backend',
+      ['backend'],
+      [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+    );
+    this.storeFailures = counter('chainsmith_store_failures_total', 'Failed stores per backend and reason', [
+      'backend',
+      'reason',
+    ]);
+    this.markedFailed = counter('chainsmith_marked_failed_total', 'Runs marked signed=failed', ['kind']);
+    this.rearmed = counter('chainsmith_rearmed_total', 'Failed runs re-armed for signing', ['trigger']);
+    this.apiRequests = counter('chainsmith_api_requests_total', 'Kubernetes API requests made', ['verb']);
+    this.leader = gauge('chainsmith_leader', '1 while this replica holds the lease');
+    this.cachedRuns = gauge('chainsmith_cached_runs', 'Runs in the informer cache', ['kind']);
+    this.deletedUnsigned = counter(
+      'chainsmith_deleted_before_signed_total',
+      'Completed runs deleted before they could be signed',
+      ['kind'],
+    );
     if (opts.defaultMetrics ?? true) collectDefaultMetrics({ register: r });
   }
 

@@ -134,16 +134,7 @@ export class RegistryClient {
 
   /** HEAD a manifest by tag or digest; undefined when it does not exist. The answer's headers are validated. */
   async headManifest(repository: string, reference: string): Promise<Descriptor | undefined> {
-    const what = `HEAD manifest ${reference}`;
-    const res = await this.call({
-      method: 'HEAD',
-      target: { kind: 'manifest', reference },
-      repository,
-      what,
-      actions: ['pull'],
-      headers: { accept: MANIFEST_ACCEPT },
-      accept: [404],
-    });
+    const { what, res } = await this.manifestRequest('HEAD', repository, reference);
     if (res.status === 404) return undefined;
     const digest = res.headers['docker-content-digest'];
     const length = res.headers['content-length'];
@@ -165,17 +156,7 @@ export class RegistryClient {
 
   /** GET a manifest (at most MAX_MANIFEST_BYTES) by tag or digest; undefined when absent. Checks digest references. */
   async getManifest(repository: string, reference: string): Promise<FetchedManifest | undefined> {
-    const what = `GET manifest ${reference}`;
-    const res = await this.call({
-      method: 'GET',
-      target: { kind: 'manifest', reference },
-      repository,
-      what,
-      actions: ['pull'],
-      headers: { accept: MANIFEST_ACCEPT },
-      accept: [404],
-      maxBodyBytes: MAX_MANIFEST_BYTES,
-    });
+    const { what, res } = await this.manifestRequest('GET', repository, reference);
     if (res.status === 404) return undefined;
     const digest = sha256Digest(res.body);
     if (isGrammarDigest(reference) && !contentMatches(res.body, reference)) {
@@ -193,6 +174,27 @@ export class RegistryClient {
       if (isMediaType(declared)) mediaType = declared;
     }
     return { bytes: res.body, mediaType, digest };
+  }
+
+  // HEAD or GET of a manifest by tag or digest, asking for every manifest type; a 404 is returned, not thrown.
+  private async manifestRequest(
+    method: 'HEAD' | 'GET',
+    repository: string,
+    reference: string,
+  ): Promise<{ what: string; res: HttpResponse }> {
+    const what = `${method} manifest ${reference}`;
+    const res = await this.call({
+      method,
+      target: { kind: 'manifest', reference },
+      repository,
+      what,
+      actions: ['pull'],
+      headers: { accept: MANIFEST_ACCEPT },
+      accept: [404],
+      // a HEAD answer has no body; a GET's is the manifest
+      ...(method === 'GET' ? { maxBodyBytes: MAX_MANIFEST_BYTES } : {}),
+    });
+    return { what, res };
   }
 
   /** PUT a manifest under a tag or its digest; returns the digest of the bytes. */
@@ -470,25 +472,16 @@ export class RegistryClient {
         keepAuthorization,
       };
       if (c.body !== undefined) req.body = c.body;
-      if (this.deadline) req.timeoutMs = this.deadline.remaining();
-      let res: HttpResponse;
-      try {
-        res = await this.transport.send(req);
-      } catch (err) {
-        if (err instanceof ResponseTooLargeError) throw protocolError(op, err.message);
-        if (attempt < attempts) {
-          this.logger?.debug('registry request failed, retrying', {
-            registry: this.registry,
-            repository: c.repository,
-            what: c.what,
-            attempt,
-            error: String(err),
-          });
-          await this.pause(attempt, undefined, op);
-          continue;
-        }
-        throw networkError(op, err, attempt);
-      }
+      const res = await this.sendAttempt(req, op, attempt, attempts, (err) =>
+        this.logger?.debug('registry request failed, retrying', {
+          registry: this.registry,
+          repository: c.repository,
+          what: c.what,
+          attempt,
+          error: String(err),
+        }),
+      );
+      if (res === undefined) continue;
       // Redirects of GET/HEAD were followed by the transport; any other is not part of the protocol.
       if (res.status >= 300 && res.status < 400) {
         throw protocolError(op, `unexpected redirect (HTTP ${res.status}); not followed`);
@@ -524,6 +517,27 @@ export class RegistryClient {
         continue;
       }
       throw statusError(op, res, attempt);
+    }
+  }
+
+  // One attempt of a request under the operation deadline. A network failure before the last attempt is reported
+  // to `retrying`, paused for, and answered with undefined (try again); on the last attempt it is thrown.
+  private async sendAttempt(
+    req: HttpRequest,
+    op: RegistryOperation,
+    attempt: number,
+    attempts: number,
+    retrying?: (err: unknown) => void,
+  ): Promise<HttpResponse | undefined> {
+    if (this.deadline) req.timeoutMs = this.deadline.remaining();
+    try {
+      return await this.transport.send(req);
+    } catch (err) {
+      if (err instanceof ResponseTooLargeError) throw protocolError(op, err.message);
+      if (attempt >= attempts) throw networkError(op, err, attempt);
+      retrying?.(err);
+      await this.pause(attempt, undefined, op);
+      return undefined;
     }
   }
 
@@ -609,18 +623,8 @@ export class RegistryClient {
     req.maxBodyBytes = MAX_TOKEN_RESPONSE_BYTES;
     for (let attempt = 1; ; attempt++) {
       this.deadline?.check(where(tokenOp));
-      if (this.deadline) req.timeoutMs = this.deadline.remaining();
-      let res: HttpResponse;
-      try {
-        res = await this.transport.send(req);
-      } catch (err) {
-        if (err instanceof ResponseTooLargeError) throw protocolError(tokenOp, err.message);
-        if (attempt < this.retry.attempts) {
-          await this.pause(attempt, undefined, tokenOp);
-          continue;
-        }
-        throw networkError(tokenOp, err, attempt);
-      }
+      const res = await this.sendAttempt(req, tokenOp, attempt, this.retry.attempts);
+      if (res === undefined) continue;
       if (res.status === 200) return tokenOf(res.body, tokenOp);
       if (isRetryableStatus(res.status) && attempt < this.retry.attempts) {
         await this.pause(attempt, res.headers['retry-after'], tokenOp);

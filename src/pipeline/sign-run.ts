@@ -14,6 +14,7 @@ import type { ControllerMetrics, SigningErrorType } from '../observability/metri
 import { mergeFindings } from '../artifacts/findings.js';
 import { extractArtifacts } from '../artifacts/index.js';
 import { enabledTypesFor } from '../config/parse.js';
+import { runShortKey } from '../tekton/annotations.js';
 
 export type ArtifactType = 'taskrun' | 'pipelinerun' | 'oci';
 
@@ -115,32 +116,11 @@ export async function planArtifacts(
   for (const type of enabledTypesFor(run.kind, config)) {
     const a = config.artifacts[type];
     const base = { type, signer: a.signer as Exclude<SignerName, 'none'>, storage: [...a.storage].sort() };
-    if (type === 'taskrun' && input.kind === 'TaskRun') {
-      plans.push({
-        ...base,
-        objects: [
-          {
-            input,
-            format: input.extraction.format,
-            shortKey: `taskrun-${uid}`,
-            fullKey: `tekton.dev-v1-TaskRun-${uid}`,
-            label: 'TaskRun attestation',
-          },
-        ],
-      });
-    } else if (type === 'pipelinerun' && input.kind === 'PipelineRun') {
-      plans.push({
-        ...base,
-        objects: [
-          {
-            input,
-            format: input.extraction.format,
-            shortKey: `pipelinerun-${uid}`,
-            fullKey: `tekton.dev-v1-PipelineRun-${uid}`,
-            label: 'PipelineRun attestation',
-          },
-        ],
-      });
+    if (type === (input.kind === 'TaskRun' ? 'taskrun' : 'pipelinerun')) {
+      const key = runShortKey(input.kind, uid);
+      const fullKey = `tekton.dev-v1-${input.kind}-${uid}`;
+      const label = `${input.kind} attestation`;
+      plans.push({ ...base, objects: [{ input, format: input.extraction.format, shortKey: key, fullKey, label }] });
     } else if (type === 'oci' && input.kind === 'TaskRun') {
       const images = await deps.imagesToSign(input.run, input.extraction.artifacts.images, config);
       plans.push({

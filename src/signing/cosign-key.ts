@@ -10,11 +10,8 @@ export const SIGSTORE_KEY_LABEL = 'ENCRYPTED SIGSTORE PRIVATE KEY';
 /** Written by older cosign releases; still accepted on load. */
 export const COSIGN_KEY_LABEL = 'ENCRYPTED COSIGN PRIVATE KEY';
 
-export interface ScryptParams {
-  N: number;
-  r: number;
-  p: number;
-}
+/** scrypt's cost (N), block size (r) and parallelism (p), as go-securesystemslib names them. */
+export type ScryptParams = { N: number; r: number; p: number };
 
 /** What cosign writes today (go-securesystemslib ≥ v0.7). */
 export const DEFAULT_SCRYPT_PARAMS: ScryptParams = { N: 65536, r: 8, p: 1 };

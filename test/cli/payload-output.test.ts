@@ -89,3 +89,24 @@ test('redirected, payload prints the stored bytes exactly', async () => {
   }
   assert.equal(bytes?.toString(), EVIL);
 });
+
+test('--context picks the kubeconfig context (here: not the current, dead one); an unknown context is exit 2', async () => {
+  const port = (server.address() as { port: number }).port;
+  const file = join(mkdtempSync(join(tmpdir(), 'payload-ctx-')), 'config');
+  writeFileSync(
+    file,
+    `clusters:\n- name: dead\n  cluster: {server: "http://127.0.0.1:1"}\n` +
+      `- name: live\n  cluster: {server: "http://127.0.0.1:${port}"}\n` +
+      `contexts:\n- name: old\n  context: {cluster: dead, user: u}\n- name: live\n  context: {cluster: live, user: u}\n` +
+      `current-context: old\nusers:\n- name: u\n  user: {token: t}\n`,
+  );
+  const live = await withTty(true, () => runCli(['payload', 'ci/build-1', '--kubeconfig', file, '--context', 'live']));
+  assert.equal(live.code, 0, live.stderr);
+  const current = await withTty(true, () => runCli(['payload', 'ci/build-1', '--kubeconfig', file]));
+  assert.notEqual(current.code, 0, 'the current context points at a dead server');
+  const unknown = await withTty(true, () =>
+    runCli(['payload', 'ci/build-1', '--kubeconfig', file, '--context', 'nope']),
+  );
+  assert.equal(unknown.code, 2);
+  assert.match(unknown.stderr, /no context "nope" \(contexts: old, live\)/);
+});

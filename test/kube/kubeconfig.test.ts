@@ -133,3 +133,41 @@ test('in a cluster, the ServiceAccount mount supplies the CA, a token file that 
   assert.equal(c.namespace, 'tekton-chains');
   assert.equal(inCluster('fd00::1', '443', dir).server, 'https://[fd00::1]:443');
 });
+
+test('--context picks another context of the kubeconfig; an unknown one is refused with the known names', () => {
+  const file = write(
+    tmp(),
+    'config',
+    [
+      'apiVersion: v1',
+      'kind: Config',
+      'clusters:',
+      '- name: prod',
+      '  cluster: {server: "https://prod.example:6443"}',
+      '- name: staging',
+      '  cluster: {server: "https://staging.example:6443"}',
+      'contexts:',
+      '- name: prod',
+      '  context: {cluster: prod, user: u, namespace: builds}',
+      '- name: staging',
+      '  context: {cluster: staging, user: u, namespace: ci}',
+      'current-context: prod',
+      'users:',
+      '- name: u',
+      '  user: {token: t}',
+      '',
+    ].join('\n'),
+  );
+  assert.equal(loadKubeConfig(file).server, 'https://prod.example:6443');
+  const staging = loadKubeConfig(file, 'staging');
+  assert.equal(staging.server, 'https://staging.example:6443');
+  assert.equal(staging.namespace, 'ci');
+  assert.equal(staging.contextName, 'staging');
+  assert.throws(() => loadKubeConfig(file, 'qa'), /no context "qa" \(contexts: prod, staging\)/);
+});
+
+test('--context without a kubeconfig is refused rather than ignored in a cluster', () => {
+  withEnv({ KUBECONFIG: undefined, KUBERNETES_SERVICE_HOST: '10.0.0.1', KUBERNETES_SERVICE_PORT: '443' }, () => {
+    assert.throws(() => loadKubeConfig(undefined, 'prod'), /--context prod needs a kubeconfig/);
+  });
+});

@@ -11,16 +11,9 @@ import {
 } from '@aws-sdk/client-kms';
 import { ChainsmithError } from '../../errors.js';
 import type { Signer } from '../signer.js';
-import {
-  callKms,
-  callPolicy,
-  failureForStatus,
-  networkErrorCode,
-  type KmsCallOptions,
-  type KmsFailure,
-} from './call.js';
+import { failureForStatus, networkErrorCode, type KmsCallOptions, type KmsFailure } from './call.js';
 import type { KmsRef } from './kmsref.js';
-import { digestOf, hashLabel, KmsSigner, type KmsHash, type KmsKey } from './kms-signer.js';
+import { buildKmsSigner, digestOf, hashLabel, type KmsHash, type KmsKey } from './kms-signer.js';
 
 type AwsRef = Extract<KmsRef, { provider: 'awskms' }>;
 
@@ -41,7 +34,6 @@ export async function createAwsKmsSigner(
   opts: KmsCallOptions = {},
   clientConfig: KMSClientConfig = {},
 ): Promise<Signer> {
-  const policy = callPolicy(opts);
   const region = clientConfig.region ?? regionFromArn(ref.keyId);
   const client = new KMSClient({
     // Retries are ours (callKms), so a slow KMS is not retried twice over.
@@ -50,11 +42,12 @@ export async function createAwsKmsSigner(
     ...(region ? { region } : {}),
     ...clientConfig,
   });
-  const key = await callKms(`reading public key of ${ref.ref}`, policy, classifyAwsFailure, async (abortSignal) => {
-    const out = await client.send(new GetPublicKeyCommand({ KeyId: ref.keyId }), { abortSignal });
-    return awsKey(client, ref, out);
-  });
-  return new KmsSigner(ref.ref, key, policy, classifyAwsFailure);
+  return buildKmsSigner(ref.ref, { opts, classify: classifyAwsFailure }, (call) =>
+    call(`reading public key of ${ref.ref}`, async (abortSignal) => {
+      const out = await client.send(new GetPublicKeyCommand({ KeyId: ref.keyId }), { abortSignal });
+      return awsKey(client, ref, out);
+    }),
+  );
 }
 
 function awsKey(

@@ -11,17 +11,10 @@ import {
 } from '@azure/keyvault-keys';
 import { ChainsmithError } from '../../errors.js';
 import type { Signer } from '../signer.js';
-import {
-  callKms,
-  callPolicy,
-  failureForStatus,
-  networkErrorCode,
-  type KmsCallOptions,
-  type KmsFailure,
-} from './call.js';
+import { failureForStatus, networkErrorCode, type KmsCallOptions, type KmsFailure } from './call.js';
 import { ecdsaRawToDer } from './ecdsa-der.js';
 import type { KmsRef } from './kmsref.js';
-import { digestOf, hashLabel, KmsSigner, type KmsHash, type KmsKey } from './kms-signer.js';
+import { buildKmsSigner, digestOf, hashLabel, type KmsHash, type KmsKey } from './kms-signer.js';
 
 type AzureRef = Extract<KmsRef, { provider: 'azurekms' }>;
 /** A Key Vault credential (Azure's TokenCredential), named through the client so we depend on no transitive package. */
@@ -48,7 +41,6 @@ export async function createAzureKmsSigner(
   settings: AzureClientSettings = {},
 ): Promise<Signer> {
   const tokens = new Set<string>();
-  const policy = callPolicy(opts, () => [...tokens]);
   const credential = remembering(settings.credential ?? (await defaultCredential()), tokens);
   const vaultUrl = settings.vaultUrl ?? ref.vaultUrl;
   // Retries are ours (callKms); Key Vault hosts are often custom domains, which the SDK's challenge check rejects.
@@ -58,11 +50,13 @@ export async function createAzureKmsSigner(
     ...settings.clientOptions,
   };
   const keys = new KeyClient(vaultUrl, credential, clientOptions);
-  const vaultKey = await callKms(`reading key ${ref.ref}`, policy, classifyAzureFailure, (abortSignal) =>
-    keys.getKey(ref.keyName, { ...(ref.version ? { version: ref.version } : {}), abortSignal }),
-  );
-  const key = azureKey(vaultKey, credential, clientOptions);
-  return new KmsSigner(ref.ref, key, policy, classifyAzureFailure);
+  const setup = { opts, classify: classifyAzureFailure, secrets: () => [...tokens] };
+  return buildKmsSigner(ref.ref, setup, async (call) => {
+    const vaultKey = await call(`reading key ${ref.ref}`, (abortSignal) =>
+      keys.getKey(ref.keyName, { ...(ref.version ? { version: ref.version } : {}), abortSignal }),
+    );
+    return azureKey(vaultKey, credential, clientOptions);
+  });
 }
 
 function azureKey(vaultKey: KeyVaultKey, credential: TokenCredential, clientOptions: KeyClientOptions): KmsKey {

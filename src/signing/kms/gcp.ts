@@ -5,16 +5,9 @@ import { createPublicKey } from 'node:crypto';
 import { KeyManagementServiceClient, protos } from '@google-cloud/kms';
 import { ChainsmithError } from '../../errors.js';
 import type { Signer } from '../signer.js';
-import {
-  callKms,
-  callPolicy,
-  failureForStatus,
-  networkErrorCode,
-  type KmsCallOptions,
-  type KmsFailure,
-} from './call.js';
+import { failureForStatus, networkErrorCode, type KmsCallOptions, type KmsFailure } from './call.js';
 import type { KmsRef } from './kmsref.js';
-import { digestOf, hashLabel, KmsSigner, type KmsHash, type KmsKey } from './kms-signer.js';
+import { buildKmsSigner, digestOf, hashLabel, type KmsHash, type KmsKey } from './kms-signer.js';
 
 type GcpRef = Extract<KmsRef, { provider: 'gcpkms' }>;
 /** Options of the KMS client (endpoint, credentials, REST fallback); tests point it at a loopback stand-in. */
@@ -39,20 +32,20 @@ export async function createGcpKmsSigner(
   opts: KmsCallOptions = {},
   clientOptions: GcpClientOptions = {},
 ): Promise<Signer> {
-  const policy = callPolicy(opts);
   const client = new KeyManagementServiceClient(clientOptions);
-  // gax's own retries are off: callKms retries, and its timeout bounds each attempt.
-  const call = { timeout: policy.timeoutMs, retry: null };
-  const name = ref.version
-    ? `${ref.cryptoKey}/cryptoKeyVersions/${ref.version}`
-    : await callKms(`finding the enabled version of ${ref.ref}`, policy, classifyGcpFailure, () =>
-        latestEnabledVersion(client, ref.cryptoKey, call),
-      );
-  const key = await callKms(`reading public key of ${ref.ref}`, policy, classifyGcpFailure, async () => {
-    const [pub] = await client.getPublicKey({ name }, call);
-    return gcpKey(client, name, pub, call);
+  return buildKmsSigner(ref.ref, { opts, classify: classifyGcpFailure }, async (call, policy) => {
+    // gax's own retries are off: callKms retries, and its timeout bounds each attempt.
+    const callOpts: CallOpts = { timeout: policy.timeoutMs, retry: null };
+    const name = ref.version
+      ? `${ref.cryptoKey}/cryptoKeyVersions/${ref.version}`
+      : await call(`finding the enabled version of ${ref.ref}`, () =>
+          latestEnabledVersion(client, ref.cryptoKey, callOpts),
+        );
+    return call(`reading public key of ${ref.ref}`, async () => {
+      const [pub] = await client.getPublicKey({ name }, callOpts);
+      return gcpKey(client, name, pub, callOpts);
+    });
   });
-  return new KmsSigner(ref.ref, key, policy, classifyGcpFailure);
 }
 
 type CallOpts = { timeout: number; retry: null };

@@ -4,9 +4,9 @@ import { createPublicKey, type KeyObject } from 'node:crypto';
 import type { ChainsConfig } from '../../config/types.js';
 import { ChainsmithError } from '../../errors.js';
 import type { Signer } from '../signer.js';
-import { callKms, callPolicy, type KmsCallOptions } from './call.js';
+import type { KmsCallOptions } from './call.js';
 import type { KmsRef } from './kmsref.js';
-import { digestOf, hashLabel, KmsSigner, type KmsHash, type KmsKey } from './kms-signer.js';
+import { buildKmsSigner, digestOf, hashLabel, type KmsHash, type KmsKey } from './kms-signer.js';
 import { classifyVaultFailure, processEnvironment, VaultClient, type VaultEnvironment } from './vault-client.js';
 
 type HashivaultRef = Extract<KmsRef, { provider: 'hashivault' }>;
@@ -36,18 +36,16 @@ export async function createHashivaultSigner(
   environment: VaultEnvironment = processEnvironment(),
 ): Promise<Signer> {
   const secrets = new Set<string>(cfg.auth.token ? [cfg.auth.token] : []);
-  const policy = callPolicy(opts, () => [...secrets]);
   const mount = (environment.env.TRANSIT_SECRET_ENGINE_PATH || 'transit').replace(/^\/+|\/+$/g, '');
-  const client = await callKms(`connecting to Vault for ${ref.ref}`, policy, classifyVaultFailure, (signal) =>
-    VaultClient.connect(cfg.auth, environment, secrets, signal),
-  );
-  const key = await callKms(
-    `reading transit key ${mount}/keys/${ref.keyName}`,
-    policy,
-    classifyVaultFailure,
-    (signal) => readTransitKey(client, mount, ref.keyName, signal),
-  );
-  return new KmsSigner(ref.ref, key, policy, classifyVaultFailure);
+  const setup = { opts, classify: classifyVaultFailure, secrets: () => [...secrets] };
+  return buildKmsSigner(ref.ref, setup, async (call) => {
+    const client = await call(`connecting to Vault for ${ref.ref}`, (signal) =>
+      VaultClient.connect(cfg.auth, environment, secrets, signal),
+    );
+    return call(`reading transit key ${mount}/keys/${ref.keyName}`, (signal) =>
+      readTransitKey(client, mount, ref.keyName, signal),
+    );
+  });
 }
 
 /** Reads `GET /v1/<mount>/keys/<name>` and returns a KmsKey pinned to its latest version. */

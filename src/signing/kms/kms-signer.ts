@@ -4,7 +4,7 @@ import { createHash, verify as cryptoVerify, type KeyObject } from 'node:crypto'
 import { ChainsmithError } from '../../errors.js';
 import { keyIdOf } from '../../signing/ssh-key.js';
 import type { Signer } from '../signer.js';
-import { callKms, type FailureClassifier, type KmsCallPolicy } from './call.js';
+import { callKms, callPolicy, type FailureClassifier, type KmsCallOptions, type KmsCallPolicy } from './call.js';
 
 /** The digest a KMS key signs over, or null when the KMS signs the message itself (Ed25519). */
 export type KmsHash = 'sha256' | 'sha384' | 'sha512' | null;
@@ -19,6 +19,30 @@ export interface KmsKey {
   algorithm: string;
   /** one signing round trip; returns the raw signature (DER for ECDSA) */
   sign(data: Buffer, signal: AbortSignal): Promise<Buffer>;
+}
+
+/** One round trip to the KMS while a signer is built: bounded, retried and classified like every other. */
+export type KmsCall = <T>(what: string, op: (signal: AbortSignal) => Promise<T>) => Promise<T>;
+
+/** What building a signer takes besides the key: the call options, and strings to scrub from messages. */
+export interface KmsSignerSetup {
+  opts: KmsCallOptions;
+  classify: FailureClassifier;
+  secrets?: () => string[];
+}
+
+/**
+ * What every provider does the same way: one call policy from the options, the key read once through `readKey`
+ * (its calls under that policy), and a KmsSigner that signs under the same policy and classifier.
+ */
+export async function buildKmsSigner(
+  ref: string,
+  setup: KmsSignerSetup,
+  readKey: (call: KmsCall, policy: KmsCallPolicy) => Promise<KmsKey>,
+): Promise<Signer> {
+  const policy = callPolicy(setup.opts, setup.secrets);
+  const call: KmsCall = (what, op) => callKms(what, policy, setup.classify, op);
+  return new KmsSigner(ref, await readKey(call, policy), policy, setup.classify);
 }
 
 /** A Signer backed by a KMS key; built once per `signers.kms` config and reused for every signature. */
