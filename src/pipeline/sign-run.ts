@@ -82,7 +82,7 @@ export function extractRun(
   run: Run,
   children: TaskRun[],
   config: ChainsConfig,
-): FormatInput & { extraction: Extraction } {
+): Exclude<FormatInput, { kind: 'Image' }> & { extraction: Extraction } {
   const deepInspection = config.artifacts.pipelinerun.deepInspection;
   if (run.kind === 'TaskRun') {
     const format = config.artifacts.taskrun.format;
