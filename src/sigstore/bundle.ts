@@ -1,39 +1,51 @@
 // Sigstore bundles (v0.3, protobuf JSON) and the OCI 1.1 referrer manifests that carry them
 // (chains-behaviour.md §4.3, cosign-format.md §3.4).
+// From @sigstore/bundle: the bundle model (`Bundle`, built by `toDSSEBundle` / `toMessageSignatureBundle`), the
+// decoding of the envelope it wraps (`envelopeFromJSON`), and, for readers, parsing with the library's validation
+// (`bundleFromJSON`), so a malformed bundle is refused by the same rules sigstore-js applies.
+// Hand-written: the JSON we write (bundleJson). `bundleToJSON` gives other bytes than cosign's bundle writer
+// (sigstore-go) and than we have always written: it repeats the key hint as the envelope signature's `keyid`
+// (sigstore-go leaves it out, the hint is in `verificationMaterial.publicKey`), adds an empty
+// `timestampVerificationData` and omits the empty `tlogEntries` list. Writing the members here also keeps a
+// bundle's bytes, and so its referrer's digest, independent of the library version.
 import { X509Certificate } from 'node:crypto';
+import {
+  bundleFromJSON,
+  envelopeFromJSON,
+  toDSSEBundle,
+  toMessageSignatureBundle,
+  ValidationError,
+  type Bundle,
+} from '@sigstore/bundle';
+import { hashAlgorithmToJSON } from '@sigstore/protobuf-specs';
+import { messageOf } from '../errors.js';
 import { descriptorOf, serialiseManifest, type Descriptor } from '../oci/manifest.js';
 import { OCI_EMPTY, OCI_MANIFEST } from '../oci/media-types.js';
 import { SIGSTORE_BUNDLE_V03 } from './media-types.js';
 
+export type { Bundle } from '@sigstore/bundle';
+
 /** predicateType recorded for image signatures in referrer annotations. */
 export const COSIGN_SIGN_PREDICATE = 'https://sigstore.dev/cosign/sign/v1';
 
-function verificationMaterial(cert: string, hint: string): Record<string, unknown> {
+/** The DER bytes of the first certificate in `cert` (PEM, maybe a chain); undefined when there is none (a key). */
+function leafCertificate(cert: string): Buffer | undefined {
   const firstPem = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/.exec(cert)?.[0];
-  const material: Record<string, unknown> = firstPem
-    ? { certificate: { rawBytes: new X509Certificate(firstPem).raw.toString('base64') } }
-    : { publicKey: hint === '' ? {} : { hint } };
-  material.tlogEntries = [];
-  return material;
+  return firstPem ? new X509Certificate(firstPem).raw : undefined;
 }
 
 /** A bundle wrapping a DSSE envelope (attestations). The envelope's keyid becomes the public-key hint. */
 export function dsseBundle(envelopeJson: Buffer, cert: string): Buffer {
-  const e = JSON.parse(envelopeJson.toString('utf8')) as {
-    payload: string;
-    payloadType: string;
-    signatures: Array<{ keyid?: string; sig: string }>;
-  };
-  const hint = e.signatures[0]?.keyid ?? '';
-  return Buffer.from(
-    JSON.stringify({
-      mediaType: SIGSTORE_BUNDLE_V03,
-      verificationMaterial: verificationMaterial(cert, hint),
-      dsseEnvelope: {
-        payload: e.payload,
-        payloadType: e.payloadType,
-        signatures: e.signatures.map((s) => ({ sig: s.sig })),
-      },
+  const envelope = envelopeFromJSON(JSON.parse(envelopeJson.toString('utf8')));
+  const signature = envelope.signatures[0];
+  const certificate = leafCertificate(cert);
+  return bundleJson(
+    toDSSEBundle({
+      artifact: envelope.payload,
+      artifactType: envelope.payloadType,
+      signature: signature?.sig ?? Buffer.alloc(0),
+      keyHint: signature?.keyid ?? '',
+      ...(certificate ? { certificate } : {}),
     }),
   );
 }
@@ -43,16 +55,70 @@ export function dsseBundle(envelopeJson: Buffer, cert: string): Buffer {
  * carried as a `messageSignature` (what it really is) rather than as a DSSE envelope that would not verify.
  */
 export function messageSignatureBundle(payload: Buffer, digestHex: string, rawSignature: Buffer, cert: string): Buffer {
-  return Buffer.from(
-    JSON.stringify({
-      mediaType: SIGSTORE_BUNDLE_V03,
-      verificationMaterial: verificationMaterial(cert, ''),
-      messageSignature: {
-        messageDigest: { algorithm: 'SHA2_256', digest: Buffer.from(digestHex, 'hex').toString('base64') },
-        signature: rawSignature.toString('base64'),
-      },
+  const certificate = leafCertificate(cert);
+  return bundleJson(
+    toMessageSignatureBundle({
+      digest: Buffer.from(digestHex, 'hex'),
+      signature: rawSignature,
+      ...(certificate ? { certificate } : {}),
     }),
   );
+}
+
+/**
+ * The bundle's protobuf JSON as we write it: members in the order below, no whitespace, `tlogEntries: []`, and
+ * no `keyid` on envelope signatures (see the top of this file for why this is not `bundleToJSON`).
+ */
+function bundleJson(bundle: Bundle): Buffer {
+  const b64 = (bytes: Buffer): string => bytes.toString('base64');
+  const material = bundle.verificationMaterial.content;
+  let key: Record<string, unknown>;
+  if (material.$case === 'publicKey') {
+    key = { publicKey: material.publicKey.hint === '' ? {} : { hint: material.publicKey.hint } };
+  } else if (material.$case === 'certificate') {
+    key = { certificate: { rawBytes: b64(material.certificate.rawBytes) } };
+  } else {
+    // not built here (a chain makes a v0.2 bundle); written as protobuf JSON all the same
+    const certificates = material.x509CertificateChain.certificates.map((c) => ({ rawBytes: b64(c.rawBytes) }));
+    key = { x509CertificateChain: { certificates } };
+  }
+  const content = bundle.content;
+  const body =
+    content.$case === 'dsseEnvelope'
+      ? {
+          dsseEnvelope: {
+            payload: b64(content.dsseEnvelope.payload),
+            payloadType: content.dsseEnvelope.payloadType,
+            signatures: content.dsseEnvelope.signatures.map((s) => ({ sig: b64(s.sig) })),
+          },
+        }
+      : {
+          messageSignature: {
+            messageDigest: {
+              algorithm: hashAlgorithmToJSON(content.messageSignature.messageDigest.algorithm),
+              digest: b64(content.messageSignature.messageDigest.digest),
+            },
+            signature: b64(content.messageSignature.signature),
+          },
+        };
+  return Buffer.from(
+    JSON.stringify({ mediaType: bundle.mediaType, verificationMaterial: { ...key, tlogEntries: [] }, ...body }),
+  );
+}
+
+/**
+ * Parses and validates a bundle read from elsewhere with @sigstore/bundle (`bundleFromJSON`: protobuf JSON, media
+ * type, exactly one DSSE signature, non-empty signature and digest …), or says in one line why it is not one.
+ */
+export function parseBundle(json: Buffer): Bundle | string {
+  try {
+    return bundleFromJSON(JSON.parse(json.toString('utf8')));
+  } catch (err) {
+    if (err instanceof ValidationError) return `not a valid sigstore bundle (invalid: ${err.fields.join(', ')})`;
+    // JSON.parse's message quotes the input: a fixed reason instead
+    if (err instanceof SyntaxError) return 'not a sigstore bundle: not JSON';
+    return `not a sigstore bundle: ${messageOf(err)}`;
+  }
 }
 
 /** The referrer manifest and its empty config for a bundle attached to `subject`. */

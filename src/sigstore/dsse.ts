@@ -1,22 +1,28 @@
 // DSSE envelopes as Chains writes them (chains-behaviour.md §5.5, cosign-format.md §2.2):
 // the signer signs PAE(payloadType, payload), the envelope carries Chains' OpenSSH-fingerprint keyid.
-import { verify as cryptoVerify, type KeyObject } from 'node:crypto';
+// From the sigstore libraries: PAE (`dsse.preAuthEncoding`) and signature checks (`crypto.verify`) of
+// @sigstore/core; the Envelope type and the decoding of a read envelope (`envelopeFromJSON`) of @sigstore/bundle.
+// Hand-written, and why:
+// - the envelope writer: `envelopeToJSON` writes cosign ≥ 3.1's form (payload first, an empty keyid left out);
+//   Chains writes `payloadType`, `payload`, `signatures[{keyid, sig}]` in that order with keyid always present,
+//   and our envelopes keep Chains' bytes;
+// - the shape check before decoding: `envelopeFromJSON` turns any JSON into an envelope (missing members become
+//   empty ones), a reader must refuse what is not one;
+// - the hashes tried per key: @sigstore/verify checks with the key's default digest (SHA-256 for every EC curve),
+//   which refuses the SHA-384/SHA-512 signatures cosign.key P-384/P-521 keys make.
+import type { KeyObject } from 'node:crypto';
+import { envelopeFromJSON, type Envelope } from '@sigstore/bundle';
+import { crypto, dsse } from '@sigstore/core';
 import { keyIdOf } from '../signing/ssh-key.js';
 import type { Signer } from '../signing/signer.js';
+
+export type { Envelope } from '@sigstore/bundle';
 
 /** The payloadType of every in-toto statement envelope. */
 export const IN_TOTO_PAYLOAD_TYPE = 'application/vnd.in-toto+json';
 
 /** DSSE v1 pre-authentication encoding: the bytes that are actually signed. */
-export function pae(payloadType: string, payload: Buffer): Buffer {
-  const type = Buffer.from(payloadType, 'utf8');
-  return Buffer.concat([
-    Buffer.from(`DSSEv1 ${type.length} `, 'ascii'),
-    type,
-    Buffer.from(` ${payload.length} `, 'ascii'),
-    payload,
-  ]);
-}
+export const pae: (payloadType: string, payload: Buffer) => Buffer = dsse.preAuthEncoding;
 
 /**
  * The keyid for an envelope; "" when the key has no SSH encoding
@@ -46,15 +52,15 @@ export async function createEnvelope(
   return Buffer.from(json, 'utf8');
 }
 
-/** A parsed DSSE envelope (member order and extra members are not significant to readers). */
-export interface Envelope {
-  payloadType: string;
-  /** decoded payload bytes */
-  payload: Buffer;
-  signatures: Array<{ keyid: string; sig: Buffer }>;
+/** True when `raw` has the members of a DSSE envelope with the JSON types they must have. */
+function isEnvelopeJson(raw: unknown): boolean {
+  if (!raw || typeof raw !== 'object') return false;
+  const r = raw as { payloadType?: unknown; payload?: unknown; signatures?: unknown };
+  if (typeof r.payloadType !== 'string' || typeof r.payload !== 'string' || !Array.isArray(r.signatures)) return false;
+  return r.signatures.every((s: unknown) => typeof (s as { sig?: unknown } | null)?.sig === 'string');
 }
 
-/** Parses envelope JSON; undefined when it is not a DSSE envelope. */
+/** Parses envelope JSON (member order and extra members are not significant); undefined when it is not one. */
 export function parseEnvelope(json: Buffer | string): Envelope | undefined {
   let raw: unknown;
   try {
@@ -62,19 +68,7 @@ export function parseEnvelope(json: Buffer | string): Envelope | undefined {
   } catch {
     return undefined;
   }
-  if (!raw || typeof raw !== 'object') return undefined;
-  const r = raw as { payloadType?: unknown; payload?: unknown; signatures?: unknown };
-  if (typeof r.payloadType !== 'string' || typeof r.payload !== 'string' || !Array.isArray(r.signatures)) {
-    return undefined;
-  }
-  const signatures: Envelope['signatures'] = [];
-  for (const s of r.signatures as unknown[]) {
-    const sig = (s as { sig?: unknown } | null)?.sig;
-    const keyid = (s as { keyid?: unknown } | null)?.keyid;
-    if (typeof sig !== 'string') return undefined;
-    signatures.push({ keyid: typeof keyid === 'string' ? keyid : '', sig: Buffer.from(sig, 'base64') });
-  }
-  return { payloadType: r.payloadType, payload: Buffer.from(r.payload, 'base64'), signatures };
+  return isEnvelopeJson(raw) ? envelopeFromJSON(raw) : undefined;
 }
 
 /** The outcome of checking an envelope against a public key. */
@@ -88,6 +82,11 @@ export type EnvelopeVerification =
 export function verifyEnvelope(envelope: Buffer | string, publicKey: KeyObject): EnvelopeVerification {
   const env = parseEnvelope(envelope);
   if (!env) return { ok: false, reason: 'not a DSSE envelope' };
+  return verifyEnvelopeSignatures(env, publicKey);
+}
+
+/** verifyEnvelope for an envelope already decoded (from JSON, or out of a sigstore bundle). */
+export function verifyEnvelopeSignatures(env: Envelope, publicKey: KeyObject): EnvelopeVerification {
   if (env.signatures.length === 0) return { ok: false, reason: 'envelope has no signatures' };
   const message = pae(env.payloadType, env.payload);
   for (const s of env.signatures) {
@@ -100,20 +99,26 @@ export function verifyEnvelope(envelope: Buffer | string, publicKey: KeyObject):
 
 /** Verifies a raw signature (DER for ECDSA) the way cosign would for this key type; true when it matches. */
 export function verifySignature(publicKey: KeyObject, message: Buffer, signature: Buffer): boolean {
-  for (const hash of candidateHashes(publicKey)) {
-    try {
-      if (cryptoVerify(hash, message, { key: publicKey, dsaEncoding: 'der' }, signature)) return true;
-    } catch {
-      // malformed signature bytes for this key type: not a match
-    }
-  }
-  return false;
+  return verifiesWithHashes(publicKey, message, signature, cosignHashes(publicKey));
 }
 
-function candidateHashes(publicKey: KeyObject): Array<string | null> {
+/**
+ * True when `signature` over `message` verifies with `publicKey` under one of `hashes` (undefined: the key type's
+ * own, e.g. Ed25519). Malformed signature bytes are no match, never an exception.
+ */
+export function verifiesWithHashes(
+  publicKey: KeyObject,
+  message: Buffer,
+  signature: Buffer,
+  hashes: ReadonlyArray<string | undefined>,
+): boolean {
+  return hashes.some((hash) => crypto.verify(message, publicKey, signature, hash));
+}
+
+function cosignHashes(publicKey: KeyObject): Array<string | undefined> {
   switch (publicKey.asymmetricKeyType) {
     case 'ed25519':
-      return [null];
+      return [undefined];
     case 'ec': {
       const curve = publicKey.asymmetricKeyDetails?.namedCurve;
       if (curve === 'secp384r1') return ['sha256', 'sha384'];

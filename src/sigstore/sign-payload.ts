@@ -1,4 +1,6 @@
 // What the signer is given and what storage receives, per payload kind (chains-behaviour.md §5.6).
+// Nothing here comes from the sigstore libraries: storage needs Chains' envelope bytes (dsse.ts) or the raw
+// signature cosign puts in a `.sig` annotation; a store that wants a sigstore bundle makes it from these (bundle.ts).
 import type { Payload } from '../formats/types.js';
 import { createEnvelope, IN_TOTO_PAYLOAD_TYPE } from './dsse.js';
 import type { Signer, SignedPayload } from '../signing/signer.js';

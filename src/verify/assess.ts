@@ -45,32 +45,10 @@ export function assessImage(
 ): VerifyReport {
   const links: Link[] = [{ name: 'digest', status: 'passed', detail: target.resolvedDetail, required: true }];
 
-  const goodSigs = signatures.filter((v) => v.authentic);
-  links.push({
-    name: 'signature',
-    required: true,
-    status: goodSigs.length > 0 ? 'passed' : 'failed',
-    detail:
-      signatures.length === 0
-        ? 'no signatures found'
-        : goodSigs.length > 0
-          ? `${goodSigs.length} of ${signatures.length} signature(s) verify and name this image`
-          : `none of ${signatures.length} signature(s) is valid: ${firstFailedCheck(signatures)}`,
-  });
-
-  const goodAtts = attestations.filter((v) => v.authentic);
+  links.push(verdictsLink('signature', signatures, true));
   const attRequired = policy.requireAttestation || policy.predicateType !== undefined || policy.builderId !== undefined;
-  links.push({
-    name: 'attestation',
-    required: attRequired,
-    status: goodAtts.length > 0 ? 'passed' : attestations.length === 0 && !attRequired ? 'skipped' : 'failed',
-    detail:
-      attestations.length === 0
-        ? 'no attestations found'
-        : goodAtts.length > 0
-          ? `${goodAtts.length} of ${attestations.length} attestation(s) verify and name this image`
-          : `none of ${attestations.length} attestation(s) is valid: ${firstFailedCheck(attestations)}`,
-  });
+  links.push(verdictsLink('attestation', attestations, attRequired));
+  const goodAtts = attestations.filter((v) => v.authentic);
 
   let considered = goodAtts;
   if (policy.predicateType !== undefined) {
@@ -123,6 +101,25 @@ export function assessImage(
   };
   if (broken) report.firstFailure = `${broken.name}: ${broken.detail}`;
   return report;
+}
+
+/**
+ * The signature or attestation link: passed when one item is authentic, skipped when none was found and none is
+ * required, otherwise failed with the first failed check.
+ */
+function verdictsLink(name: 'signature' | 'attestation', verdicts: LayerVerdict[], required: boolean): Link {
+  const good = verdicts.filter((v) => v.authentic).length;
+  return {
+    name,
+    required,
+    status: good > 0 ? 'passed' : verdicts.length === 0 && !required ? 'skipped' : 'failed',
+    detail:
+      verdicts.length === 0
+        ? `no ${name}s found`
+        : good > 0
+          ? `${good} of ${verdicts.length} ${name}(s) verify and name this image`
+          : `none of ${verdicts.length} ${name}(s) is valid: ${firstFailedCheck(verdicts)}`,
+  };
 }
 
 function firstFailedCheck(verdicts: LayerVerdict[]): string {

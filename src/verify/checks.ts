@@ -1,8 +1,17 @@
 // The checks behind `chainsmith verify` and `verify-run`, one pure function per kind of signed thing. They use
 // the same DSSE and simple-signing code the controller signs with (src/sigstore/dsse.ts, src/formats/simplesigning.ts),
-// so what we sign and what we check cannot drift.
+// so what we sign and what we check cannot drift. Signatures are checked by src/sigstore/dsse.ts (PAE and
+// `crypto.verify` of @sigstore/core); what is hand-written here is what cosign checks beyond the signature
+// (payloadType, subject digest, simple-signing claims), the policy checks, and the shape and size limits on what a
+// registry or a run serves.
 import type { KeyObject } from 'node:crypto';
-import { IN_TOTO_PAYLOAD_TYPE, parseEnvelope, verifyEnvelope, verifySignature } from '../sigstore/dsse.js';
+import {
+  IN_TOTO_PAYLOAD_TYPE,
+  parseEnvelope,
+  verifyEnvelopeSignatures,
+  verifySignature,
+  type Envelope,
+} from '../sigstore/dsse.js';
 import { messageOf } from '../errors.js';
 import { builderIdOf } from './predicate-types.js';
 
@@ -46,59 +55,55 @@ export function checkSimpleSigning(
   key: KeyObject,
   image: ImageIdentity,
 ): LayerVerdict {
-  try {
-    return checkSimpleSigningUnsafe(source, payload, signature, key, image);
-  } catch (err) {
-    return { source, authentic: false, checks: [failed('payload', `unreadable signature payload: ${messageOf(err)}`)] };
-  }
+  return verdictOrFailure(source, 'payload', 'unreadable signature payload', () => {
+    const checks: Check[] = [];
+    if (!signature || signature.length === 0) {
+      checks.push(failed('signature', 'the layer has no dev.cosignproject.cosign/signature annotation'));
+    } else if (verifySignature(key, payload, signature)) {
+      checks.push(passed('signature', 'verifies with the given public key over the payload bytes'));
+    } else {
+      checks.push(
+        failed('signature', 'does not verify with the given public key (another key, or the payload was changed)'),
+      );
+    }
+    const claims = parseSimpleSigning(payload);
+    if (typeof claims === 'string') {
+      checks.push(failed('payload', claims));
+    } else {
+      checks.push(
+        claims.digest === image.digest
+          ? passed('digest', `docker-manifest-digest is ${image.digest}`)
+          : failed('digest', `docker-manifest-digest is ${claims.digest || '(missing)'}, the image is ${image.digest}`),
+      );
+      checks.push(
+        claims.reference === image.repository
+          ? passed('reference', `docker-reference is ${image.repository}`)
+          : failed(
+              'reference',
+              `docker-reference is ${claims.reference || '(missing)'}, the image is in ${image.repository}`,
+            ),
+      );
+    }
+    return { source, authentic: checks.every((c) => c.status === 'passed'), checks };
+  });
 }
 
-function checkSimpleSigningUnsafe(
-  source: string,
-  payload: Buffer,
-  signature: Buffer | undefined,
-  key: KeyObject,
-  image: ImageIdentity,
-): LayerVerdict {
-  const checks: Check[] = [];
-  if (!signature || signature.length === 0) {
-    checks.push(failed('signature', 'the layer has no dev.cosignproject.cosign/signature annotation'));
-  } else if (verifySignature(key, payload, signature)) {
-    checks.push(passed('signature', 'verifies with the given public key over the payload bytes'));
-  } else {
-    checks.push(
-      failed('signature', 'does not verify with the given public key (another key, or the payload was changed)'),
-    );
+/**
+ * A verdict whatever `check` meets: a shape no check foresaw is a failed `name` check of this item with the
+ * reason, never a raw error, so the other items are still assessed.
+ */
+function verdictOrFailure(source: string, name: string, what: string, check: () => LayerVerdict): LayerVerdict {
+  try {
+    return check();
+  } catch (err) {
+    return { source, authentic: false, checks: [failed(name, `${what}: ${messageOf(err)}`)] };
   }
-  const claims = parseSimpleSigning(payload);
-  if (typeof claims === 'string') {
-    checks.push(failed('payload', claims));
-  } else {
-    checks.push(
-      claims.digest === image.digest
-        ? passed('digest', `docker-manifest-digest is ${image.digest}`)
-        : failed('digest', `docker-manifest-digest is ${claims.digest || '(missing)'}, the image is ${image.digest}`),
-    );
-    checks.push(
-      claims.reference === image.repository
-        ? passed('reference', `docker-reference is ${image.repository}`)
-        : failed(
-            'reference',
-            `docker-reference is ${claims.reference || '(missing)'}, the image is in ${image.repository}`,
-          ),
-    );
-  }
-  return { source, authentic: checks.every((c) => c.status === 'passed'), checks };
 }
 
 /** The two claims of a simple-signing payload, or why it is not one. */
 export function parseSimpleSigning(payload: Buffer): { reference: string; digest: string } | string {
-  let doc: unknown;
-  try {
-    doc = JSON.parse(payload.toString('utf8'));
-  } catch {
-    return 'the payload is not JSON';
-  }
+  const doc = parseJson(payload);
+  if (doc === undefined) return 'the payload is not JSON';
   const critical = (
     doc as {
       critical?: {
@@ -138,12 +143,8 @@ const BASE64 = /^[A-Za-z0-9+/_-]*={0,2}$/;
 
 /** Why an envelope's JSON shape is unusable, or undefined when it is a DSSE envelope we can check. */
 export function envelopeShapeProblem(envelopeJson: Buffer): string | undefined {
-  let raw: unknown;
-  try {
-    raw = JSON.parse(envelopeJson.toString('utf8'));
-  } catch {
-    return 'not a DSSE envelope: not JSON';
-  }
+  const raw = parseJson(envelopeJson);
+  if (raw === undefined) return 'not a DSSE envelope: not JSON';
   if (!isObject(raw)) return 'not a DSSE envelope: not a JSON object';
   if (typeof raw.payloadType !== 'string') return 'not a DSSE envelope: payloadType is not a string';
   if (typeof raw.payload !== 'string') return 'not a DSSE envelope: payload is not a string';
@@ -163,94 +164,84 @@ export function envelopeShapeProblem(envelopeJson: Buffer): string | undefined {
 /**
  * Checks a DSSE attestation (cosign-format.md §2.2–§3.1): payloadType in-toto, the signature over PAE, some
  * subject whose sha256 is the image digest; then, when asked, the predicateType and the SLSA builder id
- * (`predicate.builder.id` for v0.2, `predicate.runDetails.builder.id` for v1.0). Never throws: whatever the
- * registry serves, the answer is a verdict for this layer, so the other layers are still assessed.
+ * (`predicate.builder.id` for v0.2, `predicate.runDetails.builder.id` for v1.0). `envelope` is envelope JSON (a
+ * `.att` layer, a run annotation: its shape and limits are checked here) or an envelope @sigstore/bundle has
+ * already decoded and validated (the `dsseEnvelope` of a bundle). Never throws: whatever the registry serves, the
+ * answer is a verdict for this layer, so the other layers are still assessed.
  */
 export function checkAttestation(
   source: string,
-  envelopeJson: Buffer,
+  envelope: Buffer | Envelope,
   key: KeyObject,
   digest: string,
   expect: AttestationExpectations = {},
 ): LayerVerdict {
-  try {
-    return checkAttestationUnsafe(source, envelopeJson, key, digest, expect);
-  } catch (err) {
-    // a shape the checks above did not foresee: an INVALID layer with the reason, never a raw error
-    return { source, authentic: false, checks: [failed('envelope', `unreadable attestation: ${messageOf(err)}`)] };
-  }
-}
+  return verdictOrFailure(source, 'envelope', 'unreadable attestation', () => {
+    const checks: Check[] = [];
+    const verdict = (authentic: boolean, extra: Partial<LayerVerdict> = {}): LayerVerdict => ({
+      source,
+      authentic,
+      checks,
+      ...extra,
+    });
+    // JSON gets the shape and limit checks first; a decoded envelope was validated by @sigstore/bundle
+    const shape = Buffer.isBuffer(envelope) ? envelopeShapeProblem(envelope) : undefined;
+    const env = !Buffer.isBuffer(envelope) ? envelope : shape === undefined ? parseEnvelope(envelope) : undefined;
+    if (!env) {
+      checks.push(failed('envelope', shape ?? 'not a DSSE envelope'));
+      return verdict(false);
+    }
+    if (env.payloadType !== IN_TOTO_PAYLOAD_TYPE) {
+      checks.push(failed('envelope', `payloadType is "${env.payloadType}", not ${IN_TOTO_PAYLOAD_TYPE}`));
+      return verdict(false);
+    }
+    const sig = verifyEnvelopeSignatures(env, key);
+    checks.push(
+      sig.ok
+        ? passed('signature', 'DSSE signature over PAE verifies with the given public key')
+        : failed('signature', sig.reason),
+    );
 
-function checkAttestationUnsafe(
-  source: string,
-  envelopeJson: Buffer,
-  key: KeyObject,
-  digest: string,
-  expect: AttestationExpectations,
-): LayerVerdict {
-  const checks: Check[] = [];
-  const verdict = (authentic: boolean, extra: Partial<LayerVerdict> = {}): LayerVerdict => ({
-    source,
-    authentic,
-    checks,
-    ...extra,
+    const statement = parseStatement(env.payload);
+    if (typeof statement === 'string') {
+      checks.push(failed('statement', statement));
+      return verdict(false);
+    }
+    const hex = digest.replace(/^sha256:/, '');
+    const about = statement.subject.some((s) => s.digest.sha256 === hex);
+    checks.push(
+      about
+        ? passed('subject', `a subject has sha256 ${hex}`)
+        : failed('subject', `no subject has the image digest ${digest} (subjects: ${listSubjects(statement.subject)})`),
+    );
+    const builderId = builderIdOf(statement.predicateType, statement.predicate);
+    if (expect.predicateType !== undefined) {
+      checks.push(
+        statement.predicateType === expect.predicateType
+          ? passed('predicate-type', statement.predicateType)
+          : failed(
+              'predicate-type',
+              `predicateType is ${statement.predicateType || '(missing)'}, expected ${expect.predicateType}`,
+            ),
+      );
+    }
+    if (expect.builderId !== undefined) {
+      checks.push(
+        builderId === expect.builderId
+          ? passed('builder-id', builderId)
+          : failed(
+              'builder-id',
+              builderId === undefined
+                ? `the predicate names no builder id (predicateType ${statement.predicateType})`
+                : `builder id is ${builderId}, expected ${expect.builderId}`,
+            ),
+      );
+    }
+    const authentic = sig.ok && about;
+    const extra: Partial<LayerVerdict> = { predicateType: statement.predicateType };
+    if (builderId !== undefined) extra.builderId = builderId;
+    return verdict(authentic, extra);
   });
-  const shape = envelopeShapeProblem(envelopeJson);
-  const env = shape === undefined ? parseEnvelope(envelopeJson) : undefined;
-  if (!env) {
-    checks.push(failed('envelope', shape ?? 'not a DSSE envelope'));
-    return verdict(false);
-  }
-  if (env.payloadType !== IN_TOTO_PAYLOAD_TYPE) {
-    checks.push(failed('envelope', `payloadType is "${env.payloadType}", not ${IN_TOTO_PAYLOAD_TYPE}`));
-    return verdict(false);
-  }
-  const sig = verifyEnvelope(envelopeJson, key);
-  checks.push(
-    sig.ok
-      ? passed('signature', 'DSSE signature over PAE verifies with the given public key')
-      : failed('signature', sig.reason),
-  );
-
-  const statement = parseStatement(env.payload);
-  if (typeof statement === 'string') {
-    checks.push(failed('statement', statement));
-    return verdict(false);
-  }
-  const hex = digest.replace(/^sha256:/, '');
-  const about = statement.subject.some((s) => s.digest.sha256 === hex);
-  checks.push(
-    about
-      ? passed('subject', `a subject has sha256 ${hex}`)
-      : failed('subject', `no subject has the image digest ${digest} (subjects: ${listSubjects(statement.subject)})`),
-  );
-  const builderId = builderIdOf(statement.predicateType, statement.predicate);
-  if (expect.predicateType !== undefined) {
-    checks.push(
-      statement.predicateType === expect.predicateType
-        ? passed('predicate-type', statement.predicateType)
-        : failed(
-            'predicate-type',
-            `predicateType is ${statement.predicateType || '(missing)'}, expected ${expect.predicateType}`,
-          ),
-    );
-  }
-  if (expect.builderId !== undefined) {
-    checks.push(
-      builderId === expect.builderId
-        ? passed('builder-id', builderId)
-        : failed(
-            'builder-id',
-            builderId === undefined
-              ? `the predicate names no builder id (predicateType ${statement.predicateType})`
-              : `builder id is ${builderId}, expected ${expect.builderId}`,
-          ),
-    );
-  }
-  const authentic = sig.ok && about;
-  const extra: Partial<LayerVerdict> = { predicateType: statement.predicateType };
-  if (builderId !== undefined) extra.builderId = builderId;
-  return verdict(authentic, extra);
 }
 
 /** One subject of a statement, as checked: a name (maybe empty) and a digest map of strings. */
@@ -282,18 +273,23 @@ export function subjectText(s: StatementSubject): string {
   return digests ? `${s.name}@${digests}` : s.name;
 }
 
+/** The JSON value of UTF-8 `bytes`, or undefined (which no JSON text parses to) when they are not JSON. */
+function parseJson(bytes: Buffer): unknown {
+  try {
+    return JSON.parse(bytes.toString('utf8'));
+  } catch {
+    return undefined;
+  }
+}
+
 function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
 /** Parses in-toto statement bytes, or says why they are not one (every odd shape is a reason, never a throw). */
 export function parseStatement(bytes: Buffer): Statement | string {
-  let doc: unknown;
-  try {
-    doc = JSON.parse(bytes.toString('utf8'));
-  } catch {
-    return 'the payload is not JSON';
-  }
+  const doc = parseJson(bytes);
+  if (doc === undefined) return 'the payload is not JSON';
   if (!isObject(doc) || typeof doc._type !== 'string' || !doc._type.startsWith('https://in-toto.io/Statement/')) {
     return 'the payload is not an in-toto statement';
   }

@@ -1,6 +1,7 @@
 // The public key a verification uses: a PEM file (`cosign.pub`, an SPKI `PUBLIC KEY`, or a certificate), or the
 // public key of a KMS key read through the same provider code that signs with it (src/signing/kms) — and the
 // policy every such key must meet before anything is verified with it (keyPolicyProblem).
+// Keys are read with node:crypto (what @sigstore/core's createPublicKey wraps too); the policy is ours.
 import { createPublicKey, X509Certificate, type KeyObject } from 'node:crypto';
 import { DEFAULT_CONFIG } from '../config/parse.js';
 import type { ChainsConfig } from '../config/types.js';

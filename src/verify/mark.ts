@@ -8,8 +8,10 @@
 // 2. `chains.tekton.dev/signature-<kind>-<uid>` (Chains' and our `tekton` storage, chains-behaviour.md §4.1): a
 //    DSSE envelope that verifies with the key, whose statement is bound to this run (run-identity.ts). This is
 //    how runs signed by Tekton Chains before a switch-over are recognised.
-import { verify as cryptoVerify, type KeyObject } from 'node:crypto';
-import { IN_TOTO_PAYLOAD_TYPE, pae, parseEnvelope } from '../sigstore/dsse.js';
+// PAE and the signature checks come from @sigstore/core through src/sigstore/dsse.ts; what is hand-written is the
+// evidence itself (which annotations, the mark statement, the binding to the run) and its size limits.
+import type { KeyObject } from 'node:crypto';
+import { IN_TOTO_PAYLOAD_TYPE, pae, parseEnvelope, verifiesWithHashes } from '../sigstore/dsse.js';
 import {
   MARK_SIGNATURE_ANNOTATION,
   runShortKey,
@@ -47,23 +49,17 @@ export type MarkVerdict = { ok: true; via: string } | { ok: false; why: string }
 
 const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
 
+const MARK_HASHES = ['sha256', 'sha384', 'sha512'];
+
 /**
  * A signature by any of `keys` over `message`. RSA and ECDSA signatures are tried with SHA-256/384/512 because
  * the signer picks the hash by key (cosign.key P-384 → SHA-384, KMS keys by their algorithm); all three are
  * collision resistant, so accepting any of them accepts nothing a single hash would not.
  */
 export function verifiesWithAny(keys: readonly KeyObject[], message: Buffer, signature: Buffer): boolean {
-  for (const key of keys) {
-    const hashes = key.asymmetricKeyType === 'ed25519' ? [null] : ['sha256', 'sha384', 'sha512'];
-    for (const hash of hashes) {
-      try {
-        if (cryptoVerify(hash, message, { key, dsaEncoding: 'der' }, signature)) return true;
-      } catch {
-        // bytes that are no signature for this key type: not a match
-      }
-    }
-  }
-  return false;
+  return keys.some((key) =>
+    verifiesWithHashes(key, message, signature, key.asymmetricKeyType === 'ed25519' ? [undefined] : MARK_HASHES),
+  );
 }
 
 function decodeEvidence(value: string, name: string): Buffer | string {

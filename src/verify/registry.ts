@@ -1,6 +1,7 @@
 // The registry side of `chainsmith verify`: resolve the image digest, then read everything stored next to it —
 // the cosign `.sig` and `.att` tags (cosign-format.md §1.2–§2.1) and OCI 1.1 referrers holding sigstore bundles
-// (§3.4, chains-behaviour.md §4.3) — and check each item with the pure checks in checks.ts.
+// (§3.4, chains-behaviour.md §4.3) — and check each item with the pure checks in checks.ts and bundles.ts.
+// Only the I/O is here, through our registry client (size limits, deadline, credentials); the checks are pure.
 import type { KeyObject } from 'node:crypto';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
@@ -8,7 +9,7 @@ import { ChainsmithError, messageOf } from '../errors.js';
 import { Deadline, OPERATION_DEADLINE_MS } from '../oci/limits.js';
 import { readDockerConfigDir } from '../kube/registry-credentials.js';
 import { RegistryClient } from '../oci/client.js';
-import { isIndex, parseManifest, sha256Digest, type ImageManifest } from '../oci/manifest.js';
+import { isIndex, parseManifest, type ImageManifest } from '../oci/manifest.js';
 import {
   ANNOTATION_SIGNATURE,
   DSSE_LAYER,
@@ -17,9 +18,9 @@ import {
 } from '../sigstore/media-types.js';
 import { isImageDigest, repositoryName, type OciReference } from '../reference/reference.js';
 import { attachmentTag } from '../sigstore/cosign-layout.js';
-import { simpleSigningJson } from '../formats/simplesigning.js';
 import { checkAttestation, checkSimpleSigning, type AttestationExpectations, type LayerVerdict } from './checks.js';
 import { assessImage, type VerifyPolicy, type VerifyReport } from './assess.js';
+import { checkBundle } from './bundles.js';
 
 /** How to reach the registry. */
 export interface RegistryAccess {
@@ -166,11 +167,6 @@ async function readBlob(client: RegistryClient, repository: string, digest: stri
   }
 }
 
-interface Bundle {
-  dsseEnvelope?: { payload: string; payloadType: string; signatures: Array<{ sig: string; keyid?: string }> };
-  messageSignature?: { messageDigest?: { algorithm?: string; digest?: string }; signature?: string };
-}
-
 /**
  * Sigstore bundles attached as OCI 1.1 referrers: DSSE bundles are attestations, message signatures image signatures.
  */
@@ -214,70 +210,11 @@ async function readReferrers(
     const layer = parsed.layers.find((l) => l.mediaType.startsWith(SIGSTORE_BUNDLE_PREFIX));
     if (!layer) continue;
     const blob = await readBlob(client, repoPath, layer.digest);
-    let bundle: Bundle | undefined;
-    try {
-      bundle = typeof blob === 'string' ? undefined : (JSON.parse(blob.toString('utf8')) as Bundle);
-    } catch {
-      bundle = undefined;
+    if (typeof blob === 'string') {
+      attestations.push({ source, authentic: false, checks: [{ name: 'bundle', status: 'failed', detail: blob }] });
+      continue;
     }
-    if (bundle?.dsseEnvelope) {
-      const envelope = Buffer.from(
-        JSON.stringify({
-          payloadType: bundle.dsseEnvelope.payloadType,
-          payload: bundle.dsseEnvelope.payload,
-          signatures: bundle.dsseEnvelope.signatures,
-        }),
-      );
-      attestations.push(checkAttestation(source, envelope, key, digest, expect));
-    } else if (bundle?.messageSignature) {
-      signatures.push(checkMessageSignature(source, bundle.messageSignature, key, { repository, digest }));
-    } else {
-      attestations.push({
-        source,
-        authentic: false,
-        checks: [
-          {
-            name: 'bundle',
-            status: 'failed',
-            detail: typeof blob === 'string' ? blob : 'not a sigstore bundle with a DSSE envelope or message signature',
-          },
-        ],
-      });
-    }
+    const { kind, verdict } = checkBundle(source, blob, key, { repository, digest }, expect);
+    (kind === 'signature' ? signatures : attestations).push(verdict);
   }
-}
-
-/**
- * A message-signature bundle carries only the digest of the simple-signing payload; that payload is deterministic
- * for an image, so we rebuild it, check the bundle's digest is of exactly it, and verify the signature over it.
- */
-function checkMessageSignature(
-  source: string,
-  ms: NonNullable<Bundle['messageSignature']>,
-  key: KeyObject,
-  image: { repository: string; digest: string },
-): LayerVerdict {
-  const payload = Buffer.from(simpleSigningJson(image.repository, image.digest), 'utf8');
-  const expected = sha256Digest(payload).slice('sha256:'.length);
-  const got = ms.messageDigest?.digest ? Buffer.from(ms.messageDigest.digest, 'base64').toString('hex') : '';
-  if (got !== expected) {
-    return {
-      source,
-      authentic: false,
-      checks: [
-        {
-          name: 'digest',
-          status: 'failed',
-          detail: 'the bundle signs another payload than the simple-signing payload of this image',
-        },
-      ],
-    };
-  }
-  return checkSimpleSigning(
-    source,
-    payload,
-    ms.signature ? Buffer.from(ms.signature, 'base64') : undefined,
-    key,
-    image,
-  );
 }

@@ -2,6 +2,8 @@
 // for the run attestation (`payload-`/`signature-taskrun-<uid>`) the signature annotation is a DSSE envelope whose
 // payload is the payload annotation, signed by the key; for each image (`…-<12 hex of the digest>`) the signature
 // annotation is a raw signature over the simple-signing payload of that image.
+// The signatures are checked by checks.ts (PAE and `crypto.verify` of @sigstore/core); the annotation layout and the
+// binding of a statement to its run are Chains' and ours, so they are hand-written.
 import type { KeyObject } from 'node:crypto';
 import { parseEnvelope } from '../sigstore/dsse.js';
 import { CHAINS_PREFIX, tektonAnnotationKeys } from '../tekton/annotations.js';

@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createPublicKey, generateKeyPairSync, verify } from 'node:crypto';
+import { envelopeFromJSON, envelopeToJSON } from '@sigstore/bundle';
 import { createEnvelope, pae, parseEnvelope, verifyEnvelope } from '../../src/sigstore/dsse.js';
 import { keyIdOf } from '../../src/signing/ssh-key.js';
 import { loadFileSigner } from '../../src/signing/keys.js';
@@ -124,4 +125,32 @@ test('verifyEnvelope reads cosign ≥ 3.1 envelopes (other member order, keyid o
     payload,
     keyid: '',
   });
+});
+
+test('createEnvelope stays hand-written: @sigstore/bundle would write cosign ≥ 3.1 bytes, not Chains’', async () => {
+  const signer = await loadFileSigner(fixtureDir('x509-ecdsa-p256'));
+  const ours = (await createEnvelope(signer, Buffer.from('{}'))).toString();
+  const env = parseEnvelope(ours)!;
+  const library = JSON.stringify(envelopeToJSON(env));
+  assert.ok(ours.startsWith('{"payloadType":'), ours);
+  assert.ok(library.startsWith('{"payload":'), library);
+  assert.deepEqual(JSON.parse(library), JSON.parse(ours), 'same members, other order');
+  const noKeyid = JSON.stringify(envelopeToJSON({ ...env, signatures: [{ ...env.signatures[0]!, keyid: '' }] }));
+  assert.doesNotMatch(noKeyid, /keyid/, 'an empty keyid is left out by the library, Chains writes "keyid":""');
+});
+
+test('parseEnvelope refuses JSON that is no envelope, which envelopeFromJSON would turn into an empty one', () => {
+  for (const text of [
+    '{}',
+    'null',
+    '[]',
+    '{"payloadType":1,"payload":"e30=","signatures":[]}',
+    '{"payloadType":"t","payload":["e30="],"signatures":[]}',
+    '{"payloadType":"t","payload":"e30=","signatures":{}}',
+    '{"payloadType":"t","payload":"e30=","signatures":[null]}',
+    '{"payloadType":"t","payload":"e30=","signatures":[{"keyid":"k"}]}',
+  ]) {
+    assert.equal(parseEnvelope(text), undefined, text);
+  }
+  assert.deepEqual(envelopeFromJSON({}), { payload: Buffer.alloc(0), payloadType: '', signatures: [] });
 });

@@ -1,0 +1,67 @@
+// The check of one sigstore bundle read from an OCI 1.1 referrer (cosign-format.md §3.4, chains-behaviour.md §4.3):
+// a DSSE bundle is an attestation, a message-signature bundle an image signature.
+// From @sigstore/bundle (through src/sigstore/bundle.ts): parsing and validation (`bundleFromJSON`), so a malformed
+// bundle is refused by the library's rules. The signatures are checked with the key given to `verify`, by the same
+// code as the `.sig`/`.att` layers (checks.ts): @sigstore/verify's Verifier is not used because it checks ECDSA
+// with SHA-256 only (cosign.key P-384/P-521 keys sign with SHA-384/512), and for a bundle that carries a
+// certificate it takes the key from the certificate and wants a CA chain for it, where `verify --key` trusts the
+// given key and not the bundle's verification material.
+import type { KeyObject } from 'node:crypto';
+import type { MessageSignature } from '@sigstore/bundle';
+import { simpleSigningJson } from '../formats/simplesigning.js';
+import { sha256Digest } from '../oci/manifest.js';
+import { parseBundle } from '../sigstore/bundle.js';
+import {
+  checkAttestation,
+  checkSimpleSigning,
+  type AttestationExpectations,
+  type ImageIdentity,
+  type LayerVerdict,
+} from './checks.js';
+
+/** What a bundle turned out to be, and its verdict. */
+export interface BundleVerdict {
+  kind: 'signature' | 'attestation';
+  verdict: LayerVerdict;
+}
+
+/** Checks one bundle blob of a referrer of `image`; never throws. A bundle that is not one counts as an attestation. */
+export function checkBundle(
+  source: string,
+  blob: Buffer,
+  key: KeyObject,
+  image: ImageIdentity,
+  expect: AttestationExpectations,
+): BundleVerdict {
+  const bundle = parseBundle(blob);
+  if (typeof bundle === 'string') {
+    const checks = [{ name: 'bundle', status: 'failed' as const, detail: bundle }];
+    return { kind: 'attestation', verdict: { source, authentic: false, checks } };
+  }
+  if (bundle.content.$case === 'dsseEnvelope') {
+    return {
+      kind: 'attestation',
+      verdict: checkAttestation(source, bundle.content.dsseEnvelope, key, image.digest, expect),
+    };
+  }
+  return { kind: 'signature', verdict: checkMessageSignature(source, bundle.content.messageSignature, key, image) };
+}
+
+/**
+ * A message-signature bundle carries only the digest of the simple-signing payload; that payload is deterministic
+ * for an image, so we rebuild it, check the bundle's digest is of exactly it, and verify the signature over it.
+ */
+function checkMessageSignature(
+  source: string,
+  ms: MessageSignature,
+  key: KeyObject,
+  image: ImageIdentity,
+): LayerVerdict {
+  const payload = Buffer.from(simpleSigningJson(image.repository, image.digest), 'utf8');
+  const expected = sha256Digest(payload).slice('sha256:'.length);
+  if (ms.messageDigest.digest.toString('hex') !== expected) {
+    const detail = 'the bundle signs another payload than the simple-signing payload of this image';
+    return { source, authentic: false, checks: [{ name: 'digest', status: 'failed', detail }] };
+  }
+  return checkSimpleSigning(source, payload, ms.signature.length > 0 ? ms.signature : undefined, key, image);
+}
