@@ -12,7 +12,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs, promisify } from 'node:util';
-import { Watch } from '@kubernetes/client-node';
+import { CONFIGMAPS, TASKRUNS } from '../src/kube/client.js';
 import {
   completeTaskRun,
   createNamespace,
@@ -21,9 +21,11 @@ import {
   REPO_ROOT,
   stackEnv,
   startController,
+  watchObjects,
 } from '../e2e/lib/index.js';
 import { encryptCosignKey } from '../src/signing/cosign-key.js';
 import type { TaskRun } from '../src/tekton/types.js';
+import { mapLimit } from './lib/pool.js';
 
 const run = promisify(execFile);
 const { values } = parseArgs({
@@ -40,18 +42,6 @@ const { values } = parseArgs({
 const N = Number(values.runs);
 const PRESENT = Number(values.present);
 const DIGEST = 'sha256:4d6dd704ef58cb214dd826519929e92a978a57cdee43693006139c0080fd6fac';
-
-async function pool<T>(items: T[], limit: number, fn: (item: T, i: number) => Promise<void>): Promise<void> {
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: Math.min(limit, items.length) }, async () => {
-      while (next < items.length) {
-        const i = next++;
-        await fn(items[i]!, i);
-      }
-    }),
-  );
-}
 
 function percentile(sorted: number[], p: number): number {
   if (sorted.length === 0) return NaN;
@@ -94,12 +84,9 @@ async function signingSecrets(): Promise<string> {
 }
 
 async function writeConfig(systemNs: string): Promise<void> {
-  await kube().core.createNamespacedConfigMap({
-    namespace: systemNs,
-    body: {
-      metadata: { name: 'chains-config' },
-      data: { 'artifacts.taskrun.storage': 'tekton', 'artifacts.oci.storage': 'tekton' },
-    },
+  await kube().create(CONFIGMAPS, systemNs, {
+    metadata: { name: 'chains-config' },
+    data: { 'artifacts.taskrun.storage': 'tekton', 'artifacts.oci.storage': 'tekton' },
   });
 }
 
@@ -182,7 +169,7 @@ async function burst(keys: string): Promise<void> {
   const systemNs = await createNamespace('bench-burst-sys');
   await writeConfig(systemNs);
   const names = Array.from({ length: N }, (_, i) => `burst-${String(i).padStart(5, '0')}`);
-  await pool(names, 32, async (name) => void (await createTaskRun(ns, { metadata: { name } })));
+  await mapLimit(names, 32, async (name) => void (await createTaskRun(ns, { metadata: { name } })));
 
   const controller = await startBenchController(controllerArgs(ns, keys), { SYSTEM_NAMESPACE: systemNs });
   await controller.waitForLog(/informers synced/, 120_000);
@@ -190,44 +177,12 @@ async function burst(keys: string): Promise<void> {
 
   const signedAt = new Map<string, number>();
   const completedAt = new Map<string, number>();
-  const { kc, custom } = kube();
-  const noteSigned = (obj: TaskRun) => {
+  // list-then-watch: a dropped stream reconnects from its last resourceVersion, so no signed run is missed
+  const watch = watchObjects<TaskRun>(kube(), TASKRUNS, ns, (obj) => {
     if (obj.metadata.annotations?.['chains.tekton.dev/signed'] === 'true' && !signedAt.has(obj.metadata.name!))
       signedAt.set(obj.metadata.name!, Date.now());
-  };
-  // a watch that reconnects from its last resourceVersion (a dropped stream must not lose signed events)
-  let watching = true;
-  let lastRv = '';
-  let abort: AbortController | undefined;
-  const startWatch = async (): Promise<void> => {
-    abort = await new Watch(kc).watch(
-      `/apis/tekton.dev/v1/namespaces/${ns}/taskruns`,
-      lastRv ? { resourceVersion: lastRv, allowWatchBookmarks: true } : { allowWatchBookmarks: true },
-      (_t, obj: TaskRun) => {
-        if (obj.metadata?.resourceVersion) lastRv = obj.metadata.resourceVersion;
-        if (obj.metadata?.name) noteSigned(obj);
-      },
-      () => {
-        if (watching) setTimeout(() => void startWatch(), 100);
-      },
-    );
-  };
-  await startWatch();
-  const watch = {
-    abort: () => {
-      watching = false;
-      abort?.abort();
-    },
-  };
-  // safety net: a list every 10 s catches anything the watch missed (counted at the time it is seen)
-  const poller = setInterval(() => {
-    void custom
-      .listNamespacedCustomObject({ group: 'tekton.dev', version: 'v1', namespace: ns, plural: 'taskruns' })
-      .then(
-        (l: { items: TaskRun[] }) => l.items.forEach(noteSigned),
-        () => undefined,
-      );
-  }, 10_000);
+  });
+  await watch.synced;
 
   let peak = 0;
   const sampler = setInterval(
@@ -240,7 +195,7 @@ async function burst(keys: string): Promise<void> {
   );
   const before = await apiWrites();
   const t0 = Date.now();
-  await pool(names, 64, async (name) => {
+  await mapLimit(names, 64, async (name) => {
     await completeTaskRun(ns, name, {
       results: [
         { name: 'IMAGE_DIGEST', type: 'string', value: DIGEST },
@@ -256,9 +211,8 @@ async function burst(keys: string): Promise<void> {
   await new Promise((r) => setTimeout(r, 2000)); // let trailing Event POSTs land before reading the counters
   const afterW = await apiWrites();
   clearInterval(sampler);
-  clearInterval(poller);
   peak = Math.max(peak, (await rss(controller.pid)).peak);
-  watch.abort();
+  watch.stop();
   await controller.stop();
 
   const lat = names
@@ -292,7 +246,7 @@ async function present(keys: string): Promise<void> {
   const sig = Buffer.alloc(600, 's').toString('base64');
   const t0 = Date.now();
   const names = Array.from({ length: PRESENT }, (_, i) => `done-${String(i).padStart(5, '0')}`);
-  await pool(names, 48, async (name) => {
+  await mapLimit(names, 48, async (name) => {
     const uid = 'x';
     await createTaskRun(ns, {
       metadata: {

@@ -8,7 +8,7 @@ import { parseArgs, promisify } from 'node:util';
 import { ARMS } from './arms/index.js';
 import type { ArmName } from './arms/types.js';
 import { CHAINSMITH_MAIN } from './arms/chainsmith.js';
-import { ApiClient } from './lib/api.js';
+import { HarnessApi } from './lib/api.js';
 import { ImagePusher } from './lib/images.js';
 import { mapLimit } from './lib/pool.js';
 import { fakeImage } from './lib/runs.js';
@@ -95,9 +95,9 @@ async function main(): Promise<void> {
     if (workloads.length === 0) continue;
     log(`${step.config.name} / ${arm.name}: fresh stack`);
     const stack = await freshStack(STACK_DIR);
-    const api = new ApiClient(stack.target);
+    const api = new HarnessApi(stack.kubeconfig, stack.kubectl);
     try {
-      await writeChainsConfig(api, step.config.data);
+      await writeChainsConfig(api.client, step.config.data);
       let n = 0;
       const ctx: WorkloadContext = {
         api,

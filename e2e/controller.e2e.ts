@@ -8,7 +8,6 @@ import { mkdtemp, writeFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import type { CoreV1Event } from '@kubernetes/client-node';
 import {
   childReference,
   completePipelineRun,
@@ -19,6 +18,7 @@ import {
   createTaskRun,
   getPipelineRun,
   getTaskRun,
+  eventsOf,
   kube,
   pushRandomImage,
   randomSuffix,
@@ -28,9 +28,10 @@ import {
   waitFor,
   type ControllerProcess,
 } from './lib/index.js';
-import { startSigningController, writeChainsConfig } from './lib/scenario.js';
+import { controllerArgs, startSigningController, writeChainsConfig } from './lib/scenario.js';
 import { encryptCosignKey, exportPublicKeyPem } from '../src/signing/cosign-key.js';
 import type { Run } from '../src/tekton/types.js';
+import { LEASES, PIPELINERUNS, TASKRUNS } from '../src/kube/client.js';
 
 const run = promisify(execFile);
 const DIGEST = 'sha256:4d6dd704ef58cb214dd826519929e92a978a57cdee43693006139c0080fd6fac';
@@ -45,11 +46,6 @@ async function signingSecrets(): Promise<{ dir: string; publicKeyPem: string }> 
   const publicKeyPem = exportPublicKeyPem(privateKey);
   await writeFile(join(dir, 'cosign.pub'), publicKeyPem);
   return { dir, publicKeyPem };
-}
-
-async function events(ns: string, name: string): Promise<CoreV1Event[]> {
-  const list = await kube().core.listNamespacedEvent({ namespace: ns });
-  return list.items.filter((e) => e.involvedObject.name === name);
 }
 
 async function waitForAnnotation(
@@ -174,7 +170,7 @@ describe('controller: TaskRuns, PipelineRuns, config reload, deletion', () => {
       env: { ...process.env, KUBECONFIG: stackEnv().kubeconfig },
     });
     assert.deepEqual(JSON.parse(sig.stdout), envelope, 'signature prints the DSSE envelope');
-    const signed = await waitFor(async () => (await events(s.ns, name)).find((e) => e.reason === 'Signed'), {
+    const signed = await waitFor(async () => (await eventsOf(s.ns, { name })).find((e) => e.reason === 'Signed'), {
       timeoutMs: 10_000,
       description: 'Signed event',
     });
@@ -274,24 +270,14 @@ describe('controller: TaskRuns, PipelineRuns, config reload, deletion', () => {
       ],
     });
     // a pruner deleting runs the instant they finish
-    await kube().custom.deleteNamespacedCustomObject({
-      group: 'tekton.dev',
-      version: 'v1',
-      namespace: s.ns,
-      plural: 'taskruns',
-      name,
+    await kube().delete(TASKRUNS, s.ns, name);
+    await waitFor(async () => (await kube().get(TASKRUNS, s.ns, name)) === undefined, {
+      timeoutMs: 30_000,
+      description: 'the run to be gone',
     });
-    await waitFor(
-      async () =>
-        getTaskRun(s.ns, name).then(
-          () => false,
-          (err: { code?: number }) => err.code === 404,
-        ),
-      { timeoutMs: 30_000, description: 'the run to be gone' },
-    );
     const signed = await waitFor(
       async () =>
-        (await events(s.ns, name)).find((e) => e.reason === 'Signed' && e.involvedObject.uid === tr.metadata.uid),
+        (await eventsOf(s.ns, { name })).find((e) => e.reason === 'Signed' && e.involvedObject.uid === tr.metadata.uid),
       { timeoutMs: 10_000, description: 'Signed event' },
     );
     assert.match(signed.message ?? '', /TaskRun attestation/);
@@ -306,27 +292,17 @@ describe('controller: TaskRuns, PipelineRuns, config reload, deletion', () => {
       async () => (await getPipelineRun(s.ns, prName)).metadata.finalizers?.includes('chains.tekton.dev/pipelinerun'),
       { timeoutMs: 10_000, description: 'our finalizer' },
     );
-    await kube().custom.deleteNamespacedCustomObject({
-      group: 'tekton.dev',
-      version: 'v1',
-      namespace: s.ns,
-      plural: 'pipelineruns',
-      name: prName,
-    });
+    await kube().delete(PIPELINERUNS, s.ns, prName);
     await new Promise((r) => setTimeout(r, 1000));
     const held = await getPipelineRun(s.ns, prName);
     assert.ok(held.metadata.deletionTimestamp, 'deletion is pending');
     assert.equal(held.metadata.annotations?.['chains.tekton.dev/signed'], undefined);
     await completeTaskRun(s.ns, child.metadata.name!);
-    await waitFor(
-      async () =>
-        getPipelineRun(s.ns, prName).then(
-          () => false,
-          (err: { code?: number }) => err.code === 404,
-        ),
-      { timeoutMs: 30_000, description: 'the PipelineRun to be gone' },
-    );
-    const signed = (await events(s.ns, prName)).find(
+    await waitFor(async () => (await kube().get(PIPELINERUNS, s.ns, prName)) === undefined, {
+      timeoutMs: 30_000,
+      description: 'the PipelineRun to be gone',
+    });
+    const signed = (await eventsOf(s.ns, { name: prName })).find(
       (e) => e.reason === 'Signed' && e.involvedObject.uid === pr.metadata.uid,
     );
     assert.ok(signed, 'the PipelineRun was signed before it went');
@@ -342,7 +318,7 @@ describe('controller: TaskRuns, PipelineRuns, config reload, deletion', () => {
       'provenance stored',
     );
     const ev = await waitFor(
-      async () => (await events(s.ns, tr.metadata.name!)).find((e) => e.reason === 'NoArtifacts'),
+      async () => (await eventsOf(s.ns, { name: tr.metadata.name! })).find((e) => e.reason === 'NoArtifacts'),
       { timeoutMs: 10_000, description: 'NoArtifacts event' },
     );
     assert.match(ev.message ?? '', /no subjects/);
@@ -422,7 +398,7 @@ describe('controller: a wrong key password', () => {
     assert.deepEqual(failed.metadata.finalizers ?? [], [], 'a failed run does not block deletion');
     const evs = await waitFor(
       async () => {
-        const list = await events(s.ns, name);
+        const list = await eventsOf(s.ns, { name });
         return list.some((e) => e.reason === 'MarkedFailed') ? list : undefined;
       },
       { timeoutMs: 10_000, description: 'MarkedFailed event' },
@@ -433,7 +409,7 @@ describe('controller: a wrong key password', () => {
     await writeFile(join(s.keys.dir, 'cosign.password'), PASSWORD);
     const signed = await waitForAnnotation(() => getTaskRun(s.ns, name), 'chains.tekton.dev/signed', 'true', 60_000);
     assert.equal(signed.metadata.annotations!['chains.tekton.dev/retries'], undefined);
-    assert.ok((await events(s.ns, name)).some((e) => e.reason === 'Rearmed'));
+    assert.ok((await eventsOf(s.ns, { name })).some((e) => e.reason === 'Rearmed'));
   });
 });
 
@@ -451,16 +427,7 @@ describe('controller: two replicas', () => {
     const keys = await signingSecrets();
     keysDir = keys.dir;
     await writeChainsConfig(systemNs, { 'artifacts.oci.storage': 'tekton' });
-    const args = [
-      '--namespace',
-      ns,
-      '--signing-secrets-dir',
-      keys.dir,
-      '--metrics-addr',
-      '127.0.0.1:0',
-      '--lease-name',
-      'chainsmith-e2e',
-    ];
+    const args = controllerArgs(ns, keys.dir, ['--lease-name', 'chainsmith-e2e']);
     const a = await startController(args, { SYSTEM_NAMESPACE: systemNs });
     started.push(a);
     await a.waitForLog(/became the leader/, 20_000);
@@ -481,13 +448,7 @@ describe('controller: two replicas', () => {
     const next = await buildTaskRun(ns);
     await waitForAnnotation(() => getTaskRun(ns, next), 'chains.tekton.dev/signed', 'true');
     assert.equal(signedBy(b), 1);
-    const lease = (await kube().custom.getNamespacedCustomObject({
-      group: 'coordination.k8s.io',
-      version: 'v1',
-      namespace: systemNs,
-      plural: 'leases',
-      name: 'chainsmith-e2e',
-    })) as { spec: { holderIdentity: string } };
-    assert.notEqual(lease.spec.holderIdentity, '');
+    const lease = await kube().get<{ spec: { holderIdentity: string } }>(LEASES, systemNs, 'chainsmith-e2e');
+    assert.notEqual(lease?.spec.holderIdentity, '');
   });
 });

@@ -145,7 +145,7 @@ node -e 'const [a,b]=process.versions.node.split(".").map(Number); process.exit(
   fail "Node.js 20.19+ is required (found $(node --version))"
 for tool in npm openssl curl flock; do command -v "$tool" >/dev/null || fail "$tool is required"; done
 info "node $(node --version), npm $(npm --version)"
-if [ ! -d node_modules/tsx ] || [ ! -d node_modules/@kubernetes/client-node ]; then
+if [ ! -d node_modules/tsx ] || [ ! -d node_modules/yaml ]; then
   # Under the same lock as .ci/run, so it cannot race another npm install in this checkout.
   run_with_progress "installing npm dependencies (npm ci)" "${TMPDIR:-/tmp}/chainsmith-demo-npm-ci.log" \
     flock /tmp/chainsmith-npm.lock npm ci --no-audit --no-fund

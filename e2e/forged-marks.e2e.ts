@@ -7,7 +7,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { rm } from 'node:fs/promises';
-import { PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
+import { TASKRUNS } from '../src/kube/client.js';
 import {
   completeTaskRun,
   createNamespace,
@@ -22,17 +22,7 @@ import type { TaskRun } from '../src/tekton/types.js';
 import type { AuditResult } from '../src/audit/audit.js';
 
 async function patchAnnotations(ns: string, name: string, annotations: Record<string, string>): Promise<void> {
-  await kube().custom.patchNamespacedCustomObject(
-    {
-      group: 'tekton.dev',
-      version: 'v1',
-      namespace: ns,
-      plural: 'taskruns',
-      name,
-      body: { metadata: { annotations } },
-    },
-    setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
-  );
+  await kube().mergePatch(TASKRUNS, ns, name, { metadata: { annotations } });
 }
 
 async function signedByController(ns: string, name: string, isReal: (tr: TaskRun) => boolean): Promise<TaskRun> {

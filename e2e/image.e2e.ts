@@ -179,7 +179,7 @@ test(
         [
           '--input-type=module',
           '-e',
-          `for (const m of ${JSON.stringify(modules)}) { try { await import('./dist/src' + m); } catch (e) { console.error(m + ': ' + e.message); process.exitCode = 1; } }`,
+          `for (const m of ${JSON.stringify(modules)}) { try { await import('./dist/src/' + m); } catch (e) { console.error(m + ': ' + e.message); process.exitCode = 1; } }`,
         ],
         app,
         120_000,

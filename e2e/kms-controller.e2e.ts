@@ -13,11 +13,18 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { GetPublicKeyCommand, KMSClient } from '@aws-sdk/client-kms';
-import type { CoreV1Event } from '@kubernetes/client-node';
 import { keyIdOf } from '../src/signing/ssh-key.js';
 import { startAwsKmsStandIn, type AwsKmsStandIn } from '../test/signing/kms/aws-kms-standin.js';
 import type { Run } from '../src/tekton/types.js';
-import { createNamespace, getTaskRun, kube, stackEnv, waitFor, type ControllerProcess } from './lib/index.js';
+import {
+  createNamespace,
+  eventsOf,
+  getTaskRun,
+  stackEnv,
+  waitFor,
+  type ControllerProcess,
+  type CoreEvent,
+} from './lib/index.js';
 import { pushRandomImage } from './lib/registry.js';
 import { closedPort, cosign } from './lib/cosign.js';
 import { completeImageTaskRun, startSigningController, writeChainsConfig } from './lib/scenario.js';
@@ -34,10 +41,6 @@ const v = (name: string, addon: string): string => {
   return value;
 };
 
-async function events(ns: string, name: string): Promise<CoreV1Event[]> {
-  return (await kube().core.listNamespacedEvent({ namespace: ns })).items.filter((e) => e.involvedObject.name === name);
-}
-
 /** Waits for a Warning Event on `name` whose reason, message or note matches `pattern`. */
 async function warningEvent(
   ns: string,
@@ -45,12 +48,11 @@ async function warningEvent(
   pattern: RegExp,
   timeoutMs: number,
   description: string,
-): Promise<CoreV1Event> {
+): Promise<CoreEvent> {
   return waitFor(
     async () =>
-      (await events(ns, name)).find(
-        (e) =>
-          e.type === 'Warning' && pattern.test(`${e.reason} ${e.message ?? ''} ${(e as { note?: string }).note ?? ''}`),
+      (await eventsOf(ns, { name })).find(
+        (e) => e.type === 'Warning' && pattern.test(`${e.reason} ${e.message ?? ''}`),
       ),
     {
       timeoutMs,

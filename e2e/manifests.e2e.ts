@@ -14,11 +14,11 @@
 // stack is disposable, and `kubectl apply` is idempotent, so reruns are fine.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { parseAllDocuments, parse as parseYaml } from 'yaml';
+import { CONFIGMAPS, SECRETS, SERVICEACCOUNTS } from '../src/kube/client.js';
 import {
   basicAuthFront,
   completeTaskRun,
@@ -27,7 +27,9 @@ import {
   dockerConfigJson,
   fetchManifest,
   getTaskRun,
+  eventsOf,
   kube,
+  kubectl,
   pushRandomImage,
   randomSuffix,
   REPO_ROOT,
@@ -43,27 +45,6 @@ const COMPONENT = join(BASE, 'components', 'run-registry-credentials');
 const REGISTRY_AUTH = 'chainsmith-controller-registry-auth';
 const ADMISSION_POLICY = 'chainsmith-controller-run-patches';
 const ADMISSION_API = 'admissionregistration.k8s.io/v1';
-
-interface Result {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs the stack's kubectl with its admin kubeconfig. */
-function kubectl(args: string[], input?: string): Promise<Result> {
-  const env = stackEnv();
-  return new Promise((resolve) => {
-    const child = execFile(
-      env.kubectl,
-      ['--kubeconfig', env.kubeconfig, ...args],
-      { cwd: REPO_ROOT, timeout: 60_000 },
-      (err, stdout, stderr) =>
-        resolve({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stdout, stderr }),
-    );
-    if (input !== undefined) child.stdin!.end(input);
-  });
-}
 
 async function mustKubectl(args: string[], input?: string): Promise<string> {
   const r = await kubectl(args, input);
@@ -449,17 +430,14 @@ async function signAsServiceAccount(opts: { component: boolean; mountedDockerCon
     await mustKubectl(['apply', '-k', overlay]);
 
     // chains-config (the base ships none with data; the controller reads exactly this name).
-    await kube().core.createNamespacedConfigMap({
-      namespace: systemNs,
-      body: {
-        metadata: { name: 'chains-config', namespace: systemNs },
-        data: {
-          'artifacts.taskrun.format': 'slsa/v1',
-          'artifacts.taskrun.storage': 'tekton,oci',
-          'artifacts.oci.storage': 'oci',
-          'builder.id': 'https://ci.example.com/rbac-e2e',
-          'chainsmith.max-retries': '0',
-        },
+    await kube().create(CONFIGMAPS, systemNs, {
+      metadata: { name: 'chains-config', namespace: systemNs },
+      data: {
+        'artifacts.taskrun.format': 'slsa/v1',
+        'artifacts.taskrun.storage': 'tekton,oci',
+        'artifacts.oci.storage': 'oci',
+        'builder.id': 'https://ci.example.com/rbac-e2e',
+        'chainsmith.max-retries': '0',
       },
     });
 
@@ -493,22 +471,16 @@ async function signAsServiceAccount(opts: { component: boolean; mountedDockerCon
 
     // The build namespace: its ServiceAccount carries push credentials, as Chains users set them up.
     const ns = await createNamespace('manifests-rbac-runs');
-    await kube().core.createNamespacedSecret({
-      namespace: ns,
-      body: {
-        metadata: { name: 'push' },
-        type: 'kubernetes.io/dockerconfigjson',
-        data: {
-          '.dockerconfigjson': Buffer.from(dockerConfigJson(front.host, REGISTRY_USER, REGISTRY_PASSWORD)).toString(
-            'base64',
-          ),
-        },
+    await kube().create(SECRETS, ns, {
+      metadata: { name: 'push' },
+      type: 'kubernetes.io/dockerconfigjson',
+      data: {
+        '.dockerconfigjson': Buffer.from(dockerConfigJson(front.host, REGISTRY_USER, REGISTRY_PASSWORD)).toString(
+          'base64',
+        ),
       },
     });
-    await kube().core.createNamespacedServiceAccount({
-      namespace: ns,
-      body: { metadata: { name: 'pusher' }, secrets: [{ name: 'push' }] },
-    });
+    await kube().create(SERVICEACCOUNTS, ns, { metadata: { name: 'pusher' }, secrets: [{ name: 'push' }] });
 
     // The overlay's admission policy guards this ServiceAccount before the controller starts: a label change made
     // with its identity is denied (a new binding takes effect once the API server's policy informer has it). So the
@@ -593,11 +565,8 @@ async function signAsServiceAccount(opts: { component: boolean; mountedDockerCon
       // Its Event and its Lease, written with the ServiceAccount.
       const events = await waitFor(
         async () => {
-          const list = await kube().core.listNamespacedEvent({
-            namespace: ns,
-            fieldSelector: `involvedObject.uid=${signedRun.metadata.uid}`,
-          });
-          return list.items.some((e) => e.reason === 'Signed') ? list.items : undefined;
+          const list = await eventsOf(ns, { uid: signedRun.metadata.uid! });
+          return list.some((e) => e.reason === 'Signed') ? list : undefined;
         },
         { timeoutMs: 30_000, description: 'a Signed Event written with the ServiceAccount' },
       );

@@ -2,21 +2,17 @@
 // signatures, `cosign verify-attestation` with CUE and Rego policies for SLSA v0.2 and v1.0 provenance.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { writeFile, mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { StaticCredentialSource } from '../src/kube/registry-credentials.js';
 import { platformManifests } from '../src/oci/platforms.js';
 import { loadFileSigner } from '../src/signing/keys.js';
 import type { Signer } from '../src/signing/signer.js';
 import { OciStorer } from '../src/storage/oci.js';
-import { stackEnv } from './lib/env.js';
-import { pushRandomImage } from './lib/registry.js';
+import { layersOf, pushRandomImage } from './lib/registry.js';
 import { cosign as runCosign } from './lib/cosign.js';
 import {
-  layersOf,
   provenancePayload,
   randomRepo,
   registryUnderTest,
@@ -27,8 +23,6 @@ import {
 } from './oci-support.js';
 
 const REGISTRY = registryUnderTest();
-const COSIGN = process.env.COSIGN ?? stackEnv().cosign;
-const run = promisify(execFile);
 const hexOf = (digest: string) => digest.slice('sha256:'.length);
 const GOOD = 'https://chainsmith.dev/builders/good';
 
@@ -42,6 +36,16 @@ const verifyArgs = (dir: string) => [
   '--insecure-ignore-tlog',
   '--allow-http-registry',
 ];
+
+/** A new dir with a key pair made by `cosign generate-key-pair` (cosign.key encrypted with `password`, cosign.pub). */
+async function cosignKeyPair(password: string): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), 'chainsmith-cosign-key-'));
+  const gen = await cosign(['generate-key-pair', '--output-key-prefix', join(dir, 'cosign')], {
+    COSIGN_PASSWORD: password,
+  });
+  assert.equal(gen.code, 0, gen.out);
+  return dir;
+}
 
 function storer(): OciStorer {
   return new OciStorer({ credentials: new StaticCredentialSource() });
@@ -75,11 +79,7 @@ test('cosign verify rejects a signature made with another key', async () => {
 });
 
 test('keys made by `cosign generate-key-pair` with a password sign what cosign then verifies', async () => {
-  const dir = await mkdtemp(join(tmpdir(), 'chainsmith-cosign-key-'));
-  const gen = await run(COSIGN, ['generate-key-pair', '--output-key-prefix', join(dir, 'cosign')], {
-    env: { ...process.env, COSIGN_PASSWORD: 'correct horse' },
-  });
-  assert.ok(gen);
+  const dir = await cosignKeyPair('correct horse');
   await writeFile(join(dir, 'cosign.password'), 'correct horse');
   const signer = await loadFileSigner(dir);
   const image = await pushRandomImage(`${REGISTRY}/${randomRepo('cosign')}`);
@@ -104,85 +104,36 @@ async function writePolicies(
   return { cue, rego };
 }
 
-test('cosign verify-attestation --type slsaprovenance with CUE and Rego policies on predicate.builder.id', async () => {
-  const { signer, dir } = await testSigner();
-  const image = await pushRandomImage(`${REGISTRY}/${randomRepo('cosign')}`);
-  const subject = [{ name: image.repository, digest: { sha256: hexOf(image.digest) } }];
-  await storer().store(await signedRequest(signer, provenancePayload(subject, GOOD), testConfig()));
+const PROVENANCE = [
+  { version: 'v0.2', path: 'predicate.builder.id', type: 'slsaprovenance', otherType: 'slsaprovenance1' },
+  { version: 'v1', path: 'predicate.runDetails.builder.id', type: 'slsaprovenance1', otherType: 'slsaprovenance' },
+] as const;
 
-  const good = await writePolicies(dir, 'predicate.builder.id', GOOD);
-  const wrong = await writePolicies(
-    await mkdtemp(join(tmpdir(), 'policy-')),
-    'predicate.builder.id',
-    'https://someone.else/builder',
-  );
-  for (const policy of [good.cue, good.rego]) {
-    const res = await cosign([
-      'verify-attestation',
-      ...verifyArgs(dir),
-      '--type',
-      'slsaprovenance',
-      '--policy',
-      policy,
-      image.ref,
-    ]);
-    assert.equal(res.code, 0, `${policy}: ${res.out}`);
-  }
-  for (const policy of [wrong.cue, wrong.rego]) {
-    const res = await cosign([
-      'verify-attestation',
-      ...verifyArgs(dir),
-      '--type',
-      'slsaprovenance',
-      '--policy',
-      policy,
-      image.ref,
-    ]);
-    assert.notEqual(res.code, 0, `${policy} must fail: ${res.out}`);
-    assert.match(res.out, /validation error/, res.out);
-  }
-  // The v0.2 statement does not match the v1 type.
-  const mismatch = await cosign(['verify-attestation', ...verifyArgs(dir), '--type', 'slsaprovenance1', image.ref]);
-  assert.notEqual(mismatch.code, 0, mismatch.out);
-});
+for (const { version, path, type, otherType } of PROVENANCE) {
+  test(`cosign verify-attestation --type ${type} with CUE and Rego policies on ${path}`, async () => {
+    const { signer, dir } = await testSigner();
+    const image = await pushRandomImage(`${REGISTRY}/${randomRepo('cosign')}`);
+    const subject = [{ name: image.repository, digest: { sha256: hexOf(image.digest) } }];
+    await storer().store(await signedRequest(signer, provenancePayload(subject, GOOD, version), testConfig()));
 
-test('cosign verify-attestation --type slsaprovenance1 with policies on predicate.runDetails.builder.id', async () => {
-  const { signer, dir } = await testSigner();
-  const image = await pushRandomImage(`${REGISTRY}/${randomRepo('cosign')}`);
-  const subject = [{ name: image.repository, digest: { sha256: hexOf(image.digest) } }];
-  await storer().store(await signedRequest(signer, provenancePayload(subject, GOOD, 'v1'), testConfig()));
-  const good = await writePolicies(dir, 'predicate.runDetails.builder.id', GOOD);
-  const wrong = await writePolicies(
-    await mkdtemp(join(tmpdir(), 'policy-')),
-    'predicate.runDetails.builder.id',
-    'https://someone.else/builder',
-  );
-  for (const policy of [good.cue, good.rego]) {
-    const res = await cosign([
-      'verify-attestation',
-      ...verifyArgs(dir),
-      '--type',
-      'slsaprovenance1',
-      '--policy',
-      policy,
-      image.ref,
-    ]);
-    assert.equal(res.code, 0, `${policy}: ${res.out}`);
-  }
-  for (const policy of [wrong.cue, wrong.rego]) {
-    const res = await cosign([
-      'verify-attestation',
-      ...verifyArgs(dir),
-      '--type',
-      'slsaprovenance1',
-      '--policy',
-      policy,
-      image.ref,
-    ]);
-    assert.notEqual(res.code, 0, `${policy} must fail: ${res.out}`);
-    assert.match(res.out, /validation error/, res.out);
-  }
-});
+    const good = await writePolicies(dir, path, GOOD);
+    const wrong = await writePolicies(await mkdtemp(join(tmpdir(), 'policy-')), path, 'https://someone.else/builder');
+    const verifyWith = (policy: string) =>
+      cosign(['verify-attestation', ...verifyArgs(dir), '--type', type, '--policy', policy, image.ref]);
+    for (const policy of [good.cue, good.rego]) {
+      const res = await verifyWith(policy);
+      assert.equal(res.code, 0, `${policy}: ${res.out}`);
+    }
+    for (const policy of [wrong.cue, wrong.rego]) {
+      const res = await verifyWith(policy);
+      assert.notEqual(res.code, 0, `${policy} must fail: ${res.out}`);
+      assert.match(res.out, /validation error/, res.out);
+    }
+    // The statement does not match the other SLSA version's type.
+    const mismatch = await cosign(['verify-attestation', ...verifyArgs(dir), '--type', otherType, image.ref]);
+    assert.notEqual(mismatch.code, 0, mismatch.out);
+  });
+}
 
 test('retried and concurrent attestation stores: one layer per statement, every statement verifies', async () => {
   const { signer, dir } = await testSigner();
@@ -197,7 +148,7 @@ test('retried and concurrent attestation stores: one layer per statement, every 
     s.store(await signedRequest(signer, pipelineRun, testConfig())),
     s.store(await signedRequest(signer, taskRun, testConfig())),
   ]);
-  assert.equal((await layersOf(REGISTRY, repository, `sha256-${hexOf(image.digest)}.att`)).length, 2);
+  assert.equal((await layersOf(`${REGISTRY}/${repository}`, `sha256-${hexOf(image.digest)}.att`)).length, 2);
   const res = await cosign(['verify-attestation', ...verifyArgs(dir), '--type', 'slsaprovenance', image.ref]);
   assert.equal(res.code, 0, res.out);
   assert.equal(res.out.match(/"payloadType":"application\/vnd.in-toto\+json"/g)?.length, 2, res.out);
@@ -207,10 +158,7 @@ test('a signature from cosign itself stays next to ours: append, never replace',
   const { signer, dir } = await testSigner();
   const image = await pushRandomImage(`${REGISTRY}/${randomRepo('cosign')}`);
   const repository = image.repository.slice(REGISTRY.length + 1);
-  const keyDir = await mkdtemp(join(tmpdir(), 'chainsmith-cosign-key-'));
-  await run(COSIGN, ['generate-key-pair', '--output-key-prefix', join(keyDir, 'cosign')], {
-    env: { ...process.env, COSIGN_PASSWORD: '' },
-  });
+  const keyDir = await cosignKeyPair('');
   const attested = await cosign(
     [
       'attest',
@@ -230,7 +178,7 @@ test('a signature from cosign itself stays next to ours: append, never replace',
   assert.equal(attested.code, 0, attested.out);
   const subject = [{ name: image.repository, digest: { sha256: hexOf(image.digest) } }];
   await storer().store(await signedRequest(signer, provenancePayload(subject, GOOD), testConfig()));
-  const layers = await layersOf(REGISTRY, repository, `sha256-${hexOf(image.digest)}.att`);
+  const layers = await layersOf(`${REGISTRY}/${repository}`, `sha256-${hexOf(image.digest)}.att`);
   assert.equal(layers.length, 2);
   assert.equal(
     (await cosign(['verify-attestation', ...verifyArgs(keyDir), '--type', 'slsaprovenance', image.ref])).code,
@@ -271,10 +219,7 @@ test('an image cosign already signed with another key still gets our signature (
   const { signer, dir } = await testSigner();
   const image = await pushRandomImage(`${REGISTRY}/${randomRepo('cosign')}`);
   const repository = image.repository.slice(REGISTRY.length + 1);
-  const keyDir = await mkdtemp(join(tmpdir(), 'chainsmith-cosign-key-'));
-  await run(COSIGN, ['generate-key-pair', '--output-key-prefix', join(keyDir, 'cosign')], {
-    env: { ...process.env, COSIGN_PASSWORD: '' },
-  });
+  const keyDir = await cosignKeyPair('');
   const signedByCosign = await cosign(
     ['sign', '--key', join(keyDir, 'cosign.key'), '--tlog-upload=false', '--allow-http-registry', '-y', image.ref],
     { COSIGN_PASSWORD: '' },
@@ -287,7 +232,7 @@ test('an image cosign already signed with another key still gets our signature (
   await s.store(await signedRequest(signer, payload, testConfig(), undefined, { withPublicKey: true }));
   // a retry re-signs (new ECDSA bytes) and must not add a second layer of ours
   await s.store(await signedRequest(signer, payload, testConfig(), undefined, { withPublicKey: true }));
-  const layers = await layersOf(REGISTRY, repository, `sha256-${hexOf(image.digest)}.sig`);
+  const layers = await layersOf(`${REGISTRY}/${repository}`, `sha256-${hexOf(image.digest)}.sig`);
   assert.equal(layers.length, 2, JSON.stringify(layers));
   assert.equal(layers[0]?.digest, layers[1]?.digest, 'cosign signed the very same simple-signing payload bytes');
   const ours = await cosign(['verify', ...verifyArgs(dir), image.ref]);

@@ -2,19 +2,16 @@
 // `imagePullSecrets`, both Secret types, and the credentials actually reaching a registry that demands them.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { V1Secret } from '@kubernetes/client-node';
 import { ChainsmithError } from '../src/errors.js';
 import { KubernetesCredentialSource } from '../src/kube/registry-credentials.js';
-import { KubeClient, loadKubeConfig } from '../src/kube/client.js';
-import { stackEnv } from './lib/env.js';
+import { SECRETS, SERVICEACCOUNTS } from '../src/kube/client.js';
 import { credentialFor } from '../src/oci/auth.js';
 import { OciStorer } from '../src/storage/oci.js';
 import type { PipelineRun, TaskRun } from '../src/tekton/types.js';
 import { createNamespace, kube } from './lib/kube.js';
-import { pushRandomImage } from './lib/registry.js';
+import { layersOf, pushRandomImage } from './lib/registry.js';
 import { basicAuthFront } from './lib/basic-auth-front.js';
 import {
-  layersOf,
   randomRepo,
   registryUnderTest,
   signedRequest,
@@ -35,7 +32,7 @@ async function dockerSecret(
   legacy = false,
 ): Promise<void> {
   const entry = { auth: b64(`${user}:${password}`) };
-  const body: V1Secret = legacy
+  const body = legacy
     ? {
         metadata: { name },
         type: 'kubernetes.io/dockercfg',
@@ -46,7 +43,7 @@ async function dockerSecret(
         type: 'kubernetes.io/dockerconfigjson',
         data: { '.dockerconfigjson': b64(JSON.stringify({ auths: { [registry]: entry } })) },
       };
-  await kube().core.createNamespacedSecret({ namespace, body });
+  await kube().create(SECRETS, namespace, body);
 }
 
 function taskRun(namespace: string, serviceAccountName?: string): TaskRun {
@@ -63,16 +60,13 @@ test('a TaskRun ServiceAccount: push secrets first, then imagePullSecrets, legac
   await dockerSecret(ns, 'push', 'ghcr.io', 'pusher', 'p1');
   await dockerSecret(ns, 'pull', 'ghcr.io', 'puller', 'p2');
   await dockerSecret(ns, 'legacy', 'quay.io', 'old', 'p3', true);
-  await kube().core.createNamespacedServiceAccount({
-    namespace: ns,
-    body: {
-      metadata: { name: 'builder' },
-      secrets: [{ name: 'push' }, { name: 'missing' }],
-      imagePullSecrets: [{ name: 'pull' }, { name: 'legacy' }],
-    },
+  await kube().create(SERVICEACCOUNTS, ns, {
+    metadata: { name: 'builder' },
+    secrets: [{ name: 'push' }, { name: 'missing' }],
+    imagePullSecrets: [{ name: 'pull' }, { name: 'legacy' }],
   });
   const source = new KubernetesCredentialSource({
-    client: new KubeClient(loadKubeConfig(stackEnv().kubeconfig)),
+    client: kube(),
     dockerConfigDir: '/nonexistent',
   });
   const configs = await source.dockerConfigsFor(taskRun(ns, 'builder'));
@@ -84,12 +78,9 @@ test('a TaskRun ServiceAccount: push secrets first, then imagePullSecrets, legac
 test('a PipelineRun uses taskRunTemplate.serviceAccountName; an empty one means default', async () => {
   const ns = await createNamespace('oci-creds');
   await dockerSecret(ns, 'pr-push', 'ghcr.io', 'pipeline', 'p');
-  await kube().core.createNamespacedServiceAccount({
-    namespace: ns,
-    body: { metadata: { name: 'pipeline-sa' }, secrets: [{ name: 'pr-push' }] },
-  });
+  await kube().create(SERVICEACCOUNTS, ns, { metadata: { name: 'pipeline-sa' }, secrets: [{ name: 'pr-push' }] });
   const source = new KubernetesCredentialSource({
-    client: new KubeClient(loadKubeConfig(stackEnv().kubeconfig)),
+    client: kube(),
     dockerConfigDir: '/nonexistent',
   });
   const pr: PipelineRun = {
@@ -112,21 +103,18 @@ test('the ServiceAccount credentials are what the oci store presents to the regi
   try {
     const ns = await createNamespace('oci-creds');
     await dockerSecret(ns, 'registry-push', proxy.host, 'robot', 'let-me-in');
-    await kube().core.createNamespacedServiceAccount({
-      namespace: ns,
-      body: { metadata: { name: 'builder' }, secrets: [{ name: 'registry-push' }] },
-    });
+    await kube().create(SERVICEACCOUNTS, ns, { metadata: { name: 'builder' }, secrets: [{ name: 'registry-push' }] });
     const image = await pushRandomImage(`${REGISTRY}/${randomRepo()}`);
     const repository = image.repository.slice(REGISTRY.length + 1);
     const storer = new OciStorer({
       credentials: new KubernetesCredentialSource({
-        client: new KubeClient(loadKubeConfig(stackEnv().kubeconfig)),
+        client: kube(),
         dockerConfigDir: '/nonexistent',
       }),
     });
     const payload = simpleSigningPayload(`${proxy.host}/${repository}`, image.digest);
     await storer.store(await signedRequest(signer, payload, testConfig(), taskRun(ns, 'builder')));
-    assert.equal((await layersOf(REGISTRY, repository, `sha256-${image.digest.slice(7)}.sig`)).length, 1);
+    assert.equal((await layersOf(`${REGISTRY}/${repository}`, `sha256-${image.digest.slice(7)}.sig`)).length, 1);
 
     // The same push from a run whose ServiceAccount has no secret is refused by the registry.
     await assert.rejects(

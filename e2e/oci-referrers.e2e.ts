@@ -5,13 +5,9 @@
 // tags) is the real registry. cosign then reads the bundles through the same front.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
-import { join } from 'node:path';
-import { writeFile } from 'node:fs/promises';
 import { StaticCredentialSource } from '../src/kube/registry-credentials.js';
 import { OciStorer } from '../src/storage/oci.js';
-import { stackEnv } from './lib/env.js';
+import { cosignVerifyBundleAttestation } from './lib/cosign.js';
 import { pushRandomImage } from './lib/registry.js';
 import { referrersFront } from './lib/referrers.js';
 import {
@@ -25,7 +21,6 @@ import {
 } from './oci-support.js';
 
 const REGISTRY = registryUnderTest();
-const COSIGN = process.env.COSIGN ?? stackEnv().cosign;
 
 test('sigstore-bundle: one referrer per attestation next to the image, retries add none, cosign reads it', async () => {
   const { signer, dir } = await testSigner();
@@ -56,39 +51,7 @@ test('sigstore-bundle: one referrer per attestation next to the image, retries a
     );
     assert.equal(front.referrers.get(`${repository}@${pushed.digest}`)?.length, 2);
 
-    // Keyed, offline verification still wants a trusted root with the new bundle format: an empty one will do.
-    const trustedRoot = join(dir, 'trusted_root.json');
-    await writeFile(
-      trustedRoot,
-      JSON.stringify({
-        mediaType: 'application/vnd.dev.sigstore.trustedroot+json;version=0.1',
-        tlogs: [],
-        certificateAuthorities: [],
-        ctlogs: [],
-        timestampAuthorities: [],
-      }),
-    );
-    const verify = (keyDir: string) =>
-      promisify(execFile)(
-        COSIGN,
-        [
-          'verify-attestation',
-          '--new-bundle-format',
-          '--trusted-root',
-          trustedRoot,
-          '--key',
-          join(keyDir, 'cosign.pub'),
-          '--insecure-ignore-tlog',
-          '--allow-http-registry',
-          '--type',
-          'slsaprovenance',
-          `${image}@${pushed.digest}`,
-        ],
-        { timeout: 120_000 },
-      ).then(
-        (r) => ({ code: 0, out: r.stdout + r.stderr }),
-        (e: { stdout?: string; stderr?: string }) => ({ code: 1, out: `${e.stdout ?? ''}${e.stderr ?? ''}` }),
-      );
+    const verify = (keyDir: string) => cosignVerifyBundleAttestation(`${image}@${pushed.digest}`, keyDir);
     const ours = await verify(dir);
     assert.equal(ours.code, 0, ours.out);
     assert.equal(ours.out.match(/"payloadType":"application\/vnd.in-toto\+json"/g)?.length, 2, ours.out);

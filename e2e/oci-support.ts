@@ -1,17 +1,17 @@
 // Helpers shared by the OCI e2e tests: the registry under test, a file key signer, store requests,
-// simple payloads, and a loopback HTTP server that answers registry faults on demand.
+// simple payloads, and a loopback HTTP server that answers registry faults on demand. Pushing and reading
+// images is e2e/lib/registry.ts.
+import { execFileSync } from 'node:child_process';
 import { generateKeyPairSync, randomUUID } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import http from 'node:http';
-import forge from 'node-forge';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DEFAULT_CONFIG } from '../src/config/parse.js';
 import type { ChainsConfig } from '../src/config/types.js';
 import type { Payload } from '../src/formats/types.js';
-import { RegistryClient } from '../src/oci/client.js';
-import type { Descriptor, ImageManifest } from '../src/oci/manifest.js';
 import { loadFileSigner } from '../src/signing/keys.js';
 import { signPayload } from '../src/sigstore/sign-payload.js';
 import type { Signer } from '../src/signing/signer.js';
@@ -116,13 +116,6 @@ export async function signedRequest(
   return { run, payload, signed, shortKey: 'test', fullKey: 'test', config };
 }
 
-/** The layers of `<registry>/<repository>:<tag>`, or [] when the tag does not exist. */
-export async function layersOf(registry: string, repository: string, tag: string): Promise<Descriptor[]> {
-  const m = await new RegistryClient({ registry }).getManifest(repository, tag);
-  if (!m) return [];
-  return (JSON.parse(m.bytes.toString()) as ImageManifest).layers;
-}
-
 /** A loopback HTTP server whose every request is answered by `handler`; records what it saw. */
 export async function faultServer(
   handler: (req: http.IncomingMessage, res: http.ServerResponse, count: number) => void,
@@ -142,21 +135,18 @@ export async function faultServer(
   };
 }
 
-/** A self-signed certificate for 127.0.0.1 (PEM key and cert), for TLS registries in tests. */
+/** A self-signed P-256 certificate for 127.0.0.1 (PEM key and cert), for TLS registries in tests; made by openssl. */
 export function selfSignedCertificate(): { key: string; cert: string } {
-  const keys = forge.pki.rsa.generateKeyPair(2048);
-  const cert = forge.pki.createCertificate();
-  cert.publicKey = keys.publicKey;
-  cert.serialNumber = '01';
-  cert.validity.notBefore = new Date(Date.now() - 60_000);
-  cert.validity.notAfter = new Date(Date.now() + 3600_000);
-  const attrs = [{ name: 'commonName', value: 'chainsmith test registry' }];
-  cert.setSubject(attrs);
-  cert.setIssuer(attrs);
-  cert.setExtensions([
-    { name: 'basicConstraints', cA: true },
-    { name: 'subjectAltName', altNames: [{ type: 7, ip: '127.0.0.1' }] },
-  ]);
-  cert.sign(keys.privateKey, forge.md.sha256.create());
-  return { key: forge.pki.privateKeyToPem(keys.privateKey), cert: forge.pki.certificateToPem(cert) };
+  const dir = mkdtempSync(join(tmpdir(), 'chainsmith-tls-'));
+  try {
+    // prettier-ignore
+    execFileSync('openssl', [
+      'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-days', '1',
+      '-subj', '/CN=chainsmith test registry', '-addext', 'subjectAltName=IP:127.0.0.1',
+      '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem'),
+    ], { stdio: 'ignore' });
+    return { key: readFileSync(join(dir, 'key.pem'), 'utf8'), cert: readFileSync(join(dir, 'cert.pem'), 'utf8') };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }

@@ -5,13 +5,10 @@
 // everything else to the real registry.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
 import { join } from 'node:path';
-import { writeFile } from 'node:fs/promises';
 import { StaticCredentialSource } from '../src/kube/registry-credentials.js';
 import { OciStorer } from '../src/storage/oci.js';
-import { REPO_ROOT, stackEnv } from './lib/env.js';
+import { cosignVerifyBundleAttestation, runTool } from './lib/cosign.js';
 import { pushRandomImage } from './lib/registry.js';
 import { referrersFront } from './lib/referrers.js';
 import {
@@ -25,19 +22,7 @@ import {
 } from './oci-support.js';
 
 const REGISTRY = registryUnderTest();
-const COSIGN = process.env.COSIGN ?? stackEnv().cosign;
-const exec = promisify(execFile);
 const GOOD = 'https://chainsmith.dev/builders/good';
-
-async function runTool(cmd: string, args: string[]): Promise<{ code: number; out: string }> {
-  try {
-    const { stdout, stderr } = await exec(cmd, args, { cwd: REPO_ROOT, timeout: 120_000 });
-    return { code: 0, out: stdout + stderr };
-  } catch (err) {
-    const e = err as { code?: number; stdout?: string; stderr?: string };
-    return { code: typeof e.code === 'number' ? e.code : 1, out: `${e.stdout ?? ''}${e.stderr ?? ''}` };
-  }
-}
 
 test('referrers: bundles next to the image verify; another key fails; cosign agrees on the attestation', async () => {
   const { signer, dir } = await testSigner();
@@ -87,32 +72,8 @@ test('referrers: bundles next to the image verify; another key fails; cosign agr
     const wrong = await chainsmith(other.dir, ['--predicate-type', 'slsaprovenance']);
     assert.equal(wrong.code, 1, wrong.out);
 
-    // cosign's bundle path, offline with a key: an empty trusted root will do
-    const trustedRoot = join(dir, 'trusted_root.json');
-    await writeFile(
-      trustedRoot,
-      JSON.stringify({
-        mediaType: 'application/vnd.dev.sigstore.trustedroot+json;version=0.1',
-        tlogs: [],
-        certificateAuthorities: [],
-        ctlogs: [],
-        timestampAuthorities: [],
-      }),
-    );
-    const cosign = (keyDir: string) =>
-      runTool(COSIGN, [
-        'verify-attestation',
-        '--new-bundle-format',
-        '--trusted-root',
-        trustedRoot,
-        '--key',
-        join(keyDir, 'cosign.pub'),
-        '--insecure-ignore-tlog',
-        '--allow-http-registry',
-        '--type',
-        'slsaprovenance',
-        ref,
-      ]);
+    // cosign's bundle path, offline with a key
+    const cosign = (keyDir: string) => cosignVerifyBundleAttestation(ref, keyDir);
     assert.equal((await cosign(dir)).code, 0);
     assert.notEqual((await cosign(other.dir)).code, 0);
   } finally {

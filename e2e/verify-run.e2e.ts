@@ -3,7 +3,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
+import { TASKRUNS } from '../src/kube/client.js';
 import {
   completeTaskRun,
   createNamespace,
@@ -84,17 +84,9 @@ describe('verify-run on controller-signed runs', () => {
     const tr = await getTaskRun(ns, name);
     const key = `chains.tekton.dev/payload-taskrun-${tr.metadata.uid}`;
     const forged = Buffer.from(tr.metadata.annotations![key]!, 'base64').toString().replace(image, `${image}-forged`);
-    await kube().custom.patchNamespacedCustomObject(
-      {
-        group: 'tekton.dev',
-        version: 'v1',
-        plural: 'taskruns',
-        namespace: ns,
-        name,
-        body: { metadata: { annotations: { [key]: Buffer.from(forged).toString('base64') } } },
-      },
-      setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
-    );
+    await kube().mergePatch(TASKRUNS, ns, name, {
+      metadata: { annotations: { [key]: Buffer.from(forged).toString('base64') } },
+    });
     const res = await verifyRun([`${ns}/${name}`, '--key', join(keys, 'cosign.pub')]);
     assert.equal(res.code, 1);
     assert.match(

@@ -4,11 +4,9 @@
 // stored by the OciStorer, exactly as the controller stores them.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { StaticCredentialSource } from '../src/kube/registry-credentials.js';
 import { RegistryClient } from '../src/oci/client.js';
 import { cosignImage } from '../src/sigstore/cosign-layout.js';
@@ -18,7 +16,8 @@ import type { Signer } from '../src/signing/signer.js';
 import { createKmsSigner } from '../src/signing/kms/index.js';
 import { DEFAULT_CONFIG } from '../src/config/parse.js';
 import { OciStorer } from '../src/storage/oci.js';
-import { REPO_ROOT, stackEnv } from './lib/env.js';
+import { stackEnv } from './lib/env.js';
+import { cosign as runCosign, runTool, type ToolOutcome } from './lib/cosign.js';
 import { pushRandomImage } from './lib/registry.js';
 import {
   provenancePayload,
@@ -31,34 +30,13 @@ import {
 } from './oci-support.js';
 
 const REGISTRY = registryUnderTest();
-const COSIGN = process.env.COSIGN ?? stackEnv().cosign;
-const exec = promisify(execFile);
 const GOOD = 'https://chainsmith.dev/builders/good';
 const EVIL = 'https://example.com/builders/evil';
-
-interface Outcome {
-  code: number;
-  out: string;
-}
-
-async function runTool(cmd: string, args: string[], env: Record<string, string> = {}): Promise<Outcome> {
-  try {
-    const { stdout, stderr } = await exec(cmd, args, {
-      cwd: REPO_ROOT,
-      env: { ...process.env, COSIGN_EXPERIMENTAL: '0', ...env },
-      timeout: 120_000,
-    });
-    return { code: 0, out: stdout + stderr };
-  } catch (err) {
-    const e = err as { code?: number; stdout?: string; stderr?: string };
-    return { code: typeof e.code === 'number' ? e.code : 1, out: `${e.stdout ?? ''}${e.stderr ?? ''}` };
-  }
-}
 
 const chainsmith = (args: string[]) =>
   runTool(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'verify', ...args]);
 const cosign = (args: string[], env: Record<string, string> = {}) =>
-  runTool(COSIGN, [...args, '--insecure-ignore-tlog', '--allow-http-registry'], env);
+  runCosign([...args, '--insecure-ignore-tlog', '--allow-http-registry'], { COSIGN_EXPERIMENTAL: '0', ...env });
 
 /** A CUE policy for cosign requiring an SLSA provenance of `version` that names `builderId`. */
 async function builderPolicy(builderId: string, version: 'v0.2' | 'v1'): Promise<string> {
@@ -70,6 +48,19 @@ async function builderPolicy(builderId: string, version: 'v0.2' | 'v1'): Promise
       : `predicateType: "https://slsa.dev/provenance/v1"\npredicate: runDetails: builder: id: "${builderId}"\n`;
   await writeFile(file, body);
   return file;
+}
+
+/** `cosign verify-attestation --type TYPE` of `ref` with `key`, through a CUE policy on `builderId` when given. */
+async function cosignAttestation(
+  key: string,
+  type: 'slsaprovenance' | 'slsaprovenance1',
+  ref: string,
+  builderId?: string,
+): Promise<ToolOutcome> {
+  const policy = builderId
+    ? ['--policy', await builderPolicy(builderId, type === 'slsaprovenance' ? 'v0.2' : 'v1')]
+    : [];
+  return cosign(['verify-attestation', '--key', key, '--type', type, ...policy, ref]);
 }
 
 async function sign(signer: Signer, image: { repository: string; digest: string }, repository?: string): Promise<void> {
@@ -96,7 +87,7 @@ async function attest(
 }
 
 /** Asserts that chainsmith and cosign agree, and that the verdict is `expected` (true = verified). */
-function assertAgree(what: string, ours: Outcome, theirs: Outcome, expected: boolean): void {
+function assertAgree(what: string, ours: ToolOutcome, theirs: ToolOutcome, expected: boolean): void {
   assert.equal(
     theirs.code === 0,
     expected,
@@ -139,14 +130,8 @@ test('signed image: chainsmith verify and cosign verify / verify-attestation bot
     await cosign(['verify', '--key', key, image.ref]),
     true,
   );
-  const policy = await builderPolicy(GOOD, 'v0.2');
   const ours = await chainsmith(['--key', key, '--predicate-type', 'slsaprovenance', '--builder-id', GOOD, image.ref]);
-  assertAgree(
-    'verify-attestation',
-    ours,
-    await cosign(['verify-attestation', '--key', key, '--type', 'slsaprovenance', '--policy', policy, image.ref]),
-    true,
-  );
+  assertAgree('verify-attestation', ours, await cosignAttestation(key, 'slsaprovenance', image.ref, GOOD), true);
   assert.match(ours.out, /VERIFIED/);
   assert.match(ours.out, /PASS\s+builder-id\s+every verified provenance names builder/);
 });
@@ -171,12 +156,7 @@ test('unsigned image: both reject it, chainsmith naming the missing signature', 
   assertAgree('verify', ours, await cosign(['verify', '--key', key, image.ref]), false);
   assert.match(ours.out, /first broken link: signature: no signatures found/);
   const att = await chainsmith(['--key', key, '--predicate-type', 'slsaprovenance', image.ref]);
-  assertAgree(
-    'verify-attestation',
-    att,
-    await cosign(['verify-attestation', '--key', key, '--type', 'slsaprovenance', image.ref]),
-    false,
-  );
+  assertAgree('verify-attestation', att, await cosignAttestation(key, 'slsaprovenance', image.ref), false);
 });
 
 test('wrong key: both reject signatures and attestations made with another key', async () => {
@@ -192,7 +172,7 @@ test('wrong key: both reject signatures and attestations made with another key',
   assertAgree(
     'verify-attestation',
     await chainsmith(['--key', key, '--predicate-type', 'slsaprovenance', image.ref]),
-    await cosign(['verify-attestation', '--key', key, '--type', 'slsaprovenance', image.ref]),
+    await cosignAttestation(key, 'slsaprovenance', image.ref),
     false,
   );
 });
@@ -206,36 +186,13 @@ for (const version of ['v0.2', 'v1'] as const) {
     await attest(signer, image, EVIL, version);
     const key = join(dir, 'cosign.pub');
     const ours = await chainsmith(['--key', key, '--predicate-type', type, '--builder-id', GOOD, image.ref]);
-    assertAgree(
-      'verify-attestation',
-      ours,
-      await cosign([
-        'verify-attestation',
-        '--key',
-        key,
-        '--type',
-        type,
-        '--policy',
-        await builderPolicy(GOOD, version),
-        image.ref,
-      ]),
-      false,
-    );
+    assertAgree('verify-attestation', ours, await cosignAttestation(key, type, image.ref, GOOD), false);
     assert.match(ours.out, new RegExp(`first broken link: builder-id: .*${EVIL.replace(/[./]/g, '\\$&')}`));
     // and the right builder id passes for both
     assertAgree(
       'verify-attestation (right builder)',
       await chainsmith(['--key', key, '--predicate-type', type, '--builder-id', EVIL, image.ref]),
-      await cosign([
-        'verify-attestation',
-        '--key',
-        key,
-        '--type',
-        type,
-        '--policy',
-        await builderPolicy(EVIL, version),
-        image.ref,
-      ]),
+      await cosignAttestation(key, type, image.ref, EVIL),
       true,
     );
   });
@@ -289,21 +246,7 @@ test('tampered attestation: a rewritten statement in the .att envelope no longer
   });
   const key = join(dir, 'cosign.pub');
   const ours = await chainsmith(['--key', key, '--predicate-type', 'slsaprovenance', '--builder-id', GOOD, image.ref]);
-  assertAgree(
-    'verify-attestation',
-    ours,
-    await cosign([
-      'verify-attestation',
-      '--key',
-      key,
-      '--type',
-      'slsaprovenance',
-      '--policy',
-      await builderPolicy(GOOD, 'v0.2'),
-      image.ref,
-    ]),
-    false,
-  );
+  assertAgree('verify-attestation', ours, await cosignAttestation(key, 'slsaprovenance', image.ref, GOOD), false);
   assert.match(ours.out, /first broken link: attestation: none of 1 attestation\(s\) is valid: signature:/);
 });
 

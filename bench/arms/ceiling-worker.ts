@@ -11,9 +11,9 @@
 //   real signer must first read the tag to append to it), then one merge patch `signed: "true"`.
 // Usage: node --import tsx bench/arms/ceiling-worker.ts KUBECONFIG [--oci]
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
-import { ApiClient } from '../lib/api.js';
-import { closeRegistryConnections, putManifest, sha256, uploadBlob } from '../lib/registry.js';
+import { PIPELINERUNS, TASKRUNS, type ResourceType } from '../../src/kube/client.js';
+import { adminClient, retryTransient, watchObjects } from '../../e2e/lib/kube.js';
+import { closeRegistryConnections, MEDIA, putManifest, sha256Digest, uploadBlob } from '../../e2e/lib/registry.js';
 
 const PAYLOAD = randomBytes(2400).toString('base64'); // ~3.2 kB, like an in-toto payload of these runs
 const SIGNATURE = randomBytes(3300).toString('base64'); // ~4.4 kB, like the DSSE envelope around it
@@ -28,7 +28,7 @@ const envelope = (): Buffer =>
   );
 
 const oci = process.argv.includes('--oci');
-const api = new ApiClient(ApiClient.targetFromKubeconfig(readFileSync(process.argv[2]!, 'utf8')), 256);
+const api = adminClient(process.argv[2]!);
 const seen = new Set<string>();
 
 interface RunObject {
@@ -44,7 +44,7 @@ function done(run: RunObject): boolean {
 
 /** One cosign tag with one layer, written blind: the layer blob, a config blob, the manifest. */
 async function pushTag(
-  base: string,
+  repo: string,
   tag: string,
   layer: Buffer,
   layerType: string,
@@ -56,20 +56,20 @@ async function pushTag(
       created: '0001-01-01T00:00:00Z',
       history: [{ created: '0001-01-01T00:00:00Z' }],
       os: '',
-      rootfs: { type: 'layers', diff_ids: [sha256(layer)] },
+      rootfs: { type: 'layers', diff_ids: [sha256Digest(layer)] },
       config: {},
     }),
   );
-  await Promise.all([uploadBlob(base, layer), uploadBlob(base, config)]);
+  await Promise.all([uploadBlob(repo, layer), uploadBlob(repo, config)]);
   const manifest = Buffer.from(
     JSON.stringify({
       schemaVersion: 2,
-      mediaType: 'application/vnd.oci.image.manifest.v1+json',
-      config: { mediaType: 'application/vnd.oci.image.config.v1+json', size: config.length, digest: sha256(config) },
-      layers: [{ mediaType: layerType, size: layer.length, digest: sha256(layer), annotations }],
+      mediaType: MEDIA.ociManifest,
+      config: { mediaType: MEDIA.ociConfig, size: config.length, digest: sha256Digest(config) },
+      layers: [{ mediaType: layerType, size: layer.length, digest: sha256Digest(layer), annotations }],
     }),
   );
-  await putManifest(base, tag, manifest, 'application/vnd.oci.image.manifest.v1+json');
+  await putManifest(repo, tag, MEDIA.ociManifest, manifest);
 }
 
 /** The `.sig` and `.att` of the run's image (IMAGE_URL/IMAGE_DIGEST results). */
@@ -77,25 +77,23 @@ async function pushSignatures(run: RunObject): Promise<void> {
   const result = (name: string): string => String(run.status?.results?.find((r) => r.name === name)?.value ?? '');
   const url = result('IMAGE_URL');
   const digest = result('IMAGE_DIGEST');
-  const slash = url.indexOf('/');
-  if (slash < 0 || !digest.startsWith('sha256:')) throw new Error(`run has no IMAGE_URL/IMAGE_DIGEST results`);
-  const base = `http://${url.slice(0, slash)}/v2/${url.slice(slash + 1)}`;
+  if (!url.includes('/') || !digest.startsWith('sha256:')) throw new Error(`run has no IMAGE_URL/IMAGE_DIGEST results`);
   const prefix = `sha256-${digest.slice('sha256:'.length)}`;
   const payload = Buffer.from(
     `{"critical":{"identity":{"docker-reference":"${url}"},"image":{"docker-manifest-digest":"${digest}"},"type":"cosign container image signature"},"optional":null}`,
   );
   await Promise.all([
-    pushTag(base, `${prefix}.sig`, payload, 'application/vnd.dev.cosign.simplesigning.v1+json', {
+    pushTag(url, `${prefix}.sig`, payload, 'application/vnd.dev.cosign.simplesigning.v1+json', {
       'dev.cosignproject.cosign/signature': randomBytes(72).toString('base64'),
     }),
-    pushTag(base, `${prefix}.att`, envelope(), 'application/vnd.dsse.envelope.v1+json', {
+    pushTag(url, `${prefix}.att`, envelope(), 'application/vnd.dsse.envelope.v1+json', {
       'dev.cosignproject.cosign/signature': '',
       predicateType: 'https://slsa.dev/provenance/v1',
     }),
   ]);
 }
 
-async function mark(plural: string, kind: string, run: RunObject): Promise<void> {
+async function mark(res: ResourceType, kind: string, run: RunObject): Promise<void> {
   const { name, namespace, uid } = run.metadata;
   const id = `${kind}-${uid}`;
   let annotations: Record<string, string> = { 'chains.tekton.dev/signed': 'true' };
@@ -109,25 +107,20 @@ async function mark(plural: string, kind: string, run: RunObject): Promise<void>
       ...annotations,
     };
   }
-  await api.callRetrying(
-    'PATCH',
-    `/apis/tekton.dev/v1/namespaces/${namespace}/${plural}/${name}`,
-    { metadata: { annotations } },
-    'application/merge-patch+json',
-  );
+  await retryTransient(() => api.mergePatch(res, namespace, name, { metadata: { annotations } }));
 }
 
-function onEvent(plural: string, kind: string, run: RunObject): void {
-  const key = `${plural}/${run.metadata.namespace}/${run.metadata.name}`;
+function onEvent(res: ResourceType, kind: string, run: RunObject): void {
+  const key = `${res.plural}/${run.metadata.namespace}/${run.metadata.name}`;
   if (seen.has(key) || run.metadata.annotations?.['chains.tekton.dev/signed'] === 'true' || !done(run)) return;
   seen.add(key);
-  void markRetrying(plural, kind, run, key);
+  void markRetrying(res, kind, run, key);
 }
 
-async function markRetrying(plural: string, kind: string, run: RunObject, key: string): Promise<void> {
+async function markRetrying(res: ResourceType, kind: string, run: RunObject, key: string): Promise<void> {
   for (let attempt = 1; ; attempt++) {
     try {
-      return await mark(plural, kind, run);
+      return await mark(res, kind, run);
     } catch (err) {
       process.stderr.write(`${key} attempt ${attempt} failed: ${(err as Error).message}\n`);
       if (attempt >= 5) return void seen.delete(key);
@@ -137,9 +130,9 @@ async function markRetrying(plural: string, kind: string, run: RunObject, key: s
 }
 
 const watches = [
-  api.watch('/apis/tekton.dev/v1/taskruns', (_t, obj) => onEvent('taskruns', 'taskrun', obj as unknown as RunObject)),
-  api.watch('/apis/tekton.dev/v1/pipelineruns', (_t, obj) =>
-    onEvent('pipelineruns', 'pipelinerun', obj as unknown as RunObject),
+  watchObjects(api, TASKRUNS, undefined, (obj) => onEvent(TASKRUNS, 'taskrun', obj as unknown as RunObject)),
+  watchObjects(api, PIPELINERUNS, undefined, (obj) =>
+    onEvent(PIPELINERUNS, 'pipelinerun', obj as unknown as RunObject),
   ),
 ];
 process.stdout.write(

@@ -3,7 +3,9 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { ApiError, type ApiClient } from './api.js';
+import type { KubeClient } from '../../src/kube/client.js';
+import { ensureNamespace, retryTransient } from '../../e2e/lib/kube.js';
+import { writeChainsConfig as writeConfigMap } from '../../e2e/lib/scenario.js';
 
 /** Chains reads its key from this fixed path (a Go const); chainsmith gets it as --signing-secrets-dir. */
 export const SIGNING_SECRETS_DIR = '/etc/signing-secrets';
@@ -22,20 +24,12 @@ export function ensureSigningKey(): string {
 }
 
 /** Creates a namespace and its `default` ServiceAccount (the stack runs no controller-manager). */
-export async function createNamespace(api: ApiClient, name: string): Promise<void> {
-  try {
-    await api.callRetrying('POST', '/api/v1/namespaces', { metadata: { name } });
-    await api.callRetrying('POST', `/api/v1/namespaces/${name}/serviceaccounts`, { metadata: { name: 'default' } });
-  } catch (err) {
-    if (!(err instanceof ApiError && err.status === 409)) throw err;
-  }
+export function createNamespace(client: KubeClient, name: string): Promise<void> {
+  return retryTransient(() => ensureNamespace(client, name));
 }
 
 /** Creates SYSTEM_NAMESPACE with the given chains-config data. */
-export async function writeChainsConfig(api: ApiClient, data: Record<string, string>): Promise<void> {
-  await createNamespace(api, SYSTEM_NAMESPACE);
-  await api.callRetrying('POST', `/api/v1/namespaces/${SYSTEM_NAMESPACE}/configmaps`, {
-    metadata: { name: 'chains-config' },
-    data,
-  });
+export async function writeChainsConfig(client: KubeClient, data: Record<string, string>): Promise<void> {
+  await createNamespace(client, SYSTEM_NAMESPACE);
+  await retryTransient(() => writeConfigMap(SYSTEM_NAMESPACE, data, client));
 }

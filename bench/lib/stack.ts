@@ -7,7 +7,6 @@ import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { parseEnvFile } from '../../e2e/lib/env.js';
-import { ApiClient, type ApiTarget } from './api.js';
 
 const run = promisify(execFile);
 export const REPO_ROOT = resolve(import.meta.dirname, '..', '..');
@@ -17,7 +16,8 @@ export interface BenchStack {
   kubeconfig: string;
   /** host:port of the plain-http registry. */
   registry: string;
-  target: ApiTarget;
+  /** Path of kubectl (reads the API server's /metrics). */
+  kubectl: string;
   /** pid of the kube-apiserver and etcd, for their CPU figures. */
   apiserverPid: number;
   etcdPid: number;
@@ -44,7 +44,7 @@ export async function freshStack(stackDir: string): Promise<BenchStack> {
     stackDir,
     kubeconfig,
     registry: vars.CHAINSMITH_REGISTRY!,
-    target: ApiClient.targetFromKubeconfig(readFileSync(kubeconfig, 'utf8')),
+    kubectl: vars.KUBECTL!,
     apiserverPid: pid('kube-apiserver'),
     etcdPid: pid('etcd'),
   };

@@ -2,7 +2,7 @@
 // request (non-resource paths such as /metrics and /readyz excluded), in total and by
 // "VERB resource[/subresource]". The harness's own requests are counted client-side and
 // subtracted by the caller.
-import type { ApiClient } from '../lib/api.js';
+import type { HarnessApi } from '../lib/api.js';
 
 export interface RequestCounts {
   total: number;
@@ -10,8 +10,8 @@ export interface RequestCounts {
 }
 
 /** Resource requests the API server has served so far. */
-export async function apiserverRequests(api: ApiClient): Promise<RequestCounts> {
-  const text = await api.call<string>('GET', '/metrics', undefined, undefined, 30_000);
+export async function apiserverRequests(api: HarnessApi): Promise<RequestCounts> {
+  const text = await api.metrics();
   const byKind = new Map<string, number>();
   let total = 0;
   for (const line of text.split('\n')) {

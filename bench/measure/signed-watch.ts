@@ -1,17 +1,17 @@
 // Watches a namespace's runs and records, per run name, the first moment the harness saw
 // `chains.tekton.dev/signed: "true"` on it.
-import type { ApiClient } from '../lib/api.js';
-import { runPath, type RunPlural } from '../lib/runs.js';
+import type { KubeClient, KubeObject, ResourceType } from '../../src/kube/client.js';
+import { watchObjects, type ObjectWatch } from '../../e2e/lib/kube.js';
 
 export const SIGNED = 'chains.tekton.dev/signed';
 
 export class SignedWatch {
   /** run name → epoch ms when seen signed. */
   readonly signedAt = new Map<string, number>();
-  private readonly handle: { stop(): void };
+  private readonly watch: ObjectWatch;
 
-  constructor(api: ApiClient, ns: string, plural: RunPlural) {
-    this.handle = api.watch(runPath(ns, plural), (_type, obj) => {
+  constructor(client: KubeClient, ns: string, res: ResourceType) {
+    this.watch = watchObjects<KubeObject>(client, res, ns, (obj) => {
       const meta = obj.metadata as { name: string; annotations?: Record<string, string> };
       if (meta.annotations?.[SIGNED] === 'true' && !this.signedAt.has(meta.name))
         this.signedAt.set(meta.name, Date.now());
@@ -26,6 +26,6 @@ export class SignedWatch {
   }
 
   stop(): void {
-    this.handle.stop();
+    this.watch.stop();
   }
 }

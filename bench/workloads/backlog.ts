@@ -1,6 +1,7 @@
 // Workload (b), backlog: M completed, unsigned TaskRuns exist when the arm starts (a busy cluster
 // turning signing on, chains#979). Once the arm signs its first run, one new TaskRun completes
 // per second; we measure the NEW runs' completion→signed time while the backlog drains.
+import { TASKRUNS } from '../../src/kube/client.js';
 import { mapLimit, pollUntil, sleep } from '../lib/pool.js';
 import { completeTaskRun, createTaskRun } from '../lib/runs.js';
 import { createNamespace } from '../lib/setup.js';
@@ -11,18 +12,19 @@ import type { WorkloadContext, WorkloadResult } from './types.js';
 
 export async function backlog(ctx: WorkloadContext, m: number, newRuns: number): Promise<WorkloadResult> {
   const { api } = ctx;
+  const { client } = api;
   const ns = 'bench-backlog';
-  await createNamespace(api, ns);
+  await createNamespace(client, ns);
   const old = Array.from({ length: m }, (_, i) => `old-${i}`);
   const fresh = Array.from({ length: newRuns }, (_, i) => `new-${i}`);
   const images = await ctx.images(ns, m + newRuns);
   ctx.log(`backlog: creating ${m} completed runs and ${newRuns} pending ones`);
   await mapLimit(old, 32, async (name, i) => {
-    await createTaskRun(api, ns, name);
-    await completeTaskRun(api, ns, name, images[i]!);
+    await createTaskRun(client, ns, name);
+    await completeTaskRun(client, ns, name, images[i]!);
   });
-  await mapLimit(fresh, 32, (name) => createTaskRun(api, ns, name));
-  const watch = new SignedWatch(api, ns, 'taskruns');
+  await mapLimit(fresh, 32, (name) => createTaskRun(client, ns, name));
+  const watch = new SignedWatch(client, ns, TASKRUNS);
   const proc = await ctx.startArm();
   const deadline = Date.now() + ctx.timeoutMs;
   try {
@@ -40,7 +42,7 @@ export async function backlog(ctx: WorkloadContext, m: number, newRuns: number):
       if (Date.now() > deadline) break;
       const due = tStart + firstSignedS * 1000 + i * 1000;
       await sleep(Math.max(0, due - Date.now()));
-      completing.push(completeTaskRun(api, ns, name, images[m + i]!).then((t) => void completedAt.set(name, t)));
+      completing.push(completeTaskRun(client, ns, name, images[m + i]!).then((t) => void completedAt.set(name, t)));
     }
     await Promise.all(completing);
     const all = await pollUntil(

@@ -1,5 +1,6 @@
 // Workload (a), burst: N TaskRuns exist; the arm starts and signs a canary; then all N are
 // completed at once (concurrent /status patches) and we measure how fast they get signed.
+import { TASKRUNS } from '../../src/kube/client.js';
 import { mapLimit, pollUntil } from '../lib/pool.js';
 import { completeTaskRun, createTaskRun } from '../lib/runs.js';
 import { createNamespace } from '../lib/setup.js';
@@ -10,13 +11,14 @@ import type { WorkloadContext, WorkloadResult } from './types.js';
 
 export async function burst(ctx: WorkloadContext, n: number): Promise<WorkloadResult> {
   const { api } = ctx;
+  const { client } = api;
   const ns = 'bench-burst';
-  await createNamespace(api, ns);
+  await createNamespace(client, ns);
   const names = Array.from({ length: n }, (_, i) => `burst-${i}`);
   const images = await ctx.images(ns, n + 1);
-  await mapLimit(names, 32, (name) => createTaskRun(api, ns, name));
+  await mapLimit(names, 32, (name) => createTaskRun(client, ns, name));
   await createCanary(api, ns);
-  const watch = new SignedWatch(api, ns, 'taskruns');
+  const watch = new SignedWatch(client, ns, TASKRUNS);
   const proc = await ctx.startArm();
   try {
     await awaitCanary(api, ns, watch, images[n]!);
@@ -24,7 +26,7 @@ export async function burst(ctx: WorkloadContext, n: number): Promise<WorkloadRe
     await meter.begin();
     ctx.log(`burst: completing ${n} TaskRuns at once`);
     const t0 = Date.now();
-    const completedAt = await mapLimit(names, 64, (name, i) => completeTaskRun(api, ns, name, images[i]!));
+    const completedAt = await mapLimit(names, 64, (name, i) => completeTaskRun(client, ns, name, images[i]!));
     const tCompleted = Date.now();
     const all = await pollUntil(() => watch.countSigned(names) === n, ctx.timeoutMs, 100);
     const reading = await meter.end();

@@ -1,6 +1,6 @@
 // Pieces the workloads share: the canary that proves the arm is up, and the meter that takes
 // CPU, memory and API request deltas around the measured part.
-import type { ApiClient } from '../lib/api.js';
+import type { HarnessApi } from '../lib/api.js';
 import { pollUntil } from '../lib/pool.js';
 import { completeTaskRun, createTaskRun, type ImageRef } from '../lib/runs.js';
 import { apiserverRequests, requestDelta, type RequestCounts } from '../measure/apiserver.js';
@@ -13,16 +13,16 @@ export const CANARY_TIMEOUT_MS = 180_000;
  * Completes a canary TaskRun and waits until the arm has marked it signed: Chains has no
  * readiness endpoint, so this is when the clock may start for every arm alike.
  */
-export async function awaitCanary(api: ApiClient, ns: string, watch: SignedWatch, image: ImageRef): Promise<void> {
-  await completeTaskRun(api, ns, 'canary', image);
+export async function awaitCanary(api: HarnessApi, ns: string, watch: SignedWatch, image: ImageRef): Promise<void> {
+  await completeTaskRun(api.client, ns, 'canary', image);
   if (!(await pollUntil(() => watch.signedAt.has('canary'), CANARY_TIMEOUT_MS, 100))) {
     throw new Error(`the canary TaskRun ${ns}/canary was not signed within ${CANARY_TIMEOUT_MS / 1000}s`);
   }
 }
 
 /** Creates the canary TaskRun (before the arm starts, like every other run). */
-export function createCanary(api: ApiClient, ns: string): Promise<void> {
-  return createTaskRun(api, ns, 'canary');
+export function createCanary(api: HarnessApi, ns: string): Promise<void> {
+  return createTaskRun(api.client, ns, 'canary');
 }
 
 export interface MeterReading {
@@ -43,7 +43,7 @@ export class Meter {
   private harness0 = 0;
 
   constructor(
-    private readonly api: ApiClient,
+    private readonly api: HarnessApi,
     private readonly pid: number,
   ) {}
 

@@ -1,6 +1,7 @@
 // Workload (c): P PipelineRuns with 5 child TaskRuns each. The arm starts and signs a canary;
 // then every pipeline completes (children first, then the PipelineRun, as Tekton does).
 // Latency is the PipelineRun's completion→signed; throughput counts every signed run.
+import { PIPELINERUNS, TASKRUNS } from '../../src/kube/client.js';
 import { mapLimit, pollUntil } from '../lib/pool.js';
 import { completePipelineRun, completeTaskRun, createPipelineRun, createTaskRun } from '../lib/runs.js';
 import { createNamespace } from '../lib/setup.js';
@@ -13,8 +14,9 @@ const CHILDREN = 5;
 
 export async function pipelines(ctx: WorkloadContext, p: number): Promise<WorkloadResult> {
   const { api } = ctx;
+  const { client } = api;
   const ns = 'bench-pipelines';
-  await createNamespace(api, ns);
+  await createNamespace(client, ns);
   const prs = Array.from({ length: p }, (_, i) => `pipe-${i}`);
   const children = prs.map((pr) =>
     Array.from({ length: CHILDREN }, (_, c) => ({ name: `${pr}-task${c}`, task: `task${c}` })),
@@ -22,12 +24,12 @@ export async function pipelines(ctx: WorkloadContext, p: number): Promise<Worklo
   const childNames = children.flat().map((c) => c.name);
   const images = await ctx.images(ns, p * CHILDREN + 1);
   await mapLimit(prs, 16, async (pr, i) => {
-    const uid = await createPipelineRun(api, ns, pr);
-    for (const c of children[i]!) await createTaskRun(api, ns, c.name, { name: pr, uid, task: c.task });
+    const uid = await createPipelineRun(client, ns, pr);
+    for (const c of children[i]!) await createTaskRun(client, ns, c.name, { name: pr, uid, task: c.task });
   });
   await createCanary(api, ns);
-  const trWatch = new SignedWatch(api, ns, 'taskruns');
-  const prWatch = new SignedWatch(api, ns, 'pipelineruns');
+  const trWatch = new SignedWatch(client, ns, TASKRUNS);
+  const prWatch = new SignedWatch(client, ns, PIPELINERUNS);
   const proc = await ctx.startArm();
   try {
     await awaitCanary(api, ns, trWatch, images[p * CHILDREN]!);
@@ -36,8 +38,8 @@ export async function pipelines(ctx: WorkloadContext, p: number): Promise<Worklo
     ctx.log(`pipelines: completing ${p} PipelineRuns × ${CHILDREN} TaskRuns`);
     const t0 = Date.now();
     const prCompletedAt = await mapLimit(prs, 16, async (pr, i) => {
-      await Promise.all(children[i]!.map((c, k) => completeTaskRun(api, ns, c.name, images[i * CHILDREN + k]!)));
-      return completePipelineRun(api, ns, pr, children[i]!, images[i * CHILDREN + CHILDREN - 1]!);
+      await Promise.all(children[i]!.map((c, k) => completeTaskRun(client, ns, c.name, images[i * CHILDREN + k]!)));
+      return completePipelineRun(client, ns, pr, children[i]!, images[i * CHILDREN + CHILDREN - 1]!);
     });
     const all = await pollUntil(
       () => prWatch.countSigned(prs) === p && trWatch.countSigned(childNames) === childNames.length,

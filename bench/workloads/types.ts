@@ -1,6 +1,6 @@
 // What every workload gets from the harness and what it reports.
 import type { Arm } from '../arms/types.js';
-import type { ApiClient } from '../lib/api.js';
+import type { HarnessApi } from '../lib/api.js';
 import type { Managed } from '../lib/process.js';
 import type { ImageRef } from '../lib/runs.js';
 import type { LatencySummary } from '../measure/stats.js';
@@ -8,7 +8,7 @@ import type { LatencySummary } from '../measure/stats.js';
 export type WorkloadName = 'burst' | 'backlog' | 'pipelines';
 
 export interface WorkloadContext {
-  api: ApiClient;
+  api: HarnessApi;
   arm: Arm;
   /** Starts the arm's process (one per workload, so CPU and peak RSS are per workload). */
   startArm(): Promise<Managed>;

@@ -13,9 +13,11 @@ import {
   createChildTaskRun,
   createPipelineRun,
   createTaskRun,
+  eventsOf,
   kube,
   randomSuffix,
 } from '../lib/index.js';
+import { PIPELINERUNS, TASKRUNS } from '../../src/kube/client.js';
 
 const DEMO_LABEL = { 'app.kubernetes.io/part-of': 'chainsmith-demo' };
 
@@ -114,21 +116,15 @@ function describe(runs: DemoRun[]): void {
 type Annotated = { metadata: { annotations?: Record<string, string> } };
 
 async function fetchRun(r: DemoRun): Promise<Annotated> {
-  const { custom } = kube();
-  return (await custom.getNamespacedCustomObject({
-    group: 'tekton.dev',
-    version: 'v1',
-    namespace: r.namespace,
-    plural: r.kind === 'TaskRun' ? 'taskruns' : 'pipelineruns',
-    name: r.name,
-  })) as Annotated;
+  const run = await kube().get<Annotated>(r.kind === 'TaskRun' ? TASKRUNS : PIPELINERUNS, r.namespace, r.name);
+  if (!run) throw new Error(`${r.kind} ${r.namespace}/${r.name} is gone`);
+  return run;
 }
 
 /** The Events recorded on a run (`kubectl describe` shows the same): `Signed`, or why it was not signed. */
 async function eventsFor(r: DemoRun): Promise<string[]> {
-  const { core } = kube();
-  const list = await core.listNamespacedEvent({ namespace: r.namespace, fieldSelector: `involvedObject.uid=${r.uid}` });
-  return list.items.map((e) => `${e.type ?? ''} ${e.reason ?? ''}: ${shorten(e.message ?? '', 200)}`);
+  const events = await eventsOf(r.namespace, { uid: r.uid });
+  return events.map((e) => `${e.type ?? ''} ${e.reason ?? ''}: ${shorten(e.message ?? '', 200)}`);
 }
 
 /** Events are sent asynchronously after the mark; give them a moment to arrive. */

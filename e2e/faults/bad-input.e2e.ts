@@ -10,7 +10,6 @@ import { createServer, type Server } from 'node:http';
 import { randomBytes } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { CoreV1Event } from '@kubernetes/client-node';
 import {
   FULL,
   FAULTS_PASSWORD,
@@ -28,23 +27,19 @@ import {
 import {
   completeTaskRun,
   createTaskRun,
+  eventsOf,
   getTaskRun,
-  kube,
   patchRunStatus,
   waitFor,
   type ControllerProcess,
+  type CoreEvent,
 } from '../lib/index.js';
 import type { TaskRun } from '../../src/tekton/types.js';
 
 const GOOD = knob('FAULTS_GOOD_RUNS', 10, 50);
 
-async function eventsOf(ns: string, name: string): Promise<CoreV1Event[]> {
-  const list = await kube().core.listNamespacedEvent({ namespace: ns });
-  return list.items.filter((e) => e.involvedObject.name === name);
-}
-
-async function waitEvent(ns: string, name: string, reasons: string[], timeoutMs = 60_000): Promise<CoreV1Event> {
-  return waitFor(async () => (await eventsOf(ns, name)).find((e) => reasons.includes(e.reason ?? '')), {
+async function waitEvent(ns: string, name: string, reasons: string[], timeoutMs = 60_000): Promise<CoreEvent> {
+  return waitFor(async () => (await eventsOf(ns, { name })).find((e) => reasons.includes(e.reason ?? '')), {
     timeoutMs,
     intervalMs: 500,
     description: `an Event ${reasons.join('|')} on ${ns}/${name}`,
@@ -284,7 +279,7 @@ describe('invalid chains-config values', () => {
         assert.match(line, new RegExp(value.replace(/[./]/g, '\\$&')), `the log names the bad value of ${key}`);
       }
       const ev = await waitFor(
-        async () => (await eventsOf(s.systemNs, 'chains-config')).filter((e) => e.reason === 'InvalidConfig'),
+        async () => (await eventsOf(s.systemNs, { name: 'chains-config' })).filter((e) => e.reason === 'InvalidConfig'),
         { timeoutMs: 20_000, description: 'InvalidConfig Events' },
       );
       assert.ok(ev.length >= 1);
@@ -344,7 +339,7 @@ describe('a corrupt key and a wrong password', () => {
       await controller.waitForLog(/signing secrets changed/, 20_000);
       const wrong = await buildRun(s.ns, image);
       const ev2 = await waitFor(
-        async () => (await eventsOf(s.ns, wrong)).find((e) => /KeyDecryptFailed/.test(e.message ?? '')),
+        async () => (await eventsOf(s.ns, { name: wrong })).find((e) => /KeyDecryptFailed/.test(e.message ?? '')),
         { timeoutMs: 60_000, description: 'KeyDecryptFailed Event' },
       );
       assert.equal(ev2.reason, 'SigningFailed');

@@ -5,7 +5,6 @@
 // FAULTS_RUNS (CI 30, full 150), FAULTS_WRITES (per run and style; CI 4, full 10).
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import {
   FULL,
   FAKE_DIGEST,
@@ -22,30 +21,22 @@ import {
 } from './lib.js';
 import { getTaskRun, kube, stackEnv } from '../lib/index.js';
 import type { TaskRun } from '../../src/tekton/types.js';
+import { KubeApiError, TASKRUNS } from '../../src/kube/client.js';
 
 const RUNS = knob('FAULTS_RUNS', 30, 150);
 const WRITES = knob('FAULTS_WRITES', 4, 10);
-const TR = { group: 'tekton.dev', version: 'v1', plural: 'taskruns' } as const;
 
 let s: Scenario | undefined;
 after(() => s?.teardown());
 
 /** `kubectl annotate`/`label` style: a merge patch without a precondition. */
 async function mergePatch(ns: string, name: string, i: number): Promise<void> {
-  await kube().custom.patchNamespacedCustomObject(
-    {
-      ...TR,
-      namespace: ns,
-      name,
-      body: {
-        metadata: {
-          annotations: { [`writer.example/patch-${i}`]: `v${i}` },
-          labels: { [`writer.example/patch-${i}`]: `v${i}` },
-        },
-      },
+  await kube().mergePatch(TASKRUNS, ns, name, {
+    metadata: {
+      annotations: { [`writer.example/patch-${i}`]: `v${i}` },
+      labels: { [`writer.example/patch-${i}`]: `v${i}` },
     },
-    setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
-  );
+  });
 }
 
 /** Controller style: read, modify, replace with the read resourceVersion; a 409 means re-read and try again. */
@@ -54,10 +45,10 @@ async function readModifyWrite(ns: string, name: string, i: number): Promise<num
     const run = await getTaskRun(ns, name);
     run.metadata.annotations = { ...run.metadata.annotations, [`writer.example/put-${i}`]: `v${i}` };
     try {
-      await kube().custom.replaceNamespacedCustomObject({ ...TR, namespace: ns, name, body: run });
+      await kube().replace(TASKRUNS, ns, name, run);
       return conflicts;
     } catch (err) {
-      if ((err as { code?: number }).code !== 409 || conflicts > 50) throw err;
+      if (!(err instanceof KubeApiError && err.status === 409) || conflicts > 50) throw err;
     }
   }
 }

@@ -14,6 +14,7 @@ import {
   fetchManifest,
   isAlive,
   kube,
+  NAMESPACES,
   pushRandomImage,
   randomSuffix,
   stackEnv,
@@ -23,8 +24,9 @@ import {
   type PushedImage,
 } from '../lib/index.js';
 import { encryptCosignKey, exportPublicKeyPem } from '../../src/signing/cosign-key.js';
-import { writeChainsConfig } from '../lib/scenario.js';
+import { controllerArgs, writeChainsConfig } from '../lib/scenario.js';
 import type { TaskRun } from '../../src/tekton/types.js';
+import { TASKRUNS } from '../../src/kube/client.js';
 
 // ---- sizes ------------------------------------------------------------------------------------------------
 
@@ -166,19 +168,10 @@ export async function scenario(
     keys,
     controllers,
     async start(extraArgs = [], env = {}) {
-      const c = await startController(
-        [
-          '--namespace',
-          ns,
-          '--signing-secrets-dir',
-          keys.dir,
-          '--metrics-addr',
-          '127.0.0.1:0',
-          ...baseArgs,
-          ...extraArgs,
-        ],
-        { SYSTEM_NAMESPACE: systemNs, ...env },
-      );
+      const c = await startController(controllerArgs(ns, keys.dir, [...baseArgs, ...extraArgs]), {
+        SYSTEM_NAMESPACE: systemNs,
+        ...env,
+      });
       controllers.push(c);
       return c;
     },
@@ -257,13 +250,7 @@ export async function buildRun(
 
 /** The TaskRuns of a namespace (one list call). */
 export async function listRuns(ns: string): Promise<TaskRun[]> {
-  const list = (await kube().custom.listNamespacedCustomObject({
-    group: 'tekton.dev',
-    version: 'v1',
-    namespace: ns,
-    plural: 'taskruns',
-  })) as { items: TaskRun[] };
-  return list.items;
+  return (await kube().list<TaskRun>(TASKRUNS, ns)).items;
 }
 
 export interface Tally {
@@ -424,43 +411,31 @@ export function stackDaemon(name: 'etcd' | 'kube-apiserver' | 'registry'): Stack
   };
 }
 
+/** Waits until `url` answers 200 (each try bounded to 2 s). */
+async function answers200(url: string, description: string, timeoutMs: number): Promise<void> {
+  const ok = async () =>
+    (await fetch(url, { signal: AbortSignal.timeout(2_000) }).catch(() => undefined))?.status === 200;
+  await waitFor(ok, { timeoutMs, intervalMs: 200, description });
+}
+
 /** Waits until the registry answers /v2/. */
-export async function registryHealthy(timeoutMs = 60_000): Promise<void> {
-  const url = `http://${stackEnv().registry}/v2/`;
-  await waitFor(
-    async () => (await fetch(url, { signal: AbortSignal.timeout(2_000) }).catch(() => undefined))?.status === 200,
-    {
-      timeoutMs,
-      intervalMs: 200,
-      description: 'registry /v2/',
-    },
-  );
+export function registryHealthy(timeoutMs = 60_000): Promise<void> {
+  return answers200(`http://${stackEnv().registry}/v2/`, 'registry /v2/', timeoutMs);
 }
 
 /** Waits until the kube-apiserver is ready (through the admin client). */
 export async function apiserverReady(timeoutMs = 180_000): Promise<void> {
-  const { core } = kube();
-  await waitFor(
-    async () =>
-      core.listNamespace({ limit: 1 }).then(
-        () => true,
-        () => false,
-      ),
-    { timeoutMs, intervalMs: 500, description: 'kube-apiserver ready' },
-  );
+  // a failed list is "not yet" to waitFor
+  await waitFor(async () => Boolean(await kube().list(NAMESPACES, undefined, { limit: 1 })), {
+    timeoutMs,
+    intervalMs: 500,
+    description: 'kube-apiserver ready',
+  });
 }
 
 /** Waits until etcd answers /health. */
-export async function etcdHealthy(timeoutMs = 60_000): Promise<void> {
-  const url = `${stackEnv().vars.CHAINSMITH_STACK_ETCD}/health`;
-  await waitFor(
-    async () => (await fetch(url, { signal: AbortSignal.timeout(2_000) }).catch(() => undefined))?.status === 200,
-    {
-      timeoutMs,
-      intervalMs: 200,
-      description: 'etcd /health',
-    },
-  );
+export function etcdHealthy(timeoutMs = 60_000): Promise<void> {
+  return answers200(`${stackEnv().vars.CHAINSMITH_STACK_ETCD}/health`, 'etcd /health', timeoutMs);
 }
 
 /** Reads a file or returns '' (for optional logs). */

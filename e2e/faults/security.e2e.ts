@@ -14,11 +14,11 @@
 // Runs last among the fault files (alphabetical order), so in `npm run e2e` it sees the whole suite's output.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { parseAllDocuments } from 'yaml';
+import { SECRETS, SERVICEACCOUNTS } from '../../src/kube/client.js';
 import { FAULTS_PASSWORD, WRONG_PASSWORD, faultsDir, pemLines, pushImages, scenario, type Scenario } from './lib.js';
 import {
   basicAuthFront,
@@ -26,8 +26,10 @@ import {
   createNamespace,
   createPipelineRun,
   createTaskRun,
+  eventsOf,
   getTaskRun,
   kube,
+  kubectl,
   randomSuffix,
   REPO_ROOT,
   stackEnv,
@@ -62,13 +64,10 @@ function ownSecrets(s: Scenario): string[] {
 
 async function dockerSecret(namespace: string, name: string, registry: string, password: string): Promise<void> {
   const auth = b64(`${REGISTRY_USER}:${password}`);
-  await kube().core.createNamespacedSecret({
-    namespace,
-    body: {
-      metadata: { name },
-      type: 'kubernetes.io/dockerconfigjson',
-      data: { '.dockerconfigjson': b64(JSON.stringify({ auths: { [registry]: { auth } } })) },
-    },
+  await kube().create(SECRETS, namespace, {
+    metadata: { name },
+    type: 'kubernetes.io/dockerconfigjson',
+    data: { '.dockerconfigjson': b64(JSON.stringify({ auths: { [registry]: { auth } } })) },
   });
 }
 
@@ -118,13 +117,10 @@ describe('no secret in any log or Event', () => {
       const ns = s.ns;
       await dockerSecret(ns, 'push-ok', front.host, REGISTRY_PASSWORD);
       await dockerSecret(ns, 'push-wrong', front.host, WRONG_REGISTRY_PASSWORD);
-      await kube().core.createNamespacedServiceAccount({
-        namespace: ns,
-        body: { metadata: { name: 'pusher' }, secrets: [{ name: 'push-ok' }] },
-      });
-      await kube().core.createNamespacedServiceAccount({
-        namespace: ns,
-        body: { metadata: { name: 'wrong-pusher' }, secrets: [{ name: 'push-wrong' }] },
+      await kube().create(SERVICEACCOUNTS, ns, { metadata: { name: 'pusher' }, secrets: [{ name: 'push-ok' }] });
+      await kube().create(SERVICEACCOUNTS, ns, {
+        metadata: { name: 'wrong-pusher' },
+        secrets: [{ name: 'push-wrong' }],
       });
       const [okImage, wrongImage] = await pushImages(2, 'security');
       const viaFront = (img: { repository: string }) => img.repository.replace(stackEnv().registry, front.host);
@@ -200,11 +196,11 @@ describe('no secret in any log or Event', () => {
       for (const f of await readdir(join(dir, 'logs')).catch(() => [] as string[]))
         sources.push([`.stack/faults/logs/${f}`, await readFile(join(dir, 'logs', f), 'utf8')]);
       for (const [where, text] of sources) found.push(...leaks(text, all, where));
-      const events = await kube().core.listEventForAllNamespaces({});
-      found.push(...leaks(JSON.stringify(events.items), all, `the ${events.items.length} Events of the cluster`));
+      const events = await eventsOf(undefined);
+      found.push(...leaks(JSON.stringify(events), all, `the ${events.length} Events of the cluster`));
       const linesScanned = sources.reduce((n, [, t]) => n + t.split('\n').length, 0);
       console.log(
-        `secret scan: ${all.length} secrets, ${sources.length} logs (${linesScanned} lines), ${events.items.length} Events`,
+        `secret scan: ${all.length} secrets, ${sources.length} logs (${linesScanned} lines), ${events.length} Events`,
       );
       assert.ok(
         controller.logs().includes('KeyDecryptFailed'),
@@ -220,19 +216,6 @@ describe('no secret in any log or Event', () => {
 });
 
 // ---- RBAC ------------------------------------------------------------------------------------------------------
-
-function kubectl(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const env = stackEnv();
-  return new Promise((resolve) => {
-    execFile(
-      env.kubectl,
-      ['--kubeconfig', env.kubeconfig, ...args],
-      { cwd: REPO_ROOT, timeout: 60_000 },
-      (err, stdout, stderr) =>
-        resolve({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stdout, stderr }),
-    );
-  });
-}
 
 /** `kubectl auth can-i … --as=<controller SA>`: true for yes. */
 async function can(verb: string, resource: string, ns: string | undefined, extraArgs: string[] = []): Promise<boolean> {
@@ -307,17 +290,15 @@ describe('RBAC of manifests/ is least privilege', () => {
     assert.equal(r.code, 0, r.stderr);
     other = await createNamespace('security-rbac');
     const data = { '.dockerconfigjson': b64(JSON.stringify({ auths: { 'registry.example': { auth: b64('u:p') } } })) };
-    await kube().core.createNamespacedSecret({
-      namespace: other,
-      body: { metadata: { name: secretIn.other }, type: 'kubernetes.io/dockerconfigjson', data },
+    await kube().create(SECRETS, other, {
+      metadata: { name: secretIn.other },
+      type: 'kubernetes.io/dockerconfigjson',
+      data,
     });
-    await kube().core.createNamespacedServiceAccount({
-      namespace: other,
-      body: { metadata: { name: 'pusher' }, secrets: [{ name: secretIn.other }] },
-    });
-    await kube().core.createNamespacedSecret({
-      namespace: 'tekton-chains',
-      body: { metadata: { name: secretIn.tektonChains }, stringData: { key: 'value' } },
+    await kube().create(SERVICEACCOUNTS, other, { metadata: { name: 'pusher' }, secrets: [{ name: secretIn.other }] });
+    await kube().create(SECRETS, 'tekton-chains', {
+      metadata: { name: secretIn.tektonChains },
+      stringData: { key: 'value' },
     });
   });
   after(async () => {

@@ -1,18 +1,33 @@
-// The stack's cosign CLI, run for its exit code and output, and a closed loopback port for "server down" cases.
+// The stack's cosign CLI (or any tool) run for its exit code and output, and a closed loopback port for "server
+// down" cases.
 import { execFile } from 'node:child_process';
+import { mkdtemp, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { stackEnv } from './env.js';
+import { REPO_ROOT, stackEnv } from './env.js';
 
 const run = promisify(execFile);
 
-/** Runs the stack's cosign with `extraEnv`; resolves with its exit code and stdout+stderr (a non-zero exit is a result, a spawn failure throws). */
-export async function cosign(
+/** An exit code and stdout+stderr together. */
+export interface ToolOutcome {
+  code: number;
+  out: string;
+}
+
+/**
+ * Runs `cmd args` in the repository root with `extraEnv`; resolves with its exit code and stdout+stderr (a non-zero
+ * exit is a result; a spawn failure or a timeout throws, so it can never pass for an expected failure).
+ */
+export async function runTool(
+  cmd: string,
   args: string[],
   extraEnv: Record<string, string> = {},
-): Promise<{ code: number; out: string }> {
+): Promise<ToolOutcome> {
   try {
-    const { stdout, stderr } = await run(stackEnv().cosign, args, {
+    const { stdout, stderr } = await run(cmd, args, {
+      cwd: REPO_ROOT,
       env: { ...process.env, ...extraEnv },
       timeout: 120_000,
       maxBuffer: 16 << 20,
@@ -23,6 +38,35 @@ export async function cosign(
     if (typeof e.code !== 'number') throw err;
     return { code: e.code, out: `${e.stdout ?? ''}${e.stderr ?? ''}` };
   }
+}
+
+/** Runs the stack's cosign with `extraEnv` (see runTool). */
+export function cosign(args: string[], extraEnv: Record<string, string> = {}): Promise<ToolOutcome> {
+  return runTool(stackEnv().cosign, args, extraEnv);
+}
+
+/**
+ * `cosign verify-attestation --new-bundle-format --type slsaprovenance` of `ref` with the key in `keyDir`
+ * (cosign.pub), offline: keyed verification still wants a trusted root with the new bundle format, and an empty one
+ * will do.
+ */
+export async function cosignVerifyBundleAttestation(ref: string, keyDir: string): Promise<ToolOutcome> {
+  const trustedRoot = join(await mkdtemp(join(tmpdir(), 'chainsmith-trusted-root-')), 'trusted_root.json');
+  await writeFile(
+    trustedRoot,
+    JSON.stringify({
+      mediaType: 'application/vnd.dev.sigstore.trustedroot+json;version=0.1',
+      tlogs: [],
+      certificateAuthorities: [],
+      ctlogs: [],
+      timestampAuthorities: [],
+    }),
+  );
+  // prettier-ignore
+  return cosign([
+    'verify-attestation', '--new-bundle-format', '--trusted-root', trustedRoot, '--key', join(keyDir, 'cosign.pub'),
+    '--insecure-ignore-tlog', '--allow-http-registry', '--type', 'slsaprovenance', ref,
+  ]);
 }
 
 /** A loopback port that nothing listens on (taken from the OS, then released). */

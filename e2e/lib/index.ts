@@ -1,7 +1,20 @@
 // The e2e helper library: the stack's coordinates, namespaces, simulated Tekton runs,
 // random images in the registry, and the controller as a child process.
 export { stackEnv, parseEnvFile, REPO_ROOT, type StackEnv } from './env.js';
-export { kube, createNamespace, randomSuffix, type Kube } from './kube.js';
+export {
+  kube,
+  adminClient,
+  createNamespace,
+  ensureNamespace,
+  eventsOf,
+  retryTransient,
+  watchObjects,
+  randomSuffix,
+  NAMESPACES,
+  CORE_EVENTS,
+  type CoreEvent,
+  type ObjectWatch,
+} from './kube.js';
 export {
   createTaskRun,
   completeTaskRun,
@@ -9,6 +22,9 @@ export {
   completePipelineRun,
   createChildTaskRun,
   childReference,
+  childTaskRunMetadata,
+  taskRunBody,
+  pipelineRunBody,
   getTaskRun,
   getPipelineRun,
   patchRunStatus,
@@ -19,9 +35,19 @@ export {
 } from './tekton.js';
 export {
   pushRandomImage,
+  pushImage,
+  uploadLayer,
+  uploadBlob,
+  putManifest,
   fetchManifest,
+  fetchBlob,
+  deleteManifest,
+  layersOf,
   sha256Digest,
+  closeRegistryConnections,
   MEDIA,
+  type Descriptor,
+  type Layer,
   type PushedImage,
   type PushOptions,
   type FetchedManifest,
@@ -32,12 +58,14 @@ export {
   x509SecretsDir,
   writeChainsConfig,
   startSigningController,
+  controllerArgs,
   completeImageTaskRun,
   runCommand,
+  kubectl,
   chainsmithCli,
   type SigningControllerOptions,
   type CommandResult,
 } from './scenario.js';
-export { cosign, closedPort } from './cosign.js';
+export { cosign, closedPort, runTool, type ToolOutcome } from './cosign.js';
 export { referrersFront, type ReferrerFront } from './referrers.js';
 export { basicAuthFront, dockerConfigJson, type BasicAuthFront } from './basic-auth-front.js';

@@ -6,6 +6,7 @@ import { generateKeyPairSync } from 'node:crypto';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { CONFIGMAPS, KubeApiError, type KubeClient } from '../../src/kube/client.js';
 import { startController, type ControllerProcess } from './controller.js';
 import { REPO_ROOT, stackEnv } from './env.js';
 import { kube } from './kube.js';
@@ -21,13 +22,18 @@ export async function x509SecretsDir(prefix: string): Promise<string> {
 }
 
 /** Writes `chains-config` in `systemNs` with `data`, replacing an existing one (the controller reloads it). */
-export async function writeChainsConfig(systemNs: string, data: Record<string, string>): Promise<void> {
-  const { core } = kube();
+export async function writeChainsConfig(
+  systemNs: string,
+  data: Record<string, string>,
+  client: KubeClient = kube(),
+): Promise<void> {
   const body = { metadata: { name: 'chains-config', namespace: systemNs }, data };
   try {
-    await core.replaceNamespacedConfigMap({ name: 'chains-config', namespace: systemNs, body });
-  } catch {
-    await core.createNamespacedConfigMap({ namespace: systemNs, body });
+    // a PUT without a resourceVersion replaces unconditionally
+    await client.replace(CONFIGMAPS, systemNs, 'chains-config', body);
+  } catch (err) {
+    if (!(err instanceof KubeApiError && err.status === 404)) throw err;
+    await client.create(CONFIGMAPS, systemNs, body);
   }
 }
 
@@ -38,6 +44,11 @@ export interface SigningControllerOptions {
   env?: Record<string, string>;
   /** Wait until the informers have synced (default true). */
   waitSynced?: boolean;
+}
+
+/** The controller's usual flags: watch `ns`, keys from `secretsDir`, metrics on a free port; then `extra`. */
+export function controllerArgs(ns: string, secretsDir: string, extra: string[] = []): string[] {
+  return ['--namespace', ns, '--signing-secrets-dir', secretsDir, '--metrics-addr', '127.0.0.1:0', ...extra];
 }
 
 /**
@@ -51,16 +62,7 @@ export async function startSigningController(
   opts: SigningControllerOptions = {},
 ): Promise<ControllerProcess> {
   const controller = await startController(
-    [
-      '--namespace',
-      ns,
-      '--signing-secrets-dir',
-      secretsDir,
-      '--metrics-addr',
-      '127.0.0.1:0',
-      '--leader-elect=false',
-      ...(opts.extraArgs ?? []),
-    ],
+    controllerArgs(ns, secretsDir, ['--leader-elect=false', ...(opts.extraArgs ?? [])]),
     { SYSTEM_NAMESPACE: systemNs, ...opts.env },
   );
   if (opts.waitSynced ?? true) await controller.waitForLog(/informers synced/);
@@ -89,6 +91,12 @@ export function runCommand(
     );
     if (opts.input !== undefined) child.stdin!.end(opts.input);
   });
+}
+
+/** Runs the stack's kubectl with its admin kubeconfig (`input` on stdin); a non-zero exit is a result. */
+export function kubectl(args: string[], input?: string): Promise<CommandResult> {
+  const env = stackEnv();
+  return runCommand(env.kubectl, ['--kubeconfig', env.kubeconfig, ...args], { timeoutMs: 60_000, input });
 }
 
 /** Runs the chainsmith CLI (`src/cli/main.ts`) against the stack's kubeconfig. */

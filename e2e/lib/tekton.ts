@@ -1,7 +1,7 @@
 // Plays the Tekton Pipelines controller against the stack: creates TaskRuns/PipelineRuns (spec
 // only) and completes them by merge-patching the /status subresource with what Tekton writes there.
 // Status goes through the CRD's structural schema, so only v1 field names survive (unknown ones are pruned).
-import { PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
+import { PIPELINERUNS, TASKRUNS, type KubeClient } from '../../src/kube/client.js';
 import type {
   ChildStatusReference,
   ObjectMeta,
@@ -13,9 +13,6 @@ import type {
   TaskRunStatus,
 } from '../../src/tekton/types.js';
 import { kube, randomSuffix } from './kube.js';
-
-const GROUP = 'tekton.dev';
-const VERSION = 'v1';
 
 /** What a test gives for a new run: any metadata/spec fields; name and spec get defaults. */
 export interface RunInput<S> {
@@ -36,15 +33,48 @@ function isoSecondsAgo(s: number): string {
   return new Date(Math.floor(Date.now() / 1000 - s) * 1000).toISOString().replace('.000Z', 'Z');
 }
 
-async function createRun<T>(ns: string, plural: string, body: object): Promise<T> {
-  const { custom } = kube();
-  return (await custom.createNamespacedCustomObject({
-    group: GROUP,
-    version: VERSION,
-    namespace: ns,
-    plural,
-    body,
-  })) as T;
+const KINDS = {
+  TaskRun: { resource: TASKRUNS, namePrefix: 'tr', label: 'tekton.dev/taskRun' },
+  PipelineRun: { resource: PIPELINERUNS, namePrefix: 'pr', label: 'tekton.dev/pipelineRun' },
+} as const;
+
+// a run as a user creates it: Tekton's labels, the test's metadata on top, and a default spec
+function runBody<R extends TaskRun | PipelineRun>(
+  kind: R['kind'],
+  ns: string,
+  partial: RunInput<R['spec']>,
+  defaultSpec: R['spec'],
+): R {
+  const { namePrefix, label } = KINDS[kind];
+  const name = partial.metadata?.name ?? `${namePrefix}-${randomSuffix()}`;
+  return {
+    apiVersion: 'tekton.dev/v1',
+    kind,
+    metadata: {
+      ...partial.metadata,
+      name,
+      namespace: ns,
+      labels: { 'app.kubernetes.io/managed-by': 'tekton-pipelines', [label]: name, ...partial.metadata?.labels },
+    },
+    spec: partial.spec ?? defaultSpec,
+  } as unknown as R;
+}
+
+/** A TaskRun body (spec only, as a user writes it); defaults: a random name, taskRef build-push. */
+export function taskRunBody(ns: string, partial: RunInput<TaskRunSpec> = {}): TaskRun {
+  return runBody<TaskRun>('TaskRun', ns, partial, {
+    serviceAccountName: 'default',
+    timeout: '1h0m0s',
+    taskRef: { kind: 'Task', name: 'build-push' },
+  });
+}
+
+/** A PipelineRun body (spec only); defaults: a random name, pipelineRef build-and-push. */
+export function pipelineRunBody(ns: string, partial: RunInput<PipelineRunSpec> = {}): PipelineRun {
+  return runBody<PipelineRun>('PipelineRun', ns, partial, {
+    pipelineRef: { name: 'build-and-push' },
+    taskRunTemplate: { serviceAccountName: 'default' },
+  });
 }
 
 /** Merge-patches a run's /status subresource (arrays in the patch replace the stored ones). */
@@ -53,61 +83,34 @@ export async function patchRunStatus<T>(
   plural: 'taskruns' | 'pipelineruns',
   name: string,
   status: object,
+  client: KubeClient = kube(),
 ): Promise<T> {
-  const { custom } = kube();
-  return (await custom.patchNamespacedCustomObjectStatus(
-    { group: GROUP, version: VERSION, namespace: ns, plural, name, body: { status } },
-    setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
-  )) as T;
+  return client.mergePatchStatus<T>(plural === 'taskruns' ? TASKRUNS : PIPELINERUNS, ns, name, { status });
 }
 
-/** Reads a TaskRun back from the API server. */
-export async function getTaskRun(ns: string, name: string): Promise<TaskRun> {
-  const { custom } = kube();
-  return (await custom.getNamespacedCustomObject({
-    group: GROUP,
-    version: VERSION,
-    namespace: ns,
-    plural: 'taskruns',
-    name,
-  })) as TaskRun;
+async function getRun<R extends TaskRun | PipelineRun>(kind: R['kind'], ns: string, name: string): Promise<R> {
+  const run = await kube().get<R>(KINDS[kind].resource, ns, name);
+  if (!run) throw new Error(`${kind} ${ns}/${name} not found`);
+  return run;
 }
 
-/** Reads a PipelineRun back from the API server. */
-export async function getPipelineRun(ns: string, name: string): Promise<PipelineRun> {
-  const { custom } = kube();
-  return (await custom.getNamespacedCustomObject({
-    group: GROUP,
-    version: VERSION,
-    namespace: ns,
-    plural: 'pipelineruns',
-    name,
-  })) as PipelineRun;
+/** Reads a TaskRun back from the API server; throws when there is none. */
+export function getTaskRun(ns: string, name: string): Promise<TaskRun> {
+  return getRun<TaskRun>('TaskRun', ns, name);
 }
 
-/** Creates a TaskRun (spec only, as a user would); defaults: a random name, taskRef build-push. */
-export async function createTaskRun(ns: string, partial: RunInput<TaskRunSpec> = {}): Promise<TaskRun> {
-  const name = partial.metadata?.name ?? `tr-${randomSuffix()}`;
-  const body: TaskRun = {
-    apiVersion: 'tekton.dev/v1',
-    kind: 'TaskRun',
-    metadata: {
-      ...partial.metadata,
-      name,
-      namespace: ns,
-      labels: {
-        'app.kubernetes.io/managed-by': 'tekton-pipelines',
-        'tekton.dev/taskRun': name,
-        ...partial.metadata?.labels,
-      },
-    },
-    spec: partial.spec ?? {
-      serviceAccountName: 'default',
-      timeout: '1h0m0s',
-      taskRef: { kind: 'Task', name: 'build-push' },
-    },
-  };
-  return createRun<TaskRun>(ns, 'taskruns', body);
+/** Reads a PipelineRun back from the API server; throws when there is none. */
+export function getPipelineRun(ns: string, name: string): Promise<PipelineRun> {
+  return getRun<PipelineRun>('PipelineRun', ns, name);
+}
+
+/** Creates a TaskRun (see taskRunBody). */
+export function createTaskRun(
+  ns: string,
+  partial: RunInput<TaskRunSpec> = {},
+  client: KubeClient = kube(),
+): Promise<TaskRun> {
+  return client.create<TaskRun>(TASKRUNS, ns, taskRunBody(ns, partial));
 }
 
 /** The status a successful Tekton TaskRun ends with; `patch` fields replace the defaults. */
@@ -165,65 +168,51 @@ export async function completeTaskRun(
   ns: string,
   name: string,
   statusPatch: Partial<TaskRunStatus> = {},
+  client: KubeClient = kube(),
 ): Promise<TaskRun> {
-  return patchRunStatus<TaskRun>(ns, 'taskruns', name, succeededTaskRunStatus(statusPatch, `${name}-pod`));
+  return patchRunStatus<TaskRun>(ns, 'taskruns', name, succeededTaskRunStatus(statusPatch, `${name}-pod`), client);
 }
 
-/** Creates a PipelineRun (spec only); defaults: a random name, pipelineRef build-and-push. */
-export async function createPipelineRun(ns: string, partial: RunInput<PipelineRunSpec> = {}): Promise<PipelineRun> {
-  const name = partial.metadata?.name ?? `pr-${randomSuffix()}`;
-  const body: PipelineRun = {
-    apiVersion: 'tekton.dev/v1',
-    kind: 'PipelineRun',
-    metadata: {
-      ...partial.metadata,
-      name,
-      namespace: ns,
-      labels: {
-        'app.kubernetes.io/managed-by': 'tekton-pipelines',
-        'tekton.dev/pipelineRun': name,
-        ...partial.metadata?.labels,
-      },
-    },
-    spec: partial.spec ?? {
-      pipelineRef: { name: 'build-and-push' },
-      taskRunTemplate: { serviceAccountName: 'default' },
-    },
-  };
-  return createRun<PipelineRun>(ns, 'pipelineruns', body);
+/** Creates a PipelineRun (see pipelineRunBody). */
+export function createPipelineRun(
+  ns: string,
+  partial: RunInput<PipelineRunSpec> = {},
+  client: KubeClient = kube(),
+): Promise<PipelineRun> {
+  return client.create<PipelineRun>(PIPELINERUNS, ns, pipelineRunBody(ns, partial));
 }
 
 /**
- * Creates a TaskRun as the child of a PipelineRun (ownerReference and the tekton.dev/pipelineRun,
- * tekton.dev/pipelineTask labels), named `<pipelinerun>-<pipelineTask>` like Tekton names them.
+ * What makes a TaskRun the child of a PipelineRun: its ownerReference and the tekton.dev/pipelineRun,
+ * tekton.dev/pipelineTask labels, and the name `<pipelinerun>-<pipelineTask>` Tekton gives it.
  */
+export function childTaskRunMetadata(pr: { name: string; uid: string }, pipelineTask: string): ObjectMeta {
+  return {
+    name: `${pr.name}-${pipelineTask}`,
+    labels: { 'tekton.dev/pipelineRun': pr.name, 'tekton.dev/pipelineTask': pipelineTask },
+    ownerReferences: [
+      {
+        apiVersion: 'tekton.dev/v1',
+        kind: 'PipelineRun',
+        name: pr.name,
+        uid: pr.uid,
+        controller: true,
+        blockOwnerDeletion: true,
+      },
+    ],
+  };
+}
+
+/** Creates a TaskRun as the child of a PipelineRun (see childTaskRunMetadata); `partial` fields win. */
 export async function createChildTaskRun(
   pr: PipelineRun,
   pipelineTask: string,
   partial: RunInput<TaskRunSpec> = {},
 ): Promise<TaskRun> {
-  const prName = pr.metadata.name!;
+  const child = childTaskRunMetadata({ name: pr.metadata.name!, uid: pr.metadata.uid! }, pipelineTask);
   return createTaskRun(pr.metadata.namespace!, {
     spec: partial.spec,
-    metadata: {
-      name: `${prName}-${pipelineTask}`,
-      ...partial.metadata,
-      labels: {
-        'tekton.dev/pipelineRun': prName,
-        'tekton.dev/pipelineTask': pipelineTask,
-        ...partial.metadata?.labels,
-      },
-      ownerReferences: [
-        {
-          apiVersion: 'tekton.dev/v1',
-          kind: 'PipelineRun',
-          name: prName,
-          uid: pr.metadata.uid!,
-          controller: true,
-          blockOwnerDeletion: true,
-        },
-      ],
-    },
+    metadata: { ...child, ...partial.metadata, labels: { ...child.labels, ...partial.metadata?.labels } },
   });
 }
 
@@ -286,6 +275,7 @@ export async function completePipelineRun(
   ns: string,
   name: string,
   statusPatch: Partial<PipelineRunStatus> = {},
+  client: KubeClient = kube(),
 ): Promise<PipelineRun> {
-  return patchRunStatus<PipelineRun>(ns, 'pipelineruns', name, succeededPipelineRunStatus(statusPatch));
+  return patchRunStatus<PipelineRun>(ns, 'pipelineruns', name, succeededPipelineRunStatus(statusPatch), client);
 }
