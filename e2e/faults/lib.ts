@@ -375,6 +375,16 @@ function readLaunch(pid: number): Launch {
   return { argv, env, cwd: readlinkSync(`/proc/${pid}/cwd`) };
 }
 
+/** Sends a signal; a process that exited in the meantime (ESRCH) is what the caller wanted anyway. */
+function signal(pid: number, sig: NodeJS.Signals): boolean {
+  try {
+    process.kill(pid, sig);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ESRCH') throw err;
+  }
+  return true;
+}
+
 /** A handle on `.stack/pids/<name>.pid`; the command line is captured now, while the process runs. */
 export function stackDaemon(name: 'etcd' | 'kube-apiserver' | 'registry'): StackDaemon {
   const { stackDir } = stackEnv();
@@ -387,10 +397,12 @@ export function stackDaemon(name: 'etcd' | 'kube-apiserver' | 'registry'): Stack
     async stop() {
       const pid = pidNow();
       if (!isAlive(pid)) return;
-      process.kill(pid, 'SIGTERM');
+      signal(pid, 'SIGTERM');
       const deadline = Date.now() + 20_000;
+      let killed = false;
       while (isAlive(pid)) {
-        if (Date.now() > deadline) process.kill(pid, 'SIGKILL');
+        // a daemon slower than 20 s to shut down (a loaded machine) is killed, once
+        if (!killed && Date.now() > deadline) killed = signal(pid, 'SIGKILL');
         await sleep(100);
       }
     },

@@ -1,4 +1,5 @@
 // Polling with a deadline: every wait in the e2e suite ends, with a message saying what it waited for.
+import { readFileSync } from 'node:fs';
 
 export interface WaitOptions {
   timeoutMs: number;
@@ -38,7 +39,13 @@ export async function waitFor<T>(
 export function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return true;
+  } catch {
+    return false;
+  }
+  // a zombie (exited, not yet reaped by a parent that may never reap it) answers signal 0 but is gone
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
   } catch {
     return false;
   }
