@@ -18,8 +18,20 @@ export interface StackEnv {
   stackDir: string;
   /** Path of kubectl. */
   kubectl: string;
+  /** The Rekor v1 add-on (e2e/stack/addons/rekor-up.sh) when it is up; `rekorEnv()` says why when it is not. */
+  rekor?: RekorEnv;
   /** Every variable .stack/env exports, add-ons' included. */
   vars: Record<string, string>;
+}
+
+/** The stack's Rekor v1 transparency log. */
+export interface RekorEnv {
+  /** Base URL of rekor-server, e.g. http://127.0.0.1:40125 (REKOR_URL). */
+  url: string;
+  /** Path of its public key PEM, as served at /api/v1/log/publicKey (REKOR_PUBLIC_KEY). */
+  publicKey: string;
+  /** Path of rekor-cli of the same release (REKOR_CLI). */
+  cli: string;
 }
 
 /** Parses the `export NAME=value` lines up.sh writes (values quoted with bash's printf %q). */
@@ -59,6 +71,29 @@ export function stackEnv(): StackEnv {
     cosign: get('COSIGN'),
     stackDir: vars.STACK_DIR ?? stackDir,
     kubectl: get('KUBECTL'),
+    rekor: rekorFrom(vars),
     vars,
   };
+}
+
+function rekorFrom(vars: Record<string, string>): RekorEnv | undefined {
+  const url = process.env.REKOR_URL ?? vars.REKOR_URL;
+  const publicKey = process.env.REKOR_PUBLIC_KEY ?? vars.REKOR_PUBLIC_KEY;
+  const cli = process.env.REKOR_CLI ?? vars.REKOR_CLI;
+  return url && publicKey && cli ? { url, publicKey, cli } : undefined;
+}
+
+/**
+ * The stack's Rekor; throws the reason the add-on recorded when it could not start one, or how to get one when the
+ * stack was started without it.
+ */
+export function rekorEnv(): RekorEnv {
+  const env = stackEnv();
+  const unavailable = process.env.CHAINSMITH_REKOR_UNAVAILABLE ?? env.vars.CHAINSMITH_REKOR_UNAVAILABLE;
+  if (unavailable) throw new Error(`the rekor stack add-on could not start Rekor: ${unavailable}`);
+  if (!env.rekor)
+    throw new Error(
+      'REKOR_URL is not in the stack environment: the rekor add-on (e2e/stack/addons/rekor-up.sh) did not run; restart the stack (npm run stack:down && npm run stack:up)',
+    );
+  return env.rekor;
 }

@@ -79,6 +79,22 @@ run_logged() {
   if [ "$rc" -ne 0 ]; then die "$what failed (exit $rc): $(last_line "$log"); see $log"; fi
 }
 
+# apt_install WHAT PKG...: installs Debian packages with apt (needs root), waiting for dpkg's lock held by another
+# install; a fresh machine may have no package lists yet, so on failure it runs apt-get update and tries once more.
+# The log is $BUILD_LOGS/build-apt-WHAT.log.
+apt_install() {
+  local what=$1 log; shift
+  log=$(build_log "apt-$what")
+  [ "$(id -u)" = 0 ] || die "$what is not installed and installing it needs root: apt-get install $*"
+  say "installing Debian $* with apt (log: $log)"
+  local install=(env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends -o DPkg::Lock::Timeout=300 "$@")
+  if ! (BUILD_TIMEOUT=900 run_logged "apt-get install $*" "$log" "${install[@]}") 2>/dev/null; then
+    say "apt-get install failed; running apt-get update and trying again"
+    BUILD_TIMEOUT=900 run_logged "apt-get update" "$log" apt-get update -o DPkg::Lock::Timeout=300
+    BUILD_TIMEOUT=900 run_logged "apt-get install $*" "$log" "${install[@]}"
+  fi
+}
+
 # go_mod_field JSON FIELD: one string field of `go mod download -json` output.
 go_mod_field() {
   printf '%s\n' "$1" | sed -n "s/^[[:space:]]*\"$2\": \"\\(.*\\)\",\\{0,1\\}\$/\\1/p" | head -n 1
@@ -90,6 +106,31 @@ free_port() {
     const s = require("net").createServer();
     s.listen(0, "127.0.0.1", () => { process.stdout.write(String(s.address().port)); s.close(); });
     s.on("error", (e) => { console.error(e.message); process.exit(1); });'
+}
+
+# pick_port VAR NAME [OVERRIDE]: sets VAR to OVERRIDE (a STACK_*_PORT pin, which must be free) or to a free port this
+# script has not picked before (free_port releases its port, so two calls could otherwise get the same one).
+PICKED_PORTS=" "
+pick_port() {
+  local var=$1 name=$2 want=${3:-} p
+  if [ -n "$want" ]; then
+    port_in_use "$want" && die "port $want for $name is already in use by another process (free it or change the STACK_*_PORT override); see ${LOGS:-$STACK_DIR/logs}"
+    p=$want
+  else
+    for _ in 1 2 3 4 5; do p=$(free_port); case "$PICKED_PORTS" in *" $p "*) ;; *) break ;; esac; done
+  fi
+  PICKED_PORTS="$PICKED_PORTS$p "
+  printf -v "$var" '%s' "$p"
+}
+
+# start_daemon NAME CMD...: detached in its own session (a Ctrl-C elsewhere cannot reach it), output in
+# $LOGS/NAME.log; the pid file $STACK_DIR/pids/NAME.pid is written at once so down.sh can stop it whatever happens
+# next. Prints the pid.
+start_daemon() {
+  local name=$1; shift
+  setsid "$@" >"$LOGS/$name.log" 2>&1 </dev/null 8>&- 9>&- &
+  echo $! >"$STACK_DIR/pids/$name.pid"
+  echo $!
 }
 
 # port_in_use PORT: true when something accepts connections on 127.0.0.1:PORT.

@@ -27,17 +27,19 @@ ours() {
 }
 
 # stop_group PIDFILE...: SIGTERM to each recorded process that is still ours, then wait for all of
-# them (SIGKILL after STOP_TIMEOUT).
+# them (SIGKILL after STOP_TIMEOUT). A NAME.signal file next to NAME.pid names another first signal (KILL for a
+# process whose graceful exit only costs time, such as Trillian's servers, which sleep 5-10 s on SIGTERM).
 total=0
 stop_group() {
-  local f name pid entry deadline group=()
+  local f name pid sig entry deadline group=()
   for f in "$@"; do
     [ -f "$f" ] || continue
     name=$(basename "$f" .pid); pid=$(tr -dc 0-9 <"$f")
+    sig=$(tr -dc A-Z 2>/dev/null <"${f%.pid}.signal" || true)
     if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null && ours "$f" "$pid"; then
       # A daemon started with setsid leads its own process group: stop its children with it.
-      if [ "$(ps -o pgid= -p "$pid" | tr -d ' ')" = "$pid" ]; then kill -TERM -- "-$pid" 2>/dev/null || true
-      else kill -TERM "$pid" 2>/dev/null || true; fi
+      if [ "$(ps -o pgid= -p "$pid" | tr -d ' ')" = "$pid" ]; then kill -"${sig:-TERM}" -- "-$pid" 2>/dev/null || true
+      else kill -"${sig:-TERM}" "$pid" 2>/dev/null || true; fi
       group+=("$name:$pid")
     fi
   done
@@ -66,5 +68,5 @@ if [ -f "$STACK_DIR/datadir" ]; then
   case "$data" in */chainsmith-stack.*) rm -rf "$data" ;; esac
 fi
 rm -rf "$STACK_DIR/pids" "$STACK_DIR/env.d" "$STACK_DIR/bin" "$STACK_DIR/pki" "$STACK_DIR/env" "$STACK_DIR/env.tmp" \
-  "$STACK_DIR/datadir" "$STACK_DIR/admin.kubeconfig" "$STACK_DIR/registry.yml"
+  "$STACK_DIR/datadir" "$STACK_DIR/admin.kubeconfig" "$STACK_DIR/registry.yml" "$STACK_DIR/rekor"
 say "stack down ($total processes stopped; logs kept in $STACK_DIR/logs)"

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Exits 0 when the stack recorded in $STACK_DIR is live: every recorded process runs and
-# etcd, kube-apiserver and the registry answer their health endpoints (each probe times out).
+# etcd, kube-apiserver, the registry (and Rekor, when its add-on is up) answer their health endpoints (each probe
+# times out).
 set -euo pipefail
 . "$(dirname "$0")/common.sh"
 STACK_DIR="${STACK_DIR:-$REPO_ROOT/.stack}"
@@ -17,4 +18,7 @@ TOKEN=$(sed -n 's/^ *token: //p' "$KUBECONFIG" | head -n 1)
 curl -sf --max-time 5 --cacert "$STACK_DIR/pki/ca.crt" -H "Authorization: Bearer $TOKEN" \
   "$CHAINSMITH_STACK_APISERVER/readyz" >/dev/null || { echo "kube-apiserver not ready"; exit 1; }
 curl -sf --max-time 3 "http://$CHAINSMITH_REGISTRY/v2/" >/dev/null || { echo "registry unhealthy"; exit 1; }
+if [ -n "${REKOR_URL:-}" ]; then   # the rekor add-on
+  curl -sf --max-time 3 "$REKOR_URL/api/v1/log" >/dev/null || { echo "rekor-server unhealthy"; exit 1; }
+fi
 echo "stack healthy"

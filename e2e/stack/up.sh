@@ -33,12 +33,16 @@ addons_to_run() {
 # run_addon SCRIPT: one add-on; it may build its server on a cold machine, so progress lines and a
 # generous timeout. It appends exports to env.d/<name>.env and pid files to pids/.
 run_addon() {
-  local name
+  local name why
   name=$(basename "$1" -up.sh)
   say "starting add-on $name"
   RUN_NICE=0 BUILD_TIMEOUT=$ADDON_TIMEOUT run_logged "add-on $name" "$LOGS/addon-$name.log" \
     env STACK_DIR="$STACK_DIR" CHAINSMITH_CACHE="$CACHE" KUBECONFIG="$KUBECONFIG" KUBECTL="$KUBECTL" \
     CHAINSMITH_REGISTRY="$CHAINSMITH_REGISTRY" "$1" 8>&-
+  # An add-on that could not start its server says why in its env file (its e2e tests fail with that reason).
+  # shellcheck disable=SC1090
+  why=$(. "$STACK_DIR/env.d/$name.env"; v="CHAINSMITH_${name^^}_UNAVAILABLE"; echo "${!v:-}") 2>/dev/null || true
+  [ -z "$why" ] || say "add-on $name is unavailable: $why"
 }
 
 # write_env_file: .stack/env = every env.d/*.env; its presence means "up", so it is written last.
@@ -102,17 +106,9 @@ fi
 [ -x "$KUBECTL" ] || die "KUBECTL=$KUBECTL is not an executable file"
 REGISTRY_BIN=$(command -v docker-registry || true)
 if [ -z "$REGISTRY_BIN" ]; then
-  APT_LOG=$(build_log apt-docker-registry)
-  [ "$(id -u)" = 0 ] || die "docker-registry is not installed and installing it needs root: apt-get install docker-registry"
-  say "installing Debian docker-registry with apt (log: $APT_LOG)"
-  APT_INSTALL=(env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends -o DPkg::Lock::Timeout=300 docker-registry)
-  # A fresh machine may have no package lists yet: on failure, apt-get update and try once more.
-  if ! (BUILD_TIMEOUT=900 run_logged "apt-get install docker-registry" "$APT_LOG" "${APT_INSTALL[@]}") 2>/dev/null; then
-    say "apt-get install failed; running apt-get update and trying again"
-    BUILD_TIMEOUT=900 run_logged "apt-get update" "$APT_LOG" apt-get update -o DPkg::Lock::Timeout=300
-    BUILD_TIMEOUT=900 run_logged "apt-get install docker-registry" "$APT_LOG" "${APT_INSTALL[@]}"
-  fi
-  REGISTRY_BIN=$(command -v docker-registry) || die "docker-registry still missing after apt-get install; see $APT_LOG"
+  apt_install docker-registry docker-registry
+  REGISTRY_BIN=$(command -v docker-registry) ||
+    die "docker-registry still missing after apt-get install; see $BUILD_LOGS/build-apt-docker-registry.log"
 fi
 
 # --- builds (each one takes the shared Go build lock; a cache hit is instant) -------------------
@@ -139,32 +135,10 @@ ln -s "$ETCD_BIN" "$STACK_DIR/bin/etcd"
 ln -s "$COSIGN_BIN" "$STACK_DIR/bin/cosign"
 ln -s "$KUBECTL" "$STACK_DIR/bin/kubectl"
 
-# pick_port NAME OVERRIDE: the override (STACK_*_PORT) must be free; otherwise any free port.
-TAKEN=" "
-pick_port() {
-  local name=$1 want=${2:-} p
-  if [ -n "$want" ]; then
-    port_in_use "$want" && die "port $want for $name is already in use by another process (free it or change the STACK_*_PORT override); see $LOGS"
-    p=$want
-  else
-    for _ in 1 2 3 4 5; do p=$(free_port); case "$TAKEN" in *" $p "*) ;; *) break ;; esac; done
-  fi
-  TAKEN="$TAKEN$p "
-  echo "$p"
-}
-ETCD_PORT=$(pick_port etcd "${STACK_ETCD_PORT:-}")
-ETCD_PEER_PORT=$(pick_port etcd-peer "")
-API_PORT=$(pick_port kube-apiserver "${STACK_APISERVER_PORT:-}")
-REGISTRY_PORT=$(pick_port registry "${STACK_REGISTRY_PORT:-}")
-
-# start_daemon NAME CMD...: detached in its own session (a Ctrl-C elsewhere cannot reach it);
-# the pid file is written at once so down.sh can stop it whatever happens next.
-start_daemon() {
-  local name=$1; shift
-  setsid "$@" >"$LOGS/$name.log" 2>&1 </dev/null 8>&- 9>&- &
-  echo $! >"$STACK_DIR/pids/$name.pid"
-  echo $!
-}
+pick_port ETCD_PORT etcd "${STACK_ETCD_PORT:-}"
+pick_port ETCD_PEER_PORT etcd-peer
+pick_port API_PORT kube-apiserver "${STACK_APISERVER_PORT:-}"
+pick_port REGISTRY_PORT registry "${STACK_REGISTRY_PORT:-}"
 
 # --- etcd -------------------------------------------------------------------------------------
 say "starting etcd $ETCD_VERSION on 127.0.0.1:$ETCD_PORT"
