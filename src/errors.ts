@@ -16,6 +16,7 @@ export type Reason =
   | 'SigningFailed'
   | 'PayloadFailed'
   | 'StorageFailed'
+  | 'TransparencyFailed'
   | 'RegistryUnauthorized'
   | 'RegistryForbidden'
   | 'RegistryNotFound'

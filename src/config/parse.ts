@@ -72,6 +72,7 @@ export const KNOWN_KEYS: readonly string[] = [
   'chainsmith.sign-platform-images',
   'chainsmith.max-retries',
   'chainsmith.retry-horizon',
+  'chainsmith.transparency.attestation-entry',
 ];
 
 /** The configuration Chains uses when the ConfigMap is empty (spec §7.1), plus chainsmith's own defaults. */
@@ -102,7 +103,7 @@ export const DEFAULT_CONFIG: ChainsConfig = deepFreeze({
   builder: { id: 'https://tekton.dev/chains/v2' },
   buildDefinition: { buildType: 'https://tekton.dev/chains/v2/slsa' },
   filter: { managedBy: [] },
-  chainsmith: { signPlatformImages: false, maxRetries: 3, retryHorizonSeconds: 600 },
+  chainsmith: { signPlatformImages: false, maxRetries: 3, retryHorizonSeconds: 600, attestationEntryType: 'dsse' },
 } satisfies ChainsConfig);
 
 function deepFreeze<T>(o: T): T {
@@ -277,6 +278,11 @@ export function parseChainsConfig(data: Record<string, string>): ChainsConfig {
   apply('chainsmith.sign-platform-images', goBool, (v) => (c.chainsmith.signPlatformImages = v));
   apply('chainsmith.max-retries', nonNegativeInt, (v) => (c.chainsmith.maxRetries = v));
   apply('chainsmith.retry-horizon', parseDurationSeconds, (v) => (c.chainsmith.retryHorizonSeconds = v));
+  apply(
+    'chainsmith.transparency.attestation-entry',
+    oneOf(['dsse', 'intoto'] as const),
+    (v) => (c.chainsmith.attestationEntryType = v),
+  );
   return stripUndefined(c);
 }
 

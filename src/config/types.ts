@@ -48,7 +48,12 @@ export interface ChainsConfig {
       };
     };
   };
-  transparency: { enabled: boolean; manual: boolean; url: string };
+  transparency: {
+    enabled: boolean;
+    /** `transparency.enabled: manual`: only runs annotated `chains.tekton.dev/transparency-upload: "true"` */
+    manual: boolean;
+    url: string;
+  };
   builder: { id: string };
   buildDefinition: { buildType: BuildType };
   filter: { managedBy: string[] };
@@ -63,5 +68,10 @@ export interface ChainsConfig {
      * (see docs/reliability.md)
      */
     retryHorizonSeconds: number;
+    /**
+     * `chainsmith.transparency.attestation-entry`: the Rekor entry kind of attestations, `dsse` 0.0.1 (default,
+     * Chains v0.29+) or `intoto` 0.0.1 (Chains ≤ v0.28, for verifiers that only know it)
+     */
+    attestationEntryType: 'dsse' | 'intoto';
   };
 }

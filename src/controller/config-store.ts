@@ -98,14 +98,6 @@ export class ConfigStore {
       this.opts.logger.warn(`chains-config has unknown keys, ignored: ${list}`, { namespace: this.opts.namespace });
       this.warnOnConfigMap(obj, 'UnknownConfigKey', `unknown keys are ignored: ${list}`);
     }
-    if (next.transparency.enabled) {
-      // Never a silent no-op: Rekor upload is not implemented, so say so where operators look.
-      const warning =
-        'transparency.enabled is set but chainsmith does not upload to a transparency log (Rekor) yet; ' +
-        'signatures are stored without tlog entries';
-      this.opts.logger.warn(warning, { namespace: this.opts.namespace });
-      this.warnOnConfigMap(obj, 'UnsupportedSetting', warning);
-    }
     this.set(next, 'chains-config applied');
   }
 

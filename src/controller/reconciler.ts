@@ -312,7 +312,13 @@ export class Reconciler {
     }
     const reason = reasonOf(error, 'SigningFailed');
     const eventReason: EventReason =
-      errorType === 'storage' ? 'StorageFailed' : errorType === 'payload_creation' ? 'PayloadFailed' : 'SigningFailed';
+      errorType === 'storage'
+        ? 'StorageFailed'
+        : errorType === 'payload_creation'
+          ? 'PayloadFailed'
+          : errorType === 'tlog'
+            ? 'TransparencyFailed'
+            : 'SigningFailed';
     const outcome = recordFailure(base.annotations, error, config, now, since);
     log.warn('signing failed', {
       reason,

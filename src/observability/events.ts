@@ -14,6 +14,7 @@ export type EventReason =
   | 'InvalidResult'
   | 'SigningFailed'
   | 'StorageFailed'
+  | 'TransparencyFailed'
   | 'PayloadFailed'
   | 'ChildRunMissing'
   | 'MarkedFailed'
@@ -21,7 +22,6 @@ export type EventReason =
   | 'SigningDisabled'
   | 'DeletedBeforeSigned'
   | 'InvalidConfig'
-  | 'UnsupportedSetting'
   | 'UnknownConfigKey';
 
 /** The object an Event is about. */

@@ -1,8 +1,9 @@
 // The signing pipeline for one run (spec §1.5), as small steps: extract the run's artifacts once (type hinting:
 // subjects, images, findings), plan the objects to sign (which types, which objects), then for each object create
 // the payload, sign it and store it in every configured backend. The formats and the image signer share the one
-// extraction. No Kubernetes writes happen here: the `tekton` backend returns annotations and the reconciler writes
-// them with the mark.
+// extraction. When transparency applies (spec §6.1) each signature is uploaded to Rekor after signing and before
+// storing, so storage can attach the entry and a run is never marked signed without it. No Kubernetes writes happen
+// here: the `tekton` backend returns annotations and the reconciler writes them with the mark.
 import type { ChainsConfig, RunFormat, SignerName, StorageName } from '../config/types.js';
 import { ChainsmithError, messageOf, reasonOf } from '../errors.js';
 import type { Extraction, Finding, ImageReference } from '../artifacts/types.js';
@@ -14,7 +15,9 @@ import type { ControllerMetrics, SigningErrorType } from '../observability/metri
 import { mergeFindings } from '../artifacts/findings.js';
 import { extractArtifacts } from '../artifacts/index.js';
 import { enabledTypesFor } from '../config/parse.js';
-import { runShortKey } from '../tekton/annotations.js';
+import { runShortKey, TRANSPARENCY_ANNOTATION, TRANSPARENCY_UPLOAD_ANNOTATION } from '../tekton/annotations.js';
+import { proposedEntry, transparencyEntryUrl, verifierPem, type TlogEntry } from '../sigstore/rekor.js';
+import type { ProposedEntry } from '@sigstore/rekor-types';
 
 export type ArtifactType = 'taskrun' | 'pipelinerun' | 'oci';
 
@@ -48,6 +51,11 @@ export interface SigningDeps {
    * image indexes when `chainsmith.sign-platform-images` is on (that needs the registry).
    */
   imagesToSign(run: TaskRun, images: ImageReference[], config: ChainsConfig): Promise<ImageReference[]>;
+  /**
+   * Uploads one entry to the Rekor log at `url` (`transparency.url`); throws TransparencyFailed. Required when
+   * transparency is enabled.
+   */
+  uploadTlog?(url: string, entry: ProposedEntry): Promise<TlogEntry>;
   metrics?: ControllerMetrics;
   logger?: { info(m: string, meta?: object): unknown; warn(m: string, meta?: object): unknown };
 }
@@ -138,6 +146,15 @@ export async function planArtifacts(
   return { plans, findings: mergeFindings(input.extraction.artifacts.findings) };
 }
 
+/** Whether this run's signatures go to the transparency log (spec §6.1; Chains' `shouldUploadTlog`). */
+export function shouldUploadTlog(run: Run, config: ChainsConfig): boolean {
+  if (!config.transparency.enabled) return false;
+  if (!config.transparency.manual) return true;
+  const annotations = run.metadata.annotations ?? {};
+  if (TRANSPARENCY_ANNOTATION in annotations) return false;
+  return annotations[TRANSPARENCY_UPLOAD_ANNOTATION] === 'true';
+}
+
 class StepError extends Error {
   constructor(
     readonly errorType: SigningErrorType,
@@ -176,6 +193,31 @@ async function signObject(
   }
   const counters = deps.metrics?.forKind(run.kind);
   counters?.signCreated.inc();
+  let tlogEntry: TlogEntry | undefined;
+  if (shouldUploadTlog(run, config)) {
+    // Unlike Chains (which stores anyway), a failed upload stops here: storage would write a layer without its
+    // bundle, and the run must not be marked signed without its entry. The retry re-signs and uploads again.
+    try {
+      if (!deps.uploadTlog) throw new ChainsmithError('TransparencyFailed', 'no transparency-log client is configured');
+      const entry = proposedEntry(
+        payload.kind === 'simplesigning' ? 'simplesigning' : 'in-toto',
+        signed,
+        verifierPem(signed.cert, signed.publicKey),
+        config.chainsmith.attestationEntryType,
+      );
+      tlogEntry = await deps.uploadTlog(config.transparency.url, entry);
+    } catch (err) {
+      throw new StepError(
+        'tlog',
+        err instanceof ChainsmithError
+          ? new ChainsmithError(err.reason, `${obj.label}: ${err.message}`, { transient: err.transient, cause: err })
+          : new ChainsmithError('TransparencyFailed', `${obj.label}: ${messageOf(err)}`, { cause: err }),
+      );
+    }
+    // Chains: the last uploaded object wins
+    annotations[TRANSPARENCY_ANNOTATION] = transparencyEntryUrl(config.transparency.url, tlogEntry.logIndex);
+    deps.logger?.info('uploaded to the transparency log', { key: obj.fullKey, logIndex: tlogEntry.logIndex });
+  }
   const storers = deps.storers();
   const failures: unknown[] = [];
   for (const name of plan.storage) {
@@ -183,7 +225,8 @@ async function signObject(
     const started = performance.now();
     try {
       if (!storer) throw new ChainsmithError('StorageFailed', `storage backend "${name}" is not initialised`);
-      const result = await storer.store({ run, payload, signed, shortKey: obj.shortKey, fullKey: obj.fullKey, config });
+      const request = { run, payload, signed, shortKey: obj.shortKey, fullKey: obj.fullKey, config };
+      const result = await storer.store(tlogEntry ? { ...request, tlogEntry } : request);
       Object.assign(annotations, result.annotations ?? {});
       for (const note of result.notes ?? []) deps.logger?.info('store note', { backend: name, key: obj.fullKey, note });
       counters?.payloadStored.inc();

@@ -6,6 +6,7 @@ import { payloadFormat } from '../formats/index.js';
 import type { RegistryCredentialSource } from '../kube/registry-credentials.js';
 import { platformManifests } from '../oci/platforms.js';
 import type { ControllerMetrics } from '../observability/metrics.js';
+import { RekorClient } from '../sigstore/rekor.js';
 import { signPayload } from '../sigstore/sign-payload.js';
 import type { SignerRegistry } from '../signing/index.js';
 import type { Storer } from '../storage/storer.js';
@@ -44,9 +45,15 @@ async function platformImages(
   return out;
 }
 
-/** SigningDeps backed by the real formats, signers, storers and registry. */
+/** SigningDeps backed by the real formats, signers, storers, registry and Rekor. */
 export function realSigningDeps(o: RealSigningDepsOptions): SigningDeps {
+  // One client per `transparency.url`: a config change to another log gets a new one.
+  let rekor: RekorClient | undefined;
   return {
+    uploadTlog: (url, entry) => {
+      if (rekor?.url !== url) rekor = new RekorClient({ url });
+      return rekor.upload(entry);
+    },
     formatFor: (name) => payloadFormat(name),
     signer: (name, config) => o.signers.get(name, config),
     sign: (signer, payload) => signPayload(signer, payload),

@@ -22,6 +22,7 @@ import { messageOf } from '../errors.js';
 import { descriptorOf, serialiseManifest, type Descriptor } from '../oci/manifest.js';
 import { OCI_EMPTY, OCI_MANIFEST } from '../oci/media-types.js';
 import { SIGSTORE_BUNDLE_V03 } from './media-types.js';
+import type { TlogEntry } from './rekor.js';
 
 export type { Bundle } from '@sigstore/bundle';
 
@@ -35,7 +36,7 @@ function leafCertificate(cert: string): Buffer | undefined {
 }
 
 /** A bundle wrapping a DSSE envelope (attestations). The envelope's keyid becomes the public-key hint. */
-export function dsseBundle(envelopeJson: Buffer, cert: string): Buffer {
+export function dsseBundle(envelopeJson: Buffer, cert: string, tlogEntry?: TlogEntry): Buffer {
   const envelope = envelopeFromJSON(JSON.parse(envelopeJson.toString('utf8')));
   const signature = envelope.signatures[0];
   const certificate = leafCertificate(cert);
@@ -47,6 +48,7 @@ export function dsseBundle(envelopeJson: Buffer, cert: string): Buffer {
       keyHint: signature?.keyid ?? '',
       ...(certificate ? { certificate } : {}),
     }),
+    tlogEntry,
   );
 }
 
@@ -54,7 +56,13 @@ export function dsseBundle(envelopeJson: Buffer, cert: string): Buffer {
  * A bundle for a simple-signing signature. The signature is over the raw payload, not a DSSE PAE, so it is
  * carried as a `messageSignature` (what it really is) rather than as a DSSE envelope that would not verify.
  */
-export function messageSignatureBundle(payload: Buffer, digestHex: string, rawSignature: Buffer, cert: string): Buffer {
+export function messageSignatureBundle(
+  payload: Buffer,
+  digestHex: string,
+  rawSignature: Buffer,
+  cert: string,
+  tlogEntry?: TlogEntry,
+): Buffer {
   const certificate = leafCertificate(cert);
   return bundleJson(
     toMessageSignatureBundle({
@@ -62,14 +70,43 @@ export function messageSignatureBundle(payload: Buffer, digestHex: string, rawSi
       signature: rawSignature,
       ...(certificate ? { certificate } : {}),
     }),
+    tlogEntry,
   );
+}
+
+/**
+ * A Rekor v1 entry as a bundle's `TransparencyLogEntry` in protobuf JSON: members in field order, int64 as strings,
+ * bytes as base64 (Rekor answers hashes and the log ID in hex). The inclusion proof is left out when Rekor gave none.
+ */
+export function tlogEntryJson(entry: TlogEntry): Record<string, unknown> {
+  const hexB64 = (hex: string): string => Buffer.from(hex, 'hex').toString('base64');
+  const proof = entry.inclusionProof;
+  return {
+    logIndex: String(entry.logIndex),
+    logId: { keyId: hexB64(entry.logID) },
+    kindVersion: { kind: entry.kind, version: entry.apiVersion },
+    integratedTime: String(entry.integratedTime),
+    ...(entry.signedEntryTimestamp ? { inclusionPromise: { signedEntryTimestamp: entry.signedEntryTimestamp } } : {}),
+    ...(proof
+      ? {
+          inclusionProof: {
+            logIndex: String(proof.logIndex),
+            rootHash: hexB64(proof.rootHash),
+            treeSize: String(proof.treeSize),
+            hashes: proof.hashes.map(hexB64),
+            ...(proof.checkpoint ? { checkpoint: { envelope: proof.checkpoint } } : {}),
+          },
+        }
+      : {}),
+    canonicalizedBody: entry.body,
+  };
 }
 
 /**
  * The bundle's protobuf JSON as we write it: members in the order below, no whitespace, `tlogEntries: []`, and
  * no `keyid` on envelope signatures (see the top of this file for why this is not `bundleToJSON`).
  */
-function bundleJson(bundle: Bundle): Buffer {
+function bundleJson(bundle: Bundle, tlogEntry?: TlogEntry): Buffer {
   const b64 = (bytes: Buffer): string => bytes.toString('base64');
   const material = bundle.verificationMaterial.content;
   let key: Record<string, unknown>;
@@ -102,7 +139,11 @@ function bundleJson(bundle: Bundle): Buffer {
           },
         };
   return Buffer.from(
-    JSON.stringify({ mediaType: bundle.mediaType, verificationMaterial: { ...key, tlogEntries: [] }, ...body }),
+    JSON.stringify({
+      mediaType: bundle.mediaType,
+      verificationMaterial: { ...key, tlogEntries: tlogEntry ? [tlogEntryJson(tlogEntry)] : [] },
+      ...body,
+    }),
   );
 }
 

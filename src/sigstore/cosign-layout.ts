@@ -7,7 +7,9 @@ import { isImageDigest } from '../reference/reference.js';
 import { MAX_MANIFEST_LAYERS } from '../oci/limits.js';
 import { descriptorOf, serialiseManifest, type Descriptor } from '../oci/manifest.js';
 import { OCI_CONFIG, OCI_MANIFEST } from '../oci/media-types.js';
+import type { TlogEntry } from './rekor.js';
 import {
+  ANNOTATION_BUNDLE,
   ANNOTATION_CERTIFICATE,
   ANNOTATION_CHAIN,
   ANNOTATION_PREDICATE_TYPE,
@@ -45,27 +47,59 @@ function certificateAnnotations(cert: string, chain: string): Record<string, str
   return cert === '' ? {} : { [ANNOTATION_CERTIFICATE]: cert, [ANNOTATION_CHAIN]: chain };
 }
 
-/** A simple-signing layer: blob = payload bytes, signature annotation = base64 of the raw signature. */
-export function signatureLayer(payload: Buffer, rawSignature: Buffer, cert = '', chain = ''): CosignLayer {
-  const annotations = {
+/**
+ * The `dev.sigstore.cosign/bundle` annotation for an entry with a SET, or undefined without one. Hand-written because
+ * cosign reads it as Go's `RekorBundle`: members in this order, the body as the base64 string Rekor returned.
+ */
+export function cosignRekorBundle(entry: TlogEntry | undefined): string | undefined {
+  if (!entry?.signedEntryTimestamp) return undefined;
+  return JSON.stringify({
+    SignedEntryTimestamp: entry.signedEntryTimestamp,
+    Payload: {
+      body: entry.body,
+      integratedTime: entry.integratedTime,
+      logIndex: entry.logIndex,
+      logID: entry.logID,
+    },
+  });
+}
+
+/**
+ * A simple-signing layer: blob = payload bytes, signature annotation = base64 of the raw signature, and the Rekor
+ * bundle when the signature was uploaded (Chains adds none to `.sig` layers; cosign then looks the entry up online,
+ * with it cosign verifies offline).
+ */
+export function signatureLayer(
+  payload: Buffer,
+  rawSignature: Buffer,
+  cert = '',
+  chain = '',
+  tlogEntry?: TlogEntry,
+): CosignLayer {
+  const annotations: Record<string, string> = {
     [ANNOTATION_SIGNATURE]: rawSignature.toString('base64'),
     ...certificateAnnotations(cert, chain),
   };
+  const bundle = cosignRekorBundle(tlogEntry);
+  if (bundle !== undefined) annotations[ANNOTATION_BUNDLE] = bundle;
   return { blob: payload, descriptor: descriptorOf(SIMPLESIGNING_LAYER, payload, annotations) };
 }
 
 /**
  * A DSSE attestation layer: blob = envelope JSON, empty signature annotation,
- * `predicateType` as cosign attest writes it.
+ * `predicateType` as cosign attest writes it, and the Rekor bundle when the envelope was uploaded.
  */
 export function attestationLayer(
   envelope: Buffer,
   predicateType: string | undefined,
   cert = '',
   chain = '',
+  tlogEntry?: TlogEntry,
 ): CosignLayer {
   const annotations: Record<string, string> = { [ANNOTATION_SIGNATURE]: '', ...certificateAnnotations(cert, chain) };
   if (predicateType) annotations[ANNOTATION_PREDICATE_TYPE] = predicateType;
+  const bundle = cosignRekorBundle(tlogEntry);
+  if (bundle !== undefined) annotations[ANNOTATION_BUNDLE] = bundle;
   return { blob: envelope, descriptor: descriptorOf(DSSE_LAYER, envelope, annotations) };
 }
 

@@ -14,3 +14,5 @@ export const ANNOTATION_SIGNATURE = 'dev.cosignproject.cosign/signature';
 export const ANNOTATION_CERTIFICATE = 'dev.sigstore.cosign/certificate';
 export const ANNOTATION_CHAIN = 'dev.sigstore.cosign/chain';
 export const ANNOTATION_PREDICATE_TYPE = 'predicateType';
+/** The Rekor bundle (SET and entry) that lets cosign check the transparency log offline. */
+export const ANNOTATION_BUNDLE = 'dev.sigstore.cosign/bundle';

@@ -145,12 +145,13 @@ export class OciStorer implements Storer {
     const client = clientFor(target.registry);
     const simple = req.payload.kind === 'simplesigning';
     const layer = simple
-      ? signatureLayer(req.signed.payload, req.signed.signature, req.signed.cert, req.signed.chain)
+      ? signatureLayer(req.signed.payload, req.signed.signature, req.signed.cert, req.signed.chain, req.tlogEntry)
       : attestationLayer(
           req.signed.signature,
           req.payload.predicateType ?? predicateTypeOf(req.payload.bytes),
           req.signed.cert,
           req.signed.chain,
+          req.tlogEntry,
         );
     const holder = holders.get(target.registry);
     const outcome = await appendToAttachment(
@@ -177,13 +178,14 @@ export class OciStorer implements Storer {
         sha256Hex(req.signed.payload),
         req.signed.signature,
         req.signed.cert,
+        req.tlogEntry,
       );
       return attachReferrer(
         { client, image, bundle, predicateType: COSIGN_SIGN_PREDICATE, content: 'message-signature', ...this.nowOpt() },
         this.locks,
       );
     }
-    const bundle = dsseBundle(req.signed.signature, req.signed.cert);
+    const bundle = dsseBundle(req.signed.signature, req.signed.cert, req.tlogEntry);
     const predicateType = req.payload.predicateType ?? predicateTypeOf(req.payload.bytes) ?? '';
     return attachReferrer(
       { client, image, bundle, predicateType, content: 'dsse-envelope', ...this.nowOpt() },

@@ -3,6 +3,7 @@ import type { Run } from '../tekton/types.js';
 import type { Payload } from '../formats/types.js';
 import type { SignedPayload } from '../signing/signer.js';
 import type { ChainsConfig } from '../config/types.js';
+import type { TlogEntry } from '../sigstore/rekor.js';
 
 /** Everything a backend needs to store one signature. */
 export interface StoreRequest {
@@ -14,6 +15,8 @@ export interface StoreRequest {
   /** `tekton.dev-v1-TaskRun-<uid>` or `repo@sha256:hex` */
   fullKey: string;
   config: ChainsConfig;
+  /** the transparency-log entry of this signature, when it was uploaded (stored as the cosign bundle) */
+  tlogEntry?: TlogEntry;
 }
 
 /** One storage backend (`tekton`, `oci`, ...). Must be idempotent: a retry stores again. */

@@ -13,6 +13,10 @@ export const CHAINSMITH_PREFIX = 'chainsmith.dev/';
 export const SIGNED_ANNOTATION = `${CHAINS_PREFIX}signed`;
 /** Chains' retry counter. */
 export const RETRIES_ANNOTATION = `${CHAINS_PREFIX}retries`;
+/** Where the run's last transparency-log entry is: `<transparency.url>/api/v1/log/entries?logIndex=<N>` (Chains). */
+export const TRANSPARENCY_ANNOTATION = `${CHAINS_PREFIX}transparency`;
+/** A user's opt-in to upload when `transparency.enabled` is `manual` (read only, never written). */
+export const TRANSPARENCY_UPLOAD_ANNOTATION = `${CHAINS_PREFIX}transparency-upload`;
 /** The label that sets `metadata.reproducible` in in-toto provenance. */
 export const REPRODUCIBLE_LABEL = `${CHAINS_PREFIX}reproducible`;
 export const TASKRUN_FINALIZER = `${CHAINS_PREFIX}taskrun`;

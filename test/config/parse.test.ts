@@ -45,7 +45,12 @@ test('an empty ConfigMap gives every default of §7.1', () => {
   assert.equal(c.builder.id, 'https://tekton.dev/chains/v2');
   assert.equal(c.buildDefinition.buildType, 'https://tekton.dev/chains/v2/slsa');
   assert.deepEqual(c.filter.managedBy, []);
-  assert.deepEqual(c.chainsmith, { signPlatformImages: false, maxRetries: 3, retryHorizonSeconds: 600 });
+  assert.deepEqual(c.chainsmith, {
+    signPlatformImages: false,
+    maxRetries: 3,
+    retryHorizonSeconds: 600,
+    attestationEntryType: 'dsse',
+  });
   assert.deepEqual(enabledArtifactTypes(c), ['taskrun', 'pipelinerun', 'oci']);
 });
 
@@ -227,6 +232,21 @@ test('transparency.enabled: true → on, manual → on + manual, anything else �
   });
   for (const v of ['false', 'TRUE', '1', 'yes', ''])
     assert.equal(parseChainsConfig({ 'transparency.enabled': v }).transparency.enabled, false, v);
+});
+
+test('transparency.url is kept verbatim; chainsmith.transparency.attestation-entry is dsse (default) or intoto', () => {
+  assert.equal(
+    parseChainsConfig({ 'transparency.url': 'http://127.0.0.1:3000' }).transparency.url,
+    'http://127.0.0.1:3000',
+  );
+  const entry = (v: string) =>
+    parseChainsConfig({ 'chainsmith.transparency.attestation-entry': v }).chainsmith.attestationEntryType;
+  assert.equal(entry('dsse'), 'dsse');
+  assert.equal(entry('intoto'), 'intoto');
+  assert.throws(
+    () => entry('intoto-0.0.2'),
+    /invalid chainsmith.transparency.attestation-entry: "intoto-0.0.2"; accepted: dsse, intoto/,
+  );
 });
 
 test('chainsmith keys: max-retries ≥ 0, retry-horizon as a duration or seconds', () => {

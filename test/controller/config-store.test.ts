@@ -55,16 +55,12 @@ test('an invalid ConfigMap at start-up leaves no config (nothing is signed until
   assert.match(events.events[0]!.note, /nothing will be signed until it is fixed/);
 });
 
-test('transparency.enabled is applied but warned about (Rekor upload is not implemented), never silently ignored', () => {
-  const { s, events, lines } = store();
-  s.apply(cm({ 'transparency.enabled': 'true' }));
+test('transparency.enabled is applied without a warning (uploads to Rekor are implemented)', () => {
+  const { s, events } = store();
+  s.apply(cm({ 'transparency.enabled': 'true', 'transparency.url': 'http://127.0.0.1:3000' }));
   assert.equal(s.current?.transparency.enabled, true);
-  assert.equal(events.events.length, 1);
-  assert.equal(events.events[0]!.reason, 'UnsupportedSetting');
-  assert.match(events.events[0]!.note, /transparency log/);
-  assert.ok(lines.some((l) => l.includes('transparency.enabled is set')));
-  s.apply(cm({ 'transparency.enabled': 'false' }));
-  assert.equal(events.events.length, 1, 'no warning once transparency is off');
+  assert.equal(s.current?.transparency.url, 'http://127.0.0.1:3000');
+  assert.equal(events.events.length, 0);
 });
 
 test('an unknown key (a typo) is warned about with the closest known key, and the rest still applies', () => {

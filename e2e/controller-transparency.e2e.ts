@@ -1,0 +1,232 @@
+// The controller with `transparency.enabled` against the stack's real Rekor v1 (e2e/stack/addons/rekor-up.sh): a
+// TaskRun that built an image is marked signed only once its signatures are in the log, carries Chains'
+// `chains.tekton.dev/transparency` annotation, and cosign verifies the image signature and the attestation WITH the
+// transparency log (no `--insecure-ignore-tlog`, Rekor's key from SIGSTORE_REKOR_PUBLIC_KEY). `manual` uploads only
+// the annotated run, and an unreachable Rekor never yields signed=true.
+import assert from 'node:assert/strict';
+import { generateKeyPairSync } from 'node:crypto';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { encryptCosignKey, exportPublicKeyPem } from '../src/signing/cosign-key.js';
+import type { Run } from '../src/tekton/types.js';
+import {
+  completeTaskRun,
+  createNamespace,
+  createTaskRun,
+  eventsOf,
+  getTaskRun,
+  stackEnv,
+  waitFor,
+  type ControllerProcess,
+} from './lib/index.js';
+import {
+  fetchBlob,
+  fetchManifest,
+  layersOf,
+  MEDIA,
+  pushRandomImage,
+  putManifest,
+  uploadBlob,
+  type Descriptor,
+} from './lib/registry.js';
+import { closedPort, cosign } from './lib/cosign.js';
+import { rekorEnv } from './lib/env.js';
+import { startSigningController, writeChainsConfig } from './lib/scenario.js';
+
+const PASSWORD = 'e2e-transparency-password';
+const TRANSPARENCY = 'chains.tekton.dev/transparency';
+
+interface Setup {
+  ns: string;
+  dir: string;
+  controller: ControllerProcess;
+}
+
+/** A namespace pair, a cosign key in signing-secrets, chain-config with oci storage and `transparency`. */
+async function setup(prefix: string, transparency: Record<string, string>): Promise<Setup> {
+  const ns = await createNamespace(prefix);
+  const systemNs = await createNamespace(`${prefix}-sys`);
+  const dir = await mkdtemp(join(tmpdir(), 'chainsmith-tlog-'));
+  const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  await writeFile(join(dir, 'cosign.key'), await encryptCosignKey(privateKey, PASSWORD));
+  await writeFile(join(dir, 'cosign.password'), PASSWORD);
+  await writeFile(join(dir, 'cosign.pub'), exportPublicKeyPem(privateKey));
+  await writeChainsConfig(systemNs, {
+    'artifacts.taskrun.format': 'in-toto',
+    'artifacts.taskrun.storage': 'tekton,oci',
+    'artifacts.oci.storage': 'oci',
+    ...transparency,
+  });
+  const controller = await startSigningController(ns, systemNs, dir);
+  return { ns, dir, controller };
+}
+
+async function teardown(s: Setup | undefined): Promise<void> {
+  if (!s) return;
+  await s.controller.stop();
+  await rm(s.dir, { recursive: true, force: true });
+}
+
+/** Completes a TaskRun that built `image` (with `annotations`) and returns its name. */
+async function imageTaskRun(
+  ns: string,
+  image: { repository: string; digest: string },
+  annotations: Record<string, string> = {},
+): Promise<string> {
+  const tr = await createTaskRun(ns, { metadata: { annotations } });
+  await completeTaskRun(ns, tr.metadata.name!, {
+    results: [
+      { name: 'IMAGE_URL', type: 'string', value: image.repository },
+      { name: 'IMAGE_DIGEST', type: 'string', value: image.digest },
+    ],
+  });
+  return tr.metadata.name!;
+}
+
+async function waitSigned(s: Setup, name: string): Promise<Run> {
+  return waitFor(
+    async () => {
+      const r = await getTaskRun(s.ns, name);
+      const signed = r.metadata.annotations?.['chains.tekton.dev/signed'];
+      if (signed === 'failed') throw new Error(`run marked failed:\n${s.controller.logs().slice(-3000)}`);
+      return signed === 'true' ? r : undefined;
+    },
+    { timeoutMs: 90_000, description: 'chains.tekton.dev/signed=true' },
+  );
+}
+
+/** cosign with the stack's Rekor key, as a user of a private Rekor runs it. */
+function cosignWithTlog(args: string[]) {
+  const rekor = rekorEnv();
+  return cosign([...args, '--rekor-url', rekor.url, '--allow-http-registry'], {
+    SIGSTORE_REKOR_PUBLIC_KEY: rekor.publicKey,
+    COSIGN_EXPERIMENTAL: '0',
+  });
+}
+
+describe('controller with transparency.enabled: "true" and the stack’s Rekor', () => {
+  let s: Setup;
+  before(async () => {
+    s = await setup('tlog', { 'transparency.enabled': 'true', 'transparency.url': rekorEnv().url });
+  });
+  after(() => teardown(s));
+
+  test('a TaskRun with an image is marked signed with its log entry, and cosign verifies both signatures with the tlog', async () => {
+    const rekor = rekorEnv();
+    const image = await pushRandomImage(`${stackEnv().registry}/tlog-e2e/app`);
+    const tr = await waitSigned(s, await imageTaskRun(s.ns, image));
+    const url = tr.metadata.annotations?.[TRANSPARENCY];
+    assert.ok(url, 'the run has chains.tekton.dev/transparency');
+    const m = new RegExp(`^${rekor.url.replace(/[.]/g, '\\.')}/api/v1/log/entries\\?logIndex=(\\d+)$`).exec(url);
+    assert.ok(m, url);
+    // the annotation resolves to an entry in the log: the last upload, the image signature (as in Chains)
+    const res = await fetch(url);
+    assert.equal(res.status, 200);
+    const entry = Object.values((await res.json()) as Record<string, { body: string; logIndex: number }>)[0]!;
+    assert.equal(entry.logIndex, Number(m[1]));
+    assert.equal(JSON.parse(Buffer.from(entry.body, 'base64').toString()).kind, 'hashedrekord');
+
+    const pub = join(s.dir, 'cosign.pub');
+    const sig = await cosignWithTlog(['verify', '--key', pub, image.ref]);
+    assert.equal(sig.code, 0, `cosign verify with the tlog:\n${sig.out}`);
+    assert.match(sig.out, /Existence of the claims in the transparency log was verified/);
+    const att = await cosignWithTlog(['verify-attestation', '--key', pub, '--type', 'slsaprovenance', image.ref]);
+    assert.equal(att.code, 0, `cosign verify-attestation with the tlog:\n${att.out}`);
+    assert.match(att.out, /Existence of the claims in the transparency log was verified/);
+  });
+  test('a re-serialised .att envelope (same statement, same valid DSSE signature) fails: its tlog entry does not match', async () => {
+    const image = await pushRandomImage(`${stackEnv().registry}/tlog-e2e/tamper`);
+    await waitSigned(s, await imageTaskRun(s.ns, image));
+    const tag = `sha256-${image.digest.slice('sha256:'.length)}.att`;
+    const m = (await fetchManifest(image.repository, tag))!;
+    const layers = m.json.layers as Descriptor[];
+    const envelope = JSON.parse((await fetchBlob(image.repository, layers[0]!.digest)).toString()) as {
+      payloadType: string;
+      payload: string;
+      signatures: unknown[];
+    };
+    const reordered = Buffer.from(
+      JSON.stringify({ payload: envelope.payload, payloadType: envelope.payloadType, signatures: envelope.signatures }),
+    );
+    const digest = await uploadBlob(image.repository, reordered);
+    const manifest = { ...m.json, layers: [{ ...layers[0]!, digest, size: reordered.length }] };
+    await putManifest(image.repository, tag, MEDIA.ociManifest, Buffer.from(JSON.stringify(manifest)));
+    const pub = join(s.dir, 'cosign.pub');
+    const args = ['verify-attestation', '--key', pub, '--type', 'slsaprovenance'];
+    const tampered = await cosignWithTlog([...args, image.ref]);
+    assert.notEqual(tampered.code, 0, `the tampered layer must fail with the tlog:\n${tampered.out}`);
+    // the DSSE signature alone still verifies: it is the tlog entry that catches the change
+    const ignored = await cosignWithTlog([...args, '--insecure-ignore-tlog', image.ref]);
+    assert.equal(ignored.code, 0, ignored.out);
+  });
+});
+
+describe('controller with chainsmith.transparency.attestation-entry: intoto (Chains ≤ v0.28 entries)', () => {
+  let s: Setup;
+  before(async () => {
+    s = await setup('tlog-intoto', {
+      'transparency.enabled': 'true',
+      'transparency.url': rekorEnv().url,
+      'chainsmith.transparency.attestation-entry': 'intoto',
+    });
+  });
+  after(() => teardown(s));
+
+  test('the attestation is an intoto 0.0.1 entry and cosign verify-attestation accepts it with the tlog', async () => {
+    const image = await pushRandomImage(`${stackEnv().registry}/tlog-e2e/intoto`);
+    await waitSigned(s, await imageTaskRun(s.ns, image));
+    const pub = join(s.dir, 'cosign.pub');
+    const att = await cosignWithTlog(['verify-attestation', '--key', pub, '--type', 'slsaprovenance', image.ref]);
+    assert.equal(att.code, 0, `cosign verify-attestation with the tlog:\n${att.out}`);
+    // the .att layer's cosign bundle records an intoto entry over exactly the stored envelope
+    const [layer] = await layersOf(image.repository, `sha256-${image.digest.slice('sha256:'.length)}.att`);
+    const bundle = JSON.parse(layer!.annotations!['dev.sigstore.cosign/bundle']!) as { Payload: { body: string } };
+    const body = JSON.parse(Buffer.from(bundle.Payload.body, 'base64').toString()) as {
+      kind: string;
+      apiVersion: string;
+      spec: { content: { hash: { value: string } } };
+    };
+    assert.equal(`${body.kind} ${body.apiVersion}`, 'intoto 0.0.1');
+    assert.equal(`sha256:${body.spec.content.hash.value}`, layer!.digest);
+  });
+});
+
+describe('controller with transparency.enabled: manual', () => {
+  let s: Setup;
+  before(async () => {
+    s = await setup('tlog-manual', { 'transparency.enabled': 'manual', 'transparency.url': rekorEnv().url });
+  });
+  after(() => teardown(s));
+
+  test('only the run annotated transparency-upload: "true" is uploaded', async () => {
+    const repo = `${stackEnv().registry}/tlog-e2e/manual`;
+    const plain = await waitSigned(s, await imageTaskRun(s.ns, await pushRandomImage(repo)));
+    assert.equal(plain.metadata.annotations?.[TRANSPARENCY], undefined);
+    const optIn = { 'chains.tekton.dev/transparency-upload': 'true' };
+    const opted = await waitSigned(s, await imageTaskRun(s.ns, await pushRandomImage(repo), optIn));
+    assert.match(opted.metadata.annotations?.[TRANSPARENCY] ?? '', /\/api\/v1\/log\/entries\?logIndex=\d+$/);
+  });
+});
+
+describe('controller with an unreachable transparency.url', () => {
+  let s: Setup;
+  before(async () => {
+    const port = await closedPort();
+    s = await setup('tlog-down', { 'transparency.enabled': 'true', 'transparency.url': `http://127.0.0.1:${port}` });
+  });
+  after(() => teardown(s));
+
+  test('the run is never marked signed, and a TransparencyFailed Event says why', async () => {
+    const image = await pushRandomImage(`${stackEnv().registry}/tlog-e2e/down`);
+    const name = await imageTaskRun(s.ns, image);
+    const event = await waitFor(
+      async () => (await eventsOf(s.ns, { name })).find((e) => e.reason === 'TransparencyFailed'),
+      { timeoutMs: 60_000, description: 'a TransparencyFailed Event' },
+    );
+    assert.match(event.message ?? '', /rekor http:\/\/127\.0\.0\.1:\d+: POST failed/);
+    const tr = await getTaskRun(s.ns, name);
+    assert.notEqual(tr.metadata.annotations?.['chains.tekton.dev/signed'], 'true');
+  });
+});
