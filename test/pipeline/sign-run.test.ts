@@ -1,6 +1,5 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { generateKeyPairSync, sign } from 'node:crypto';
 import { parseChainsConfig } from '../../src/config/parse.js';
 import type { StorageName } from '../../src/config/types.js';
 import { imageShortKey, planArtifacts, signRun, type SigningDeps } from '../../src/pipeline/sign-run.js';
@@ -9,16 +8,10 @@ import { payloadFormat } from '../../src/formats/index.js';
 import { signPayload } from '../../src/sigstore/sign-payload.js';
 import type { Storer, StoreRequest } from '../../src/storage/storer.js';
 import type { TaskRun } from '../../src/tekton/types.js';
+import { ephemeralSigner } from '../signing/fixtures.js';
 
 const DIGEST = 'sha256:4d6dd704ef58cb214dd826519929e92a978a57cdee43693006139c0080fd6fac';
-const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
-const signer = {
-  sign: async (d: Buffer) => sign('sha256', d, privateKey),
-  publicKey: () => publicKey,
-  cert: () => '',
-  chain: () => '',
-  description: 'test',
-};
+const signer = ephemeralSigner();
 
 const tr: TaskRun = {
   apiVersion: 'tekton.dev/v1',

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createHash, generateKeyPairSync, sign } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import type { ProposedEntry } from '@sigstore/rekor-types';
 import { parseChainsConfig } from '../../src/config/parse.js';
 import type { StorageName } from '../../src/config/types.js';
@@ -11,16 +11,10 @@ import type { TlogEntry } from '../../src/sigstore/rekor.js';
 import { signPayload } from '../../src/sigstore/sign-payload.js';
 import type { Storer, StoreRequest } from '../../src/storage/storer.js';
 import type { TaskRun } from '../../src/tekton/types.js';
+import { ephemeralSigner } from '../signing/fixtures.js';
 
 const DIGEST = 'sha256:4d6dd704ef58cb214dd826519929e92a978a57cdee43693006139c0080fd6fac';
-const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
-const signer = {
-  sign: async (d: Buffer) => sign('sha256', d, privateKey),
-  publicKey: () => publicKey,
-  cert: () => '',
-  chain: () => '',
-  description: 'test',
-};
+const signer = ephemeralSigner();
 
 function taskRun(annotations: Record<string, string> = {}): TaskRun {
   return {
@@ -114,7 +108,7 @@ test('each signature is uploaded before it is stored: dsse for the attestation, 
   assert.equal(dsse.spec.proposedContent?.envelope, att.signed.signature.toString('utf8'));
   assert.equal(
     Buffer.from(dsse.spec.proposedContent!.verifiers[0], 'base64').toString(),
-    publicKey.export({ type: 'spki', format: 'pem' }).toString(),
+    signer.publicKey().export({ type: 'spki', format: 'pem' }).toString(),
   );
   const image = storer.calls[1]!;
   const hr = uploads[1]!.entry as Extract<ProposedEntry, { kind: 'hashedrekord' }>;

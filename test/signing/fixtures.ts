@@ -1,10 +1,11 @@
 // Paths and contents of the key fixtures made by test/fixtures/keys/generate.sh (real cosign, openssl, ssh-keygen).
 import { readFileSync } from 'node:fs';
-import { createPublicKey, type KeyObject } from 'node:crypto';
+import { createPublicKey, generateKeyPairSync, sign, type KeyObject } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 import { DEFAULT_CONFIG } from '../../src/config/parse.js';
 import type { ChainsConfig } from '../../src/config/types.js';
+import type { Signer } from '../../src/signing/signer.js';
 
 export const KEYS_DIR = fileURLToPath(new URL('../fixtures/keys/', import.meta.url));
 
@@ -51,4 +52,16 @@ export function testConfig(overrides: { fulcioEnabled?: boolean; kmsref?: string
   // These tests never retry; a zero horizon keeps any retry bookkeeping out of their way.
   config.chainsmith.retryHorizonSeconds = 0;
   return config;
+}
+
+/** A fresh in-memory P-256 signer (no key files), for pipeline tests. */
+export function ephemeralSigner(): Signer {
+  const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  return {
+    sign: async (d: Buffer) => sign('sha256', d, privateKey),
+    publicKey: () => publicKey,
+    cert: () => '',
+    chain: () => '',
+    description: 'test',
+  };
 }

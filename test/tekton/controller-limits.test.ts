@@ -3,7 +3,6 @@
 // failed outcome with a clear reason — which the reconciler turns into an Event — and nothing is signed.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { generateKeyPairSync, sign } from 'node:crypto';
 import { extractArtifacts } from '../../src/artifacts/index.js';
 import { extractOciImages } from '../../src/artifacts/images.js';
 import { parseChainsConfig } from '../../src/config/parse.js';
@@ -13,16 +12,10 @@ import { ChainsmithError } from '../../src/errors.js';
 import { payloadFormat, RUN_FORMATS } from '../../src/formats/index.js';
 import type { Storer, StoreRequest } from '../../src/storage/storer.js';
 import type { TaskRun } from '../../src/tekton/types.js';
+import { ephemeralSigner } from '../signing/fixtures.js';
 
 const DIGEST = `sha256:${'4'.repeat(64)}`;
-const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
-const signer = {
-  sign: async (d: Buffer) => sign('sha256', d, privateKey),
-  publicKey: () => publicKey,
-  cert: () => '',
-  chain: () => '',
-  description: 'test',
-};
+const signer = ephemeralSigner();
 const image = (url: string) => [
   { name: 'IMAGE_URL', value: url },
   { name: 'IMAGE_DIGEST', value: DIGEST },
