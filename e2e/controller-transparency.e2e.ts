@@ -31,7 +31,7 @@ import {
   uploadBlob,
   type Descriptor,
 } from './lib/registry.js';
-import { closedPort, cosign } from './lib/cosign.js';
+import { closedPort, cosign, runTool } from './lib/cosign.js';
 import { rekorEnv } from './lib/env.js';
 import { startSigningController, writeChainsConfig } from './lib/scenario.js';
 
@@ -139,20 +139,7 @@ describe('controller with transparency.enabled: "true" and the stack’s Rekor',
   test('a re-serialised .att envelope (same statement, same valid DSSE signature) fails: its tlog entry does not match', async () => {
     const image = await pushRandomImage(`${stackEnv().registry}/tlog-e2e/tamper`);
     await waitSigned(s, await imageTaskRun(s.ns, image));
-    const tag = `sha256-${image.digest.slice('sha256:'.length)}.att`;
-    const m = (await fetchManifest(image.repository, tag))!;
-    const layers = m.json.layers as Descriptor[];
-    const envelope = JSON.parse((await fetchBlob(image.repository, layers[0]!.digest)).toString()) as {
-      payloadType: string;
-      payload: string;
-      signatures: unknown[];
-    };
-    const reordered = Buffer.from(
-      JSON.stringify({ payload: envelope.payload, payloadType: envelope.payloadType, signatures: envelope.signatures }),
-    );
-    const digest = await uploadBlob(image.repository, reordered);
-    const manifest = { ...m.json, layers: [{ ...layers[0]!, digest, size: reordered.length }] };
-    await putManifest(image.repository, tag, MEDIA.ociManifest, Buffer.from(JSON.stringify(manifest)));
+    await reserialiseAttestation(image);
     const pub = join(s.dir, 'cosign.pub');
     const args = ['verify-attestation', '--key', pub, '--type', 'slsaprovenance'];
     const tampered = await cosignWithTlog([...args, image.ref]);
@@ -161,7 +148,52 @@ describe('controller with transparency.enabled: "true" and the stack’s Rekor',
     const ignored = await cosignWithTlog([...args, '--insecure-ignore-tlog', image.ref]);
     assert.equal(ignored.code, 0, ignored.out);
   });
+
+  test('chainsmith verify --rekor-public-key passes on the signed image and fails once its .att is re-serialised', async () => {
+    const image = await pushRandomImage(`${stackEnv().registry}/tlog-e2e/verify`);
+    await waitSigned(s, await imageTaskRun(s.ns, image));
+    const args = ['--key', join(s.dir, 'cosign.pub'), '--require-attestation', image.ref];
+    const withTlog = ['--rekor-public-key', rekorEnv().publicKey, ...args];
+    const good = await chainsmithVerify(withTlog);
+    assert.equal(good.code, 0, `chainsmith verify with the tlog:\n${good.out}`);
+    assert.match(good.out, /tlog/);
+    await reserialiseAttestation(image);
+    const tampered = await chainsmithVerify(withTlog);
+    assert.equal(tampered.code, 1, `the tampered layer must fail with the tlog:\n${tampered.out}`);
+    assert.match(tampered.out, /records other bytes than those stored: another envelope hash/);
+    // the DSSE signature alone still verifies: it is the tlog check that catches the change
+    const ignored = await chainsmithVerify([
+      '--insecure-ignore-tlog',
+      '--rekor-public-key',
+      rekorEnv().publicKey,
+      ...args,
+    ]);
+    assert.equal(ignored.code, 0, ignored.out);
+  });
 });
+
+/** `chainsmith verify` from the sources, as a user runs it. */
+function chainsmithVerify(args: string[]) {
+  return runTool(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'verify', ...args]);
+}
+
+/** Replaces the first `.att` layer with the same envelope re-serialised (other member order, same signature). */
+async function reserialiseAttestation(image: { repository: string; digest: string }): Promise<void> {
+  const tag = `sha256-${image.digest.slice('sha256:'.length)}.att`;
+  const m = (await fetchManifest(image.repository, tag))!;
+  const layers = m.json.layers as Descriptor[];
+  const envelope = JSON.parse((await fetchBlob(image.repository, layers[0]!.digest)).toString()) as {
+    payloadType: string;
+    payload: string;
+    signatures: unknown[];
+  };
+  const reordered = Buffer.from(
+    JSON.stringify({ payload: envelope.payload, payloadType: envelope.payloadType, signatures: envelope.signatures }),
+  );
+  const digest = await uploadBlob(image.repository, reordered);
+  const manifest = { ...m.json, layers: [{ ...layers[0]!, digest, size: reordered.length }] };
+  await putManifest(image.repository, tag, MEDIA.ociManifest, Buffer.from(JSON.stringify(manifest)));
+}
 
 describe('controller with chainsmith.transparency.attestation-entry: intoto (Chains ≤ v0.28 entries)', () => {
   let s: Setup;

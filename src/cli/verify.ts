@@ -4,6 +4,8 @@ import { parseReference, parseRepository } from '../reference/reference.js';
 import { PREDICATE_TYPE_NAMES, resolvePredicateType } from '../verify/predicate-types.js';
 import { verifyImage } from '../verify/registry.js';
 import { renderVerifyJson, renderVerifyText } from '../verify/render.js';
+import { readPublicKeyFile } from '../verify/key.js';
+import { rekorLogKey, type RekorLogKey } from '../verify/tlog.js';
 import type { VerifyPolicy } from '../verify/assess.js';
 import { parseFlags } from './args.js';
 import { CliError } from './errors.js';
@@ -24,6 +26,10 @@ Checked, in order (the first broken link is named):
   predicate-type  some verified attestation has this predicateType (as cosign verify-attestation --type)
   builder-id      every verified provenance of that type names this builder
                   (predicate.builder.id for SLSA v0.2, predicate.runDetails.builder.id for v1.0)
+  tlog            with a Rekor public key: each signature and attestation counted above has a Rekor v1 entry
+                  (cosign's dev.sigstore.cosign/bundle annotation, or the bundle's tlogEntries) whose signed
+                  entry timestamp verifies with the key, whose logID is the key's, and whose body records
+                  exactly the stored bytes; one without an entry fails ("no transparency-log entry")
 
 Flags:
   --key FILE               public key PEM (cosign.pub) or certificate
@@ -33,6 +39,10 @@ Flags:
   --require-attestation    fail when no valid attestation exists, even without the two flags above
   --repository REPO        read the .sig/.att tags from REPO (chains-config storage.oci.repository;
                            default $COSIGN_REPOSITORY, else the image's own repository)
+  --rekor-public-key FILE  Rekor's public key PEM (default $SIGSTORE_REKOR_PUBLIC_KEY): require and check
+                           transparency-log entries, offline, against that log
+  --insecure-ignore-tlog   do not check transparency-log entries (what happens anyway without a Rekor key;
+                           cosign's default is to require the tlog, so pass a key to check as cosign does)
   --insecure               plain http / no TLS verification (loopback registries always use http)
   --json                   print the report as JSON
 
@@ -52,6 +62,8 @@ export async function run(argv: string[]): Promise<number> {
     'builder-id': { type: 'string' },
     'require-attestation': { type: 'boolean' },
     repository: { type: 'string' },
+    'rekor-public-key': { type: 'string' },
+    'insecure-ignore-tlog': { type: 'boolean' },
     insecure: { type: 'boolean' },
     json: { type: 'boolean' },
   });
@@ -93,6 +105,12 @@ export async function run(argv: string[]): Promise<number> {
     throw new CliError(messageOf(err));
   }
 
+  const rekorKeyPath = values['insecure-ignore-tlog']
+    ? undefined
+    : (values['rekor-public-key'] ?? (process.env.SIGSTORE_REKOR_PUBLIC_KEY || undefined));
+  if (rekorKeyPath === '') throw new CliError('--rekor-public-key must not be empty');
+  if (rekorKeyPath !== undefined) policy.rekor = await readRekorKey(rekorKeyPath);
+
   let report;
   try {
     report = await verifyImage(ref, input, key, policy, {
@@ -108,4 +126,13 @@ export async function run(argv: string[]): Promise<number> {
     process.stderr.write(`chainsmith verify: ${escapeTerminal(input)}: ${escapeTerminal(report.firstFailure ?? '')}\n`);
   }
   return report.verified ? 0 : 1;
+}
+
+/** Reads Rekor's public key (`--rekor-public-key`, `$SIGSTORE_REKOR_PUBLIC_KEY`); bad input is exit status 2. */
+async function readRekorKey(path: string): Promise<RekorLogKey> {
+  try {
+    return rekorLogKey(await readPublicKeyFile(path));
+  } catch (err) {
+    throw new CliError(`Rekor public key: ${messageOf(err)}`);
+  }
 }

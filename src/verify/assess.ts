@@ -4,6 +4,7 @@
 // one valid signature is enough, attestations are filtered by type, and every matching one must satisfy the policy.
 import type { Check, LayerVerdict } from './checks.js';
 import { SLSA_PROVENANCE_V02, SLSA_PROVENANCE_V1 } from './predicate-types.js';
+import type { RekorLogKey } from './tlog.js';
 
 /** What the caller requires. */
 export interface VerifyPolicy {
@@ -11,6 +12,8 @@ export interface VerifyPolicy {
   requireAttestation: boolean;
   predicateType?: string;
   builderId?: string;
+  /** when set, every signature and attestation needs a transparency-log entry of this Rekor log (tlog.ts) */
+  rekor?: RekorLogKey;
 }
 
 /** One link of the chain. */

@@ -18,6 +18,7 @@ import {
   type ImageIdentity,
   type LayerVerdict,
 } from './checks.js';
+import { checkTlogRecord, recordFromBundleEntries, withTlogCheck, type RekorLogKey, type StoredBytes } from './tlog.js';
 
 /** What a bundle turned out to be, and its verdict. */
 export interface BundleVerdict {
@@ -25,26 +26,57 @@ export interface BundleVerdict {
   verdict: LayerVerdict;
 }
 
-/** Checks one bundle blob of a referrer of `image`; never throws. A bundle that is not one counts as an attestation. */
+/** What the bundles of one image are checked against. */
+export interface BundleCheck {
+  key: KeyObject;
+  expect: AttestationExpectations;
+  /** when set, the bundle's tlog entry must be of this log and record the bundle's signature (tlog.ts) */
+  rekor?: RekorLogKey;
+}
+
+/**
+ * Checks one bundle blob of a referrer of `image`; never throws. A bundle that is not one counts as an attestation.
+ * With `rekor`, its first tlog entry must also verify (SET, log ID, body).
+ */
 export function checkBundle(
   source: string,
   blob: Buffer,
   key: KeyObject,
   image: ImageIdentity,
   expect: AttestationExpectations,
+  rekor?: RekorLogKey,
 ): BundleVerdict {
   const bundle = parseBundle(blob);
   if (typeof bundle === 'string') {
     const checks = [{ name: 'bundle', status: 'failed' as const, detail: bundle }];
     return { kind: 'attestation', verdict: { source, authentic: false, checks } };
   }
+  const tlog = (verdict: LayerVerdict, stored: StoredBytes): LayerVerdict =>
+    rekor
+      ? withTlogCheck(
+          verdict,
+          checkTlogRecord(recordFromBundleEntries(bundle.verificationMaterial.tlogEntries), rekor, stored),
+        )
+      : verdict;
   if (bundle.content.$case === 'dsseEnvelope') {
-    return {
-      kind: 'attestation',
-      verdict: checkAttestation(source, bundle.content.dsseEnvelope, key, image.digest, expect),
+    const env = bundle.content.dsseEnvelope;
+    const stored: StoredBytes = {
+      kind: 'bundle-envelope',
+      payload: env.payload,
+      signatures: env.signatures.map((s) => s.sig),
     };
+    return { kind: 'attestation', verdict: tlog(checkAttestation(source, env, key, image.digest, expect), stored) };
   }
-  return { kind: 'signature', verdict: checkMessageSignature(source, bundle.content.messageSignature, key, image) };
+  const ms = bundle.content.messageSignature;
+  const payload = Buffer.from(simpleSigningJson(image.repository, image.digest), 'utf8');
+  return {
+    kind: 'signature',
+    verdict: tlog(checkMessageSignature(source, ms, key, image), {
+      kind: 'signature',
+      payload,
+      signature: ms.signature,
+    }),
+  };
 }
 
 /**

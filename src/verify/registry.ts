@@ -11,6 +11,7 @@ import { readDockerConfigDir } from '../kube/registry-credentials.js';
 import { RegistryClient } from '../oci/client.js';
 import { isIndex, parseManifest, type ImageManifest } from '../oci/manifest.js';
 import {
+  ANNOTATION_BUNDLE,
   ANNOTATION_SIGNATURE,
   DSSE_LAYER,
   SIGNATURE_LAYER_TYPES,
@@ -20,7 +21,8 @@ import { isImageDigest, repositoryName, type OciReference } from '../reference/r
 import { attachmentTag } from '../sigstore/cosign-layout.js';
 import { checkAttestation, checkSimpleSigning, type AttestationExpectations, type LayerVerdict } from './checks.js';
 import { assessImage, type VerifyPolicy, type VerifyReport } from './assess.js';
-import { checkBundle } from './bundles.js';
+import { checkBundle, type BundleCheck } from './bundles.js';
+import { checkTlogRecord, recordFromCosignBundle, withTlogCheck } from './tlog.js';
 
 /** How to reach the registry. */
 export interface RegistryAccess {
@@ -99,7 +101,14 @@ export async function verifyImage(
       continue;
     }
     const sigB64 = layer.annotations?.[ANNOTATION_SIGNATURE];
-    signatures.push(checkSimpleSigning(source, blob, sigB64 ? Buffer.from(sigB64, 'base64') : undefined, key, image));
+    const signature = sigB64 ? Buffer.from(sigB64, 'base64') : undefined;
+    let verdict = checkSimpleSigning(source, blob, signature, key, image);
+    if (policy.rekor) {
+      const record = recordFromCosignBundle(layer.annotations?.[ANNOTATION_BUNDLE]);
+      const stored = { kind: 'signature' as const, payload: blob, signature: signature ?? Buffer.alloc(0) };
+      verdict = withTlogCheck(verdict, checkTlogRecord(record, policy.rekor, stored));
+    }
+    signatures.push(verdict);
   }
 
   const attTag = attachmentTag(digest, 'att');
@@ -111,10 +120,16 @@ export async function verifyImage(
       attestations.push({ source, authentic: false, checks: [{ name: 'envelope', status: 'failed', detail: blob }] });
       continue;
     }
-    attestations.push(checkAttestation(source, blob, key, digest, expect));
+    let verdict = checkAttestation(source, blob, key, digest, expect);
+    if (policy.rekor) {
+      const record = recordFromCosignBundle(layer.annotations?.[ANNOTATION_BUNDLE]);
+      verdict = withTlogCheck(verdict, checkTlogRecord(record, policy.rekor, { kind: 'envelope', envelope: blob }));
+    }
+    attestations.push(verdict);
   }
 
-  await readReferrers(client, ref.repository, repository, digest, key, expect, notes, signatures, attestations);
+  const bundleCheck = { key, expect, ...(policy.rekor ? { rekor: policy.rekor } : {}) };
+  await readReferrers(client, ref.repository, repository, digest, bundleCheck, notes, signatures, attestations);
   return assessImage({ image: input, repository, digest, resolvedDetail }, signatures, attestations, policy, notes);
 }
 
@@ -175,8 +190,7 @@ async function readReferrers(
   repoPath: string,
   repository: string,
   digest: string,
-  key: KeyObject,
-  expect: AttestationExpectations,
+  check: BundleCheck,
   notes: string[],
   signatures: LayerVerdict[],
   attestations: LayerVerdict[],
@@ -214,7 +228,7 @@ async function readReferrers(
       attestations.push({ source, authentic: false, checks: [{ name: 'bundle', status: 'failed', detail: blob }] });
       continue;
     }
-    const { kind, verdict } = checkBundle(source, blob, key, { repository, digest }, expect);
+    const { kind, verdict } = checkBundle(source, blob, check.key, { repository, digest }, check.expect, check.rekor);
     (kind === 'signature' ? signatures : attestations).push(verdict);
   }
 }

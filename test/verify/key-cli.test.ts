@@ -70,3 +70,27 @@ test('verify and verify-run refuse an RSA-1024 key and an expired certificate: e
     assert.doesNotMatch(r.stderr, /BEGIN|at .*\.ts:\d+/);
   }
 });
+
+test('verify refuses an unreadable or weak --rekor-public-key with exit 2, before any I/O', async () => {
+  const good = join(dir, 'good.pub');
+  writeFileSync(
+    good,
+    generateKeyPairSync('ec', { namedCurve: 'P-256' }).publicKey.export({ type: 'spki', format: 'pem' }),
+  );
+  const weak = join(dir, 'rekor-rsa1024.pub');
+  writeFileSync(
+    weak,
+    generateKeyPairSync('rsa', { modulusLength: 1024 }).publicKey.export({ type: 'spki', format: 'pem' }),
+  );
+  const image = `127.0.0.1:1/app@sha256:${'a'.repeat(64)}`;
+  const missing = join(dir, 'no-such-rekor.pub');
+  for (const [args, rule] of [
+    [['verify', '--key', good, '--rekor-public-key', missing, image], /^chainsmith.*Rekor public key: .*no-such-rekor/],
+    [['verify', '--key', good, '--rekor-public-key', weak, image], /Rekor public key: .*1024 bits is too small/],
+  ] as const) {
+    const r = await chainsmith(...args);
+    assert.equal(r.code, 2, r.stderr);
+    assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
+    assert.match(r.stderr, rule);
+  }
+});

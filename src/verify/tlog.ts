@@ -1,0 +1,171 @@
+// The transparency-log check of `chainsmith verify --rekor-public-key` (sigstore-stack.md §3.4, cosign's
+// `VerifyBundle`): a stored signature passes only with a Rekor v1 entry whose signed entry timestamp (SET) verifies
+// with the log's key, whose logID is that key's, and whose body records exactly the stored bytes.
+// The SET is checked as @sigstore/verify's `verifyTLogSET` does it, with the same @sigstore/core primitives
+// (`json.canonicalize`, RFC 8785, and `crypto.verify`): that function is not exported by the package, and it wants
+// a protobuf bundle entry and trust material where cosign's layer annotation gives a Rekor `Payload`. The body
+// comparison is src/sigstore/rekor.ts `entryMismatch`, the check the uploader runs on Rekor's answers.
+import { createHash, type KeyObject } from 'node:crypto';
+import { crypto as sigstoreCrypto, json } from '@sigstore/core';
+import type { TransparencyLogEntry } from '@sigstore/bundle';
+import { messageOf } from '../errors.js';
+import { dsseEntry, entryMismatch, hashedRekordEntry, intotoEntry, type TlogEntry } from '../sigstore/rekor.js';
+import type { Check, LayerVerdict } from './checks.js';
+
+/** A Rekor v1 log as `verify` trusts it: its public key and the log ID derived from it. */
+export interface RekorLogKey {
+  key: KeyObject;
+  /** hex sha256 of the key's DER SubjectPublicKeyInfo, as Rekor names its log */
+  logID: string;
+}
+
+/** The trusted log of a Rekor public key. */
+export function rekorLogKey(key: KeyObject): RekorLogKey {
+  const der = key.export({ type: 'spki', format: 'der' });
+  return { key, logID: createHash('sha256').update(der).digest('hex') };
+}
+
+/** What a SET signs (Rekor's `Payload`), plus the SET itself. */
+export interface TlogRecord {
+  /** base64 of the canonicalized entry body */
+  body: string;
+  integratedTime: number;
+  logIndex: number;
+  /** hex */
+  logID: string;
+  signedEntryTimestamp: Buffer;
+}
+
+/** What was stored, as the log entry must record it. */
+export type StoredBytes =
+  /** a simple-signing payload and its raw signature (`.sig` layer, message-signature bundle) */
+  | { kind: 'signature'; payload: Buffer; signature: Buffer }
+  /** a DSSE envelope exactly as stored (`.att` layer) */
+  | { kind: 'envelope'; envelope: Buffer }
+  /** a DSSE envelope decoded from a bundle: only its payload and signatures are the stored bytes */
+  | { kind: 'bundle-envelope'; payload: Buffer; signatures: Buffer[] };
+
+const isInt = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** Reads cosign's `dev.sigstore.cosign/bundle` layer annotation, or says why it holds no usable entry. */
+export function recordFromCosignBundle(annotation: string | undefined): TlogRecord | string {
+  if (annotation === undefined || annotation === '')
+    return 'no transparency-log entry: the layer has no dev.sigstore.cosign/bundle annotation';
+  let doc: unknown;
+  try {
+    doc = JSON.parse(annotation);
+  } catch {
+    return 'the dev.sigstore.cosign/bundle annotation is not JSON';
+  }
+  if (!isObject(doc) || !isObject(doc.Payload) || typeof doc.SignedEntryTimestamp !== 'string')
+    return 'the dev.sigstore.cosign/bundle annotation has no SignedEntryTimestamp and Payload';
+  const p = doc.Payload;
+  if (typeof p.body !== 'string' || !isInt(p.integratedTime) || !isInt(p.logIndex) || typeof p.logID !== 'string')
+    return 'the dev.sigstore.cosign/bundle Payload lacks body, integratedTime, logIndex or logID';
+  return {
+    body: p.body,
+    integratedTime: p.integratedTime,
+    logIndex: p.logIndex,
+    logID: p.logID,
+    signedEntryTimestamp: Buffer.from(doc.SignedEntryTimestamp, 'base64'),
+  };
+}
+
+/** Reads the first tlog entry of a sigstore bundle (already validated by @sigstore/bundle), or says why not. */
+export function recordFromBundleEntries(entries: TransparencyLogEntry[]): TlogRecord | string {
+  const e = entries[0];
+  if (!e) return 'no transparency-log entry: the bundle has no tlogEntries';
+  const set = e.inclusionPromise?.signedEntryTimestamp;
+  if (!set || set.length === 0) return 'the bundle’s tlog entry has no inclusion promise (SET)';
+  const integratedTime = Number(e.integratedTime);
+  const logIndex = Number(e.logIndex);
+  if (!isInt(integratedTime) || !isInt(logIndex)) return 'the bundle’s tlog entry has an invalid logIndex or time';
+  return {
+    body: e.canonicalizedBody.toString('base64'),
+    integratedTime,
+    logIndex,
+    logID: e.logId.keyId.toString('hex'),
+    signedEntryTimestamp: set,
+  };
+}
+
+const passed = (detail: string): Check => ({ name: 'tlog', status: 'passed', detail });
+const failed = (detail: string): Check => ({ name: 'tlog', status: 'failed', detail });
+
+/** Checks one transparency-log record (or the reason there is none) against the log key and the stored bytes. */
+export function checkTlogRecord(record: TlogRecord | string, log: RekorLogKey, stored: StoredBytes): Check {
+  if (typeof record === 'string') return failed(record);
+  try {
+    if (record.logID.toLowerCase() !== log.logID)
+      return failed(`the entry is from log ${record.logID}, not the log of the given Rekor key (${log.logID})`);
+    // Rekor signs the RFC 8785 form of exactly these four members (cosign's `VerifySET`)
+    const payload = {
+      body: record.body,
+      integratedTime: record.integratedTime,
+      logID: record.logID,
+      logIndex: record.logIndex,
+    };
+    const data = Buffer.from(json.canonicalize(payload), 'utf8');
+    if (!sigstoreCrypto.verify(data, log.key, record.signedEntryTimestamp))
+      return failed(`the signed entry timestamp of log entry ${record.logIndex} does not verify with the Rekor key`);
+    const mismatch = bodyMismatch(record.body, stored);
+    if (mismatch) return failed(`log entry ${record.logIndex} records other bytes than those stored: ${mismatch}`);
+    return passed(`log entry ${record.logIndex}: SET verifies with the Rekor key and the entry records these bytes`);
+  } catch (err) {
+    return failed(`unreadable transparency-log entry: ${messageOf(err)}`);
+  }
+}
+
+// Why the entry body does not record the stored bytes ("" when it does).
+function bodyMismatch(bodyB64: string, stored: StoredBytes): string {
+  const body = JSON.parse(Buffer.from(bodyB64, 'base64').toString('utf8')) as {
+    kind?: unknown;
+    apiVersion?: unknown;
+    spec?: unknown;
+  };
+  if (typeof body.kind !== 'string' || typeof body.apiVersion !== 'string') return 'the body has no kind/apiVersion';
+  const entry: TlogEntry = {
+    uuid: '',
+    logIndex: 0,
+    logID: '',
+    integratedTime: 0,
+    body: bodyB64,
+    kind: body.kind,
+    apiVersion: body.apiVersion,
+  };
+  switch (stored.kind) {
+    case 'signature':
+      return entryMismatch(entry, hashedRekordEntry(stored.payload, stored.signature, ''));
+    case 'envelope':
+      if (body.kind === 'intoto') return entryMismatch(entry, intotoEntry(stored.envelope, ''));
+      return entryMismatch(entry, dsseEntry(stored.envelope, ''));
+    case 'bundle-envelope':
+      return dssePayloadMismatch(body, stored.payload, stored.signatures);
+  }
+}
+
+// A bundle re-serialises the envelope, so its entry is matched by the DSSE payload hash and a signature.
+function dssePayloadMismatch(
+  body: { kind?: unknown; apiVersion?: unknown; spec?: unknown },
+  payload: Buffer,
+  signatures: Buffer[],
+): string {
+  if (body.kind !== 'dsse' || body.apiVersion !== '0.0.1') return `it is ${String(body.kind)}, not dsse 0.0.1`;
+  const spec = isObject(body.spec) ? body.spec : {};
+  const hash = isObject(spec.payloadHash) ? spec.payloadHash.value : undefined;
+  if (hash !== createHash('sha256').update(payload).digest('hex')) return 'another payload hash';
+  const recorded = Array.isArray(spec.signatures)
+    ? spec.signatures.map((s) => (isObject(s) ? s.signature : undefined))
+    : [];
+  return signatures.some((s) => recorded.includes(s.toString('base64'))) ? '' : 'another signature';
+}
+
+/** Adds the tlog check to a verdict: an item is authentic only when its entry is too. */
+export function withTlogCheck(verdict: LayerVerdict, check: Check): LayerVerdict {
+  return {
+    ...verdict,
+    authentic: verdict.authentic && check.status === 'passed',
+    checks: [...verdict.checks, check],
+  };
+}
