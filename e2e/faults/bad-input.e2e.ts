@@ -279,7 +279,13 @@ describe('invalid chains-config values', () => {
         assert.match(line, new RegExp(value.replace(/[./]/g, '\\$&')), `the log names the bad value of ${key}`);
       }
       const ev = await waitFor(
-        async () => (await eventsOf(s.systemNs, { name: 'chains-config' })).filter((e) => e.reason === 'InvalidConfig'),
+        async () => {
+          // an empty list is truthy: wait until at least one Event has arrived (Events are sent behind run writes)
+          const found = (await eventsOf(s.systemNs, { name: 'chains-config' })).filter(
+            (e) => e.reason === 'InvalidConfig',
+          );
+          return found.length > 0 ? found : undefined;
+        },
         { timeoutMs: 20_000, description: 'InvalidConfig Events' },
       );
       assert.ok(ev.length >= 1);
