@@ -5,7 +5,9 @@
 // the annotated run, and an unreachable Rekor never yields signed=true.
 import assert from 'node:assert/strict';
 import { generateKeyPairSync } from 'node:crypto';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -260,5 +262,97 @@ describe('controller with an unreachable transparency.url', () => {
     assert.match(event.message ?? '', /rekor http:\/\/127\.0\.0\.1:\d+: POST failed/);
     const tr = await getTaskRun(s.ns, name);
     assert.notEqual(tr.metadata.annotations?.['chains.tekton.dev/signed'], 'true');
+  });
+});
+
+describe('controller with a transparency.url that is not a Rekor (the stack registry)', () => {
+  let s: Setup;
+  before(async () => {
+    s = await setup('tlog-notrekor', {
+      'transparency.enabled': 'true',
+      'transparency.url': `http://${stackEnv().registry}`,
+    });
+  });
+  after(() => teardown(s));
+
+  test('the registry’s 404 is named in a TransparencyFailed Event and the run is not signed', async () => {
+    const image = await pushRandomImage(`${stackEnv().registry}/tlog-e2e/notrekor`);
+    const name = await imageTaskRun(s.ns, image);
+    const event = await waitFor(
+      async () => (await eventsOf(s.ns, { name })).find((e) => e.reason === 'TransparencyFailed'),
+      { timeoutMs: 60_000, description: 'a TransparencyFailed Event' },
+    );
+    assert.match(event.message ?? '', /rekor http:\/\/127\.0\.0\.1:\d+: creating the entry: HTTP 404/);
+    const tr = await getTaskRun(s.ns, name);
+    assert.notEqual(tr.metadata.annotations?.['chains.tekton.dev/signed'], 'true');
+  });
+});
+
+describe('controller against a misbehaving log (a loopback server: no real Rekor answers garbage on purpose)', () => {
+  let s: Setup;
+  let server: Server;
+  let mode: 'garbage' | 'huge' = 'garbage';
+  let hugeBytesSent = 0;
+  before(async () => {
+    server = createServer((req, res) => {
+      req.resume();
+      if (mode === 'garbage') {
+        res.writeHead(201, { 'content-type': 'application/json' }).end('{"not": "an entry"');
+        return;
+      }
+      // an endless 201 answer: the client must stop reading at its cap and hang up
+      res.writeHead(201, { 'content-type': 'application/json' });
+      const chunk = Buffer.alloc(1 << 16, 0x61);
+      const pump = () => {
+        while (!res.destroyed && hugeBytesSent < 1 << 30) {
+          hugeBytesSent += chunk.length;
+          if (!res.write(chunk)) return void res.once('drain', pump);
+        }
+        res.end();
+      };
+      pump();
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const { port } = server.address() as AddressInfo;
+    s = await setup('tlog-garbage', { 'transparency.enabled': 'true', 'transparency.url': `http://127.0.0.1:${port}` });
+  });
+  after(async () => {
+    await teardown(s);
+    server.closeAllConnections();
+    await new Promise((r) => server.close(r));
+  });
+
+  async function failureOf(name: string, pattern: RegExp): Promise<string> {
+    const event = await waitFor(
+      async () =>
+        (await eventsOf(s.ns, { name })).find(
+          (e) => e.reason === 'TransparencyFailed' && pattern.test(e.message ?? ''),
+        ),
+      { timeoutMs: 60_000, description: `a TransparencyFailed Event matching ${pattern}` },
+    );
+    return event.message ?? '';
+  }
+
+  test('an answer that is not a log entry: clear Event, not signed', async () => {
+    mode = 'garbage';
+    const name = await imageTaskRun(s.ns, await pushRandomImage(`${stackEnv().registry}/tlog-e2e/garbage`));
+    const message = await failureOf(name, /not a Rekor log entry/);
+    assert.match(message, /TaskRun attestation: rekor http:\/\/127\.0\.0\.1:\d+: not a Rekor log entry: not JSON/);
+    const tr = await getTaskRun(s.ns, name);
+    assert.notEqual(tr.metadata.annotations?.['chains.tekton.dev/signed'], 'true');
+  });
+
+  test('an endless answer: read up to the cap only, clear Event, bounded memory, the controller keeps running', async () => {
+    mode = 'huge';
+    const name = await imageTaskRun(s.ns, await pushRandomImage(`${stackEnv().registry}/tlog-e2e/huge`));
+    const message = await failureOf(name, /larger than/);
+    assert.match(message, /rekor http:\/\/127\.0\.0\.1:\d+: the answer is larger than 1048576 bytes/);
+    // the client hung up early: far less than the 1 GiB the server was ready to send
+    assert.ok(hugeBytesSent < 256 << 20, `the server sent ${hugeBytesSent} bytes before the client hung up`);
+    const peakKb = Number(/VmHWM:\s+(\d+) kB/.exec(await readFile(`/proc/${s.controller.pid}/status`, 'utf8'))?.[1]);
+    assert.ok(peakKb < 400 * 1024, `controller peak RSS ${peakKb} kB`);
+    const tr = await getTaskRun(s.ns, name);
+    assert.notEqual(tr.metadata.annotations?.['chains.tekton.dev/signed'], 'true');
+    assert.equal(await Promise.race([s.controller.exited.then(() => 'exited'), Promise.resolve('running')]), 'running');
   });
 });

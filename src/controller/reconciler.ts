@@ -231,6 +231,8 @@ export class Reconciler {
     this.notBefore.delete(run.uid);
     const patch = finishPatch(base, { annotations: signed ? { ...outcome.annotations, ...mark } : {}, signed, now });
     const written = await this.finish(run, base, patch, log);
+    // marked (by us or someone else) or gone: no retry will need the signatures made for it
+    this.o.signing.memo?.forgetRun(run.uid);
     if (!written) return DONE;
 
     this.reportFindings(run, outcome.findings, signed);

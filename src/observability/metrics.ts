@@ -26,6 +26,8 @@ export class ControllerMetrics {
   readonly signLatency: Histogram<'kind'>;
   readonly storeDuration: Histogram<'backend'>;
   readonly storeFailures: Counter<'backend' | 'reason'>;
+  readonly tlogUploadDuration: Histogram<'entry_kind'>;
+  readonly tlogUploadFailures: Counter<'kind'>;
   readonly markedFailed: Counter<'kind'>;
   readonly rearmed: Counter<'trigger'>;
   readonly apiRequests: Counter<'verb'>;
@@ -73,6 +75,18 @@ export class ControllerMetrics {
       'backend',
       'reason',
     ]);
+    // Successful uploads are Chains' watcher_<kind>_payload_uploaded_total; these add the time and the failures.
+    this.tlogUploadDuration = histogram(
+      'chainsmith_tlog_upload_duration_seconds',
+      'Time to upload one signature to the transparency log (until Rekor answered with the entry)',
+      ['entry_kind'],
+      [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+    );
+    this.tlogUploadFailures = counter(
+      'chainsmith_tlog_upload_failures_total',
+      'Failed transparency-log uploads; kind: transient (retried) or permanent',
+      ['kind'],
+    );
     this.markedFailed = counter('chainsmith_marked_failed_total', 'Runs marked signed=failed', ['kind']);
     this.rearmed = counter('chainsmith_rearmed_total', 'Failed runs re-armed for signing', ['trigger']);
     this.apiRequests = counter('chainsmith_api_requests_total', 'Kubernetes API requests made', ['verb']);

@@ -18,6 +18,7 @@ import { enabledTypesFor } from '../config/parse.js';
 import { runShortKey, TRANSPARENCY_ANNOTATION, TRANSPARENCY_UPLOAD_ANNOTATION } from '../tekton/annotations.js';
 import { proposedEntry, transparencyEntryUrl, verifierPem, type TlogEntry } from '../sigstore/rekor.js';
 import type { ProposedEntry } from '@sigstore/rekor-types';
+import { memoKey, type Remembered, type SignatureMemo } from './signature-memo.js';
 
 export type ArtifactType = 'taskrun' | 'pipelinerun' | 'oci';
 
@@ -56,6 +57,8 @@ export interface SigningDeps {
    * transparency is enabled.
    */
   uploadTlog?(url: string, entry: ProposedEntry): Promise<TlogEntry>;
+  /** signatures of runs not marked yet, reused by retries so each payload gets one log entry (signature-memo.ts) */
+  memo?: SignatureMemo;
   metrics?: ControllerMetrics;
   logger?: { info(m: string, meta?: object): unknown; warn(m: string, meta?: object): unknown };
 }
@@ -164,6 +167,40 @@ class StepError extends Error {
   }
 }
 
+/** Uploads one signature to the transparency log, with Chains' and chainsmith's metrics; throws a `tlog` StepError. */
+async function uploadSignature(
+  obj: SignObject,
+  payload: Payload,
+  signed: SignedPayload,
+  config: ChainsConfig,
+  deps: SigningDeps,
+  kind: Run['kind'],
+): Promise<TlogEntry> {
+  const started = performance.now();
+  try {
+    if (!deps.uploadTlog) throw new ChainsmithError('TransparencyFailed', 'no transparency-log client is configured');
+    const entry = proposedEntry(
+      payload.kind === 'simplesigning' ? 'simplesigning' : 'in-toto',
+      signed,
+      verifierPem(signed.cert, signed.publicKey),
+      config.chainsmith.attestationEntryType,
+    );
+    const uploaded = await deps.uploadTlog(config.transparency.url, entry);
+    deps.metrics?.forKind(kind).payloadUploaded.inc();
+    deps.metrics?.tlogUploadDuration.labels(entry.kind).observe((performance.now() - started) / 1000);
+    return uploaded;
+  } catch (err) {
+    const transient = err instanceof ChainsmithError && err.transient;
+    deps.metrics?.tlogUploadFailures.labels(transient ? 'transient' : 'permanent').inc();
+    throw new StepError(
+      'tlog',
+      err instanceof ChainsmithError
+        ? new ChainsmithError(err.reason, `${obj.label}: ${err.message}`, { transient: err.transient, cause: err })
+        : new ChainsmithError('TransparencyFailed', `${obj.label}: ${messageOf(err)}`, { cause: err }),
+    );
+  }
+}
+
 /** Signs and stores one object in every backend of its type (all backends are attempted). */
 async function signObject(
   plan: ArtifactPlan,
@@ -184,39 +221,37 @@ async function signObject(
         : new ChainsmithError('PayloadFailed', `${obj.label}: ${messageOf(err)}`, { cause: err }),
     );
   }
+  const upload = shouldUploadTlog(run, config);
+  const counters = deps.metrics?.forKind(run.kind);
   let signed: SignedPayload;
+  let key: string | undefined;
+  let remembered: Remembered | undefined;
   try {
     const signer = await deps.signer(plan.signer, config);
-    signed = await deps.sign(signer, payload);
+    if (upload && deps.memo) {
+      const runUid = run.metadata.uid ?? '';
+      key = memoKey({ runUid, fullKey: obj.fullKey, payload: payload.bytes, signer, tlog: config.transparency.url });
+      remembered = deps.memo.get(key);
+    }
+    signed = remembered?.signed ?? (await deps.sign(signer, payload));
   } catch (err) {
     throw new StepError('signing', err);
   }
-  const counters = deps.metrics?.forKind(run.kind);
-  counters?.signCreated.inc();
+  if (!remembered) counters?.signCreated.inc();
   let tlogEntry: TlogEntry | undefined;
-  if (shouldUploadTlog(run, config)) {
+  if (upload) {
     // Unlike Chains (which stores anyway), a failed upload stops here: storage would write a layer without its
-    // bundle, and the run must not be marked signed without its entry. The retry re-signs and uploads again.
-    try {
-      if (!deps.uploadTlog) throw new ChainsmithError('TransparencyFailed', 'no transparency-log client is configured');
-      const entry = proposedEntry(
-        payload.kind === 'simplesigning' ? 'simplesigning' : 'in-toto',
-        signed,
-        verifierPem(signed.cert, signed.publicKey),
-        config.chainsmith.attestationEntryType,
-      );
-      tlogEntry = await deps.uploadTlog(config.transparency.url, entry);
-    } catch (err) {
-      throw new StepError(
-        'tlog',
-        err instanceof ChainsmithError
-          ? new ChainsmithError(err.reason, `${obj.label}: ${err.message}`, { transient: err.transient, cause: err })
-          : new ChainsmithError('TransparencyFailed', `${obj.label}: ${messageOf(err)}`, { cause: err }),
-      );
-    }
+    // bundle, and the run must not be marked signed without its entry. The retry reuses this signature (memo).
+    if (key && !remembered) deps.memo?.set(run.metadata.uid ?? '', key, { signed });
+    tlogEntry = remembered?.tlogEntry ?? (await uploadSignature(obj, payload, signed, config, deps, run.kind));
+    if (key && !remembered?.tlogEntry) deps.memo?.set(run.metadata.uid ?? '', key, { signed, tlogEntry });
     // Chains: the last uploaded object wins
     annotations[TRANSPARENCY_ANNOTATION] = transparencyEntryUrl(config.transparency.url, tlogEntry.logIndex);
-    deps.logger?.info('uploaded to the transparency log', { key: obj.fullKey, logIndex: tlogEntry.logIndex });
+    deps.logger?.info('uploaded to the transparency log', {
+      key: obj.fullKey,
+      logIndex: tlogEntry.logIndex,
+      ...(remembered?.tlogEntry ? { reused: true } : {}),
+    });
   }
   const storers = deps.storers();
   const failures: unknown[] = [];

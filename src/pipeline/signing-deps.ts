@@ -12,6 +12,7 @@ import type { SignerRegistry } from '../signing/index.js';
 import type { Storer } from '../storage/storer.js';
 import type { TaskRun } from '../tekton/types.js';
 import type { SigningDeps } from './sign-run.js';
+import { SignatureMemo } from './signature-memo.js';
 
 export interface RealSigningDepsOptions {
   signers: SignerRegistry;
@@ -50,6 +51,7 @@ export function realSigningDeps(o: RealSigningDepsOptions): SigningDeps {
   // One client per `transparency.url`: a config change to another log gets a new one.
   let rekor: RekorClient | undefined;
   return {
+    memo: new SignatureMemo(),
     uploadTlog: (url, entry) => {
       if (rekor?.url !== url) rekor = new RekorClient({ url });
       return rekor.upload(entry);

@@ -8,6 +8,8 @@ import { ChainsmithError } from '../../src/errors.js';
 import { payloadFormat } from '../../src/formats/index.js';
 import { shouldUploadTlog, signRun, type SigningDeps } from '../../src/pipeline/sign-run.js';
 import type { TlogEntry } from '../../src/sigstore/rekor.js';
+import { ControllerMetrics } from '../../src/observability/metrics.js';
+import { SignatureMemo } from '../../src/pipeline/signature-memo.js';
 import { signPayload } from '../../src/sigstore/sign-payload.js';
 import type { Storer, StoreRequest } from '../../src/storage/storer.js';
 import type { TaskRun } from '../../src/tekton/types.js';
@@ -164,4 +166,120 @@ test('transparency off: nothing is uploaded and no transparency annotation is wr
   assert.equal(out.status, 'signed');
   assert.equal(uploads.length, 0);
   assert.equal(out.status === 'signed' && 'chains.tekton.dev/transparency' in out.annotations, false);
+});
+
+test('a retry reuses the signatures already made: no second log entry for the same payload', async () => {
+  index = 20;
+  let failImage = true;
+  const { storer, uploads, deps } = setup(async (url, entry) => {
+    if (entry.kind === 'hashedrekord' && failImage)
+      throw new ChainsmithError('TransparencyFailed', 'rekor: HTTP 503', { transient: true });
+    return fakeEntry(url, entry);
+  });
+  const signs: string[] = [];
+  const memo = new SignatureMemo();
+  const withMemo: SigningDeps = {
+    ...deps,
+    memo,
+    sign: async (s, p) => {
+      signs.push(p.kind);
+      return signPayload(s, p);
+    },
+  };
+  const config = parseChainsConfig({ 'transparency.enabled': 'true', 'artifacts.oci.storage': 'tekton' });
+  const first = await signRun(taskRun(), [], config, withMemo);
+  assert.equal(first.status, 'failed');
+  assert.deepEqual(signs, ['in-toto', 'simplesigning']);
+  assert.deepEqual(
+    uploads.map((u) => u.entry.kind),
+    ['dsse', 'hashedrekord'],
+  );
+  const firstImageSignature = (uploads[1]!.entry as Extract<ProposedEntry, { kind: 'hashedrekord' }>).spec.signature;
+
+  failImage = false;
+  const second = await signRun(taskRun(), [], config, withMemo);
+  assert.equal(second.status, 'signed');
+  assert.deepEqual(signs, ['in-toto', 'simplesigning'], 'nothing signed again');
+  // the attestation's entry is reused as is; the image's failed upload is repeated with the same signature, so a
+  // Rekor that did record it answers 409 with the existing entry instead of a second entry
+  assert.deepEqual(
+    uploads.map((u) => u.entry.kind),
+    ['dsse', 'hashedrekord', 'hashedrekord'],
+  );
+  assert.deepEqual(
+    (uploads[2]!.entry as Extract<ProposedEntry, { kind: 'hashedrekord' }>).spec.signature,
+    firstImageSignature,
+  );
+  // the attestation was stored twice (once per attempt), both times with its one entry; the image once
+  assert.deepEqual(
+    storer.calls.map((c) => c.tlogEntry?.logIndex),
+    [20, 20, 21],
+  );
+  assert.deepEqual(storer.calls[0]!.signed.signature, storer.calls[1]!.signed.signature);
+  assert.equal(memo.size, 2, 'kept until the reconciler has written the mark');
+  memo.forgetRun('u');
+  assert.equal(memo.size, 0);
+});
+
+test('the memo only serves the same run, payload, key and log', async () => {
+  const { deps } = setup(fakeEntry);
+  const signs: string[] = [];
+  const memo = new SignatureMemo();
+  const counting: SigningDeps = {
+    ...deps,
+    memo,
+    sign: async (s, p) => {
+      signs.push(p.kind);
+      return signPayload(s, p);
+    },
+  };
+  const on = { 'transparency.enabled': 'true', 'artifacts.oci.storage': '' };
+  await signRun(taskRun(), [], parseChainsConfig(on), counting);
+  await signRun(taskRun(), [], parseChainsConfig({ ...on, 'transparency.url': 'http://other.test' }), counting);
+  const other = taskRun();
+  other.metadata.uid = 'u2';
+  await signRun(other, [], parseChainsConfig(on), counting);
+  await signRun({ ...other, spec: { params: [{ name: 'x', value: 'y' }] } }, [], parseChainsConfig(on), counting);
+  await signRun(taskRun(), [], parseChainsConfig({ ...on, 'transparency.enabled': 'false' }), counting);
+  assert.equal(signs.length, 5, 'another log, run, payload or no transparency → a new signature');
+  await signRun(taskRun(), [], parseChainsConfig(on), counting);
+  assert.equal(signs.length, 5, 'the same one again → reused');
+});
+
+test('the memo is bounded by entries and bytes, least recently used first', () => {
+  const signed = (n: number) => ({ payload: Buffer.alloc(n), signature: Buffer.alloc(0), cert: '', chain: '' });
+  const memo = new SignatureMemo({ maxEntries: 3, maxBytes: 100 });
+  memo.set('r1', 'a', { signed: signed(10) });
+  memo.set('r1', 'b', { signed: signed(10) });
+  memo.set('r2', 'c', { signed: signed(10) });
+  assert.ok(memo.get('a'), 'a is now the most recent');
+  memo.set('r2', 'd', { signed: signed(10) });
+  assert.equal(memo.get('b'), undefined, 'b was the least recently used');
+  assert.equal(memo.size, 3);
+  memo.set('r3', 'e', { signed: signed(75) });
+  assert.ok(memo.byteSize <= 100);
+  assert.ok(memo.get('e'));
+  memo.set('r4', 'huge', { signed: signed(101) });
+  assert.equal(memo.get('huge'), undefined, 'larger than the budget: not kept');
+  memo.forgetRun('r3');
+  assert.equal(memo.get('e'), undefined);
+});
+
+test('metrics: successful uploads count in Chains’ payload_uploaded and the upload histogram, failures by kind', async () => {
+  let fail = false;
+  const { deps } = setup(async (url, entry) => {
+    if (fail) throw new ChainsmithError('TransparencyFailed', 'rekor: HTTP 503', { transient: true });
+    return fakeEntry(url, entry);
+  });
+  const metrics = new ControllerMetrics({ defaultMetrics: false });
+  const config = parseChainsConfig({ 'transparency.enabled': 'true', 'artifacts.oci.storage': 'tekton' });
+  assert.equal((await signRun(taskRun(), [], config, { ...deps, metrics })).status, 'signed');
+  fail = true;
+  assert.equal((await signRun(taskRun(), [], config, { ...deps, metrics })).status, 'failed');
+  const text = await metrics.registry.metrics();
+  assert.match(text, /^watcher_taskrun_payload_uploaded_total 2$/m);
+  assert.match(text, /^chainsmith_tlog_upload_duration_seconds_count\{entry_kind="dsse"\} 1$/m);
+  assert.match(text, /^chainsmith_tlog_upload_duration_seconds_count\{entry_kind="hashedrekord"\} 1$/m);
+  assert.match(text, /^chainsmith_tlog_upload_failures_total\{kind="transient"\} 1$/m);
+  assert.match(text, /^watcher_taskrun_signing_failures_total\{error_type="tlog"\} 1$/m);
 });
