@@ -4,7 +4,7 @@
 // transparency log (no `--insecure-ignore-tlog`, Rekor's key from SIGSTORE_REKOR_PUBLIC_KEY). `manual` uploads only
 // the annotated run, and an unreachable Rekor never yields signed=true.
 import assert from 'node:assert/strict';
-import { generateKeyPairSync } from 'node:crypto';
+import { createHash, generateKeyPairSync } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
@@ -130,11 +130,51 @@ describe('controller with transparency.enabled: "true" and the stack’s Rekor',
     assert.equal(entry.logIndex, Number(m[1]));
     assert.equal(JSON.parse(Buffer.from(entry.body, 'base64').toString()).kind, 'hashedrekord');
 
+    // rekor-cli, as an auditor would look it up from the annotation
+    const home = await mkdtemp(join(tmpdir(), 'rekor-cli-home-'));
+    try {
+      const got = await runTool(
+        rekor.cli,
+        ['get', '--log-index', m[1]!, '--format', 'json', '--rekor_server', rekor.url],
+        { HOME: home },
+      );
+      assert.equal(got.code, 0, got.out);
+      const printed = JSON.parse(got.out.slice(got.out.indexOf('{'), got.out.lastIndexOf('}') + 1)) as {
+        LogIndex: number;
+        Body: { HashedRekordObj?: { data: { hash: { value: string } } } };
+      };
+      assert.equal(printed.LogIndex, Number(m[1]));
+      const simpleSigning = JSON.stringify({
+        critical: {
+          identity: { 'docker-reference': image.repository },
+          image: { 'docker-manifest-digest': image.digest },
+          type: 'cosign container image signature',
+        },
+        optional: null,
+      });
+      assert.equal(
+        printed.Body.HashedRekordObj?.data.hash.value,
+        createHash('sha256').update(simpleSigning).digest('hex'),
+        'the entry records the image signature payload',
+      );
+    } finally {
+      await rm(home, { recursive: true, force: true });
+    }
+
     const pub = join(s.dir, 'cosign.pub');
     const sig = await cosignWithTlog(['verify', '--key', pub, image.ref]);
     assert.equal(sig.code, 0, `cosign verify with the tlog:\n${sig.out}`);
     assert.match(sig.out, /Existence of the claims in the transparency log was verified/);
-    const att = await cosignWithTlog(['verify-attestation', '--key', pub, '--type', 'slsaprovenance', image.ref]);
+    const att = await cosignWithTlog([
+      'verify-attestation',
+      '--key',
+      pub,
+      '--type',
+      'slsaprovenance',
+      '--policy',
+      'docs/policies/builder.cue',
+      image.ref,
+    ]);
     assert.equal(att.code, 0, `cosign verify-attestation with the tlog:\n${att.out}`);
     assert.match(att.out, /Existence of the claims in the transparency log was verified/);
   });
