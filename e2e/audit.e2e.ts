@@ -1,7 +1,8 @@
 // `chainsmith audit` and `chainsmith resign` against the real stack, with runs put in each state by the real
 // controller: signed (an image signed into the registry), skipped (no artifacts), failed (the registry is
 // unreachable and the retry limit is 0), and pending (completed while no controller runs). Then resign: a dry run
-// changes nothing, --failed-only clears only the failed run, and the controller signs a re-armed run again.
+// changes nothing, --failed-only clears only the failed run, and the controller signs a re-armed run again. Last,
+// with transparency turned on (the stack's Rekor), the runs signed without it are `unlogged` and a new one is not.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
@@ -21,6 +22,7 @@ import {
 import { chainsmithCli, startSigningController, writeChainsConfig, x509SecretsDir } from './lib/scenario.js';
 import type { TaskRun } from '../src/tekton/types.js';
 import type { AuditResult } from '../src/audit/audit.js';
+import { rekorEnv } from './lib/env.js';
 
 const exec = promisify(execFile);
 const UNREACHABLE_DIGEST = `sha256:${'7'.repeat(64)}`;
@@ -53,6 +55,13 @@ describe('audit and resign over runs in the four states', () => {
   let controller: ControllerProcess | undefined;
   const names = { signed: '', skipped: '', filtered: '', failed: '', pending: '' };
   let signedImage = '';
+  // only image signatures, stored in the registry; failures give up at once
+  const data = {
+    'artifacts.taskrun.storage': '',
+    'artifacts.oci.storage': 'oci',
+    'chainsmith.max-retries': '0',
+    'chainsmith.retry-horizon': '0s',
+  };
 
   const start = async () => {
     controller = await startSigningController(ns, systemNs, keysDir);
@@ -62,13 +71,6 @@ describe('audit and resign over runs in the four states', () => {
     ns = await createNamespace('audit');
     systemNs = await createNamespace('audit-sys');
     keysDir = await x509SecretsDir('chainsmith-audit-keys-');
-    // only image signatures, stored in the registry; failures give up at once
-    const data = {
-      'artifacts.taskrun.storage': '',
-      'artifacts.oci.storage': 'oci',
-      'chainsmith.max-retries': '0',
-      'chainsmith.retry-horizon': '0s',
-    };
     await writeChainsConfig(systemNs, data);
     await start();
 
@@ -124,7 +126,16 @@ describe('audit and resign over runs in the four states', () => {
     assert.equal(state(names.failed)?.state, 'failed');
     assert.match(state(names.failed)!.reason!, /127\.0\.0\.1:1/);
     assert.equal(state(names.pending)?.state, 'pending');
-    assert.deepEqual(report.summary.totals, { signed: 1, unverified: 0, failed: 1, skipped: 2, pending: 1, total: 5 });
+    assert.deepEqual(report.summary.totals, {
+      signed: 1,
+      unverified: 0,
+      unlogged: 0,
+      failed: 1,
+      skipped: 2,
+      pending: 1,
+      total: 5,
+    });
+    assert.deepEqual(report.transparency, { enabled: false, manual: false });
     assert.deepEqual(
       report.summary.namespaces.map((n) => [n.namespace, n.total]),
       [[ns, 5]],
@@ -204,5 +215,43 @@ describe('audit and resign over runs in the four states', () => {
     // the pending run is signed too, now that a controller runs; the filtered one is still left alone
     await waitForMark(ns, names.pending, 'true');
     assert.equal(await annotation(ns, names.filtered, 'chains.tekton.dev/signed'), undefined);
+  });
+
+  test('with transparency on, runs signed without a Rekor entry are unlogged; one signed with it is signed', async () => {
+    await controller?.stop();
+    controller = undefined;
+    const rekor = rekorEnv();
+    await writeChainsConfig(systemNs, { ...data, 'transparency.enabled': 'true', 'transparency.url': rekor.url });
+    const before = await cli(['audit', '--namespace', ns, '--system-namespace', systemNs, '--json']);
+    assert.equal(before.code, 0, before.stderr);
+    const report = JSON.parse(before.stdout) as AuditResult;
+    const state = (r: AuditResult, name: string) => r.runs.find((x) => x.name === name);
+    assert.deepEqual(report.transparency, { enabled: true, manual: false });
+    for (const name of [names.signed, names.pending]) {
+      assert.equal(state(report, name)?.state, 'unlogged', name);
+      assert.match(state(report, name)!.reason!, /no transparency-log entry/);
+    }
+    assert.equal(report.summary.totals.unlogged, 2);
+
+    await start();
+    const image = await pushRandomImage(`${stackEnv().registry}/audit/logged`);
+    const logged = await completedRun(ns, [
+      { name: 'IMAGE_URL', value: image.repository },
+      { name: 'IMAGE_DIGEST', value: image.digest },
+    ]);
+    const tr = await waitForMark(ns, logged, 'true');
+    assert.match(
+      tr.metadata.annotations?.['chains.tekton.dev/transparency'] ?? '',
+      /\/api\/v1\/log\/entries\?logIndex=/,
+    );
+    const after = await cli(['audit', '--namespace', ns, '--system-namespace', systemNs]);
+    assert.equal(after.code, 0, after.stderr);
+    assert.match(after.stdout, /transparency log on \(true\)/);
+    assert.match(after.stdout, /NAMESPACE\s+SIGNED\s+UNLOGGED\s+FAILED\s+SKIPPED\s+PENDING\s+TOTAL/);
+    assert.match(
+      after.stdout,
+      new RegExp(`unlogged\\s+TaskRun\\s+${ns}/${names.signed}\\s+signed, but no transparency-log`),
+    );
+    assert.doesNotMatch(after.stdout, new RegExp(`${ns}/${logged}\\b`));
   });
 });

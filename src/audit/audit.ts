@@ -30,6 +30,11 @@ export interface AuditResult {
   notes: string[];
   /** whether signed marks were verified, and with which key (`--key FILE` / `--kms REF`) */
   marks: { verified: boolean; key?: string };
+  /**
+   * chains-config's `transparency.enabled` (`manual`: only for runs annotated `transparency-upload: "true"`): when
+   * on, signed runs without a `chains.tekton.dev/transparency` entry it would have uploaded are `unlogged`
+   */
+  transparency: { enabled: boolean; manual: boolean };
 }
 
 const KINDS: RunKind[] = ['TaskRun', 'PipelineRun'];
@@ -51,7 +56,7 @@ export async function audit(cluster: Cluster, opts: AuditOptions): Promise<Audit
       ...(opts.namespace !== undefined ? { namespace: opts.namespace } : {}),
       ...(opts.pageSize ? { pageSize: opts.pageSize } : {}),
     };
-    for await (const run of cluster.runSummaries(kind, q, markKeys)) {
+    for await (const run of cluster.runSummaries(kind, q, markKeys, config)) {
       if (!run.done) continue;
       if (cutoff !== undefined && (!run.completionTime || Date.parse(run.completionTime) < cutoff)) continue;
       const first = classifyRun(run, [], { now: opts.now, managedByAllowed: allowed });
@@ -85,6 +90,7 @@ export async function audit(cluster: Cluster, opts: AuditOptions): Promise<Audit
     runs,
     notes,
     marks: opts.markKey ? { verified: true, key: opts.markKey.name } : { verified: false },
+    transparency: { enabled: config.transparency.enabled, manual: config.transparency.manual },
   };
   if (opts.sinceSeconds !== undefined) result.sinceSeconds = opts.sinceSeconds;
   return result;

@@ -10,8 +10,12 @@ import {
   SIGNED_AT_ANNOTATION,
 } from '../tekton/annotations.js';
 
-/** `unverified`: marked `signed: "true"`, but no stored signature verifies with the key audit was given. */
-export type RunState = 'signed' | 'unverified' | 'failed' | 'skipped' | 'pending';
+/**
+ * `unverified`: marked `signed: "true"`, but no stored signature verifies with the key audit was given.
+ * `unlogged`: marked `signed: "true"`, but without a transparency-log entry although the current chains-config
+ * uploads this run's signatures.
+ */
+export type RunState = 'signed' | 'unverified' | 'unlogged' | 'failed' | 'skipped' | 'pending';
 
 /** What audit keeps of a run (small: 10,000 runs must fit comfortably; no payload annotations). */
 export interface RunSummary {
@@ -26,6 +30,12 @@ export interface RunSummary {
   annotations: Record<string, string>;
   /** signed runs, when audit was given a key: whether the mark's stored signature verifies (src/verify/mark.ts) */
   mark?: { verified: true; via: string } | { verified: false; why: string };
+  /**
+   * signed runs, when audit was given chains-config: set when the config uploads this run's signatures to the
+   * transparency log (`transparency.enabled: true`, or `manual` and `chains.tekton.dev/transparency-upload: "true"`)
+   * and the run has no `chains.tekton.dev/transparency` annotation
+   */
+  tlogMissing?: { mode: 'true' | 'manual' };
 }
 
 /** A chainsmith Event about a run. */
@@ -111,6 +121,15 @@ export function classifyRun(
       const done = run.completionTime ? Date.parse(run.completionTime) : NaN;
       const latency = (Date.parse(at) - done) / 1000;
       if (Number.isFinite(latency)) entry.signLatencySeconds = Math.max(0, latency);
+    }
+    if (run.tlogMissing) {
+      // signed before transparency was turned on, by a controller without it, or the mark was written by hand
+      entry.state = 'unlogged';
+      const why =
+        run.tlogMissing.mode === 'manual'
+          ? 'transparency.enabled is "manual" and the run asks for it (chains.tekton.dev/transparency-upload: "true")'
+          : 'transparency.enabled is "true"';
+      entry.reason = `signed, but no transparency-log entry (no chains.tekton.dev/transparency annotation); ${why}`;
     }
     return entry;
   }

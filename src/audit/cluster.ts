@@ -9,8 +9,9 @@ import type { ClusterConnection } from '../kube/kubeconfig.js';
 import { messageOf } from '../errors.js';
 import { isDone } from '../tekton/accessors.js';
 import type { Run } from '../tekton/types.js';
-import { CHAINSMITH_CONTROLLER, SIGNED_ANNOTATION } from '../tekton/annotations.js';
+import { CHAINSMITH_CONTROLLER, SIGNED_ANNOTATION, TRANSPARENCY_ANNOTATION } from '../tekton/annotations.js';
 import { verifyMark } from '../verify/mark.js';
+import { shouldUploadTlog } from '../pipeline/sign-run.js';
 import { decisionAnnotations, type RunEvent, type RunSummary } from './classify.js';
 
 export type RunKind = 'TaskRun' | 'PipelineRun';
@@ -46,10 +47,16 @@ export class Cluster {
 
   /**
    * Summaries of every run of a kind (payload annotations dropped as each page arrives). With `markKeys`, each
-   * signed mark is verified on the whole object first (src/verify/mark.ts), so only the verdict is kept.
+   * signed mark is verified on the whole object first (src/verify/mark.ts), so only the verdict is kept; with
+   * `config`, each signed run is checked for the transparency-log entry that config asks for.
    */
-  async *runSummaries(kind: RunKind, q: RunQuery, markKeys?: readonly KeyObject[]): AsyncGenerator<RunSummary> {
-    for await (const page of this.runPages(kind, q)) for (const run of page) yield summariseRun(run, markKeys);
+  async *runSummaries(
+    kind: RunKind,
+    q: RunQuery,
+    markKeys?: readonly KeyObject[],
+    config?: ChainsConfig,
+  ): AsyncGenerator<RunSummary> {
+    for await (const page of this.runPages(kind, q)) for (const run of page) yield summariseRun(run, markKeys, config);
   }
 
   /** chainsmith's Events in a namespace (or everywhere), grouped by the uid of the run they are about. */
@@ -125,8 +132,11 @@ interface KubeEvent {
   deprecatedLastTimestamp?: string;
 }
 
-/** The small summary audit keeps of a run; with `markKeys`, the verdict on its signed mark. */
-export function summariseRun(run: Run, markKeys?: readonly KeyObject[]): RunSummary {
+/**
+ * The small summary audit keeps of a run; with `markKeys`, the verdict on its signed mark; with `config`, whether a
+ * signed run lacks the transparency-log entry that config uploads (the controller's own rule, `shouldUploadTlog`).
+ */
+export function summariseRun(run: Run, markKeys?: readonly KeyObject[], config?: ChainsConfig): RunSummary {
   const s: RunSummary = {
     kind: run.kind,
     namespace: run.metadata.namespace ?? '',
@@ -140,6 +150,11 @@ export function summariseRun(run: Run, markKeys?: readonly KeyObject[]): RunSumm
   if (markKeys && s.annotations[SIGNED_ANNOTATION] === 'true') {
     const v = verifyMark(run, markKeys);
     s.mark = v.ok ? { verified: true, via: v.via } : { verified: false, why: v.why };
+  }
+  if (config && s.annotations[SIGNED_ANNOTATION] === 'true') {
+    const entry = run.metadata.annotations?.[TRANSPARENCY_ANNOTATION];
+    if (!entry && shouldUploadTlog(run, config))
+      s.tlogMissing = { mode: config.transparency.manual ? 'manual' : 'true' };
   }
   return s;
 }

@@ -27,14 +27,21 @@ export function renderAuditText(r: AuditResult, maxRuns = 100): string {
   const s = r.summary;
   const since = r.sinceSeconds !== undefined ? `, completed in the last ${formatDuration(r.sinceSeconds)}` : '';
   const lines = [`chainsmith audit — ${e(r.scope)}${since} (${r.generatedAt})`];
+  const tlog = r.transparency;
+  const tlogScope = tlog.manual ? 'manual: runs annotated chains.tekton.dev/transparency-upload: "true"' : 'true';
   lines.push(
     r.marks.verified
       ? `signed marks verified with ${e(r.marks.key ?? '')}`
       : 'signed marks NOT verified (no --key/--kms): "signed" only means the run carries the annotation',
+    tlog.enabled
+      ? `transparency log on (${tlogScope}): signed runs without chains.tekton.dev/transparency are unlogged`
+      : 'transparency log off in chains-config: transparency-log entries not checked',
     '',
   );
-  // the UNVERIFIED column only means something when marks were checked
-  const states = STATES.filter((st) => st !== 'unverified' || r.marks.verified);
+  // the UNVERIFIED column only means something when marks were checked, UNLOGGED when the tlog is on
+  const states = STATES.filter(
+    (st) => (st !== 'unverified' || r.marks.verified) && (st !== 'unlogged' || tlog.enabled || s.totals.unlogged > 0),
+  );
   const head = ['NAMESPACE', ...states.map((st) => st.toUpperCase()), 'TOTAL'];
   const count = (c: StateCounts) => [...states.map((st) => String(c[st])), String(c.total)];
   const rows = s.namespaces.map((n) => [e(n.namespace), ...count(n)]);
@@ -54,8 +61,8 @@ export function renderAuditText(r: AuditResult, maxRuns = 100): string {
   );
   const unsigned = r.runs.filter((x) => x.state !== 'signed');
   if (unsigned.length > 0) {
-    lines.push('', 'Runs not signed:');
-    const order = { unverified: 0, failed: 1, pending: 2, skipped: 3, signed: 4 };
+    lines.push('', 'Runs not (fully) signed:');
+    const order = { unverified: 0, unlogged: 1, failed: 2, pending: 3, skipped: 4, signed: 5 };
     const shown = [...unsigned].sort((a, b) => order[a.state] - order[b.state]).slice(0, maxRuns);
     lines.push(
       ...table([

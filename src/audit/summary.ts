@@ -2,7 +2,7 @@
 // latency percentiles (nearest-rank, over runs chainsmith signed and timed).
 import type { AuditEntry, RunState } from './classify.js';
 
-export const STATES: readonly RunState[] = ['signed', 'unverified', 'failed', 'skipped', 'pending'];
+export const STATES: readonly RunState[] = ['signed', 'unverified', 'unlogged', 'failed', 'skipped', 'pending'];
 
 export type StateCounts = Record<RunState, number> & { total: number };
 
@@ -13,7 +13,15 @@ export interface AuditSummary {
   signLatency: { count: number; p50Seconds?: number; p95Seconds?: number };
 }
 
-const zero = (): StateCounts => ({ signed: 0, unverified: 0, failed: 0, skipped: 0, pending: 0, total: 0 });
+const zero = (): StateCounts => ({
+  signed: 0,
+  unverified: 0,
+  unlogged: 0,
+  failed: 0,
+  skipped: 0,
+  pending: 0,
+  total: 0,
+});
 
 /** The p-th percentile (0 < p ≤ 100) of sorted values, nearest-rank. */
 export function percentile(sorted: number[], p: number): number | undefined {

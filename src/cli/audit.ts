@@ -1,5 +1,6 @@
-// `chainsmith audit`: a coverage report over completed runs — signed, failed (why), skipped (why) or pending (how
-// long) — with totals per namespace, the oldest pending run and completion → signed latency.
+// `chainsmith audit`: a coverage report over completed runs — signed, unverified or unlogged (why), failed (why),
+// skipped (why) or pending (how long) — with totals per namespace, the oldest pending run and completion → signed
+// latency.
 import type { KeyObject } from 'node:crypto';
 import { ChainsmithError, messageOf } from '../errors.js';
 import { kmsPublicKey, readPublicKeyFile } from '../verify/key.js';
@@ -15,6 +16,9 @@ Reports every completed TaskRun and PipelineRun in scope as:
   signed      chains.tekton.dev/signed: "true" (with --key/--kms: and a stored signature verifies, below)
   unverified  (--key/--kms only) marked "true", but neither chainsmith.dev/mark-signature nor the run's
               chains.tekton.dev/signature-<kind>-<uid> provenance verifies with the key and names this run
+  unlogged    marked "true", but no chains.tekton.dev/transparency (Rekor entry) although chains-config uploads
+              this run's signatures (transparency.enabled: "true", or "manual" and the run is annotated
+              chains.tekton.dev/transparency-upload: "true")
   failed      signed: "failed" (gave up), or retrying after a recorded failure; the reason comes from the
               chainsmith.dev/last-failure annotation, else from chainsmith's latest failure Event
   skipped     deliberately not signed: spec.managedBy not allowed by chains-config filter.managedBy, or a

@@ -30,6 +30,9 @@ Checked, in order (the first broken link is named):
                   (cosign's dev.sigstore.cosign/bundle annotation, or the bundle's tlogEntries) whose signed
                   entry timestamp verifies with the key, whose logID is the key's, and whose body records
                   exactly the stored bytes; one without an entry fails ("no transparency-log entry")
+  inclusion-proof a bundle entry's inclusion proof leads from the leaf hash of its body to the proof's root hash
+  checkpoint      and its checkpoint is signed by the Rekor key, has Rekor's origin and the proof's tree size
+                  and root hash (the .sig/.att annotation carries no proof: there, as for cosign, the SET is it)
 
 Flags:
   --key FILE               public key PEM (cosign.pub) or certificate

@@ -18,7 +18,14 @@ import {
   type ImageIdentity,
   type LayerVerdict,
 } from './checks.js';
-import { checkTlogRecord, recordFromBundleEntries, withTlogCheck, type RekorLogKey, type StoredBytes } from './tlog.js';
+import {
+  checkInclusionProof,
+  checkTlogRecord,
+  recordFromBundleEntries,
+  withTlogChecks,
+  type RekorLogKey,
+  type StoredBytes,
+} from './tlog.js';
 
 /** What a bundle turned out to be, and its verdict. */
 export interface BundleVerdict {
@@ -36,7 +43,7 @@ export interface BundleCheck {
 
 /**
  * Checks one bundle blob of a referrer of `image`; never throws. A bundle that is not one counts as an attestation.
- * With `rekor`, its first tlog entry must also verify (SET, log ID, body).
+ * With `rekor`, its first tlog entry must also verify (SET, log ID, body, and its inclusion proof and checkpoint).
  */
 export function checkBundle(
   source: string,
@@ -51,12 +58,13 @@ export function checkBundle(
     const checks = [{ name: 'bundle', status: 'failed' as const, detail: bundle }];
     return { kind: 'attestation', verdict: { source, authentic: false, checks } };
   }
+  const entries = bundle.verificationMaterial.tlogEntries;
   const tlog = (verdict: LayerVerdict, stored: StoredBytes): LayerVerdict =>
     rekor
-      ? withTlogCheck(
-          verdict,
-          checkTlogRecord(recordFromBundleEntries(bundle.verificationMaterial.tlogEntries), rekor, stored),
-        )
+      ? withTlogChecks(verdict, [
+          checkTlogRecord(recordFromBundleEntries(entries), rekor, stored),
+          ...checkInclusionProof(entries, rekor),
+        ])
       : verdict;
   if (bundle.content.$case === 'dsseEnvelope') {
     const env = bundle.content.dsseEnvelope;

@@ -5,12 +5,17 @@
 // (`json.canonicalize`, RFC 8785, and `crypto.verify`): that function is not exported by the package, and it wants
 // a protobuf bundle entry and trust material where cosign's layer annotation gives a Rekor `Payload`. The body
 // comparison is src/sigstore/rekor.ts `entryMismatch`, the check the uploader runs on Rekor's answers.
+// A bundle's entry also carries an inclusion proof with a checkpoint (cosign's layer annotation has only the SET,
+// and cosign checks only the SET there): the proof must lead from the body's leaf hash to its root hash (merkle.ts),
+// and the checkpoint must be signed by the same key and name the proof's tree size and root hash (checkpoint.ts).
 import { createHash, type KeyObject } from 'node:crypto';
 import { crypto as sigstoreCrypto, json } from '@sigstore/core';
 import type { TransparencyLogEntry } from '@sigstore/bundle';
 import { messageOf } from '../errors.js';
 import { dsseEntry, entryMismatch, hashedRekordEntry, intotoEntry, type TlogEntry } from '../sigstore/rekor.js';
 import type { Check, LayerVerdict } from './checks.js';
+import { parseCheckpoint, verifyCheckpointSignature } from './checkpoint.js';
+import { inclusionMismatch } from './merkle.js';
 
 /** A Rekor v1 log as `verify` trusts it: its public key and the log ID derived from it. */
 export interface RekorLogKey {
@@ -161,11 +166,73 @@ function dssePayloadMismatch(
   return signatures.some((s) => recorded.includes(s.toString('base64'))) ? '' : 'another signature';
 }
 
+const DECIMAL = /^(0|[1-9][0-9]*)$/;
+
+/**
+ * Checks the inclusion proof of a bundle's first tlog entry, when it has one: `inclusion-proof` (the audit path leads
+ * from the leaf hash of the entry's canonicalized body to the proof's root hash) and `checkpoint` (signed by the
+ * Rekor key, Rekor's origin, the proof's tree size and root hash). An entry without a proof gets a skipped check.
+ */
+export function checkInclusionProof(entries: TransparencyLogEntry[], log: RekorLogKey): Check[] {
+  const entry = entries[0];
+  if (!entry) return [];
+  const proof = entry.inclusionProof;
+  if (!proof)
+    return [
+      { name: 'inclusion-proof', status: 'skipped', detail: 'the entry has no inclusion proof (its SET is checked)' },
+    ];
+  const proofFailed = (detail: string): Check => ({ name: 'inclusion-proof', status: 'failed', detail });
+  const cpFailed = (detail: string): Check => ({ name: 'checkpoint', status: 'failed', detail });
+  if (!DECIMAL.test(proof.logIndex) || !DECIMAL.test(proof.treeSize))
+    return [proofFailed('the proof’s logIndex or treeSize is not a number'), cpFailed('not checked: no valid proof')];
+  const treeSize = BigInt(proof.treeSize);
+  const leafIndex = BigInt(proof.logIndex);
+  const mismatch = inclusionMismatch(entry.canonicalizedBody, {
+    leafIndex,
+    treeSize,
+    rootHash: proof.rootHash,
+    hashes: proof.hashes,
+  });
+  const root = proof.rootHash.toString('hex');
+  const checks: Check[] = [
+    mismatch
+      ? proofFailed(mismatch)
+      : {
+          name: 'inclusion-proof',
+          status: 'passed',
+          detail: `leaf ${leafIndex} of a tree of size ${treeSize}: the audit path leads to root hash ${root}`,
+        },
+  ];
+  if (!proof.checkpoint?.envelope)
+    return [...checks, cpFailed('the inclusion proof has no checkpoint, so nothing signs its root hash')];
+  const signed = parseCheckpoint(proof.checkpoint.envelope);
+  if (typeof signed === 'string') return [...checks, cpFailed(`unreadable: ${signed}`)];
+  const signature = verifyCheckpointSignature(signed, log);
+  if ('failure' in signature) return [...checks, cpFailed(signature.failure)];
+  const cp = signed.checkpoint;
+  if (cp.treeSize !== treeSize)
+    return [...checks, cpFailed(`tree size mismatch: the checkpoint says ${cp.treeSize}, the proof ${treeSize}`)];
+  if (!cp.rootHash.equals(proof.rootHash))
+    return [
+      ...checks,
+      cpFailed(`root hash mismatch: the checkpoint says ${cp.rootHash.toString('hex')}, the proof ${root}`),
+    ];
+  const detail =
+    `signed by the Rekor key as ${signature.signer} (origin ${cp.origin}); ` +
+    'its tree size and root hash are the proof’s';
+  return [...checks, { name: 'checkpoint', status: 'passed', detail }];
+}
+
 /** Adds the tlog check to a verdict: an item is authentic only when its entry is too. */
 export function withTlogCheck(verdict: LayerVerdict, check: Check): LayerVerdict {
+  return withTlogChecks(verdict, [check]);
+}
+
+/** Adds tlog checks (entry, inclusion proof, checkpoint) to a verdict; a skipped check does not fail it. */
+export function withTlogChecks(verdict: LayerVerdict, checks: Check[]): LayerVerdict {
   return {
     ...verdict,
-    authentic: verdict.authentic && check.status === 'passed',
-    checks: [...verdict.checks, check],
+    authentic: verdict.authentic && checks.every((c) => c.status !== 'failed'),
+    checks: [...verdict.checks, ...checks],
   };
 }

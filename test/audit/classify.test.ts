@@ -107,7 +107,15 @@ test('totals per namespace, the oldest pending run and nearest-rank p50/p95 late
     { kind: 'TaskRun' as const, namespace: 'c', name: 'k', state: 'skipped' as const, reason: 'y' },
   ];
   const s = summarise(entries);
-  assert.deepEqual(s.totals, { signed: 20, unverified: 0, failed: 1, skipped: 1, pending: 2, total: 24 });
+  assert.deepEqual(s.totals, {
+    signed: 20,
+    unverified: 0,
+    unlogged: 0,
+    failed: 1,
+    skipped: 1,
+    pending: 2,
+    total: 24,
+  });
   assert.deepEqual(
     s.namespaces.map((n) => [n.namespace, n.signed, n.failed, n.skipped, n.pending, n.total]),
     [

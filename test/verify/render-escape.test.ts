@@ -63,7 +63,7 @@ test('verify-run: annotation keys, payload fields and run names are escaped', ()
 });
 
 test('audit: namespaces, names, failure reasons and notes are escaped', () => {
-  const counts = { signed: 0, unverified: 0, failed: 1, skipped: 0, pending: 0, total: 1 };
+  const counts = { signed: 0, unverified: 0, unlogged: 0, failed: 1, skipped: 0, pending: 0, total: 1 };
   const result = {
     generatedAt: '2026-11-23T12:00:00Z',
     scope: `namespace ns${EVIL}`,
@@ -73,6 +73,7 @@ test('audit: namespaces, names, failure reasons and notes are escaped', () => {
     ],
     notes: [`chains-config not usable (${EVIL})`],
     marks: { verified: false },
+    transparency: { enabled: false, manual: false },
   } as AuditResult;
   const text = renderAuditText(result);
   noControl(text);

@@ -4,7 +4,7 @@
 // records exactly the stored bytes — for `.sig`/`.att` layers (cosign's bundle annotation) and referrer bundles.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createHash, generateKeyPairSync, sign, type KeyObject } from 'node:crypto';
+import { createHash, sign } from 'node:crypto';
 import { json } from '@sigstore/core';
 import { simpleSigningJson } from '../../src/formats/simplesigning.js';
 import { dsseBundle, messageSignatureBundle } from '../../src/sigstore/bundle.js';
@@ -12,28 +12,23 @@ import { cosignRekorBundle } from '../../src/sigstore/cosign-layout.js';
 import { createEnvelope } from '../../src/sigstore/dsse.js';
 import type { TlogEntry } from '../../src/sigstore/rekor.js';
 import { checkBundle } from '../../src/verify/bundles.js';
+import { leafHash } from '../../src/verify/merkle.js';
 import {
   checkTlogRecord,
   recordFromCosignBundle,
-  rekorLogKey,
   withTlogCheck,
   type RekorLogKey,
   type StoredBytes,
 } from '../../src/verify/tlog.js';
 import { ephemeralSigner } from '../signing/fixtures.js';
+import { signCheckpoint, testLog, type TestLog } from './tlog-fixtures.js';
 
 const IMAGE = { repository: '127.0.0.1:5000/demo/app', digest: `sha256:${'ab'.repeat(32)}` };
 const sha256 = (b: Buffer | string): string => createHash('sha256').update(b).digest('hex');
 const b64 = (b: Buffer | string): string => Buffer.from(b).toString('base64');
 
-/** A test "Rekor": its key pair and log ID, and entries it signs. */
-function testLog(): { priv: KeyObject; trusted: RekorLogKey } {
-  const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
-  return { priv: privateKey, trusted: rekorLogKey(publicKey) };
-}
-
 /** The entry Rekor would return for `body`, with its SET signed by `log` (claiming `logID`). */
-function entry(log: { priv: KeyObject; trusted: RekorLogKey }, body: object, logID = log.trusted.logID): TlogEntry {
+function entry(log: TestLog, body: object, logID = log.trusted.logID): TlogEntry {
   const bodyB64 = b64(json.canonicalize(body));
   const integratedTime = 1_780_000_000;
   const logIndex = 42;
@@ -49,13 +44,13 @@ function entry(log: { priv: KeyObject; trusted: RekorLogKey }, body: object, log
     kind: parsed.kind,
     apiVersion: parsed.apiVersion,
     signedEntryTimestamp: set.toString('base64'),
-    // v0.3 bundles require a proof; verify checks the SET, not this synthetic proof
+    // the entry as the only leaf of a one-leaf tree (inclusion.test.ts tests real and larger trees)
     inclusionProof: {
-      logIndex,
-      treeSize: logIndex + 1,
-      rootHash: 'ab'.repeat(32),
-      hashes: ['cd'.repeat(32)],
-      checkpoint: `test-log\n${logIndex + 1}\n${b64(Buffer.alloc(32))}\n\n— test-log AAAA\n`,
+      logIndex: 0,
+      treeSize: 1,
+      rootHash: leafHash(Buffer.from(bodyB64, 'base64')).toString('hex'),
+      hashes: [],
+      checkpoint: signCheckpoint(log, 1, leafHash(Buffer.from(bodyB64, 'base64'))),
     },
   };
 }
@@ -244,7 +239,7 @@ test('referrer bundles: the tlog entry must verify and record the bundle’s sig
     log.trusted,
   );
   assert.equal(wrong.verdict.authentic, false);
-  assert.match(wrong.verdict.checks.at(-1)!.detail, /another payload hash/);
+  assert.match(wrong.verdict.checks.find((c) => c.name === 'tlog')!.detail, /another payload hash/);
 
   const payload = Buffer.from(simpleSigningJson(IMAGE.repository, IMAGE.digest));
   const sig = await signer.sign(payload);
