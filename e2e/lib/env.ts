@@ -97,3 +97,32 @@ export function rekorEnv(): RekorEnv {
     );
   return env.rekor;
 }
+
+/** The stack's Fulcio (e2e/stack/addons/fulcio-up.sh), trusting the stack's kube-apiserver as its OIDC issuer. */
+export interface FulcioEnv {
+  /** Base URL of Fulcio's HTTP API, e.g. http://127.0.0.1:40127 (FULCIO_URL). */
+  url: string;
+  /** Path of the CA chain PEM Fulcio serves at /api/v1/rootCert, with a trailing newline (FULCIO_ROOT). */
+  root: string;
+  /** The issuer Fulcio trusts: the kube-apiserver's ServiceAccount token issuer, `https://127.0.0.1:<port>` (OIDC_ISSUER). */
+  issuer: string;
+}
+
+/**
+ * The stack's Fulcio; throws the reason the add-on recorded when it could not start one, or how to get one when the
+ * stack was started without it.
+ */
+export function fulcioEnv(): FulcioEnv {
+  const env = stackEnv();
+  const v = (k: string): string | undefined => process.env[k] ?? env.vars[k];
+  const unavailable = v('CHAINSMITH_FULCIO_UNAVAILABLE');
+  if (unavailable) throw new Error(`the fulcio stack add-on could not start Fulcio: ${unavailable}`);
+  const url = v('FULCIO_URL');
+  const root = v('FULCIO_ROOT');
+  const issuer = v('OIDC_ISSUER');
+  if (!url || !root || !issuer)
+    throw new Error(
+      'FULCIO_URL, FULCIO_ROOT or OIDC_ISSUER is not in the stack environment: the fulcio add-on (e2e/stack/addons/fulcio-up.sh) did not run; restart the stack (npm run stack:down && npm run stack:up)',
+    );
+  return { url, root, issuer };
+}

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Exits 0 when the stack recorded in $STACK_DIR is live: every recorded process runs and
-# etcd, kube-apiserver, the registry (and Rekor, when its add-on is up) answer their health endpoints (each probe
-# times out).
+# etcd, kube-apiserver, the registry (and Rekor and Fulcio, when their add-ons are up) answer their health endpoints
+# (each probe times out).
 set -euo pipefail
 . "$(dirname "$0")/common.sh"
 STACK_DIR="${STACK_DIR:-$REPO_ROOT/.stack}"
@@ -20,5 +20,8 @@ curl -sf --max-time 5 --cacert "$STACK_DIR/pki/ca.crt" -H "Authorization: Bearer
 curl -sf --max-time 3 "http://$CHAINSMITH_REGISTRY/v2/" >/dev/null || { echo "registry unhealthy"; exit 1; }
 if [ -n "${REKOR_URL:-}" ]; then   # the rekor add-on
   curl -sf --max-time 3 "$REKOR_URL/api/v1/log" >/dev/null || { echo "rekor-server unhealthy"; exit 1; }
+fi
+if [ -n "${FULCIO_URL:-}" ]; then   # the fulcio add-on
+  curl -sf --max-time 3 -o /dev/null "$FULCIO_URL/api/v1/rootCert" || { echo "fulcio unhealthy"; exit 1; }
 fi
 echo "stack healthy"

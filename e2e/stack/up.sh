@@ -41,7 +41,8 @@ run_addon() {
     CHAINSMITH_REGISTRY="$CHAINSMITH_REGISTRY" "$1" 8>&-
   # An add-on that could not start its server says why in its env file (its e2e tests fail with that reason).
   # shellcheck disable=SC1090
-  why=$(. "$STACK_DIR/env.d/$name.env"; v="CHAINSMITH_${name^^}_UNAVAILABLE"; echo "${!v:-}") 2>/dev/null || true
+  # (unset first: on a live stack, .stack/env was sourced and may hold this add-on's reason from an earlier try)
+  why=$(v="CHAINSMITH_${name^^}_UNAVAILABLE"; unset "$v"; . "$STACK_DIR/env.d/$name.env"; echo "${!v:-}") 2>/dev/null || true
   [ -z "$why" ] || say "add-on $name is unavailable: $why"
 }
 
@@ -170,13 +171,18 @@ umask 022
 
 say "starting kube-apiserver $K8S_VERSION on 127.0.0.1:$API_PORT"
 API_URL="https://127.0.0.1:$API_PORT"
+# The API server is an OIDC issuer for its ServiceAccount tokens (Fulcio's `kubernetes` issuer trusts it): the first
+# --service-account-issuer signs new tokens and must be https for discovery to be served; the in-cluster name stays
+# accepted. The JWKS URI defaults to the first non-loopback address, so it is pinned to loopback.
+export OIDC_ISSUER=$API_URL
 API_PID=$(start_daemon kube-apiserver "$APISERVER_BIN" \
   --etcd-servers="$ETCD_URL" \
   --bind-address=127.0.0.1 --advertise-address=127.0.0.1 --secure-port="$API_PORT" \
   --cert-dir="$PKI" --tls-cert-file="$PKI/apiserver.crt" --tls-private-key-file="$PKI/apiserver.key" \
   --token-auth-file="$PKI/tokens.csv" \
-  --authorization-mode=RBAC \
-  --service-account-issuer=https://kubernetes.default.svc.cluster.local \
+  --authorization-mode=RBAC --anonymous-auth=true \
+  --service-account-issuer="$OIDC_ISSUER" --service-account-issuer=https://kubernetes.default.svc.cluster.local \
+  --service-account-jwks-uri="$OIDC_ISSUER/openid/v1/jwks" \
   --service-account-key-file="$PKI/sa.pub" --service-account-signing-key-file="$PKI/sa.key" \
   --service-cluster-ip-range=10.0.0.0/24 \
   --disable-admission-plugins=ServiceAccount \
@@ -210,6 +216,14 @@ current-context: admin
 EOF
 umask 022
 export KUBECONFIG=$KUBECONFIG_FILE
+
+# Issuer discovery (/.well-known/openid-configuration, /openid/v1/jwks) for anonymous clients such as Fulcio: the
+# role is bound only to system:serviceaccounts by default.
+timeout 60 "$KUBECTL" create clusterrolebinding chainsmith-service-account-issuer-discovery \
+  --clusterrole=system:service-account-issuer-discovery --group=system:unauthenticated >"$LOGS/oidc.log" 2>&1 ||
+  die "binding system:service-account-issuer-discovery to system:unauthenticated failed: $(last_line "$LOGS/oidc.log"); see $LOGS/oidc.log"
+wait_until 30 "anonymous OIDC discovery at $OIDC_ISSUER" "$LOGS/oidc.log" "$API_PID" \
+  curl -sf --max-time 3 --cacert "$PKI/ca.crt" "$OIDC_ISSUER/.well-known/openid-configuration"
 
 # --- Tekton CRDs --------------------------------------------------------------------------------
 say "installing Tekton Pipelines $TEKTON_PIPELINE_VERSION CRDs (v1 only)"
@@ -252,7 +266,7 @@ export CHAINSMITH_REGISTRY="127.0.0.1:$REGISTRY_PORT"
 export COSIGN="$STACK_DIR/bin/cosign"
 export CHAINSMITH_STACK_APISERVER=$API_URL CHAINSMITH_STACK_ETCD=$ETCD_URL
 write_exports STACK_DIR KUBECONFIG KUBECTL CHAINSMITH_REGISTRY COSIGN CHAINSMITH_CACHE \
-  CHAINSMITH_STACK_APISERVER CHAINSMITH_STACK_ETCD >"$STACK_DIR/env.d/00-core.env"
+  CHAINSMITH_STACK_APISERVER CHAINSMITH_STACK_ETCD OIDC_ISSUER >"$STACK_DIR/env.d/00-core.env"
 
 # --- add-ons: each appends exports to env.d/<name>.env and pid files to pids/ -------------------
 mapfile -t all_addons < <(addons_to_run)
