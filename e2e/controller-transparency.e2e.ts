@@ -47,7 +47,11 @@ interface Setup {
 }
 
 /** A namespace pair, a cosign key in signing-secrets, chain-config with oci storage and `transparency`. */
-async function setup(prefix: string, transparency: Record<string, string>): Promise<Setup> {
+async function setup(
+  prefix: string,
+  transparency: Record<string, string>,
+  env: Record<string, string> = {},
+): Promise<Setup> {
   const ns = await createNamespace(prefix);
   const systemNs = await createNamespace(`${prefix}-sys`);
   const dir = await mkdtemp(join(tmpdir(), 'chainsmith-tlog-'));
@@ -61,7 +65,7 @@ async function setup(prefix: string, transparency: Record<string, string>): Prom
     'artifacts.oci.storage': 'oci',
     ...transparency,
   });
-  const controller = await startSigningController(ns, systemNs, dir);
+  const controller = await startSigningController(ns, systemNs, dir, { env });
   return { ns, dir, controller };
 }
 
@@ -111,7 +115,12 @@ function cosignWithTlog(args: string[]) {
 describe('controller with transparency.enabled: "true" and the stack’s Rekor', () => {
   let s: Setup;
   before(async () => {
-    s = await setup('tlog', { 'transparency.enabled': 'true', 'transparency.url': rekorEnv().url });
+    // with Rekor's key, as an operator of a private Rekor sets it: every entry's SET is checked before storing
+    s = await setup(
+      'tlog',
+      { 'transparency.enabled': 'true', 'transparency.url': rekorEnv().url },
+      { SIGSTORE_REKOR_PUBLIC_KEY: rekorEnv().publicKey },
+    );
   });
   after(() => teardown(s));
 
@@ -394,5 +403,32 @@ describe('controller against a misbehaving log (a loopback server: no real Rekor
     const tr = await getTaskRun(s.ns, name);
     assert.notEqual(tr.metadata.annotations?.['chains.tekton.dev/signed'], 'true');
     assert.equal(await Promise.race([s.controller.exited.then(() => 'exited'), Promise.resolve('running')]), 'running');
+  });
+});
+
+describe('controller with SIGSTORE_REKOR_PUBLIC_KEY naming another log’s key', () => {
+  let s: Setup;
+  before(async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'chainsmith-otherlog-'));
+    const other = join(dir, 'other-rekor.pub');
+    await writeFile(other, exportPublicKeyPem(generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey));
+    s = await setup(
+      'tlog-otherkey',
+      { 'transparency.enabled': 'true', 'transparency.url': rekorEnv().url },
+      { SIGSTORE_REKOR_PUBLIC_KEY: other },
+    );
+  });
+  after(() => teardown(s));
+
+  test('the entry from the real log is refused (it is not that log’s), the run is not signed', async () => {
+    const name = await imageTaskRun(s.ns, await pushRandomImage(`${stackEnv().registry}/tlog-e2e/otherkey`));
+    const event = await waitFor(
+      async () => (await eventsOf(s.ns, { name })).find((e) => e.reason === 'TransparencyFailed'),
+      { timeoutMs: 60_000, description: 'a TransparencyFailed Event' },
+    );
+    assert.match(event.message ?? '', /the entry is from log [0-9a-f]{64}, not the log of the given Rekor key/);
+    assert.match(event.message ?? '', /SIGSTORE_REKOR_PUBLIC_KEY/);
+    const tr = await getTaskRun(s.ns, name);
+    assert.notEqual(tr.metadata.annotations?.['chains.tekton.dev/signed'], 'true');
   });
 });

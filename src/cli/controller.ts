@@ -7,6 +7,8 @@ import { objectNameProblem } from '../kube/names.js';
 import { createLogger } from '../observability/logger.js';
 import type { Signer } from '../signing/signer.js';
 import { escapeTerminal } from '../text/terminal.js';
+import { readPublicKeyFile } from '../verify/key.js';
+import { rekorLogKey, type RekorLogKey } from '../verify/tlog.js';
 import { parseFlags } from './args.js';
 import { CliError } from './errors.js';
 import { checkNamespace, fromKubeconfig } from './run-scope.js';
@@ -29,6 +31,8 @@ Flags:
   --lease-name NAME            the Lease's name in SYSTEM_NAMESPACE (default chainsmith-controller)
   --child-wait SECONDS         how long a PipelineRun waits for a missing child TaskRun (default 30)
   --log-level LEVEL            error, warn, info or debug (default info)
+  --rekor-public-key FILE      Rekor's public key PEM (default $SIGSTORE_REKOR_PUBLIC_KEY): every transparency-log
+                               entry must carry a signed entry timestamp by this key, or the run is not signed
   -h, --help                   show this help
 
 Environment: SYSTEM_NAMESPACE (default tekton-chains) holds chains-config and the Lease.`;
@@ -53,6 +57,16 @@ async function kmsFactory(cfg: ChainsConfig['signers']['kms']): Promise<Signer> 
   return createKmsSigner(cfg);
 }
 
+/** Rekor's public key for the SET check of uploaded entries; unset or empty = no check, unreadable = exit 2. */
+async function readRekorKey(path: string | undefined): Promise<RekorLogKey | undefined> {
+  if (path === undefined || path === '') return undefined;
+  try {
+    return rekorLogKey(await readPublicKeyFile(path));
+  } catch (err) {
+    throw new CliError(`Rekor public key (--rekor-public-key / SIGSTORE_REKOR_PUBLIC_KEY): ${messageOf(err)}`);
+  }
+}
+
 export async function run(argv: string[]): Promise<number> {
   const { values } = parseFlags(argv, {
     kubeconfig: { type: 'string' },
@@ -67,6 +81,7 @@ export async function run(argv: string[]): Promise<number> {
     'lease-name': { type: 'string' },
     'child-wait': { type: 'string' },
     'log-level': { type: 'string' },
+    'rekor-public-key': { type: 'string' },
   });
   const logger = createLogger({ level: values['log-level'] ?? 'info', defaultMeta: { component: 'controller' } });
   const namespaces = (values.namespace ?? '')
@@ -79,6 +94,7 @@ export async function run(argv: string[]): Promise<number> {
   const leaseName = values['lease-name'] ?? 'chainsmith-controller';
   const leaseProblem = objectNameProblem(leaseName);
   if (leaseProblem) throw new CliError(`--lease-name "${escapeTerminal(leaseName)}" ${leaseProblem}`);
+  const rekorKey = await readRekorKey(values['rekor-public-key'] ?? process.env.SIGSTORE_REKOR_PUBLIC_KEY);
   const connection = fromKubeconfig(values, (c) => c);
   const controller = new Controller({
     connection,
@@ -96,7 +112,10 @@ export async function run(argv: string[]): Promise<number> {
     parseConfig: parseChainsConfig,
     defaultConfig: DEFAULT_CONFIG,
     kmsFactory,
+    ...(rekorKey ? { rekorKey } : {}),
   });
+  if (rekorKey)
+    logger.info('transparency-log entries must be signed by the given Rekor key', { logID: rekorKey.logID });
 
   // One bad run must never take the controller down; a stray rejection is logged and work continues.
   process.on('unhandledRejection', (reason) =>

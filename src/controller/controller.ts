@@ -33,6 +33,7 @@ import { SIGNED_ANNOTATION, type RunKind } from '../tekton/annotations.js';
 import { isReconciled, RunCache, type CachedRun } from './run-cache.js';
 import type { SigningDeps } from '../pipeline/sign-run.js';
 import { realSigningDeps } from '../pipeline/signing-deps.js';
+import type { RekorLogKey } from '../verify/tlog.js';
 import { WorkQueue, type Lane } from './work-queue.js';
 
 export interface ControllerOptions {
@@ -51,6 +52,8 @@ export interface ControllerOptions {
   parseConfig: (data: Record<string, string>) => ChainsConfig;
   defaultConfig: ChainsConfig;
   kmsFactory?: (cfg: ChainsConfig['signers']['kms']) => Promise<Signer>;
+  /** Rekor's public key: every transparency-log entry must carry its SET (`SIGSTORE_REKOR_PUBLIC_KEY`) */
+  rekorKey?: RekorLogKey;
   /** replaces the real signing modules (tests) */
   signing?: (c: { storers: () => ReadonlyMap<StorageName, Storer> }) => SigningDeps;
   credentials?: RegistryCredentialSource;
@@ -119,6 +122,7 @@ export class Controller {
           credentials: this.credentials,
           metrics: this.metrics,
           logger: this.log,
+          ...(o.rekorKey ? { rekorKey: o.rekorKey } : {}),
         });
     this.signing = signing;
     this.reconciler = new Reconciler({

@@ -7,6 +7,8 @@ import type { RegistryCredentialSource } from '../kube/registry-credentials.js';
 import { platformManifests } from '../oci/platforms.js';
 import type { ControllerMetrics } from '../observability/metrics.js';
 import { RekorClient } from '../sigstore/rekor.js';
+import { ChainsmithError } from '../errors.js';
+import { recordFromEntry, setFailure, type RekorLogKey } from '../verify/tlog.js';
 import { signPayload } from '../sigstore/sign-payload.js';
 import type { SignerRegistry } from '../signing/index.js';
 import type { Storer } from '../storage/storer.js';
@@ -20,6 +22,12 @@ export interface RealSigningDepsOptions {
   credentials: RegistryCredentialSource;
   metrics?: ControllerMetrics;
   logger?: SigningDeps['logger'];
+  /**
+   * Rekor's public key (`SIGSTORE_REKOR_PUBLIC_KEY`): each entry Rekor returns, created or already there (409), must
+   * carry a SET by this key, as Chains checks a 409's entry against Rekor's keys. Without it the entry is checked to
+   * record the signature, not who signed it.
+   */
+  rekorKey?: RekorLogKey;
 }
 
 /** The platform manifests of each image index among `images` (other images contribute nothing). */
@@ -52,9 +60,15 @@ export function realSigningDeps(o: RealSigningDepsOptions): SigningDeps {
   let rekor: RekorClient | undefined;
   return {
     memo: new SignatureMemo(),
-    uploadTlog: (url, entry) => {
+    uploadTlog: async (url, entry) => {
       if (rekor?.url !== url) rekor = new RekorClient({ url });
-      return rekor.upload(entry);
+      const uploaded = await rekor.upload(entry);
+      if (o.rekorKey) {
+        const record = recordFromEntry(uploaded);
+        const why = typeof record === 'string' ? record : setFailure(record, o.rekorKey);
+        if (why) throw new ChainsmithError('TransparencyFailed', `rekor ${url}: ${why} (SIGSTORE_REKOR_PUBLIC_KEY)`);
+      }
+      return uploaded;
     },
     formatFor: (name) => payloadFormat(name),
     signer: (name, config) => o.signers.get(name, config),

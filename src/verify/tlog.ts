@@ -98,22 +98,41 @@ export function recordFromBundleEntries(entries: TransparencyLogEntry[]): TlogRe
 const passed = (detail: string): Check => ({ name: 'tlog', status: 'passed', detail });
 const failed = (detail: string): Check => ({ name: 'tlog', status: 'failed', detail });
 
+/** The record of an entry as Rekor answered it (the uploader's view), or why it has no SET. */
+export function recordFromEntry(entry: TlogEntry): TlogRecord | string {
+  if (!entry.signedEntryTimestamp) return `log entry ${entry.logIndex} came without a signed entry timestamp (SET)`;
+  return {
+    body: entry.body,
+    integratedTime: entry.integratedTime,
+    logIndex: entry.logIndex,
+    logID: entry.logID,
+    signedEntryTimestamp: Buffer.from(entry.signedEntryTimestamp, 'base64'),
+  };
+}
+
+/** Why the record is not signed by the log of `log` ("" when its log ID and SET are the log's). */
+export function setFailure(record: TlogRecord, log: RekorLogKey): string {
+  if (record.logID.toLowerCase() !== log.logID)
+    return `the entry is from log ${record.logID}, not the log of the given Rekor key (${log.logID})`;
+  // Rekor signs the RFC 8785 form of exactly these four members (cosign's `VerifySET`)
+  const payload = {
+    body: record.body,
+    integratedTime: record.integratedTime,
+    logID: record.logID,
+    logIndex: record.logIndex,
+  };
+  const data = Buffer.from(json.canonicalize(payload), 'utf8');
+  if (!sigstoreCrypto.verify(data, log.key, record.signedEntryTimestamp))
+    return `the signed entry timestamp of log entry ${record.logIndex} does not verify with the Rekor key`;
+  return '';
+}
+
 /** Checks one transparency-log record (or the reason there is none) against the log key and the stored bytes. */
 export function checkTlogRecord(record: TlogRecord | string, log: RekorLogKey, stored: StoredBytes): Check {
   if (typeof record === 'string') return failed(record);
   try {
-    if (record.logID.toLowerCase() !== log.logID)
-      return failed(`the entry is from log ${record.logID}, not the log of the given Rekor key (${log.logID})`);
-    // Rekor signs the RFC 8785 form of exactly these four members (cosign's `VerifySET`)
-    const payload = {
-      body: record.body,
-      integratedTime: record.integratedTime,
-      logID: record.logID,
-      logIndex: record.logIndex,
-    };
-    const data = Buffer.from(json.canonicalize(payload), 'utf8');
-    if (!sigstoreCrypto.verify(data, log.key, record.signedEntryTimestamp))
-      return failed(`the signed entry timestamp of log entry ${record.logIndex} does not verify with the Rekor key`);
+    const unsigned = setFailure(record, log);
+    if (unsigned) return failed(unsigned);
     const mismatch = bodyMismatch(record.body, stored);
     if (mismatch) return failed(`log entry ${record.logIndex} records other bytes than those stored: ${mismatch}`);
     return passed(`log entry ${record.logIndex}: SET verifies with the Rekor key and the entry records these bytes`);

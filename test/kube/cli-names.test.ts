@@ -69,12 +69,14 @@ for (const c of cases) {
   });
 }
 
-test('chainsmith controller refuses a hostile --namespace, SYSTEM_NAMESPACE or --lease-name before starting', () => {
+test('chainsmith controller refuses a hostile --namespace, SYSTEM_NAMESPACE, --lease-name or an unreadable Rekor key before starting', () => {
   const main = join(import.meta.dirname, '../../src/cli/main.ts');
   for (const [args, env, names] of [
     [['--namespace', 'ok,../../api'], {}, /--namespace "..\/..\/api"/],
     [[], { SYSTEM_NAMESPACE: 'tekton-chains/x' }, /SYSTEM_NAMESPACE/],
     [['--lease-name', 'a/../b'], {}, /--lease-name/],
+    [['--rekor-public-key', '/nonexistent/rekor.pub'], {}, /Rekor public key .*rekor\.pub/],
+    [[], { SIGSTORE_REKOR_PUBLIC_KEY: main }, /Rekor public key \(--rekor-public-key \/ SIGSTORE_REKOR_PUBLIC_KEY\)/],
   ] as const) {
     paths.length = 0;
     const argv = ['--import', 'tsx', main, 'controller', '--kubeconfig', kubeconfig, '--metrics-addr', '127.0.0.1:0'];
