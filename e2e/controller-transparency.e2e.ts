@@ -35,6 +35,7 @@ import {
 } from './lib/registry.js';
 import { closedPort, cosign, runTool } from './lib/cosign.js';
 import { rekorEnv } from './lib/env.js';
+import { referrersFront, type ReferrerFront } from './lib/referrers.js';
 import { startSigningController, writeChainsConfig } from './lib/scenario.js';
 
 const PASSWORD = 'e2e-transparency-password';
@@ -430,5 +431,52 @@ describe('controller with SIGSTORE_REKOR_PUBLIC_KEY naming another log’s key',
     assert.match(event.message ?? '', /SIGSTORE_REKOR_PUBLIC_KEY/);
     const tr = await getTaskRun(s.ns, name);
     assert.notEqual(tr.metadata.annotations?.['chains.tekton.dev/signed'], 'true');
+  });
+});
+
+// The stack's registry has no referrers endpoint: the loopback front of e2e/lib/referrers.ts answers only
+// `GET /v2/<repo>/referrers/<digest>` and passes everything else to the real registry (as in oci-referrers.e2e.ts).
+describe('controller with sigstore-bundle referrers and the stack’s Rekor', () => {
+  let s: Setup;
+  let front: ReferrerFront;
+  before(async () => {
+    front = await referrersFront(stackEnv().registry);
+    s = await setup('tlog-bundle', {
+      'transparency.enabled': 'true',
+      'transparency.url': rekorEnv().url,
+      'storage.oci.encoding-format': 'sigstore-bundle',
+    });
+  });
+  after(async () => {
+    await teardown(s);
+    await front.close();
+  });
+
+  test('chainsmith verify checks each bundle’s SET, inclusion proof and signed checkpoint', async () => {
+    const pushed = await pushRandomImage(`${stackEnv().registry}/tlog-e2e/bundle`);
+    const repository = `${front.registry}/${pushed.repository.slice(stackEnv().registry.length + 1)}`;
+    await waitSigned(s, await imageTaskRun(s.ns, { repository, digest: pushed.digest }));
+    const out = await chainsmithVerify([
+      '--rekor-public-key',
+      rekorEnv().publicKey,
+      '--key',
+      join(s.dir, 'cosign.pub'),
+      '--require-attestation',
+      '--json',
+      `${repository}@${pushed.digest}`,
+    ]);
+    assert.equal(out.code, 0, out.out);
+    type Item = { checks: Array<{ name: string; status: string }> };
+    const report = JSON.parse(out.out) as { verified: boolean; signatures: Item[]; attestations: Item[] };
+    assert.equal(report.verified, true);
+    for (const [what, items] of [
+      ['signature', report.signatures],
+      ['attestation', report.attestations],
+    ] as const) {
+      assert.equal(items.length, 1, `one ${what} referrer`);
+      const status = Object.fromEntries(items[0]!.checks.map((c) => [c.name, c.status]));
+      for (const check of ['tlog', 'inclusion-proof', 'checkpoint'])
+        assert.equal(status[check], 'passed', `${what}: ${check}\n${out.out}`);
+    }
   });
 });
