@@ -11,10 +11,10 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { request } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { SERVICEACCOUNTS, type ResourceType } from '../src/kube/client.js';
 import { cosign, type ToolOutcome } from './lib/cosign.js';
 import { fulcioEnv, rekorEnv, stackEnv } from './lib/env.js';
-import { createNamespace, kube } from './lib/kube.js';
+import { createNamespace } from './lib/kube.js';
+import { claimsOf, createServiceAccount, serviceAccountIdentity, serviceAccountToken } from './lib/identity.js';
 import { pushRandomImage } from './lib/registry.js';
 
 const scratch: string[] = [];
@@ -25,30 +25,6 @@ async function scratchDir(prefix: string): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), prefix));
   scratch.push(dir);
   return dir;
-}
-
-/** The TokenRequest subresource of one ServiceAccount, addressed like a collection of the namespace. */
-const tokenRequests = (sa: string): ResourceType => ({
-  group: '',
-  version: 'v1',
-  plural: `serviceaccounts/${sa}/token`,
-  kind: 'TokenRequest',
-});
-
-/** A ServiceAccount token for `audience` from the TokenRequest API (10 minutes, the shortest the API allows). */
-async function serviceAccountToken(ns: string, sa: string, audience: string): Promise<string> {
-  const body = {
-    apiVersion: 'authentication.k8s.io/v1',
-    kind: 'TokenRequest',
-    spec: { audiences: [audience], expirationSeconds: 600 },
-  };
-  const res = await kube().create<{ status: { token: string } }>(tokenRequests(sa), ns, body);
-  return res.status.token;
-}
-
-/** The claims of a JWT (not verified: Fulcio does that). */
-function claimsOf(jwt: string): Record<string, unknown> {
-  return JSON.parse(Buffer.from(jwt.split('.')[1]!, 'base64url').toString('utf8')) as Record<string, unknown>;
 }
 
 /** An anonymous GET over TLS trusting only the kube-apiserver's CA, as Fulcio fetches discovery and keys. */
@@ -88,13 +64,13 @@ async function requestCertificate(token: string, challenge = claimsOf(token).sub
   return { status: res.status, body: await res.text(), publicKey };
 }
 
-const identity = (ns: string, sa: string) => `https://kubernetes.io/namespaces/${ns}/serviceaccounts/${sa}`;
+const identity = serviceAccountIdentity;
 
 let ns: string;
 before(async () => {
   fulcioEnv(); // fails the file at once with the add-on's reason when Fulcio is down
   ns = await createNamespace('fulcio');
-  await kube().create(SERVICEACCOUNTS, ns, { metadata: { name: 'builder' } });
+  await createServiceAccount(ns, 'builder');
 });
 
 test('the kube-apiserver is an OIDC issuer: anonymous discovery, JWKS, and TokenRequest tokens it signs as iss', async () => {

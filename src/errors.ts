@@ -17,6 +17,7 @@ export type Reason =
   | 'PayloadFailed'
   | 'StorageFailed'
   | 'TransparencyFailed'
+  | 'KeylessFailed'
   | 'RegistryUnauthorized'
   | 'RegistryForbidden'
   | 'RegistryNotFound'

@@ -6,6 +6,7 @@ import { messageOf } from '../errors.js';
 import { objectNameProblem } from '../kube/names.js';
 import { createLogger } from '../observability/logger.js';
 import type { Signer } from '../signing/signer.js';
+import { keylessSignerFactory } from '../sigstore/keyless.js';
 import { escapeTerminal } from '../text/terminal.js';
 import { readPublicKeyFile } from '../verify/key.js';
 import { rekorLogKey, type RekorLogKey } from '../verify/tlog.js';
@@ -112,6 +113,7 @@ export async function run(argv: string[]): Promise<number> {
     parseConfig: parseChainsConfig,
     defaultConfig: DEFAULT_CONFIG,
     kmsFactory,
+    keylessFactory: keylessSignerFactory(),
     ...(rekorKey ? { rekorKey } : {}),
   });
   if (rekorKey)

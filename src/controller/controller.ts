@@ -15,7 +15,7 @@ import { KubeEventSink, type EventSink } from '../observability/events.js';
 import { runFields } from '../observability/logger.js';
 import { ControllerMetrics } from '../observability/metrics.js';
 import { startOpsServer } from '../observability/server.js';
-import { SignerRegistry } from '../signing/index.js';
+import { SignerRegistry, type KeylessSignerConfig } from '../signing/index.js';
 import type { Signer } from '../signing/signer.js';
 import { buildStorers } from '../storage/index.js';
 import type { Storer } from '../storage/storer.js';
@@ -52,6 +52,7 @@ export interface ControllerOptions {
   parseConfig: (data: Record<string, string>) => ChainsConfig;
   defaultConfig: ChainsConfig;
   kmsFactory?: (cfg: ChainsConfig['signers']['kms']) => Promise<Signer>;
+  keylessFactory?: (cfg: KeylessSignerConfig) => Signer;
   /** Rekor's public key: every transparency-log entry must carry its SET (`SIGSTORE_REKOR_PUBLIC_KEY`) */
   rekorKey?: RekorLogKey;
   /** replaces the real signing modules (tests) */
@@ -111,6 +112,7 @@ export class Controller {
     this.signers = new SignerRegistry({
       secretsDir: o.signingSecretsDir,
       ...(o.kmsFactory ? { kmsFactory: o.kmsFactory } : {}),
+      ...(o.keylessFactory ? { keylessFactory: o.keylessFactory } : {}),
       logger: this.log,
     });
     const storers = () => this.storers;

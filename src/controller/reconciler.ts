@@ -320,7 +320,9 @@ export class Reconciler {
           ? 'PayloadFailed'
           : errorType === 'tlog'
             ? 'TransparencyFailed'
-            : 'SigningFailed';
+            : reason === 'KeylessFailed'
+              ? 'KeylessFailed'
+              : 'SigningFailed';
     const outcome = recordFailure(base.annotations, error, config, now, since);
     log.warn('signing failed', {
       reason,

@@ -15,6 +15,7 @@ export type EventReason =
   | 'SigningFailed'
   | 'StorageFailed'
   | 'TransparencyFailed'
+  | 'KeylessFailed'
   | 'PayloadFailed'
   | 'ChildRunMissing'
   | 'MarkedFailed'

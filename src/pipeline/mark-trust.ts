@@ -16,6 +16,8 @@
 //   rotation therefore re-signs the history that is still in the cluster (docs/reliability.md).
 // - `signer: none` for every artifact type of a kind: nothing would be signed, so there is nothing to check
 //   against and nothing to do differently; marks on such runs are left as they are.
+// - Keyless (Fulcio): there is no stable key, so marks are judged by the evidence test below, as when the key cannot
+//   be read, and no mark signature is written (it would need a Fulcio certificate of its own). docs/compatibility.md.
 // - Key not loadable (KMS down at start-up, bad Secret): we cannot tell good marks from forged ones, and
 //   re-signing would fail and mark history `failed`. Marks are then trusted on the old evidence test
 //   (`signedMarkTrusted`) and a warning says so; the next config or key change re-reads the key.
@@ -89,6 +91,8 @@ export async function markEvidence(
   const name = markSignerName(run.kind, config);
   if (!name) return { [SIGNED_AT_ANNOTATION]: signedAt };
   const signer = await signerFor(name, config);
+  // keyless: no stable key to check a mark signature against later (and it would cost a Fulcio certificate)
+  if (signer.keyless) return { [SIGNED_AT_ANNOTATION]: signedAt };
   const signature = await signer.sign(markStatement(run, signedAt));
   return { [SIGNED_AT_ANNOTATION]: signedAt, [MARK_SIGNATURE_ANNOTATION]: signature.toString('base64') };
 }
@@ -157,6 +161,11 @@ async function keysOf(
   });
   try {
     const signer = await Promise.race([signerFor(name, config), timeout]);
+    if (signer.keyless)
+      return {
+        mode: 'unavailable',
+        why: 'keyless signing: every signature has its own ephemeral key, so marks are judged by their evidence',
+      };
     return { mode: 'keys', keys: [signer.publicKey()], signer: signer.description };
   } catch (err) {
     return { mode: 'unavailable', why: `the ${name} signer's public key could not be read: ${messageOf(err)}` };

@@ -228,6 +228,13 @@ async function signObject(
   let remembered: Remembered | undefined;
   try {
     const signer = await deps.signer(plan.signer, config);
+    if (signer.keyless && !upload)
+      throw new ChainsmithError(
+        'KeylessFailed',
+        `${obj.label}: a keyless signature must be recorded in a transparency log (its certificate expires in ` +
+          'minutes, so no verifier accepts it without the entry): set transparency.enabled: "true"' +
+          (config.transparency.manual ? ', or annotate the run chains.tekton.dev/transparency-upload: "true"' : ''),
+      );
     if (upload && deps.memo) {
       const runUid = run.metadata.uid ?? '';
       key = memoKey({ runUid, fullKey: obj.fullKey, payload: payload.bytes, signer, tlog: config.transparency.url });

@@ -14,6 +14,14 @@ export type { Signer, SignedPayload } from './signer.js';
 
 type KmsConfig = ChainsConfig['signers']['kms'];
 
+/** What a keyless signer is built from (`signers.x509.fulcio.*`, `signers.x509.identity.token.file`). */
+export interface KeylessSignerConfig {
+  address: string;
+  issuer: string;
+  provider?: string;
+  tokenFile?: string;
+}
+
 /** The few logger methods the registry uses (a winston Logger fits). */
 export interface RegistryLogger {
   info(message: string, meta?: Record<string, unknown>): unknown;
@@ -25,6 +33,11 @@ export interface SignerRegistryOptions {
   secretsDir: string;
   /** builds the KMS signer; supplied by the controller from src/signing/kms */
   kmsFactory?: (cfg: KmsConfig) => Promise<Signer>;
+  /**
+   * builds a keyless signer (a fresh ephemeral key and, at its first signature, a Fulcio certificate) for each
+   * `get`; supplied by the controller from src/sigstore/keyless.ts
+   */
+  keylessFactory?: (cfg: KeylessSignerConfig) => Signer;
   /** how often the key files are re-stat'ed in case fs.watch misses an event (default 5000 ms) */
   pollIntervalMs?: number;
   logger?: RegistryLogger;
@@ -38,6 +51,7 @@ const SETTLE_MS = 50;
 export class SignerRegistry {
   private readonly secretsDir: string;
   private readonly kmsFactory: SignerRegistryOptions['kmsFactory'];
+  private readonly keylessFactory: SignerRegistryOptions['keylessFactory'];
   private readonly logger: RegistryLogger | undefined;
   private readonly listeners: Array<() => void> = [];
   /** the x509 signer or its load error, cached until the key files change */
@@ -53,6 +67,7 @@ export class SignerRegistry {
   constructor(opts: SignerRegistryOptions) {
     this.secretsDir = opts.secretsDir;
     this.kmsFactory = opts.kmsFactory;
+    this.keylessFactory = opts.keylessFactory;
     this.logger = opts.logger;
     this.fingerprint = this.fingerprintSync();
     this.startWatching();
@@ -63,15 +78,7 @@ export class SignerRegistry {
   /** The signer for `name` under `config`; throws (a cached ChainsmithError) when it cannot be built. */
   get(name: 'x509' | 'kms', config: ChainsConfig): Promise<Signer> {
     if (name === 'x509') {
-      if (config.signers.x509.fulcioEnabled) {
-        return Promise.reject(
-          new ChainsmithError(
-            'KeyUnsupported',
-            'keyless signing (signers.x509.fulcio.enabled: true) is not supported by chainsmith; ' +
-              'use cosign.key/x509.pem or a KMS key',
-          ),
-        );
-      }
+      if (config.signers.x509.fulcioEnabled) return this.keylessSigner(config.signers.x509);
       return (this.x509 ??= this.loadX509());
     }
     return this.kmsSigner(config.signers.kms);
@@ -96,6 +103,23 @@ export class SignerRegistry {
     // The promise is cached and may be awaited by nobody (e.g. an eager reload); never an unhandled rejection.
     p.catch(() => undefined);
     return p;
+  }
+
+  /** A new keyless signer per call (Chains: a certificate per signing); the x509 key files are not read. */
+  private keylessSigner(x509: ChainsConfig['signers']['x509']): Promise<Signer> {
+    const factory = this.keylessFactory;
+    if (!factory)
+      return Promise.reject(
+        new ChainsmithError('KeylessFailed', 'keyless signing is not available in this process (no Fulcio client)'),
+      );
+    return Promise.resolve().then(() =>
+      factory({
+        address: x509.fulcioAddress,
+        issuer: x509.fulcioIssuer,
+        ...(x509.fulcioProvider ? { provider: x509.fulcioProvider } : {}),
+        ...(x509.identityTokenFile ? { tokenFile: x509.identityTokenFile } : {}),
+      }),
+    );
   }
 
   private kmsSigner(cfg: KmsConfig): Promise<Signer> {

@@ -13,6 +13,11 @@ export interface Signer {
   chain(): string;
   /** short description for logs: never key material */
   readonly description: string;
+  /**
+   * true for a keyless signer: an ephemeral key per signer with a short-lived Fulcio certificate (`cert()` is set
+   * after the first signature). There is no stable key to check marks against, and its signatures must be logged.
+   */
+  readonly keyless?: boolean;
 }
 
 /** A signed payload as storage receives it (spec §5.6). */

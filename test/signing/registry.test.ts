@@ -14,11 +14,11 @@ import {
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { SignerRegistry, loadFileSigner } from '../../src/signing/index.js';
+import { SignerRegistry, loadFileSigner, type KeylessSignerConfig } from '../../src/signing/index.js';
 import { keyIdOf } from '../../src/signing/ssh-key.js';
 import { ChainsmithError } from '../../src/errors.js';
 import type { Signer } from '../../src/signing/signer.js';
-import { fixtureDir, fixturePublicKey, testConfig } from './fixtures.js';
+import { ephemeralSigner, fixtureDir, fixturePublicKey, testConfig } from './fixtures.js';
 
 let generation = 0;
 
@@ -149,15 +149,33 @@ test('after close() changes are no longer reported', async () => {
   assert.equal(fired, 0);
 });
 
-test('keyless (Fulcio) signing is refused with KeyUnsupported', async () => {
-  const registry = new SignerRegistry({ secretsDir: secretsDir() });
+test('keyless (Fulcio): a new signer per get, built from signers.x509.fulcio.*; none without a Fulcio client', async () => {
+  const built: KeylessSignerConfig[] = [];
+  const registry = new SignerRegistry({
+    secretsDir: secretsDir(),
+    keylessFactory: (cfg) => {
+      built.push(cfg);
+      return Object.assign(ephemeralSigner(), { keyless: true });
+    },
+  });
+  const bare = new SignerRegistry({ secretsDir: secretsDir() });
   try {
-    await assert.rejects(registry.get('x509', testConfig({ fulcioEnabled: true })), {
-      reason: 'KeyUnsupported',
-      message: /keyless signing \(signers\.x509\.fulcio\.enabled: true\) is not supported/,
+    const config = testConfig({ fulcioEnabled: true });
+    config.signers.x509.fulcioAddress = 'http://127.0.0.1:5555';
+    config.signers.x509.identityTokenFile = '/var/run/sigstore/token';
+    const a = await registry.get('x509', config);
+    const b = await registry.get('x509', config);
+    assert.notEqual(a, b, 'each signing gets its own ephemeral key');
+    assert.equal(a.keyless, true);
+    assert.deepEqual(built[0], {
+      address: 'http://127.0.0.1:5555',
+      issuer: 'https://oauth2.sigstore.dev/auth',
+      tokenFile: '/var/run/sigstore/token',
     });
+    await assert.rejects(bare.get('x509', config), { reason: 'KeylessFailed', message: /no Fulcio client/ });
   } finally {
     registry.close();
+    bare.close();
   }
 });
 

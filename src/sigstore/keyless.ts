@@ -1,0 +1,95 @@
+// Keyless signing (chains-behaviour.md §5, Chains `fulcioSigner`): each signer is a fresh ephemeral ECDSA P-256 key
+// and a Fulcio certificate binding it to the controller's OIDC identity (its projected ServiceAccount token). The
+// certificate is asked for at the first signature, so a signer that is never used costs no Fulcio request. The
+// private key lives only in this object: never exported, never logged, gone with it.
+import { generateKeyPairSync, sign as cryptoSign, type KeyObject } from 'node:crypto';
+import { ChainsmithError } from '../errors.js';
+import type { Signer } from '../signing/signer.js';
+import { FulcioClient, type SigningCertificate } from './fulcio.js';
+import { describeToken, readIdentityToken, type TokenSourceConfig } from './identity-token.js';
+
+/** The chains-config keys of a keyless signer (`signers.x509.fulcio.*`, `signers.x509.identity.token.file`). */
+export interface KeylessConfig extends TokenSourceConfig {
+  /** `signers.x509.fulcio.address` */
+  address: string;
+  /** `signers.x509.fulcio.issuer`: informational (Fulcio decides which issuers it trusts) */
+  issuer: string;
+}
+
+/** A certificate is not used for a signature in its last seconds (clock skew between us, Fulcio and verifiers). */
+const VALIDITY_MARGIN_MS = 30_000;
+
+export class KeylessSigner implements Signer {
+  readonly keyless = true;
+  readonly description: string;
+  private readonly privateKey: KeyObject;
+  private readonly publicKeyObject: KeyObject;
+  private certificate: SigningCertificate | undefined;
+  private pending: Promise<SigningCertificate> | undefined;
+
+  constructor(
+    private readonly fulcio: FulcioClient,
+    private readonly tokens: TokenSourceConfig,
+    private readonly now: () => Date = () => new Date(),
+  ) {
+    const pair = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+    this.privateKey = pair.privateKey;
+    this.publicKeyObject = pair.publicKey;
+    this.description = `keyless (ephemeral ECDSA P-256, Fulcio ${fulcio.url})`;
+  }
+
+  async sign(data: Buffer): Promise<Buffer> {
+    const certificate = await this.ensureCertificate();
+    const until = Date.parse(certificate.leaf.validTo);
+    if (!(this.now().getTime() + VALIDITY_MARGIN_MS < until))
+      throw new ChainsmithError('KeylessFailed', `the Fulcio certificate expired at ${new Date(until).toISOString()}`, {
+        transient: true,
+      });
+    return cryptoSign('sha256', data, this.privateKey);
+  }
+
+  publicKey(): KeyObject {
+    return this.publicKeyObject;
+  }
+
+  /** The Fulcio certificate, once the first signature asked for it ("" before). */
+  cert(): string {
+    return this.certificate?.cert ?? '';
+  }
+
+  chain(): string {
+    return this.certificate?.chain ?? '';
+  }
+
+  private ensureCertificate(): Promise<SigningCertificate> {
+    if (this.certificate) return Promise.resolve(this.certificate);
+    this.pending ??= this.request().finally(() => (this.pending = undefined));
+    return this.pending;
+  }
+
+  private async request(): Promise<SigningCertificate> {
+    const token = await readIdentityToken(this.tokens, process.env, this.now());
+    const proof = cryptoSign('sha256', Buffer.from(token.challenge), this.privateKey);
+    try {
+      this.certificate = await this.fulcio.signingCertificate(token.jwt, this.publicKeyObject, proof);
+    } catch (err) {
+      // Fulcio's refusals are generic ("error processing the identity token"): say which token it was
+      if (err instanceof ChainsmithError && !err.transient)
+        throw new ChainsmithError(err.reason, `${err.message} (${describeToken(token)})`, { cause: err });
+      throw err;
+    }
+    return this.certificate;
+  }
+}
+
+/** Builds keyless signers; one Fulcio client per address. */
+export function keylessSignerFactory(): (cfg: KeylessConfig) => Signer {
+  let client: FulcioClient | undefined;
+  return (cfg) => {
+    if (client?.url !== cfg.address) client = new FulcioClient({ url: cfg.address });
+    return new KeylessSigner(client, {
+      ...(cfg.provider ? { provider: cfg.provider } : {}),
+      ...(cfg.tokenFile ? { tokenFile: cfg.tokenFile } : {}),
+    });
+  };
+}
