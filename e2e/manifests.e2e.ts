@@ -19,6 +19,7 @@ import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { parseAllDocuments, parse as parseYaml } from 'yaml';
 import { CONFIGMAPS, SECRETS, SERVICEACCOUNTS } from '../src/kube/client.js';
+import { DEFAULT_TOKEN_FILE } from '../src/sigstore/identity-token.js';
 import {
   basicAuthFront,
   completeTaskRun,
@@ -42,6 +43,7 @@ import {
 const SA = 'system:serviceaccount:tekton-chains:tekton-chains-controller';
 const BASE = join(REPO_ROOT, 'manifests');
 const COMPONENT = join(BASE, 'components', 'run-registry-credentials');
+const KEYLESS = join(BASE, 'components', 'keyless');
 const REGISTRY_AUTH = 'chainsmith-controller-registry-auth';
 const ADMISSION_POLICY = 'chainsmith-controller-run-patches';
 const ADMISSION_API = 'admissionregistration.k8s.io/v1';
@@ -106,6 +108,7 @@ const deletePatch = (apiVersion: string, kind: string, name: string) => [
  */
 async function writeOverlay(opts: {
   component: boolean;
+  keyless?: boolean;
   namespace?: string;
   nameSuffix?: string;
   withoutAdmissionPolicy?: boolean;
@@ -141,7 +144,9 @@ async function writeOverlay(opts: {
       // kustomize takes only relative paths to a base or component
       'resources:',
       `  - ${relative(dir, BASE)}`,
-      ...(opts.component ? ['components:', `  - ${relative(dir, COMPONENT)}`] : []),
+      ...(opts.component || opts.keyless ? ['components:'] : []),
+      ...(opts.component ? [`  - ${relative(dir, COMPONENT)}`] : []),
+      ...(opts.keyless ? [`  - ${relative(dir, KEYLESS)}`] : []),
       ...(patches.length > 0 ? ['patches:', ...patches] : []),
       '',
     ].join('\n'),
@@ -630,3 +635,38 @@ test(
     assert.deepEqual(refused, [], 'no API request was refused');
   },
 );
+
+test('the keyless component mounts a projected sigstore-audience token where chainsmith reads it by default', async () => {
+  await applyBase();
+  const overlay = await writeOverlay({ component: false, keyless: true });
+  try {
+    const base = await render(BASE);
+    const withKeyless = await render(overlay);
+    type Deployment = K8sObject & {
+      spec: {
+        template: {
+          spec: {
+            volumes: Array<{ name: string; projected?: unknown }>;
+            containers: Array<{ volumeMounts: Array<{ name: string; mountPath: string; readOnly?: boolean }> }>;
+          };
+        };
+      };
+    };
+    const deployment = (objs: K8sObject[]) => objs.find((o) => o.kind === 'Deployment') as Deployment;
+    const pod = deployment(withKeyless).spec.template.spec;
+    const volume = pod.volumes.find((v) => v.name === 'oidc-info');
+    assert.deepEqual(volume?.projected, {
+      sources: [{ serviceAccountToken: { path: 'oidc-token', expirationSeconds: 600, audience: 'sigstore' } }],
+    });
+    const mount = pod.containers[0]!.volumeMounts.find((m) => m.name === 'oidc-info');
+    // the mount + path is DEFAULT_TOKEN_FILE (src/sigstore/identity-token.ts), cosign's and Chains' default
+    assert.equal(`${mount?.mountPath}/oidc-token`, DEFAULT_TOKEN_FILE);
+    assert.equal(mount?.readOnly, true);
+    // nothing else changes: the ConfigMap is left to the operator
+    const others = (objs: K8sObject[]) => objs.filter((o) => o.kind !== 'Deployment');
+    assert.deepEqual(others(withKeyless), others(base));
+    await mustKubectl(['apply', '-k', overlay, '--dry-run=server', '--validate=strict']);
+  } finally {
+    await rm(overlay, { recursive: true, force: true });
+  }
+});
