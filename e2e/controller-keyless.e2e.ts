@@ -44,7 +44,7 @@ interface Setup {
 }
 
 /** A watched namespace, the controller's namespace with its ServiceAccount, a token file, keyless chains-config. */
-async function setup(prefix: string, audience: string): Promise<Setup> {
+async function setup(prefix: string, audience: string, extra: Record<string, string> = {}): Promise<Setup> {
   const fulcio = fulcioEnv();
   const ns = await createNamespace(prefix);
   const systemNs = await createNamespace(`${prefix}-sys`);
@@ -63,6 +63,7 @@ async function setup(prefix: string, audience: string): Promise<Setup> {
     'signers.x509.identity.token.file': tokenFile,
     'transparency.enabled': 'true',
     'transparency.url': rekorEnv().url,
+    ...extra,
   });
   // `dir` holds no cosign.key / x509.pem: keyless needs no key material
   const controller = await startSigningController(ns, systemNs, join(dir, 'no-signing-secrets'));
@@ -161,6 +162,15 @@ describe('keyless: Fulcio certificates for the controller’s ServiceAccount, no
     assert.doesNotMatch(s.controller.logs(), /eyJ[\w-]+\.eyJ[\w-]+\./);
   });
 
+  test('each signed object has its own certificate (and key) by default', async () => {
+    const names = [
+      await imageTaskRun(s.ns, await pushRandomImage(`${stackEnv().registry}/keyless-e2e/a`)),
+      await imageTaskRun(s.ns, await pushRandomImage(`${stackEnv().registry}/keyless-e2e/b`)),
+    ];
+    const [a, b] = await Promise.all(names.map((n) => waitSigned(s, () => getTaskRun(s.ns, n))));
+    assert.notEqual(storedCertificate(a!).serialNumber, storedCertificate(b!).serialNumber);
+  });
+
   test('a PipelineRun is signed keylessly too', async () => {
     const pr = await createPipelineRun(s.ns);
     const child = await createChildTaskRun(pr, 'build');
@@ -201,5 +211,27 @@ describe('keyless with a token for another audience', () => {
     await writeFile(s.tokenFile, await serviceAccountToken(s.systemNs, SA, 'sigstore'), { mode: 0o600 });
     const next = await imageTaskRun(s.ns, await pushRandomImage(`${stackEnv().registry}/keyless-e2e/aud-fixed`));
     await waitSigned(s, () => getTaskRun(s.ns, next));
+  });
+});
+
+describe('keyless with chainsmith.keyless.reuse-certificate', () => {
+  let s: Setup;
+  before(async () => {
+    s = await setup('keyless-reuse', 'sigstore', { 'chainsmith.keyless.reuse-certificate': 'true' });
+  });
+  after(() => teardown(s));
+
+  test('runs signed within the certificate’s lifetime share it, and cosign still verifies each', async () => {
+    const images = [
+      await pushRandomImage(`${stackEnv().registry}/keyless-e2e/reuse-a`),
+      await pushRandomImage(`${stackEnv().registry}/keyless-e2e/reuse-b`),
+    ];
+    const names = [await imageTaskRun(s.ns, images[0]!), await imageTaskRun(s.ns, images[1]!)];
+    const runs = await Promise.all(names.map((n) => waitSigned(s, () => getTaskRun(s.ns, n))));
+    assert.equal(storedCertificate(runs[0]!).serialNumber, storedCertificate(runs[1]!).serialNumber);
+    for (const image of images) {
+      const ok = await cosignKeyless(['verify', image.ref], serviceAccountIdentity(s.systemNs, SA));
+      assert.equal(ok.code, 0, ok.out);
+    }
   });
 });

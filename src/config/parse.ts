@@ -73,6 +73,7 @@ export const KNOWN_KEYS: readonly string[] = [
   'chainsmith.max-retries',
   'chainsmith.retry-horizon',
   'chainsmith.transparency.attestation-entry',
+  'chainsmith.keyless.reuse-certificate',
 ];
 
 /** The configuration Chains uses when the ConfigMap is empty (spec §7.1), plus chainsmith's own defaults. */
@@ -103,7 +104,13 @@ export const DEFAULT_CONFIG: ChainsConfig = deepFreeze({
   builder: { id: 'https://tekton.dev/chains/v2' },
   buildDefinition: { buildType: 'https://tekton.dev/chains/v2/slsa' },
   filter: { managedBy: [] },
-  chainsmith: { signPlatformImages: false, maxRetries: 3, retryHorizonSeconds: 600, attestationEntryType: 'dsse' },
+  chainsmith: {
+    signPlatformImages: false,
+    maxRetries: 3,
+    retryHorizonSeconds: 600,
+    attestationEntryType: 'dsse',
+    keylessReuseCertificate: false,
+  },
 } satisfies ChainsConfig);
 
 function deepFreeze<T>(o: T): T {
@@ -283,6 +290,7 @@ export function parseChainsConfig(data: Record<string, string>): ChainsConfig {
     oneOf(['dsse', 'intoto'] as const),
     (v) => (c.chainsmith.attestationEntryType = v),
   );
+  apply('chainsmith.keyless.reuse-certificate', goBool, (v) => (c.chainsmith.keylessReuseCertificate = v));
   return stripUndefined(c);
 }
 

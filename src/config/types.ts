@@ -73,5 +73,10 @@ export interface ChainsConfig {
      * Chains v0.29+) or `intoto` 0.0.1 (Chains ≤ v0.28, for verifiers that only know it)
      */
     attestationEntryType: 'dsse' | 'intoto';
+    /**
+     * `chainsmith.keyless.reuse-certificate`: keyless signers keep one ephemeral key and its Fulcio certificate for
+     * many signatures while it has minutes of validity left (default false: a new key and certificate per object)
+     */
+    keylessReuseCertificate: boolean;
   };
 }

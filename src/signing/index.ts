@@ -20,6 +20,8 @@ export interface KeylessSignerConfig {
   issuer: string;
   provider?: string;
   tokenFile?: string;
+  /** `chainsmith.keyless.reuse-certificate`: the factory may hand out the same signer while its certificate lasts */
+  reuseCertificate?: boolean;
 }
 
 /** The few logger methods the registry uses (a winston Logger fits). */
@@ -78,7 +80,7 @@ export class SignerRegistry {
   /** The signer for `name` under `config`; throws (a cached ChainsmithError) when it cannot be built. */
   get(name: 'x509' | 'kms', config: ChainsConfig): Promise<Signer> {
     if (name === 'x509') {
-      if (config.signers.x509.fulcioEnabled) return this.keylessSigner(config.signers.x509);
+      if (config.signers.x509.fulcioEnabled) return this.keylessSigner(config);
       return (this.x509 ??= this.loadX509());
     }
     return this.kmsSigner(config.signers.kms);
@@ -105,8 +107,12 @@ export class SignerRegistry {
     return p;
   }
 
-  /** A new keyless signer per call (Chains: a certificate per signing); the x509 key files are not read. */
-  private keylessSigner(x509: ChainsConfig['signers']['x509']): Promise<Signer> {
+  /**
+   * A keyless signer per call (a new one each time unless `chainsmith.keyless.reuse-certificate`); the x509 key
+   * files are not read.
+   */
+  private keylessSigner(config: ChainsConfig): Promise<Signer> {
+    const x509 = config.signers.x509;
     const factory = this.keylessFactory;
     if (!factory)
       return Promise.reject(
@@ -118,6 +124,7 @@ export class SignerRegistry {
         issuer: x509.fulcioIssuer,
         ...(x509.fulcioProvider ? { provider: x509.fulcioProvider } : {}),
         ...(x509.identityTokenFile ? { tokenFile: x509.identityTokenFile } : {}),
+        ...(config.chainsmith.keylessReuseCertificate ? { reuseCertificate: true } : {}),
       }),
     );
   }

@@ -14,10 +14,14 @@ export interface KeylessConfig extends TokenSourceConfig {
   address: string;
   /** `signers.x509.fulcio.issuer`: informational (Fulcio decides which issuers it trusts) */
   issuer: string;
+  /** `chainsmith.keyless.reuse-certificate` */
+  reuseCertificate?: boolean;
 }
 
 /** A certificate is not used for a signature in its last seconds (clock skew between us, Fulcio and verifiers). */
 const VALIDITY_MARGIN_MS = 30_000;
+/** With `reuse-certificate`, a signer is handed out again only while its certificate has this much time left. */
+export const REUSE_MIN_REMAINING_MS = 2 * 60_000;
 
 export class KeylessSigner implements Signer {
   readonly keyless = true;
@@ -61,6 +65,12 @@ export class KeylessSigner implements Signer {
     return this.certificate?.chain ?? '';
   }
 
+  /** Whether the signer can still sign for `ms` (true before its certificate is asked for). */
+  usableFor(ms: number): boolean {
+    if (!this.certificate) return true;
+    return this.now().getTime() + ms < Date.parse(this.certificate.leaf.validTo);
+  }
+
   private ensureCertificate(): Promise<SigningCertificate> {
     if (this.certificate) return Promise.resolve(this.certificate);
     this.pending ??= this.request().finally(() => (this.pending = undefined));
@@ -82,14 +92,25 @@ export class KeylessSigner implements Signer {
   }
 }
 
-/** Builds keyless signers; one Fulcio client per address. */
-export function keylessSignerFactory(): (cfg: KeylessConfig) => Signer {
+/**
+ * Builds keyless signers; one Fulcio client per address. By default every call gets a new signer (a key and a
+ * certificate per signed object). With `reuseCertificate` the same signer is handed out while its certificate has
+ * REUSE_MIN_REMAINING_MS left: one Fulcio request per ~8 minutes instead of one per object, at the price of one
+ * ephemeral key signing many objects (each still gets its own Rekor entry, which names the certificate).
+ */
+export function keylessSignerFactory(now: () => Date = () => new Date()): (cfg: KeylessConfig) => Signer {
   let client: FulcioClient | undefined;
+  let shared: { key: string; signer: KeylessSigner } | undefined;
   return (cfg) => {
     if (client?.url !== cfg.address) client = new FulcioClient({ url: cfg.address });
-    return new KeylessSigner(client, {
+    const tokens = {
       ...(cfg.provider ? { provider: cfg.provider } : {}),
       ...(cfg.tokenFile ? { tokenFile: cfg.tokenFile } : {}),
-    });
+    };
+    if (!cfg.reuseCertificate) return new KeylessSigner(client, tokens, now);
+    const key = JSON.stringify([cfg.address, tokens]);
+    if (shared?.key === key && shared.signer.usableFor(REUSE_MIN_REMAINING_MS)) return shared.signer;
+    shared = { key, signer: new KeylessSigner(client, tokens, now) };
+    return shared.signer;
   };
 }

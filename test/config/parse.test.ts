@@ -50,6 +50,7 @@ test('an empty ConfigMap gives every default of §7.1', () => {
     maxRetries: 3,
     retryHorizonSeconds: 600,
     attestationEntryType: 'dsse',
+    keylessReuseCertificate: false,
   });
   assert.deepEqual(enabledArtifactTypes(c), ['taskrun', 'pipelinerun', 'oci']);
 });

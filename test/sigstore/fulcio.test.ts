@@ -10,7 +10,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { certificatesOf, FulcioClient } from '../../src/sigstore/fulcio.js';
-import { KeylessSigner } from '../../src/sigstore/keyless.js';
+import { KeylessSigner, keylessSignerFactory } from '../../src/sigstore/keyless.js';
 
 let server: Server;
 let url = '';
@@ -117,4 +117,13 @@ test('a keyless signer with a refused token names the token’s claims, never th
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+});
+
+test('keyless factory: a new signer per call, or one shared signer with reuse-certificate', () => {
+  const factory = keylessSignerFactory();
+  const cfg = { address: url, issuer: 'https://issuer.test', tokenFile: '/nonexistent' };
+  assert.notEqual(factory(cfg), factory(cfg));
+  const shared = factory({ ...cfg, reuseCertificate: true });
+  assert.equal(factory({ ...cfg, reuseCertificate: true }), shared);
+  assert.notEqual(factory({ ...cfg, tokenFile: '/other', reuseCertificate: true }), shared, 'another identity');
 });
