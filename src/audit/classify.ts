@@ -9,6 +9,7 @@ import {
   SIGNED_ANNOTATION,
   SIGNED_AT_ANNOTATION,
 } from '../tekton/annotations.js';
+import type { SigningIdentity } from './identity.js';
 
 /**
  * `unverified`: marked `signed: "true"`, but no stored signature verifies with the key audit was given.
@@ -36,6 +37,8 @@ export interface RunSummary {
    * and the run has no `chains.tekton.dev/transparency` annotation
    */
   tlogMissing?: { mode: 'true' | 'manual' };
+  /** keyless: the SAN and issuer of the certificate stored on the run (`chains.tekton.dev/cert-<key>`) */
+  signer?: SigningIdentity;
 }
 
 /** A chainsmith Event about a run. */
@@ -61,6 +64,8 @@ export interface AuditEntry {
   signLatencySeconds?: number;
   /** pending: seconds since completion */
   ageSeconds?: number;
+  /** keyless: who the stored certificate names (read from the annotation, not verified) */
+  signer?: SigningIdentity;
 }
 
 /** Event reasons that mean "this run was deliberately not signed". */
@@ -104,6 +109,7 @@ export function classifyRun(
   const a = run.annotations;
   const entry: AuditEntry = { kind: run.kind, namespace: run.namespace, name: run.name, state: 'pending' };
   if (run.completionTime) entry.completionTime = run.completionTime;
+  if (run.signer) entry.signer = run.signer;
   const signed = a[SIGNED_ANNOTATION];
   const lastFailure = a[LAST_FAILURE_ANNOTATION];
 

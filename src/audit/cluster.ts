@@ -13,6 +13,7 @@ import { CHAINSMITH_CONTROLLER, SIGNED_ANNOTATION, TRANSPARENCY_ANNOTATION } fro
 import { verifyMark } from '../verify/mark.js';
 import { shouldUploadTlog } from '../pipeline/sign-run.js';
 import { decisionAnnotations, type RunEvent, type RunSummary } from './classify.js';
+import { signingIdentityOf } from './identity.js';
 
 export type RunKind = 'TaskRun' | 'PipelineRun';
 const RESOURCE: Record<RunKind, ResourceType> = { TaskRun: TASKRUNS, PipelineRun: PIPELINERUNS };
@@ -133,8 +134,9 @@ interface KubeEvent {
 }
 
 /**
- * The small summary audit keeps of a run; with `markKeys`, the verdict on its signed mark; with `config`, whether a
- * signed run lacks the transparency-log entry that config uploads (the controller's own rule, `shouldUploadTlog`).
+ * The small summary audit keeps of a run, with the identity of its keyless signing certificate (if any); with
+ * `markKeys`, the verdict on its signed mark; with `config`, whether a signed run lacks the transparency-log entry
+ * that config uploads (the controller's own rule, `shouldUploadTlog`).
  */
 export function summariseRun(run: Run, markKeys?: readonly KeyObject[], config?: ChainsConfig): RunSummary {
   const s: RunSummary = {
@@ -147,6 +149,8 @@ export function summariseRun(run: Run, markKeys?: readonly KeyObject[], config?:
   };
   if (run.status?.completionTime) s.completionTime = run.status.completionTime;
   if (run.spec?.managedBy !== undefined) s.managedBy = run.spec.managedBy;
+  const signer = signingIdentityOf(run);
+  if (signer) s.signer = signer;
   if (markKeys && s.annotations[SIGNED_ANNOTATION] === 'true') {
     const v = verifyMark(run, markKeys);
     s.mark = v.ok ? { verified: true, via: v.via } : { verified: false, why: v.why };

@@ -59,15 +59,25 @@ export function renderAuditText(r: AuditResult, maxRuns = 100): string {
           `(${s.signLatency.count} run(s) with chainsmith.dev/signed-at)`
       : 'completion → signed: no runs with chainsmith.dev/signed-at',
   );
+  const signers = s.signers ?? []; // absent from summaries built by older code
+  if (signers.length > 0) {
+    lines.push('', 'Keyless signing identities (the certificate on each run, chains.tekton.dev/cert-*; not verified):');
+    const signerHead = ['IDENTITY', 'ISSUER', ...states.map((st) => st.toUpperCase()), 'TOTAL'];
+    const signerRows = signers.map((x) => [e(x.identity), e(x.issuer || '(none)'), ...count(x)]);
+    lines.push(...table([signerHead, ...signerRows]).map((l) => `  ${l}`));
+  }
   const unsigned = r.runs.filter((x) => x.state !== 'signed');
   if (unsigned.length > 0) {
     lines.push('', 'Runs not (fully) signed:');
     const order = { unverified: 0, unlogged: 1, failed: 2, pending: 3, skipped: 4, signed: 5 };
     const shown = [...unsigned].sort((a, b) => order[a.state] - order[b.state]).slice(0, maxRuns);
+    // the identity column only when some listed run was signed keylessly
+    const ids = shown.some((x) => x.signer);
+    const identity = (x: AuditEntry): string[] => (ids ? [x.signer ? e(x.signer.identity) : '-'] : []);
     lines.push(
       ...table([
-        ['STATE', 'KIND', 'RUN', 'WHY'],
-        ...shown.map((x) => [x.state, x.kind, e(`${x.namespace}/${x.name}`), why(x)]),
+        ['STATE', 'KIND', 'RUN', ...(ids ? ['IDENTITY'] : []), 'WHY'],
+        ...shown.map((x) => [x.state, x.kind, e(`${x.namespace}/${x.name}`), ...identity(x), why(x)]),
       ]).map((l) => `  ${l}`),
     );
     if (unsigned.length > shown.length) lines.push(`  … ${unsigned.length - shown.length} more (use --json for all)`);

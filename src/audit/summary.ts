@@ -11,6 +11,8 @@ export interface AuditSummary {
   namespaces: Array<{ namespace: string } & StateCounts>;
   oldestPending?: { kind: string; namespace: string; name: string; ageSeconds: number };
   signLatency: { count: number; p50Seconds?: number; p95Seconds?: number };
+  /** keyless signing identities (certificate SAN and issuer) and how many runs, per state, carry each; most first */
+  signers: Array<{ identity: string; issuer: string } & StateCounts>;
 }
 
 const zero = (): StateCounts => ({
@@ -35,6 +37,7 @@ export function summarise(entries: Iterable<AuditEntry>): AuditSummary {
   const totals = zero();
   const perNs = new Map<string, StateCounts>();
   const latencies: number[] = [];
+  const bySigner = new Map<string, { identity: string; issuer: string } & StateCounts>();
   let oldest: AuditSummary['oldestPending'];
   for (const e of entries) {
     totals[e.state]++;
@@ -44,6 +47,13 @@ export function summarise(entries: Iterable<AuditEntry>): AuditSummary {
     ns[e.state]++;
     ns.total++;
     if (e.signLatencySeconds !== undefined) latencies.push(e.signLatencySeconds);
+    if (e.signer) {
+      const id = JSON.stringify([e.signer.identity, e.signer.issuer]);
+      let c = bySigner.get(id);
+      if (!c) bySigner.set(id, (c = { ...e.signer, ...zero() }));
+      c[e.state]++;
+      c.total++;
+    }
     if (e.state === 'pending' && e.ageSeconds !== undefined && (!oldest || e.ageSeconds > oldest.ageSeconds)) {
       oldest = { kind: e.kind, namespace: e.namespace, name: e.name, ageSeconds: e.ageSeconds };
     }
@@ -60,6 +70,9 @@ export function summarise(entries: Iterable<AuditEntry>): AuditSummary {
       .sort(([a], [b]) => a.localeCompare(b))
       .map(([namespace, c]) => ({ namespace, ...c })),
     signLatency,
+    signers: [...bySigner.values()].sort(
+      (a, b) => b.total - a.total || a.identity.localeCompare(b.identity) || a.issuer.localeCompare(b.issuer),
+    ),
   };
   if (oldest) summary.oldestPending = oldest;
   return summary;

@@ -26,6 +26,8 @@ Reports every completed TaskRun and PipelineRun in scope as:
   pending     completed but not (yet) signed, with its age
 then totals per namespace, the oldest pending run, and p50/p95 of completion → signed time (from
 chainsmith.dev/signed-at; runs signed by Tekton Chains have no such time and are not counted there).
+Runs signed keylessly also show their signing identity: the SAN and OIDC issuer of the Fulcio certificate in
+chains.tekton.dev/cert-<key> (read as stored, not verified), counted per identity; --json has it per run.
 
 Flags:
   --namespace N         one namespace (default: the kubeconfig context's namespace, else "default")

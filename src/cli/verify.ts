@@ -5,6 +5,8 @@ import { PREDICATE_TYPE_NAMES, resolvePredicateType } from '../verify/predicate-
 import { verifyImage } from '../verify/registry.js';
 import { renderVerifyJson, renderVerifyText } from '../verify/render.js';
 import { readPublicKeyFile } from '../verify/key.js';
+import { readFulcioRootFile, stringMatcher, type KeylessPolicy, type StringMatcher } from '../verify/certificate.js';
+import type { SignerTrust } from '../verify/keyless.js';
 import { rekorLogKey, type RekorLogKey } from '../verify/tlog.js';
 import type { VerifyPolicy } from '../verify/assess.js';
 import { parseFlags } from './args.js';
@@ -13,6 +15,9 @@ import { checkPublicKeyFlags, PUBLIC_KEY_FLAGS, readPublicKeyFlag } from './key-
 import { escapeTerminal } from '../text/terminal.js';
 
 export const help = `Usage: chainsmith verify IMAGE[:TAG|@DIGEST] (--key cosign.pub | --kms REF) [flags]
+       chainsmith verify IMAGE (--certificate-identity ID | --certificate-identity-regexp RE)
+                               (--certificate-oidc-issuer ISS | --certificate-oidc-issuer-regexp RE)
+                               [--fulcio-root PEM] [--rekor-public-key PEM | --insecure-ignore-tlog] [flags]
 
 Verifies what is stored next to an image in its registry — cosign signatures (tag sha256-<hex>.sig),
 attestations (sha256-<hex>.att) and sigstore-bundle referrers — and prints each check: passed, failed, why.
@@ -30,6 +35,11 @@ Checked, in order (the first broken link is named):
                   (cosign's dev.sigstore.cosign/bundle annotation, or the bundle's tlogEntries) whose signed
                   entry timestamp verifies with the key, whose logID is the key's, and whose body records
                   exactly the stored bytes; one without an entry fails ("no transparency-log entry")
+  certificate     keyless (identity flags): the certificate stored with the signature chains to a root of the
+                  Fulcio root file (intermediates from that file and the stored chain), has the code-signing
+                  EKU, its SAN is the identity and its Fulcio OIDC-issuer extension the issuer, and the signing
+                  time - the tlog entry's integratedTime, trusted through its SET - lies inside its validity;
+                  the signature is then checked with the certificate's key. SCTs are not checked.
   inclusion-proof a bundle entry's inclusion proof leads from the leaf hash of its body to the proof's root hash
   checkpoint      and its checkpoint is signed by the Rekor key, has Rekor's origin and the proof's tree size
                   and root hash (the .sig/.att annotation carries no proof: there, as for cosign, the SET is it)
@@ -37,6 +47,18 @@ Checked, in order (the first broken link is named):
 Flags:
   --key FILE               public key PEM (cosign.pub) or certificate
   --kms REF                public key of a KMS key (hashivault://, awskms://, gcpkms://, azurekms://)
+  --certificate-identity ID
+                           keyless: the exact certificate SAN, e.g. the controller's ServiceAccount
+                           https://kubernetes.io/namespaces/NS/serviceaccounts/SA
+  --certificate-identity-regexp RE
+                           keyless: a regular expression some SAN must match (anywhere, as cosign's;
+                           JavaScript syntax: anchor it with ^…$)
+  --certificate-oidc-issuer ISS
+                           keyless: the exact OIDC issuer in Fulcio's issuer extension
+  --certificate-oidc-issuer-regexp RE
+                           keyless: a regular expression the issuer must match
+  --fulcio-root FILE       keyless: the Fulcio root (and intermediate) certificates, PEM
+                           (default $SIGSTORE_ROOT_FILE); only its self-signed roots are trusted
   --predicate-type T       ${PREDICATE_TYPE_NAMES.join('|')}, or a URI
   --builder-id URI         the builder id the provenance must name
   --require-attestation    fail when no valid attestation exists, even without the two flags above
@@ -45,7 +67,9 @@ Flags:
   --rekor-public-key FILE  Rekor's public key PEM (default $SIGSTORE_REKOR_PUBLIC_KEY): require and check
                            transparency-log entries, offline, against that log
   --insecure-ignore-tlog   do not check transparency-log entries (what happens anyway without a Rekor key;
-                           cosign's default is to require the tlog, so pass a key to check as cosign does)
+                           cosign's default is to require the tlog, so pass a key to check as cosign does).
+                           Keyless, the Rekor key is required unless this is given, and then certificates
+                           are judged at the current time (an expired Fulcio certificate fails)
   --insecure               plain http / no TLS verification (loopback registries always use http)
   --json                   print the report as JSON
 
@@ -61,6 +85,7 @@ Example:
 export async function run(argv: string[]): Promise<number> {
   const { values, positionals } = parseFlags(argv, {
     ...PUBLIC_KEY_FLAGS,
+    ...KEYLESS_FLAGS,
     'predicate-type': { type: 'string' },
     'builder-id': { type: 'string' },
     'require-attestation': { type: 'boolean' },
@@ -79,7 +104,8 @@ export async function run(argv: string[]): Promise<number> {
   const input = positionals[0]!;
   const ref = parseReference(input);
   if (!ref) throw new CliError(`"${input}" is not an image reference (registry/repository[:tag][@sha256:…])`);
-  checkPublicKeyFlags(values);
+  const keyless = keylessRequested(values);
+  if (!keyless) checkPublicKeyFlags(values);
   const policy: VerifyPolicy = { requireAttestation: values['require-attestation'] ?? false };
   if (values['predicate-type'] !== undefined) {
     const uri = resolvePredicateType(values['predicate-type']);
@@ -99,19 +125,26 @@ export async function run(argv: string[]): Promise<number> {
   if (overrideText !== undefined && !attachmentRepository)
     throw new CliError(`"${overrideText}" is not a repository name (registry/path, no tag or digest)`);
 
-  let key;
-  try {
-    key = await readPublicKeyFlag(values);
-  } catch (err) {
-    if (err instanceof ChainsmithError && err.transient)
-      throw new CliError(`cannot read the public key: ${messageOf(err)}`, 1);
-    throw new CliError(messageOf(err));
-  }
-
   const rekorKeyPath = values['insecure-ignore-tlog']
     ? undefined
     : (values['rekor-public-key'] ?? (process.env.SIGSTORE_REKOR_PUBLIC_KEY || undefined));
   if (rekorKeyPath === '') throw new CliError('--rekor-public-key must not be empty');
+  if (keyless && rekorKeyPath === undefined && !values['insecure-ignore-tlog'])
+    throw new CliError(
+      'keyless verification needs the transparency log (a Fulcio certificate is valid for minutes; the log ' +
+        'entry proves when it signed): give --rekor-public-key FILE (or $SIGSTORE_REKOR_PUBLIC_KEY), ' +
+        'or --insecure-ignore-tlog',
+    );
+
+  let key: SignerTrust;
+  try {
+    key = keyless ? await readKeylessFlags(values) : await readPublicKeyFlag(values);
+  } catch (err) {
+    if (err instanceof CliError) throw err;
+    if (err instanceof ChainsmithError && err.transient)
+      throw new CliError(`cannot read the public key: ${messageOf(err)}`, 1);
+    throw new CliError(messageOf(err));
+  }
   if (rekorKeyPath !== undefined) policy.rekor = await readRekorKey(rekorKeyPath);
 
   let report;
@@ -129,6 +162,63 @@ export async function run(argv: string[]): Promise<number> {
     process.stderr.write(`chainsmith verify: ${escapeTerminal(input)}: ${escapeTerminal(report.firstFailure ?? '')}\n`);
   }
   return report.verified ? 0 : 1;
+}
+
+/** The flags of keyless verification, cosign's names (spread them into a command's own options). */
+export const KEYLESS_FLAGS = {
+  'certificate-identity': { type: 'string' },
+  'certificate-identity-regexp': { type: 'string' },
+  'certificate-oidc-issuer': { type: 'string' },
+  'certificate-oidc-issuer-regexp': { type: 'string' },
+  'fulcio-root': { type: 'string' },
+} as const;
+
+interface KeylessValues {
+  key?: string;
+  kms?: string;
+  'certificate-identity'?: string;
+  'certificate-identity-regexp'?: string;
+  'certificate-oidc-issuer'?: string;
+  'certificate-oidc-issuer-regexp'?: string;
+  'fulcio-root'?: string;
+}
+
+/** True when any keyless flag is given; then --key/--kms must not be, and an identity and an issuer must (checked). */
+export function keylessRequested(values: KeylessValues): boolean {
+  const given = Object.keys(KEYLESS_FLAGS).filter((f) => values[f as keyof KeylessValues] !== undefined);
+  if (given.length === 0) return false;
+  if (values.key !== undefined || values.kms !== undefined)
+    throw new CliError(`--${given[0]} is keyless verification: give it without --key/--kms`);
+  matcherFlag(values, 'certificate-identity');
+  matcherFlag(values, 'certificate-oidc-issuer');
+  return true;
+}
+
+/** The keyless policy of the flags: Fulcio roots, identity and issuer; bad input is a CliError. */
+export async function readKeylessFlags(values: KeylessValues): Promise<KeylessPolicy> {
+  const identity = matcherFlag(values, 'certificate-identity');
+  const issuer = matcherFlag(values, 'certificate-oidc-issuer');
+  const rootPath = values['fulcio-root'] ?? (process.env.SIGSTORE_ROOT_FILE || undefined);
+  if (rootPath === undefined || rootPath === '')
+    throw new CliError('keyless verification needs the Fulcio roots: give --fulcio-root FILE (or $SIGSTORE_ROOT_FILE)');
+  return { kind: 'keyless', ...(await readFulcioRootFile(rootPath)), identity, issuer };
+}
+
+// exactly one of --NAME and --NAME-regexp
+function matcherFlag(values: KeylessValues, name: 'certificate-identity' | 'certificate-oidc-issuer'): StringMatcher {
+  const exact = values[name];
+  const re = values[`${name}-regexp`];
+  if ((exact === undefined) === (re === undefined))
+    throw new CliError(`keyless verification needs exactly one of --${name} and --${name}-regexp`);
+  if (exact !== undefined) {
+    if (exact === '') throw new CliError(`--${name} must not be empty`);
+    return stringMatcher(exact, false);
+  }
+  try {
+    return stringMatcher(re!, true);
+  } catch (err) {
+    throw new CliError(`--${name}-regexp: not a regular expression (${messageOf(err)})`);
+  }
 }
 
 /** Reads Rekor's public key (`--rekor-public-key`, `$SIGSTORE_REKOR_PUBLIC_KEY`); bad input is exit status 2. */

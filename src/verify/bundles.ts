@@ -7,7 +7,7 @@
 // certificate it takes the key from the certificate and wants a CA chain for it, where `verify --key` trusts the
 // given key and not the bundle's verification material.
 import type { KeyObject } from 'node:crypto';
-import type { MessageSignature } from '@sigstore/bundle';
+import type { Bundle, MessageSignature } from '@sigstore/bundle';
 import { simpleSigningJson } from '../formats/simplesigning.js';
 import { sha256Digest } from '../oci/manifest.js';
 import { parseBundle } from '../sigstore/bundle.js';
@@ -26,6 +26,7 @@ import {
   type RekorLogKey,
   type StoredBytes,
 } from './tlog.js';
+import { isKeyless, keylessVerdict, type SignerTrust } from './keyless.js';
 
 /** What a bundle turned out to be, and its verdict. */
 export interface BundleVerdict {
@@ -35,7 +36,7 @@ export interface BundleVerdict {
 
 /** What the bundles of one image are checked against. */
 export interface BundleCheck {
-  key: KeyObject;
+  key: SignerTrust;
   expect: AttestationExpectations;
   /** when set, the bundle's tlog entry must be of this log and record the bundle's signature (tlog.ts) */
   rekor?: RekorLogKey;
@@ -44,11 +45,12 @@ export interface BundleCheck {
 /**
  * Checks one bundle blob of a referrer of `image`; never throws. A bundle that is not one counts as an attestation.
  * With `rekor`, its first tlog entry must also verify (SET, log ID, body, and its inclusion proof and checkpoint).
+ * Under keyless trust the key is the certificate of the bundle's verification material (keyless.ts).
  */
 export function checkBundle(
   source: string,
   blob: Buffer,
-  key: KeyObject,
+  key: SignerTrust,
   image: ImageIdentity,
   expect: AttestationExpectations,
   rekor?: RekorLogKey,
@@ -59,6 +61,39 @@ export function checkBundle(
     return { kind: 'attestation', verdict: { source, authentic: false, checks } };
   }
   const entries = bundle.verificationMaterial.tlogEntries;
+  if (isKeyless(key)) {
+    const { certificate, chain } = bundleCertificates(bundle);
+    const keyless = (stored: StoredBytes, verify: (k: KeyObject) => LayerVerdict): LayerVerdict =>
+      keylessVerdict(
+        {
+          source,
+          certificate,
+          chain,
+          stored,
+          record: recordFromBundleEntries(entries),
+          ...(rekor ? { moreTlogChecks: checkInclusionProof(entries, rekor) } : {}),
+          verify,
+        },
+        key,
+        rekor,
+      );
+    if (bundle.content.$case === 'dsseEnvelope') {
+      const env = bundle.content.dsseEnvelope;
+      const stored: StoredBytes = {
+        kind: 'bundle-envelope',
+        payload: env.payload,
+        signatures: env.signatures.map((s) => s.sig),
+      };
+      return {
+        kind: 'attestation',
+        verdict: keyless(stored, (k) => checkAttestation(source, env, k, image.digest, expect)),
+      };
+    }
+    const ms = bundle.content.messageSignature;
+    const payload = Buffer.from(simpleSigningJson(image.repository, image.digest), 'utf8');
+    const stored: StoredBytes = { kind: 'signature', payload, signature: ms.signature };
+    return { kind: 'signature', verdict: keyless(stored, (k) => checkMessageSignature(source, ms, k, image)) };
+  }
   const tlog = (verdict: LayerVerdict, stored: StoredBytes): LayerVerdict =>
     rekor
       ? withTlogChecks(verdict, [
@@ -85,6 +120,17 @@ export function checkBundle(
       signature: ms.signature,
     }),
   };
+}
+
+// The signing certificate of a bundle and the certificates sent with it (v0.1/v0.2 chains); none for a key.
+function bundleCertificates(bundle: Bundle): { certificate: Buffer | undefined; chain: Buffer[] } {
+  const material = bundle.verificationMaterial.content;
+  if (material.$case === 'certificate') return { certificate: material.certificate.rawBytes, chain: [] };
+  if (material.$case === 'x509CertificateChain') {
+    const [leaf, ...rest] = material.x509CertificateChain.certificates.map((c) => c.rawBytes);
+    return { certificate: leaf, chain: rest };
+  }
+  return { certificate: undefined, chain: [] };
 }
 
 /**

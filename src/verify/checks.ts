@@ -32,6 +32,8 @@ export interface LayerVerdict {
   /** attestations: the statement's predicateType and builder id, when readable */
   predicateType?: string;
   builderId?: string;
+  /** keyless: the identity (certificate SANs) and OIDC issuer of the signing certificate */
+  signer?: { identity: string; issuer: string };
 }
 
 /** The image a signature must be about. `repository` is the full name (`registry/path`), as signed. */

@@ -12,6 +12,8 @@ import { RegistryClient } from '../oci/client.js';
 import { isIndex, parseManifest, type ImageManifest } from '../oci/manifest.js';
 import {
   ANNOTATION_BUNDLE,
+  ANNOTATION_CERTIFICATE,
+  ANNOTATION_CHAIN,
   ANNOTATION_SIGNATURE,
   DSSE_LAYER,
   SIGNATURE_LAYER_TYPES,
@@ -22,7 +24,8 @@ import { attachmentTag } from '../sigstore/cosign-layout.js';
 import { checkAttestation, checkSimpleSigning, type AttestationExpectations, type LayerVerdict } from './checks.js';
 import { assessImage, type VerifyPolicy, type VerifyReport } from './assess.js';
 import { checkBundle, type BundleCheck } from './bundles.js';
-import { checkTlogRecord, recordFromCosignBundle, withTlogCheck } from './tlog.js';
+import { checkTlogRecord, recordFromCosignBundle, withTlogCheck, type StoredBytes } from './tlog.js';
+import { isKeyless, keylessVerdict, type SignerTrust } from './keyless.js';
 
 /** How to reach the registry. */
 export interface RegistryAccess {
@@ -39,11 +42,14 @@ export interface RegistryAccess {
   deadline?: Deadline;
 }
 
-/** Verifies one image reference (tag or digest) against a public key; never throws for verification failures. */
+/**
+ * Verifies one image reference (tag or digest) against a public key, or keylessly against Fulcio roots and an
+ * identity; never throws for verification failures.
+ */
 export async function verifyImage(
   ref: OciReference,
   input: string,
-  key: KeyObject,
+  key: SignerTrust,
   policy: VerifyPolicy,
   access: RegistryAccess = {},
 ): Promise<VerifyReport> {
@@ -102,13 +108,12 @@ export async function verifyImage(
     }
     const sigB64 = layer.annotations?.[ANNOTATION_SIGNATURE];
     const signature = sigB64 ? Buffer.from(sigB64, 'base64') : undefined;
-    let verdict = checkSimpleSigning(source, blob, signature, key, image);
-    if (policy.rekor) {
-      const record = recordFromCosignBundle(layer.annotations?.[ANNOTATION_BUNDLE]);
-      const stored = { kind: 'signature' as const, payload: blob, signature: signature ?? Buffer.alloc(0) };
-      verdict = withTlogCheck(verdict, checkTlogRecord(record, policy.rekor, stored));
-    }
-    signatures.push(verdict);
+    const stored: StoredBytes = { kind: 'signature', payload: blob, signature: signature ?? Buffer.alloc(0) };
+    signatures.push(
+      layerVerdict(source, layer.annotations, stored, key, policy, (k) =>
+        checkSimpleSigning(source, blob, signature, k, image),
+      ),
+    );
   }
 
   const attTag = attachmentTag(digest, 'att');
@@ -120,17 +125,39 @@ export async function verifyImage(
       attestations.push({ source, authentic: false, checks: [{ name: 'envelope', status: 'failed', detail: blob }] });
       continue;
     }
-    let verdict = checkAttestation(source, blob, key, digest, expect);
-    if (policy.rekor) {
-      const record = recordFromCosignBundle(layer.annotations?.[ANNOTATION_BUNDLE]);
-      verdict = withTlogCheck(verdict, checkTlogRecord(record, policy.rekor, { kind: 'envelope', envelope: blob }));
-    }
-    attestations.push(verdict);
+    const stored: StoredBytes = { kind: 'envelope', envelope: blob };
+    attestations.push(
+      layerVerdict(source, layer.annotations, stored, key, policy, (k) =>
+        checkAttestation(source, blob, k, digest, expect),
+      ),
+    );
   }
 
   const bundleCheck = { key, expect, ...(policy.rekor ? { rekor: policy.rekor } : {}) };
   await readReferrers(client, ref.repository, repository, digest, bundleCheck, notes, signatures, attestations);
   return assessImage({ image: input, repository, digest, resolvedDetail }, signatures, attestations, policy, notes);
+}
+
+/**
+ * One `.sig`/`.att` layer: with a key, its own checks and (with a Rekor key) its log entry; keylessly, the log
+ * entry, the certificate and chain of its annotations, then its own checks with the certificate's key.
+ */
+function layerVerdict(
+  source: string,
+  annotations: Record<string, string> | undefined,
+  stored: StoredBytes,
+  trust: SignerTrust,
+  policy: VerifyPolicy,
+  check: (key: KeyObject) => LayerVerdict,
+): LayerVerdict {
+  const record = recordFromCosignBundle(annotations?.[ANNOTATION_BUNDLE]);
+  if (isKeyless(trust)) {
+    const certificate = annotations?.[ANNOTATION_CERTIFICATE];
+    const chain = annotations?.[ANNOTATION_CHAIN];
+    return keylessVerdict({ source, certificate, chain, stored, record, verify: check }, trust, policy.rekor);
+  }
+  const verdict = check(trust);
+  return policy.rekor ? withTlogCheck(verdict, checkTlogRecord(record, policy.rekor, stored)) : verdict;
 }
 
 async function buildClient(registry: string, insecure: boolean, deadline: Deadline): Promise<RegistryClient> {

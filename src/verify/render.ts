@@ -19,6 +19,7 @@ function verdictLines(title: string, verdicts: LayerVerdict[]): string[] {
   for (const v of verdicts) {
     const type = v.predicateType ? `  [${e(v.predicateType)}]` : '';
     out.push(`  ${v.authentic ? 'authentic' : 'INVALID  '}  ${e(v.source)}${type}`);
+    if (v.signer) out.push(`             signer ${e(v.signer.identity)} (issuer ${e(v.signer.issuer || 'none')})`);
     for (const c of v.checks) out.push(`             ${MARK[c.status]}  ${e(c.name)}: ${e(c.detail)}`);
   }
   return out;

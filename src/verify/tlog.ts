@@ -8,7 +8,7 @@
 // A bundle's entry also carries an inclusion proof with a checkpoint (cosign's layer annotation has only the SET,
 // and cosign checks only the SET there): the proof must lead from the body's leaf hash to its root hash (merkle.ts),
 // and the checkpoint must be signed by the same key and name the proof's tree size and root hash (checkpoint.ts).
-import { createHash, type KeyObject } from 'node:crypto';
+import { createHash, createPublicKey, X509Certificate, type KeyObject } from 'node:crypto';
 import { crypto as sigstoreCrypto, json } from '@sigstore/core';
 import type { TransparencyLogEntry } from '@sigstore/bundle';
 import { messageOf } from '../errors.js';
@@ -127,15 +127,28 @@ export function setFailure(record: TlogRecord, log: RekorLogKey): string {
   return '';
 }
 
-/** Checks one transparency-log record (or the reason there is none) against the log key and the stored bytes. */
-export function checkTlogRecord(record: TlogRecord | string, log: RekorLogKey, stored: StoredBytes): Check {
+/**
+ * Checks one transparency-log record (or the reason there is none) against the log key and the stored bytes; with
+ * `signer` (keyless), the entry's verifier must also be that certificate or its key (cosign's `comparePublicKey`).
+ */
+export function checkTlogRecord(
+  record: TlogRecord | string,
+  log: RekorLogKey,
+  stored: StoredBytes,
+  signer?: X509Certificate,
+): Check {
   if (typeof record === 'string') return failed(record);
   try {
     const unsigned = setFailure(record, log);
     if (unsigned) return failed(unsigned);
     const mismatch = bodyMismatch(record.body, stored);
     if (mismatch) return failed(`log entry ${record.logIndex} records other bytes than those stored: ${mismatch}`);
-    return passed(`log entry ${record.logIndex}: SET verifies with the Rekor key and the entry records these bytes`);
+    const other = signer ? verifierMismatch(record.body, signer) : '';
+    if (other) return failed(`log entry ${record.logIndex} ${other}`);
+    const whose = signer ? ', signed with this certificate' : '';
+    return passed(
+      `log entry ${record.logIndex}: SET verifies with the Rekor key and the entry records these bytes${whose}`,
+    );
   } catch (err) {
     return failed(`unreadable transparency-log entry: ${messageOf(err)}`);
   }
@@ -167,6 +180,34 @@ function bodyMismatch(bodyB64: string, stored: StoredBytes): string {
     case 'bundle-envelope':
       return dssePayloadMismatch(body, stored.payload, stored.signatures);
   }
+}
+
+// Why the entry names another verifier than `signer` ("" when one of its verifiers is the certificate or its key).
+// Where each entry type keeps its verifiers (base64 PEM): hashedrekord spec.signature.publicKey.content, intoto
+// 0.0.1 spec.publicKey, intoto 0.0.2 spec.content.envelope.signatures[].publicKey, dsse spec.signatures[].verifier.
+function verifierMismatch(bodyB64: string, signer: X509Certificate): string {
+  const body = JSON.parse(Buffer.from(bodyB64, 'base64').toString('utf8')) as { spec?: unknown };
+  const spec = isObject(body.spec) ? body.spec : {};
+  const at = (o: unknown, ...path: string[]): unknown => path.reduce((v, k) => (isObject(v) ? v[k] : undefined), o);
+  const list = (v: unknown): unknown[] => (Array.isArray(v) ? v : []);
+  const candidates = [
+    at(spec, 'signature', 'publicKey', 'content'),
+    at(spec, 'publicKey'),
+    ...list(at(spec, 'content', 'envelope', 'signatures')).map((s) => at(s, 'publicKey')),
+    ...list(at(spec, 'signatures')).map((s) => at(s, 'verifier')),
+  ].filter((v): v is string => typeof v === 'string');
+  if (candidates.length === 0) return 'names no verifier';
+  for (const c of candidates) {
+    const pem = Buffer.from(c, 'base64').toString('utf8');
+    try {
+      if (pem.includes('BEGIN CERTIFICATE')) {
+        if (new X509Certificate(pem).raw.equals(signer.raw)) return '';
+      } else if (createPublicKey(pem).equals(signer.publicKey)) return '';
+    } catch {
+      // not a key or certificate: not this one
+    }
+  }
+  return 'was made with another certificate or key than the one stored with the signature';
 }
 
 // A bundle re-serialises the envelope, so its entry is matched by the DSSE payload hash and a signature.

@@ -67,9 +67,22 @@ test('audit: namespaces, names, failure reasons and notes are escaped', () => {
   const result = {
     generatedAt: '2026-11-23T12:00:00Z',
     scope: `namespace ns${EVIL}`,
-    summary: { totals: counts, namespaces: [{ namespace: `ns${EVIL}`, ...counts }], signLatency: { count: 0 } },
+    summary: {
+      totals: counts,
+      namespaces: [{ namespace: `ns${EVIL}`, ...counts }],
+      signLatency: { count: 0 },
+      // a certificate's SAN and issuer are whatever the run's cert annotation holds
+      signers: [{ identity: `https://id${EVIL}`, issuer: `iss${EVIL}`, ...counts }],
+    },
     runs: [
-      { kind: 'TaskRun', namespace: `ns${EVIL}`, name: `r${EVIL}`, state: 'failed', reason: `StorageFailed: ${EVIL}` },
+      {
+        kind: 'TaskRun',
+        namespace: `ns${EVIL}`,
+        name: `r${EVIL}`,
+        state: 'failed',
+        reason: `StorageFailed: ${EVIL}`,
+        signer: { identity: `https://id${EVIL}`, issuer: `iss${EVIL}` },
+      },
     ],
     notes: [`chains-config not usable (${EVIL})`],
     marks: { verified: false },
@@ -78,4 +91,8 @@ test('audit: namespaces, names, failure reasons and notes are escaped', () => {
   const text = renderAuditText(result);
   noControl(text);
   assert.match(text, /failed\s+TaskRun\s+ns\\x1b\[2J.*StorageFailed: \\x1b\[2J/);
+  assert.match(text, /https:\/\/id\\x1b\[2J\S*\s+iss\\x1b\[2J/);
+  // a summary without signers (built before keyless existed) still renders
+  const { signers: _ignored, ...older } = result.summary;
+  noControl(renderAuditText({ ...result, summary: older } as AuditResult));
 });
