@@ -28,7 +28,7 @@ import {
   type ControllerProcess,
 } from './lib/index.js';
 import { pushRandomImage, type PushedImage } from './lib/registry.js';
-import { cosign } from './lib/cosign.js';
+import { cosign, runTool } from './lib/cosign.js';
 import { fulcioEnv, rekorEnv } from './lib/env.js';
 import { createServiceAccount, serviceAccountIdentity, serviceAccountToken } from './lib/identity.js';
 import { startSigningController, writeChainsConfig } from './lib/scenario.js';
@@ -158,6 +158,30 @@ describe('keyless: Fulcio certificates for the controller’s ServiceAccount, no
     const wrong = await cosignKeyless(['verify', image.ref], serviceAccountIdentity(s.systemNs, 'someone-else'));
     assert.notEqual(wrong.code, 0, wrong.out);
     assert.match(wrong.out, /none of the expected identities matched/);
+    // chainsmith verify with the same pins, and audit's signing identity
+    const fulcio = fulcioEnv();
+    const verify = (id: string) =>
+      runTool(process.execPath, [
+        '--import',
+        'tsx',
+        'src/cli/main.ts',
+        'verify',
+        '--certificate-identity',
+        id,
+        '--certificate-oidc-issuer',
+        fulcio.issuer,
+        '--fulcio-root',
+        fulcio.root,
+        '--rekor-public-key',
+        rekorEnv().publicKey,
+        '--require-attestation',
+        image.ref,
+      ]);
+    const ours = await verify(identity);
+    assert.equal(ours.code, 0, `chainsmith verify:\n${ours.out}`);
+    const theirs = await verify(serviceAccountIdentity(s.systemNs, 'someone-else'));
+    assert.equal(theirs.code, 1, theirs.out);
+    assert.match(theirs.out, /certificate: identity .* does not match/);
     // the token never reaches the controller's output
     assert.doesNotMatch(s.controller.logs(), /eyJ[\w-]+\.eyJ[\w-]+\./);
   });
