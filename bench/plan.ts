@@ -1,6 +1,6 @@
 // Which arms run which workloads, at which sizes, in full and quick mode.
 import type { ArmName } from './arms/types.js';
-import { IN_TOTO_TEKTON, SLSA_V2ALPHA4_OCI, type BenchConfig } from './lib/configs.js';
+import { IN_TOTO_TEKTON, IN_TOTO_TEKTON_REKOR, SLSA_V2ALPHA4_OCI, type BenchConfig } from './lib/configs.js';
 import type { WorkloadName } from './workloads/types.js';
 
 export interface Sizes {
@@ -28,6 +28,7 @@ const ALL: WorkloadName[] = ['burst', 'backlog', 'pipelines'];
 /**
  * Every step runs on a fresh stack. Quick mode keeps the full matrix for the in-toto/tekton
  * config and only the burst for slsa/v2alpha4/oci, which keeps it well under 20 minutes on 2 cores.
+ * The Rekor config (issue 17) runs the burst only, in both modes: its question is throughput against the log.
  */
 export function plan(quick: boolean): Step[] {
   return [
@@ -39,5 +40,10 @@ export function plan(quick: boolean): Step[] {
       workloads: quick ? (['burst'] as WorkloadName[]) : ALL,
     })),
     { config: SLSA_V2ALPHA4_OCI, arm: 'ceiling' as const, workloads: ['burst' as const] },
+    ...[...SIGNERS, 'ceiling' as const].map((arm) => ({
+      config: IN_TOTO_TEKTON_REKOR,
+      arm,
+      workloads: ['burst'] as WorkloadName[],
+    })),
   ];
 }

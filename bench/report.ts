@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import { ARMS } from './arms/index.js';
 import type { ArmName } from './arms/types.js';
 import { CHAINS_VERSION } from './arms/chains.js';
-import { IN_TOTO_TEKTON, SLSA_V2ALPHA4_OCI } from './lib/configs.js';
+import { IN_TOTO_TEKTON, IN_TOTO_TEKTON_REKOR, SLSA_V2ALPHA4_OCI } from './lib/configs.js';
+import { rekorRequestsPerRun } from './measure/rekor.js';
 import { REPO_ROOT } from './lib/stack.js';
 import type { Sizes } from './plan.js';
 import type { WorkloadName, WorkloadResult } from './workloads/types.js';
@@ -47,28 +48,47 @@ export function ratios(
   };
 }
 
-/** The exact last line `npm run bench` prints. */
+/**
+ * The exact last line `npm run bench` prints: the in-toto + tekton ratios, or, when only the Rekor config ran,
+ * that config's (named in the line).
+ */
 export function ratioLine(rows: Row[]): string {
-  const r = ratios(rows);
-  return `throughput ratio chainsmith/chains (default): ${r.vsDefault.toFixed(2)}, chainsmith/chains (tuned): ${r.vsTuned.toFixed(2)}`;
+  const onlyRekor = rows.length > 0 && rows.every((x) => x.config === IN_TOTO_TEKTON_REKOR.name);
+  const r = ratios(rows, onlyRekor ? IN_TOTO_TEKTON_REKOR.name : IN_TOTO_TEKTON.name);
+  return (
+    `throughput ratio${onlyRekor ? ` (${IN_TOTO_TEKTON_REKOR.name})` : ''} chainsmith/chains (default): ` +
+    `${r.vsDefault.toFixed(2)}, chainsmith/chains (tuned): ${r.vsTuned.toFixed(2)}` +
+    (onlyRekor ? `, chainsmith/ceiling: ${r.vsCeiling.toFixed(2)}` : '')
+  );
 }
 
 function table(rows: Row[]): string[] {
+  // The Rekor columns only when a config uploaded to Rekor, so the other tables keep their shape.
+  const rekor = rows.some((x) => x.result?.rekor);
   const out = [
-    '| config | workload | arm | runs | signed | runs/s | p50 s | p95 s | p99 s | latency of | CPU s/run | peak RSS MiB | API req/run | notes |',
-    '|---|---|---|---:|---:|---:|---:|---:|---:|---|---:|---:|---:|---|',
+    '| config | workload | arm | runs | signed | runs/s | p50 s | p95 s | p99 s | latency of | CPU s/run | peak RSS MiB | API req/run |' +
+      (rekor ? ' Rekor req/run (entries/run) | Rekor POST p50 / p95 ms |' : '') +
+      ' notes |',
+    '|---|---|---|---:|---:|---:|---:|---:|---:|---|---:|---:|---:|' + (rekor ? '---:|---:|' : '') + '---|',
   ];
+  const ms = (n: number): string => f(n * 1000, 0);
   for (const row of rows) {
     const r = row.result;
     if (!r) {
       out.push(
-        `| ${row.config} | ${row.workload} | ${row.arm} | | | | | | | | | | | failed: ${(row.error ?? '').replace(/\|/g, '/')} |`,
+        `| ${row.config} | ${row.workload} | ${row.arm} | | | | | | | | | | |${rekor ? ' | |' : ''} failed: ${(row.error ?? '').replace(/\|/g, '/')} |`,
       );
       continue;
     }
     const notes = [...(r.timedOut ? ['**timed out**'] : []), ...r.notes].join('; ');
+    const tl = r.rekor;
+    const rekorCells = !rekor
+      ? ''
+      : tl
+        ? ` ${f(rekorRequestsPerRun(tl))} (${f(tl.entries / Math.max(1, tl.runs))}) | ${ms(tl.post.p50)} / ${ms(tl.post.p95)} |`
+        : ' - | - |';
     out.push(
-      `| ${row.config} | ${row.workload} | ${row.arm} | ${r.runs} | ${r.signed} | ${f(r.throughput)} | ${f(r.latency.p50)} | ${f(r.latency.p95)} | ${f(r.latency.p99)} | ${r.latencyOf} | ${f(r.cpuSecondsPerRun, 4)} | ${f(r.peakRssMiB, 0)} | ${f(r.apiRequestsPerRun, 1)} | ${notes} |`,
+      `| ${row.config} | ${row.workload} | ${row.arm} | ${r.runs} | ${r.signed} | ${f(r.throughput)} | ${f(r.latency.p50)} | ${f(r.latency.p95)} | ${f(r.latency.p99)} | ${r.latencyOf} | ${f(r.cpuSecondsPerRun, 4)} | ${f(r.peakRssMiB, 0)} | ${f(r.apiRequestsPerRun, 1)} |${rekorCells} ${notes} |`,
     );
   }
   return out;
@@ -76,8 +96,25 @@ function table(rows: Row[]): string[] {
 
 function targets(rows: Row[]): string[] {
   const ok = (b: boolean): string => (b ? 'met' : '**not met**');
-  const out = ['| target (issue 8) | measured | status |', '|---|---|---|'];
-  for (const config of [IN_TOTO_TEKTON.name, SLSA_V2ALPHA4_OCI.name]) {
+  const out = ['| target | measured | status |', '|---|---|---|'];
+  const rekorConfig = IN_TOTO_TEKTON_REKOR.name;
+  if (rows.some((x) => x.config === rekorConfig)) {
+    const r = ratios(rows, rekorConfig);
+    // What the Rekor ceiling reaches over Chains tuned: no signer that logs its attestations can do better here.
+    const ceilingVsTuned =
+      (find(rows, rekorConfig, 'ceiling', 'burst')?.throughput ?? NaN) /
+      (find(rows, rekorConfig, 'chains-tuned', 'burst')?.throughput ?? NaN);
+    const bound =
+      Number.isFinite(ceilingVsTuned) && ceilingVsTuned < 3
+        ? ` (the Rekor ceiling itself is ${f(ceilingVsTuned)}×: out of reach on this machine)`
+        : '';
+    out.push(
+      `| issue 17: ${rekorConfig} burst: chainsmith ≥ 3× Chains tuned | ${f(r.vsTuned)}×${bound} | ${ok(r.vsTuned >= 3)} |`,
+      `| issue 17: ${rekorConfig} burst: chainsmith ≥ 70 % of the Rekor ceiling | ${f(r.vsCeiling * 100, 0)} % of the ceiling | ${ok(r.vsCeiling >= 0.7)} |`,
+    );
+  }
+  const issue8 = rows.some((x) => x.config !== rekorConfig);
+  for (const config of issue8 ? [IN_TOTO_TEKTON.name, SLSA_V2ALPHA4_OCI.name] : []) {
     if (!rows.some((x) => x.config === config)) continue;
     const r = ratios(rows, config);
     // What the ceiling arm reaches over Chains default: no signer on this machine can do better.
@@ -90,24 +127,31 @@ function targets(rows: Row[]): string[] {
         : '';
     const back = find(rows, config, 'chainsmith', 'backlog');
     out.push(
-      `| ${config} burst: chainsmith ≥ 10× Chains default | ${f(r.vsDefault)}×${bound} | ${ok(r.vsDefault >= 10)} |`,
-      `| ${config} burst: chainsmith ≥ 2× Chains tuned | ${f(r.vsTuned)}× | ${ok(r.vsTuned >= 2)} |`,
-      `| ${config} burst: chainsmith within 70 % of the ceiling | ${f(r.vsCeiling * 100, 0)} % of the ceiling | ${ok(r.vsCeiling >= 0.7)} |`,
+      `| issue 8: ${config} burst: chainsmith ≥ 10× Chains default | ${f(r.vsDefault)}×${bound} | ${ok(r.vsDefault >= 10)} |`,
+      `| issue 8: ${config} burst: chainsmith ≥ 2× Chains tuned | ${f(r.vsTuned)}× | ${ok(r.vsTuned >= 2)} |`,
+      `| issue 8: ${config} burst: chainsmith within 70 % of the ceiling | ${f(r.vsCeiling * 100, 0)} % of the ceiling | ${ok(r.vsCeiling >= 0.7)} |`,
     );
     if (back || config === IN_TOTO_TEKTON.name) {
       out.push(
-        `| ${config} backlog: p95 of new runs < 5 s while the backlog drains | ${back ? f(back.latency.p95) + ' s' : '-'} | ${ok(!!back && back.latency.p95 < 5)} |`,
+        `| issue 8: ${config} backlog: p95 of new runs < 5 s while the backlog drains | ${back ? f(back.latency.p95) + ' s' : '-'} | ${ok(!!back && back.latency.p95 < 5)} |`,
       );
     }
   }
+  if (!issue8) return out;
   const rss = (arm: ArmName): number =>
     Math.max(...rows.filter((x) => x.arm === arm && x.result).map((x) => x.result!.peakRssMiB));
   const rssCs = rss('chainsmith');
   const rssChains = Math.min(rss('chains-default'), rss('chains-tuned'));
   out.push(
-    `| peak RSS ≤ half of Chains' (max over workloads, vs the lower of Chains' two arms) | ${f(rssCs, 0)} MiB vs ${f(rssChains, 0)} MiB | ${ok(rssCs <= rssChains / 2)} |`,
+    `| issue 8: peak RSS ≤ half of Chains' (max over workloads, vs the lower of Chains' two arms) | ${f(rssCs, 0)} MiB vs ${f(rssChains, 0)} MiB | ${ok(rssCs <= rssChains / 2)} |`,
   );
   return out;
+}
+
+function rekorVersions(): string {
+  const text = readFileSync(join(REPO_ROOT, 'e2e/stack/addons/rekor-versions.sh'), 'utf8');
+  const v = (k: string): string => new RegExp(`${k}:=([^}]+)}`).exec(text)?.[1] ?? '?';
+  return `${v('REKOR_VERSION')} on Trillian ${v('TRILLIAN_VERSION')}`;
 }
 
 function stackVersions(): string {
@@ -120,7 +164,14 @@ function stackVersions(): string {
 export function writeResults(path: string, rep: Report): void {
   const cpu = cpus();
   const s = rep.sizes;
-  const findings = join(REPO_ROOT, 'bench', 'findings.md');
+  // Hand-written notes: findings.md for configs 1-2, findings-transparency.md for the Rekor config.
+  const hasRekor = rep.rows.some((x) => x.config === IN_TOTO_TEKTON_REKOR.name);
+  const findings = [
+    ...(rep.rows.some((x) => x.config !== IN_TOTO_TEKTON_REKOR.name) ? ['findings.md'] : []),
+    ...(hasRekor ? ['findings-transparency.md'] : []),
+  ]
+    .map((name) => join(REPO_ROOT, 'bench', name))
+    .filter((file) => existsSync(file));
   const lines = [
     '# Benchmark: chainsmith side by side with Tekton Chains',
     '',
@@ -144,21 +195,39 @@ export function writeResults(path: string, rep: Report): void {
     '## Method',
     '',
     '- One arm after the other, each on a fresh stack (new etcd data dir) started by `e2e/stack/up.sh` in a private `STACK_DIR`; the controller is restarted for each workload, so CPU and peak RSS are per workload.',
-    '- Same key for every arm: ECDSA P-256 `x509.pem` in `/etc/signing-secrets` (Chains reads that fixed path; chainsmith gets `--signing-secrets-dir /etc/signing-secrets`). Same `chains-config`; `transparency.enabled=false`.',
+    '- Same key for every arm: ECDSA P-256 `x509.pem` in `/etc/signing-secrets` (Chains reads that fixed path; chainsmith gets `--signing-secrets-dir /etc/signing-secrets`). Same `chains-config`; `transparency.enabled=false` except in the Rekor config.',
     '- Config `in-toto + tekton`: `artifacts.{taskrun,pipelinerun}.format=in-toto`, `storage=tekton`, and `artifacts.oci.storage=""` (image signing off for every arm, so this config measures the provenance path with no registry traffic). Config `slsa/v2alpha4 + oci`: formats `slsa/v2alpha4`, storage `oci` for TaskRuns, PipelineRuns and images, pushed to the local registry (one real image per run).',
+    ...(hasRekor
+      ? [
+          `- Config \`${IN_TOTO_TEKTON_REKOR.name}\`: config \`in-toto + tekton\` plus \`transparency.enabled=true\` and \`transparency.url\` = the stack's own Rekor v1 (\`e2e/stack/addons/rekor-up.sh\`: rekor-server ${rekorVersions()} on a fresh MariaDB, tree and key per arm; the Trillian signer sequences every 100 ms). Image signing is off, so a signer uploads one attestation entry per run: Chains ${CHAINS_VERSION} \`intoto\` 0.0.1, chainsmith ${process.env.BENCH_ATTESTATION_ENTRY ? `\`${process.env.BENCH_ATTESTATION_ENTRY}\` 0.0.1 (\`chainsmith.transparency.attestation-entry\`, from BENCH_ATTESTATION_ENTRY)` : '`dsse` 0.0.1 (its default; `chainsmith.transparency.attestation-entry` unset)'}, the ceiling the same kind as chainsmith.`,
+          ...(process.env.BENCH_REKOR_DELAY_MS
+            ? [
+                `- **Experiment:** the arms reached Rekor through a proxy in the harness that held every request ${process.env.BENCH_REKOR_DELAY_MS} ms (\`BENCH_REKOR_DELAY_MS\`), like a distant public log.`,
+              ]
+            : []),
+          "- Rekor req/run: the `completed request` lines of rekor-server's log over the measured part (the harness's own tree-size reads excluded) ÷ runs signed, by method, path and status in the notes, with rekor-server's own latency of the entry POSTs; in brackets the entries the log grew by (tree size, exact) ÷ runs; and the CPU of rekor-server + Trillian + MariaDB per run. Under the heaviest load rekor-server's request log has missed a few percent of the requests (fewer POST lines than new entries; the notes say so when it happens).",
+          "- The Rekor ceiling arm signs a ~3 kB in-toto statement per run for real (chainsmith's signer and DSSE code), uploads it with chainsmith's `RekorClient` with up to 64 uploads in flight (unbounded, a burst of 1,000 exhausts the stack's MariaDB connections and Rekor answers 500), then writes the annotations and `signed: \"true\"` in one merge patch: the least any signer that logs its attestations must cost this Rekor and API server.",
+        ]
+      : []),
     '- Readiness: the arm must sign a canary TaskRun before the clock starts (Chains has no readiness endpoint). Burst/pipelines: the clock starts when the harness begins completing runs (concurrent merge patches of `/status`); a run\'s completion time is when its patch was answered, its signed time is when the harness\'s watch first saw `chains.tekton.dev/signed: "true"`. Runs/s = signed runs ÷ (last signature − first completion).',
     "- Backlog: the completed unsigned runs exist before the arm starts; once it signs the first one, one new TaskRun completes per second; runs/s is the backlog's drain rate and the latency columns are the new runs'.",
     "- CPU s/run: utime+stime (children included) from `/proc/<pid>/stat` of the arm's process over the measured part ÷ runs signed. Peak RSS: `VmHWM` of that process.",
     "- API req/run: the delta of the API server's `apiserver_request_total` (resource requests only; `/metrics`, `/readyz` excluded) over the measured part, minus the requests the harness itself sent (counted client-side; a watch counts once), ÷ runs signed. The API server's own background requests are included (a few per minute).",
     '- The ceiling arm (`bench/arms/ceiling-worker.ts`) watches runs and writes, per finished run, one merge patch with payload- and signature-sized annotations and `signed: "true"`, at unbounded concurrency: what any signer that writes annotations must at least cost on this API server. For `slsa/v2alpha4 + oci` it instead pushes, per run, a `.sig` and an `.att` tag in cosign\'s layout blind (two blob uploads and the manifest PUT per tag, no reads) and then patches `signed: "true"`: the least any signer that stores in the registry must cost. A signer that appends to existing tags, as Chains and chainsmith do, also reads each tag first.',
+    "- Notes column, every config: kube-apiserver + etcd CPU s/run (their utime+stime over the measured part ÷ runs signed) and how busy the machine's CPUs were over it (`/proc/stat`; *nice* is low-priority work of other users, such as builds), to tell a slow arm from a full machine.",
     "- Everything (etcd, kube-apiserver, registry, the harness, the arm) shares this machine's cores; other processes on the machine add noise.",
+    ...(process.env.BENCH_CHAINSMITH_ARGS
+      ? [
+          `- **Experiment:** chainsmith ran with extra flags \`${process.env.BENCH_CHAINSMITH_ARGS}\` (BENCH_CHAINSMITH_ARGS).`,
+        ]
+      : []),
     '',
     '## Machine and versions',
     '',
     `- ${cpu.length} CPUs (\`nproc\`), ${cpu[0]?.model ?? '?'}; ${(totalmem() / 2 ** 30).toFixed(1)} GiB memory; Linux ${release()}`,
-    `- Tekton Chains ${CHAINS_VERSION} (built by \`bench/build-chains.sh\` from the Go module proxy; ${CHAINS_VERSION} is the newest release whose module zip the proxy serves here — v0.28+ and v0.29.x answer 403)`,
+    `- Tekton Chains ${CHAINS_VERSION} (built by \`bench/build-chains.sh\` from the Go module proxy, the release chainsmith's format goldens come from)`,
     `- chainsmith ${ARMS.chainsmith.version} (compiled \`dist/\`), Node.js ${process.version}`,
-    `- ${stackVersions()}`,
+    `- ${stackVersions()}${hasRekor ? `; Rekor ${rekorVersions()} with MariaDB (Debian)` : ''}`,
     `- Controller logs of this run: \`${rep.logDir}\``,
     '',
     '## Reproduce',
@@ -167,9 +236,10 @@ export function writeResults(path: string, rep: Report): void {
     'bash bench/build-chains.sh   # once: builds Tekton Chains into ~/.cache/chainsmith/bin',
     'npm run bench                # full: about 1.5-2 h on 2 cores, mostly Chains at its defaults',
     'npm run bench -- --quick     # short version, well under 20 min',
-    '# subsets: --arms chainsmith,chains-tuned  --workloads burst  --configs 1|2  --profile (chainsmith --cpu-prof)',
+    'npm run bench -- --quick --configs 3 --out bench/RESULTS-transparency.md   # the Rekor config alone',
+    '# subsets: --arms chainsmith,chains-tuned  --workloads burst  --configs 1|2|3  --profile (chainsmith --cpu-prof)',
     '```',
-    ...(existsSync(findings) ? ['', readFileSync(findings, 'utf8').trim()] : []),
+    ...findings.flatMap((file) => ['', readFileSync(file, 'utf8').trim()]),
     '',
   ];
   writeFileSync(path, lines.join('\n'));

@@ -1,4 +1,4 @@
-// npm run bench [-- --quick] [--arms a,b] [--workloads burst,backlog] [--configs 1,2] [--profile] [--no-build]
+// npm run bench [-- --quick] [--arms a,b] [--workloads burst,backlog] [--configs 1,2,3] [--profile] [--no-build]
 // Runs chainsmith side by side with Tekton Chains (and a ceiling client) on fresh stacks, one
 // arm after the other, and writes bench/RESULTS.md. The last stdout line is the throughput ratio.
 import { execFile } from 'node:child_process';
@@ -10,10 +10,12 @@ import type { ArmName } from './arms/types.js';
 import { CHAINSMITH_MAIN } from './arms/chainsmith.js';
 import { HarnessApi } from './lib/api.js';
 import { ImagePusher } from './lib/images.js';
+import { startDelayProxy } from './lib/rekor-delay.js';
 import { mapLimit } from './lib/pool.js';
 import { fakeImage } from './lib/runs.js';
 import { ensureSigningKey, writeChainsConfig } from './lib/setup.js';
-import { downStack, freshStack, REPO_ROOT } from './lib/stack.js';
+import { downStack, freshStack, REPO_ROOT, type BenchStack } from './lib/stack.js';
+import { rekorRequestsPerRun } from './measure/rekor.js';
 import { FULL, plan, QUICK } from './plan.js';
 import { ratioLine, writeResults, type Row } from './report.js';
 import { backlog } from './workloads/backlog.js';
@@ -39,18 +41,31 @@ if (values.help) {
 Runs Tekton Chains (defaults and tuned), chainsmith (defaults) and a ceiling client one after the other,
 each on a fresh local stack, and writes a results table. The last stdout line is the throughput ratio.
 
-  --quick              short sizes (burst 200, backlog 500 + 60 new, 20 pipelines; well under 20 minutes)
+  --quick              short sizes (burst 200, backlog 500 + 60 new, 20 pipelines; about 15-20 minutes)
                        instead of the full ones (burst 1000, backlog 5000 + 300 new, 100 pipelines; 1.5-2 h)
   --arms LIST          only these arms: chains-default,chains-tuned,chainsmith,ceiling
   --workloads LIST     only these workloads: burst,backlog,pipelines
-  --configs LIST       1 = in-toto + tekton storage, 2 = slsa/v2alpha4 + oci storage
+  --configs LIST       1 = in-toto + tekton storage, 2 = slsa/v2alpha4 + oci storage,
+                       3 = in-toto + tekton + Rekor (issue 17; burst only): config 1 with
+                           transparency.enabled=true and transparency.url = the stack's own Rekor v1
+                           (e2e/stack/addons/rekor-up.sh: MariaDB + Trillian + rekor-server, binaries cached in
+                           ~/.cache/chainsmith/bin), one attestation entry per run; the table adds Rekor requests
+                           per run (from rekor-server's request log) and rekor-server's POST latency. Typical:
+                           --quick --configs 3 --out bench/RESULTS-transparency.md (about 4 minutes)
   --out FILE           where to write the table (default bench/RESULTS.md)
   --profile            run chainsmith with --cpu-prof and --heapsnapshot-signal=SIGUSR2
   --no-build           do not run tsc first (use the existing dist/)
   -h, --help           this text
 
-Environment: BENCH_DIR (work directory, default /tmp/chainsmith-bench), BENCH_CHAINSMITH_ARGS (extra
-controller flags, for experiments only), BENCH_CHAINSMITH_MAIN (a patched build, for experiments only).
+Environment:
+  BENCH_DIR                work directory (default /tmp/chainsmith-bench)
+  CHAINS_VERSION           Tekton Chains release of the Chains arms (default v0.28.1; bench/build-chains.sh)
+  BENCH_CHAINSMITH_ARGS    extra controller flags, e.g. "--workers 64" (experiments only)
+  BENCH_CHAINSMITH_MAIN    a patched build of the controller (experiments only)
+  BENCH_ATTESTATION_ENTRY  config 3: intoto makes chainsmith and the ceiling upload intoto 0.0.1 entries, as
+                           Chains v0.28.1 does, instead of chainsmith's default dsse 0.0.1
+  BENCH_REKOR_DELAY_MS     config 3: the arms reach Rekor through a proxy that holds each request this long,
+                           like a distant public log (experiments only)
 `);
   process.exit(0);
 }
@@ -84,33 +99,51 @@ async function main(): Promise<void> {
   await build();
   const started = new Date();
   const rows: Row[] = [];
-  // --configs 1 = in-toto + tekton, 2 = slsa/v2alpha4 + oci
+  // --configs 1 = in-toto + tekton, 2 = slsa/v2alpha4 + oci, 3 = in-toto + tekton + Rekor
   const steps = plan(quick).filter(
-    (s) =>
-      (!onlyArms || onlyArms.includes(s.arm)) && (!onlyConfigs || onlyConfigs.includes(s.config.realImages ? 2 : 1)),
+    (s) => (!onlyArms || onlyArms.includes(s.arm)) && (!onlyConfigs || onlyConfigs.includes(s.config.id)),
   );
   for (const step of steps) {
     const arm = ARMS[step.arm];
     const workloads = step.workloads.filter((w) => !onlyWorkloads || onlyWorkloads.includes(w));
     if (workloads.length === 0) continue;
-    log(`${step.config.name} / ${arm.name}: fresh stack`);
-    const stack = await freshStack(STACK_DIR);
-    const api = new HarnessApi(stack.kubeconfig, stack.kubectl);
+    log(`${step.config.name} / ${arm.name}: fresh stack${step.config.rekor ? ' with Rekor' : ''}`);
+    let stack: BenchStack;
     try {
-      await writeChainsConfig(api.client, step.config.data);
+      stack = await freshStack(STACK_DIR, { rekor: step.config.rekor ?? false });
+    } catch (err) {
+      // e.g. Rekor could not start: record it for this step's rows and go on with the others
+      const error = (err as Error).message;
+      log(`  failed: ${error}`);
+      for (const w of workloads) rows.push({ config: step.config.name, arm: arm.name, workload: w, error });
+      await downStack(STACK_DIR);
+      continue;
+    }
+    const api = new HarnessApi(stack.kubeconfig, stack.kubectl);
+    const delay = Number(process.env.BENCH_REKOR_DELAY_MS ?? 0);
+    const proxy = stack.rekor && delay > 0 ? await startDelayProxy(stack.rekor.url, delay) : undefined;
+    // the arms see the proxy; the meter still reads rekor-server's own log and tree
+    const tlogUrl = proxy?.url ?? stack.rekor?.url;
+    if (proxy) log(`  Rekor behind a ${delay} ms delay proxy at ${proxy.url}`);
+    try {
+      const rekorUrl: Record<string, string> = tlogUrl ? { 'transparency.url': tlogUrl } : {};
+      await writeChainsConfig(api.client, { ...step.config.data, ...rekorUrl });
       let n = 0;
+      const prefix = step.config.realImages ? 'oci' : step.config.rekor ? 'rekor' : 'tekton';
       const ctx: WorkloadContext = {
         api,
         arm,
         timeoutMs: sizes.timeoutMs,
         log,
+        ...(stack.rekor ? { rekor: stack.rekor } : {}),
+        serverPids: [stack.apiserverPid, stack.etcdPid],
         startArm: () => {
-          const logFile = join(LOG_DIR, `${step.config.realImages ? 'oci' : 'tekton'}-${arm.name}-${++n}.log`);
+          const logFile = join(LOG_DIR, `${prefix}-${arm.name}-${++n}.log`);
           const nodeFlags =
             values.profile && arm.name === 'chainsmith'
               ? ['--cpu-prof', `--cpu-prof-dir=${LOG_DIR}`, '--heapsnapshot-signal=SIGUSR2']
               : [];
-          return arm.start({ stack, logFile, nodeFlags, oci: step.config.realImages });
+          return arm.start({ stack, logFile, nodeFlags, oci: step.config.realImages, ...(tlogUrl ? { tlogUrl } : {}) });
         },
         images: async (ns, count) => {
           if (!step.config.realImages)
@@ -133,7 +166,9 @@ async function main(): Promise<void> {
                 : await pipelines(ctx, sizes.pipelines);
           log(
             `  ${result.signed}/${result.runs} signed, ${result.throughput.toFixed(2)} runs/s, p95 ${result.latency.p95.toFixed(2)}s, ` +
-              `${result.cpuSecondsPerRun.toFixed(4)} CPU s/run, ${result.peakRssMiB.toFixed(0)} MiB, ${result.apiRequestsPerRun.toFixed(1)} req/run${result.timedOut ? ' (TIMED OUT)' : ''}`,
+              `${result.cpuSecondsPerRun.toFixed(4)} CPU s/run, ${result.peakRssMiB.toFixed(0)} MiB, ${result.apiRequestsPerRun.toFixed(1)} req/run` +
+              (result.rekor ? `, ${rekorRequestsPerRun(result.rekor).toFixed(2)} Rekor req/run` : '') +
+              (result.timedOut ? ' (TIMED OUT)' : ''),
           );
         } catch (err) {
           error = (err as Error).message;
@@ -143,6 +178,7 @@ async function main(): Promise<void> {
       }
     } finally {
       api.close();
+      await proxy?.close();
       await downStack(STACK_DIR);
     }
   }

@@ -7,7 +7,7 @@ import type { Arm, ArmContext } from './types.js';
 export const ceiling: Arm = {
   name: 'ceiling',
   describe:
-    'plain client, unbounded concurrency, no signing: watch + one merge patch per run writing payload/signature-sized annotations and signed=true (tekton); for oci, a blind .sig and .att push per run (2 blob uploads + manifest PUT each, no reads) and a signed=true patch',
+    "plain client, unbounded concurrency: watch + one merge patch per run writing payload/signature-sized annotations and signed=true (tekton, no signing); for oci, a blind .sig and .att push per run (2 blob uploads + manifest PUT each, no reads) and a signed=true patch; with Rekor, a really signed attestation per run uploaded with chainsmith's RekorClient (dsse, or BENCH_ATTESTATION_ENTRY; at most 64 uploads in flight), then the one patch",
   version: '-',
   signs: false,
   start(ctx: ArmContext) {
@@ -19,6 +19,7 @@ export const ceiling: Arm = {
         join(REPO_ROOT, 'bench/arms/ceiling-worker.ts'),
         ctx.stack.kubeconfig,
         ...(ctx.oci ? ['--oci'] : []),
+        ...(ctx.tlogUrl ? ['--rekor', ctx.tlogUrl, '--entry', process.env.BENCH_ATTESTATION_ENTRY ?? 'dsse'] : []),
       ],
       {},
       ctx.logFile,

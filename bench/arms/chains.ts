@@ -8,10 +8,10 @@ import { SYSTEM_NAMESPACE } from '../lib/setup.js';
 import type { Arm, ArmContext } from './types.js';
 
 /**
- * v0.26.2 is the newest release whose module zip the Go module proxy serves here (v0.28+ and
- * v0.29.x answer 403); bench/build-chains.sh builds it.
+ * v0.28.1: the release chainsmith's format goldens come from (scripts/chains-goldens.sh), from the Go module proxy;
+ * bench/build-chains.sh builds it. It uploads attestations to Rekor as `intoto` 0.0.1 (v0.29+ as `dsse` 0.0.1).
  */
-export const CHAINS_VERSION = process.env.CHAINS_VERSION ?? 'v0.26.2';
+export const CHAINS_VERSION = process.env.CHAINS_VERSION ?? 'v0.28.1';
 
 export function chainsBinary(): string {
   const cache = process.env.CHAINSMITH_CACHE ?? join(homedir(), '.cache', 'chainsmith');

@@ -12,6 +12,8 @@ export interface ArmContext {
   nodeFlags?: string[];
   /** The config stores in the registry (`oci`), not in the run's annotations. */
   oci?: boolean;
+  /** `transparency.url` when the config uploads to Rekor (the stack's Rekor, or a delay proxy in front of it). */
+  tlogUrl?: string;
 }
 
 export interface Arm {

@@ -1,10 +1,14 @@
-// The two chains-config setups every arm runs with, identical for Chains and chainsmith.
+// The chains-config setups every arm runs with, identical for Chains and chainsmith.
 export interface BenchConfig {
+  /** What `--configs` selects it by (1, 2, 3). */
+  id: number;
   name: string;
-  /** chains-config data. */
+  /** chains-config data (for a `rekor` config, `transparency.url` is added once the stack's Rekor is up). */
   data: Record<string, string>;
   /** Whether runs need real images in the registry (the `oci` backend reads them). */
   realImages: boolean;
+  /** Whether the stack runs the Rekor v1 add-on (e2e/stack/addons/rekor-up.sh) and the arms upload to it. */
+  rekor?: boolean;
 }
 
 /**
@@ -13,6 +17,7 @@ export interface BenchConfig {
  * path alone, with no registry traffic. The same holds for every arm.
  */
 export const IN_TOTO_TEKTON: BenchConfig = {
+  id: 1,
   name: 'in-toto + tekton',
   data: {
     'artifacts.taskrun.format': 'in-toto',
@@ -27,6 +32,7 @@ export const IN_TOTO_TEKTON: BenchConfig = {
 
 /** SLSA v1.0 provenance (slsa/v2alpha4) and a cosign image signature, both pushed to the registry. */
 export const SLSA_V2ALPHA4_OCI: BenchConfig = {
+  id: 2,
   name: 'slsa/v2alpha4 + oci',
   data: {
     'artifacts.taskrun.format': 'slsa/v2alpha4',
@@ -38,3 +44,25 @@ export const SLSA_V2ALPHA4_OCI: BenchConfig = {
   },
   realImages: true,
 };
+
+/**
+ * IN_TOTO_TEKTON plus a Rekor v1 upload of every attestation (issue 17): one entry per run, since image signing is
+ * off. `transparency.url` is the stack's own Rekor, the same for every arm. chainsmith uploads `dsse` 0.0.1 (its
+ * default, Chains v0.29+'s kind) and Chains v0.28.1 `intoto` 0.0.1; BENCH_ATTESTATION_ENTRY=intoto sets
+ * `chainsmith.transparency.attestation-entry: intoto` (Chains ignores the key) to compare like with like.
+ */
+export const IN_TOTO_TEKTON_REKOR: BenchConfig = {
+  id: 3,
+  name: 'in-toto + tekton + Rekor',
+  data: {
+    ...IN_TOTO_TEKTON.data,
+    'transparency.enabled': 'true',
+    ...(process.env.BENCH_ATTESTATION_ENTRY
+      ? { 'chainsmith.transparency.attestation-entry': process.env.BENCH_ATTESTATION_ENTRY }
+      : {}),
+  },
+  realImages: false,
+  rekor: true,
+};
+
+export const CONFIGS: readonly BenchConfig[] = [IN_TOTO_TEKTON, SLSA_V2ALPHA4_OCI, IN_TOTO_TEKTON_REKOR];

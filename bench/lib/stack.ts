@@ -1,7 +1,8 @@
 // The benchmark's own core-only stack (etcd + kube-apiserver + Tekton CRDs + registry), started
 // with the project's e2e/stack scripts in a private STACK_DIR so it never touches the shared
 // .stack other engineers' tests use. Each arm gets a fresh one: down.sh removes the etcd data
-// dir and up.sh creates a new one.
+// dir and up.sh creates a new one. The transparency config adds the Rekor add-on alone (its
+// fresh MariaDB, Trillian tree and key), which down.sh stops with the rest.
 import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -21,6 +22,20 @@ export interface BenchStack {
   /** pid of the kube-apiserver and etcd, for their CPU figures. */
   apiserverPid: number;
   etcdPid: number;
+  /** The Rekor v1 add-on, when the config asked for it. */
+  rekor?: BenchRekor;
+}
+
+/** The stack's Rekor v1 (e2e/stack/addons/rekor-up.sh): what env.d/rekor.env says, and its request log. */
+export interface BenchRekor {
+  /** REKOR_URL, e.g. http://127.0.0.1:40125 */
+  url: string;
+  /** REKOR_PUBLIC_KEY: the log's PEM public key file */
+  publicKey: string;
+  /** rekor-server's log: one `completed request` JSON line per request (what the bench counts) */
+  logFile: string;
+  /** pids of rekor-server, the Trillian log server and signer, and MariaDB, for their CPU figures */
+  pids: Record<string, number>;
 }
 
 function scriptEnv(stackDir: string): NodeJS.ProcessEnv {
@@ -28,7 +43,7 @@ function scriptEnv(stackDir: string): NodeJS.ProcessEnv {
 }
 
 /** Stops the benchmark stack in `stackDir` (if any) and starts a fresh one; bounded by timeouts. */
-export async function freshStack(stackDir: string): Promise<BenchStack> {
+export async function freshStack(stackDir: string, opts: { rekor?: boolean } = {}): Promise<BenchStack> {
   await downStack(stackDir);
   await run('bash', [join(REPO_ROOT, 'e2e/stack/up.sh')], {
     env: scriptEnv(stackDir),
@@ -47,6 +62,45 @@ export async function freshStack(stackDir: string): Promise<BenchStack> {
     kubectl: vars.KUBECTL!,
     apiserverPid: pid('kube-apiserver'),
     etcdPid: pid('etcd'),
+    ...(opts.rekor ? { rekor: await startRekor(stackDir, vars) } : {}),
+  };
+}
+
+/**
+ * Runs the Rekor add-on into the core stack (up.sh runs no add-on for the bench: STACK_SKIP_ADDONS), as up.sh would
+ * run it, and reads its env file. The binaries are cached in ~/.cache/chainsmith/bin, so it takes seconds.
+ */
+async function startRekor(stackDir: string, vars: Record<string, string>): Promise<BenchRekor> {
+  const env = {
+    ...process.env,
+    STACK_DIR: stackDir,
+    KUBECONFIG: vars.KUBECONFIG!,
+    KUBECTL: vars.KUBECTL!,
+    CHAINSMITH_REGISTRY: vars.CHAINSMITH_REGISTRY!,
+    ...(vars.CHAINSMITH_CACHE ? { CHAINSMITH_CACHE: vars.CHAINSMITH_CACHE } : {}),
+  };
+  await run('bash', [join(REPO_ROOT, 'e2e/stack/addons/rekor-up.sh')], {
+    env,
+    timeout: 900_000,
+    maxBuffer: 1 << 24,
+  }).catch((err: Error & { stderr?: string }) => {
+    throw new Error(`rekor-up.sh failed: ${(err.stderr ?? err.message).trim().split('\n').slice(-2).join(' ')}`);
+  });
+  const rekor = parseEnvFile(readFileSync(join(stackDir, 'env.d', 'rekor.env'), 'utf8'));
+  if (rekor.CHAINSMITH_REKOR_UNAVAILABLE)
+    throw new Error(`Rekor is unavailable: ${rekor.CHAINSMITH_REKOR_UNAVAILABLE}`);
+  if (!rekor.REKOR_URL || !rekor.REKOR_PUBLIC_KEY) throw new Error(`${stackDir}/env.d/rekor.env has no REKOR_URL`);
+  const pids = Object.fromEntries(
+    ['rekor-server', 'trillian-log-server', 'trillian-log-signer', 'mariadb'].map((name) => [
+      name,
+      Number(readFileSync(join(stackDir, 'pids', `${name}.pid`), 'utf8').trim()),
+    ]),
+  );
+  return {
+    url: rekor.REKOR_URL,
+    publicKey: rekor.REKOR_PUBLIC_KEY,
+    logFile: join(stackDir, 'logs', 'rekor-server.log'),
+    pids,
   };
 }
 

@@ -26,3 +26,21 @@ export function sampleProc(pid: number): ProcSample | undefined {
     return undefined;
   }
 }
+
+/** Cumulative CPU time of the whole machine from /proc/stat, in seconds summed over all CPUs. */
+export interface MachineCpu {
+  /** every state */
+  total: number;
+  /** idle + iowait */
+  idle: number;
+  /** niced user time: other work at low priority (e.g. builds) */
+  nice: number;
+}
+
+/** Reads the machine's CPU counters (first line of /proc/stat). */
+export function sampleMachine(): MachineCpu {
+  const f = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
+  // user nice system idle iowait irq softirq steal (guest fields are already in user/nice)
+  const total = f.slice(0, 8).reduce((a, b) => a + b, 0);
+  return { total: total / TICKS_PER_SECOND, idle: (f[3]! + f[4]!) / TICKS_PER_SECOND, nice: f[1]! / TICKS_PER_SECOND };
+}

@@ -7,7 +7,7 @@ import { completeTaskRun, createTaskRun } from '../lib/runs.js';
 import { createNamespace } from '../lib/setup.js';
 import { SignedWatch } from '../measure/signed-watch.js';
 import { summarise } from '../measure/stats.js';
-import { Meter, requestMix } from './common.js';
+import { machineNote, Meter, rekorFields, requestMix } from './common.js';
 import type { WorkloadContext, WorkloadResult } from './types.js';
 
 export async function backlog(ctx: WorkloadContext, m: number, newRuns: number): Promise<WorkloadResult> {
@@ -28,7 +28,7 @@ export async function backlog(ctx: WorkloadContext, m: number, newRuns: number):
   const proc = await ctx.startArm();
   const deadline = Date.now() + ctx.timeoutMs;
   try {
-    const meter = new Meter(api, proc.pid);
+    const meter = new Meter(api, proc.pid, ctx);
     await meter.begin();
     const tStart = Date.now();
     if (!(await pollUntil(() => watch.countSigned(old) > 0, 180_000, 100)))
@@ -64,6 +64,7 @@ export async function backlog(ctx: WorkloadContext, m: number, newRuns: number):
     const drainS = (drainEnd - tStart) / 1000;
     const totalSigned = oldTimes.length + latencies.length;
     const during = summarise(duringDrain);
+    const tlog = rekorFields(reading, totalSigned);
     return {
       workload: 'backlog',
       runs: m,
@@ -76,8 +77,11 @@ export async function backlog(ctx: WorkloadContext, m: number, newRuns: number):
       peakRssMiB: reading.peakRssMiB,
       apiRequestsPerRun: reading.apiRequests / Math.max(1, totalSigned),
       timedOut: !all,
+      ...(tlog.rekor ? { rekor: tlog.rekor } : {}),
       notes: [
         requestMix(reading.byKind, totalSigned),
+        ...tlog.notes,
+        machineNote(reading, totalSigned),
         `backlog of ${m} drained in ${drainS.toFixed(1)}s (first signature after ${firstSignedS.toFixed(1)}s)`,
         `${duringDrain.length} new runs completed while it drained: p95 ${Number.isNaN(during.p95) ? '-' : during.p95.toFixed(2) + 's'}`,
       ],

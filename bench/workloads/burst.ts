@@ -6,7 +6,7 @@ import { completeTaskRun, createTaskRun } from '../lib/runs.js';
 import { createNamespace } from '../lib/setup.js';
 import { SignedWatch } from '../measure/signed-watch.js';
 import { summarise } from '../measure/stats.js';
-import { awaitCanary, createCanary, Meter, requestMix } from './common.js';
+import { awaitCanary, createCanary, machineNote, Meter, rekorFields, requestMix } from './common.js';
 import type { WorkloadContext, WorkloadResult } from './types.js';
 
 export async function burst(ctx: WorkloadContext, n: number): Promise<WorkloadResult> {
@@ -22,7 +22,7 @@ export async function burst(ctx: WorkloadContext, n: number): Promise<WorkloadRe
   const proc = await ctx.startArm();
   try {
     await awaitCanary(api, ns, watch, images[n]!);
-    const meter = new Meter(api, proc.pid);
+    const meter = new Meter(api, proc.pid, ctx);
     await meter.begin();
     ctx.log(`burst: completing ${n} TaskRuns at once`);
     const t0 = Date.now();
@@ -34,6 +34,7 @@ export async function burst(ctx: WorkloadContext, n: number): Promise<WorkloadRe
     const latencies = signedTimes.flatMap((s, i) => (s === undefined ? [] : [(s - completedAt[i]!) / 1000]));
     const last = Math.max(...signedTimes.map((s) => s ?? 0));
     const elapsedS = ((latencies.length ? last : Date.now()) - t0) / 1000;
+    const tlog = rekorFields(reading, latencies.length);
     return {
       workload: 'burst',
       runs: n,
@@ -46,8 +47,11 @@ export async function burst(ctx: WorkloadContext, n: number): Promise<WorkloadRe
       peakRssMiB: reading.peakRssMiB,
       apiRequestsPerRun: reading.apiRequests / Math.max(1, latencies.length),
       timedOut: !all,
+      ...(tlog.rekor ? { rekor: tlog.rekor } : {}),
       notes: [
         requestMix(reading.byKind, latencies.length),
+        ...tlog.notes,
+        machineNote(reading, latencies.length),
         `completing all ${n} took ${((tCompleted - t0) / 1000).toFixed(1)}s`,
       ],
     };

@@ -3,8 +3,10 @@
 import type { HarnessApi } from '../lib/api.js';
 import { pollUntil } from '../lib/pool.js';
 import { completeTaskRun, createTaskRun, type ImageRef } from '../lib/runs.js';
+import type { BenchRekor } from '../lib/stack.js';
 import { apiserverRequests, requestDelta, type RequestCounts } from '../measure/apiserver.js';
-import { sampleProc } from '../measure/proc.js';
+import { sampleMachine, sampleProc, type MachineCpu } from '../measure/proc.js';
+import { RekorMeter, rekorNote, type RekorReading, type RekorResult } from '../measure/rekor.js';
 import type { SignedWatch } from '../measure/signed-watch.js';
 
 export const CANARY_TIMEOUT_MS = 180_000;
@@ -31,23 +33,51 @@ export interface MeterReading {
   apiRequests: number;
   /** Server-side request counts by "VERB resource[/subresource]" (harness requests included). */
   byKind: Map<string, number>;
+  /** The stack's Rekor, when the config uploads to it. */
+  rekor?: RekorReading;
+  /** CPU seconds of kube-apiserver + etcd, when their pids were given. */
+  serverCpuSeconds?: number;
+  /** Share of the machine's CPU time that was busy, and busy at nice priority (other work), 0..1. */
+  machineBusy: number;
+  machineNice: number;
+}
+
+/** What a Meter may measure besides the arm: the stack's servers. */
+export interface MeterTargets {
+  rekor?: BenchRekor;
+  /** kube-apiserver and etcd */
+  serverPids?: number[];
 }
 
 /**
  * CPU seconds of the arm's process and API requests the server saw from everyone but the
  * harness, between begin() and end(); peak RSS is the process's lifetime high-water mark.
+ * Also the machine's busy share, the API server's and etcd's CPU, and the stack's Rekor when given.
  */
 export class Meter {
   private cpu0 = 0;
   private server0: RequestCounts = { total: 0, byKind: new Map() };
   private harness0 = 0;
+  private servers0 = 0;
+  private machine0: MachineCpu = { total: 0, idle: 0, nice: 0 };
+  private readonly rekor?: RekorMeter;
 
   constructor(
     private readonly api: HarnessApi,
     private readonly pid: number,
-  ) {}
+    private readonly targets: MeterTargets = {},
+  ) {
+    if (targets.rekor) this.rekor = new RekorMeter(targets.rekor);
+  }
+
+  private serversCpu(): number {
+    return (this.targets.serverPids ?? []).reduce((sum, pid) => sum + (sampleProc(pid)?.cpuSeconds ?? 0), 0);
+  }
 
   async begin(): Promise<void> {
+    await this.rekor?.begin();
+    this.machine0 = sampleMachine();
+    this.servers0 = this.serversCpu();
     this.cpu0 = sampleProc(this.pid)?.cpuSeconds ?? 0;
     this.harness0 = this.api.resourceRequests;
     this.server0 = await apiserverRequests(this.api);
@@ -55,15 +85,38 @@ export class Meter {
 
   async end(): Promise<MeterReading> {
     const proc = sampleProc(this.pid);
+    const servers = this.serversCpu() - this.servers0;
+    const m = sampleMachine();
+    const elapsed = Math.max(1e-9, m.total - this.machine0.total);
     const harness = this.api.resourceRequests - this.harness0;
     const after = await apiserverRequests(this.api);
+    const rekor = await this.rekor?.end();
     return {
       cpuSeconds: (proc?.cpuSeconds ?? NaN) - this.cpu0,
       peakRssMiB: proc?.peakRssMiB ?? NaN,
       apiRequests: Math.max(0, after.total - this.server0.total - harness),
       byKind: requestDelta(this.server0, after),
+      ...(rekor ? { rekor } : {}),
+      ...(this.targets.serverPids?.length ? { serverCpuSeconds: servers } : {}),
+      machineBusy: 1 - (m.idle - this.machine0.idle) / elapsed,
+      machineNice: (m.nice - this.machine0.nice) / elapsed,
     };
   }
+}
+
+/** The Rekor fields of a WorkloadResult and its note, when the config uploads to Rekor. */
+export function rekorFields(reading: MeterReading, runs: number): { rekor?: RekorResult; notes: string[] } {
+  return reading.rekor ? { rekor: { ...reading.rekor, runs }, notes: [rekorNote(reading.rekor, runs)] } : { notes: [] };
+}
+
+/** The machine's load over the measured part, for the notes column: is the box itself the limit? */
+export function machineNote(reading: MeterReading, runs: number): string {
+  const pct = (x: number): string => `${(x * 100).toFixed(0)} %`;
+  const servers =
+    reading.serverCpuSeconds === undefined
+      ? ''
+      : `kube-apiserver+etcd CPU ${(reading.serverCpuSeconds / Math.max(1, runs)).toFixed(4)} s/run; `;
+  return `${servers}machine CPU busy ${pct(reading.machineBusy)} (nice, i.e. other low-priority work: ${pct(reading.machineNice)})`;
 }
 
 /**

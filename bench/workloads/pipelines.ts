@@ -7,7 +7,7 @@ import { completePipelineRun, completeTaskRun, createPipelineRun, createTaskRun 
 import { createNamespace } from '../lib/setup.js';
 import { SignedWatch } from '../measure/signed-watch.js';
 import { summarise } from '../measure/stats.js';
-import { awaitCanary, createCanary, Meter, requestMix } from './common.js';
+import { awaitCanary, createCanary, machineNote, Meter, rekorFields, requestMix } from './common.js';
 import type { WorkloadContext, WorkloadResult } from './types.js';
 
 const CHILDREN = 5;
@@ -33,7 +33,7 @@ export async function pipelines(ctx: WorkloadContext, p: number): Promise<Worklo
   const proc = await ctx.startArm();
   try {
     await awaitCanary(api, ns, trWatch, images[p * CHILDREN]!);
-    const meter = new Meter(api, proc.pid);
+    const meter = new Meter(api, proc.pid, ctx);
     await meter.begin();
     ctx.log(`pipelines: completing ${p} PipelineRuns × ${CHILDREN} TaskRuns`);
     const t0 = Date.now();
@@ -53,6 +53,7 @@ export async function pipelines(ctx: WorkloadContext, p: number): Promise<Worklo
       (t): t is number => t !== undefined,
     );
     const elapsedS = ((signedTimes.length ? Math.max(...signedTimes) : Date.now()) - t0) / 1000;
+    const tlog = rekorFields(reading, signedTimes.length);
     return {
       workload: 'pipelines',
       runs: p * (CHILDREN + 1),
@@ -65,8 +66,11 @@ export async function pipelines(ctx: WorkloadContext, p: number): Promise<Worklo
       peakRssMiB: reading.peakRssMiB,
       apiRequestsPerRun: reading.apiRequests / Math.max(1, signedTimes.length),
       timedOut: !all,
+      ...(tlog.rekor ? { rekor: tlog.rekor } : {}),
       notes: [
         requestMix(reading.byKind, signedTimes.length),
+        ...tlog.notes,
+        machineNote(reading, signedTimes.length),
         `${latencies.length}/${p} PipelineRuns and ${trWatch.countSigned(childNames)}/${childNames.length} TaskRuns signed`,
       ],
     };

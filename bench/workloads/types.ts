@@ -3,6 +3,8 @@ import type { Arm } from '../arms/types.js';
 import type { HarnessApi } from '../lib/api.js';
 import type { Managed } from '../lib/process.js';
 import type { ImageRef } from '../lib/runs.js';
+import type { BenchRekor } from '../lib/stack.js';
+import type { RekorResult } from '../measure/rekor.js';
 import type { LatencySummary } from '../measure/stats.js';
 
 export type WorkloadName = 'burst' | 'backlog' | 'pipelines';
@@ -14,6 +16,10 @@ export interface WorkloadContext {
   startArm(): Promise<Managed>;
   /** `count` image references for runs in `ns` (real pushed images when the config stores to OCI). */
   images(ns: string, count: number): Promise<ImageRef[]>;
+  /** The stack's Rekor, when the config uploads to it (the meter then counts its requests). */
+  rekor?: BenchRekor;
+  /** kube-apiserver and etcd, for their CPU per run. */
+  serverPids?: number[];
   /** Upper bound for the whole measured part of the workload. */
   timeoutMs: number;
   /** Progress lines go here (stderr). */
@@ -37,6 +43,8 @@ export interface WorkloadResult {
   peakRssMiB: number;
   apiRequestsPerRun: number;
   timedOut: boolean;
+  /** What the arm cost the stack's Rekor, when the config uploads to it. */
+  rekor?: RekorResult;
   /** Workload-specific figures for the notes column. */
   notes: string[];
 }
