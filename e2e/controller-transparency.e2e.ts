@@ -5,7 +5,7 @@
 // the annotated run, and an unreachable Rekor never yields signed=true.
 import assert from 'node:assert/strict';
 import { createHash, generateKeyPairSync } from 'node:crypto';
-import { createServer, type Server } from 'node:http';
+import { createServer, request as httpRequest, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -52,6 +52,7 @@ async function setup(
   prefix: string,
   transparency: Record<string, string>,
   env: Record<string, string> = {},
+  extraArgs: string[] = [],
 ): Promise<Setup> {
   const ns = await createNamespace(prefix);
   const systemNs = await createNamespace(`${prefix}-sys`);
@@ -66,7 +67,7 @@ async function setup(
     'artifacts.oci.storage': 'oci',
     ...transparency,
   });
-  const controller = await startSigningController(ns, systemNs, dir, { env });
+  const controller = await startSigningController(ns, systemNs, dir, { env, extraArgs });
   return { ns, dir, controller };
 }
 
@@ -478,5 +479,70 @@ describe('controller with sigstore-bundle referrers and the stack’s Rekor', ()
       for (const check of ['tlog', 'inclusion-proof', 'checkpoint'])
         assert.equal(status[check], 'passed', `${what}: ${check}\n${out.out}`);
     }
+  });
+});
+
+// A Rekor far away (a loopback proxy holding each request 1 s before the stack's real Rekor answers it): while
+// transparency is on, --tlog-workers add concurrency, so a slow log does not idle the controller.
+describe('controller with transparency on and a slow log: --workers plus --tlog-workers runs in flight', () => {
+  let s: Setup;
+  let proxy: Server;
+  let inFlight = 0;
+  let maxInFlight = 0;
+  before(async () => {
+    const upstream = new URL(rekorEnv().url);
+    proxy = createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', () => {
+        const post = req.method === 'POST';
+        if (post) maxInFlight = Math.max(maxInFlight, ++inFlight);
+        setTimeout(() => {
+          const out = httpRequest(
+            { host: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers: req.headers },
+            (answer) => {
+              res.writeHead(answer.statusCode ?? 502, answer.headers);
+              answer.pipe(res);
+              answer.on('end', () => post && inFlight--);
+            },
+          );
+          out.on('error', (err) => {
+            if (post) inFlight--;
+            res.writeHead(502).end(String(err));
+          });
+          out.end(Buffer.concat(chunks));
+        }, 1000);
+      });
+    });
+    await new Promise<void>((r) => proxy.listen(0, '127.0.0.1', r));
+    const { port } = proxy.address() as AddressInfo;
+    s = await setup(
+      'tlog-slow',
+      {
+        'transparency.enabled': 'true',
+        'transparency.url': `http://127.0.0.1:${port}`,
+        'artifacts.taskrun.storage': 'tekton',
+        'artifacts.oci.storage': '',
+      },
+      {},
+      ['--workers', '2', '--tlog-workers', '6'],
+    );
+  });
+  after(async () => {
+    await teardown(s);
+    proxy.closeAllConnections();
+    await new Promise((r) => proxy.close(r));
+  });
+
+  test('16 runs: 8 uploads in flight at once (2 workers + 6 tlog workers), all signed', async () => {
+    const names = await Promise.all(
+      Array.from({ length: 16 }, async () => {
+        const tr = await createTaskRun(s.ns);
+        await completeTaskRun(s.ns, tr.metadata.name!);
+        return tr.metadata.name!;
+      }),
+    );
+    for (const name of names) await waitSigned(s, name);
+    assert.equal(maxInFlight, 8, 'as many uploads in flight as workers + tlog workers, no more');
   });
 });

@@ -1,7 +1,7 @@
 // `chainsmith controller` (also what runs with no command): the signing controller.
 import { DEFAULT_CONFIG, parseChainsConfig } from '../config/parse.js';
 import type { ChainsConfig } from '../config/types.js';
-import { Controller } from '../controller/controller.js';
+import { Controller, DEFAULT_TLOG_WORKERS } from '../controller/controller.js';
 import { messageOf } from '../errors.js';
 import { objectNameProblem } from '../kube/names.js';
 import { createLogger } from '../observability/logger.js';
@@ -25,6 +25,8 @@ Flags:
   --namespace a,b              only watch these namespaces (default: all)
   --signing-secrets-dir DIR    the mounted signing-secrets Secret (default /etc/signing-secrets)
   --workers N                  runs signed in parallel (default 16)
+  --tlog-workers N             more runs in parallel while transparency.enabled is on, when most of a run's time
+                               is waiting for Rekor (default 48; 0 = none)
   --kube-api-qps N             client-side API request rate (default 150; env KUBE_API_QPS)
   --kube-api-burst N           client-side API burst (default 300; env KUBE_API_BURST)
   --metrics-addr ADDR          /healthz, /readyz and /metrics listen address (default :9090)
@@ -43,6 +45,12 @@ function positiveInt(flag: string, value: string | undefined, fallback: number):
   const n = Number(value);
   if (!Number.isFinite(n) || n <= 0) throw new CliError(`--${flag}: expected a positive number, got "${value}"`);
   return n;
+}
+
+function nonNegativeInt(flag: string, value: string | undefined, fallback: number): number {
+  if (value === undefined || value === '') return fallback;
+  if (!/^\d+$/.test(value)) throw new CliError(`--${flag}: expected a whole number ≥ 0, got "${value}"`);
+  return Number(value);
 }
 
 function bool(flag: string, value: string | undefined, fallback: boolean): boolean {
@@ -75,6 +83,7 @@ export async function run(argv: string[]): Promise<number> {
     namespace: { type: 'string' },
     'signing-secrets-dir': { type: 'string' },
     workers: { type: 'string' },
+    'tlog-workers': { type: 'string' },
     'kube-api-qps': { type: 'string' },
     'kube-api-burst': { type: 'string' },
     'metrics-addr': { type: 'string' },
@@ -104,6 +113,7 @@ export async function run(argv: string[]): Promise<number> {
     systemNamespace,
     signingSecretsDir: values['signing-secrets-dir'] ?? '/etc/signing-secrets',
     workers: Math.floor(positiveInt('workers', values.workers, 16)),
+    tlogWorkers: nonNegativeInt('tlog-workers', values['tlog-workers'], DEFAULT_TLOG_WORKERS),
     qps: positiveInt('kube-api-qps', values['kube-api-qps'] ?? process.env.KUBE_API_QPS, 150),
     burst: Math.floor(positiveInt('kube-api-burst', values['kube-api-burst'] ?? process.env.KUBE_API_BURST, 300)),
     metricsAddr: values['metrics-addr'] ?? ':9090',

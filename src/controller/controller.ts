@@ -36,6 +36,9 @@ import { realSigningDeps } from '../pipeline/signing-deps.js';
 import type { RekorLogKey } from '../verify/tlog.js';
 import { WorkQueue, type Lane } from './work-queue.js';
 
+/** Workers added while transparency is on (`--tlog-workers`); bench/findings-transparency.md measured the need. */
+export const DEFAULT_TLOG_WORKERS = 48;
+
 export interface ControllerOptions {
   connection: ClusterConnection;
   logger: Logger;
@@ -44,6 +47,11 @@ export interface ControllerOptions {
   systemNamespace: string;
   signingSecretsDir: string;
   workers: number;
+  /**
+   * extra workers that take runs only while `transparency.enabled` is on: a run then spends most of its time
+   * waiting for Rekor (~0.2 s locally, more for a remote log), which would otherwise idle the CPU (default 48)
+   */
+  tlogWorkers?: number;
   qps: number;
   burst: number;
   metricsAddr: string;
@@ -84,6 +92,8 @@ export class Controller {
   private readonly credentials: RegistryCredentialSource;
   private leading = false;
   private leadWaiters: Array<() => void> = [];
+  /** tlog-only workers waiting for transparency to be turned on (or for shutdown) */
+  private tlogWaiters: Array<() => void> = [];
   private stopping = false;
   private workers: Promise<void>[] = [];
   private synced = false;
@@ -195,7 +205,8 @@ export class Controller {
 
     this.gaugeTimer = setInterval(() => this.updateGauges(), 1000);
     this.gaugeTimer.unref();
-    for (let i = 0; i < this.o.workers; i++) this.workers.push(this.worker());
+    for (let i = 0; i < this.o.workers; i++) this.workers.push(this.worker(false));
+    for (let i = 0; i < (this.o.tlogWorkers ?? DEFAULT_TLOG_WORKERS); i++) this.workers.push(this.worker(true));
     if (this.elector) this.elector.start();
     else this.setLeading(true);
   }
@@ -209,6 +220,7 @@ export class Controller {
     this.configStore.stop();
     this.queue.shutDown();
     for (const w of this.leadWaiters.splice(0)) w();
+    for (const w of this.tlogWaiters.splice(0)) w();
     const drain = Promise.all(this.workers);
     const timeout = new Promise<'timeout'>((r) =>
       setTimeout(() => r('timeout'), this.o.drainTimeoutMs ?? 20_000).unref(),
@@ -304,6 +316,7 @@ export class Controller {
 
   private configChanged(config: ChainsConfig, previous: ChainsConfig | undefined): void {
     this.storers = buildStorers(config, { credentials: this.credentials, logger: this.log, locks: this.locks });
+    if (config.transparency.enabled) for (const w of this.tlogWaiters.splice(0)) w();
     if (!this.synced) return; // the initial list enqueues with this config
     void this.refreshMarkKeys();
     // decisions may differ now (filters, disabled types): look at every run again, behind live work
@@ -342,10 +355,14 @@ export class Controller {
     if (v) for (const w of this.leadWaiters.splice(0)) w();
   }
 
-  private async worker(): Promise<void> {
+  private async worker(tlogOnly: boolean): Promise<void> {
     while (!this.stopping) {
       if (!this.leading) {
         await new Promise<void>((r) => this.leadWaiters.push(r));
+        continue;
+      }
+      if (tlogOnly && !this.configStore.current?.transparency.enabled) {
+        await new Promise<void>((r) => this.tlogWaiters.push(r));
         continue;
       }
       const key = await this.queue.get();
