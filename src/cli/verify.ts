@@ -65,7 +65,8 @@ Flags:
   --repository REPO        read the .sig/.att tags from REPO (chains-config storage.oci.repository;
                            default $COSIGN_REPOSITORY, else the image's own repository)
   --rekor-public-key FILE  Rekor's public key PEM (default $SIGSTORE_REKOR_PUBLIC_KEY): require and check
-                           transparency-log entries, offline, against that log
+                           transparency-log entries, offline, against that log (without it, entries of the
+                           public-good rekor.sigstore.dev are still checked with its built-in key)
   --insecure-ignore-tlog   do not check transparency-log entries (what happens anyway without a Rekor key;
                            cosign's default is to require the tlog, so pass a key to check as cosign does).
                            Keyless, the Rekor key is required unless this is given, and then certificates

@@ -22,6 +22,7 @@ import {
   checkInclusionProof,
   checkTlogRecord,
   recordFromBundleEntries,
+  rekorFor,
   withTlogChecks,
   type RekorLogKey,
   type StoredBytes,
@@ -94,12 +95,11 @@ export function checkBundle(
     const stored: StoredBytes = { kind: 'signature', payload, signature: ms.signature };
     return { kind: 'signature', verdict: keyless(stored, (k) => checkMessageSignature(source, ms, k, image)) };
   }
+  const record = recordFromBundleEntries(entries);
+  const log = rekorFor(record, rekor);
   const tlog = (verdict: LayerVerdict, stored: StoredBytes): LayerVerdict =>
-    rekor
-      ? withTlogChecks(verdict, [
-          checkTlogRecord(recordFromBundleEntries(entries), rekor, stored),
-          ...checkInclusionProof(entries, rekor),
-        ])
+    log
+      ? withTlogChecks(verdict, [checkTlogRecord(record, log, stored), ...checkInclusionProof(entries, log)])
       : verdict;
   if (bundle.content.$case === 'dsseEnvelope') {
     const env = bundle.content.dsseEnvelope;

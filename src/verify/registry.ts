@@ -24,7 +24,7 @@ import { attachmentTag } from '../sigstore/cosign-layout.js';
 import { checkAttestation, checkSimpleSigning, type AttestationExpectations, type LayerVerdict } from './checks.js';
 import { assessImage, type VerifyPolicy, type VerifyReport } from './assess.js';
 import { checkBundle, type BundleCheck } from './bundles.js';
-import { checkTlogRecord, recordFromCosignBundle, withTlogCheck, type StoredBytes } from './tlog.js';
+import { checkTlogRecord, recordFromCosignBundle, rekorFor, withTlogCheck, type StoredBytes } from './tlog.js';
 import { isKeyless, keylessVerdict, type SignerTrust } from './keyless.js';
 
 /** How to reach the registry. */
@@ -157,7 +157,8 @@ function layerVerdict(
     return keylessVerdict({ source, certificate, chain, stored, record, verify: check }, trust, policy.rekor);
   }
   const verdict = check(trust);
-  return policy.rekor ? withTlogCheck(verdict, checkTlogRecord(record, policy.rekor, stored)) : verdict;
+  const log = rekorFor(record, policy.rekor);
+  return log ? withTlogCheck(verdict, checkTlogRecord(record, log, stored)) : verdict;
 }
 
 async function buildClient(registry: string, insecure: boolean, deadline: Deadline): Promise<RegistryClient> {

@@ -24,6 +24,35 @@ export interface RekorLogKey {
   logID: string;
 }
 
+/**
+ * rekor.sigstore.dev's public key (log ID c0d23d6ad406973f9559f3ba2d1ca01f84147d8ffc5b8445c224f98b9591801d), the key
+ * cosign gets from the public-good TUF root. Embedded (there is no TUF client here) so that entries of the
+ * public-good log are checked even without --rekor-public-key, as cosign checks them by default.
+ */
+export const PUBLIC_GOOD_REKOR_KEY = `-----BEGIN PUBLIC KEY-----
+MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAE2G2Y+2tabdTV5BcGiBIx0a9fAFwr
+kBbmLSGtks4L3qX6yYY0zufBnhC8Ur/iy55GhWP/9A/bY2LhC30M9+RYtw==
+-----END PUBLIC KEY-----
+`;
+
+let publicGood: RekorLogKey | undefined;
+
+/** The public-good Rekor log (rekor.sigstore.dev). */
+export function publicGoodRekor(): RekorLogKey {
+  return (publicGood ??= rekorLogKey(createPublicKey(PUBLIC_GOOD_REKOR_KEY)));
+}
+
+/**
+ * The log to check a record with: the given Rekor key; without one, the public-good key when the entry is from the
+ * public-good log (an entry of another log is then not checked: its key is unknown).
+ */
+export function rekorFor(record: TlogRecord | string, given: RekorLogKey | undefined): RekorLogKey | undefined {
+  if (given) return given;
+  if (typeof record === 'string') return undefined;
+  const log = publicGoodRekor();
+  return record.logID.toLowerCase() === log.logID ? log : undefined;
+}
+
 /** The trusted log of a Rekor public key. */
 export function rekorLogKey(key: KeyObject): RekorLogKey {
   const der = key.export({ type: 'spki', format: 'der' });

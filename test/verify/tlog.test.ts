@@ -15,7 +15,9 @@ import { checkBundle } from '../../src/verify/bundles.js';
 import { leafHash } from '../../src/verify/merkle.js';
 import {
   checkTlogRecord,
+  publicGoodRekor,
   recordFromCosignBundle,
+  rekorFor,
   withTlogCheck,
   type RekorLogKey,
   type StoredBytes,
@@ -264,4 +266,26 @@ test('referrer bundles: the tlog entry must verify and record the bundle’s sig
     log.trusted,
   );
   assert.equal(foreign.verdict.authentic, false);
+});
+
+test('without --rekor-public-key, entries of the public-good log are checked with its embedded key; others are not', () => {
+  const good = publicGoodRekor();
+  assert.equal(good.logID, 'c0d23d6ad406973f9559f3ba2d1ca01f84147d8ffc5b8445c224f98b9591801d');
+  const record = (logID: string) => ({
+    body: Buffer.from('{}').toString('base64'),
+    integratedTime: 1,
+    logIndex: 2,
+    logID,
+    signedEntryTimestamp: Buffer.from('not a signature'),
+  });
+  const fromPublicGood = record(good.logID);
+  assert.equal(rekorFor(fromPublicGood, undefined), good);
+  assert.equal(rekorFor(record('ab'.repeat(32)), undefined), undefined, 'an unknown log: nothing to check with');
+  assert.equal(rekorFor('no entry', undefined), undefined);
+  const given = publicGoodRekor();
+  assert.equal(rekorFor(record('ab'.repeat(32)), given), given, 'a given key is always used');
+  // a forged public-good entry fails, though the user gave no key
+  const check = checkTlogRecord(fromPublicGood, good, { kind: 'envelope', envelope: Buffer.from('{}') });
+  assert.equal(check.status, 'failed');
+  assert.match(check.detail, /does not verify with the Rekor key/);
 });
