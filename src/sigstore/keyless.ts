@@ -4,19 +4,13 @@
 // private key lives only in this object: never exported, never logged, gone with it.
 import { generateKeyPairSync, sign as cryptoSign, type KeyObject } from 'node:crypto';
 import { ChainsmithError } from '../errors.js';
+import type { KeylessSignerConfig } from '../signing/index.js';
 import type { Signer } from '../signing/signer.js';
 import { FulcioClient, type SigningCertificate } from './fulcio.js';
 import { describeToken, readIdentityToken, type TokenSourceConfig } from './identity-token.js';
 
 /** The chains-config keys of a keyless signer (`signers.x509.fulcio.*`, `signers.x509.identity.token.file`). */
-export interface KeylessConfig extends TokenSourceConfig {
-  /** `signers.x509.fulcio.address` */
-  address: string;
-  /** `signers.x509.fulcio.issuer`: informational (Fulcio decides which issuers it trusts) */
-  issuer: string;
-  /** `chainsmith.keyless.reuse-certificate` */
-  reuseCertificate?: boolean;
-}
+export type KeylessConfig = KeylessSignerConfig;
 
 /** A certificate is not used for a signature in its last seconds (clock skew between us, Fulcio and verifiers). */
 const VALIDITY_MARGIN_MS = 30_000;
