@@ -1,6 +1,12 @@
 // Which arms run which workloads, at which sizes, in full and quick mode.
 import type { ArmName } from './arms/types.js';
-import { IN_TOTO_TEKTON, IN_TOTO_TEKTON_REKOR, SLSA_V2ALPHA4_OCI, type BenchConfig } from './lib/configs.js';
+import {
+  IN_TOTO_TEKTON,
+  IN_TOTO_TEKTON_KEYLESS,
+  IN_TOTO_TEKTON_REKOR,
+  SLSA_V2ALPHA4_OCI,
+  type BenchConfig,
+} from './lib/configs.js';
 import type { WorkloadName } from './workloads/types.js';
 
 export interface Sizes {
@@ -29,6 +35,8 @@ const ALL: WorkloadName[] = ['burst', 'backlog', 'pipelines'];
  * Every step runs on a fresh stack. Quick mode keeps the full matrix for the in-toto/tekton
  * config and only the burst for slsa/v2alpha4/oci, which keeps it well under 20 minutes on 2 cores.
  * The Rekor config (issue 17) runs the burst only, in both modes: its question is throughput against the log.
+ * So does the keyless config (issue 18), with one more arm: chainsmith with certificate reuse, the option the issue
+ * asks to measure.
  */
 export function plan(quick: boolean): Step[] {
   return [
@@ -42,6 +50,11 @@ export function plan(quick: boolean): Step[] {
     { config: SLSA_V2ALPHA4_OCI, arm: 'ceiling' as const, workloads: ['burst' as const] },
     ...[...SIGNERS, 'ceiling' as const].map((arm) => ({
       config: IN_TOTO_TEKTON_REKOR,
+      arm,
+      workloads: ['burst'] as WorkloadName[],
+    })),
+    ...[...SIGNERS, 'chainsmith-reuse' as const, 'ceiling' as const].map((arm) => ({
+      config: IN_TOTO_TEKTON_KEYLESS,
       arm,
       workloads: ['burst'] as WorkloadName[],
     })),

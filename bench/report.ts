@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import { ARMS } from './arms/index.js';
 import type { ArmName } from './arms/types.js';
 import { CHAINS_VERSION } from './arms/chains.js';
-import { IN_TOTO_TEKTON, IN_TOTO_TEKTON_REKOR, SLSA_V2ALPHA4_OCI } from './lib/configs.js';
+import { IN_TOTO_TEKTON, IN_TOTO_TEKTON_KEYLESS, IN_TOTO_TEKTON_REKOR, SLSA_V2ALPHA4_OCI } from './lib/configs.js';
+import { fulcioRequestsPerRun } from './measure/fulcio.js';
 import { rekorRequestsPerRun } from './measure/rekor.js';
 import { REPO_ROOT } from './lib/stack.js';
 import type { Sizes } from './plan.js';
@@ -35,48 +36,62 @@ function find(rows: Row[], config: string, arm: ArmName, workload: WorkloadName)
   return rows.find((r) => r.config === config && r.arm === arm && r.workload === workload)?.result;
 }
 
-/** chainsmith's burst throughput over Chains' (default, tuned) and over the ceiling, on one config (default in-toto/tekton). */
+/**
+ * `arm`'s burst throughput (chainsmith's unless told) over Chains' (default, tuned) and over the ceiling, on one
+ * config (default in-toto/tekton).
+ */
 export function ratios(
   rows: Row[],
   config = IN_TOTO_TEKTON.name,
+  arm: ArmName = 'chainsmith',
 ): { vsDefault: number; vsTuned: number; vsCeiling: number } {
-  const tp = (arm: ArmName): number => find(rows, config, arm, 'burst')?.throughput ?? NaN;
+  const tp = (a: ArmName): number => find(rows, config, a, 'burst')?.throughput ?? NaN;
   return {
-    vsDefault: tp('chainsmith') / tp('chains-default'),
-    vsTuned: tp('chainsmith') / tp('chains-tuned'),
-    vsCeiling: tp('chainsmith') / tp('ceiling'),
+    vsDefault: tp(arm) / tp('chains-default'),
+    vsTuned: tp(arm) / tp('chains-tuned'),
+    vsCeiling: tp(arm) / tp('ceiling'),
   };
 }
 
+/** The configs with a Sigstore service (Rekor, Fulcio): their own targets, findings and ratio line. */
+const SIGSTORE_CONFIGS = [IN_TOTO_TEKTON_REKOR.name, IN_TOTO_TEKTON_KEYLESS.name];
+
 /**
- * The exact last line `npm run bench` prints: the in-toto + tekton ratios, or, when only the Rekor config ran,
- * that config's (named in the line).
+ * The exact last line `npm run bench` prints: the in-toto + tekton ratios, or, when only the Rekor or only the
+ * keyless config ran, that config's (named in the line; keyless adds the certificate-reuse arm's).
  */
 export function ratioLine(rows: Row[]): string {
-  const onlyRekor = rows.length > 0 && rows.every((x) => x.config === IN_TOTO_TEKTON_REKOR.name);
-  const r = ratios(rows, onlyRekor ? IN_TOTO_TEKTON_REKOR.name : IN_TOTO_TEKTON.name);
+  const only = SIGSTORE_CONFIGS.find((c) => rows.length > 0 && rows.every((x) => x.config === c));
+  const r = ratios(rows, only ?? IN_TOTO_TEKTON.name);
+  const reuse = only === IN_TOTO_TEKTON_KEYLESS.name ? ratios(rows, only, 'chainsmith-reuse') : undefined;
   return (
-    `throughput ratio${onlyRekor ? ` (${IN_TOTO_TEKTON_REKOR.name})` : ''} chainsmith/chains (default): ` +
+    `throughput ratio${only ? ` (${only})` : ''} chainsmith/chains (default): ` +
     `${r.vsDefault.toFixed(2)}, chainsmith/chains (tuned): ${r.vsTuned.toFixed(2)}` +
-    (onlyRekor ? `, chainsmith/ceiling: ${r.vsCeiling.toFixed(2)}` : '')
+    (only ? `, chainsmith/ceiling: ${r.vsCeiling.toFixed(2)}` : '') +
+    (reuse ? `, chainsmith-reuse/chains (tuned): ${reuse.vsTuned.toFixed(2)}` : '')
   );
 }
 
 function table(rows: Row[]): string[] {
   // The Rekor columns only when a config uploaded to Rekor, so the other tables keep their shape.
   const rekor = rows.some((x) => x.result?.rekor);
+  const fulcio = rows.some((x) => x.result?.fulcio);
   const out = [
     '| config | workload | arm | runs | signed | runs/s | p50 s | p95 s | p99 s | latency of | CPU s/run | peak RSS MiB | API req/run |' +
+      (fulcio ? ' Fulcio req/run (certs/run) | Fulcio latency mean ms |' : '') +
       (rekor ? ' Rekor req/run (entries/run) | Rekor POST p50 / p95 ms |' : '') +
       ' notes |',
-    '|---|---|---|---:|---:|---:|---:|---:|---:|---|---:|---:|---:|' + (rekor ? '---:|---:|' : '') + '---|',
+    '|---|---|---|---:|---:|---:|---:|---:|---:|---|---:|---:|---:|' +
+      (fulcio ? '---:|---:|' : '') +
+      (rekor ? '---:|---:|' : '') +
+      '---|',
   ];
   const ms = (n: number): string => f(n * 1000, 0);
   for (const row of rows) {
     const r = row.result;
     if (!r) {
       out.push(
-        `| ${row.config} | ${row.workload} | ${row.arm} | | | | | | | | | | |${rekor ? ' | |' : ''} failed: ${(row.error ?? '').replace(/\|/g, '/')} |`,
+        `| ${row.config} | ${row.workload} | ${row.arm} | | | | | | | | | | |${fulcio ? ' | |' : ''}${rekor ? ' | |' : ''} failed: ${(row.error ?? '').replace(/\|/g, '/')} |`,
       );
       continue;
     }
@@ -87,8 +102,14 @@ function table(rows: Row[]): string[] {
       : tl
         ? ` ${f(rekorRequestsPerRun(tl))} (${f(tl.entries / Math.max(1, tl.runs))}) | ${ms(tl.post.p50)} / ${ms(tl.post.p95)} |`
         : ' - | - |';
+    const fc = r.fulcio;
+    const fulcioCells = !fulcio
+      ? ''
+      : fc
+        ? ` ${f(fulcioRequestsPerRun(fc))} (${f(fc.certificates / Math.max(1, fc.runs))}) | ${ms(fc.latency.mean)} |`
+        : ' - | - |';
     out.push(
-      `| ${row.config} | ${row.workload} | ${row.arm} | ${r.runs} | ${r.signed} | ${f(r.throughput)} | ${f(r.latency.p50)} | ${f(r.latency.p95)} | ${f(r.latency.p99)} | ${r.latencyOf} | ${f(r.cpuSecondsPerRun, 4)} | ${f(r.peakRssMiB, 0)} | ${f(r.apiRequestsPerRun, 1)} |${rekorCells} ${notes} |`,
+      `| ${row.config} | ${row.workload} | ${row.arm} | ${r.runs} | ${r.signed} | ${f(r.throughput)} | ${f(r.latency.p50)} | ${f(r.latency.p95)} | ${f(r.latency.p99)} | ${r.latencyOf} | ${f(r.cpuSecondsPerRun, 4)} | ${f(r.peakRssMiB, 0)} | ${f(r.apiRequestsPerRun, 1)} |${fulcioCells}${rekorCells} ${notes} |`,
     );
   }
   return out;
@@ -113,7 +134,23 @@ function targets(rows: Row[]): string[] {
       `| issue 17: ${rekorConfig} burst: chainsmith ≥ 70 % of the Rekor ceiling | ${f(r.vsCeiling * 100, 0)} % of the ceiling | ${ok(r.vsCeiling >= 0.7)} |`,
     );
   }
-  const issue8 = rows.some((x) => x.config !== rekorConfig);
+  const keylessConfig = IN_TOTO_TEKTON_KEYLESS.name;
+  if (rows.some((x) => x.config === keylessConfig)) {
+    const r = ratios(rows, keylessConfig);
+    const reuse = ratios(rows, keylessConfig, 'chainsmith-reuse');
+    // What the keyless ceiling (a certificate and an entry per run) reaches over Chains tuned.
+    const ceilingVsTuned =
+      (find(rows, keylessConfig, 'ceiling', 'burst')?.throughput ?? NaN) /
+      (find(rows, keylessConfig, 'chains-tuned', 'burst')?.throughput ?? NaN);
+    const bound = Number.isFinite(ceilingVsTuned)
+      ? ` (the keyless ceiling, a certificate per run, is ${f(ceilingVsTuned)}×${ceilingVsTuned < 3 ? ': out of reach on this machine' : ''})`
+      : '';
+    out.push(
+      `| issue 18: ${keylessConfig} burst: chainsmith ≥ 3× Chains tuned | ${f(r.vsTuned)}×${bound} | ${ok(r.vsTuned >= 3)} |`,
+      `| issue 18 (option): ${keylessConfig} burst: chainsmith with \`chainsmith.keyless.reuse-certificate\` vs Chains tuned | ${f(reuse.vsTuned)}× | ${Number.isFinite(reuse.vsTuned) ? (reuse.vsTuned >= 3 ? '≥ 3×' : '< 3×') : '-'} (an option, not the default) |`,
+    );
+  }
+  const issue8 = rows.some((x) => !SIGSTORE_CONFIGS.includes(x.config));
   for (const config of issue8 ? [IN_TOTO_TEKTON.name, SLSA_V2ALPHA4_OCI.name] : []) {
     if (!rows.some((x) => x.config === config)) continue;
     const r = ratios(rows, config);
@@ -154,6 +191,11 @@ function rekorVersions(): string {
   return `${v('REKOR_VERSION')} on Trillian ${v('TRILLIAN_VERSION')}`;
 }
 
+function fulcioVersion(): string {
+  const text = readFileSync(join(REPO_ROOT, 'e2e/stack/addons/fulcio-versions.sh'), 'utf8');
+  return /FULCIO_VERSION:=([^}]+)}/.exec(text)?.[1] ?? '?';
+}
+
 function stackVersions(): string {
   const text = readFileSync(join(REPO_ROOT, 'e2e/stack/versions.sh'), 'utf8');
   const v = (k: string): string => new RegExp(`${k}:=([^}]+)}`).exec(text)?.[1] ?? '?';
@@ -164,11 +206,14 @@ function stackVersions(): string {
 export function writeResults(path: string, rep: Report): void {
   const cpu = cpus();
   const s = rep.sizes;
-  // Hand-written notes: findings.md for configs 1-2, findings-transparency.md for the Rekor config.
+  // Hand-written notes: findings.md for configs 1-2, findings-transparency.md for the Rekor config,
+  // findings-keyless.md for the keyless one.
   const hasRekor = rep.rows.some((x) => x.config === IN_TOTO_TEKTON_REKOR.name);
+  const hasKeyless = rep.rows.some((x) => x.config === IN_TOTO_TEKTON_KEYLESS.name);
   const findings = [
-    ...(rep.rows.some((x) => x.config !== IN_TOTO_TEKTON_REKOR.name) ? ['findings.md'] : []),
+    ...(rep.rows.some((x) => !SIGSTORE_CONFIGS.includes(x.config)) ? ['findings.md'] : []),
     ...(hasRekor ? ['findings-transparency.md'] : []),
+    ...(hasKeyless ? ['findings-keyless.md'] : []),
   ]
     .map((name) => join(REPO_ROOT, 'bench', name))
     .filter((file) => existsSync(file));
@@ -195,9 +240,9 @@ export function writeResults(path: string, rep: Report): void {
     '## Method',
     '',
     '- One arm after the other, each on a fresh stack (new etcd data dir) started by `e2e/stack/up.sh` in a private `STACK_DIR`; the controller is restarted for each workload, so CPU and peak RSS are per workload.',
-    '- Same key for every arm: ECDSA P-256 `x509.pem` in `/etc/signing-secrets` (Chains reads that fixed path; chainsmith gets `--signing-secrets-dir /etc/signing-secrets`). Same `chains-config`; `transparency.enabled=false` except in the Rekor config.',
+    '- Same key for every arm: ECDSA P-256 `x509.pem` in `/etc/signing-secrets` (Chains reads that fixed path; chainsmith gets `--signing-secrets-dir /etc/signing-secrets`). Same `chains-config`; `transparency.enabled=false` except in the Rekor and keyless configs (the keyless config reads no key).',
     '- Config `in-toto + tekton`: `artifacts.{taskrun,pipelinerun}.format=in-toto`, `storage=tekton`, and `artifacts.oci.storage=""` (image signing off for every arm, so this config measures the provenance path with no registry traffic). Config `slsa/v2alpha4 + oci`: formats `slsa/v2alpha4`, storage `oci` for TaskRuns, PipelineRuns and images, pushed to the local registry (one real image per run).',
-    ...(hasRekor
+    ...(hasRekor || hasKeyless
       ? [
           `- Config \`${IN_TOTO_TEKTON_REKOR.name}\`: config \`in-toto + tekton\` plus \`transparency.enabled=true\` and \`transparency.url\` = the stack's own Rekor v1 (\`e2e/stack/addons/rekor-up.sh\`: rekor-server ${rekorVersions()} on a fresh MariaDB, tree and key per arm; the Trillian signer sequences every 100 ms). Image signing is off, so a signer uploads one attestation entry per run: Chains ${CHAINS_VERSION} \`intoto\` 0.0.1, chainsmith ${process.env.BENCH_ATTESTATION_ENTRY ? `\`${process.env.BENCH_ATTESTATION_ENTRY}\` 0.0.1 (\`chainsmith.transparency.attestation-entry\`, from BENCH_ATTESTATION_ENTRY)` : '`dsse` 0.0.1 (its default; `chainsmith.transparency.attestation-entry` unset)'}, the ceiling the same kind as chainsmith.`,
           ...(process.env.BENCH_REKOR_DELAY_MS
@@ -206,6 +251,12 @@ export function writeResults(path: string, rep: Report): void {
               ]
             : []),
           "- Rekor req/run: the `completed request` lines of rekor-server's log over the measured part (the harness's own tree-size reads excluded) ÷ runs signed, by method, path and status in the notes, with rekor-server's own latency of the entry POSTs; in brackets the entries the log grew by (tree size, exact) ÷ runs; and the CPU of rekor-server + Trillian + MariaDB per run. Under the heaviest load rekor-server's request log has missed a few percent of the requests (fewer POST lines than new entries; the notes say so when it happens).",
+          ...(hasKeyless
+            ? [
+                `- Config \`${IN_TOTO_TEKTON_KEYLESS.name}\`: config \`${IN_TOTO_TEKTON_REKOR.name}\` signed keylessly, the same Fulcio and Rekor for every arm: \`signers.x509.fulcio.enabled=true\`, \`signers.x509.fulcio.address\` = the stack's Fulcio ${fulcioVersion()} (\`e2e/stack/addons/fulcio-up.sh\`, run after the Rekor add-on on each fresh stack: a file CA, the stack's kube-apiserver as its one \`kubernetes\` OIDC issuer, no CT log), \`signers.x509.fulcio.issuer\` = that issuer, \`signers.x509.identity.token.file\` = a TokenRequest token (audience \`sigstore\`, 1 h) of the ServiceAccount \`tekton-chains/tekton-chains-controller\`, written before the arm starts (what a projected token volume holds). No \`signing-secrets\` are read. Chains ${CHAINS_VERSION} builds its signer, and so asks Fulcio for a certificate, once per run (\`allSigners\` in every \`Sign\`); chainsmith once per signed object (one per run here) or, for the \`chainsmith-reuse\` arm (\`chainsmith.keyless.reuse-certificate: "true"\`), once per ~8 minutes. The keyless ceiling asks for one certificate per run with chainsmith's own \`KeylessSigner\`.`,
+                "- Fulcio req/run: the delta of Fulcio's own `http_requests_total` (all HTTP requests it answered, by method and code in the notes) over the measured part ÷ runs signed, from its Prometheus endpoint (its port is picked per stack, so it is this stack's Fulcio; nothing but the arm talks to it); in brackets `fulcio_new_certs` ÷ runs; the latency column is the mean of `fulcio_api_latency` (Fulcio's own time per request); the notes add the bucket bounds of its p50/p95 and Fulcio's CPU per run.",
+              ]
+            : []),
           "- The Rekor ceiling arm signs a ~3 kB in-toto statement per run for real (chainsmith's signer and DSSE code), uploads it with chainsmith's `RekorClient` with up to 64 uploads in flight (unbounded, a burst of 1,000 exhausts the stack's MariaDB connections and Rekor answers 500), then writes the annotations and `signed: \"true\"` in one merge patch: the least any signer that logs its attestations must cost this Rekor and API server.",
         ]
       : []),
@@ -227,7 +278,7 @@ export function writeResults(path: string, rep: Report): void {
     `- ${cpu.length} CPUs (\`nproc\`), ${cpu[0]?.model ?? '?'}; ${(totalmem() / 2 ** 30).toFixed(1)} GiB memory; Linux ${release()}`,
     `- Tekton Chains ${CHAINS_VERSION} (built by \`bench/build-chains.sh\` from the Go module proxy, the release chainsmith's format goldens come from)`,
     `- chainsmith ${ARMS.chainsmith.version} (compiled \`dist/\`), Node.js ${process.version}`,
-    `- ${stackVersions()}${hasRekor ? `; Rekor ${rekorVersions()} with MariaDB (Debian)` : ''}`,
+    `- ${stackVersions()}${hasRekor || hasKeyless ? `; Rekor ${rekorVersions()} with MariaDB (Debian)` : ''}${hasKeyless ? `; Fulcio ${fulcioVersion()} (file CA, no CT log)` : ''}`,
     `- Controller logs of this run: \`${rep.logDir}\``,
     '',
     '## Reproduce',
@@ -237,7 +288,8 @@ export function writeResults(path: string, rep: Report): void {
     'npm run bench                # full: about 1.5-2 h on 2 cores, mostly Chains at its defaults',
     'npm run bench -- --quick     # short version, well under 20 min',
     'npm run bench -- --quick --configs 3 --out bench/RESULTS-transparency.md   # the Rekor config alone',
-    '# subsets: --arms chainsmith,chains-tuned  --workloads burst  --configs 1|2|3  --profile (chainsmith --cpu-prof)',
+    'npm run bench -- --quick --configs 4 --workloads burst --out bench/RESULTS-keyless.md   # the keyless config alone',
+    '# subsets: --arms chainsmith,chains-tuned  --workloads burst  --configs 1|2|3|4  --profile (chainsmith --cpu-prof)',
     '```',
     ...findings.flatMap((file) => ['', readFileSync(file, 'utf8').trim()]),
     '',

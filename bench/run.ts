@@ -1,4 +1,4 @@
-// npm run bench [-- --quick] [--arms a,b] [--workloads burst,backlog] [--configs 1,2,3] [--profile] [--no-build]
+// npm run bench [-- --quick] [--arms a,b] [--workloads burst,backlog] [--configs 1,2,3,4] [--profile] [--no-build]
 // Runs chainsmith side by side with Tekton Chains (and a ceiling client) on fresh stacks, one
 // arm after the other, and writes bench/RESULTS.md. The last stdout line is the throughput ratio.
 import { execFile } from 'node:child_process';
@@ -13,8 +13,9 @@ import { ImagePusher } from './lib/images.js';
 import { startDelayProxy } from './lib/rekor-delay.js';
 import { mapLimit } from './lib/pool.js';
 import { fakeImage } from './lib/runs.js';
-import { ensureSigningKey, writeChainsConfig } from './lib/setup.js';
+import { ensureSigningKey, writeChainsConfig, writeIdentityToken } from './lib/setup.js';
 import { downStack, freshStack, REPO_ROOT, type BenchStack } from './lib/stack.js';
+import { fulcioRequestsPerRun } from './measure/fulcio.js';
 import { rekorRequestsPerRun } from './measure/rekor.js';
 import { FULL, plan, QUICK } from './plan.js';
 import { ratioLine, writeResults, type Row } from './report.js';
@@ -43,7 +44,8 @@ each on a fresh local stack, and writes a results table. The last stdout line is
 
   --quick              short sizes (burst 200, backlog 500 + 60 new, 20 pipelines; about 15-20 minutes)
                        instead of the full ones (burst 1000, backlog 5000 + 300 new, 100 pipelines; 1.5-2 h)
-  --arms LIST          only these arms: chains-default,chains-tuned,chainsmith,ceiling
+  --arms LIST          only these arms: chains-default,chains-tuned,chainsmith,chainsmith-reuse,ceiling
+                       (chainsmith-reuse runs in config 4 only)
   --workloads LIST     only these workloads: burst,backlog,pipelines
   --configs LIST       1 = in-toto + tekton storage, 2 = slsa/v2alpha4 + oci storage,
                        3 = in-toto + tekton + Rekor (issue 17; burst only): config 1 with
@@ -52,6 +54,19 @@ each on a fresh local stack, and writes a results table. The last stdout line is
                            ~/.cache/chainsmith/bin), one attestation entry per run; the table adds Rekor requests
                            per run (from rekor-server's request log) and rekor-server's POST latency. Typical:
                            --quick --configs 3 --out bench/RESULTS-transparency.md (about 4 minutes)
+                       4 = in-toto + tekton + keyless (issue 18; burst only): config 3 signed keylessly, the
+                           same Fulcio and Rekor for every arm: signers.x509.fulcio.enabled=true,
+                           signers.x509.fulcio.address = the stack's Fulcio (e2e/stack/addons/fulcio-up.sh, run
+                           after rekor-up.sh: a file CA, the stack's kube-apiserver as its one kubernetes OIDC
+                           issuer, no CT log), signers.x509.fulcio.issuer = that issuer, and
+                           signers.x509.identity.token.file = $BENCH_DIR/keyless/oidc-token, a TokenRequest token
+                           (audience sigstore, 1 h) of the ServiceAccount tekton-chains/tekton-chains-controller.
+                           Arms: Chains default and tuned (a certificate per run), chainsmith (a certificate per
+                           signed object), chainsmith-reuse (chainsmith.keyless.reuse-certificate=true: one
+                           certificate for ~8 minutes) and a keyless ceiling (a certificate per run, chainsmith's
+                           KeylessSigner). The table adds Fulcio requests and certificates per run (Fulcio's own
+                           /metrics) and Rekor's columns. Typical:
+                           --quick --configs 4 --workloads burst --out bench/RESULTS-keyless.md (about 3-4 minutes)
   --out FILE           where to write the table (default bench/RESULTS.md)
   --profile            run chainsmith with --cpu-prof and --heapsnapshot-signal=SIGUSR2
   --no-build           do not run tsc first (use the existing dist/)
@@ -62,9 +77,9 @@ Environment:
   CHAINS_VERSION           Tekton Chains release of the Chains arms (default v0.28.1; bench/build-chains.sh)
   BENCH_CHAINSMITH_ARGS    extra controller flags, e.g. "--workers 64" (experiments only)
   BENCH_CHAINSMITH_MAIN    a patched build of the controller (experiments only)
-  BENCH_ATTESTATION_ENTRY  config 3: intoto makes chainsmith and the ceiling upload intoto 0.0.1 entries, as
+  BENCH_ATTESTATION_ENTRY  configs 3 and 4: intoto makes chainsmith and the ceiling upload intoto 0.0.1 entries, as
                            Chains v0.28.1 does, instead of chainsmith's default dsse 0.0.1
-  BENCH_REKOR_DELAY_MS     config 3: the arms reach Rekor through a proxy that holds each request this long,
+  BENCH_REKOR_DELAY_MS     configs 3 and 4: the arms reach Rekor through a proxy that holds each request this long,
                            like a distant public log (experiments only)
 `);
   process.exit(0);
@@ -74,6 +89,8 @@ const sizes = quick ? QUICK : FULL;
 const WORK = process.env.BENCH_DIR ?? '/tmp/chainsmith-bench';
 const STACK_DIR = join(WORK, 'stack');
 const LOG_DIR = join(WORK, 'logs', new Date().toISOString().replace(/[:.]/g, '-'));
+/** Config 4: the controller's ServiceAccount token (what a projected token volume holds), written per fresh stack. */
+const TOKEN_FILE = join(WORK, 'keyless', 'oidc-token');
 const log = (msg: string): void =>
   void process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${msg}\n`);
 
@@ -99,7 +116,7 @@ async function main(): Promise<void> {
   await build();
   const started = new Date();
   const rows: Row[] = [];
-  // --configs 1 = in-toto + tekton, 2 = slsa/v2alpha4 + oci, 3 = in-toto + tekton + Rekor
+  // --configs 1 = in-toto + tekton, 2 = slsa/v2alpha4 + oci, 3 = in-toto + tekton + Rekor, 4 = … + keyless
   const steps = plan(quick).filter(
     (s) => (!onlyArms || onlyArms.includes(s.arm)) && (!onlyConfigs || onlyConfigs.includes(s.config.id)),
   );
@@ -107,10 +124,11 @@ async function main(): Promise<void> {
     const arm = ARMS[step.arm];
     const workloads = step.workloads.filter((w) => !onlyWorkloads || onlyWorkloads.includes(w));
     if (workloads.length === 0) continue;
-    log(`${step.config.name} / ${arm.name}: fresh stack${step.config.rekor ? ' with Rekor' : ''}`);
+    const addons = [...(step.config.rekor ? ['Rekor'] : []), ...(step.config.fulcio ? ['Fulcio'] : [])];
+    log(`${step.config.name} / ${arm.name}: fresh stack${addons.length ? ` with ${addons.join(' and ')}` : ''}`);
     let stack: BenchStack;
     try {
-      stack = await freshStack(STACK_DIR, { rekor: step.config.rekor ?? false });
+      stack = await freshStack(STACK_DIR, { rekor: step.config.rekor ?? false, fulcio: step.config.fulcio ?? false });
     } catch (err) {
       // e.g. Rekor could not start: record it for this step's rows and go on with the others
       const error = (err as Error).message;
@@ -127,15 +145,33 @@ async function main(): Promise<void> {
     if (proxy) log(`  Rekor behind a ${delay} ms delay proxy at ${proxy.url}`);
     try {
       const rekorUrl: Record<string, string> = tlogUrl ? { 'transparency.url': tlogUrl } : {};
-      await writeChainsConfig(api.client, { ...step.config.data, ...rekorUrl });
+      // keyless: the controller's ServiceAccount token where a projected token volume would put it, and the keys
+      // that point both controllers at this stack's Fulcio and at that token (a fresh stack: a fresh token)
+      const keyless = stack.fulcio ? { fulcioUrl: stack.fulcio.url, tokenFile: TOKEN_FILE } : undefined;
+      if (keyless) await writeIdentityToken(api.client, TOKEN_FILE);
+      const fulcioKeys: Record<string, string> = stack.fulcio
+        ? {
+            'signers.x509.fulcio.address': stack.fulcio.url,
+            'signers.x509.fulcio.issuer': stack.fulcio.issuer,
+            'signers.x509.identity.token.file': TOKEN_FILE,
+          }
+        : {};
+      await writeChainsConfig(api.client, { ...step.config.data, ...rekorUrl, ...fulcioKeys, ...arm.chainsConfig });
       let n = 0;
-      const prefix = step.config.realImages ? 'oci' : step.config.rekor ? 'rekor' : 'tekton';
+      const prefix = step.config.realImages
+        ? 'oci'
+        : step.config.fulcio
+          ? 'keyless'
+          : step.config.rekor
+            ? 'rekor'
+            : 'tekton';
       const ctx: WorkloadContext = {
         api,
         arm,
         timeoutMs: sizes.timeoutMs,
         log,
         ...(stack.rekor ? { rekor: stack.rekor } : {}),
+        ...(stack.fulcio ? { fulcio: stack.fulcio } : {}),
         serverPids: [stack.apiserverPid, stack.etcdPid],
         startArm: () => {
           const logFile = join(LOG_DIR, `${prefix}-${arm.name}-${++n}.log`);
@@ -143,7 +179,14 @@ async function main(): Promise<void> {
             values.profile && arm.name === 'chainsmith'
               ? ['--cpu-prof', `--cpu-prof-dir=${LOG_DIR}`, '--heapsnapshot-signal=SIGUSR2']
               : [];
-          return arm.start({ stack, logFile, nodeFlags, oci: step.config.realImages, ...(tlogUrl ? { tlogUrl } : {}) });
+          return arm.start({
+            stack,
+            logFile,
+            nodeFlags,
+            oci: step.config.realImages,
+            ...(tlogUrl ? { tlogUrl } : {}),
+            ...(keyless ? { keyless } : {}),
+          });
         },
         images: async (ns, count) => {
           if (!step.config.realImages)
@@ -167,6 +210,7 @@ async function main(): Promise<void> {
           log(
             `  ${result.signed}/${result.runs} signed, ${result.throughput.toFixed(2)} runs/s, p95 ${result.latency.p95.toFixed(2)}s, ` +
               `${result.cpuSecondsPerRun.toFixed(4)} CPU s/run, ${result.peakRssMiB.toFixed(0)} MiB, ${result.apiRequestsPerRun.toFixed(1)} req/run` +
+              (result.fulcio ? `, ${fulcioRequestsPerRun(result.fulcio).toFixed(2)} Fulcio req/run` : '') +
               (result.rekor ? `, ${rekorRequestsPerRun(result.rekor).toFixed(2)} Rekor req/run` : '') +
               (result.timedOut ? ' (TIMED OUT)' : ''),
           );

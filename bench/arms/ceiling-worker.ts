@@ -15,7 +15,12 @@
 //   default, or `intoto`) with chainsmith's RekorClient, at most 64 uploads in flight (unbounded overloads the
 //   stack's MariaDB); then one merge patch writes payload, envelope, the `transparency` annotation and
 //   `signed: "true"`: what any signer that logs its attestations must at least cost.
-// Usage: node --import tsx bench/arms/ceiling-worker.ts KUBECONFIG [--oci] [--rekor URL [--entry dsse|intoto]]
+// - keyless (config 4, `--rekor URL --fulcio URL --token-file FILE`): as config 3, but each run is signed with a
+//   fresh ephemeral key and its own Fulcio certificate (chainsmith's KeylessSigner and FulcioClient, the token read
+//   from FILE), logged with the certificate as verifier, and the cert/chain annotations hold it: what any signer
+//   that asks Fulcio once per signature must at least cost.
+// Usage: node --import tsx bench/arms/ceiling-worker.ts KUBECONFIG [--oci]
+//          [--rekor URL [--entry dsse|intoto] [--fulcio URL --token-file FILE]]
 import { randomBytes } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import { PIPELINERUNS, TASKRUNS, type ResourceType } from '../../src/kube/client.js';
@@ -29,6 +34,8 @@ import {
   type AttestationEntryType,
 } from '../../src/sigstore/rekor.js';
 import { signPayload } from '../../src/sigstore/sign-payload.js';
+import { FulcioClient } from '../../src/sigstore/fulcio.js';
+import { KeylessSigner } from '../../src/sigstore/keyless.js';
 import { adminClient, retryTransient, watchObjects } from '../../e2e/lib/kube.js';
 import { closeRegistryConnections, MEDIA, putManifest, sha256Digest, uploadBlob } from '../../e2e/lib/registry.js';
 
@@ -50,6 +57,8 @@ const { values: opts, positionals } = parseArgs({
     oci: { type: 'boolean', default: false },
     rekor: { type: 'string' },
     entry: { type: 'string', default: 'dsse' },
+    fulcio: { type: 'string' },
+    'token-file': { type: 'string' },
     'signing-secrets-dir': { type: 'string', default: '/etc/signing-secrets' },
   },
 });
@@ -58,7 +67,12 @@ const api = adminClient(positionals[0]!);
 const seen = new Set<string>();
 const rekor = opts.rekor ? new RekorClient({ url: opts.rekor }) : undefined;
 const entryType = opts.entry as AttestationEntryType;
-const signer: Signer | undefined = rekor ? await loadFileSigner(opts['signing-secrets-dir']!) : undefined;
+const fulcio = opts.fulcio ? new FulcioClient({ url: opts.fulcio }) : undefined;
+const tokenFile = opts['token-file'];
+if (fulcio && !tokenFile) throw new Error('--fulcio needs --token-file');
+const keySigner: Signer | undefined = rekor && !fulcio ? await loadFileSigner(opts['signing-secrets-dir']!) : undefined;
+/** The signer of one run: the file key, or (keyless) a fresh key whose certificate is asked for at its signature. */
+const signerForRun = (): Signer => (fulcio ? new KeylessSigner(fulcio, { tokenFile: tokenFile! }) : keySigner!);
 
 interface RunObject {
   metadata: { name: string; namespace: string; uid: string; annotations?: Record<string, string> };
@@ -151,14 +165,17 @@ async function signAndLog(run: RunObject, id: string): Promise<Record<string, st
       metadata: { buildStartedOn: new Date().toISOString(), completeness: { parameters: false } },
     },
   };
-  const signed = await signPayload(signer!, { kind: 'in-toto', bytes: Buffer.from(JSON.stringify(statement)) });
+  const signed = await signPayload(signerForRun(), {
+    kind: 'in-toto',
+    bytes: Buffer.from(JSON.stringify(statement)),
+  });
   const entry = proposedEntry('in-toto', signed, verifierPem(signed.cert, signed.publicKey), entryType);
   const logged = await uploads.run(() => rekor!.upload(entry));
   return {
     [`chains.tekton.dev/payload-${id}`]: signed.payload.toString('base64'),
     [`chains.tekton.dev/signature-${id}`]: signed.signature.toString('base64'),
-    [`chains.tekton.dev/cert-${id}`]: '',
-    [`chains.tekton.dev/chain-${id}`]: '',
+    [`chains.tekton.dev/cert-${id}`]: Buffer.from(signed.cert).toString('base64'),
+    [`chains.tekton.dev/chain-${id}`]: Buffer.from(signed.chain).toString('base64'),
     'chains.tekton.dev/transparency': transparencyEntryUrl(rekor!.url, logged.logIndex),
   };
 }
@@ -229,7 +246,9 @@ const watches = [
 const mode = oci
   ? 'oci: .sig and .att pushed blind, then signed=true'
   : rekor
-    ? `tekton + Rekor: a signed ${entryType} entry per run in ${rekor.url}, then annotations in one patch`
+    ? `tekton + Rekor: a signed ${entryType} entry per run in ${rekor.url}` +
+      (fulcio ? `, each signed keylessly with its own certificate from ${fulcio.url}` : '') +
+      ', then annotations in one patch'
     : 'tekton: annotations in one patch';
 process.stdout.write(`ceiling client watching taskruns and pipelineruns (${mode})\n`);
 process.once('SIGTERM', () => {

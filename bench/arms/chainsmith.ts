@@ -4,7 +4,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { freePort } from '../lib/ports.js';
-import { startManaged } from '../lib/process.js';
+import { startManaged, type Managed } from '../lib/process.js';
 import { SIGNING_SECRETS_DIR, SYSTEM_NAMESPACE } from '../lib/setup.js';
 import { REPO_ROOT } from '../lib/stack.js';
 import type { Arm, ArmContext } from './types.js';
@@ -31,30 +31,45 @@ const version = (JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8'
 
 export const chainsmith: Arm = {
   name: 'chainsmith',
-  describe: `chainsmith ${version} (defaults: 16 workers, QPS 150 / burst 300), node ${process.version} with the Deployment's NODE_OPTIONS="${deploymentNodeOptions()}"`,
+  describe: `chainsmith ${version} (defaults: 16 workers, 48 more while transparency is on, QPS 150 / burst 300), node ${process.version} with the Deployment's NODE_OPTIONS="${deploymentNodeOptions()}"`,
   version,
   signs: true,
-  async start(ctx: ArmContext) {
-    if (!existsSync(CHAINSMITH_MAIN)) throw new Error(`${CHAINSMITH_MAIN} is missing: run npm run build`);
-    const args = [
-      ...(ctx.nodeFlags ?? []),
-      CHAINSMITH_MAIN,
-      'controller',
-      '--kubeconfig',
-      ctx.stack.kubeconfig,
-      '--signing-secrets-dir',
-      SIGNING_SECRETS_DIR,
-      '--metrics-addr',
-      `127.0.0.1:${await freePort()}`,
-      // profiling experiments only (e.g. BENCH_CHAINSMITH_ARGS="--workers 64"); empty for the results table
-      ...(process.env.BENCH_CHAINSMITH_ARGS?.split(/\s+/).filter(Boolean) ?? []),
-    ];
-    return startManaged(
-      process.execPath,
-      args,
-      { SYSTEM_NAMESPACE, NODE_OPTIONS: deploymentNodeOptions() },
-      ctx.logFile,
-      REPO_ROOT,
-    );
-  },
+  start: startChainsmith,
 };
+
+/**
+ * The keyless config's option arm: chainsmith at its defaults with `chainsmith.keyless.reuse-certificate: "true"`,
+ * one ephemeral key and Fulcio certificate signing everything of ~8 minutes instead of one per signed object.
+ */
+export const chainsmithReuse: Arm = {
+  name: 'chainsmith-reuse',
+  describe: `chainsmith ${version}, as the chainsmith arm, with chains-config \`chainsmith.keyless.reuse-certificate: "true"\` (keyless config only)`,
+  version,
+  signs: true,
+  chainsConfig: { 'chainsmith.keyless.reuse-certificate': 'true' },
+  start: startChainsmith,
+};
+
+async function startChainsmith(ctx: ArmContext): Promise<Managed> {
+  if (!existsSync(CHAINSMITH_MAIN)) throw new Error(`${CHAINSMITH_MAIN} is missing: run npm run build`);
+  const args = [
+    ...(ctx.nodeFlags ?? []),
+    CHAINSMITH_MAIN,
+    'controller',
+    '--kubeconfig',
+    ctx.stack.kubeconfig,
+    '--signing-secrets-dir',
+    SIGNING_SECRETS_DIR,
+    '--metrics-addr',
+    `127.0.0.1:${await freePort()}`,
+    // profiling experiments only (e.g. BENCH_CHAINSMITH_ARGS="--workers 64"); empty for the results table
+    ...(process.env.BENCH_CHAINSMITH_ARGS?.split(/\s+/).filter(Boolean) ?? []),
+  ];
+  return startManaged(
+    process.execPath,
+    args,
+    { SYSTEM_NAMESPACE, NODE_OPTIONS: deploymentNodeOptions() },
+    ctx.logFile,
+    REPO_ROOT,
+  );
+}

@@ -2,7 +2,7 @@
 import type { BenchStack } from '../lib/stack.js';
 import type { Managed } from '../lib/process.js';
 
-export type ArmName = 'chains-default' | 'chains-tuned' | 'chainsmith' | 'ceiling';
+export type ArmName = 'chains-default' | 'chains-tuned' | 'chainsmith' | 'chainsmith-reuse' | 'ceiling';
 
 export interface ArmContext {
   stack: BenchStack;
@@ -14,6 +14,8 @@ export interface ArmContext {
   oci?: boolean;
   /** `transparency.url` when the config uploads to Rekor (the stack's Rekor, or a delay proxy in front of it). */
   tlogUrl?: string;
+  /** The keyless config's Fulcio and token file (the ceiling asks Fulcio itself; the controllers read chains-config). */
+  keyless?: { fulcioUrl: string; tokenFile: string };
 }
 
 export interface Arm {
@@ -24,5 +26,10 @@ export interface Arm {
   version: string;
   /** Whether this arm signs (the ceiling only writes what a signer writes). */
   signs: boolean;
+  /**
+   * chains-config keys this arm adds to the config's (an option of the same controller, e.g. chainsmith-reuse's
+   * `chainsmith.keyless.reuse-certificate`); bench/plan.ts runs it only where the option applies.
+   */
+  chainsConfig?: Record<string, string>;
   start(ctx: ArmContext): Promise<Managed>;
 }

@@ -1,14 +1,19 @@
 // The chains-config setups every arm runs with, identical for Chains and chainsmith.
 export interface BenchConfig {
-  /** What `--configs` selects it by (1, 2, 3). */
+  /** What `--configs` selects it by (1, 2, 3, 4). */
   id: number;
   name: string;
-  /** chains-config data (for a `rekor` config, `transparency.url` is added once the stack's Rekor is up). */
+  /**
+   * chains-config data (for a `rekor` config, `transparency.url` is added once the stack's Rekor is up; for a
+   * `fulcio` config, the Fulcio address, issuer and token file once the stack's Fulcio is up).
+   */
   data: Record<string, string>;
   /** Whether runs need real images in the registry (the `oci` backend reads them). */
   realImages: boolean;
   /** Whether the stack runs the Rekor v1 add-on (e2e/stack/addons/rekor-up.sh) and the arms upload to it. */
   rekor?: boolean;
+  /** Whether the stack also runs the Fulcio add-on (e2e/stack/addons/fulcio-up.sh) and the arms sign keylessly. */
+  fulcio?: boolean;
 }
 
 /**
@@ -65,4 +70,27 @@ export const IN_TOTO_TEKTON_REKOR: BenchConfig = {
   rekor: true,
 };
 
-export const CONFIGS: readonly BenchConfig[] = [IN_TOTO_TEKTON, SLSA_V2ALPHA4_OCI, IN_TOTO_TEKTON_REKOR];
+/**
+ * IN_TOTO_TEKTON_REKOR signed keylessly (issue 18): `signers.x509.fulcio.enabled`, with the Fulcio address, the
+ * issuer (the stack's kube-apiserver) and `signers.x509.identity.token.file` (a ServiceAccount token of the
+ * controller's namespace, audience `sigstore`) added once the stack is up; the same Fulcio and Rekor for every arm.
+ * No `signers.x509.fulcio.provider`: with a token file both controllers read it (Chains switches to its
+ * `filesystem-custom-path` provider), and Chains' default TUF mirror is left alone, so it never initialises TUF.
+ * One signed object per run (image signing is off): one certificate and one Rekor entry per run, unless the arm
+ * reuses certificates (`chainsmith.keyless.reuse-certificate`, the chainsmith-reuse arm).
+ */
+export const IN_TOTO_TEKTON_KEYLESS: BenchConfig = {
+  id: 4,
+  name: 'in-toto + tekton + keyless',
+  data: { ...IN_TOTO_TEKTON_REKOR.data, 'signers.x509.fulcio.enabled': 'true' },
+  realImages: false,
+  rekor: true,
+  fulcio: true,
+};
+
+export const CONFIGS: readonly BenchConfig[] = [
+  IN_TOTO_TEKTON,
+  SLSA_V2ALPHA4_OCI,
+  IN_TOTO_TEKTON_REKOR,
+  IN_TOTO_TEKTON_KEYLESS,
+];

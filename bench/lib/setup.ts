@@ -1,9 +1,9 @@
 // Per-stack setup shared by every arm: the system namespace with chains-config, workload
 // namespaces with their default ServiceAccount, and the one signing key both controllers read.
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync } from 'node:fs';
-import { join } from 'node:path';
-import type { KubeClient } from '../../src/kube/client.js';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { KubeApiError, SERVICEACCOUNTS, type KubeClient, type ResourceType } from '../../src/kube/client.js';
 import { ensureNamespace, retryTransient } from '../../e2e/lib/kube.js';
 import { writeChainsConfig as writeConfigMap } from '../../e2e/lib/scenario.js';
 
@@ -32,4 +32,41 @@ export function createNamespace(client: KubeClient, name: string): Promise<void>
 export async function writeChainsConfig(client: KubeClient, data: Record<string, string>): Promise<void> {
   await createNamespace(client, SYSTEM_NAMESPACE);
   await retryTransient(() => writeConfigMap(SYSTEM_NAMESPACE, data, client));
+}
+
+/** The controller's ServiceAccount in SYSTEM_NAMESPACE, as the manifests name it: the keyless identity of every arm. */
+export const CONTROLLER_SERVICE_ACCOUNT = 'tekton-chains-controller';
+
+/** The TokenRequest subresource of one ServiceAccount, addressed like a collection of the namespace. */
+const tokenRequests = (sa: string): ResourceType => ({
+  group: '',
+  version: 'v1',
+  plural: `serviceaccounts/${sa}/token`,
+  kind: 'TokenRequest',
+});
+
+/**
+ * Writes to `file` what a projected ServiceAccount token volume would hold for the controller: a token of
+ * CONTROLLER_SERVICE_ACCOUNT (created if missing) from the TokenRequest API, audience `sigstore`, valid `seconds`.
+ * Fulcio's `kubernetes` issuer gives it https://kubernetes.io/namespaces/tekton-chains/serviceaccounts/… as identity.
+ */
+export async function writeIdentityToken(client: KubeClient, file: string, seconds = 3600): Promise<void> {
+  await createNamespace(client, SYSTEM_NAMESPACE);
+  await retryTransient(async () => {
+    try {
+      await client.create(SERVICEACCOUNTS, SYSTEM_NAMESPACE, { metadata: { name: CONTROLLER_SERVICE_ACCOUNT } });
+    } catch (err) {
+      if (!(err instanceof KubeApiError && err.status === 409)) throw err;
+    }
+  });
+  const body = {
+    apiVersion: 'authentication.k8s.io/v1',
+    kind: 'TokenRequest',
+    spec: { audiences: ['sigstore'], expirationSeconds: seconds },
+  };
+  const res = await retryTransient(() =>
+    client.create<{ status: { token: string } }>(tokenRequests(CONTROLLER_SERVICE_ACCOUNT), SYSTEM_NAMESPACE, body),
+  );
+  mkdirSync(dirname(file), { recursive: true });
+  writeFileSync(file, res.status.token, { mode: 0o600 });
 }

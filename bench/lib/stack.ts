@@ -2,7 +2,8 @@
 // with the project's e2e/stack scripts in a private STACK_DIR so it never touches the shared
 // .stack other engineers' tests use. Each arm gets a fresh one: down.sh removes the etcd data
 // dir and up.sh creates a new one. The transparency config adds the Rekor add-on alone (its
-// fresh MariaDB, Trillian tree and key), which down.sh stops with the rest.
+// fresh MariaDB, Trillian tree and key), the keyless config Rekor and then the Fulcio add-on (a fresh file CA
+// trusting this stack's kube-apiserver as its OIDC issuer); down.sh stops them with the rest.
 import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -24,6 +25,22 @@ export interface BenchStack {
   etcdPid: number;
   /** The Rekor v1 add-on, when the config asked for it. */
   rekor?: BenchRekor;
+  /** The Fulcio add-on, when the config asked for it. */
+  fulcio?: BenchFulcio;
+}
+
+/** The stack's Fulcio (e2e/stack/addons/fulcio-up.sh): what env.d/fulcio.env says, and where its metrics are. */
+export interface BenchFulcio {
+  /** FULCIO_URL, e.g. http://127.0.0.1:43879 */
+  url: string;
+  /** FULCIO_ROOT: the CA chain PEM Fulcio serves */
+  root: string;
+  /** OIDC_ISSUER: the stack's kube-apiserver, the one issuer Fulcio trusts */
+  issuer: string;
+  /** Fulcio's Prometheus endpoint (its --metrics-port, picked per stack) */
+  metricsUrl: string;
+  /** pid of the Fulcio process, for its CPU */
+  pid: number;
 }
 
 /** The stack's Rekor v1 (e2e/stack/addons/rekor-up.sh): what env.d/rekor.env says, and its request log. */
@@ -43,7 +60,10 @@ function scriptEnv(stackDir: string): NodeJS.ProcessEnv {
 }
 
 /** Stops the benchmark stack in `stackDir` (if any) and starts a fresh one; bounded by timeouts. */
-export async function freshStack(stackDir: string, opts: { rekor?: boolean } = {}): Promise<BenchStack> {
+export async function freshStack(
+  stackDir: string,
+  opts: { rekor?: boolean; fulcio?: boolean } = {},
+): Promise<BenchStack> {
   await downStack(stackDir);
   await run('bash', [join(REPO_ROOT, 'e2e/stack/up.sh')], {
     env: scriptEnv(stackDir),
@@ -63,7 +83,32 @@ export async function freshStack(stackDir: string, opts: { rekor?: boolean } = {
     apiserverPid: pid('kube-apiserver'),
     etcdPid: pid('etcd'),
     ...(opts.rekor ? { rekor: await startRekor(stackDir, vars) } : {}),
+    ...(opts.fulcio ? { fulcio: await startFulcio(stackDir, vars) } : {}),
   };
+}
+
+/** The environment up.sh gives an add-on (run_addon), plus OIDC_ISSUER, which up.sh exports to them. */
+function addonEnv(stackDir: string, vars: Record<string, string>): NodeJS.ProcessEnv {
+  return {
+    ...process.env,
+    STACK_DIR: stackDir,
+    KUBECONFIG: vars.KUBECONFIG!,
+    KUBECTL: vars.KUBECTL!,
+    CHAINSMITH_REGISTRY: vars.CHAINSMITH_REGISTRY!,
+    ...(vars.CHAINSMITH_CACHE ? { CHAINSMITH_CACHE: vars.CHAINSMITH_CACHE } : {}),
+    ...(vars.OIDC_ISSUER ? { OIDC_ISSUER: vars.OIDC_ISSUER } : {}),
+  };
+}
+
+/** Runs one add-on script; its failure names the script and the last lines of its output. */
+async function runAddon(script: string, env: NodeJS.ProcessEnv): Promise<void> {
+  await run('bash', [join(REPO_ROOT, 'e2e/stack/addons', script)], {
+    env,
+    timeout: 900_000,
+    maxBuffer: 1 << 24,
+  }).catch((err: Error & { stderr?: string }) => {
+    throw new Error(`${script} failed: ${(err.stderr ?? err.message).trim().split('\n').slice(-2).join(' ')}`);
+  });
 }
 
 /**
@@ -71,21 +116,7 @@ export async function freshStack(stackDir: string, opts: { rekor?: boolean } = {
  * run it, and reads its env file. The binaries are cached in ~/.cache/chainsmith/bin, so it takes seconds.
  */
 async function startRekor(stackDir: string, vars: Record<string, string>): Promise<BenchRekor> {
-  const env = {
-    ...process.env,
-    STACK_DIR: stackDir,
-    KUBECONFIG: vars.KUBECONFIG!,
-    KUBECTL: vars.KUBECTL!,
-    CHAINSMITH_REGISTRY: vars.CHAINSMITH_REGISTRY!,
-    ...(vars.CHAINSMITH_CACHE ? { CHAINSMITH_CACHE: vars.CHAINSMITH_CACHE } : {}),
-  };
-  await run('bash', [join(REPO_ROOT, 'e2e/stack/addons/rekor-up.sh')], {
-    env,
-    timeout: 900_000,
-    maxBuffer: 1 << 24,
-  }).catch((err: Error & { stderr?: string }) => {
-    throw new Error(`rekor-up.sh failed: ${(err.stderr ?? err.message).trim().split('\n').slice(-2).join(' ')}`);
-  });
+  await runAddon('rekor-up.sh', addonEnv(stackDir, vars));
   const rekor = parseEnvFile(readFileSync(join(stackDir, 'env.d', 'rekor.env'), 'utf8'));
   if (rekor.CHAINSMITH_REKOR_UNAVAILABLE)
     throw new Error(`Rekor is unavailable: ${rekor.CHAINSMITH_REKOR_UNAVAILABLE}`);
@@ -101,6 +132,31 @@ async function startRekor(stackDir: string, vars: Record<string, string>): Promi
     publicKey: rekor.REKOR_PUBLIC_KEY,
     logFile: join(stackDir, 'logs', 'rekor-server.log'),
     pids,
+  };
+}
+
+/**
+ * Runs the Fulcio add-on into the core stack the same way (its binary cached in ~/.cache/chainsmith/bin): a file CA
+ * of its own and the stack's kube-apiserver (OIDC_ISSUER, anonymous discovery: up.sh) as its one `kubernetes` issuer.
+ */
+async function startFulcio(stackDir: string, vars: Record<string, string>): Promise<BenchFulcio> {
+  if (!vars.OIDC_ISSUER) throw new Error(`${stackDir}/env has no OIDC_ISSUER: the core stack is not an OIDC issuer`);
+  await runAddon('fulcio-up.sh', addonEnv(stackDir, vars));
+  const fulcio = parseEnvFile(readFileSync(join(stackDir, 'env.d', 'fulcio.env'), 'utf8'));
+  if (fulcio.CHAINSMITH_FULCIO_UNAVAILABLE)
+    throw new Error(`Fulcio is unavailable: ${fulcio.CHAINSMITH_FULCIO_UNAVAILABLE}`);
+  if (!fulcio.FULCIO_URL || !fulcio.FULCIO_ROOT) throw new Error(`${stackDir}/env.d/fulcio.env has no FULCIO_URL`);
+  const pid = Number(readFileSync(join(stackDir, 'pids', 'fulcio.pid'), 'utf8').trim());
+  // fulcio-up.sh picks the metrics port but does not export it: read it from the process's own command line
+  const args = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+  const port = args.find((a) => a.startsWith('--metrics-port='))?.slice('--metrics-port='.length);
+  if (!port) throw new Error(`Fulcio (pid ${pid}) runs without --metrics-port: cannot count its requests`);
+  return {
+    url: fulcio.FULCIO_URL,
+    root: fulcio.FULCIO_ROOT,
+    issuer: vars.OIDC_ISSUER,
+    metricsUrl: `http://127.0.0.1:${port}/metrics`,
+    pid,
   };
 }
 

@@ -7,7 +7,7 @@ import { completeTaskRun, createTaskRun } from '../lib/runs.js';
 import { createNamespace } from '../lib/setup.js';
 import { SignedWatch } from '../measure/signed-watch.js';
 import { summarise } from '../measure/stats.js';
-import { machineNote, Meter, rekorFields, requestMix } from './common.js';
+import { machineNote, Meter, sigstoreFields, requestMix } from './common.js';
 import type { WorkloadContext, WorkloadResult } from './types.js';
 
 export async function backlog(ctx: WorkloadContext, m: number, newRuns: number): Promise<WorkloadResult> {
@@ -64,7 +64,7 @@ export async function backlog(ctx: WorkloadContext, m: number, newRuns: number):
     const drainS = (drainEnd - tStart) / 1000;
     const totalSigned = oldTimes.length + latencies.length;
     const during = summarise(duringDrain);
-    const tlog = rekorFields(reading, totalSigned);
+    const tlog = sigstoreFields(reading, totalSigned);
     return {
       workload: 'backlog',
       runs: m,
@@ -78,6 +78,7 @@ export async function backlog(ctx: WorkloadContext, m: number, newRuns: number):
       apiRequestsPerRun: reading.apiRequests / Math.max(1, totalSigned),
       timedOut: !all,
       ...(tlog.rekor ? { rekor: tlog.rekor } : {}),
+      ...(tlog.fulcio ? { fulcio: tlog.fulcio } : {}),
       notes: [
         requestMix(reading.byKind, totalSigned),
         ...tlog.notes,

@@ -6,7 +6,7 @@ import { completeTaskRun, createTaskRun } from '../lib/runs.js';
 import { createNamespace } from '../lib/setup.js';
 import { SignedWatch } from '../measure/signed-watch.js';
 import { summarise } from '../measure/stats.js';
-import { awaitCanary, createCanary, machineNote, Meter, rekorFields, requestMix } from './common.js';
+import { awaitCanary, createCanary, machineNote, Meter, sigstoreFields, requestMix } from './common.js';
 import type { WorkloadContext, WorkloadResult } from './types.js';
 
 export async function burst(ctx: WorkloadContext, n: number): Promise<WorkloadResult> {
@@ -34,7 +34,7 @@ export async function burst(ctx: WorkloadContext, n: number): Promise<WorkloadRe
     const latencies = signedTimes.flatMap((s, i) => (s === undefined ? [] : [(s - completedAt[i]!) / 1000]));
     const last = Math.max(...signedTimes.map((s) => s ?? 0));
     const elapsedS = ((latencies.length ? last : Date.now()) - t0) / 1000;
-    const tlog = rekorFields(reading, latencies.length);
+    const tlog = sigstoreFields(reading, latencies.length);
     return {
       workload: 'burst',
       runs: n,
@@ -48,6 +48,7 @@ export async function burst(ctx: WorkloadContext, n: number): Promise<WorkloadRe
       apiRequestsPerRun: reading.apiRequests / Math.max(1, latencies.length),
       timedOut: !all,
       ...(tlog.rekor ? { rekor: tlog.rekor } : {}),
+      ...(tlog.fulcio ? { fulcio: tlog.fulcio } : {}),
       notes: [
         requestMix(reading.byKind, latencies.length),
         ...tlog.notes,

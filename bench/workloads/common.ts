@@ -3,7 +3,8 @@
 import type { HarnessApi } from '../lib/api.js';
 import { pollUntil } from '../lib/pool.js';
 import { completeTaskRun, createTaskRun, type ImageRef } from '../lib/runs.js';
-import type { BenchRekor } from '../lib/stack.js';
+import type { BenchFulcio, BenchRekor } from '../lib/stack.js';
+import { FulcioMeter, fulcioNote, type FulcioReading, type FulcioResult } from '../measure/fulcio.js';
 import { apiserverRequests, requestDelta, type RequestCounts } from '../measure/apiserver.js';
 import { sampleMachine, sampleProc, type MachineCpu } from '../measure/proc.js';
 import { RekorMeter, rekorNote, type RekorReading, type RekorResult } from '../measure/rekor.js';
@@ -35,6 +36,8 @@ export interface MeterReading {
   byKind: Map<string, number>;
   /** The stack's Rekor, when the config uploads to it. */
   rekor?: RekorReading;
+  /** The stack's Fulcio, when the config signs keylessly. */
+  fulcio?: FulcioReading;
   /** CPU seconds of kube-apiserver + etcd, when their pids were given. */
   serverCpuSeconds?: number;
   /** Share of the machine's CPU time that was busy, and busy at nice priority (other work), 0..1. */
@@ -45,6 +48,7 @@ export interface MeterReading {
 /** What a Meter may measure besides the arm: the stack's servers. */
 export interface MeterTargets {
   rekor?: BenchRekor;
+  fulcio?: BenchFulcio;
   /** kube-apiserver and etcd */
   serverPids?: number[];
 }
@@ -52,7 +56,7 @@ export interface MeterTargets {
 /**
  * CPU seconds of the arm's process and API requests the server saw from everyone but the
  * harness, between begin() and end(); peak RSS is the process's lifetime high-water mark.
- * Also the machine's busy share, the API server's and etcd's CPU, and the stack's Rekor when given.
+ * Also the machine's busy share, the API server's and etcd's CPU, and the stack's Rekor and Fulcio when given.
  */
 export class Meter {
   private cpu0 = 0;
@@ -61,6 +65,7 @@ export class Meter {
   private servers0 = 0;
   private machine0: MachineCpu = { total: 0, idle: 0, nice: 0 };
   private readonly rekor?: RekorMeter;
+  private readonly fulcio?: FulcioMeter;
 
   constructor(
     private readonly api: HarnessApi,
@@ -68,6 +73,7 @@ export class Meter {
     private readonly targets: MeterTargets = {},
   ) {
     if (targets.rekor) this.rekor = new RekorMeter(targets.rekor);
+    if (targets.fulcio) this.fulcio = new FulcioMeter(targets.fulcio);
   }
 
   private serversCpu(): number {
@@ -76,6 +82,7 @@ export class Meter {
 
   async begin(): Promise<void> {
     await this.rekor?.begin();
+    await this.fulcio?.begin();
     this.machine0 = sampleMachine();
     this.servers0 = this.serversCpu();
     this.cpu0 = sampleProc(this.pid)?.cpuSeconds ?? 0;
@@ -91,12 +98,14 @@ export class Meter {
     const harness = this.api.resourceRequests - this.harness0;
     const after = await apiserverRequests(this.api);
     const rekor = await this.rekor?.end();
+    const fulcio = await this.fulcio?.end();
     return {
       cpuSeconds: (proc?.cpuSeconds ?? NaN) - this.cpu0,
       peakRssMiB: proc?.peakRssMiB ?? NaN,
       apiRequests: Math.max(0, after.total - this.server0.total - harness),
       byKind: requestDelta(this.server0, after),
       ...(rekor ? { rekor } : {}),
+      ...(fulcio ? { fulcio } : {}),
       ...(this.targets.serverPids?.length ? { serverCpuSeconds: servers } : {}),
       machineBusy: 1 - (m.idle - this.machine0.idle) / elapsed,
       machineNice: (m.nice - this.machine0.nice) / elapsed,
@@ -104,9 +113,19 @@ export class Meter {
   }
 }
 
-/** The Rekor fields of a WorkloadResult and its note, when the config uploads to Rekor. */
-export function rekorFields(reading: MeterReading, runs: number): { rekor?: RekorResult; notes: string[] } {
-  return reading.rekor ? { rekor: { ...reading.rekor, runs }, notes: [rekorNote(reading.rekor, runs)] } : { notes: [] };
+/** The Rekor and Fulcio fields of a WorkloadResult and their notes, when the config uses them. */
+export function sigstoreFields(
+  reading: MeterReading,
+  runs: number,
+): { rekor?: RekorResult; fulcio?: FulcioResult; notes: string[] } {
+  return {
+    ...(reading.rekor ? { rekor: { ...reading.rekor, runs } } : {}),
+    ...(reading.fulcio ? { fulcio: { ...reading.fulcio, runs } } : {}),
+    notes: [
+      ...(reading.fulcio ? [fulcioNote(reading.fulcio, runs)] : []),
+      ...(reading.rekor ? [rekorNote(reading.rekor, runs)] : []),
+    ],
+  };
 }
 
 /** The machine's load over the measured part, for the notes column: is the box itself the limit? */

@@ -7,7 +7,7 @@ import { completePipelineRun, completeTaskRun, createPipelineRun, createTaskRun 
 import { createNamespace } from '../lib/setup.js';
 import { SignedWatch } from '../measure/signed-watch.js';
 import { summarise } from '../measure/stats.js';
-import { awaitCanary, createCanary, machineNote, Meter, rekorFields, requestMix } from './common.js';
+import { awaitCanary, createCanary, machineNote, Meter, sigstoreFields, requestMix } from './common.js';
 import type { WorkloadContext, WorkloadResult } from './types.js';
 
 const CHILDREN = 5;
@@ -53,7 +53,7 @@ export async function pipelines(ctx: WorkloadContext, p: number): Promise<Worklo
       (t): t is number => t !== undefined,
     );
     const elapsedS = ((signedTimes.length ? Math.max(...signedTimes) : Date.now()) - t0) / 1000;
-    const tlog = rekorFields(reading, signedTimes.length);
+    const tlog = sigstoreFields(reading, signedTimes.length);
     return {
       workload: 'pipelines',
       runs: p * (CHILDREN + 1),
@@ -67,6 +67,7 @@ export async function pipelines(ctx: WorkloadContext, p: number): Promise<Worklo
       apiRequestsPerRun: reading.apiRequests / Math.max(1, signedTimes.length),
       timedOut: !all,
       ...(tlog.rekor ? { rekor: tlog.rekor } : {}),
+      ...(tlog.fulcio ? { fulcio: tlog.fulcio } : {}),
       notes: [
         requestMix(reading.byKind, signedTimes.length),
         ...tlog.notes,

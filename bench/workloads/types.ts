@@ -3,7 +3,8 @@ import type { Arm } from '../arms/types.js';
 import type { HarnessApi } from '../lib/api.js';
 import type { Managed } from '../lib/process.js';
 import type { ImageRef } from '../lib/runs.js';
-import type { BenchRekor } from '../lib/stack.js';
+import type { BenchFulcio, BenchRekor } from '../lib/stack.js';
+import type { FulcioResult } from '../measure/fulcio.js';
 import type { RekorResult } from '../measure/rekor.js';
 import type { LatencySummary } from '../measure/stats.js';
 
@@ -18,6 +19,8 @@ export interface WorkloadContext {
   images(ns: string, count: number): Promise<ImageRef[]>;
   /** The stack's Rekor, when the config uploads to it (the meter then counts its requests). */
   rekor?: BenchRekor;
+  /** The stack's Fulcio, when the config signs keylessly (the meter then counts its requests). */
+  fulcio?: BenchFulcio;
   /** kube-apiserver and etcd, for their CPU per run. */
   serverPids?: number[];
   /** Upper bound for the whole measured part of the workload. */
@@ -45,6 +48,8 @@ export interface WorkloadResult {
   timedOut: boolean;
   /** What the arm cost the stack's Rekor, when the config uploads to it. */
   rekor?: RekorResult;
+  /** What the arm cost the stack's Fulcio, when the config signs keylessly. */
+  fulcio?: FulcioResult;
   /** Workload-specific figures for the notes column. */
   notes: string[];
 }
