@@ -12,22 +12,19 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
   FULL,
-  buildRun,
+  answers200,
+  outageBurst,
   knob,
   listRuns,
-  pool,
   recordResult,
   saveSecrets,
   scenario,
   scenarioTimeoutMs,
-  sleep,
   stackDaemon,
-  tally,
-  waitAllMarked,
   type Scenario,
   type StackDaemon,
 } from './lib.js';
-import { eventsOf, randomSuffix, stackEnv, waitFor } from '../lib/index.js';
+import { eventsOf, randomSuffix, stackEnv } from '../lib/index.js';
 import { fulcioEnv, rekorEnv } from '../lib/env.js';
 import { createServiceAccount, serviceAccountIdentity, serviceAccountToken } from '../lib/identity.js';
 
@@ -39,12 +36,7 @@ let s: Scenario | undefined;
 let fulcio: StackDaemon | undefined;
 let tokenDir: string | undefined;
 
-async function fulcioHealthy(url: string): Promise<void> {
-  const ok = async () =>
-    (await fetch(`${url}/api/v1/rootCert`, { signal: AbortSignal.timeout(2_000) }).catch(() => undefined))?.status ===
-    200;
-  await waitFor(ok, { timeoutMs: 60_000, intervalMs: 200, description: 'fulcio /api/v1/rootCert' });
-}
+const fulcioHealthy = (url: string) => answers200(`${url}/api/v1/rootCert`, 'fulcio /api/v1/rootCert', 60_000);
 
 after(async () => {
   if (fulcio && !fulcio.alive()) await fulcio.start();
@@ -84,46 +76,11 @@ test(
     const controller = await s.start();
     await controller.waitForLog(/informers synced/, 30_000);
 
-    let failedSeen = 0;
-    let watching = true;
-    let down = false;
-    let baseline = 0;
-    let signedWhileDown = 0;
-    const watcher = (async () => {
-      while (watching) {
-        const t = await tally(s!.ns).catch(() => undefined);
-        if (t) {
-          failedSeen = Math.max(failedSeen, t.failed);
-          if (down) signedWhileDown = Math.max(signedWhileDown, t.signed - baseline);
-        }
-        await sleep(300);
-      }
-    })();
-
-    const firstHalf = Math.floor(RUNS / 2);
-    await pool(images.slice(0, firstHalf), 4, (img) => buildRun(s!.ns, img));
-    await waitFor(async () => (await tally(s!.ns)).signed >= Math.min(3, firstHalf), {
-      timeoutMs: 60_000,
-      description: 'a few runs signed',
+    const o = await outageBurst(s.ns, fulcio, images, {
+      outageSeconds: OUTAGE_SECONDS,
+      healthy: () => fulcioHealthy(f.url),
     });
-    await fulcio.stop();
-    const downAt = Date.now();
-    // runs that had their certificates when Fulcio stopped may still finish: let them land first
-    await sleep(3_000);
-    baseline = (await tally(s.ns)).signed;
-    down = true;
-    await pool(images.slice(firstHalf), 4, (img) => buildRun(s!.ns, img));
-    await sleep(Math.max(0, OUTAGE_SECONDS * 1000 - (Date.now() - downAt)));
-    const during = await tally(s.ns);
-    down = false;
-    await fulcio.start();
-    await fulcioHealthy(f.url);
-    const upAt = Date.now();
-
-    const t = await waitAllMarked(s.ns, RUNS, FULL ? 20 * 60_000 : 180_000);
-    const allSignedAfter = (Date.now() - upAt) / 1000;
-    watching = false;
-    await watcher;
+    const t = o.final;
 
     const runs = await listRuns(s.ns);
     const reasons = new Set<string>();
@@ -144,19 +101,19 @@ test(
       runs: RUNS,
       lost: t.unsigned,
       duplicated: 0,
-      falselyMarked: t.unbacked + signedWhileDown + wrongIdentity,
-      failed: Math.max(failedSeen, t.failed),
-      recoverySeconds: [allSignedAfter],
-      notes: `Fulcio down ${((upAt - downAt) / 1000).toFixed(1)} s; ${during.unsigned} runs waiting when it returned; ${transientLines} transient retries logged; every run's certificate names the controller's ServiceAccount; time = Fulcio back → every run signed`,
+      falselyMarked: t.unbacked + o.signedWhileDown + wrongIdentity,
+      failed: o.failedSeen,
+      recoverySeconds: [o.recoverySeconds],
+      notes: `Fulcio down ${o.downSeconds.toFixed(1)} s; ${o.during.unsigned} runs waiting when it returned; ${transientLines} transient retries logged; every run's certificate names the controller's ServiceAccount; time = Fulcio back → every run signed`,
     });
-    assert.ok(during.unsigned > 0, 'the outage held runs back (otherwise it tested nothing)');
-    assert.equal(signedWhileDown, 0, 'no run was marked signed while Fulcio was down');
+    assert.ok(o.during.unsigned > 0, 'the outage held runs back (otherwise it tested nothing)');
+    assert.equal(o.signedWhileDown, 0, 'no run was marked signed while Fulcio was down');
     assert.ok(transientLines > 0, 'the failures were recognised as transient');
     assert.ok(
       [...reasons].some((m) => m.includes(`fulcio ${f.url}`) && /transient; retrying/.test(m)),
       `a KeylessFailed Event names Fulcio and says it is retried: ${[...reasons].join(' | ')}`,
     );
-    assert.equal(failedSeen, 0, 'signed "failed" never appeared during the outage');
+    assert.equal(o.failedSeen, 0, 'signed "failed" never appeared during the outage');
     assert.equal(t.signed, RUNS);
     assert.equal(t.unbacked, 0);
     assert.equal(wrongIdentity, 0, 'every run carries a certificate for the controller’s ServiceAccount');

@@ -424,7 +424,7 @@ export function stackDaemon(name: 'etcd' | 'kube-apiserver' | 'registry' | 'reko
 }
 
 /** Waits until `url` answers 200 (each try bounded to 2 s). */
-async function answers200(url: string, description: string, timeoutMs: number): Promise<void> {
+export async function answers200(url: string, description: string, timeoutMs: number): Promise<void> {
   const ok = async () =>
     (await fetch(url, { signal: AbortSignal.timeout(2_000) }).catch(() => undefined))?.status === 200;
   await waitFor(ok, { timeoutMs, intervalMs: 200, description });
@@ -453,4 +453,81 @@ export function etcdHealthy(timeoutMs = 60_000): Promise<void> {
 /** Reads a file or returns '' (for optional logs). */
 export async function readOr(path: string): Promise<string> {
   return readFile(path, 'utf8').catch(() => '');
+}
+
+/** What an outage of a signing service during a burst did (`outageBurst`). */
+export interface OutageResult {
+  /** the tally when the service came back */
+  during: Tally;
+  /** the tally once every run is marked */
+  final: Tally;
+  /** runs marked signed while the service was down (after in-flight runs had landed) */
+  signedWhileDown: number;
+  /** most runs marked failed at any one time, sampled throughout */
+  failedSeen: number;
+  downSeconds: number;
+  /** service back → every run marked */
+  recoverySeconds: number;
+}
+
+/**
+ * A burst of `images.length` runs with `daemon` stopped in its middle: half the runs complete and a few are signed,
+ * the daemon stops (runs in flight get 3 s to land), the other half complete while it is down, it stays down for
+ * `outageSeconds` and comes back (`healthy` waits for it); then every run must be marked. Marks are sampled all
+ * along, so a `failed` mark or a run signed during the outage cannot hide.
+ */
+export async function outageBurst(
+  ns: string,
+  daemon: StackDaemon,
+  images: Array<{ repository: string; digest: string }>,
+  opts: { outageSeconds: number; healthy: () => Promise<void> },
+): Promise<OutageResult> {
+  let failedSeen = 0;
+  let watching = true;
+  let signedWhileDown = 0;
+  let down = false;
+  let baseline = 0;
+  const watcher = (async () => {
+    while (watching) {
+      const t = await tally(ns).catch(() => undefined);
+      if (t) {
+        failedSeen = Math.max(failedSeen, t.failed);
+        if (down) signedWhileDown = Math.max(signedWhileDown, t.signed - baseline);
+      }
+      await sleep(300);
+    }
+  })();
+  try {
+    const firstHalf = Math.floor(images.length / 2);
+    await pool(images.slice(0, firstHalf), 4, (img) => buildRun(ns, img));
+    await waitFor(async () => (await tally(ns)).signed >= Math.min(3, firstHalf), {
+      timeoutMs: 60_000,
+      description: 'a few runs signed',
+    });
+    await daemon.stop();
+    const downAt = Date.now();
+    // runs that had everything they needed from the daemon may still get their mark: let them land first
+    await sleep(3_000);
+    baseline = (await tally(ns)).signed;
+    down = true;
+    await pool(images.slice(firstHalf), 4, (img) => buildRun(ns, img));
+    await sleep(Math.max(0, opts.outageSeconds * 1000 - (Date.now() - downAt)));
+    const during = await tally(ns);
+    down = false;
+    await daemon.start();
+    await opts.healthy();
+    const upAt = Date.now();
+    const final = await waitAllMarked(ns, images.length, FULL ? 20 * 60_000 : 180_000);
+    return {
+      during,
+      final,
+      signedWhileDown,
+      failedSeen: Math.max(failedSeen, final.failed),
+      downSeconds: (upAt - downAt) / 1000,
+      recoverySeconds: (Date.now() - upAt) / 1000,
+    };
+  } finally {
+    watching = false;
+    await watcher;
+  }
 }

@@ -12,21 +12,19 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
   FULL,
-  buildRun,
+  answers200,
+  outageBurst,
+  pool,
   knob,
   listRuns,
-  pool,
   recordResult,
   scenario,
   scenarioTimeoutMs,
-  sleep,
   stackDaemon,
-  tally,
-  waitAllMarked,
   type Scenario,
   type StackDaemon,
 } from './lib.js';
-import { eventsOf, randomSuffix, stackEnv, waitFor } from '../lib/index.js';
+import { eventsOf, randomSuffix, stackEnv } from '../lib/index.js';
 import { rekorEnv } from '../lib/env.js';
 import { runTool } from '../lib/cosign.js';
 
@@ -37,11 +35,7 @@ let s: Scenario | undefined;
 let rekor: StackDaemon | undefined;
 let cliHome: string | undefined;
 
-async function rekorHealthy(url: string): Promise<void> {
-  const ok = async () =>
-    (await fetch(`${url}/api/v1/log`, { signal: AbortSignal.timeout(2_000) }).catch(() => undefined))?.status === 200;
-  await waitFor(ok, { timeoutMs: 60_000, intervalMs: 200, description: 'rekor-server /api/v1/log' });
-}
+const rekorHealthy = (url: string) => answers200(`${url}/api/v1/log`, 'rekor-server /api/v1/log', 60_000);
 
 after(async () => {
   if (rekor && !rekor.alive()) await rekor.start();
@@ -85,47 +79,11 @@ test(
     const controller = await s.start();
     await controller.waitForLog(/informers synced/, 30_000);
 
-    let failedSeen = 0;
-    let watching = true;
-    let signedWhileDown = 0;
-    let down = false;
-    let baseline = 0;
-    const watcher = (async () => {
-      while (watching) {
-        const t = await tally(s!.ns).catch(() => undefined);
-        if (t) {
-          failedSeen = Math.max(failedSeen, t.failed);
-          if (down) signedWhileDown = Math.max(signedWhileDown, t.signed - baseline);
-        }
-        await sleep(300);
-      }
-    })();
-
-    const firstHalf = Math.floor(RUNS / 2);
-    await pool(images.slice(0, firstHalf), 4, (img) => buildRun(s!.ns, img));
-    await waitFor(async () => (await tally(s!.ns)).signed >= Math.min(3, firstHalf), {
-      timeoutMs: 60_000,
-      description: 'a few runs signed',
+    const o = await outageBurst(s.ns, rekor, images, {
+      outageSeconds: OUTAGE_SECONDS,
+      healthy: () => rekorHealthy(url),
     });
-
-    await rekor.stop();
-    const downAt = Date.now();
-    // runs whose uploads had all finished when Rekor stopped may still get their mark: let them land first
-    await sleep(3_000);
-    baseline = (await tally(s.ns)).signed;
-    down = true;
-    await pool(images.slice(firstHalf), 4, (img) => buildRun(s!.ns, img));
-    await sleep(Math.max(0, OUTAGE_SECONDS * 1000 - (Date.now() - downAt)));
-    const during = await tally(s.ns);
-    down = false;
-    await rekor.start();
-    await rekorHealthy(url);
-    const upAt = Date.now();
-
-    const t = await waitAllMarked(s.ns, RUNS, FULL ? 20 * 60_000 : 180_000);
-    const allSignedAfter = (Date.now() - upAt) / 1000;
-    watching = false;
-    await watcher;
+    const t = o.final;
 
     // the Events of a run that waited say why
     const runs = await listRuns(s.ns);
@@ -155,20 +113,19 @@ test(
       runs: RUNS,
       lost: t.unsigned + missing,
       duplicated: extra,
-      falselyMarked: t.unbacked + signedWhileDown,
-      failed: Math.max(failedSeen, t.failed),
-      recoverySeconds: [allSignedAfter],
-      notes: `Rekor down ${((upAt - downAt) / 1000).toFixed(1)} s; ${during.unsigned} runs waiting when it returned; ${transientLines} transient retries logged; ${payloads.length} signatures, each searched with rekor-cli; time = Rekor back → every run signed`,
+      falselyMarked: t.unbacked + o.signedWhileDown,
+      failed: o.failedSeen,
+      recoverySeconds: [o.recoverySeconds],
+      notes: `Rekor down ${o.downSeconds.toFixed(1)} s; ${o.during.unsigned} runs waiting when it returned; ${transientLines} transient retries logged; ${payloads.length} signatures, each searched with rekor-cli; time = Rekor back → every run signed`,
     });
-    assert.ok(during.unsigned > 0, 'the outage held runs back (otherwise it tested nothing)');
-    assert.equal(signedWhileDown, 0, 'no run was marked signed while Rekor was down');
+    assert.ok(o.during.unsigned > 0, 'the outage held runs back (otherwise it tested nothing)');
+    assert.equal(o.signedWhileDown, 0, 'no run was marked signed while Rekor was down');
     assert.ok(transientLines > 0, 'the failures were recognised as transient');
     assert.ok(
       [...reasons].some((m) => m.includes(`rekor ${url}`) && /transient; retrying/.test(m)),
       `a TransparencyFailed Event names the log and says it is retried: ${[...reasons].join(' | ')}`,
     );
-    assert.equal(failedSeen, 0, 'signed "failed" never appeared during the outage');
-    assert.equal(t.failed, 0);
+    assert.equal(o.failedSeen, 0, 'signed "failed" never appeared during the outage');
     assert.equal(t.signed, RUNS);
     assert.equal(t.unbacked, 0);
     assert.equal(payloads.length, 2 * RUNS, 'an attestation and an image signature per run');
