@@ -8,7 +8,7 @@
 import { X509Certificate, type KeyObject } from 'node:crypto';
 import { ChainsmithError, messageOf } from '../errors.js';
 import { HttpTransport, ResponseTooLargeError, type HttpResponse } from '../oci/transport.js';
-import { escapeTerminal } from '../text/terminal.js';
+import { serviceBase, serviceMessage } from './service.js';
 
 /** Largest Fulcio answer read: a chain of three certificates is ~3 kB. */
 export const MAX_FULCIO_RESPONSE_BYTES = 256 * 1024;
@@ -40,23 +40,7 @@ export class FulcioClient {
 
   constructor(opts: FulcioClientOptions) {
     this.url = opts.url;
-    let url: URL;
-    try {
-      url = new URL(opts.url);
-    } catch {
-      throw new ChainsmithError(
-        'InvalidConfig',
-        `signers.x509.fulcio.address: ${JSON.stringify(opts.url)} is not a URL`,
-      );
-    }
-    if (url.protocol !== 'https:' && url.protocol !== 'http:')
-      throw new ChainsmithError('InvalidConfig', `signers.x509.fulcio.address: ${url.protocol} is not http or https`);
-    if (url.username !== '' || url.password !== '')
-      throw new ChainsmithError(
-        'InvalidConfig',
-        'signers.x509.fulcio.address: credentials in the URL are not supported',
-      );
-    this.base = opts.url.replace(/\/+$/, '');
+    this.base = serviceBase(opts.url, 'signers.x509.fulcio.address');
     this.maxBytes = opts.maxResponseBytes ?? MAX_FULCIO_RESPONSE_BYTES;
     this.transport = new HttpTransport({
       timeoutMs: opts.timeoutMs ?? FULCIO_TIMEOUT_MS,
@@ -92,7 +76,7 @@ export class FulcioClient {
     }
     if (res.status !== 200 && res.status !== 201) {
       const transient = res.status >= 500 || res.status === 429 || res.status === 408;
-      const message = fulcioMessage(res.body);
+      const message = serviceMessage(res.body);
       throw this.fail(`HTTP ${res.status}${message ? `: ${message}` : ''}`, transient);
     }
     const pems = certificatesOf(res.body);
@@ -141,16 +125,4 @@ export function certificatesOf(body: Buffer): string[] | string {
     out.push(found[0]);
   }
   return out;
-}
-
-/** Fulcio's error message (`{"code":…,"message":"…"}`), one line, bounded and escaped; "" when there is none. */
-function fulcioMessage(body: Buffer): string {
-  try {
-    const m = (JSON.parse(body.toString('utf8')) as { message?: unknown }).message;
-    if (typeof m !== 'string') return '';
-    const line = escapeTerminal(m.replace(/\s+/g, ' '));
-    return line.length > 300 ? `${line.slice(0, 299)}…` : line;
-  } catch {
-    return '';
-  }
 }

@@ -16,7 +16,7 @@ import type {
 } from '@sigstore/rekor-types';
 import { ChainsmithError, messageOf } from '../errors.js';
 import { HttpTransport, ResponseTooLargeError, type HttpResponse } from '../oci/transport.js';
-import { escapeTerminal } from '../text/terminal.js';
+import { serviceBase, serviceMessage, shorten } from './service.js';
 
 /** The Rekor entry kind for attestations (`chainsmith.transparency.attestation-entry`). */
 export type AttestationEntryType = 'dsse' | 'intoto';
@@ -123,17 +123,7 @@ export class RekorClient {
 
   constructor(opts: RekorClientOptions) {
     this.url = opts.url;
-    let url: URL;
-    try {
-      url = new URL(opts.url);
-    } catch {
-      throw new ChainsmithError('InvalidConfig', `transparency.url: ${JSON.stringify(opts.url)} is not a URL`);
-    }
-    if (url.protocol !== 'https:' && url.protocol !== 'http:')
-      throw new ChainsmithError('InvalidConfig', `transparency.url: ${url.protocol} is not http or https`);
-    if (url.username !== '' || url.password !== '')
-      throw new ChainsmithError('InvalidConfig', 'transparency.url: credentials in the URL are not supported');
-    this.base = opts.url.replace(/\/+$/, '');
+    this.base = serviceBase(opts.url, 'transparency.url');
     this.maxBytes = opts.maxResponseBytes ?? MAX_REKOR_RESPONSE_BYTES;
     this.transport = new HttpTransport({
       timeoutMs: opts.timeoutMs ?? REKOR_TIMEOUT_MS,
@@ -179,7 +169,7 @@ export class RekorClient {
 
   private statusFailure(res: HttpResponse, doing: string): ChainsmithError {
     const transient = res.status >= 500 || res.status === 429 || res.status === 408;
-    const message = rekorMessage(res.body);
+    const message = serviceMessage(res.body);
     return this.fail(`${doing}: HTTP ${res.status}${message ? `: ${message}` : ''}`, transient);
   }
 
@@ -197,21 +187,6 @@ export class RekorClient {
     if (mismatch) throw this.fail(`the log entry ${entry.uuid} does not record this signature: ${mismatch}`, false);
     return entry;
   }
-}
-
-/** Rekor's error message (`{"code":…,"message":"…"}`), one line, bounded and escaped; "" when there is none. */
-function rekorMessage(body: Buffer): string {
-  try {
-    const m = (JSON.parse(body.toString('utf8')) as { message?: unknown }).message;
-    return typeof m === 'string' ? shorten(m) : '';
-  } catch {
-    return '';
-  }
-}
-
-function shorten(s: string): string {
-  const line = escapeTerminal(s.replace(/\s+/g, ' '));
-  return line.length > 300 ? `${line.slice(0, 299)}…` : line;
 }
 
 const isInt = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
