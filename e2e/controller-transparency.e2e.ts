@@ -34,8 +34,7 @@ import {
   type Descriptor,
 } from './lib/registry.js';
 import { closedPort, cosign, runTool } from './lib/cosign.js';
-import { rekorEnv } from './lib/env.js';
-import { referrersFront, type ReferrerFront } from './lib/referrers.js';
+import { rekorEnv, verifiersEnv } from './lib/env.js';
 import { startSigningController, writeChainsConfig } from './lib/scenario.js';
 
 const PASSWORD = 'e2e-transparency-password';
@@ -435,13 +434,10 @@ describe('controller with SIGSTORE_REKOR_PUBLIC_KEY naming another log’s key',
   });
 });
 
-// The stack's registry has no referrers endpoint: the loopback front of e2e/lib/referrers.ts answers only
-// `GET /v2/<repo>/referrers/<digest>` and passes everything else to the real registry (as in oci-referrers.e2e.ts).
+// Images in olareg (the verifiers add-on), a registry with the OCI 1.1 referrers API.
 describe('controller with sigstore-bundle referrers and the stack’s Rekor', () => {
   let s: Setup;
-  let front: ReferrerFront;
   before(async () => {
-    front = await referrersFront(stackEnv().registry);
     s = await setup('tlog-bundle', {
       'transparency.enabled': 'true',
       'transparency.url': rekorEnv().url,
@@ -450,12 +446,11 @@ describe('controller with sigstore-bundle referrers and the stack’s Rekor', ()
   });
   after(async () => {
     await teardown(s);
-    await front.close();
   });
 
   test('chainsmith verify checks each bundle’s SET, inclusion proof and signed checkpoint', async () => {
-    const pushed = await pushRandomImage(`${stackEnv().registry}/tlog-e2e/bundle`);
-    const repository = `${front.registry}/${pushed.repository.slice(stackEnv().registry.length + 1)}`;
+    const pushed = await pushRandomImage(`${verifiersEnv().referrersRegistry}/tlog-e2e/bundle`);
+    const repository = pushed.repository;
     await waitSigned(s, await imageTaskRun(s.ns, { repository, digest: pushed.digest }));
     const out = await chainsmithVerify([
       '--rekor-public-key',

@@ -172,25 +172,6 @@ test('storage.oci.repository puts signatures in the override repository, not nex
   assert.equal((await layersOf(image.repository, tag)).length, 0);
 });
 
-test('sigstore-bundle on a registry without the referrers API fails with ReferrersUnsupported, writing nothing', async () => {
-  const { signer } = await testSigner();
-  const image = await pushRandomImage(`${REGISTRY}/${randomRepo()}`);
-  const repository = image.repository.slice(REGISTRY.length + 1);
-  const subject = [{ name: image.repository, digest: { sha256: hexOf(image.digest) } }];
-  const req = await signedRequest(
-    signer,
-    provenancePayload(subject, 'https://b'),
-    testConfig({ encodingFormat: 'sigstore-bundle' }),
-  );
-  await assert.rejects(storer().store(req), (err: unknown) => {
-    assert.ok(err instanceof ChainsmithError);
-    assert.equal(err.reason, 'ReferrersUnsupported');
-    assert.match(err.message, new RegExp(`registry ${REGISTRY.replace(/\./g, '\\.')}, repository ${repository}`));
-    return true;
-  });
-  assert.equal((await layersOf(`${REGISTRY}/${repository}`, `sha256-${hexOf(image.digest)}.att`)).length, 0);
-});
-
 // ---- faults: a loopback server that answers with failures, or forwards to the real registry ----
 
 function forward(

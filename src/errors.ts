@@ -23,7 +23,6 @@ export type Reason =
   | 'RegistryNotFound'
   | 'RegistryUnavailable'
   | 'RegistryError'
-  | 'ReferrersUnsupported'
   | 'KmsUnavailable'
   | 'KmsPermissionDenied'
   | 'KmsKeyNotFound'

@@ -126,3 +126,29 @@ export function fulcioEnv(): FulcioEnv {
     );
   return { url, root, issuer };
 }
+
+/** The verifiers add-on (e2e/stack/addons/verifiers-up.sh): olareg with the referrers API, cosign v3, Kyverno. */
+export interface VerifiersEnv {
+  /** host:port of olareg, a registry with the OCI 1.1 referrers API (REFERRERS_REGISTRY) */
+  referrersRegistry: string;
+  /** path of the cosign v3 CLI (COSIGN3) */
+  cosign3: string;
+  /** path of the Kyverno CLI (KYVERNO); built in the background, so it may not exist yet */
+  kyverno: string;
+}
+
+/** The verifiers add-on's coordinates; throws the reason it recorded when it could not start. */
+export function verifiersEnv(): VerifiersEnv {
+  const env = stackEnv();
+  const v = (k: string): string | undefined => process.env[k] ?? env.vars[k];
+  const unavailable = v('CHAINSMITH_VERIFIERS_UNAVAILABLE');
+  if (unavailable) throw new Error(`the verifiers stack add-on could not start: ${unavailable}`);
+  const referrersRegistry = v('REFERRERS_REGISTRY');
+  const cosign3 = v('COSIGN3');
+  const kyverno = v('KYVERNO');
+  if (!referrersRegistry || !cosign3 || !kyverno)
+    throw new Error(
+      'REFERRERS_REGISTRY, COSIGN3 or KYVERNO is not in the stack environment: the verifiers add-on (e2e/stack/addons/verifiers-up.sh) did not run; restart the stack (npm run stack:down && npm run stack:up)',
+    );
+  return { referrersRegistry, cosign3, kyverno };
+}

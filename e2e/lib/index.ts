@@ -67,5 +67,4 @@ export {
   type CommandResult,
 } from './scenario.js';
 export { cosign, closedPort, runTool, type ToolOutcome } from './cosign.js';
-export { referrersFront, type ReferrerFront } from './referrers.js';
 export { basicAuthFront, dockerConfigJson, type BasicAuthFront } from './basic-auth-front.js';

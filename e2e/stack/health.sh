@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Exits 0 when the stack recorded in $STACK_DIR is live: every recorded process runs and
-# etcd, kube-apiserver, the registry (and Rekor and Fulcio, when their add-ons are up) answer their health endpoints
+# etcd, kube-apiserver, the registry (and Rekor, Fulcio and olareg, when their add-ons are up) answer their health endpoints
 # (each probe times out).
 set -euo pipefail
 . "$(dirname "$0")/common.sh"
@@ -23,5 +23,8 @@ if [ -n "${REKOR_URL:-}" ]; then   # the rekor add-on
 fi
 if [ -n "${FULCIO_URL:-}" ]; then   # the fulcio add-on
   curl -sf --max-time 3 -o /dev/null "$FULCIO_URL/api/v1/rootCert" || { echo "fulcio unhealthy"; exit 1; }
+fi
+if [ -n "${REFERRERS_REGISTRY:-}" ]; then   # the verifiers add-on's olareg
+  curl -sf --max-time 3 -o /dev/null "http://$REFERRERS_REGISTRY/v2/" || { echo "olareg (referrers registry) unhealthy"; exit 1; }
 fi
 echo "stack healthy"

@@ -8,6 +8,7 @@ import type { ChainsConfig, RunFormat, SignerName, StorageName } from '../config
 import { ChainsmithError, messageOf, reasonOf } from '../errors.js';
 import type { Extraction, Finding, ImageReference } from '../artifacts/types.js';
 import type { FormatInput, Payload, PayloadFormat } from '../formats/types.js';
+import type { ImageFormat } from '../formats/index.js';
 import type { Signer, SignedPayload } from '../signing/signer.js';
 import type { Storer } from '../storage/storer.js';
 import type { Run, TaskRun } from '../tekton/types.js';
@@ -25,7 +26,7 @@ export type ArtifactType = 'taskrun' | 'pipelinerun' | 'oci';
 /** One thing to sign: a run attestation or an image signature. */
 export interface SignObject {
   input: FormatInput;
-  format: RunFormat | 'simplesigning';
+  format: RunFormat | ImageFormat;
   shortKey: string;
   fullKey: string;
   /** for messages: "TaskRun attestation", "image 127.0.0.1:5000/app@sha256:…" */
@@ -42,7 +43,7 @@ export interface ArtifactPlan {
 
 /** What the pipeline needs from the rest of chainsmith (injected, so it can be tested without I/O). */
 export interface SigningDeps {
-  formatFor(name: RunFormat | 'simplesigning'): PayloadFormat;
+  formatFor(name: RunFormat | ImageFormat): PayloadFormat;
   signer(name: 'x509' | 'kms', config: ChainsConfig): Promise<Signer>;
   sign(signer: Signer, payload: Payload): Promise<SignedPayload>;
   /** the storers built for the current config */
@@ -138,7 +139,7 @@ export async function planArtifacts(
         ...base,
         objects: images.map((image) => ({
           input: { kind: 'Image', image },
-          format: 'simplesigning',
+          format: imageFormat(config, base.storage),
           shortKey: imageShortKey(image.digest),
           fullKey: `${image.repository}@${image.digest}`,
           label: `image ${image.repository}@${image.digest}`,
@@ -147,6 +148,16 @@ export async function planArtifacts(
     }
   }
   return { plans, findings: mergeFindings(input.extraction.artifacts.findings) };
+}
+
+/**
+ * The format of image signatures: what cosign v3 signs (`cosign-sign`, a DSSE statement) when they are stored as
+ * sigstore bundles in the registry, else Chains' `simplesigning`. One signature serves every backend of the type.
+ */
+export function imageFormat(config: ChainsConfig, storage: readonly StorageName[]): ImageFormat {
+  return storage.includes('oci') && config.storage.oci.encodingFormat === 'sigstore-bundle'
+    ? 'cosign-sign'
+    : 'simplesigning';
 }
 
 /** Whether this run's signatures go to the transparency log (spec §6.1; Chains' `shouldUploadTlog`). */

@@ -26,8 +26,8 @@ import type { TlogEntry } from './rekor.js';
 
 export type { Bundle } from '@sigstore/bundle';
 
-/** predicateType recorded for image signatures in referrer annotations. */
-export const COSIGN_SIGN_PREDICATE = 'https://sigstore.dev/cosign/sign/v1';
+/** predicateType recorded for image signatures in referrer annotations (formats/cosign-sign.ts). */
+export { COSIGN_SIGN_PREDICATE } from '../formats/cosign-sign.js';
 
 /** The DER bytes of the first certificate in `cert` (PEM, maybe a chain); undefined when there is none (a key). */
 function leafCertificate(cert: string): Buffer | undefined {
@@ -55,6 +55,8 @@ export function dsseBundle(envelopeJson: Buffer, cert: string, tlogEntry?: TlogE
 /**
  * A bundle for a simple-signing signature. The signature is over the raw payload, not a DSSE PAE, so it is
  * carried as a `messageSignature` (what it really is) rather than as a DSSE envelope that would not verify.
+ * What chainsmith wrote for image signatures in sigstore-bundle mode before it signed cosign-sign statements
+ * (formats/cosign-sign.ts); no longer written, still read by `chainsmith verify` (tests build such bundles here).
  */
 export function messageSignatureBundle(
   payload: Buffer,
@@ -162,16 +164,21 @@ export function parseBundle(json: Buffer): Bundle | string {
   }
 }
 
-/** The referrer manifest and its empty config for a bundle attached to `subject`. */
+/** The referrer manifest, its empty config and its descriptor in a referrers index, for a bundle of `subject`. */
 export function referrerManifest(
   bundle: Buffer,
   subject: Descriptor,
   predicateType: string,
   content: 'dsse-envelope' | 'message-signature',
   created: Date,
-): { manifest: Buffer; config: Buffer; layer: Descriptor } {
+): { manifest: Buffer; config: Buffer; layer: Descriptor; descriptor: Descriptor } {
   const config = Buffer.from('{}');
   const layer = descriptorOf(SIGSTORE_BUNDLE_V03, bundle);
+  const annotations = {
+    'dev.sigstore.bundle.content': content,
+    'dev.sigstore.bundle.predicateType': predicateType,
+    'org.opencontainers.image.created': created.toISOString().replace(/\.\d{3}Z$/, 'Z'),
+  };
   const manifest = serialiseManifest({
     schemaVersion: 2,
     mediaType: OCI_MANIFEST,
@@ -179,11 +186,9 @@ export function referrerManifest(
     config: { ...descriptorOf(OCI_EMPTY, config), artifactType: SIGSTORE_BUNDLE_V03 },
     layers: [layer],
     subject: { mediaType: subject.mediaType, size: subject.size, digest: subject.digest },
-    annotations: {
-      'dev.sigstore.bundle.content': content,
-      'dev.sigstore.bundle.predicateType': predicateType,
-      'org.opencontainers.image.created': created.toISOString().replace(/\.\d{3}Z$/, 'Z'),
-    },
+    annotations,
   });
-  return { manifest, config, layer };
+  // how a referrers index lists it (artifactType and annotations lifted from the manifest)
+  const descriptor = { ...descriptorOf(OCI_MANIFEST, manifest), artifactType: SIGSTORE_BUNDLE_V03, annotations };
+  return { manifest, config, layer, descriptor };
 }

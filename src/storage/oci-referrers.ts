@@ -1,6 +1,8 @@
 // `storage.oci.encoding-format: sigstore-bundle`: one OCI 1.1 referrer per stored item, next to the image.
-// Registries without the referrers API get a clear ReferrersUnsupported error instead of a silent fallback.
+// Registries without the referrers API get the referrers tag schema (oci/referrers.ts), as cosign and Chains
+// (go-containerregistry) write it: the referrer manifest is pushed by digest and listed in the `sha256-<hex>` index.
 import { ChainsmithError } from '../errors.js';
+import { addToReferrersTag, listReferrers } from '../oci/referrers.js';
 import type { RegistryClient } from '../oci/client.js';
 import { referrerManifest } from '../sigstore/bundle.js';
 import { envelopeIdentity, sameAttestation } from '../sigstore/cosign-layout.js';
@@ -26,15 +28,7 @@ export async function attachReferrer(req: ReferrerRequest, locks: KeyedMutex): P
   const { client, image } = req;
   const where = `registry ${client.registry}, repository ${image.repository}`;
   return locks.run(`${client.registry}/${image.repository}@${image.digest}:referrers`, async () => {
-    const index = await client.referrers(image.repository, image.digest);
-    if (!index) {
-      throw new ChainsmithError(
-        'ReferrersUnsupported',
-        `${where}: the registry does not implement the OCI 1.1 referrers API ` +
-          `(GET /v2/${image.repository}/referrers/${image.digest}), ` +
-          'which storage.oci.encoding-format: sigstore-bundle needs; use encoding-format dsse for this registry',
-      );
-    }
+    const { index, via } = await listReferrers(client, image.repository, image.digest);
     const subject = await client.headManifest(image.repository, image.digest);
     if (!subject)
       throw new ChainsmithError(
@@ -56,7 +50,7 @@ export async function attachReferrer(req: ReferrerRequest, locks: KeyedMutex): P
         if (candidate && existing && sameAttestation(existing, candidate)) return 'already-present';
       }
     }
-    const { manifest, config } = referrerManifest(
+    const { manifest, config, descriptor } = referrerManifest(
       req.bundle,
       subject,
       req.predicateType,
@@ -69,6 +63,8 @@ export async function attachReferrer(req: ReferrerRequest, locks: KeyedMutex): P
       client.ensureBlob(image.repository, req.bundle, { fresh: true }),
     ]);
     await client.putManifest(image.repository, sha256Digest(manifest), manifest, OCI_MANIFEST);
+    // without the API, the referrer is only found through the fallback index (written after the manifest it lists)
+    if (via === 'tag-schema') await addToReferrersTag(client, image.repository, image.digest, descriptor);
     return 'stored';
   });
 }

@@ -1,10 +1,9 @@
 // Storage `oci`: image signatures and attestations next to the image in its registry, in cosign's tag layout
 // (`storage.oci.encoding-format: dsse`, the default) or as OCI 1.1 referrers (`sigstore-bundle`).
-import { createHash } from 'node:crypto';
 import type { Logger } from 'winston';
 import { ChainsmithError } from '../errors.js';
 import { TokenCache } from '../oci/auth.js';
-import { messageSignatureBundle, dsseBundle, COSIGN_SIGN_PREDICATE } from '../sigstore/bundle.js';
+import { dsseBundle } from '../sigstore/bundle.js';
 import { RegistryClient } from '../oci/client.js';
 import { attachmentTag, attestationLayer, signatureLayer } from '../sigstore/cosign-layout.js';
 import type { DockerConfigJson, RegistryCredentialSource } from '../kube/registry-credentials.js';
@@ -173,16 +172,12 @@ export class OciStorer implements Storer {
 
   private async storeReferrer(req: StoreRequest, image: ImageTarget, client: RegistryClient): Promise<AttachOutcome> {
     if (req.payload.kind === 'simplesigning') {
-      const bundle = messageSignatureBundle(
-        req.signed.payload,
-        sha256Hex(req.signed.payload),
-        req.signed.signature,
-        req.signed.cert,
-        req.tlogEntry,
-      );
-      return attachReferrer(
-        { client, image, bundle, predicateType: COSIGN_SIGN_PREDICATE, content: 'message-signature', ...this.nowOpt() },
-        this.locks,
+      // The pipeline signs a cosign-sign statement for images stored as bundles (formats/cosign-sign.ts): a raw
+      // simple-signing signature cannot be made into a bundle any verifier accepts.
+      throw new ChainsmithError(
+        'StorageFailed',
+        `${req.fullKey}: a simple-signing signature cannot be stored as a sigstore bundle; ` +
+          'image signatures for encoding-format sigstore-bundle are cosign-sign statements',
       );
     }
     const bundle = dsseBundle(req.signed.signature, req.signed.cert, req.tlogEntry);
@@ -230,8 +225,4 @@ function predicateTypeOf(statement: Buffer): string | undefined {
   } catch {
     return undefined;
   }
-}
-
-function sha256Hex(bytes: Buffer): string {
-  return createHash('sha256').update(bytes).digest('hex');
 }

@@ -1,5 +1,6 @@
 // The check of one sigstore bundle read from an OCI 1.1 referrer (cosign-format.md §3.4, chains-behaviour.md §4.3):
-// a DSSE bundle is an attestation, a message-signature bundle an image signature.
+// image signatures (cosign v3's `cosign/sign/v1` statements, Chains v0.29's DSSE-wrapped simple signing, chainsmith's
+// earlier message signatures) and attestations (every other DSSE bundle); see bundleContent.
 // From @sigstore/bundle (through src/sigstore/bundle.ts): parsing and validation (`bundleFromJSON`), so a malformed
 // bundle is refused by the library's rules. The signatures are checked with the key given to `verify`, by the same
 // code as the `.sig`/`.att` layers (checks.ts): @sigstore/verify's Verifier is not used because it checks ECDSA
@@ -11,9 +12,12 @@ import type { Bundle, MessageSignature } from '@sigstore/bundle';
 import { simpleSigningJson } from '../formats/simplesigning.js';
 import { sha256Digest } from '../oci/manifest.js';
 import { parseBundle } from '../sigstore/bundle.js';
+import { COSIGN_SIGN_PREDICATE } from '../formats/cosign-sign.js';
+import { SIMPLESIGNING_LAYER } from '../sigstore/media-types.js';
 import {
   checkAttestation,
   checkSimpleSigning,
+  parseStatement,
   type AttestationExpectations,
   type ImageIdentity,
   type LayerVerdict,
@@ -61,65 +65,84 @@ export function checkBundle(
     const checks = [{ name: 'bundle', status: 'failed' as const, detail: bundle }];
     return { kind: 'attestation', verdict: { source, authentic: false, checks } };
   }
+  const { kind, stored, verify } = bundleContent(source, bundle, image, expect);
   const entries = bundle.verificationMaterial.tlogEntries;
   if (isKeyless(key)) {
     const { certificate, chain } = bundleCertificates(bundle);
-    const keyless = (stored: StoredBytes, verify: (k: KeyObject) => LayerVerdict): LayerVerdict =>
-      keylessVerdict(
-        {
-          source,
-          certificate,
-          chain,
-          stored,
-          record: recordFromBundleEntries(entries),
-          ...(rekor ? { moreTlogChecks: checkInclusionProof(entries, rekor) } : {}),
-          verify,
-        },
-        key,
-        rekor,
-      );
-    if (bundle.content.$case === 'dsseEnvelope') {
-      const env = bundle.content.dsseEnvelope;
-      const stored: StoredBytes = {
-        kind: 'bundle-envelope',
-        payload: env.payload,
-        signatures: env.signatures.map((s) => s.sig),
-      };
-      return {
-        kind: 'attestation',
-        verdict: keyless(stored, (k) => checkAttestation(source, env, k, image.digest, expect)),
-      };
-    }
-    const ms = bundle.content.messageSignature;
-    const payload = Buffer.from(simpleSigningJson(image.repository, image.digest), 'utf8');
-    const stored: StoredBytes = { kind: 'signature', payload, signature: ms.signature };
-    return { kind: 'signature', verdict: keyless(stored, (k) => checkMessageSignature(source, ms, k, image)) };
+    const verdict = keylessVerdict(
+      {
+        source,
+        certificate,
+        chain,
+        stored,
+        record: recordFromBundleEntries(entries),
+        ...(rekor ? { moreTlogChecks: checkInclusionProof(entries, rekor) } : {}),
+        verify,
+      },
+      key,
+      rekor,
+    );
+    return { kind, verdict };
   }
   const record = recordFromBundleEntries(entries);
   const log = rekorFor(record, rekor);
-  const tlog = (verdict: LayerVerdict, stored: StoredBytes): LayerVerdict =>
-    log
+  const verdict = verify(key);
+  return {
+    kind,
+    verdict: log
       ? withTlogChecks(verdict, [checkTlogRecord(record, log, stored), ...checkInclusionProof(entries, log)])
-      : verdict;
+      : verdict,
+  };
+}
+
+/**
+ * What a bundle holds, the bytes its tlog entry records, and how its signature is checked with a key:
+ * - a DSSE in-toto statement of predicateType `https://sigstore.dev/cosign/sign/v1`: an image signature as cosign v3
+ *   (and chainsmith since issue 19) writes it, checked like a statement about the image with no other expectation;
+ * - a DSSE envelope of a simple-signing payload: an image signature as Chains v0.29 writes it, whose signature is
+ *   over the raw payload rather than the DSSE PAE (chains-behaviour.md §4.3), checked as a `.sig` layer would be;
+ * - any other DSSE envelope: an attestation;
+ * - a message signature: an image signature as chainsmith wrote it before issue 19 (the digest of the image's
+ *   simple-signing payload).
+ */
+function bundleContent(
+  source: string,
+  bundle: Bundle,
+  image: ImageIdentity,
+  expect: AttestationExpectations,
+): { kind: BundleVerdict['kind']; stored: StoredBytes; verify: (k: KeyObject) => LayerVerdict } {
   if (bundle.content.$case === 'dsseEnvelope') {
     const env = bundle.content.dsseEnvelope;
+    const sig = env.signatures[0]?.sig;
+    if (env.payloadType === SIMPLESIGNING_LAYER) {
+      return {
+        kind: 'signature',
+        stored: { kind: 'signature', payload: env.payload, signature: sig ?? Buffer.alloc(0) },
+        verify: (k) => checkSimpleSigning(source, env.payload, sig, k, image),
+      };
+    }
     const stored: StoredBytes = {
       kind: 'bundle-envelope',
       payload: env.payload,
       signatures: env.signatures.map((s) => s.sig),
     };
-    return { kind: 'attestation', verdict: tlog(checkAttestation(source, env, key, image.digest, expect), stored) };
+    if (predicateTypeOf(env.payload) === COSIGN_SIGN_PREDICATE) {
+      return { kind: 'signature', stored, verify: (k) => checkAttestation(source, env, k, image.digest) };
+    }
+    return { kind: 'attestation', stored, verify: (k) => checkAttestation(source, env, k, image.digest, expect) };
   }
   const ms = bundle.content.messageSignature;
   const payload = Buffer.from(simpleSigningJson(image.repository, image.digest), 'utf8');
   return {
     kind: 'signature',
-    verdict: tlog(checkMessageSignature(source, ms, key, image), {
-      kind: 'signature',
-      payload,
-      signature: ms.signature,
-    }),
+    stored: { kind: 'signature', payload, signature: ms.signature },
+    verify: (k) => checkMessageSignature(source, ms, k, image),
   };
+}
+
+function predicateTypeOf(statement: Buffer): string | undefined {
+  const parsed = parseStatement(statement);
+  return typeof parsed === 'string' ? undefined : parsed.predicateType;
 }
 
 // The signing certificate of a bundle and the certificates sent with it (v0.1/v0.2 chains); none for a key.

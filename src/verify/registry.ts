@@ -9,6 +9,7 @@ import { ChainsmithError, messageOf } from '../errors.js';
 import { Deadline, OPERATION_DEADLINE_MS } from '../oci/limits.js';
 import { readDockerConfigDir } from '../kube/registry-credentials.js';
 import { RegistryClient } from '../oci/client.js';
+import { listReferrers } from '../oci/referrers.js';
 import { isIndex, parseManifest, type ImageManifest } from '../oci/manifest.js';
 import {
   ANNOTATION_BUNDLE,
@@ -225,13 +226,10 @@ async function readReferrers(
 ): Promise<void> {
   let index;
   try {
-    index = await client.referrers(repoPath, digest);
+    // the referrers API, else the referrers tag schema (`sha256-<hex>` index) that writers keep without one
+    ({ index } = await listReferrers(client, repoPath, digest));
   } catch (err) {
     notes.push(`referrers not read: ${messageOf(err)}`);
-    return;
-  }
-  if (!index) {
-    notes.push('the registry has no OCI 1.1 referrers API; only the .sig/.att tags were read');
     return;
   }
   for (const r of index.manifests ?? []) {
