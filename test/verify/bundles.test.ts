@@ -5,6 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash, generateKeyPairSync } from 'node:crypto';
 import forge from 'node-forge';
+import { cosignSignStatement } from '../../src/formats/cosign-sign.js';
 import { simpleSigningJson } from '../../src/formats/simplesigning.js';
 import { loadFileSigner } from '../../src/signing/keys.js';
 import { dsseBundle, messageSignatureBundle } from '../../src/sigstore/bundle.js';
@@ -114,4 +115,47 @@ test('what @sigstore/bundle refuses is a failed bundle item with its reason, nev
     assert.equal(verdict.checks[0]!.name, 'bundle', text);
     assert.match(verdict.checks[0]!.detail, why, text);
   }
+});
+
+// The three image-signature bundles `verify` reads: chainsmith's and cosign v3's (a DSSE `cosign/sign/v1`
+// statement, signed over PAE), Chains v0.29's (a DSSE envelope of the simple-signing payload whose signature is over
+// the raw payload, chains-behaviour.md §4.3, built here from that description since no Chains with sigstore-bundle
+// mode builds on this machine's Go) and the message-signature bundles chainsmith wrote before.
+test('image signatures in every bundle shape are signatures of the image, and only of it', async () => {
+  const signer = await loadFileSigner(fixtureDir('cosign-ecdsa-p256'));
+  const key = fixturePublicKey('cosign-ecdsa-p256');
+  const other = fixturePublicKey('x509-ecdsa-p256');
+  const cosignSign = (digest: string) =>
+    createEnvelope(signer, Buffer.from(cosignSignStatement(digest)), 'application/vnd.in-toto+json');
+  const ours = dsseBundle(await cosignSign(IMAGE.digest), '');
+  const payload = Buffer.from(simpleSigningJson(IMAGE.repository, IMAGE.digest));
+  const chains = Buffer.from(
+    JSON.stringify({
+      mediaType: 'application/vnd.dev.sigstore.bundle.v0.3+json',
+      verificationMaterial: { publicKey: {}, tlogEntries: [] },
+      dsseEnvelope: {
+        payload: payload.toString('base64'),
+        payloadType: 'application/vnd.dev.cosign.simplesigning.v1+json',
+        signatures: [{ sig: (await signer.sign(payload)).toString('base64') }],
+      },
+    }),
+  );
+  for (const [name, bundle] of [
+    ['cosign-sign', ours],
+    ['Chains v0.29', chains],
+    ['message signature', await signatureBundle('cosign-ecdsa-p256')],
+  ] as const) {
+    // expectations of attestations (predicate type, builder) do not apply to an image signature
+    const good = checkBundle('r', bundle, key, IMAGE, { ...EXPECT, builderId: 'https://tekton.dev/chains/v2' });
+    assert.equal(good.kind, 'signature', name);
+    assert.equal(good.verdict.authentic, true, `${name}: ${JSON.stringify(good.verdict.checks)}`);
+    assert.equal(checkBundle('r', bundle, other, IMAGE, {}).verdict.authentic, false, `${name}: another key`);
+    const elsewhere = { ...IMAGE, digest: `sha256:${'cd'.repeat(32)}` };
+    assert.equal(checkBundle('r', bundle, key, elsewhere, {}).verdict.authentic, false, `${name}: another image`);
+  }
+  // a cosign-sign statement about another digest, validly signed, is not a signature of this image
+  const stray = checkBundle('r', dsseBundle(await cosignSign(`sha256:${'cd'.repeat(32)}`), ''), key, IMAGE, {});
+  assert.equal(stray.kind, 'signature');
+  assert.equal(stray.verdict.authentic, false);
+  assert.match(JSON.stringify(stray.verdict.checks), /no subject has the image digest/);
 });
