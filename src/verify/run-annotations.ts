@@ -1,7 +1,8 @@
 // `verify-run`: checks what the `tekton` storage backend wrote on a run (chains-behaviour.md §1.6, §4.1, §5.6):
 // for the run attestation (`payload-`/`signature-taskrun-<uid>`) the signature annotation is a DSSE envelope whose
 // payload is the payload annotation, signed by the key; for each image (`…-<12 hex of the digest>`) the signature
-// annotation is a raw signature over the simple-signing payload of that image.
+// annotation is a raw signature over the simple-signing payload of that image (or, with the sigstore-bundle encoding,
+// the DSSE envelope of a `cosign/sign/v1` statement about it).
 // The signatures are checked by checks.ts (PAE and `crypto.verify` of @sigstore/core); the annotation layout and the
 // binding of a statement to its run are Chains' and ours, so they are hand-written.
 import type { KeyObject } from 'node:crypto';
@@ -16,7 +17,9 @@ import {
   parseStatement,
   subjectText,
   type Check,
+  type Statement,
 } from './checks.js';
+import { COSIGN_SIGN_PREDICATE } from '../formats/cosign-sign.js';
 import { runIdentity, runIdentityChecks, type RunIdentity } from './run-identity.js';
 
 /** The checks of one stored payload. */
@@ -173,6 +176,10 @@ function checkRunAttestation(
 }
 
 function checkImageEntry(shortKey: string, payload: Buffer, signature: Buffer, key: KeyObject): StoredEntry {
+  const statement = parseStatement(payload);
+  if (typeof statement !== 'string' && statement.predicateType === COSIGN_SIGN_PREDICATE) {
+    return checkCosignSignEntry(shortKey, payload, statement, signature, key);
+  }
   const claims = parseSimpleSigning(payload);
   if (typeof claims === 'string') {
     return {
@@ -200,5 +207,41 @@ function checkImageEntry(shortKey: string, payload: Buffer, signature: Buffer, k
     ok: checks.every((c) => c.status === 'passed'),
     checks,
     subjects: [`${claims.reference}@${claims.digest}`],
+  };
+}
+
+/**
+ * An image signature stored for `storage.oci.encoding-format: sigstore-bundle` (formats/cosign-sign.ts): the payload
+ * annotation is a `cosign/sign/v1` statement and the signature annotation its DSSE envelope.
+ */
+function checkCosignSignEntry(
+  shortKey: string,
+  payload: Buffer,
+  statement: Statement,
+  envelope: Buffer,
+  key: KeyObject,
+): StoredEntry {
+  const hex = statement.subject[0]?.digest.sha256 ?? '';
+  const digest = `sha256:${hex}`;
+  const checks = checkAttestation(shortKey, envelope, key, digest).checks.filter(
+    (c) => c.name === 'envelope' || c.name === 'signature',
+  );
+  const env = parseEnvelope(envelope);
+  checks.push(
+    env !== undefined && env.payload.equals(payload)
+      ? { name: 'payload', status: 'passed', detail: 'the payload annotation is exactly the signed statement' }
+      : { name: 'payload', status: 'failed', detail: 'the payload annotation differs from the signed statement' },
+  );
+  checks.push(
+    hex !== '' && hex.startsWith(shortKey)
+      ? { name: 'digest', status: 'passed', detail: `signs ${digest}` }
+      : { name: 'digest', status: 'failed', detail: `stored under ${shortKey} but signs ${hex ? digest : 'nothing'}` },
+  );
+  return {
+    shortKey,
+    kind: 'image-signature',
+    ok: checks.every((c) => c.status === 'passed'),
+    checks,
+    subjects: [digest],
   };
 }

@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import { loadFileSigner } from '../../src/signing/keys.js';
 import { signPayload } from '../../src/sigstore/sign-payload.js';
 import { simpleSigningFormat } from '../../src/formats/simplesigning.js';
+import { payloadFormat } from '../../src/formats/index.js';
 import { TektonStorer } from '../../src/storage/tekton.js';
 import type { Payload } from '../../src/formats/types.js';
 import type { TaskRun } from '../../src/tekton/types.js';
@@ -112,4 +113,43 @@ test('a run with nothing stored says so', () => {
   const report = verifyRunAnnotations(run, pub('cosign-ecdsa-p256'));
   assert.equal(report.verified, false);
   assert.match(report.firstFailure!, /no chains\.tekton\.dev\/payload-\* annotations/);
+});
+
+// With `storage.oci.encoding-format: sigstore-bundle`, an image signature also stored by `tekton` is a DSSE envelope
+// of a cosign/sign/v1 statement (src/formats/cosign-sign.ts).
+test('an image signature stored as a cosign-sign statement verifies, and fails with another key or image', async () => {
+  const image = { repository: REPO, digest: DIGEST, source: 'IMAGE_URL' };
+  const stored = await store(
+    payloadFormat('cosign-sign').createPayload({ kind: 'Image', image }, {} as never),
+    DIGEST.slice(7, 19),
+  );
+  const run = await signedRun();
+  const withStatement: TaskRun = {
+    ...run,
+    metadata: { ...run.metadata, annotations: { ...run.metadata.annotations, ...stored } },
+  };
+  const report = verifyRunAnnotations(withStatement, pub('cosign-ecdsa-p256'));
+  assert.equal(report.verified, true, report.firstFailure);
+  assert.deepEqual(report.entries[1]?.subjects, [DIGEST]);
+  assert.equal(report.entries[1]?.kind, 'image-signature');
+  assert.equal(verifyRunAnnotations(withStatement, pub('x509-ecdsa-p256')).entries[1]?.ok, false);
+  // the same signed statement filed under another image's key
+  const moved: TaskRun = {
+    ...run,
+    metadata: {
+      ...run.metadata,
+      annotations: Object.fromEntries(
+        Object.entries({ ...run.metadata.annotations, ...stored }).map(([k, v]) => [
+          k.replace(DIGEST.slice(7, 19), 'ffffffffffff'),
+          v,
+        ]),
+      ),
+    },
+  };
+  const movedReport = verifyRunAnnotations(moved, pub('cosign-ecdsa-p256'));
+  assert.equal(movedReport.verified, false);
+  assert.match(
+    movedReport.firstFailure ?? '',
+    /ffffffffffff: digest: stored under ffffffffffff but signs sha256:05f95b26ed10/,
+  );
 });
