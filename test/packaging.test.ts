@@ -381,27 +381,3 @@ test('the policies quoted in the README and docs/verify.md are the published pol
     }
   }
 });
-
-test('the Kyverno policy checks the signature and the SLSA provenance builder with keyed, offline verification', () => {
-  const policy = parseAllDocuments(read('docs/policies/kyverno-verify-images.yaml'))[0]!.toJS() as Obj;
-  assert.equal(policy.apiVersion, 'kyverno.io/v1');
-  assert.equal(policy.kind, 'ClusterPolicy');
-  const verify = policy.spec.rules[0].verifyImages[0];
-  const keyEntries = [verify.attestors[0].entries[0], verify.attestations[0].attestors[0].entries[0]];
-  for (const entry of keyEntries) {
-    assert.match(entry.keys.publicKeys, /-----BEGIN PUBLIC KEY-----/);
-    assert.equal(entry.keys.rekor.ignoreTlog, true, 'no Rekor entries exist for chainsmith signatures');
-    assert.equal(entry.keys.ctlog.ignoreSCT, true, 'otherwise Kyverno fetches CT log keys even for keyed verification');
-  }
-  const attestation = verify.attestations[0];
-  // Kyverno compares `type` with the statement's predicateType verbatim: cosign's short names do not work here.
-  assert.equal(attestation.type, 'https://slsa.dev/provenance/v0.2');
-  const condition = attestation.conditions[0].all[0];
-  assert.equal(condition.key, '{{ builder.id }}', "conditions see the predicate's fields at the top level");
-  assert.equal(condition.operator, 'Equals');
-  assert.match(
-    policyBody('builder.cue'),
-    new RegExp(condition.value.replace(/[./]/g, '\\$&')),
-    'same builder id as the cosign policies',
-  );
-});
