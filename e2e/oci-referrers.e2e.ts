@@ -4,13 +4,13 @@
 // both; its own image signature is the reference for ours.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, writeFile } from 'node:fs/promises';
+import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { cosignSignFormat } from '../src/formats/cosign-sign.js';
 import { StaticCredentialSource } from '../src/kube/registry-credentials.js';
 import { OciStorer } from '../src/storage/oci.js';
-import { cosignVerifyBundleAttestation, runTool, type ToolOutcome } from './lib/cosign.js';
+import { cosignVerifyBundleAttestation, emptyTrustedRoot, runTool, type ToolOutcome } from './lib/cosign.js';
 import { verifiersEnv } from './lib/env.js';
 import { fetchBlob, fetchManifest, pushRandomImage } from './lib/registry.js';
 import {
@@ -54,14 +54,6 @@ async function statementOf(repository: string, referrer: string): Promise<unknow
   };
   assert.equal(bundle.dsseEnvelope.payloadType, 'application/vnd.in-toto+json');
   return JSON.parse(Buffer.from(bundle.dsseEnvelope.payload, 'base64').toString());
-}
-
-/** An empty trusted root: with `--key`, cosign v3 needs nothing else to verify a bundle offline. */
-async function emptyTrustedRoot(): Promise<string> {
-  const file = join(await mkdtemp(join(tmpdir(), 'chainsmith-trusted-root-')), 'trusted_root.json');
-  const root = { mediaType: 'application/vnd.dev.sigstore.trustedroot+json;version=0.1', tlogs: [], ctlogs: [] };
-  await writeFile(file, JSON.stringify({ ...root, certificateAuthorities: [], timestampAuthorities: [] }));
-  return file;
 }
 
 /** `cosign verify` (v3: bundles in referrers first) of `ref` with `cosign.pub` in `keyDir`, offline. */

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Run } from '../../src/tekton/types.js';
 import type { ControllerProcess } from '../lib/controller.js';
-import { runTool } from '../lib/cosign.js';
+import { emptyTrustedRoot, runTool } from '../lib/cosign.js';
 import { fulcioEnv, rekorEnv, stackEnv, verifiersEnv } from '../lib/env.js';
 import { createServiceAccount, serviceAccountIdentity, serviceAccountToken } from '../lib/identity.js';
 import type { Encoding, Payload, SignerKind } from '../lib/interop.js';
@@ -352,17 +352,7 @@ async function trustedRoot(file: string, trust: Omit<Trust, 'trustedRootFile'>):
     args.push('--fulcio', `url=${fulcioEnv().url},certificate-chain=${trust.fulcioRootFile},start-time=${start}`);
   if (args.length === 4) {
     // key only: an empty root (with --key, cosign wants one for bundles but takes nothing from it)
-    await writeFile(
-      file,
-      JSON.stringify({
-        mediaType: 'application/vnd.dev.sigstore.trustedroot+json;version=0.1',
-        tlogs: [],
-        certificateAuthorities: [],
-        ctlogs: [],
-        timestampAuthorities: [],
-      }),
-    );
-    return file;
+    return emptyTrustedRoot(file);
   }
   const made = await runTool(verifiersEnv().cosign3, args);
   if (made.code !== 0) throw new Error(`cosign trusted-root create ${args.slice(2).join(' ')}:\n${made.out}`);

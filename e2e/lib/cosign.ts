@@ -51,22 +51,28 @@ export function cosign(args: string[], extraEnv: Record<string, string> = {}): P
  * will do.
  */
 export async function cosignVerifyBundleAttestation(ref: string, keyDir: string): Promise<ToolOutcome> {
-  const trustedRoot = join(await mkdtemp(join(tmpdir(), 'chainsmith-trusted-root-')), 'trusted_root.json');
-  await writeFile(
-    trustedRoot,
-    JSON.stringify({
-      mediaType: 'application/vnd.dev.sigstore.trustedroot+json;version=0.1',
-      tlogs: [],
-      certificateAuthorities: [],
-      ctlogs: [],
-      timestampAuthorities: [],
-    }),
-  );
+  const trustedRoot = await emptyTrustedRoot();
   // prettier-ignore
   return cosign([
     'verify-attestation', '--new-bundle-format', '--trusted-root', trustedRoot, '--key', join(keyDir, 'cosign.pub'),
     '--insecure-ignore-tlog', '--allow-http-registry', '--type', 'slsaprovenance', ref,
   ]);
+}
+
+/** A Sigstore trusted root listing nothing: with `--key`, cosign wants one for bundles but takes nothing from it. */
+export const EMPTY_TRUSTED_ROOT = JSON.stringify({
+  mediaType: 'application/vnd.dev.sigstore.trustedroot+json;version=0.1',
+  tlogs: [],
+  certificateAuthorities: [],
+  ctlogs: [],
+  timestampAuthorities: [],
+});
+
+/** Writes EMPTY_TRUSTED_ROOT to `file` (default: a new temporary `trusted_root.json`) and returns its path. */
+export async function emptyTrustedRoot(file?: string): Promise<string> {
+  const path = file ?? join(await mkdtemp(join(tmpdir(), 'chainsmith-trusted-root-')), 'trusted_root.json');
+  await writeFile(path, EMPTY_TRUSTED_ROOT);
+  return path;
 }
 
 /** A loopback port that nothing listens on (taken from the OS, then released). */
