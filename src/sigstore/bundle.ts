@@ -35,8 +35,16 @@ function leafCertificate(cert: string): Buffer | undefined {
   return firstPem ? new X509Certificate(firstPem).raw : undefined;
 }
 
-/** A bundle wrapping a DSSE envelope (attestations). The envelope's keyid becomes the public-key hint. */
-export function dsseBundle(envelopeJson: Buffer, cert: string, tlogEntry?: TlogEntry): Buffer {
+/**
+ * A bundle wrapping a DSSE envelope (attestations). The envelope's keyid becomes the public-key hint. `timestamps`:
+ * DER RFC 3161 timestamps of the signature from a timestamp authority (with Rekor v2, which gives no SET).
+ */
+export function dsseBundle(
+  envelopeJson: Buffer,
+  cert: string,
+  tlogEntry?: TlogEntry,
+  timestamps: Buffer[] = [],
+): Buffer {
   const envelope = envelopeFromJSON(JSON.parse(envelopeJson.toString('utf8')));
   const signature = envelope.signatures[0];
   const certificate = leafCertificate(cert);
@@ -49,6 +57,7 @@ export function dsseBundle(envelopeJson: Buffer, cert: string, tlogEntry?: TlogE
       ...(certificate ? { certificate } : {}),
     }),
     tlogEntry,
+    timestamps,
   );
 }
 
@@ -108,7 +117,7 @@ export function tlogEntryJson(entry: TlogEntry): Record<string, unknown> {
  * The bundle's protobuf JSON as we write it: members in the order below, no whitespace, `tlogEntries: []`, and
  * no `keyid` on envelope signatures (see the top of this file for why this is not `bundleToJSON`).
  */
-function bundleJson(bundle: Bundle, tlogEntry?: TlogEntry): Buffer {
+function bundleJson(bundle: Bundle, tlogEntry?: TlogEntry, timestamps: Buffer[] = []): Buffer {
   const b64 = (bytes: Buffer): string => bytes.toString('base64');
   const material = bundle.verificationMaterial.content;
   let key: Record<string, unknown>;
@@ -143,7 +152,13 @@ function bundleJson(bundle: Bundle, tlogEntry?: TlogEntry): Buffer {
   return Buffer.from(
     JSON.stringify({
       mediaType: bundle.mediaType,
-      verificationMaterial: { ...key, tlogEntries: tlogEntry ? [tlogEntryJson(tlogEntry)] : [] },
+      verificationMaterial: {
+        ...key,
+        tlogEntries: tlogEntry ? [tlogEntryJson(tlogEntry)] : [],
+        ...(timestamps.length > 0
+          ? { timestampVerificationData: { rfc3161Timestamps: timestamps.map((t) => ({ signedTimestamp: b64(t) })) } }
+          : {}),
+      },
       ...body,
     }),
   );
