@@ -152,3 +152,59 @@ export function verifiersEnv(): VerifiersEnv {
     );
   return { referrersRegistry, cosign3, kyverno };
 }
+
+/**
+ * The sigstore2 add-on (e2e/stack/addons/sigstore2-up.sh): Rekor v2, a timestamp authority, and the trusted root and
+ * signing config that list them next to the stack's Fulcio and Rekor v1 (for cosign v3 and sigstore-js).
+ */
+export interface Sigstore2Env {
+  /** Base URL of Rekor v2 (rekor-tiles), e.g. http://127.0.0.1:40129; entries: POST /api/v2/log/entries (REKOR_V2_URL). */
+  rekorV2Url: string;
+  /** Path of Rekor v2's ed25519 checkpoint key, PEM (REKOR_V2_PUBLIC_KEY). */
+  rekorV2PublicKey: string;
+  /** The origin (first line) of Rekor v2's checkpoints: `127.0.0.1`, the host of rekorV2Url (REKOR_V2_ORIGIN). */
+  rekorV2Origin: string;
+  /** Base URL of Rekor v2's read path, static files: /checkpoint, /tile/… (REKOR_V2_READ_URL). */
+  rekorV2ReadUrl: string;
+  /** The RFC 3161 endpoint, http://127.0.0.1:<port>/api/v1/timestamp; its chain at `${tsaUrl}/certchain` (TSA_URL). */
+  tsaUrl: string;
+  /** Path of the TSA's certificate chain, PEM, the timestamping leaf first and the root last (TSA_CHAIN). */
+  tsaChain: string;
+  /** Path of trusted_root.json: Fulcio, Rekor v1, Rekor v2, the TSA; no CT log (SIGSTORE_TRUSTED_ROOT). */
+  trustedRoot: string;
+  /** Path of signing_config.json (v0.2): Fulcio, Rekor v2 and v1, the TSA (SIGSTORE_SIGNING_CONFIG). */
+  signingConfig: string;
+}
+
+/** The sigstore2 add-on's coordinates; throws the reason it recorded when it could not start. */
+export function sigstore2Env(): Sigstore2Env {
+  const env = stackEnv();
+  const v = (k: string): string | undefined => process.env[k] ?? env.vars[k];
+  const unavailable = v('CHAINSMITH_SIGSTORE2_UNAVAILABLE');
+  if (unavailable) throw new Error(`the sigstore2 stack add-on could not start Rekor v2 and the TSA: ${unavailable}`);
+  const names = [
+    'REKOR_V2_URL',
+    'REKOR_V2_PUBLIC_KEY',
+    'REKOR_V2_ORIGIN',
+    'REKOR_V2_READ_URL',
+    'TSA_URL',
+    'TSA_CHAIN',
+    'SIGSTORE_TRUSTED_ROOT',
+    'SIGSTORE_SIGNING_CONFIG',
+  ];
+  const missing = names.filter((k) => !v(k));
+  if (missing.length > 0)
+    throw new Error(
+      `${missing.join(', ')} not in the stack environment: the sigstore2 add-on (e2e/stack/addons/sigstore2-up.sh) did not run; run \`npm run stack:up\` (it starts add-ons added since the stack started)`,
+    );
+  return {
+    rekorV2Url: v('REKOR_V2_URL')!,
+    rekorV2PublicKey: v('REKOR_V2_PUBLIC_KEY')!,
+    rekorV2Origin: v('REKOR_V2_ORIGIN')!,
+    rekorV2ReadUrl: v('REKOR_V2_READ_URL')!,
+    tsaUrl: v('TSA_URL')!,
+    tsaChain: v('TSA_CHAIN')!,
+    trustedRoot: v('SIGSTORE_TRUSTED_ROOT')!,
+    signingConfig: v('SIGSTORE_SIGNING_CONFIG')!,
+  };
+}

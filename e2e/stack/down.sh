@@ -67,7 +67,7 @@ if [ -f "$STACK_DIR/datadir" ]; then
   data=$(cat "$STACK_DIR/datadir")
   case "$data" in */chainsmith-stack.*) rm -rf "$data" ;; esac
 fi
-rm -rf "$STACK_DIR/pids" "$STACK_DIR/env.d" "$STACK_DIR/bin" "$STACK_DIR/pki" "$STACK_DIR/env" "$STACK_DIR/env.tmp" \
+rm -rf "$STACK_DIR/pids" "$STACK_DIR/env.d" "$STACK_DIR/bin" "$STACK_DIR/pki" "$STACK_DIR/env" "$STACK_DIR/env.tmp" "$STACK_DIR/sigstore" \
   "$STACK_DIR/datadir" "$STACK_DIR/admin.kubeconfig" "$STACK_DIR/registry.yml" "$STACK_DIR/rekor" \
   "$STACK_DIR/fulcio"
 say "stack down ($total processes stopped; logs kept in $STACK_DIR/logs)"

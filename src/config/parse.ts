@@ -74,6 +74,7 @@ export const KNOWN_KEYS: readonly string[] = [
   'chainsmith.retry-horizon',
   'chainsmith.transparency.attestation-entry',
   'chainsmith.keyless.reuse-certificate',
+  'chainsmith.signing-config',
 ];
 
 /** The configuration Chains uses when the ConfigMap is empty (spec §7.1), plus chainsmith's own defaults. */
@@ -291,6 +292,7 @@ export function parseChainsConfig(data: Record<string, string>): ChainsConfig {
     (v) => (c.chainsmith.attestationEntryType = v),
   );
   apply('chainsmith.keyless.reuse-certificate', goBool, (v) => (c.chainsmith.keylessReuseCertificate = v));
+  c.chainsmith.signingConfigFile = opt(get('chainsmith.signing-config'));
   return stripUndefined(c);
 }
 

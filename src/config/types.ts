@@ -78,5 +78,10 @@ export interface ChainsConfig {
      * many signatures while it has minutes of validity left (default false: a new key and certificate per object)
      */
     keylessReuseCertificate: boolean;
+    /**
+     * `chainsmith.signing-config`: path of a sigstore SigningConfig (JSON) naming the transparency log (Rekor v1 or
+     * v2) and timestamp authority to use while transparency is on, instead of `transparency.url`
+     */
+    signingConfigFile?: string;
   };
 }

@@ -58,6 +58,17 @@ export interface SigningDeps {
    * transparency is enabled.
    */
   uploadTlog?(url: string, entry: ProposedEntry): Promise<TlogEntry>;
+  /**
+   * Records a signature with the services of the sigstore signing config at `file` (`chainsmith.signing-config`): its
+   * Rekor (v1 or v2) and, when it names one, its timestamp authority (the timestamps travel on the entry). Throws
+   * TransparencyFailed, or InvalidConfig for a file it cannot use. Required when that key is set.
+   */
+  witness?(
+    file: string,
+    kind: 'simplesigning' | 'in-toto',
+    signed: SignedPayload,
+    attestationEntryType: ChainsConfig['chainsmith']['attestationEntryType'],
+  ): Promise<TlogEntry>;
   /** signatures of runs not marked yet, reused by retries so each payload gets one log entry (signature-memo.ts) */
   memo?: SignatureMemo;
   metrics?: ControllerMetrics;
@@ -188,17 +199,25 @@ async function uploadSignature(
   kind: Run['kind'],
 ): Promise<TlogEntry> {
   const started = performance.now();
+  const payloadKind = payload.kind === 'simplesigning' ? 'simplesigning' : 'in-toto';
   try {
-    if (!deps.uploadTlog) throw new ChainsmithError('TransparencyFailed', 'no transparency-log client is configured');
-    const entry = proposedEntry(
-      payload.kind === 'simplesigning' ? 'simplesigning' : 'in-toto',
-      signed,
-      verifierPem(signed.cert, signed.publicKey),
-      config.chainsmith.attestationEntryType,
-    );
-    const uploaded = await deps.uploadTlog(config.transparency.url, entry);
+    let uploaded: TlogEntry;
+    const file = config.chainsmith.signingConfigFile;
+    if (file !== undefined) {
+      if (!deps.witness) throw new ChainsmithError('TransparencyFailed', 'no signing-config client is configured');
+      uploaded = await deps.witness(file, payloadKind, signed, config.chainsmith.attestationEntryType);
+    } else {
+      if (!deps.uploadTlog) throw new ChainsmithError('TransparencyFailed', 'no transparency-log client is configured');
+      const entry = proposedEntry(
+        payloadKind,
+        signed,
+        verifierPem(signed.cert, signed.publicKey),
+        config.chainsmith.attestationEntryType,
+      );
+      uploaded = await deps.uploadTlog(config.transparency.url, entry);
+    }
     deps.metrics?.forKind(kind).payloadUploaded.inc();
-    deps.metrics?.tlogUploadDuration.labels(entry.kind).observe((performance.now() - started) / 1000);
+    deps.metrics?.tlogUploadDuration.labels(uploaded.kind).observe((performance.now() - started) / 1000);
     return uploaded;
   } catch (err) {
     const transient = err instanceof ChainsmithError && err.transient;
@@ -248,7 +267,8 @@ async function signObject(
       );
     if (upload && deps.memo) {
       const runUid = run.metadata.uid ?? '';
-      key = memoKey({ runUid, fullKey: obj.fullKey, payload: payload.bytes, signer, tlog: config.transparency.url });
+      const tlog = config.chainsmith.signingConfigFile ?? config.transparency.url;
+      key = memoKey({ runUid, fullKey: obj.fullKey, payload: payload.bytes, signer, tlog });
       remembered = deps.memo.get(key);
     }
     signed = remembered?.signed ?? (await deps.sign(signer, payload));
@@ -264,7 +284,11 @@ async function signObject(
     tlogEntry = remembered?.tlogEntry ?? (await uploadSignature(obj, payload, signed, config, deps, run.kind));
     if (key && !remembered?.tlogEntry) deps.memo?.set(run.metadata.uid ?? '', key, { signed, tlogEntry });
     // Chains: the last uploaded object wins
-    annotations[TRANSPARENCY_ANNOTATION] = transparencyEntryUrl(config.transparency.url, tlogEntry.logIndex);
+    annotations[TRANSPARENCY_ANNOTATION] = transparencyEntryUrl(
+      tlogEntry.logUrl ?? config.transparency.url,
+      tlogEntry.logIndex,
+      tlogEntry.majorApiVersion,
+    );
     deps.logger?.info('uploaded to the transparency log', {
       key: obj.fullKey,
       logIndex: tlogEntry.logIndex,

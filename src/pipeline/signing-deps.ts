@@ -15,6 +15,7 @@ import type { Storer } from '../storage/storer.js';
 import type { TaskRun } from '../tekton/types.js';
 import type { SigningDeps } from './sign-run.js';
 import { SignatureMemo } from './signature-memo.js';
+import { SigningConfigWitness } from './witness.js';
 
 export interface RealSigningDepsOptions {
   signers: SignerRegistry;
@@ -58,8 +59,11 @@ async function platformImages(
 export function realSigningDeps(o: RealSigningDepsOptions): SigningDeps {
   // One client per `transparency.url`: a config change to another log gets a new one.
   let rekor: RekorClient | undefined;
+  // `chainsmith.signing-config`: the log and timestamp authority a sigstore signing config selects
+  const witness = new SigningConfigWitness(o.rekorKey ? { rekorKey: o.rekorKey } : {});
   return {
     memo: new SignatureMemo(),
+    witness: (file, kind, signed, entryType) => witness.witness(file, kind, signed, entryType),
     uploadTlog: async (url, entry) => {
       if (rekor?.url !== url) rekor = new RekorClient({ url });
       const uploaded = await rekor.upload(entry);

@@ -82,6 +82,7 @@ export function signatureLayer(
   };
   const bundle = cosignRekorBundle(tlogEntry);
   if (bundle !== undefined) annotations[ANNOTATION_BUNDLE] = bundle;
+  addTimestamp(annotations, tlogEntry);
   return { blob: payload, descriptor: descriptorOf(SIMPLESIGNING_LAYER, payload, annotations) };
 }
 
@@ -100,7 +101,18 @@ export function attestationLayer(
   if (predicateType) annotations[ANNOTATION_PREDICATE_TYPE] = predicateType;
   const bundle = cosignRekorBundle(tlogEntry);
   if (bundle !== undefined) annotations[ANNOTATION_BUNDLE] = bundle;
+  addTimestamp(annotations, tlogEntry);
   return { blob: envelope, descriptor: descriptorOf(DSSE_LAYER, envelope, annotations) };
+}
+
+/** cosign's annotation for a signature's RFC 3161 timestamp (`static.RFC3161TimestampAnnotationKey`). */
+export const ANNOTATION_RFC3161_TIMESTAMP = 'dev.sigstore.cosign/rfc3161timestamp';
+
+// cosign writes `{"SignedRFC3161Timestamp":"<base64 DER>"}` (its bundle.RFC3161Timestamp); one timestamp per layer
+function addTimestamp(annotations: Record<string, string>, entry: TlogEntry | undefined): void {
+  const stamp = entry?.rfc3161Timestamps?.[0];
+  if (stamp)
+    annotations[ANNOTATION_RFC3161_TIMESTAMP] = JSON.stringify({ SignedRFC3161Timestamp: stamp.toString('base64') });
 }
 
 const ZERO_TIME = '0001-01-01T00:00:00Z';

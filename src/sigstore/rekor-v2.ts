@@ -3,13 +3,13 @@
 // From @sigstore/protobuf-specs: the request and answer messages and their protobuf JSON (`CreateEntryRequest`,
 // `TransparencyLogEntry`). Hand-written: the verifier's key details. @sigstore/sign's RekorWitness v2 always declares
 // an ECDSA P-256 certificate (its own TODO), which is wrong for `cosign.key`/`x509.pem`/KMS keys and other curves.
-// Issue 20 building block: not yet used by the signing pipeline.
 import { createHash, X509Certificate, type KeyObject } from 'node:crypto';
 import { PublicKeyDetails, TransparencyLogEntry } from '@sigstore/protobuf-specs';
 import { CreateEntryRequest } from '@sigstore/protobuf-specs/rekor/v2';
 import { ChainsmithError, messageOf } from '../errors.js';
 import { HttpTransport, ResponseTooLargeError, type HttpResponse } from '../oci/transport.js';
 import { MAX_REKOR_RESPONSE_BYTES, REKOR_IDLE_TIMEOUT_MS, type TlogEntry } from './rekor.js';
+import { pae } from './dsse.js';
 import { serviceBase, serviceMessage, shorten } from './service.js';
 
 /**
@@ -26,10 +26,7 @@ export interface EntryVerifier {
 }
 
 /** How a key signs, as Rekor v2 names it, and the digest a `hashedrekord` entry carries for it. */
-export function keyDetailsOf(
-  key: KeyObject,
-  purpose: 'hashedrekord' | 'dsse',
-): { details: PublicKeyDetails; hash?: string } {
+export function keyDetailsOf(key: KeyObject): { details: PublicKeyDetails; hash: string } {
   const type = key.asymmetricKeyType;
   if (type === 'ec') {
     const curve = key.asymmetricKeyDetails?.namedCurve;
@@ -51,14 +48,8 @@ export function keyDetailsOf(
     if (details === undefined) throw unsupported(`an RSA key of ${bits ?? '?'} bits`);
     return { details, hash: 'sha256' };
   }
-  if (type === 'ed25519') {
-    // pure Ed25519 signs the message, not a digest: a hashedrekord entry (a digest and a signature) cannot hold it
-    if (purpose === 'hashedrekord')
-      throw unsupported(
-        'Ed25519 for image signatures (hashedrekord v0.0.2 holds a digest; pure Ed25519 signs the message)',
-      );
-    return { details: PublicKeyDetails.PKIX_ED25519 };
-  }
+  // pure Ed25519 signs the message, not a digest: a hashedrekord entry (a digest and a signature) cannot hold it
+  if (type === 'ed25519') throw unsupported('an Ed25519 signature (hashedrekord v0.0.2 needs a prehashed one)');
   throw unsupported(`a ${type ?? 'unknown'} key`);
 }
 
@@ -66,8 +57,8 @@ function unsupported(what: string): ChainsmithError {
   return new ChainsmithError('TransparencyFailed', `Rekor v2 cannot record ${what}`);
 }
 
-function verifierJson(v: EntryVerifier, purpose: 'hashedrekord' | 'dsse') {
-  const { details } = keyDetailsOf(v.publicKey, purpose);
+function verifierJson(v: EntryVerifier) {
+  const { details } = keyDetailsOf(v.publicKey);
   return {
     keyDetails: details,
     verifier: v.certificate
@@ -81,40 +72,35 @@ function verifierJson(v: EntryVerifier, purpose: 'hashedrekord' | 'dsse') {
 
 /** The request for a signature over `payload` (an image signature): its digest, the signature and the verifier. */
 export function hashedRekordRequest(payload: Buffer, signature: Buffer, verifier: EntryVerifier): CreateEntryRequest {
-  const { hash } = keyDetailsOf(verifier.publicKey, 'hashedrekord');
+  const { hash } = keyDetailsOf(verifier.publicKey);
   return {
     spec: {
       $case: 'hashedRekordRequestV002',
       hashedRekordRequestV002: {
-        digest: createHash(hash ?? 'sha256')
-          .update(payload)
-          .digest(),
-        signature: { content: signature, verifier: verifierJson(verifier, 'hashedrekord') },
+        digest: createHash(hash).update(payload).digest(),
+        signature: { content: signature, verifier: verifierJson(verifier) },
       },
     },
   };
 }
 
-/** The request for a DSSE envelope (an attestation), exactly as stored. */
+/**
+ * The request for a DSSE envelope (an attestation). Rekor v2 (rekor-tiles v2.3) records only `hashedrekord`: as
+ * sigstore-go does, the entry is a hashedrekord of the envelope's first signature over the digest of its PAE.
+ */
 export function dsseRequest(envelopeJson: Buffer, verifier: EntryVerifier): CreateEntryRequest {
   const env = JSON.parse(envelopeJson.toString('utf8')) as {
     payload: string;
     payloadType: string;
-    signatures: Array<{ sig: string; keyid?: string }>;
+    signatures: Array<{ sig: string }>;
   };
-  return {
-    spec: {
-      $case: 'dsseRequestV002',
-      dsseRequestV002: {
-        envelope: {
-          payload: Buffer.from(env.payload, 'base64'),
-          payloadType: env.payloadType,
-          signatures: env.signatures.map((s) => ({ sig: Buffer.from(s.sig, 'base64'), keyid: s.keyid ?? '' })),
-        },
-        verifiers: [verifierJson(verifier, 'dsse')],
-      },
-    },
-  };
+  const sig = env.signatures[0]?.sig;
+  if (!sig) throw new ChainsmithError('TransparencyFailed', 'the DSSE envelope has no signature to record');
+  return hashedRekordRequest(
+    pae(env.payloadType, Buffer.from(env.payload, 'base64')),
+    Buffer.from(sig, 'base64'),
+    verifier,
+  );
 }
 
 /** The certificate DER of a PEM chain's first certificate, for an EntryVerifier. */

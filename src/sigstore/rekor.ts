@@ -42,6 +42,16 @@ export interface TlogEntry {
   /** base64 signed entry timestamp (SET); absent when Rekor returned no verification data */
   signedEntryTimestamp?: string;
   inclusionProof?: InclusionProof;
+  /** the log's base URL, when chosen by a signing config (else `transparency.url`) */
+  logUrl?: string;
+  /** 2 for a Rekor v2 (rekor-tiles) entry: no SET, integratedTime 0 */
+  majorApiVersion?: 1 | 2;
+  /**
+   * DER RFC 3161 timestamps of the same signature, from the timestamp authority of the signing config: not part of
+   * the log's entry, carried with it to storage (bundles' `timestampVerificationData`, cosign's
+   * `dev.sigstore.cosign/rfc3161timestamp` annotation)
+   */
+  rfc3161Timestamps?: Buffer[];
 }
 
 /** What a signature is checked with: the certificate PEM when the signer has one, else its PKIX public key PEM. */
@@ -98,7 +108,9 @@ export function proposedEntry(
 }
 
 /** `chains.tekton.dev/transparency` as Chains writes it: `transparency.url` verbatim, then the entry's query. */
-export function transparencyEntryUrl(url: string, logIndex: number): string {
+export function transparencyEntryUrl(url: string, logIndex: number, majorApiVersion: 1 | 2 = 1): string {
+  // Rekor v2 serves tiles, not entries by index: the annotation names the log and the index
+  if (majorApiVersion === 2) return `${url}#logIndex=${logIndex}`;
   return `${url}/api/v1/log/entries?logIndex=${logIndex}`;
 }
 

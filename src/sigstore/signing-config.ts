@@ -3,7 +3,6 @@
 // cosign v3 and sigstore-go read it. From @sigstore/protobuf-specs: the message and its JSON decoding. Hand-written:
 // the service selection rules of the spec (valid now, a supported API version, the highest one first, then the
 // selector), because @sigstore/sign applies them only inside its own bundle builder.
-// Issue 20 building block: not yet used by the signing pipeline.
 import { ServiceSelector, SigningConfig, type Service, type ServiceConfiguration } from '@sigstore/protobuf-specs';
 import { ChainsmithError, messageOf } from '../errors.js';
 

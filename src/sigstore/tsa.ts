@@ -1,6 +1,5 @@
 // RFC 3161 timestamps of signatures from a sigstore timestamp authority (`/api/v1/timestamp`), through @sigstore/sign's
 // TSAWitness (the request is the sha256 of the signature bytes, as sigstore clients and verifiers expect).
-// Issue 20 building block: not yet used by the signing pipeline.
 import { HashAlgorithm } from '@sigstore/protobuf-specs';
 import { TSAWitness } from '@sigstore/sign';
 import { ChainsmithError, messageOf } from '../errors.js';

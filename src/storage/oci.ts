@@ -180,7 +180,12 @@ export class OciStorer implements Storer {
           'image signatures for encoding-format sigstore-bundle are cosign-sign statements',
       );
     }
-    const bundle = dsseBundle(req.signed.signature, req.signed.cert, req.tlogEntry);
+    const bundle = dsseBundle(
+      req.signed.signature,
+      req.signed.cert,
+      req.tlogEntry,
+      req.tlogEntry?.rfc3161Timestamps ?? [],
+    );
     const predicateType = req.payload.predicateType ?? predicateTypeOf(req.payload.bytes) ?? '';
     return attachReferrer(
       { client, image, bundle, predicateType, content: 'dsse-envelope', ...this.nowOpt() },

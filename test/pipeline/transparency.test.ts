@@ -283,3 +283,41 @@ test('metrics: successful uploads count in Chains’ payload_uploaded and the up
   assert.match(text, /^chainsmith_tlog_upload_failures_total\{kind="transient"\} 1$/m);
   assert.match(text, /^watcher_taskrun_signing_failures_total\{error_type="tlog"\} 1$/m);
 });
+
+test('chainsmith.signing-config: signatures go to its services, and the run names the log and index', async () => {
+  const { storer, uploads, deps } = setup(fakeEntry);
+  const witnessed: Array<{ file: string; kind: string }> = [];
+  deps.witness = async (file, kind, signed) => {
+    witnessed.push({ file, kind });
+    return {
+      uuid: '',
+      logIndex: index++,
+      logID: 'cd'.repeat(32),
+      integratedTime: 0,
+      body: 'e30=',
+      kind: 'hashedrekord',
+      apiVersion: '0.0.2',
+      logUrl: 'http://rekor-v2.test',
+      majorApiVersion: 2,
+      rfc3161Timestamps: [Buffer.from(signed.signature.subarray(0, 4))],
+    };
+  };
+  const config = parseChainsConfig({
+    'transparency.enabled': 'true',
+    'chainsmith.signing-config': '/etc/sigstore/signing_config.json',
+    'artifacts.oci.storage': 'tekton',
+  });
+  const out = await signRun(taskRun(), [], config, deps);
+  assert.equal(out.status, 'signed');
+  assert.equal(uploads.length, 0, 'transparency.url is not used');
+  assert.deepEqual(
+    witnessed.map((w) => w.kind).sort(),
+    ['in-toto', 'simplesigning'],
+    'the attestation and the image signature',
+  );
+  assert.ok(witnessed.every((w) => w.file === '/etc/sigstore/signing_config.json'));
+  if (out.status !== 'signed') return;
+  assert.match(out.annotations['chains.tekton.dev/transparency'] ?? '', /^http:\/\/rekor-v2\.test#logIndex=\d+$/);
+  // storage gets the entry with its timestamps
+  assert.ok(storer.calls.every((c) => c.tlogEntry?.rfc3161Timestamps?.length === 1));
+});

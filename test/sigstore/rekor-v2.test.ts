@@ -36,24 +36,27 @@ test('a hashedrekord v0.0.2 request names the key by its details and carries the
   }
 });
 
-test('a dsse v0.0.2 request carries the envelope as stored; Ed25519 only there', () => {
-  const { publicKey } = generateKeyPairSync('ed25519');
+test('an attestation is recorded as sigstore-go records it: a hashedrekord of its signature over the PAE digest', () => {
+  const { publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-384' });
   const envelope = Buffer.from(
     JSON.stringify({ payloadType: 'application/vnd.in-toto+json', payload: 'e30=', signatures: [{ sig: 'AQID' }] }),
   );
   const json = CreateEntryRequest.toJSON(dsseRequest(envelope, { publicKey })) as {
-    dsseRequestV002: {
-      envelope: { payload: string; signatures: Array<{ sig: string }> };
-      verifiers: Array<{ keyDetails: string }>;
-    };
+    hashedRekordRequestV002: { digest: string; signature: { content: string; verifier: { keyDetails: string } } };
   };
-  assert.equal(json.dsseRequestV002.envelope.payload, 'e30=');
-  assert.equal(json.dsseRequestV002.envelope.signatures[0]?.sig, 'AQID');
-  assert.equal(json.dsseRequestV002.verifiers[0]?.keyDetails, 'PKIX_ED25519');
-  assert.throws(
-    () => hashedRekordRequest(PAYLOAD, SIG, { publicKey }),
-    (e: unknown) => e instanceof ChainsmithError && e.reason === 'TransparencyFailed' && /pure Ed25519/.test(e.message),
-  );
+  const pae = Buffer.from('DSSEv1 28 application/vnd.in-toto+json 2 {}');
+  assert.equal(json.hashedRekordRequestV002.digest, createHash('sha384').update(pae).digest('base64'));
+  assert.equal(json.hashedRekordRequestV002.signature.content, 'AQID');
+  assert.equal(json.hashedRekordRequestV002.signature.verifier.keyDetails, 'PKIX_ECDSA_P384_SHA_384');
+  const ed = generateKeyPairSync('ed25519').publicKey;
+  for (const request of [
+    () => hashedRekordRequest(PAYLOAD, SIG, { publicKey: ed }),
+    () => dsseRequest(envelope, { publicKey: ed }),
+  ])
+    assert.throws(
+      request,
+      (e: unknown) => e instanceof ChainsmithError && e.reason === 'TransparencyFailed' && /Ed25519/.test(e.message),
+    );
 });
 
 test('an answer that is not a complete v2 entry is refused with the reason', () => {

@@ -1,0 +1,247 @@
+// `chainsmith.signing-config` on the real stack (issue 20, in progress): the controller takes its transparency log and
+// timestamp authority from a sigstore signing config — the stack's rekor-tiles (Rekor v2) and timestamp authority
+// (e2e/stack/addons/sigstore2-up.sh) — and writes sigstore bundles (referrers in olareg) carrying the v0.0.2 entry,
+// its inclusion proof and checkpoint, and an RFC 3161 timestamp. cosign v3 verifies them against the stack's
+// trusted_root.json with the transparency log required; a bundle whose timestamp or inclusion proof was altered
+// fails. The config file is switched from Rekor v1 to v2 under the running controller.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { copyFile, mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { runTool } from './lib/cosign.js';
+import { fulcioEnv, sigstore2Env, verifiersEnv } from './lib/env.js';
+import { createServiceAccount, serviceAccountIdentity, serviceAccountToken } from './lib/identity.js';
+import { createNamespace } from './lib/kube.js';
+import {
+  deleteManifest,
+  fetchBlob,
+  fetchManifest,
+  MEDIA,
+  pushRandomImage,
+  putManifest,
+  sha256Digest,
+  splitRepo,
+  uploadBlob,
+  type Descriptor,
+  type PushedImage,
+} from './lib/registry.js';
+import { completeImageTaskRun, startSigningController, writeChainsConfig, x509SecretsDir } from './lib/scenario.js';
+import { getTaskRun } from './lib/tekton.js';
+import { waitFor } from './lib/wait.js';
+import type { ControllerProcess } from './lib/controller.js';
+
+interface Setup {
+  ns: string;
+  controller: ControllerProcess;
+  signingConfig: string;
+  /** key signer: the dir holding cosign.pub */
+  secrets?: string;
+  /** keyless signer: the controller's ServiceAccount identity */
+  identity?: string;
+}
+
+/** A watched namespace and a controller signing with a key (`x509.pem`) or keylessly, with a copy of the signing config. */
+async function setup(prefix: string, signer: 'key' | 'keyless'): Promise<Setup> {
+  const ns = await createNamespace(prefix);
+  const systemNs = await createNamespace(`${prefix}-sys`);
+  const dir = await mkdtemp(join(tmpdir(), 'chainsmith-signing-config-'));
+  // a copy the test may rewrite: the controller follows the file
+  const signingConfig = join(dir, 'signing_config.json');
+  await copyFile(sigstore2Env().signingConfig, signingConfig);
+  const config: Record<string, string> = {
+    'artifacts.taskrun.format': 'slsa/v1',
+    'artifacts.taskrun.storage': 'oci',
+    'artifacts.oci.storage': 'oci',
+    'storage.oci.encoding-format': 'sigstore-bundle',
+    'transparency.enabled': 'true',
+    'chainsmith.signing-config': signingConfig,
+  };
+  if (signer === 'key') {
+    const secrets = await x509SecretsDir('chainsmith-rekor-v2-');
+    await writeChainsConfig(systemNs, config);
+    return { ns, signingConfig, secrets, controller: await startSigningController(ns, systemNs, secrets) };
+  }
+  const fulcio = fulcioEnv();
+  await createServiceAccount(systemNs, SA);
+  const tokenFile = join(dir, 'oidc-token');
+  await writeFile(tokenFile, await serviceAccountToken(systemNs, SA, 'sigstore', 3600), { mode: 0o600 });
+  await writeChainsConfig(systemNs, {
+    ...config,
+    'signers.x509.fulcio.enabled': 'true',
+    'signers.x509.fulcio.address': fulcio.url,
+    'signers.x509.fulcio.issuer': fulcio.issuer,
+    'signers.x509.identity.token.file': tokenFile,
+  });
+  const controller = await startSigningController(ns, systemNs, join(dir, 'no-signing-secrets'));
+  return { ns, signingConfig, identity: serviceAccountIdentity(systemNs, SA), controller };
+}
+
+const SA = 'chainsmith-controller';
+
+async function signImage(
+  s: Setup,
+  prefix: string,
+): Promise<{ image: PushedImage; annotations: Record<string, string> }> {
+  const image = await pushRandomImage(`${verifiersEnv().referrersRegistry}/rekor-v2/${prefix}`);
+  const name = await completeImageTaskRun(s.ns, image);
+  const run = await waitFor(
+    async () => {
+      const r = await getTaskRun(s.ns, name);
+      return r.metadata.annotations?.['chains.tekton.dev/signed'] === 'true' ? r : undefined;
+    },
+    { timeoutMs: 120_000, description: `${s.ns}/${name} signed` },
+  ).catch((err: unknown) => {
+    throw new Error(`${String(err)}\ncontroller log:\n${s.controller.logs().slice(-4000)}`);
+  });
+  return { image, annotations: run.metadata.annotations ?? {} };
+}
+
+/**
+ * cosign v3 verify (or verify-attestation) with the stack's trusted root: the transparency log is required, and for
+ * keyless signatures a timestamp (Rekor v2 gives no signing time). No CT log in the stack: --insecure-ignore-sct.
+ */
+function cosign3(s: Setup, command: 'verify' | 'verify-attestation', ref: string) {
+  const trust = s.secrets
+    ? ['--key', join(s.secrets, 'cosign.pub')]
+    : ['--certificate-identity', s.identity!, '--certificate-oidc-issuer', fulcioEnv().issuer, '--insecure-ignore-sct'];
+  // prettier-ignore
+  return runTool(verifiersEnv().cosign3, [
+    command, ...trust, '--trusted-root', sigstore2Env().trustedRoot,
+    '--allow-http-registry', ...(command === 'verify-attestation' ? ['--type', 'slsaprovenance'] : []), ref,
+  ]);
+}
+
+interface Referrer {
+  manifest: Descriptor;
+  bundle: {
+    verificationMaterial: {
+      tlogEntries: Array<{
+        kindVersion: { kind: string; version: string };
+        inclusionProof: { rootHash: string; hashes: string[] };
+      }>;
+      timestampVerificationData?: { rfc3161Timestamps: Array<{ signedTimestamp: string }> };
+    };
+  };
+  layer: Descriptor;
+  json: Record<string, unknown>;
+}
+
+async function referrers(image: PushedImage): Promise<Referrer[]> {
+  const { registry, path } = splitRepo(image.repository);
+  const res = await fetch(`http://${registry}/v2/${path}/referrers/${image.digest}`);
+  const index = (await res.json()) as { manifests: Descriptor[] };
+  const out: Referrer[] = [];
+  for (const manifest of index.manifests) {
+    const m = await fetchManifest(image.repository, manifest.digest);
+    const layer = (m?.json.layers as Descriptor[])[0]!;
+    const bundle = JSON.parse((await fetchBlob(image.repository, layer.digest)).toString()) as Referrer['bundle'];
+    out.push({ manifest, bundle, layer, json: m!.json });
+  }
+  return out;
+}
+
+/** Replaces every bundle referrer of `image` by one `alter` changed (and deletes the original). */
+async function tamper(image: PushedImage, alter: (b: Referrer['bundle']) => void): Promise<void> {
+  for (const r of await referrers(image)) {
+    alter(r.bundle);
+    const blob = Buffer.from(JSON.stringify(r.bundle));
+    const layer = { ...r.layer, digest: await uploadBlob(image.repository, blob), size: blob.length };
+    const body = Buffer.from(JSON.stringify({ ...r.json, layers: [layer] }));
+    await putManifest(image.repository, sha256Digest(body), MEDIA.ociManifest, body);
+    await deleteManifest(image.repository, r.manifest.digest);
+  }
+}
+
+describe('controller with chainsmith.signing-config and a key: Rekor v2 and a timestamp authority', () => {
+  let s: Setup;
+  before(async () => {
+    s = await setup('rekor-v2', 'key');
+  });
+  after(async () => {
+    await s?.controller.stop();
+  });
+
+  test('bundles carry a Rekor v2 entry and a timestamp, and cosign v3 verifies them with the trusted root', async () => {
+    const { image, annotations } = await signImage(s, 'signed');
+    const ref = `${image.repository}@${image.digest}`;
+    assert.match(
+      annotations['chains.tekton.dev/transparency'] ?? '',
+      new RegExp(`^${sigstore2Env().rekorV2Url}#logIndex=\\d+$`),
+    );
+    const found = await referrers(image);
+    assert.equal(found.length, 2, 'the image signature and the provenance');
+    for (const r of found) {
+      assert.deepEqual(
+        r.bundle.verificationMaterial.tlogEntries.map((e) => e.kindVersion.version),
+        ['0.0.2'],
+      );
+      assert.equal(r.bundle.verificationMaterial.timestampVerificationData?.rfc3161Timestamps.length, 1);
+    }
+    for (const command of ['verify', 'verify-attestation'] as const) {
+      const out = await cosign3(s, command, ref);
+      assert.equal(out.code, 0, `${command}: ${out.out}`);
+    }
+  });
+
+  // With a key, cosign v3 requires no timestamp (the keyless suite below alters one); the log entry it requires.
+  test('a bundle whose Rekor v2 inclusion proof was altered is refused by cosign v3', async () => {
+    const { image } = await signImage(s, 'bad-proof');
+    await tamper(image, (b) => {
+      // a sibling hash of the audit path: the path no longer leads to the checkpoint's root
+      const proof = b.verificationMaterial.tlogEntries[0]!.inclusionProof;
+      assert.ok(proof.hashes.length > 0, 'the log holds more than this entry');
+      const hash = Buffer.from(proof.hashes[0]!, 'base64');
+      hash[0] = hash[0]! ^ 0xff;
+      proof.hashes[0] = hash.toString('base64');
+    });
+    const out = await cosign3(s, 'verify', `${image.repository}@${image.digest}`);
+    assert.notEqual(out.code, 0, out.out);
+  });
+
+  test('switching the signing config from Rekor v1 to v2 applies to the next run; earlier runs still verify', async () => {
+    await copyFile(join(sigstore2Env().signingConfig, '..', 'signing_config.rekor-v1.json'), s.signingConfig);
+    const v1 = await signImage(s, 'on-v1');
+    assert.match(v1.annotations['chains.tekton.dev/transparency'] ?? '', /\/api\/v1\/log\/entries\?logIndex=\d+$/);
+    const v1Entries = (await referrers(v1.image)).map((r) => r.bundle.verificationMaterial.tlogEntries[0]?.kindVersion);
+    assert.ok(
+      v1Entries.every((k) => k?.version !== '0.0.2'),
+      JSON.stringify(v1Entries),
+    );
+
+    await copyFile(sigstore2Env().signingConfig, s.signingConfig);
+    const v2 = await signImage(s, 'on-v2');
+    assert.match(v2.annotations['chains.tekton.dev/transparency'] ?? '', /#logIndex=\d+$/);
+    for (const { image } of [v1, v2]) {
+      const out = await cosign3(s, 'verify', `${image.repository}@${image.digest}`);
+      assert.equal(out.code, 0, out.out);
+    }
+  });
+});
+
+describe('controller with chainsmith.signing-config and Fulcio: keyless with Rekor v2 and a timestamp', () => {
+  let s: Setup;
+  before(async () => {
+    s = await setup('rekor-v2-keyless', 'keyless');
+  });
+  after(async () => {
+    await s?.controller.stop();
+  });
+
+  test('keyless bundles verify with cosign v3 for the identity; an altered timestamp is refused', async () => {
+    const good = (await signImage(s, 'keyless')).image;
+    for (const command of ['verify', 'verify-attestation'] as const) {
+      const out = await cosign3(s, command, `${good.repository}@${good.digest}`);
+      assert.equal(out.code, 0, `${command}: ${out.out}`);
+    }
+    const bad = (await signImage(s, 'keyless-bad-timestamp')).image;
+    await tamper(bad, (b) => {
+      const t = b.verificationMaterial.timestampVerificationData!.rfc3161Timestamps[0]!;
+      const der = Buffer.from(t.signedTimestamp, 'base64');
+      der[der.length - 10] = der[der.length - 10]! ^ 0xff;
+      t.signedTimestamp = der.toString('base64');
+    });
+    const out = await cosign3(s, 'verify', `${bad.repository}@${bad.digest}`);
+    assert.notEqual(out.code, 0, out.out);
+  });
+});

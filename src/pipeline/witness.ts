@@ -1,0 +1,115 @@
+// `chainsmith.signing-config`: records each signature with the services a sigstore SigningConfig selects — its
+// transparency log (Rekor v1 or v2) and, when it names one, its timestamp authority — as cosign v3 does. The file is
+// read again when it changes (its mtime), so a switch from Rekor v1 to v2 needs no restart.
+import { X509Certificate } from 'node:crypto';
+import { readFile, stat } from 'node:fs/promises';
+import { ChainsmithError, messageOf } from '../errors.js';
+import { certificateDer, dsseRequest, hashedRekordRequest, RekorV2Client } from '../sigstore/rekor-v2.js';
+import {
+  proposedEntry,
+  RekorClient,
+  verifierPem,
+  type AttestationEntryType,
+  type TlogEntry,
+} from '../sigstore/rekor.js';
+import { signingServices, type SigningServices } from '../sigstore/signing-config.js';
+import { timestampSignature } from '../sigstore/tsa.js';
+import type { SignedPayload } from '../signing/signer.js';
+import { recordFromEntry, setFailure, type RekorLogKey } from '../verify/tlog.js';
+
+export interface SigningConfigWitnessOptions {
+  /** Rekor v1's public key: entries of a v1 log must carry its SET (as for `transparency.url`) */
+  rekorKey?: RekorLogKey;
+}
+
+/** One witness per controller; clients are kept per URL. */
+export class SigningConfigWitness {
+  private cached: { file: string; mtimeMs: number; services: SigningServices } | undefined;
+  private v1: RekorClient | undefined;
+  private v2: { url: string; client: RekorV2Client } | undefined;
+
+  constructor(private readonly opts: SigningConfigWitnessOptions = {}) {}
+
+  /** The services of `file` now (InvalidConfig when it cannot be read or used). */
+  async services(file: string): Promise<SigningServices> {
+    let mtimeMs: number;
+    try {
+      mtimeMs = (await stat(file)).mtimeMs;
+    } catch (err) {
+      throw new ChainsmithError('InvalidConfig', `chainsmith.signing-config: cannot read ${file}: ${messageOf(err)}`);
+    }
+    if (this.cached?.file === file && this.cached.mtimeMs === mtimeMs) return this.cached.services;
+    const services = signingServices(await readFile(file), file);
+    this.cached = { file, mtimeMs, services };
+    return services;
+  }
+
+  /** Logs the signature (and timestamps it when the config names a timestamp authority). */
+  async witness(
+    file: string,
+    kind: 'simplesigning' | 'in-toto',
+    signed: SignedPayload,
+    attestationEntryType: AttestationEntryType,
+  ): Promise<TlogEntry> {
+    const services = await this.services(file);
+    const rekor = services.rekor;
+    if (!rekor)
+      throw new ChainsmithError('InvalidConfig', `signing config ${file} names no transparency log (rekorTlogUrls)`);
+    if (rekor.majorApiVersion === 2 && signed.cert !== '' && !services.tsa)
+      throw new ChainsmithError(
+        'InvalidConfig',
+        `signing config ${file}: Rekor v2 records no signing time, so a keyless signature needs a timestamp ` +
+          'authority (tsaUrls)',
+      );
+    const entry =
+      rekor.majorApiVersion === 2
+        ? await this.logV2(rekor.url, kind, signed)
+        : await this.logV1(rekor.url, kind, signed, attestationEntryType);
+    const timestamps = services.tsa ? [await timestampSignature(services.tsa.url, signatureBytes(kind, signed))] : [];
+    return {
+      ...entry,
+      logUrl: rekor.url,
+      majorApiVersion: rekor.majorApiVersion === 2 ? 2 : 1,
+      ...(timestamps.length > 0 ? { rfc3161Timestamps: timestamps } : {}),
+    };
+  }
+
+  private async logV1(
+    url: string,
+    kind: 'simplesigning' | 'in-toto',
+    signed: SignedPayload,
+    attestationEntryType: AttestationEntryType,
+  ): Promise<TlogEntry> {
+    if (this.v1?.url !== url) this.v1 = new RekorClient({ url });
+    const uploaded = await this.v1.upload(
+      proposedEntry(kind, signed, verifierPem(signed.cert, signed.publicKey), attestationEntryType),
+    );
+    if (this.opts.rekorKey) {
+      const record = recordFromEntry(uploaded);
+      const why = typeof record === 'string' ? record : setFailure(record, this.opts.rekorKey);
+      if (why) throw new ChainsmithError('TransparencyFailed', `rekor ${url}: ${why} (SIGSTORE_REKOR_PUBLIC_KEY)`);
+    }
+    return uploaded;
+  }
+
+  private async logV2(url: string, kind: 'simplesigning' | 'in-toto', signed: SignedPayload): Promise<TlogEntry> {
+    if (this.v2?.url !== url) this.v2 = { url, client: new RekorV2Client({ url }) };
+    const certificate = signed.cert !== '' ? certificateDer(signed.cert) : undefined;
+    const publicKey = certificate ? new X509Certificate(certificate).publicKey : signed.publicKey;
+    if (!publicKey)
+      throw new ChainsmithError('TransparencyFailed', 'the signer has neither a certificate nor a public key');
+    const verifier = { publicKey, ...(certificate ? { certificate } : {}) };
+    return this.v2.client.upload(
+      kind === 'simplesigning'
+        ? hashedRekordRequest(signed.payload, signed.signature, verifier)
+        : dsseRequest(signed.signature, verifier),
+    );
+  }
+}
+
+/** The bytes a timestamp is over: the raw signature, or the DSSE envelope's (first) signature. */
+function signatureBytes(kind: 'simplesigning' | 'in-toto', signed: SignedPayload): Buffer {
+  if (kind === 'simplesigning') return signed.signature;
+  const env = JSON.parse(signed.signature.toString('utf8')) as { signatures?: Array<{ sig?: string }> };
+  return Buffer.from(env.signatures?.[0]?.sig ?? '', 'base64');
+}
