@@ -386,7 +386,9 @@ function signal(pid: number, sig: NodeJS.Signals): boolean {
 }
 
 /** A handle on `.stack/pids/<name>.pid`; the command line is captured now, while the process runs. */
-export function stackDaemon(name: 'etcd' | 'kube-apiserver' | 'registry' | 'rekor-server' | 'fulcio'): StackDaemon {
+export function stackDaemon(
+  name: 'etcd' | 'kube-apiserver' | 'registry' | 'rekor-server' | 'fulcio' | 'rekor-v2' | 'tsa',
+): StackDaemon {
   const { stackDir } = stackEnv();
   const pidFile = join(stackDir, 'pids', `${name}.pid`);
   const pidNow = () => Number(readFileSync(pidFile, 'utf8').trim());
