@@ -4,6 +4,7 @@ import {
   IN_TOTO_TEKTON,
   IN_TOTO_TEKTON_KEYLESS,
   IN_TOTO_TEKTON_REKOR,
+  IN_TOTO_TEKTON_REKOR_V2,
   SLSA_V2ALPHA4_OCI,
   type BenchConfig,
 } from './lib/configs.js';
@@ -58,5 +59,6 @@ export function plan(quick: boolean): Step[] {
       arm,
       workloads: ['burst'] as WorkloadName[],
     })),
+    { config: IN_TOTO_TEKTON_REKOR_V2, arm: 'chainsmith' as const, workloads: ['burst'] as WorkloadName[] },
   ];
 }

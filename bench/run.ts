@@ -1,4 +1,4 @@
-// npm run bench [-- --quick] [--arms a,b] [--workloads burst,backlog] [--configs 1,2,3,4] [--profile] [--no-build]
+// npm run bench [-- --quick] [--arms a,b] [--workloads burst,backlog] [--configs 1,2,3,4,5] [--profile] [--no-build]
 // Runs chainsmith side by side with Tekton Chains (and a ceiling client) on fresh stacks, one
 // arm after the other, and writes bench/RESULTS.md. The last stdout line is the throughput ratio.
 import { execFile } from 'node:child_process';
@@ -67,6 +67,12 @@ each on a fresh local stack, and writes a results table. The last stdout line is
                            KeylessSigner). The table adds Fulcio requests and certificates per run (Fulcio's own
                            /metrics) and Rekor's columns. Typical:
                            --quick --configs 4 --workloads burst --out bench/RESULTS-keyless.md (about 3-4 minutes)
+                       5 = in-toto + tekton + Rekor v2 + TSA (issue 20; burst, chainsmith only: Chains cannot
+                           write to Rekor v2): config 3 with chainsmith.signing-config = the stack's signing config
+                           (e2e/stack/addons/sigstore2-up.sh: rekor-tiles and a timestamp authority), so each
+                           signature is a Rekor v2 entry plus an RFC 3161 timestamp; notes add Rekor v2 entries
+                           per run and rekor-tiles + TSA CPU. Compare with config 3's chainsmith arm:
+                           --quick --configs 3,5 --arms chainsmith --workloads burst --out bench/RESULTS-rekor-v2.md
   --out FILE           where to write the table (default bench/RESULTS.md)
   --profile            run chainsmith with --cpu-prof and --heapsnapshot-signal=SIGUSR2
   --no-build           do not run tsc first (use the existing dist/)
@@ -128,7 +134,11 @@ async function main(): Promise<void> {
     log(`${step.config.name} / ${arm.name}: fresh stack${addons.length ? ` with ${addons.join(' and ')}` : ''}`);
     let stack: BenchStack;
     try {
-      stack = await freshStack(STACK_DIR, { rekor: step.config.rekor ?? false, fulcio: step.config.fulcio ?? false });
+      stack = await freshStack(STACK_DIR, {
+        rekor: step.config.rekor ?? false,
+        fulcio: step.config.fulcio ?? false,
+        sigstore2: step.config.sigstore2 ?? false,
+      });
     } catch (err) {
       // e.g. Rekor could not start: record it for this step's rows and go on with the others
       const error = (err as Error).message;
@@ -147,31 +157,46 @@ async function main(): Promise<void> {
       const rekorUrl: Record<string, string> = tlogUrl ? { 'transparency.url': tlogUrl } : {};
       // keyless: the controller's ServiceAccount token where a projected token volume would put it, and the keys
       // that point both controllers at this stack's Fulcio and at that token (a fresh stack: a fresh token)
-      const keyless = stack.fulcio ? { fulcioUrl: stack.fulcio.url, tokenFile: TOKEN_FILE } : undefined;
+      // (config 5 runs Fulcio for its trust files only and signs with the key)
+      const fulcio = step.config.data['signers.x509.fulcio.enabled'] === 'true' ? stack.fulcio : undefined;
+      const keyless = fulcio ? { fulcioUrl: fulcio.url, tokenFile: TOKEN_FILE } : undefined;
       if (keyless) await writeIdentityToken(api.client, TOKEN_FILE);
-      const fulcioKeys: Record<string, string> = stack.fulcio
+      const fulcioKeys: Record<string, string> = fulcio
         ? {
-            'signers.x509.fulcio.address': stack.fulcio.url,
-            'signers.x509.fulcio.issuer': stack.fulcio.issuer,
+            'signers.x509.fulcio.address': fulcio.url,
+            'signers.x509.fulcio.issuer': fulcio.issuer,
             'signers.x509.identity.token.file': TOKEN_FILE,
           }
         : {};
-      await writeChainsConfig(api.client, { ...step.config.data, ...rekorUrl, ...fulcioKeys, ...arm.chainsConfig });
+      // config 5: the stack's signing config (Rekor v2 and the TSA) instead of transparency.url
+      const signingConfig: Record<string, string> = stack.sigstore2
+        ? { 'chainsmith.signing-config': stack.sigstore2.signingConfig }
+        : {};
+      await writeChainsConfig(api.client, {
+        ...step.config.data,
+        ...rekorUrl,
+        ...fulcioKeys,
+        ...signingConfig,
+        ...arm.chainsConfig,
+      });
       let n = 0;
       const prefix = step.config.realImages
         ? 'oci'
-        : step.config.fulcio
-          ? 'keyless'
-          : step.config.rekor
-            ? 'rekor'
-            : 'tekton';
+        : step.config.sigstore2
+          ? 'rekor-v2'
+          : fulcio
+            ? 'keyless'
+            : step.config.rekor
+              ? 'rekor'
+              : 'tekton';
       const ctx: WorkloadContext = {
         api,
         arm,
         timeoutMs: sizes.timeoutMs,
         log,
         ...(stack.rekor ? { rekor: stack.rekor } : {}),
-        ...(stack.fulcio ? { fulcio: stack.fulcio } : {}),
+        ...(fulcio ? { fulcio } : {}),
+        ...(stack.sigstore2 ? { sigstore2: stack.sigstore2 } : {}),
         serverPids: [stack.apiserverPid, stack.etcdPid],
         startArm: () => {
           const logFile = join(LOG_DIR, `${prefix}-${arm.name}-${++n}.log`);

@@ -14,6 +14,11 @@ export interface BenchConfig {
   rekor?: boolean;
   /** Whether the stack also runs the Fulcio add-on (e2e/stack/addons/fulcio-up.sh) and the arms sign keylessly. */
   fulcio?: boolean;
+  /**
+   * Whether the stack also runs the sigstore2 add-on (Rekor v2 and a TSA; it needs Rekor v1 and Fulcio for its trust
+   * files) and chainsmith takes its log from the stack's signing config (`chainsmith.signing-config`).
+   */
+  sigstore2?: boolean;
 }
 
 /**
@@ -88,9 +93,25 @@ export const IN_TOTO_TEKTON_KEYLESS: BenchConfig = {
   fulcio: true,
 };
 
+/**
+ * IN_TOTO_TEKTON_REKOR with `chainsmith.signing-config` naming the stack's Rekor v2 and timestamp authority (issue 20;
+ * burst only, chainsmith only: Chains cannot write to Rekor v2): each signature is a Rekor v2 entry plus a timestamp.
+ * Compared with config 3's chainsmith arm in the same run. Signed with the key (Fulcio is up only for the trust files).
+ */
+export const IN_TOTO_TEKTON_REKOR_V2: BenchConfig = {
+  id: 5,
+  name: 'in-toto + tekton + Rekor v2 + TSA',
+  data: IN_TOTO_TEKTON_REKOR.data,
+  realImages: false,
+  rekor: true,
+  fulcio: true,
+  sigstore2: true,
+};
+
 export const CONFIGS: readonly BenchConfig[] = [
   IN_TOTO_TEKTON,
   SLSA_V2ALPHA4_OCI,
   IN_TOTO_TEKTON_REKOR,
   IN_TOTO_TEKTON_KEYLESS,
+  IN_TOTO_TEKTON_REKOR_V2,
 ];

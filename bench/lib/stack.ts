@@ -27,6 +27,18 @@ export interface BenchStack {
   rekor?: BenchRekor;
   /** The Fulcio add-on, when the config asked for it. */
   fulcio?: BenchFulcio;
+  /** The sigstore2 add-on (Rekor v2 and a TSA), when the config asked for it. */
+  sigstore2?: BenchSigstore2;
+}
+
+/** The stack's Rekor v2 and timestamp authority (e2e/stack/addons/sigstore2-up.sh). */
+export interface BenchSigstore2 {
+  /** SIGSTORE_SIGNING_CONFIG: names Rekor v2 (preferred), Rekor v1 and the TSA */
+  signingConfig: string;
+  /** REKOR_V2_READ_URL: the checkpoint and tiles */
+  readUrl: string;
+  /** pids of rekor-tiles and the TSA, for their CPU */
+  pids: Record<string, number>;
 }
 
 /** The stack's Fulcio (e2e/stack/addons/fulcio-up.sh): what env.d/fulcio.env says, and where its metrics are. */
@@ -62,7 +74,7 @@ function scriptEnv(stackDir: string): NodeJS.ProcessEnv {
 /** Stops the benchmark stack in `stackDir` (if any) and starts a fresh one; bounded by timeouts. */
 export async function freshStack(
   stackDir: string,
-  opts: { rekor?: boolean; fulcio?: boolean } = {},
+  opts: { rekor?: boolean; fulcio?: boolean; sigstore2?: boolean } = {},
 ): Promise<BenchStack> {
   await downStack(stackDir);
   await run('bash', [join(REPO_ROOT, 'e2e/stack/up.sh')], {
@@ -84,7 +96,26 @@ export async function freshStack(
     etcdPid: pid('etcd'),
     ...(opts.rekor ? { rekor: await startRekor(stackDir, vars) } : {}),
     ...(opts.fulcio ? { fulcio: await startFulcio(stackDir, vars) } : {}),
+    // after Rekor v1 and Fulcio: its trusted root and signing config list them too
+    ...(opts.sigstore2 ? { sigstore2: await startSigstore2(stackDir, vars) } : {}),
   };
+}
+
+/** Runs the sigstore2 add-on (Rekor v2, the TSA, the trust files) into the stack. */
+async function startSigstore2(stackDir: string, vars: Record<string, string>): Promise<BenchSigstore2> {
+  await runAddon('sigstore2-up.sh', addonEnv(stackDir, vars));
+  const s = parseEnvFile(readFileSync(join(stackDir, 'env.d', 'sigstore2.env'), 'utf8'));
+  if (s.CHAINSMITH_SIGSTORE2_UNAVAILABLE)
+    throw new Error(`Rekor v2 and the TSA are unavailable: ${s.CHAINSMITH_SIGSTORE2_UNAVAILABLE}`);
+  if (!s.SIGSTORE_SIGNING_CONFIG || !s.REKOR_V2_READ_URL)
+    throw new Error(`${stackDir}/env.d/sigstore2.env has no SIGSTORE_SIGNING_CONFIG`);
+  const pids = Object.fromEntries(
+    ['rekor-v2', 'tsa'].map((name) => [
+      name,
+      Number(readFileSync(join(stackDir, 'pids', `${name}.pid`), 'utf8').trim()),
+    ]),
+  );
+  return { signingConfig: s.SIGSTORE_SIGNING_CONFIG, readUrl: s.REKOR_V2_READ_URL, pids };
 }
 
 /** The environment up.sh gives an add-on (run_addon), plus OIDC_ISSUER, which up.sh exports to them. */

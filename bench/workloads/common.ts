@@ -3,11 +3,12 @@
 import type { HarnessApi } from '../lib/api.js';
 import { pollUntil } from '../lib/pool.js';
 import { completeTaskRun, createTaskRun, type ImageRef } from '../lib/runs.js';
-import type { BenchFulcio, BenchRekor } from '../lib/stack.js';
+import type { BenchFulcio, BenchRekor, BenchSigstore2 } from '../lib/stack.js';
 import { FulcioMeter, fulcioNote, type FulcioReading, type FulcioResult } from '../measure/fulcio.js';
 import { apiserverRequests, requestDelta, type RequestCounts } from '../measure/apiserver.js';
 import { sampleMachine, sampleProc, type MachineCpu } from '../measure/proc.js';
 import { RekorMeter, rekorNote, type RekorReading, type RekorResult } from '../measure/rekor.js';
+import { Sigstore2Meter, sigstore2Note, type Sigstore2Reading } from '../measure/rekor-v2.js';
 import type { SignedWatch } from '../measure/signed-watch.js';
 
 export const CANARY_TIMEOUT_MS = 180_000;
@@ -38,6 +39,8 @@ export interface MeterReading {
   rekor?: RekorReading;
   /** The stack's Fulcio, when the config signs keylessly. */
   fulcio?: FulcioReading;
+  /** The stack's Rekor v2 and TSA (config 5). */
+  sigstore2?: Sigstore2Reading;
   /** CPU seconds of kube-apiserver + etcd, when their pids were given. */
   serverCpuSeconds?: number;
   /** Share of the machine's CPU time that was busy, and busy at nice priority (other work), 0..1. */
@@ -49,6 +52,7 @@ export interface MeterReading {
 export interface MeterTargets {
   rekor?: BenchRekor;
   fulcio?: BenchFulcio;
+  sigstore2?: BenchSigstore2;
   /** kube-apiserver and etcd */
   serverPids?: number[];
 }
@@ -66,6 +70,7 @@ export class Meter {
   private machine0: MachineCpu = { total: 0, idle: 0, nice: 0 };
   private readonly rekor?: RekorMeter;
   private readonly fulcio?: FulcioMeter;
+  private readonly sigstore2?: Sigstore2Meter;
 
   constructor(
     private readonly api: HarnessApi,
@@ -74,6 +79,7 @@ export class Meter {
   ) {
     if (targets.rekor) this.rekor = new RekorMeter(targets.rekor);
     if (targets.fulcio) this.fulcio = new FulcioMeter(targets.fulcio);
+    if (targets.sigstore2) this.sigstore2 = new Sigstore2Meter(targets.sigstore2);
   }
 
   private serversCpu(): number {
@@ -83,6 +89,7 @@ export class Meter {
   async begin(): Promise<void> {
     await this.rekor?.begin();
     await this.fulcio?.begin();
+    await this.sigstore2?.begin();
     this.machine0 = sampleMachine();
     this.servers0 = this.serversCpu();
     this.cpu0 = sampleProc(this.pid)?.cpuSeconds ?? 0;
@@ -99,6 +106,7 @@ export class Meter {
     const after = await apiserverRequests(this.api);
     const rekor = await this.rekor?.end();
     const fulcio = await this.fulcio?.end();
+    const sigstore2 = await this.sigstore2?.end();
     return {
       cpuSeconds: (proc?.cpuSeconds ?? NaN) - this.cpu0,
       peakRssMiB: proc?.peakRssMiB ?? NaN,
@@ -106,6 +114,7 @@ export class Meter {
       byKind: requestDelta(this.server0, after),
       ...(rekor ? { rekor } : {}),
       ...(fulcio ? { fulcio } : {}),
+      ...(sigstore2 ? { sigstore2 } : {}),
       ...(this.targets.serverPids?.length ? { serverCpuSeconds: servers } : {}),
       machineBusy: 1 - (m.idle - this.machine0.idle) / elapsed,
       machineNice: (m.nice - this.machine0.nice) / elapsed,
@@ -124,6 +133,7 @@ export function sigstoreFields(
     notes: [
       ...(reading.fulcio ? [fulcioNote(reading.fulcio, runs)] : []),
       ...(reading.rekor ? [rekorNote(reading.rekor, runs)] : []),
+      ...(reading.sigstore2 ? [sigstore2Note(reading.sigstore2, runs)] : []),
     ],
   };
 }

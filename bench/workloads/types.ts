@@ -3,7 +3,7 @@ import type { Arm } from '../arms/types.js';
 import type { HarnessApi } from '../lib/api.js';
 import type { Managed } from '../lib/process.js';
 import type { ImageRef } from '../lib/runs.js';
-import type { BenchFulcio, BenchRekor } from '../lib/stack.js';
+import type { BenchFulcio, BenchRekor, BenchSigstore2 } from '../lib/stack.js';
 import type { FulcioResult } from '../measure/fulcio.js';
 import type { RekorResult } from '../measure/rekor.js';
 import type { LatencySummary } from '../measure/stats.js';
@@ -21,6 +21,8 @@ export interface WorkloadContext {
   rekor?: BenchRekor;
   /** The stack's Fulcio, when the config signs keylessly (the meter then counts its requests). */
   fulcio?: BenchFulcio;
+  /** The stack's Rekor v2 and TSA, when chainsmith takes its log from the signing config (config 5). */
+  sigstore2?: BenchSigstore2;
   /** kube-apiserver and etcd, for their CPU per run. */
   serverPids?: number[];
   /** Upper bound for the whole measured part of the workload. */
