@@ -153,6 +153,13 @@ export class OciStorer implements Storer {
           req.tlogEntry,
         );
     const holder = holders.get(target.registry);
+    if (req.tlogEntry?.majorApiVersion === 2)
+      this.deps.logger?.warn('oci store note', {
+        key: req.fullKey,
+        note:
+          "the .sig/.att layout has no place for a Rekor v2 entry (only for the signature's timestamp): verifiers " +
+          'find the entry only in sigstore-bundle referrers (storage.oci.encoding-format: sigstore-bundle)',
+      });
     const outcome = await appendToAttachment(
       {
         client,
