@@ -8,6 +8,7 @@ import { readPublicKeyFile } from '../verify/key.js';
 import { readFulcioRootFile, stringMatcher, type KeylessPolicy, type StringMatcher } from '../verify/certificate.js';
 import type { SignerTrust } from '../verify/keyless.js';
 import { rekorLogKey, type RekorLogKey } from '../verify/tlog.js';
+import { readTrustedRootFile, type TrustedRootMaterial } from '../verify/trusted-root.js';
 import type { VerifyPolicy } from '../verify/assess.js';
 import { parseFlags } from './args.js';
 import { CliError } from './errors.js';
@@ -18,6 +19,7 @@ export const help = `Usage: chainsmith verify IMAGE[:TAG|@DIGEST] (--key cosign.
        chainsmith verify IMAGE (--certificate-identity ID | --certificate-identity-regexp RE)
                                (--certificate-oidc-issuer ISS | --certificate-oidc-issuer-regexp RE)
                                [--fulcio-root PEM] [--rekor-public-key PEM | --insecure-ignore-tlog] [flags]
+       chainsmith verify IMAGE --trusted-root trusted_root.json (--key … | the keyless flags) [flags]
 
 Verifies what is stored next to an image in its registry — cosign signatures (tag sha256-<hex>.sig),
 attestations (sha256-<hex>.att) and sigstore-bundle referrers — and prints each check: passed, failed, why.
@@ -43,6 +45,18 @@ Checked, in order (the first broken link is named):
   inclusion-proof a bundle entry's inclusion proof leads from the leaf hash of its body to the proof's root hash
   checkpoint      and its checkpoint is signed by the Rekor key, has Rekor's origin and the proof's tree size
                   and root hash (the .sig/.att annotation carries no proof: there, as for cosign, the SET is it)
+  With --trusted-root (a sigstore trusted_root.json), for each sigstore-bundle referrer:
+  tlog            the entry is required and its logId is a log of the trusted root; a Rekor v1 entry is checked
+                  as above with that log's key; a Rekor v2 entry (hashedrekord 0.0.2, no SET) must be of a log
+                  valid at the signing time, record the stored signature and the digest of the signed bytes
+                  (the DSSE PAE, or the payload) and name the key or certificate
+  inclusion-proof Rekor v2 too: the audit path from the leaf hash of the body to the proof's root hash
+  checkpoint      Rekor v2: an Ed25519 signed note of the log (key hint from its name and key), origin = signer,
+                  with the proof's tree size and root hash
+  timestamp       each RFC 3161 timestamp is over the signature bytes, signed by a timestamp authority of the
+                  trusted root whose chain verifies (leaf with the timeStamping EKU), genTime inside its validity;
+                  checked when present, and keyless with a Rekor v2 entry one is required: its time is the
+                  signing time the certificate is judged at
 
 Flags:
   --key FILE               public key PEM (cosign.pub) or certificate
@@ -67,6 +81,10 @@ Flags:
   --rekor-public-key FILE  Rekor's public key PEM (default $SIGSTORE_REKOR_PUBLIC_KEY): require and check
                            transparency-log entries, offline, against that log (without it, entries of the
                            public-good rekor.sigstore.dev are still checked with its built-in key)
+  --trusted-root FILE      a sigstore trusted_root.json (as cosign v3 takes it): its transparency logs (Rekor v1
+                           and v2) are required and its timestamp authorities check RFC 3161 timestamps; keyless,
+                           its certificate authorities are the Fulcio roots unless --fulcio-root is given. Not read
+                           from the environment. --rekor-public-key, when also given, checks entries of its log
   --insecure-ignore-tlog   do not check transparency-log entries (what happens anyway without a Rekor key;
                            cosign's default is to require the tlog, so pass a key to check as cosign does).
                            Keyless, the Rekor key is required unless this is given, and then certificates
@@ -92,6 +110,7 @@ export async function run(argv: string[]): Promise<number> {
     'require-attestation': { type: 'boolean' },
     repository: { type: 'string' },
     'rekor-public-key': { type: 'string' },
+    'trusted-root': { type: 'string' },
     'insecure-ignore-tlog': { type: 'boolean' },
     insecure: { type: 'boolean' },
     json: { type: 'boolean' },
@@ -130,16 +149,19 @@ export async function run(argv: string[]): Promise<number> {
     ? undefined
     : (values['rekor-public-key'] ?? (process.env.SIGSTORE_REKOR_PUBLIC_KEY || undefined));
   if (rekorKeyPath === '') throw new CliError('--rekor-public-key must not be empty');
-  if (keyless && rekorKeyPath === undefined && !values['insecure-ignore-tlog'])
+  const trustedRootPath = values['trusted-root'];
+  if (trustedRootPath === '') throw new CliError('--trusted-root must not be empty');
+  const trustedRoot = trustedRootPath === undefined ? undefined : await readTrustedRoot(trustedRootPath);
+  if (keyless && rekorKeyPath === undefined && !trustedRoot && !values['insecure-ignore-tlog'])
     throw new CliError(
       'keyless verification needs the transparency log (a Fulcio certificate is valid for minutes; the log ' +
         'entry proves when it signed): give --rekor-public-key FILE (or $SIGSTORE_REKOR_PUBLIC_KEY), ' +
-        'or --insecure-ignore-tlog',
+        '--trusted-root FILE, or --insecure-ignore-tlog',
     );
 
   let key: SignerTrust;
   try {
-    key = keyless ? await readKeylessFlags(values) : await readPublicKeyFlag(values);
+    key = keyless ? await readKeylessFlags(values, trustedRoot) : await readPublicKeyFlag(values);
   } catch (err) {
     if (err instanceof CliError) throw err;
     if (err instanceof ChainsmithError && err.transient)
@@ -147,6 +169,10 @@ export async function run(argv: string[]): Promise<number> {
     throw new CliError(messageOf(err));
   }
   if (rekorKeyPath !== undefined) policy.rekor = await readRekorKey(rekorKeyPath);
+  if (trustedRoot) {
+    policy.trustedRoot = trustedRoot;
+    if (values['insecure-ignore-tlog']) policy.ignoreTlog = true;
+  }
 
   let report;
   try {
@@ -195,10 +221,18 @@ export function keylessRequested(values: KeylessValues): boolean {
   return true;
 }
 
-/** The keyless policy of the flags: Fulcio roots, identity and issuer; bad input is a CliError. */
-export async function readKeylessFlags(values: KeylessValues): Promise<KeylessPolicy> {
+/**
+ * The keyless policy of the flags: Fulcio roots (--fulcio-root, else the trusted root's certificate authorities, else
+ * $SIGSTORE_ROOT_FILE), identity and issuer; bad input is a CliError.
+ */
+export async function readKeylessFlags(
+  values: KeylessValues,
+  trustedRoot?: TrustedRootMaterial,
+): Promise<KeylessPolicy> {
   const identity = matcherFlag(values, 'certificate-identity');
   const issuer = matcherFlag(values, 'certificate-oidc-issuer');
+  if (values['fulcio-root'] === undefined && trustedRoot?.fulcio)
+    return { kind: 'keyless', ...trustedRoot.fulcio, identity, issuer };
   const rootPath = values['fulcio-root'] ?? (process.env.SIGSTORE_ROOT_FILE || undefined);
   if (rootPath === undefined || rootPath === '')
     throw new CliError('keyless verification needs the Fulcio roots: give --fulcio-root FILE (or $SIGSTORE_ROOT_FILE)');
@@ -219,6 +253,15 @@ function matcherFlag(values: KeylessValues, name: 'certificate-identity' | 'cert
     return stringMatcher(re!, true);
   } catch (err) {
     throw new CliError(`--${name}-regexp: not a regular expression (${messageOf(err)})`);
+  }
+}
+
+/** Reads `--trusted-root FILE`; bad input (unreadable, not a trusted root) is exit status 2. */
+async function readTrustedRoot(path: string): Promise<TrustedRootMaterial> {
+  try {
+    return await readTrustedRootFile(path);
+  } catch (err) {
+    throw new CliError(`--trusted-root: ${messageOf(err)}`);
   }
 }
 

@@ -5,6 +5,7 @@
 import type { Check, LayerVerdict } from './checks.js';
 import { SLSA_PROVENANCE_V02, SLSA_PROVENANCE_V1 } from './predicate-types.js';
 import type { RekorLogKey } from './tlog.js';
+import type { TrustedRootMaterial } from './trusted-root.js';
 
 /** What the caller requires. */
 export interface VerifyPolicy {
@@ -14,6 +15,13 @@ export interface VerifyPolicy {
   builderId?: string;
   /** when set, every signature and attestation needs a transparency-log entry of this Rekor log (tlog.ts) */
   rekor?: RekorLogKey;
+  /**
+   * `--trusted-root`: its logs (Rekor v1 and v2) are required for every signature and attestation, and its timestamp
+   * authorities check a bundle's RFC 3161 timestamps (trusted-root.ts, bundle-trust.ts)
+   */
+  trustedRoot?: TrustedRootMaterial;
+  /** `--insecure-ignore-tlog` with a trusted root: its logs are not required (its timestamps are still checked) */
+  ignoreTlog?: boolean;
 }
 
 /** One link of the chain. */

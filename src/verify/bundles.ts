@@ -7,7 +7,7 @@
 // with SHA-256 only (cosign.key P-384/P-521 keys sign with SHA-384/512), and for a bundle that carries a
 // certificate it takes the key from the certificate and wants a CA chain for it, where `verify --key` trusts the
 // given key and not the bundle's verification material.
-import type { KeyObject } from 'node:crypto';
+import { X509Certificate, type KeyObject } from 'node:crypto';
 import type { Bundle, MessageSignature } from '@sigstore/bundle';
 import { simpleSigningJson } from '../formats/simplesigning.js';
 import { sha256Digest } from '../oci/manifest.js';
@@ -32,6 +32,8 @@ import {
   type StoredBytes,
 } from './tlog.js';
 import { isKeyless, keylessVerdict, type SignerTrust } from './keyless.js';
+import { trustedBundleChecks } from './bundle-trust.js';
+import type { TrustedRootMaterial } from './trusted-root.js';
 
 /** What a bundle turned out to be, and its verdict. */
 export interface BundleVerdict {
@@ -45,6 +47,10 @@ export interface BundleCheck {
   expect: AttestationExpectations;
   /** when set, the bundle's tlog entry must be of this log and record the bundle's signature (tlog.ts) */
   rekor?: RekorLogKey;
+  /** `--trusted-root`: the entry must be of one of its logs, and timestamps are checked (bundle-trust.ts) */
+  trustedRoot?: TrustedRootMaterial;
+  /** with a trusted root: no log entry required */
+  ignoreTlog?: boolean;
 }
 
 /**
@@ -59,6 +65,7 @@ export function checkBundle(
   image: ImageIdentity,
   expect: AttestationExpectations,
   rekor?: RekorLogKey,
+  trust: { trustedRoot?: TrustedRootMaterial; ignoreTlog?: boolean } = {},
 ): BundleVerdict {
   const bundle = parseBundle(blob);
   if (typeof bundle === 'string') {
@@ -67,6 +74,9 @@ export function checkBundle(
   }
   const { kind, stored, verify } = bundleContent(source, bundle, image, expect);
   const entries = bundle.verificationMaterial.tlogEntries;
+  if (trust.trustedRoot) {
+    return { kind, verdict: trustedRootVerdict(source, bundle, stored, verify, key, trust.trustedRoot, trust, rekor) };
+  }
   if (isKeyless(key)) {
     const { certificate, chain } = bundleCertificates(bundle);
     const verdict = keylessVerdict(
@@ -94,6 +104,58 @@ export function checkBundle(
       : verdict,
   };
 }
+
+/**
+ * A bundle under `--trusted-root`: its log entry (Rekor v1 or v2) and timestamps (bundle-trust.ts), then the
+ * signature with the key or, keylessly, the certificate dated by the entry's SET or by the timestamps.
+ */
+function trustedRootVerdict(
+  source: string,
+  bundle: Bundle,
+  stored: StoredBytes,
+  verify: (k: KeyObject) => LayerVerdict,
+  key: SignerTrust,
+  root: TrustedRootMaterial,
+  trust: { ignoreTlog?: boolean },
+  rekor: RekorLogKey | undefined,
+): LayerVerdict {
+  const entries = bundle.verificationMaterial.tlogEntries;
+  const ignoreTlog = trust.ignoreTlog ?? false;
+  if (!isKeyless(key)) {
+    const t = trustedBundleChecks(bundle, stored, { root, keyless: false, ignoreTlog, signer: key, ...opt(rekor) });
+    const verdict = verify(key);
+    if (t.kind === 'dated') return withTlogChecks(verdict, t.checks);
+    const record = recordFromBundleEntries(entries);
+    return withTlogChecks(verdict, [
+      checkTlogRecord(record, t.log, stored),
+      ...checkInclusionProof(entries, t.log),
+      ...t.more,
+    ]);
+  }
+  const { certificate, chain } = bundleCertificates(bundle);
+  let leaf: X509Certificate | undefined;
+  try {
+    leaf = certificate ? new X509Certificate(certificate) : undefined;
+  } catch {
+    leaf = undefined; // named by the certificate check
+  }
+  const t = trustedBundleChecks(bundle, stored, {
+    root,
+    keyless: true,
+    ignoreTlog,
+    ...(leaf ? { signer: leaf } : {}),
+    ...opt(rekor),
+  });
+  const record = recordFromBundleEntries(entries);
+  const item = { source, certificate, chain, stored, record, verify };
+  if (t.kind === 'rekor-v1')
+    return keylessVerdict({ ...item, moreTlogChecks: [...checkInclusionProof(entries, t.log), ...t.more] }, key, t.log);
+  // --insecure-ignore-tlog and no verified timestamp: judged now, as without a trusted root; a bad timestamp fails
+  if (ignoreTlog && t.times.length === 0) return withTlogChecks(keylessVerdict(item, key, undefined), t.checks);
+  return keylessVerdict({ ...item, dated: { checks: t.checks, times: t.times } }, key, undefined);
+}
+
+const opt = (rekor: RekorLogKey | undefined): { rekor?: RekorLogKey } => (rekor ? { rekor } : {});
 
 /**
  * What a bundle holds, the bytes its tlog entry records, and how its signature is checked with a key:
@@ -125,6 +187,7 @@ function bundleContent(
       kind: 'bundle-envelope',
       payload: env.payload,
       signatures: env.signatures.map((s) => s.sig),
+      payloadType: env.payloadType,
     };
     if (predicateTypeOf(env.payload) === COSIGN_SIGN_PREDICATE) {
       return { kind: 'signature', stored, verify: (k) => checkAttestation(source, env, k, image.digest) };

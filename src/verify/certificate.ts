@@ -56,8 +56,11 @@ export interface CertificateIdentity {
 /** The time a signature was made, and where that time comes from. */
 export interface SigningTime {
   time: Date;
-  /** `tlog`: a verified SET's integratedTime; `now`: no trusted time (--insecure-ignore-tlog) */
-  source: 'tlog' | 'now';
+  /**
+   * `tlog`: a verified SET's integratedTime; `timestamp`: a verified RFC 3161 timestamp's genTime (Rekor v2 gives
+   * no time); `now`: no trusted time (--insecure-ignore-tlog)
+   */
+  source: 'tlog' | 'timestamp' | 'now';
 }
 
 /** What checking a signing certificate gives: the check, and the key to verify with when the certificate passed. */
@@ -199,12 +202,17 @@ export function checkSigningCertificate(
     return out(
       failed(
         `${chainDetail} for ${sans} (issuer ${identity.issuer}), but the signing time is unknown: ` +
-          'no verified transparency-log entry, so its validity (' +
+          'no verified transparency-log entry (or timestamp), so its validity (' +
           `${iso(leafFrom)} to ${iso(leafTo)}) cannot be checked`,
       ),
     );
-  const when = signedAt.source === 'tlog' ? 'signed at' : 'checked at';
-  const at = signedAt.source === 'tlog' ? iso(signedAt.time) : `${iso(signedAt.time)} (now: no transparency-log time)`;
+  const when = signedAt.source === 'now' ? 'checked at' : 'signed at';
+  const at =
+    signedAt.source === 'tlog'
+      ? iso(signedAt.time)
+      : signedAt.source === 'timestamp'
+        ? `${iso(signedAt.time)} (RFC 3161 timestamp)`
+        : `${iso(signedAt.time)} (now: no transparency-log time)`;
   for (const c of path) {
     const from = new Date(c.validFrom);
     const to = new Date(c.validTo);

@@ -1,9 +1,11 @@
-// Rekor v1 checkpoints: a signed note (golang.org/x/mod/sumdb/note, transparency-dev/formats log/README.md) whose
+// Rekor checkpoints: a signed note (golang.org/x/mod/sumdb/note, transparency-dev/formats log/README.md) whose
 // text is the log's origin, tree size and root hash. Rekor writes the origin as `<hostname> - <treeID>` and signs the
 // note as `<hostname>` with the key hint sha256(DER public key)[0:4], i.e. the first 4 bytes of the log ID.
+// Rekor v2 (rekor-tiles) names its log by the origin alone and signs the note with an Ed25519 key whose hint is the
+// signed-note key ID, sha256(<name> || "\n" || 0x01 || raw key)[0:4] (golang.org/x/mod/sumdb/note).
 // Hand-written for the same reason as merkle.ts: @sigstore/verify's `verifyCheckpoint` is not exported, wants a
 // TLogAuthority with a base URL, and fails with one generic message.
-import type { KeyObject } from 'node:crypto';
+import { createHash, type KeyObject } from 'node:crypto';
 import { crypto as sigstoreCrypto } from '@sigstore/core';
 
 /** The body of a checkpoint. */
@@ -58,24 +60,50 @@ export function parseCheckpoint(envelope: string): SignedCheckpoint | string {
   return { note, checkpoint: { origin, treeSize: BigInt(size), rootHash }, signatures };
 }
 
+/** How a log names itself in its checkpoints: Rekor v1's `<name> - <tree ID>`, or Rekor v2's origin = signer name. */
+export type CheckpointForm = 'rekor-v1' | 'rekor-v2';
+
+/** The signed-note key ID of an Ed25519 key under a signer name: sha256(name || "\n" || 0x01 || raw key)[0:4]. */
+export function noteKeyHint(name: string, key: KeyObject): Buffer {
+  const raw = key.export({ type: 'spki', format: 'der' }).subarray(-32);
+  return createHash('sha256')
+    .update(Buffer.from(`${name}\n`, 'utf8'))
+    .update(Buffer.from([0x01]))
+    .update(raw)
+    .digest()
+    .subarray(0, 4);
+}
+
 /**
  * Checks that the Rekor log signed the checkpoint: a signature line with the log's key hint verifies over the note,
- * and the origin is Rekor's `<signer name> - <tree ID>`. Returns the signer's name, or why not.
+ * and the origin is Rekor's `<signer name> - <tree ID>` (Rekor v2: the signer name itself). Returns the signer's
+ * name, or why not. An Ed25519 key's hint is its signed-note key ID under the line's name; any other key's the first
+ * 4 bytes of the log ID.
  */
 export function verifyCheckpointSignature(
   signed: SignedCheckpoint,
   log: { key: KeyObject; /** hex */ logID: string },
+  form: CheckpointForm = 'rekor-v1',
 ): { signer: string } | { failure: string } {
-  const hint = Buffer.from(log.logID, 'hex').subarray(0, 4);
-  const candidates = signed.signatures.filter((s) => s.keyHint.equals(hint));
+  const ed25519 = log.key.asymmetricKeyType === 'ed25519';
+  const logHint = Buffer.from(log.logID, 'hex').subarray(0, 4);
+  const hintOf = (name: string): Buffer => (ed25519 ? noteKeyHint(name, log.key) : logHint);
+  const candidates = signed.signatures.filter((s) => s.keyHint.equals(hintOf(s.name)));
   if (candidates.length === 0)
     return {
-      failure: `signature invalid: no signature line has the Rekor key's hint ${hint.toString('hex')}`,
+      failure: ed25519
+        ? "signature invalid: no signature line has the hint of the log's Ed25519 key under its name"
+        : `signature invalid: no signature line has the Rekor key's hint ${logHint.toString('hex')}`,
     };
   const data = Buffer.from(signed.note, 'utf8');
   const good = candidates.find((s) => sigstoreCrypto.verify(data, log.key, s.signature));
   if (!good) return { failure: 'signature invalid: the note signature does not verify with the Rekor key' };
   const origin = signed.checkpoint.origin;
+  if (form === 'rekor-v2') {
+    if (origin === good.name) return { signer: good.name };
+    const [o, n] = [JSON.stringify(origin.slice(0, 100)), JSON.stringify(good.name)];
+    return { failure: `origin mismatch: ${o} is not the signer ${n}` };
+  }
   if (!origin.startsWith(`${good.name} - `) || !DECIMAL.test(origin.slice(good.name.length + 3)))
     return {
       failure:

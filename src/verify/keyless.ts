@@ -27,6 +27,11 @@ export interface KeylessItem {
   record: TlogRecord | string;
   /** more log checks of the same entry (a bundle's inclusion proof and checkpoint) */
   moreTlogChecks?: Check[];
+  /**
+   * checks already made that date the signature, instead of the Rekor v1 record (a Rekor v2 entry and its RFC 3161
+   * timestamps, bundle-trust.ts): their checks, and the verified signing times (none: unknown)
+   */
+  dated?: { checks: Check[]; times: Date[] };
   /** the item's own checks, with the certificate's key */
   verify: (key: KeyObject) => LayerVerdict;
 }
@@ -60,7 +65,13 @@ export function keylessVerdict(
     leaf = undefined; // named by the certificate check below
   }
   let signedAt: SigningTime | undefined = { time: now, source: 'now' };
-  if (rekor) {
+  const laterTimes: Date[] = [];
+  if (item.dated) {
+    checks.push(...item.dated.checks);
+    const [first, ...rest] = item.dated.times;
+    signedAt = first ? { time: first, source: 'timestamp' } : undefined;
+    laterTimes.push(...rest);
+  } else if (rekor) {
     const tlog = checkTlogRecord(item.record, rekor, item.stored, leaf);
     checks.push(tlog, ...(item.moreTlogChecks ?? []));
     signedAt =
@@ -68,7 +79,12 @@ export function keylessVerdict(
         ? { time: new Date(item.record.integratedTime * 1000), source: 'tlog' }
         : undefined;
   }
-  const cert = checkSigningCertificate(item.certificate, chain, policy, signedAt);
+  let cert = checkSigningCertificate(item.certificate, chain, policy, signedAt);
+  // every verified timestamp must lie inside the certificate's validity, not only the first
+  for (const time of laterTimes) {
+    if (cert.check.status !== 'passed') break;
+    cert = checkSigningCertificate(item.certificate, chain, policy, { time, source: 'timestamp' });
+  }
   checks.push(cert.check);
   const verdict: LayerVerdict = { source: item.source, authentic: false, checks };
   if (cert.identity && cert.identity.sans.length > 0) {

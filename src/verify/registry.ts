@@ -25,7 +25,16 @@ import { attachmentTag } from '../sigstore/cosign-layout.js';
 import { checkAttestation, checkSimpleSigning, type AttestationExpectations, type LayerVerdict } from './checks.js';
 import { assessImage, type VerifyPolicy, type VerifyReport } from './assess.js';
 import { checkBundle, type BundleCheck } from './bundles.js';
-import { checkTlogRecord, recordFromCosignBundle, rekorFor, withTlogCheck, type StoredBytes } from './tlog.js';
+import {
+  checkTlogRecord,
+  recordFromCosignBundle,
+  rekorFor,
+  withTlogCheck,
+  type RekorLogKey,
+  type StoredBytes,
+  type TlogRecord,
+} from './tlog.js';
+import { trustedLog } from './trusted-root.js';
 import { isKeyless, keylessVerdict, type SignerTrust } from './keyless.js';
 
 /** How to reach the registry. */
@@ -134,7 +143,12 @@ export async function verifyImage(
     );
   }
 
-  const bundleCheck = { key, expect, ...(policy.rekor ? { rekor: policy.rekor } : {}) };
+  const bundleCheck: BundleCheck = {
+    key,
+    expect,
+    ...(policy.rekor ? { rekor: policy.rekor } : {}),
+    ...(policy.trustedRoot ? { trustedRoot: policy.trustedRoot, ignoreTlog: policy.ignoreTlog ?? false } : {}),
+  };
   await readReferrers(client, ref.repository, repository, digest, bundleCheck, notes, signatures, attestations);
   return assessImage({ image: input, repository, digest, resolvedDetail }, signatures, attestations, policy, notes);
 }
@@ -152,14 +166,26 @@ function layerVerdict(
   check: (key: KeyObject) => LayerVerdict,
 ): LayerVerdict {
   const record = recordFromCosignBundle(annotations?.[ANNOTATION_BUNDLE]);
+  const rekor = policy.rekor ?? trustedRootRekor(record, policy);
   if (isKeyless(trust)) {
     const certificate = annotations?.[ANNOTATION_CERTIFICATE];
     const chain = annotations?.[ANNOTATION_CHAIN];
-    return keylessVerdict({ source, certificate, chain, stored, record, verify: check }, trust, policy.rekor);
+    return keylessVerdict({ source, certificate, chain, stored, record, verify: check }, trust, rekor);
   }
   const verdict = check(trust);
-  const log = rekorFor(record, policy.rekor);
+  const log = rekorFor(record, rekor);
   return log ? withTlogCheck(verdict, checkTlogRecord(record, log, stored)) : verdict;
+}
+
+/**
+ * With `--trusted-root` (and no `--rekor-public-key`), the Rekor v1 log a layer's entry is checked with: the root's
+ * log of the entry's log ID, else its first log, so that an entry of another log (or none) fails as "another log".
+ */
+function trustedRootRekor(record: TlogRecord | string, policy: VerifyPolicy): RekorLogKey | undefined {
+  const root = policy.trustedRoot;
+  if (!root || policy.ignoreTlog) return undefined;
+  const log = (typeof record === 'string' ? undefined : trustedLog(root, record.logID)) ?? root.tlogs[0];
+  return log ? { key: log.key, logID: log.logID } : undefined;
 }
 
 async function buildClient(registry: string, insecure: boolean, deadline: Deadline): Promise<RegistryClient> {
@@ -254,7 +280,9 @@ async function readReferrers(
       attestations.push({ source, authentic: false, checks: [{ name: 'bundle', status: 'failed', detail: blob }] });
       continue;
     }
-    const { kind, verdict } = checkBundle(source, blob, check.key, { repository, digest }, check.expect, check.rekor);
+    const trust = check.trustedRoot ? { trustedRoot: check.trustedRoot, ignoreTlog: check.ignoreTlog ?? false } : {};
+    const image = { repository, digest };
+    const { kind, verdict } = checkBundle(source, blob, check.key, image, check.expect, check.rekor, trust);
     (kind === 'signature' ? signatures : attestations).push(verdict);
   }
 }

@@ -14,7 +14,7 @@ import type { TransparencyLogEntry } from '@sigstore/bundle';
 import { messageOf } from '../errors.js';
 import { dsseEntry, entryMismatch, hashedRekordEntry, intotoEntry, type TlogEntry } from '../sigstore/rekor.js';
 import type { Check, LayerVerdict } from './checks.js';
-import { parseCheckpoint, verifyCheckpointSignature } from './checkpoint.js';
+import { parseCheckpoint, verifyCheckpointSignature, type CheckpointForm } from './checkpoint.js';
 import { inclusionMismatch } from './merkle.js';
 
 /** A Rekor v1 log as `verify` trusts it: its public key and the log ID derived from it. */
@@ -77,7 +77,7 @@ export type StoredBytes =
   /** a DSSE envelope exactly as stored (`.att` layer) */
   | { kind: 'envelope'; envelope: Buffer }
   /** a DSSE envelope decoded from a bundle: only its payload and signatures are the stored bytes */
-  | { kind: 'bundle-envelope'; payload: Buffer; signatures: Buffer[] };
+  | { kind: 'bundle-envelope'; payload: Buffer; signatures: Buffer[]; payloadType?: string };
 
 const isInt = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -262,7 +262,11 @@ const DECIMAL = /^(0|[1-9][0-9]*)$/;
  * from the leaf hash of the entry's canonicalized body to the proof's root hash) and `checkpoint` (signed by the
  * Rekor key, Rekor's origin, the proof's tree size and root hash). An entry without a proof gets a skipped check.
  */
-export function checkInclusionProof(entries: TransparencyLogEntry[], log: RekorLogKey): Check[] {
+export function checkInclusionProof(
+  entries: TransparencyLogEntry[],
+  log: RekorLogKey,
+  form: CheckpointForm = 'rekor-v1',
+): Check[] {
   const entry = entries[0];
   if (!entry) return [];
   const proof = entry.inclusionProof;
@@ -296,7 +300,7 @@ export function checkInclusionProof(entries: TransparencyLogEntry[], log: RekorL
     return [...checks, cpFailed('the inclusion proof has no checkpoint, so nothing signs its root hash')];
   const signed = parseCheckpoint(proof.checkpoint.envelope);
   if (typeof signed === 'string') return [...checks, cpFailed(`unreadable: ${signed}`)];
-  const signature = verifyCheckpointSignature(signed, log);
+  const signature = verifyCheckpointSignature(signed, log, form);
   if ('failure' in signature) return [...checks, cpFailed(signature.failure)];
   const cp = signed.checkpoint;
   if (cp.treeSize !== treeSize)
