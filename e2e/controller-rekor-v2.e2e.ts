@@ -6,96 +6,22 @@
 // fails. The config file is switched from Rekor v1 to v2 under the running controller.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { copyFile, mkdtemp, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { copyFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { runTool } from './lib/cosign.js';
 import { fulcioEnv, sigstore2Env, verifiersEnv } from './lib/env.js';
-import { createServiceAccount, serviceAccountIdentity, serviceAccountToken } from './lib/identity.js';
-import { createNamespace } from './lib/kube.js';
 import {
   deleteManifest,
-  fetchBlob,
-  fetchManifest,
   MEDIA,
-  pushRandomImage,
   putManifest,
   sha256Digest,
-  splitRepo,
   uploadBlob,
   type Descriptor,
   type PushedImage,
 } from './lib/registry.js';
-import { completeImageTaskRun, startSigningController, writeChainsConfig, x509SecretsDir } from './lib/scenario.js';
-import { getTaskRun } from './lib/tekton.js';
-import { waitFor } from './lib/wait.js';
-import type { ControllerProcess } from './lib/controller.js';
+import { bundleReferrers, signImageRun, startRekorV2Signer, type SigningSetup } from './lib/rekor-v2.js';
 
-interface Setup {
-  ns: string;
-  controller: ControllerProcess;
-  signingConfig: string;
-  /** key signer: the dir holding cosign.pub */
-  secrets?: string;
-  /** keyless signer: the controller's ServiceAccount identity */
-  identity?: string;
-}
-
-/** A watched namespace and a controller signing with a key (`x509.pem`) or keylessly, with a copy of the signing config. */
-async function setup(prefix: string, signer: 'key' | 'keyless'): Promise<Setup> {
-  const ns = await createNamespace(prefix);
-  const systemNs = await createNamespace(`${prefix}-sys`);
-  const dir = await mkdtemp(join(tmpdir(), 'chainsmith-signing-config-'));
-  // a copy the test may rewrite: the controller follows the file
-  const signingConfig = join(dir, 'signing_config.json');
-  await copyFile(sigstore2Env().signingConfig, signingConfig);
-  const config: Record<string, string> = {
-    'artifacts.taskrun.format': 'slsa/v1',
-    'artifacts.taskrun.storage': 'oci',
-    'artifacts.oci.storage': 'oci',
-    'storage.oci.encoding-format': 'sigstore-bundle',
-    'transparency.enabled': 'true',
-    'chainsmith.signing-config': signingConfig,
-  };
-  if (signer === 'key') {
-    const secrets = await x509SecretsDir('chainsmith-rekor-v2-');
-    await writeChainsConfig(systemNs, config);
-    return { ns, signingConfig, secrets, controller: await startSigningController(ns, systemNs, secrets) };
-  }
-  const fulcio = fulcioEnv();
-  await createServiceAccount(systemNs, SA);
-  const tokenFile = join(dir, 'oidc-token');
-  await writeFile(tokenFile, await serviceAccountToken(systemNs, SA, 'sigstore', 3600), { mode: 0o600 });
-  await writeChainsConfig(systemNs, {
-    ...config,
-    'signers.x509.fulcio.enabled': 'true',
-    'signers.x509.fulcio.address': fulcio.url,
-    'signers.x509.fulcio.issuer': fulcio.issuer,
-    'signers.x509.identity.token.file': tokenFile,
-  });
-  const controller = await startSigningController(ns, systemNs, join(dir, 'no-signing-secrets'));
-  return { ns, signingConfig, identity: serviceAccountIdentity(systemNs, SA), controller };
-}
-
-const SA = 'chainsmith-controller';
-
-async function signImage(
-  s: Setup,
-  prefix: string,
-): Promise<{ image: PushedImage; annotations: Record<string, string> }> {
-  const image = await pushRandomImage(`${verifiersEnv().referrersRegistry}/rekor-v2/${prefix}`);
-  const name = await completeImageTaskRun(s.ns, image);
-  const run = await waitFor(
-    async () => {
-      const r = await getTaskRun(s.ns, name);
-      return r.metadata.annotations?.['chains.tekton.dev/signed'] === 'true' ? r : undefined;
-    },
-    { timeoutMs: 120_000, description: `${s.ns}/${name} signed` },
-  ).catch((err: unknown) => {
-    throw new Error(`${String(err)}\ncontroller log:\n${s.controller.logs().slice(-4000)}`);
-  });
-  return { image, annotations: run.metadata.annotations ?? {} };
-}
+type Setup = SigningSetup;
 
 /**
  * cosign v3 verify (or verify-attestation) with the stack's trusted root: the transparency log is required, and for
@@ -128,17 +54,12 @@ interface Referrer {
 }
 
 async function referrers(image: PushedImage): Promise<Referrer[]> {
-  const { registry, path } = splitRepo(image.repository);
-  const res = await fetch(`http://${registry}/v2/${path}/referrers/${image.digest}`);
-  const index = (await res.json()) as { manifests: Descriptor[] };
-  const out: Referrer[] = [];
-  for (const manifest of index.manifests) {
-    const m = await fetchManifest(image.repository, manifest.digest);
-    const layer = (m?.json.layers as Descriptor[])[0]!;
-    const bundle = JSON.parse((await fetchBlob(image.repository, layer.digest)).toString()) as Referrer['bundle'];
-    out.push({ manifest, bundle, layer, json: m!.json });
-  }
-  return out;
+  return (await bundleReferrers(image)).map((r) => ({
+    manifest: r.manifest,
+    json: r.json,
+    layer: r.layer,
+    bundle: JSON.parse(r.blob.toString()) as Referrer['bundle'],
+  }));
 }
 
 /** Replaces every bundle referrer of `image` by one `alter` changed (and deletes the original). */
@@ -156,14 +77,14 @@ async function tamper(image: PushedImage, alter: (b: Referrer['bundle']) => void
 describe('controller with chainsmith.signing-config and a key: Rekor v2 and a timestamp authority', () => {
   let s: Setup;
   before(async () => {
-    s = await setup('rekor-v2', 'key');
+    s = await startRekorV2Signer('rekor-v2', 'key');
   });
   after(async () => {
     await s?.controller.stop();
   });
 
   test('bundles carry a Rekor v2 entry and a timestamp, and cosign v3 verifies them with the trusted root', async () => {
-    const { image, annotations } = await signImage(s, 'signed');
+    const { image, annotations } = await signImageRun(s, 'signed');
     const ref = `${image.repository}@${image.digest}`;
     assert.match(
       annotations['chains.tekton.dev/transparency'] ?? '',
@@ -186,7 +107,7 @@ describe('controller with chainsmith.signing-config and a key: Rekor v2 and a ti
 
   // With a key, cosign v3 requires no timestamp (the keyless suite below alters one); the log entry it requires.
   test('a bundle whose Rekor v2 inclusion proof was altered is refused by cosign v3', async () => {
-    const { image } = await signImage(s, 'bad-proof');
+    const { image } = await signImageRun(s, 'bad-proof');
     await tamper(image, (b) => {
       // a sibling hash of the audit path: the path no longer leads to the checkpoint's root
       const proof = b.verificationMaterial.tlogEntries[0]!.inclusionProof;
@@ -201,7 +122,7 @@ describe('controller with chainsmith.signing-config and a key: Rekor v2 and a ti
 
   test('switching the signing config from Rekor v1 to v2 applies to the next run; earlier runs still verify', async () => {
     await copyFile(join(sigstore2Env().signingConfig, '..', 'signing_config.rekor-v1.json'), s.signingConfig);
-    const v1 = await signImage(s, 'on-v1');
+    const v1 = await signImageRun(s, 'on-v1');
     assert.match(v1.annotations['chains.tekton.dev/transparency'] ?? '', /\/api\/v1\/log\/entries\?logIndex=\d+$/);
     const v1Entries = (await referrers(v1.image)).map((r) => r.bundle.verificationMaterial.tlogEntries[0]?.kindVersion);
     assert.ok(
@@ -210,7 +131,7 @@ describe('controller with chainsmith.signing-config and a key: Rekor v2 and a ti
     );
 
     await copyFile(sigstore2Env().signingConfig, s.signingConfig);
-    const v2 = await signImage(s, 'on-v2');
+    const v2 = await signImageRun(s, 'on-v2');
     assert.match(v2.annotations['chains.tekton.dev/transparency'] ?? '', /#logIndex=\d+$/);
     for (const { image } of [v1, v2]) {
       const out = await cosign3(s, 'verify', `${image.repository}@${image.digest}`);
@@ -222,19 +143,19 @@ describe('controller with chainsmith.signing-config and a key: Rekor v2 and a ti
 describe('controller with chainsmith.signing-config and Fulcio: keyless with Rekor v2 and a timestamp', () => {
   let s: Setup;
   before(async () => {
-    s = await setup('rekor-v2-keyless', 'keyless');
+    s = await startRekorV2Signer('rekor-v2-keyless', 'keyless');
   });
   after(async () => {
     await s?.controller.stop();
   });
 
   test('keyless bundles verify with cosign v3 for the identity; an altered timestamp is refused', async () => {
-    const good = (await signImage(s, 'keyless')).image;
+    const good = (await signImageRun(s, 'keyless')).image;
     for (const command of ['verify', 'verify-attestation'] as const) {
       const out = await cosign3(s, command, `${good.repository}@${good.digest}`);
       assert.equal(out.code, 0, `${command}: ${out.out}`);
     }
-    const bad = (await signImage(s, 'keyless-bad-timestamp')).image;
+    const bad = (await signImageRun(s, 'keyless-bad-timestamp')).image;
     await tamper(bad, (b) => {
       const t = b.verificationMaterial.timestampVerificationData!.rfc3161Timestamps[0]!;
       const der = Buffer.from(t.signedTimestamp, 'base64');

@@ -1,6 +1,6 @@
 // `chainsmith verify --trusted-root` on the live stack: the controller signs images with `chainsmith.signing-config`
 // (Rekor v2 and the timestamp authority of e2e/stack/addons/sigstore2-up.sh), with a key and keylessly through the
-// stack's Fulcio (test/fixtures/rekor-v2/stack-signing.ts, the set-up of controller-rekor-v2.e2e.ts), and `verify`
+// stack's Fulcio (e2e/lib/rekor-v2.ts), and `verify`
 // with the stack's trusted_root.json accepts them — the keyless ones without --fulcio-root or --rekor-public-key,
 // the trusted root gives both. A bundle whose inclusion proof, checkpoint or timestamp was altered in the registry
 // fails, and the report names the broken link.
@@ -10,12 +10,7 @@ import { join } from 'node:path';
 import { fulcioEnv, sigstore2Env } from './lib/env.js';
 import { deleteManifest, MEDIA, putManifest, sha256Digest, uploadBlob, type PushedImage } from './lib/registry.js';
 import { chainsmithCli } from './lib/scenario.js';
-import {
-  bundleReferrers,
-  signImage,
-  startRekorV2Signer,
-  type SigningSetup,
-} from '../test/fixtures/rekor-v2/stack-signing.js';
+import { bundleReferrers, signImage, startRekorV2Signer, type SigningSetup } from './lib/rekor-v2.js';
 
 type BundleJson = {
   verificationMaterial: {

@@ -55,11 +55,11 @@ export class SigningConfigWitness {
     const rekor = services.rekor;
     if (!rekor)
       throw new ChainsmithError('InvalidConfig', `signing config ${file} names no transparency log (rekorTlogUrls)`);
-    if (rekor.majorApiVersion === 2 && signed.cert !== '' && !services.tsa)
+    // as cosign v3 (since v3.0.5) requires: Rekor v2 gives no signing time, a timestamp authority does
+    if (rekor.majorApiVersion === 2 && !services.tsa)
       throw new ChainsmithError(
         'InvalidConfig',
-        `signing config ${file}: Rekor v2 records no signing time, so a keyless signature needs a timestamp ` +
-          'authority (tsaUrls)',
+        `signing config ${file}: Rekor v2 records no signing time, so it needs a timestamp authority (tsaUrls)`,
       );
     const entry =
       rekor.majorApiVersion === 2

@@ -1,0 +1,59 @@
+// `chainsmith.signing-config` (src/pipeline/witness.ts): the file is followed when it changes, and what cannot be
+// honoured is refused before any service is asked. Uploads to the real Rekor v2 and TSA: e2e/controller-rekor-v2.e2e.ts.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { generateKeyPairSync } from 'node:crypto';
+import { mkdtemp, utimes, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ChainsmithError } from '../../src/errors.js';
+import { SigningConfigWitness } from '../../src/pipeline/witness.js';
+import { SIGNING_CONFIG_MEDIA_TYPE } from '../../src/sigstore/signing-config.js';
+
+const service = (url: string, majorApiVersion: number) => ({
+  url,
+  majorApiVersion,
+  validFor: { start: '2020-01-01T00:00:00Z' },
+  operator: 'test',
+});
+const config = (rekor: Array<ReturnType<typeof service>>, tsa: Array<ReturnType<typeof service>> = []) =>
+  JSON.stringify({
+    mediaType: SIGNING_CONFIG_MEDIA_TYPE,
+    caUrls: [],
+    oidcUrls: [],
+    rekorTlogUrls: rekor,
+    rekorTlogConfig: { selector: 'ANY' },
+    tsaUrls: tsa,
+    tsaConfig: { selector: 'ANY' },
+  });
+
+test('a changed signing config is read again: Rekor v1 to v2 without a restart', async () => {
+  const file = join(await mkdtemp(join(tmpdir(), 'chainsmith-witness-')), 'signing_config.json');
+  const witness = new SigningConfigWitness();
+  await writeFile(file, config([service('http://rekor-v1.test', 1)]));
+  await utimes(file, new Date(1_000_000), new Date(1_000_000));
+  assert.deepEqual((await witness.services(file)).rekor, { url: 'http://rekor-v1.test', majorApiVersion: 1 });
+  await writeFile(file, config([service('http://rekor-v2.test', 2)], [service('http://tsa.test/api/v1/timestamp', 1)]));
+  await utimes(file, new Date(2_000_000), new Date(2_000_000));
+  assert.deepEqual((await witness.services(file)).rekor, { url: 'http://rekor-v2.test', majorApiVersion: 2 });
+});
+
+test('Rekor v2 without a timestamp authority, no log, or an unreadable file: InvalidConfig, nothing uploaded', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'chainsmith-witness-'));
+  const { publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  const signed = { payload: Buffer.from('{}'), signature: Buffer.from([1]), cert: '', chain: '', publicKey };
+  const invalid = (re: RegExp) => (e: unknown) =>
+    e instanceof ChainsmithError && e.reason === 'InvalidConfig' && re.test(e.message);
+  const witness = new SigningConfigWitness();
+  // closed ports: a request would fail as TransparencyFailed, not InvalidConfig
+  const noTsa = join(dir, 'no-tsa.json');
+  await writeFile(noTsa, config([service('http://127.0.0.1:1', 2)]));
+  await assert.rejects(witness.witness(noTsa, 'simplesigning', signed, 'dsse'), invalid(/needs a timestamp authority/));
+  const noLog = join(dir, 'no-log.json');
+  await writeFile(noLog, config([]));
+  await assert.rejects(witness.witness(noLog, 'simplesigning', signed, 'dsse'), invalid(/names no transparency log/));
+  await assert.rejects(
+    witness.witness(join(dir, 'missing.json'), 'simplesigning', signed, 'dsse'),
+    invalid(/cannot read .*missing\.json/),
+  );
+});
