@@ -6,13 +6,15 @@
 // fails. The config file is switched from Rekor v1 to v2 under the running controller.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { copyFile } from 'node:fs/promises';
+import { copyFile, mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runTool } from './lib/cosign.js';
 import { fulcioEnv, sigstore2Env, verifiersEnv } from './lib/env.js';
 import {
   deleteManifest,
   MEDIA,
+  pushRandomImage,
   putManifest,
   sha256Digest,
   uploadBlob,
@@ -20,6 +22,10 @@ import {
   type PushedImage,
 } from './lib/registry.js';
 import { bundleReferrers, signImageRun, startRekorV2Signer, type SigningSetup } from './lib/rekor-v2.js';
+import { eventsOf } from './lib/kube.js';
+import { completeImageTaskRun } from './lib/scenario.js';
+import { getTaskRun } from './lib/tekton.js';
+import { waitFor } from './lib/wait.js';
 
 type Setup = SigningSetup;
 
@@ -164,5 +170,47 @@ describe('controller with chainsmith.signing-config and Fulcio: keyless with Rek
     });
     const out = await cosign3(s, 'verify', `${bad.repository}@${bad.digest}`);
     assert.notEqual(out.code, 0, out.out);
+  });
+});
+
+// `chainsmith.trusted-root`: what Rekor v2 and the TSA return is checked against the trusted root before anything is
+// stored. A root that does not list the stack's TSA makes every timestamp untrusted: nothing is signed, and the
+// Event says which check failed.
+describe('controller with chainsmith.trusted-root: entries and timestamps checked before they are stored', () => {
+  let good: Setup;
+  let bad: Setup;
+  before(async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'chainsmith-trusted-root-'));
+    const withoutTsa = join(dir, 'trusted_root.json');
+    const root = JSON.parse(await readFile(sigstore2Env().trustedRoot, 'utf8')) as Record<string, unknown>;
+    await writeFile(withoutTsa, JSON.stringify({ ...root, timestampAuthorities: [] }));
+    good = await startRekorV2Signer('rekor-v2-root', 'key', 'rekor-v2', {
+      'chainsmith.trusted-root': sigstore2Env().trustedRoot,
+    });
+    bad = await startRekorV2Signer('rekor-v2-badroot', 'key', 'rekor-v2', { 'chainsmith.trusted-root': withoutTsa });
+  });
+  after(async () => {
+    await good?.controller.stop();
+    await bad?.controller.stop();
+  });
+
+  test('with the stack’s trusted root runs are signed; with one lacking its TSA none is, and an Event says why', async () => {
+    const { image } = await signImageRun(good, 'root-ok');
+    const out = await cosign3(good, 'verify', `${image.repository}@${image.digest}`);
+    assert.equal(out.code, 0, out.out);
+
+    const pushed = await pushRandomImage(`${verifiersEnv().referrersRegistry}/rekor-v2/root-bad`);
+    const name = await completeImageTaskRun(bad.ns, pushed);
+    const event = await waitFor(
+      async () =>
+        (await eventsOf(bad.ns, { name })).find(
+          (e) => e.reason === 'TransparencyFailed' && /trusted root/.test(e.message ?? ''),
+        ),
+      { timeoutMs: 60_000, description: 'a TransparencyFailed Event naming the trusted root' },
+    );
+    assert.match(event.message ?? '', /timestamp: /);
+    const run = await getTaskRun(bad.ns, name);
+    assert.notEqual(run.metadata.annotations?.['chains.tekton.dev/signed'], 'true');
+    assert.equal((await bundleReferrers(pushed)).length, 0, 'nothing stored');
   });
 });

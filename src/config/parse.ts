@@ -75,6 +75,7 @@ export const KNOWN_KEYS: readonly string[] = [
   'chainsmith.transparency.attestation-entry',
   'chainsmith.keyless.reuse-certificate',
   'chainsmith.signing-config',
+  'chainsmith.trusted-root',
 ];
 
 /** The configuration Chains uses when the ConfigMap is empty (spec §7.1), plus chainsmith's own defaults. */
@@ -293,6 +294,7 @@ export function parseChainsConfig(data: Record<string, string>): ChainsConfig {
   );
   apply('chainsmith.keyless.reuse-certificate', goBool, (v) => (c.chainsmith.keylessReuseCertificate = v));
   c.chainsmith.signingConfigFile = opt(get('chainsmith.signing-config'));
+  c.chainsmith.trustedRootFile = opt(get('chainsmith.trusted-root'));
   return stripUndefined(c);
 }
 

@@ -83,5 +83,10 @@ export interface ChainsConfig {
      * v2) and timestamp authority to use while transparency is on, instead of `transparency.url`
      */
     signingConfigFile?: string;
+    /**
+     * `chainsmith.trusted-root`: path of a sigstore TrustedRoot (JSON); with `chainsmith.signing-config`, every entry
+     * and timestamp the services return must verify against it before the signature is stored
+     */
+    trustedRootFile?: string;
   };
 }

@@ -68,6 +68,8 @@ export interface SigningDeps {
     kind: 'simplesigning' | 'in-toto',
     signed: SignedPayload,
     attestationEntryType: ChainsConfig['chainsmith']['attestationEntryType'],
+    /** `chainsmith.trusted-root`: what the returned entry and timestamps must verify against */
+    trustedRootFile?: string,
   ): Promise<TlogEntry>;
   /** signatures of runs not marked yet, reused by retries so each payload gets one log entry (signature-memo.ts) */
   memo?: SignatureMemo;
@@ -205,7 +207,13 @@ async function uploadSignature(
     const file = config.chainsmith.signingConfigFile;
     if (file !== undefined) {
       if (!deps.witness) throw new ChainsmithError('TransparencyFailed', 'no signing-config client is configured');
-      uploaded = await deps.witness(file, payloadKind, signed, config.chainsmith.attestationEntryType);
+      uploaded = await deps.witness(
+        file,
+        payloadKind,
+        signed,
+        config.chainsmith.attestationEntryType,
+        config.chainsmith.trustedRootFile,
+      );
     } else {
       if (!deps.uploadTlog) throw new ChainsmithError('TransparencyFailed', 'no transparency-log client is configured');
       const entry = proposedEntry(

@@ -63,7 +63,8 @@ export function realSigningDeps(o: RealSigningDepsOptions): SigningDeps {
   const witness = new SigningConfigWitness(o.rekorKey ? { rekorKey: o.rekorKey } : {});
   return {
     memo: new SignatureMemo(),
-    witness: (file, kind, signed, entryType) => witness.witness(file, kind, signed, entryType),
+    witness: (file, kind, signed, entryType, trustedRoot) =>
+      witness.witness(file, kind, signed, entryType, trustedRoot),
     uploadTlog: async (url, entry) => {
       if (rekor?.url !== url) rekor = new RekorClient({ url });
       const uploaded = await rekor.upload(entry);

@@ -15,7 +15,12 @@ import {
 import { signingServices, type SigningServices } from '../sigstore/signing-config.js';
 import { timestampSignature } from '../sigstore/tsa.js';
 import type { SignedPayload } from '../signing/signer.js';
-import { recordFromEntry, setFailure, type RekorLogKey } from '../verify/tlog.js';
+import { TransparencyLogEntry } from '@sigstore/protobuf-specs';
+import { tlogEntryJson } from '../sigstore/bundle.js';
+import { checkTimestamps } from '../verify/timestamp.js';
+import { checkRekorV2Entry } from '../verify/tlog-v2.js';
+import { recordFromEntry, setFailure, type RekorLogKey, type StoredBytes } from '../verify/tlog.js';
+import { readTrustedRootFile, trustedLog, type TrustedRootMaterial } from '../verify/trusted-root.js';
 
 export interface SigningConfigWitnessOptions {
   /** Rekor v1's public key: entries of a v1 log must carry its SET (as for `transparency.url`) */
@@ -25,6 +30,7 @@ export interface SigningConfigWitnessOptions {
 /** One witness per controller; clients are kept per URL. */
 export class SigningConfigWitness {
   private cached: { file: string; mtimeMs: number; services: SigningServices } | undefined;
+  private root_: { file: string; mtimeMs: number; root: TrustedRootMaterial } | undefined;
   private v1: RekorClient | undefined;
   private v2: { url: string; client: RekorV2Client } | undefined;
 
@@ -50,6 +56,7 @@ export class SigningConfigWitness {
     kind: 'simplesigning' | 'in-toto',
     signed: SignedPayload,
     attestationEntryType: AttestationEntryType,
+    trustedRootFile?: string,
   ): Promise<TlogEntry> {
     const services = await this.services(file);
     const rekor = services.rekor;
@@ -66,12 +73,80 @@ export class SigningConfigWitness {
         ? await this.logV2(rekor.url, kind, signed)
         : await this.logV1(rekor.url, kind, signed, attestationEntryType);
     const timestamps = services.tsa ? [await timestampSignature(services.tsa.url, signatureBytes(kind, signed))] : [];
-    return {
+    const witnessed: TlogEntry = {
       ...entry,
       logUrl: rekor.url,
       majorApiVersion: rekor.majorApiVersion === 2 ? 2 : 1,
       ...(timestamps.length > 0 ? { rfc3161Timestamps: timestamps } : {}),
     };
+    if (trustedRootFile !== undefined) this.checkWithRoot(await this.root(trustedRootFile), witnessed, kind, signed);
+    return witnessed;
+  }
+
+  /** The trusted root at `file` now (InvalidConfig when it cannot be read or used); read again when it changes. */
+  async root(file: string): Promise<TrustedRootMaterial> {
+    let mtimeMs: number;
+    try {
+      mtimeMs = (await stat(file)).mtimeMs;
+    } catch (err) {
+      throw new ChainsmithError('InvalidConfig', `chainsmith.trusted-root: cannot read ${file}: ${messageOf(err)}`);
+    }
+    if (this.root_?.file === file && this.root_.mtimeMs === mtimeMs) return this.root_.root;
+    let root: TrustedRootMaterial;
+    try {
+      root = await readTrustedRootFile(file);
+    } catch (err) {
+      throw new ChainsmithError('InvalidConfig', `chainsmith.trusted-root: ${messageOf(err)}`);
+    }
+    this.root_ = { file, mtimeMs, root };
+    return root;
+  }
+
+  /**
+   * What the services returned must verify against the trusted root, as a verifier will check it: the entry (Rekor
+   * v2: log, body, inclusion proof, checkpoint; Rekor v1: its SET by the root's key for its log) and the timestamps.
+   * A failure is not transient: the services answer, but not as the trusted root says they should.
+   */
+  private checkWithRoot(
+    root: TrustedRootMaterial,
+    entry: TlogEntry,
+    kind: 'simplesigning' | 'in-toto',
+    signed: SignedPayload,
+  ): void {
+    const stored: StoredBytes =
+      kind === 'simplesigning'
+        ? { kind: 'signature', payload: signed.payload, signature: signed.signature }
+        : { kind: 'envelope', envelope: signed.signature };
+    const der = signed.cert !== '' ? certificateDer(signed.cert) : undefined;
+    const signer = der ? new X509Certificate(der) : signed.publicKey;
+    const stamps = entry.rfc3161Timestamps ?? [];
+    const ts = checkTimestamps(stamps, signatureBytes(kind, signed), root.timestampAuthorities, stamps.length > 0);
+    const checks = [ts.check];
+    if (entry.majorApiVersion === 2) {
+      const tle = TransparencyLogEntry.fromJSON(tlogEntryJson(entry));
+      const { logId, kindVersion } = tle;
+      if (logId && kindVersion)
+        checks.push(
+          ...checkRekorV2Entry({ ...tle, logId, kindVersion }, root, stored, signer, ts.times[0] ?? new Date()),
+        );
+      else checks.push({ name: 'tlog', status: 'failed', detail: 'the entry has no log ID or kind' });
+    } else {
+      const log = trustedLog(root, entry.logID);
+      const record = recordFromEntry(entry);
+      const why = !log
+        ? `the entry is from log ${entry.logID}, not a transparency log of the trusted root ${root.name}`
+        : typeof record === 'string'
+          ? record
+          : setFailure(record, { key: log.key, logID: log.logID });
+      if (why) checks.push({ name: 'tlog', status: 'failed', detail: why });
+    }
+    const bad = checks.find((c) => c.status === 'failed');
+    if (bad)
+      throw new ChainsmithError(
+        'TransparencyFailed',
+        `${entry.logUrl ?? 'the log'}: what it returned does not verify against the trusted root ${root.name} ` +
+          `(chainsmith.trusted-root): ${bad.name}: ${bad.detail}`,
+      );
   }
 
   private async logV1(
