@@ -6,7 +6,8 @@ import { payloadFormat } from '../formats/index.js';
 import type { RegistryCredentialSource } from '../kube/registry-credentials.js';
 import { platformManifests } from '../oci/platforms.js';
 import type { ControllerMetrics } from '../observability/metrics.js';
-import { RekorClient } from '../sigstore/rekor.js';
+import type { ProposedEntry } from '@sigstore/rekor-types';
+import { RekorClient, type TlogEntry } from '../sigstore/rekor.js';
 import { ChainsmithError } from '../errors.js';
 import { recordFromEntry, setFailure, type RekorLogKey } from '../verify/tlog.js';
 import { signPayload } from '../sigstore/sign-payload.js';
@@ -59,22 +60,24 @@ async function platformImages(
 export function realSigningDeps(o: RealSigningDepsOptions): SigningDeps {
   // One client per `transparency.url`: a config change to another log gets a new one.
   let rekor: RekorClient | undefined;
-  // `chainsmith.signing-config`: the log and timestamp authority a sigstore signing config selects
-  const witness = new SigningConfigWitness(o.rekorKey ? { rekorKey: o.rekorKey } : {});
+  const uploadTlog = async (url: string, entry: ProposedEntry): Promise<TlogEntry> => {
+    if (rekor?.url !== url) rekor = new RekorClient({ url });
+    const uploaded = await rekor.upload(entry);
+    if (o.rekorKey) {
+      const record = recordFromEntry(uploaded);
+      const why = typeof record === 'string' ? record : setFailure(record, o.rekorKey);
+      if (why) throw new ChainsmithError('TransparencyFailed', `rekor ${url}: ${why} (SIGSTORE_REKOR_PUBLIC_KEY)`);
+    }
+    return uploaded;
+  };
+  // `chainsmith.signing-config`: the log and timestamp authority a sigstore signing config selects (a Rekor v1 log
+  // through the same client as `transparency.url`)
+  const witness = new SigningConfigWitness(uploadTlog);
   return {
     memo: new SignatureMemo(),
     witness: (file, kind, signed, entryType, trustedRoot) =>
       witness.witness(file, kind, signed, entryType, trustedRoot),
-    uploadTlog: async (url, entry) => {
-      if (rekor?.url !== url) rekor = new RekorClient({ url });
-      const uploaded = await rekor.upload(entry);
-      if (o.rekorKey) {
-        const record = recordFromEntry(uploaded);
-        const why = typeof record === 'string' ? record : setFailure(record, o.rekorKey);
-        if (why) throw new ChainsmithError('TransparencyFailed', `rekor ${url}: ${why} (SIGSTORE_REKOR_PUBLIC_KEY)`);
-      }
-      return uploaded;
-    },
+    uploadTlog,
     formatFor: (name) => payloadFormat(name),
     signer: (name, config) => o.signers.get(name, config),
     sign: (signer, payload) => signPayload(signer, payload),

@@ -5,13 +5,8 @@ import { X509Certificate } from 'node:crypto';
 import { readFile, stat } from 'node:fs/promises';
 import { ChainsmithError, messageOf } from '../errors.js';
 import { certificateDer, dsseRequest, hashedRekordRequest, RekorV2Client } from '../sigstore/rekor-v2.js';
-import {
-  proposedEntry,
-  RekorClient,
-  verifierPem,
-  type AttestationEntryType,
-  type TlogEntry,
-} from '../sigstore/rekor.js';
+import type { ProposedEntry } from '@sigstore/rekor-types';
+import { proposedEntry, verifierPem, type AttestationEntryType, type TlogEntry } from '../sigstore/rekor.js';
 import { signingServices, type SigningServices } from '../sigstore/signing-config.js';
 import { timestampSignature } from '../sigstore/tsa.js';
 import type { SignedPayload } from '../signing/signer.js';
@@ -19,35 +14,60 @@ import { TransparencyLogEntry } from '@sigstore/protobuf-specs';
 import { tlogEntryJson } from '../sigstore/bundle.js';
 import { checkTimestamps } from '../verify/timestamp.js';
 import { checkRekorV2Entry } from '../verify/tlog-v2.js';
-import { recordFromEntry, setFailure, type RekorLogKey, type StoredBytes } from '../verify/tlog.js';
+import { recordFromEntry, setFailure, type StoredBytes } from '../verify/tlog.js';
 import { readTrustedRootFile, trustedLog, type TrustedRootMaterial } from '../verify/trusted-root.js';
 
-export interface SigningConfigWitnessOptions {
-  /** Rekor v1's public key: entries of a v1 log must carry its SET (as for `transparency.url`) */
-  rekorKey?: RekorLogKey;
-}
+/** Uploads a proposed entry to the Rekor v1 log at a URL: the controller's `transparency.url` client (signing-deps). */
+export type RekorV1Upload = (url: string, entry: ProposedEntry) => Promise<TlogEntry>;
 
-/** One witness per controller; clients are kept per URL. */
-export class SigningConfigWitness {
-  private cached: { file: string; mtimeMs: number; services: SigningServices } | undefined;
-  private root_: { file: string; mtimeMs: number; root: TrustedRootMaterial } | undefined;
-  private v1: RekorClient | undefined;
-  private v2: { url: string; client: RekorV2Client } | undefined;
+/** A file parsed once per change of its mtime; InvalidConfig naming `key` when it cannot be read or used. */
+class FileFollower<T> {
+  private cached: { file: string; mtimeMs: number; value: T } | undefined;
 
-  constructor(private readonly opts: SigningConfigWitnessOptions = {}) {}
+  constructor(
+    private readonly key: string,
+    private readonly parse: (file: string) => Promise<T>,
+  ) {}
 
-  /** The services of `file` now (InvalidConfig when it cannot be read or used). */
-  async services(file: string): Promise<SigningServices> {
+  async get(file: string): Promise<T> {
     let mtimeMs: number;
     try {
       mtimeMs = (await stat(file)).mtimeMs;
     } catch (err) {
-      throw new ChainsmithError('InvalidConfig', `chainsmith.signing-config: cannot read ${file}: ${messageOf(err)}`);
+      throw new ChainsmithError('InvalidConfig', `${this.key}: cannot read ${file}: ${messageOf(err)}`);
     }
-    if (this.cached?.file === file && this.cached.mtimeMs === mtimeMs) return this.cached.services;
-    const services = signingServices(await readFile(file), file);
-    this.cached = { file, mtimeMs, services };
-    return services;
+    if (this.cached?.file === file && this.cached.mtimeMs === mtimeMs) return this.cached.value;
+    let value: T;
+    try {
+      value = await this.parse(file);
+    } catch (err) {
+      if (err instanceof ChainsmithError && err.reason === 'InvalidConfig') throw err;
+      throw new ChainsmithError('InvalidConfig', `${this.key}: ${messageOf(err)}`);
+    }
+    this.cached = { file, mtimeMs, value };
+    return value;
+  }
+}
+
+/** One witness per controller; the Rekor v2 client is kept per URL. */
+export class SigningConfigWitness {
+  private readonly config = new FileFollower('chainsmith.signing-config', async (file) =>
+    signingServices(await readFile(file), file),
+  );
+  private readonly trustedRoot = new FileFollower('chainsmith.trusted-root', readTrustedRootFile);
+  private v2: { url: string; client: RekorV2Client } | undefined;
+
+  /** `uploadV1`: Rekor v1 uploads go through the controller's own client (and its SIGSTORE_REKOR_PUBLIC_KEY check). */
+  constructor(private readonly uploadV1: RekorV1Upload) {}
+
+  /** The services of `file` now (InvalidConfig when it cannot be read or used). */
+  services(file: string): Promise<SigningServices> {
+    return this.config.get(file);
+  }
+
+  /** The trusted root at `file` now (InvalidConfig when it cannot be read or used). */
+  root(file: string): Promise<TrustedRootMaterial> {
+    return this.trustedRoot.get(file);
   }
 
   /** Logs the signature (and timestamps it when the config names a timestamp authority). */
@@ -68,11 +88,15 @@ export class SigningConfigWitness {
         'InvalidConfig',
         `signing config ${file}: Rekor v2 records no signing time, so it needs a timestamp authority (tsaUrls)`,
       );
+    // the timestamp first: when the authority is down nothing is logged, so its retry adds no second log entry
+    const timestamps = services.tsa ? [await timestampSignature(services.tsa.url, signatureBytes(kind, signed))] : [];
     const entry =
       rekor.majorApiVersion === 2
         ? await this.logV2(rekor.url, kind, signed)
-        : await this.logV1(rekor.url, kind, signed, attestationEntryType);
-    const timestamps = services.tsa ? [await timestampSignature(services.tsa.url, signatureBytes(kind, signed))] : [];
+        : await this.uploadV1(
+            rekor.url,
+            proposedEntry(kind, signed, verifierPem(signed.cert, signed.publicKey), attestationEntryType),
+          );
     const witnessed: TlogEntry = {
       ...entry,
       logUrl: rekor.url,
@@ -81,25 +105,6 @@ export class SigningConfigWitness {
     };
     if (trustedRootFile !== undefined) this.checkWithRoot(await this.root(trustedRootFile), witnessed, kind, signed);
     return witnessed;
-  }
-
-  /** The trusted root at `file` now (InvalidConfig when it cannot be read or used); read again when it changes. */
-  async root(file: string): Promise<TrustedRootMaterial> {
-    let mtimeMs: number;
-    try {
-      mtimeMs = (await stat(file)).mtimeMs;
-    } catch (err) {
-      throw new ChainsmithError('InvalidConfig', `chainsmith.trusted-root: cannot read ${file}: ${messageOf(err)}`);
-    }
-    if (this.root_?.file === file && this.root_.mtimeMs === mtimeMs) return this.root_.root;
-    let root: TrustedRootMaterial;
-    try {
-      root = await readTrustedRootFile(file);
-    } catch (err) {
-      throw new ChainsmithError('InvalidConfig', `chainsmith.trusted-root: ${messageOf(err)}`);
-    }
-    this.root_ = { file, mtimeMs, root };
-    return root;
   }
 
   /**
@@ -147,24 +152,6 @@ export class SigningConfigWitness {
         `${entry.logUrl ?? 'the log'}: what it returned does not verify against the trusted root ${root.name} ` +
           `(chainsmith.trusted-root): ${bad.name}: ${bad.detail}`,
       );
-  }
-
-  private async logV1(
-    url: string,
-    kind: 'simplesigning' | 'in-toto',
-    signed: SignedPayload,
-    attestationEntryType: AttestationEntryType,
-  ): Promise<TlogEntry> {
-    if (this.v1?.url !== url) this.v1 = new RekorClient({ url });
-    const uploaded = await this.v1.upload(
-      proposedEntry(kind, signed, verifierPem(signed.cert, signed.publicKey), attestationEntryType),
-    );
-    if (this.opts.rekorKey) {
-      const record = recordFromEntry(uploaded);
-      const why = typeof record === 'string' ? record : setFailure(record, this.opts.rekorKey);
-      if (why) throw new ChainsmithError('TransparencyFailed', `rekor ${url}: ${why} (SIGSTORE_REKOR_PUBLIC_KEY)`);
-    }
-    return uploaded;
   }
 
   private async logV2(url: string, kind: 'simplesigning' | 'in-toto', signed: SignedPayload): Promise<TlogEntry> {

@@ -27,9 +27,12 @@ const config = (rekor: Array<ReturnType<typeof service>>, tsa: Array<ReturnType<
     tsaConfig: { selector: 'ANY' },
   });
 
+// No test here reaches a log: an upload would be a failure of the test.
+const noUpload = async (): Promise<never> => assert.fail('no Rekor v1 upload expected');
+
 test('a changed signing config is read again: Rekor v1 to v2 without a restart', async () => {
   const file = join(await mkdtemp(join(tmpdir(), 'chainsmith-witness-')), 'signing_config.json');
-  const witness = new SigningConfigWitness();
+  const witness = new SigningConfigWitness(noUpload);
   await writeFile(file, config([service('http://rekor-v1.test', 1)]));
   await utimes(file, new Date(1_000_000), new Date(1_000_000));
   assert.deepEqual((await witness.services(file)).rekor, { url: 'http://rekor-v1.test', majorApiVersion: 1 });
@@ -44,7 +47,7 @@ test('Rekor v2 without a timestamp authority, no log, or an unreadable file: Inv
   const signed = { payload: Buffer.from('{}'), signature: Buffer.from([1]), cert: '', chain: '', publicKey };
   const invalid = (re: RegExp) => (e: unknown) =>
     e instanceof ChainsmithError && e.reason === 'InvalidConfig' && re.test(e.message);
-  const witness = new SigningConfigWitness();
+  const witness = new SigningConfigWitness(noUpload);
   // closed ports: a request would fail as TransparencyFailed, not InvalidConfig
   const noTsa = join(dir, 'no-tsa.json');
   await writeFile(noTsa, config([service('http://127.0.0.1:1', 2)]));
@@ -55,5 +58,25 @@ test('Rekor v2 without a timestamp authority, no log, or an unreadable file: Inv
   await assert.rejects(
     witness.witness(join(dir, 'missing.json'), 'simplesigning', signed, 'dsse'),
     invalid(/cannot read .*missing\.json/),
+  );
+});
+
+test('the timestamp comes first: with the timestamp authority down nothing is logged, so a retry adds no entry', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'chainsmith-witness-'));
+  const file = join(dir, 'signing_config.json');
+  // a closed port for the TSA; the log must not be asked at all
+  await writeFile(
+    file,
+    config([service('http://rekor-v1.test', 1)], [service('http://127.0.0.1:1/api/v1/timestamp', 1)]),
+  );
+  const { publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  const signed = { payload: Buffer.from('{}'), signature: Buffer.from([1]), cert: '', chain: '', publicKey };
+  await assert.rejects(
+    new SigningConfigWitness(noUpload).witness(file, 'simplesigning', signed, 'dsse'),
+    (e: unknown) =>
+      e instanceof ChainsmithError &&
+      e.reason === 'TransparencyFailed' &&
+      e.transient &&
+      /timestamp authority http:\/\/127\.0\.0\.1:1/.test(e.message),
   );
 });
