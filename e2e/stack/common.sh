@@ -150,3 +150,29 @@ wait_until() {
     sleep 0.5
   done
 }
+
+# addon_guard NAME WHAT PROCS: from here on, every `die` of an add-on script (and any failing command) ends in
+# addon_unavailable: the add-on's processes (the pid files named in PROCS, space-separated) are killed (all of it is
+# thrown away), CHAINSMITH_<NAME>_UNAVAILABLE=<the one-line reason> is written to $STACK_DIR/env.d/NAME.env, and the
+# add-on exits 0, so the rest of the stack comes up and the add-on's e2e tests fail with that reason.
+addon_guard() {
+  ADDON_NAME=$1 ADDON_WHAT=$2 ADDON_PROCS=$3
+  die() { addon_unavailable "$*"; }
+  trap 'addon_unavailable "$ADDON_NAME-up.sh failed at line $LINENO; see $STACK_DIR/logs/addon-$ADDON_NAME.log"' ERR
+}
+
+addon_unavailable() {
+  local p pid why
+  trap - ERR
+  for p in $ADDON_PROCS; do
+    [ -f "$STACK_DIR/pids/$p.pid" ] || continue
+    pid=$(cat "$STACK_DIR/pids/$p.pid")
+    kill -KILL -- "-$pid" 2>/dev/null || kill -KILL "$pid" 2>/dev/null || true
+    for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    rm -f "$STACK_DIR/pids/$p.pid" "$STACK_DIR/pids/$p.signal"
+  done
+  why=$(printf '%s' "$1" | tr -s '\t\n' '  ')   # one plain line (log lines may hold tabs)
+  printf 'export CHAINSMITH_%s_UNAVAILABLE=%q\n' "${ADDON_NAME^^}" "$why" >"$STACK_DIR/env.d/$ADDON_NAME.env"
+  say "$ADDON_WHAT is unavailable: $why"
+  exit 0
+}

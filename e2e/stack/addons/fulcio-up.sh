@@ -18,24 +18,8 @@ LOGS="$STACK_DIR/logs"
 F="$STACK_DIR/fulcio"
 mkdir -p "$STACK_DIR/env.d" "$STACK_DIR/pids" "$STACK_DIR/bin" "$LOGS"
 
-# unavailable WHY: records why Fulcio is missing, stops what this add-on started, and ends the add-on without failing
-# the rest of the stack. Every `die` below (common.sh's included) ends here.
-unavailable() {
-  local pid why
-  trap - ERR
-  if [ -f "$STACK_DIR/pids/fulcio.pid" ]; then
-    pid=$(cat "$STACK_DIR/pids/fulcio.pid")
-    kill -KILL -- "-$pid" 2>/dev/null || kill -KILL "$pid" 2>/dev/null || true
-    for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-    rm -f "$STACK_DIR/pids/fulcio.pid"
-  fi
-  why=$(printf '%s' "$1" | tr -s '\t\n' '  ')   # one plain line (log lines may hold tabs)
-  printf 'export CHAINSMITH_FULCIO_UNAVAILABLE=%q\n' "$why" >"$ENV_FILE"
-  say "Fulcio is unavailable: $why"
-  exit 0
-}
-die() { unavailable "$*"; }
-trap 'unavailable "fulcio-up.sh failed at line $LINENO; see $LOGS/addon-fulcio.log"' ERR
+# a failure records why Fulcio is missing instead of failing the stack (common.sh addon_guard)
+addon_guard fulcio 'Fulcio' fulcio
 
 need_tool openssl "apt-get install openssl"
 need_tool curl "apt-get install curl"

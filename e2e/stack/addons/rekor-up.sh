@@ -19,25 +19,8 @@ R="$STACK_DIR/rekor"
 PROCS="rekor-server trillian-log-signer trillian-log-server mariadb"
 mkdir -p "$STACK_DIR/env.d" "$STACK_DIR/pids" "$STACK_DIR/bin" "$LOGS"
 
-# unavailable WHY: records why Rekor is missing, stops what this add-on started (KILL: all of it is thrown away),
-# and ends the add-on without failing the rest of the stack. Every `die` below (common.sh's included) ends here.
-unavailable() {
-  local p pid why
-  trap - ERR
-  for p in $PROCS; do
-    [ -f "$STACK_DIR/pids/$p.pid" ] || continue
-    pid=$(cat "$STACK_DIR/pids/$p.pid")
-    kill -KILL -- "-$pid" 2>/dev/null || kill -KILL "$pid" 2>/dev/null || true
-    for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-    rm -f "$STACK_DIR/pids/$p.pid" "$STACK_DIR/pids/$p.signal"
-  done
-  why=$(printf '%s' "$1" | tr -s '\t\n' '  ')   # one plain line (log lines may hold tabs)
-  printf 'export CHAINSMITH_REKOR_UNAVAILABLE=%q\n' "$why" >"$ENV_FILE"
-  say "Rekor is unavailable: $why"
-  exit 0
-}
-die() { unavailable "$*"; }
-trap 'unavailable "rekor-up.sh failed at line $LINENO; see $LOGS/addon-rekor.log"' ERR
+# a failure records why Rekor is missing instead of failing the stack (common.sh addon_guard)
+addon_guard rekor 'Rekor' "$PROCS"
 
 need_tool openssl "apt-get install openssl"
 need_tool curl "apt-get install curl"

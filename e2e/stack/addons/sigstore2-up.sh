@@ -29,25 +29,8 @@ OPERATOR=chainsmith.test
 VALID_FROM=2000-01-01T00:00:00Z
 mkdir -p "$STACK_DIR/env.d" "$STACK_DIR/pids" "$STACK_DIR/bin" "$LOGS"
 
-# unavailable WHY: records why the add-on is missing, stops what it started, and ends it without failing the rest of
-# the stack. Every `die` below (common.sh's included) ends here.
-unavailable() {
-  local p pid why
-  trap - ERR
-  for p in $PROCS; do
-    [ -f "$STACK_DIR/pids/$p.pid" ] || continue
-    pid=$(cat "$STACK_DIR/pids/$p.pid")
-    kill -KILL -- "-$pid" 2>/dev/null || kill -KILL "$pid" 2>/dev/null || true
-    for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-    rm -f "$STACK_DIR/pids/$p.pid"
-  done
-  why=$(printf '%s' "$1" | tr -s '\t\n' '  ')   # one plain line (log lines may hold tabs)
-  printf 'export CHAINSMITH_SIGSTORE2_UNAVAILABLE=%q\n' "$why" >"$ENV_FILE"
-  say "the sigstore2 add-on (Rekor v2, TSA) is unavailable: $why"
-  exit 0
-}
-die() { unavailable "$*"; }
-trap 'unavailable "sigstore2-up.sh failed at line $LINENO; see $LOGS/addon-sigstore2.log"' ERR
+# a failure records why the sigstore2 add-on (Rekor v2, TSA) is missing instead of failing the stack (common.sh addon_guard)
+addon_guard sigstore2 'the sigstore2 add-on (Rekor v2, TSA)' "$PROCS"
 
 need_tool openssl "apt-get install openssl"
 need_tool curl "apt-get install curl"

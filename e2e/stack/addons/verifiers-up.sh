@@ -18,21 +18,8 @@ ENV_FILE="$STACK_DIR/env.d/verifiers.env"
 LOGS="$STACK_DIR/logs"
 mkdir -p "$STACK_DIR/env.d" "$STACK_DIR/pids" "$STACK_DIR/bin" "$LOGS"
 
-unavailable() {
-  local pid why
-  trap - ERR
-  if [ -f "$STACK_DIR/pids/olareg.pid" ]; then
-    pid=$(cat "$STACK_DIR/pids/olareg.pid")
-    kill -KILL -- "-$pid" 2>/dev/null || kill -KILL "$pid" 2>/dev/null || true
-    rm -f "$STACK_DIR/pids/olareg.pid"
-  fi
-  why=$(printf '%s' "$1" | tr -s '\t\n' '  ')
-  printf 'export CHAINSMITH_VERIFIERS_UNAVAILABLE=%q\n' "$why" >"$ENV_FILE"
-  say "the verifiers add-on is unavailable: $why"
-  exit 0
-}
-die() { unavailable "$*"; }
-trap 'unavailable "verifiers-up.sh failed at line $LINENO; see $LOGS/addon-verifiers.log"' ERR
+# a failure records why the verifiers add-on is missing instead of failing the stack (common.sh addon_guard)
+addon_guard verifiers 'the verifiers add-on' olareg
 
 need_tool curl "apt-get install curl"
 "$ADDONS/build-verifiers.sh" >"$LOGS/verifiers-build.out" 2>"$LOGS/verifiers-build.log" || true
