@@ -1,7 +1,7 @@
-// `chainsmith.signing-config` on the real stack (issue 20, in progress): the controller takes its transparency log and
-// timestamp authority from a sigstore signing config — the stack's rekor-tiles (Rekor v2) and timestamp authority
-// (e2e/stack/addons/sigstore2-up.sh) — and writes sigstore bundles (referrers in olareg) carrying the v0.0.2 entry,
-// its inclusion proof and checkpoint, and an RFC 3161 timestamp. cosign v3 verifies them against the stack's
+// `chainsmith.signing-config` on the real stack: the controller (with a key, a Vault KMS key or keylessly) takes its
+// transparency log and timestamp authority from a sigstore signing config — the stack's rekor-tiles (Rekor v2) and
+// timestamp authority (e2e/stack/addons/sigstore2-up.sh) — and writes sigstore bundles (referrers in olareg) carrying
+// the v0.0.2 entry, its inclusion proof and checkpoint, and an RFC 3161 timestamp. cosign v3 verifies them against the stack's
 // trusted_root.json with the transparency log required; a bundle whose timestamp or inclusion proof was altered
 // fails. The config file is switched from Rekor v1 to v2 under the running controller.
 import { after, before, describe, test } from 'node:test';
@@ -11,17 +11,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runTool } from './lib/cosign.js';
 import { fulcioEnv, sigstore2Env, verifiersEnv } from './lib/env.js';
-import {
-  deleteManifest,
-  MEDIA,
-  pushRandomImage,
-  putManifest,
-  sha256Digest,
-  uploadBlob,
-  type Descriptor,
-  type PushedImage,
-} from './lib/registry.js';
-import { bundleReferrers, signImageRun, startRekorV2Signer, type SigningSetup } from './lib/rekor-v2.js';
+import { fetchManifest, pushRandomImage, putManifest, type Descriptor, type PushedImage } from './lib/registry.js';
+import { bundleReferrers, signImageRun, startRekorV2Signer, tamperBundles, type SigningSetup } from './lib/rekor-v2.js';
 import { eventsOf } from './lib/kube.js';
 import { completeImageTaskRun } from './lib/scenario.js';
 import { getTaskRun } from './lib/tekton.js';
@@ -68,18 +59,6 @@ async function referrers(image: PushedImage): Promise<Referrer[]> {
   }));
 }
 
-/** Replaces every bundle referrer of `image` by one `alter` changed (and deletes the original). */
-async function tamper(image: PushedImage, alter: (b: Referrer['bundle']) => void): Promise<void> {
-  for (const r of await referrers(image)) {
-    alter(r.bundle);
-    const blob = Buffer.from(JSON.stringify(r.bundle));
-    const layer = { ...r.layer, digest: await uploadBlob(image.repository, blob), size: blob.length };
-    const body = Buffer.from(JSON.stringify({ ...r.json, layers: [layer] }));
-    await putManifest(image.repository, sha256Digest(body), MEDIA.ociManifest, body);
-    await deleteManifest(image.repository, r.manifest.digest);
-  }
-}
-
 describe('controller with chainsmith.signing-config and a key: Rekor v2 and a timestamp authority', () => {
   let s: Setup;
   before(async () => {
@@ -114,7 +93,7 @@ describe('controller with chainsmith.signing-config and a key: Rekor v2 and a ti
   // With a key, cosign v3 requires no timestamp (the keyless suite below alters one); the log entry it requires.
   test('a bundle whose Rekor v2 inclusion proof was altered is refused by cosign v3', async () => {
     const { image } = await signImageRun(s, 'bad-proof');
-    await tamper(image, (b) => {
+    await tamperBundles<Referrer['bundle']>(image, (b) => {
       // a sibling hash of the audit path: the path no longer leads to the checkpoint's root
       const proof = b.verificationMaterial.tlogEntries[0]!.inclusionProof;
       assert.ok(proof.hashes.length > 0, 'the log holds more than this entry');
@@ -146,6 +125,33 @@ describe('controller with chainsmith.signing-config and a key: Rekor v2 and a ti
   });
 });
 
+// A KMS key (Vault transit, hashivault://) signs what goes to Rekor v2 and the TSA like a key from signing-secrets:
+// the entry is a hashedrekord over the KMS signature, and cosign v3 verifies with the public key Vault reports.
+describe('controller with chainsmith.signing-config and a KMS key: Rekor v2 and a timestamp authority', () => {
+  let s: Setup;
+  before(async () => {
+    s = await startRekorV2Signer('rekor-v2-kms', 'kms');
+  });
+  after(async () => {
+    await s?.controller.stop();
+  });
+
+  test('KMS-signed bundles carry a Rekor v2 entry and a timestamp, and cosign v3 verifies them', async () => {
+    const { image, annotations } = await signImageRun(s, 'kms');
+    assert.match(annotations['chains.tekton.dev/transparency'] ?? '', /#logIndex=\d+$/);
+    const found = await referrers(image);
+    assert.equal(found.length, 2, 'the image signature and the provenance');
+    for (const r of found) {
+      assert.equal(r.bundle.verificationMaterial.tlogEntries[0]?.kindVersion.version, '0.0.2');
+      assert.equal(r.bundle.verificationMaterial.timestampVerificationData?.rfc3161Timestamps.length, 1);
+    }
+    for (const command of ['verify', 'verify-attestation'] as const) {
+      const out = await cosign3(s, command, `${image.repository}@${image.digest}`);
+      assert.equal(out.code, 0, `${command}: ${out.out}`);
+    }
+  });
+});
+
 describe('controller with chainsmith.signing-config and Fulcio: keyless with Rekor v2 and a timestamp', () => {
   let s: Setup;
   before(async () => {
@@ -162,7 +168,7 @@ describe('controller with chainsmith.signing-config and Fulcio: keyless with Rek
       assert.equal(out.code, 0, `${command}: ${out.out}`);
     }
     const bad = (await signImageRun(s, 'keyless-bad-timestamp')).image;
-    await tamper(bad, (b) => {
+    await tamperBundles<Referrer['bundle']>(bad, (b) => {
       const t = b.verificationMaterial.timestampVerificationData!.rfc3161Timestamps[0]!;
       const der = Buffer.from(t.signedTimestamp, 'base64');
       der[der.length - 10] = der[der.length - 10]! ^ 0xff;
@@ -212,5 +218,51 @@ describe('controller with chainsmith.trusted-root: entries and timestamps checke
     const run = await getTaskRun(bad.ns, name);
     assert.notEqual(run.metadata.annotations?.['chains.tekton.dev/signed'], 'true');
     assert.equal((await bundleReferrers(pushed)).length, 0, 'nothing stored');
+  });
+});
+
+// The tag layout (`storage.oci.encoding-format: dsse`, cosign's `.sig`/`.att` tags) has no place for a Rekor v2
+// entry: cosign's `dev.sigstore.cosign/bundle` annotation holds only a Rekor v1 SET. The RFC 3161 timestamp goes in
+// `dev.sigstore.cosign/rfc3161timestamp`, which cosign v3 reads with --use-signed-timestamps.
+// (Verifiers of the tag layout therefore cannot check the Rekor v2 inclusion; docs/compatibility.md says so.)
+describe('tag layout with Rekor v2: the timestamp annotation cosign v3 reads', () => {
+  let s: Setup;
+  before(async () => {
+    s = await startRekorV2Signer('rekor-v2-tags', 'key', 'rekor-v2', { 'storage.oci.encoding-format': 'dsse' });
+  });
+  after(async () => {
+    await s?.controller.stop();
+  });
+
+  test('the .sig layer carries the timestamp; cosign v3 verifies it, and not once it is altered', async () => {
+    const { image } = await signImageRun(s, 'tags');
+    const tag = `${image.digest.replace(':', '-')}.sig`;
+    const sig = await fetchManifest(image.repository, tag);
+    assert.ok(sig, `no ${tag}`);
+    const layers = sig.json.layers as Array<Descriptor & { annotations: Record<string, string> }>;
+    const stamp = layers[0]!.annotations['dev.sigstore.cosign/rfc3161timestamp'];
+    assert.ok(stamp, JSON.stringify(layers[0]!.annotations));
+    assert.equal(layers[0]!.annotations['dev.sigstore.cosign/bundle'], undefined, 'no Rekor v1 SET');
+    const ref = `${image.repository}@${image.digest}`;
+    // prettier-ignore
+    const args = ['verify', '--key', join(s.secrets!, 'cosign.pub'), '--insecure-ignore-tlog', '--use-signed-timestamps',
+      '--trusted-root', sigstore2Env().trustedRoot, '--allow-http-registry', ref];
+    for (const command of ['verify', 'verify-attestation']) {
+      const extra = command === 'verify-attestation' ? ['--type', 'slsaprovenance'] : [];
+      const out = await runTool(verifiersEnv().cosign3, [command, ...extra, ...args.slice(1)]);
+      assert.equal(out.code, 0, `${command}: ${out.out}`);
+    }
+
+    // the same .sig tag, its timestamp's signature bytes flipped
+    const der = Buffer.from((JSON.parse(stamp) as { SignedRFC3161Timestamp: string }).SignedRFC3161Timestamp, 'base64');
+    der[der.length - 10] = der[der.length - 10]! ^ 0xff;
+    layers[0]!.annotations['dev.sigstore.cosign/rfc3161timestamp'] = JSON.stringify({
+      SignedRFC3161Timestamp: der.toString('base64'),
+    });
+    const body = Buffer.from(JSON.stringify(sig.json));
+    await putManifest(image.repository, tag, sig.mediaType, body);
+    const altered = await runTool(verifiersEnv().cosign3, args);
+    assert.notEqual(altered.code, 0, altered.out);
+    assert.match(altered.out, /unable to verify RFC3161 timestamp/);
   });
 });

@@ -1,16 +1,15 @@
 // `chainsmith verify --trusted-root` on the live stack: the controller signs images with `chainsmith.signing-config`
-// (Rekor v2 and the timestamp authority of e2e/stack/addons/sigstore2-up.sh), with a key and keylessly through the
-// stack's Fulcio (e2e/lib/rekor-v2.ts), and `verify`
-// with the stack's trusted_root.json accepts them — the keyless ones without --fulcio-root or --rekor-public-key,
-// the trusted root gives both. A bundle whose inclusion proof, checkpoint or timestamp was altered in the registry
+// (Rekor v2 and the timestamp authority of e2e/stack/addons/sigstore2-up.sh), with a key, with Vault's KMS key and
+// keylessly through the stack's Fulcio (e2e/lib/rekor-v2.ts), and `verify` with the stack's trusted_root.json
+// accepts them — the keyless ones without --fulcio-root or --rekor-public-key, the trusted root gives both. A bundle whose inclusion proof, checkpoint or timestamp was altered in the registry
 // fails, and the report names the broken link.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { fulcioEnv, sigstore2Env } from './lib/env.js';
-import { deleteManifest, MEDIA, putManifest, sha256Digest, uploadBlob, type PushedImage } from './lib/registry.js';
+import type { PushedImage } from './lib/registry.js';
 import { chainsmithCli } from './lib/scenario.js';
-import { bundleReferrers, signImage, startRekorV2Signer, type SigningSetup } from './lib/rekor-v2.js';
+import { signImage, startRekorV2Signer, tamperBundles, type SigningSetup } from './lib/rekor-v2.js';
 
 type BundleJson = {
   verificationMaterial: {
@@ -18,19 +17,6 @@ type BundleJson = {
     timestampVerificationData?: { rfc3161Timestamps: Array<{ signedTimestamp: string }> };
   };
 };
-
-/** Replaces every bundle referrer of `image` by one `alter` changed (and deletes the original). */
-async function tamper(image: PushedImage, alter: (b: BundleJson) => void): Promise<void> {
-  for (const r of await bundleReferrers(image)) {
-    const bundle = JSON.parse(r.blob.toString('utf8')) as BundleJson;
-    alter(bundle);
-    const blob = Buffer.from(JSON.stringify(bundle));
-    const layer = { ...r.layer, digest: await uploadBlob(image.repository, blob), size: blob.length };
-    const body = Buffer.from(JSON.stringify({ ...r.json, layers: [layer] }));
-    await putManifest(image.repository, sha256Digest(body), MEDIA.ociManifest, body);
-    await deleteManifest(image.repository, r.manifest.digest);
-  }
-}
 
 const flip = (b64: string, at: number): string => {
   const bytes = Buffer.from(b64, 'base64');
@@ -68,7 +54,7 @@ function report(out: { stdout: string; stderr: string }): JsonReport {
 
 const LINKS = ['tlog', 'inclusion-proof', 'checkpoint', 'timestamp'];
 
-for (const signer of ['key', 'keyless'] as const) {
+for (const signer of ['key', 'kms', 'keyless'] as const) {
   describe(`chainsmith verify --trusted-root: Rekor v2 bundles the controller signed (${signer})`, () => {
     let s: SigningSetup;
     before(async () => {
@@ -120,7 +106,7 @@ for (const signer of ['key', 'keyless'] as const) {
     for (const [what, alter, named] of tampers) {
       test(`an altered ${what} fails, naming the link`, async () => {
         const image = await signImage(s, `${signer}-bad-${what.replace(/ /g, '-')}`);
-        await tamper(image, alter);
+        await tamperBundles<BundleJson>(image, alter);
         const out = await verify(s, image);
         const r = report(out);
         assert.equal(out.code, 1, out.stdout + out.stderr);

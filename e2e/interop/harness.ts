@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import type { Run } from '../../src/tekton/types.js';
 import type { ControllerProcess } from '../lib/controller.js';
 import { emptyTrustedRoot, runTool } from '../lib/cosign.js';
-import { fulcioEnv, rekorEnv, stackEnv, verifiersEnv } from '../lib/env.js';
+import { fulcioEnv, rekorEnv, stackEnv, vaultEnv, vaultPublicKey, verifiersEnv } from '../lib/env.js';
 import { createServiceAccount, serviceAccountIdentity, serviceAccountToken } from '../lib/identity.js';
 import type { Encoding, Payload, SignerKind } from '../lib/interop.js';
 import { createNamespace } from '../lib/kube.js';
@@ -310,36 +310,6 @@ function storedStatement(run: Run): { predicateType?: string } {
 }
 
 // ---- trust material ------------------------------------------------------------------------------------------
-
-interface Vault {
-  addr: string;
-  token: string;
-  key: string;
-}
-
-function vaultEnv(): Vault {
-  const vars = stackEnv().vars;
-  const v = (k: string) => process.env[k] ?? vars[k];
-  const unavailable = v('CHAINSMITH_VAULT_UNAVAILABLE');
-  if (unavailable) throw new Error(`the vault stack add-on could not start Vault: ${unavailable}`);
-  const addr = v('VAULT_ADDR');
-  const token = v('VAULT_TOKEN');
-  if (!addr || !token)
-    throw new Error(
-      'VAULT_ADDR is not in the stack environment: restart the stack so e2e/stack/addons/vault-up.sh runs',
-    );
-  return { addr, token, key: v('CHAINSMITH_VAULT_KEY') ?? 'chainsmith-ecdsa-p256' };
-}
-
-/** The PEM public key of the newest version of the transit key, as Vault reports it. */
-async function vaultPublicKey(vault: Vault): Promise<string> {
-  const res = await fetch(`${vault.addr}/v1/transit/keys/${vault.key}`, { headers: { 'x-vault-token': vault.token } });
-  if (!res.ok) throw new Error(`vault: GET transit/keys/${vault.key}: HTTP ${res.status}`);
-  const { data } = (await res.json()) as {
-    data: { latest_version: number; keys: Record<string, { public_key: string }> };
-  };
-  return data.keys[String(data.latest_version)]!.public_key;
-}
 
 /** Writes the scenario's trusted_root.json with `cosign trusted-root create` (v3): its Rekor, its Fulcio, no CT log. */
 async function trustedRoot(file: string, trust: Omit<Trust, 'trustedRootFile'>): Promise<string> {

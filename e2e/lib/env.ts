@@ -208,3 +208,35 @@ export function sigstore2Env(): Sigstore2Env {
     signingConfig: v('SIGSTORE_SIGNING_CONFIG')!,
   };
 }
+
+/** The vault add-on (e2e/stack/addons/vault-up.sh): its address, root token and ECDSA P-256 transit key. */
+export interface VaultEnv {
+  addr: string;
+  token: string;
+  key: string;
+}
+
+/** The vault add-on's coordinates; throws the reason it recorded when it could not start. */
+export function vaultEnv(): VaultEnv {
+  const vars = stackEnv().vars;
+  const v = (k: string) => process.env[k] ?? vars[k];
+  const unavailable = v('CHAINSMITH_VAULT_UNAVAILABLE');
+  if (unavailable) throw new Error(`the vault stack add-on could not start Vault: ${unavailable}`);
+  const addr = v('VAULT_ADDR');
+  const token = v('VAULT_TOKEN');
+  if (!addr || !token)
+    throw new Error(
+      'VAULT_ADDR is not in the stack environment: restart the stack so e2e/stack/addons/vault-up.sh runs',
+    );
+  return { addr, token, key: v('CHAINSMITH_VAULT_KEY') ?? 'chainsmith-ecdsa-p256' };
+}
+
+/** The PEM public key of the newest version of the transit key, as Vault reports it. */
+export async function vaultPublicKey(vault: VaultEnv): Promise<string> {
+  const res = await fetch(`${vault.addr}/v1/transit/keys/${vault.key}`, { headers: { 'x-vault-token': vault.token } });
+  if (!res.ok) throw new Error(`vault: GET transit/keys/${vault.key}: HTTP ${res.status}`);
+  const { data } = (await res.json()) as {
+    data: { latest_version: number; keys: Record<string, { public_key: string }> };
+  };
+  return data.keys[String(data.latest_version)]!.public_key;
+}

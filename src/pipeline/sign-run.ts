@@ -70,6 +70,8 @@ export interface SigningDeps {
     attestationEntryType: ChainsConfig['chainsmith']['attestationEntryType'],
     /** `chainsmith.trusted-root`: what the returned entry and timestamps must verify against */
     trustedRootFile?: string,
+    /** the attestation is stored in cosign's tag layout, which timestamps the whole envelope */
+    timestampEnvelope?: boolean,
   ): Promise<TlogEntry>;
   /** signatures of runs not marked yet, reused by retries so each payload gets one log entry (signature-memo.ts) */
   memo?: SignatureMemo;
@@ -193,6 +195,7 @@ class StepError extends Error {
 
 /** Uploads one signature to the transparency log, with Chains' and chainsmith's metrics; throws a `tlog` StepError. */
 async function uploadSignature(
+  plan: ArtifactPlan,
   obj: SignObject,
   payload: Payload,
   signed: SignedPayload,
@@ -213,6 +216,7 @@ async function uploadSignature(
         signed,
         config.chainsmith.attestationEntryType,
         config.chainsmith.trustedRootFile,
+        plan.storage.includes('oci') && config.storage.oci.encodingFormat !== 'sigstore-bundle',
       );
     } else {
       if (!deps.uploadTlog) throw new ChainsmithError('TransparencyFailed', 'no transparency-log client is configured');
@@ -289,7 +293,7 @@ async function signObject(
     // Unlike Chains (which stores anyway), a failed upload stops here: storage would write a layer without its
     // bundle, and the run must not be marked signed without its entry. The retry reuses this signature (memo).
     if (key && !remembered) deps.memo?.set(run.metadata.uid ?? '', key, { signed });
-    tlogEntry = remembered?.tlogEntry ?? (await uploadSignature(obj, payload, signed, config, deps, run.kind));
+    tlogEntry = remembered?.tlogEntry ?? (await uploadSignature(plan, obj, payload, signed, config, deps, run.kind));
     if (key && !remembered?.tlogEntry) deps.memo?.set(run.metadata.uid ?? '', key, { signed, tlogEntry });
     // Chains: the last uploaded object wins
     annotations[TRANSPARENCY_ANNOTATION] = transparencyEntryUrl(

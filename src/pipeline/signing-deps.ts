@@ -75,8 +75,8 @@ export function realSigningDeps(o: RealSigningDepsOptions): SigningDeps {
   const witness = new SigningConfigWitness(uploadTlog);
   return {
     memo: new SignatureMemo(),
-    witness: (file, kind, signed, entryType, trustedRoot) =>
-      witness.witness(file, kind, signed, entryType, trustedRoot),
+    witness: (file, kind, signed, entryType, trustedRoot, timestampEnvelope) =>
+      witness.witness(file, kind, signed, entryType, trustedRoot, timestampEnvelope),
     uploadTlog,
     formatFor: (name) => payloadFormat(name),
     signer: (name, config) => o.signers.get(name, config),

@@ -77,6 +77,8 @@ export class SigningConfigWitness {
     signed: SignedPayload,
     attestationEntryType: AttestationEntryType,
     trustedRootFile?: string,
+    /** an attestation stored in cosign's tag layout: also timestamp the whole envelope (`envelopeTimestamp`) */
+    timestampEnvelope = false,
   ): Promise<TlogEntry> {
     const services = await this.services(file);
     const rekor = services.rekor;
@@ -90,6 +92,10 @@ export class SigningConfigWitness {
       );
     // the timestamp first: when the authority is down nothing is logged, so its retry adds no second log entry
     const timestamps = services.tsa ? [await timestampSignature(services.tsa.url, signatureBytes(kind, signed))] : [];
+    const envelopeTimestamp =
+      services.tsa && kind === 'in-toto' && timestampEnvelope
+        ? await timestampSignature(services.tsa.url, signed.signature)
+        : undefined;
     const entry =
       rekor.majorApiVersion === 2
         ? await this.logV2(rekor.url, kind, signed)
@@ -102,6 +108,7 @@ export class SigningConfigWitness {
       logUrl: rekor.url,
       majorApiVersion: rekor.majorApiVersion === 2 ? 2 : 1,
       ...(timestamps.length > 0 ? { rfc3161Timestamps: timestamps } : {}),
+      ...(envelopeTimestamp ? { envelopeTimestamp } : {}),
     };
     if (trustedRootFile !== undefined) this.checkWithRoot(await this.root(trustedRootFile), witnessed, kind, signed);
     return witnessed;
@@ -127,6 +134,8 @@ export class SigningConfigWitness {
     const stamps = entry.rfc3161Timestamps ?? [];
     const ts = checkTimestamps(stamps, signatureBytes(kind, signed), root.timestampAuthorities, stamps.length > 0);
     const checks = [ts.check];
+    if (entry.envelopeTimestamp)
+      checks.push(checkTimestamps([entry.envelopeTimestamp], signed.signature, root.timestampAuthorities, true).check);
     if (entry.majorApiVersion === 2) {
       const tle = TransparencyLogEntry.fromJSON(tlogEntryJson(entry));
       const { logId, kindVersion } = tle;

@@ -82,7 +82,7 @@ export function signatureLayer(
   };
   const bundle = cosignRekorBundle(tlogEntry);
   if (bundle !== undefined) annotations[ANNOTATION_BUNDLE] = bundle;
-  addTimestamp(annotations, tlogEntry);
+  addTimestamp(annotations, tlogEntry?.rfc3161Timestamps?.[0]);
   return { blob: payload, descriptor: descriptorOf(SIMPLESIGNING_LAYER, payload, annotations) };
 }
 
@@ -101,7 +101,8 @@ export function attestationLayer(
   if (predicateType) annotations[ANNOTATION_PREDICATE_TYPE] = predicateType;
   const bundle = cosignRekorBundle(tlogEntry);
   if (bundle !== undefined) annotations[ANNOTATION_BUNDLE] = bundle;
-  addTimestamp(annotations, tlogEntry);
+  // cosign timestamps an attestation's whole envelope (the layer blob), not its signature
+  addTimestamp(annotations, tlogEntry?.envelopeTimestamp);
   return { blob: envelope, descriptor: descriptorOf(DSSE_LAYER, envelope, annotations) };
 }
 
@@ -109,8 +110,7 @@ export function attestationLayer(
 export const ANNOTATION_RFC3161_TIMESTAMP = 'dev.sigstore.cosign/rfc3161timestamp';
 
 // cosign writes `{"SignedRFC3161Timestamp":"<base64 DER>"}` (its bundle.RFC3161Timestamp); one timestamp per layer
-function addTimestamp(annotations: Record<string, string>, entry: TlogEntry | undefined): void {
-  const stamp = entry?.rfc3161Timestamps?.[0];
+function addTimestamp(annotations: Record<string, string>, stamp: Buffer | undefined): void {
   if (stamp)
     annotations[ANNOTATION_RFC3161_TIMESTAMP] = JSON.stringify({ SignedRFC3161Timestamp: stamp.toString('base64') });
 }

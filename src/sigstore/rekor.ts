@@ -52,6 +52,12 @@ export interface TlogEntry {
    * `dev.sigstore.cosign/rfc3161timestamp` annotation)
    */
   rfc3161Timestamps?: Buffer[];
+  /**
+   * DER RFC 3161 timestamp over the whole DSSE envelope: what cosign's tag layout carries for an attestation (cosign
+   * timestamps the `.att` layer blob, where a bundle timestamps the envelope's signature). Requested only when an
+   * attestation is stored in that layout.
+   */
+  envelopeTimestamp?: Buffer;
 }
 
 /** What a signature is checked with: the certificate PEM when the signer has one, else its PKIX public key PEM. */

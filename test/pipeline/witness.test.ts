@@ -2,7 +2,9 @@
 // honoured is refused before any service is asked. Uploads to the real Rekor v2 and TSA: e2e/controller-rekor-v2.e2e.ts.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { generateKeyPairSync } from 'node:crypto';
+import { createHash, generateKeyPairSync } from 'node:crypto';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { mkdtemp, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -79,4 +81,61 @@ test('the timestamp comes first: with the timestamp authority down nothing is lo
       e.transient &&
       /timestamp authority http:\/\/127\.0\.0\.1:1/.test(e.message),
   );
+});
+
+// A loopback HTTP server records what the witness asks the timestamp authority to stamp (the answer is not a real
+// timestamp: nothing here verifies it; the real TSA's are verified in e2e/controller-rekor-v2.e2e.ts).
+test('an attestation stored in cosign tag layout is also timestamped over its whole envelope, as cosign reads it', async () => {
+  const hashes: string[] = [];
+  const server = createServer((req, res) => {
+    let body = '';
+    req.on('data', (c: Buffer) => (body += c.toString()));
+    req.on('end', () => {
+      hashes.push((JSON.parse(body) as { artifactHash: string }).artifactHash);
+      res.writeHead(201, { 'content-type': 'application/timestamp-reply' }).end(`stamp ${hashes.length}`);
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  try {
+    const { port } = server.address() as AddressInfo;
+    const file = join(await mkdtemp(join(tmpdir(), 'chainsmith-witness-')), 'signing_config.json');
+    await writeFile(
+      file,
+      config([service('http://rekor-v1.test', 1)], [service(`http://127.0.0.1:${port}/api/v1/timestamp`, 1)]),
+    );
+    const entry = {
+      uuid: 'u',
+      logIndex: 1,
+      logID: 'l',
+      integratedTime: 1,
+      body: '',
+      kind: 'dsse',
+      apiVersion: '0.0.1',
+    };
+    const witness = new SigningConfigWitness(async () => entry);
+    const { publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+    const sig = Buffer.from('the signature');
+    const envelope = Buffer.from(
+      JSON.stringify({ payloadType: 't', payload: '', signatures: [{ sig: sig.toString('base64') }] }),
+    );
+    const signed = { payload: Buffer.from('{}'), signature: envelope, cert: '', chain: '', publicKey };
+    const b64sha = (b: Buffer) => createHash('sha256').update(b).digest('base64');
+
+    const bundleOnly = await witness.witness(file, 'in-toto', signed, 'dsse');
+    assert.deepEqual(hashes, [b64sha(sig)], 'a bundle timestamps the envelope’s signature only');
+    assert.equal(bundleOnly.envelopeTimestamp, undefined);
+
+    hashes.length = 0;
+    const tags = await witness.witness(file, 'in-toto', signed, 'dsse', undefined, true);
+    assert.deepEqual(hashes, [b64sha(sig), b64sha(envelope)]);
+    assert.equal(tags.rfc3161Timestamps?.[0]?.toString(), 'stamp 1');
+    assert.equal(tags.envelopeTimestamp?.toString(), 'stamp 2');
+
+    hashes.length = 0;
+    const simple = { ...signed, payload: Buffer.from('{"critical":{}}'), signature: sig };
+    await witness.witness(file, 'simplesigning', simple, 'dsse', undefined, true);
+    assert.deepEqual(hashes, [b64sha(sig)], 'a .sig layer’s timestamp is over its signature: one request');
+  } finally {
+    server.close();
+  }
 });

@@ -102,3 +102,32 @@ test('layer dedupe compares digest and media type', () => {
   assert.equal(hasLayer([a.descriptor], sameBlobOtherSig.descriptor), true);
   assert.equal(hasLayer([a.descriptor], attestationLayer(PAYLOAD, undefined).descriptor), false);
 });
+
+test('timestamps: a .sig layer carries the one over its signature, an .att layer the one over its whole envelope', () => {
+  const entry = {
+    uuid: 'u',
+    logIndex: 1,
+    logID: 'l',
+    integratedTime: 0,
+    body: '',
+    kind: 'hashedrekord',
+    apiVersion: '0.0.2',
+    majorApiVersion: 2 as const,
+    rfc3161Timestamps: [Buffer.from('over the signature')],
+    envelopeTimestamp: Buffer.from('over the envelope'),
+  };
+  const annotation = (l: { descriptor: { annotations?: Record<string, string> } }) =>
+    l.descriptor.annotations?.['dev.sigstore.cosign/rfc3161timestamp'];
+  const stamp = (s: string) => JSON.stringify({ SignedRFC3161Timestamp: Buffer.from(s).toString('base64') });
+  assert.equal(annotation(signatureLayer(PAYLOAD, Buffer.from('sig'), '', '', entry)), stamp('over the signature'));
+  const envelope = Buffer.from('{"payloadType":"application/vnd.in-toto+json","payload":"","signatures":[]}');
+  assert.equal(annotation(attestationLayer(envelope, 'p', '', '', entry)), stamp('over the envelope'));
+  // without the envelope's own timestamp cosign could not verify the signature's one: none rather than a wrong one
+  const { envelopeTimestamp: _, ...withoutEnvelope } = entry;
+  assert.equal(annotation(attestationLayer(envelope, 'p', '', '', withoutEnvelope)), undefined);
+  // a Rekor v2 entry has no SET: no cosign bundle annotation
+  assert.equal(
+    signatureLayer(PAYLOAD, Buffer.from('sig'), '', '', entry).descriptor.annotations?.['dev.sigstore.cosign/bundle'],
+    undefined,
+  );
+});
