@@ -1,5 +1,8 @@
-// Where registry credentials for a run come from: the run's ServiceAccount (its `secrets`, which are the
-// push-capable ones, before its `imagePullSecrets`) plus an optional mounted `$DOCKER_CONFIG/config.json`.
+// Where registry credentials for a run come from, in this order (docs/configuration.md "Registry credentials"):
+// 1. the run's ServiceAccount `secrets` (docker-registry Secrets; reading them is opt-in RBAC) — never its
+//    `imagePullSecrets`, which are often read-only (Chains, chains#1336 / #1883);
+// 2. the controller's own docker config (`$DOCKER_CONFIG/config.json`): `credHelpers`, `credsStore`, `auths`;
+// 3. the cloud keychains (ECR, Google, ACR) for their registry hosts, with the controller's cloud identity.
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Logger } from 'winston';
@@ -7,21 +10,38 @@ import { SECRETS, SERVICEACCOUNTS, type ResourceType } from './client.js';
 import { serviceAccountOf } from '../tekton/accessors.js';
 import type { Run } from '../tekton/types.js';
 import type { DockerAuthEntry, DockerConfigJson } from '../oci/auth.js';
+import { cloudKeychain } from '../oci/cloud/index.js';
+import { runCredentialHelper } from '../oci/credential-helper.js';
+import {
+  DockerConfigKeychain,
+  MultiKeychain,
+  type CachingKeychain,
+  type Keychain,
+  type LabelledDockerConfig,
+} from '../oci/keychain.js';
 
 export type { DockerConfigJson, DockerAuthEntry } from '../oci/auth.js';
 
-/** Supplies the Docker configs to authenticate a run's registry pushes, in priority order. */
+/** Supplies the keychain that authenticates a run's registry requests. */
 export interface RegistryCredentialSource {
-  dockerConfigsFor(run: Run): Promise<DockerConfigJson[]>;
+  keychainFor(run: Run): Promise<Keychain>;
+  /** the registry refused the credential resolved for it: a cached cloud token is minted again next time */
+  refused?(registry: string): void;
 }
 
-/** A fixed list of configs (CLI use, tests). */
+/** The same keychain for every run: fixed docker configs (CLI use, tests), then optional further keychains. */
 export class StaticCredentialSource implements RegistryCredentialSource {
-  constructor(private readonly configs: DockerConfigJson[] = []) {}
+  private readonly keychain: Keychain;
 
-  /** The same configs for every run. */
-  async dockerConfigsFor(): Promise<DockerConfigJson[]> {
-    return this.configs;
+  constructor(configs: DockerConfigJson[] = [], more: Keychain[] = []) {
+    this.keychain = new MultiKeychain([
+      new DockerConfigKeychain(configs.map((config) => ({ config, source: 'docker config' }))),
+      ...more,
+    ]);
+  }
+
+  async keychainFor(): Promise<Keychain> {
+    return this.keychain;
   }
 }
 
@@ -74,7 +94,8 @@ export class KubernetesCredentialSource implements RegistryCredentialSource {
   private readonly ttlMs: number;
   private readonly logger: Logger | undefined;
   private readonly now: () => number;
-  private readonly cache = new Map<string, { configs: DockerConfigJson[]; expiresAt: number }>();
+  private readonly cache = new Map<string, { keychain: Keychain; expiresAt: number }>();
+  private readonly cloud: CachingKeychain;
   /** namespace/ServiceAccount pairs already warned about (later failures log at debug) */
   private readonly warned = new Set<string>();
 
@@ -84,31 +105,41 @@ export class KubernetesCredentialSource implements RegistryCredentialSource {
     ttlMs?: number;
     logger?: Logger;
     now?: () => number;
+    /** the cloud keychains (default: ECR, Google, ACR with the controller's identity) */
+    cloud?: CachingKeychain;
   }) {
     this.client = deps.client;
+    this.cloud = deps.cloud ?? cloudKeychain();
     this.dockerConfigDir = deps.dockerConfigDir ?? process.env.DOCKER_CONFIG;
     this.ttlMs = deps.ttlMs ?? 30_000;
     this.logger = deps.logger;
     this.now = deps.now ?? Date.now;
   }
 
-  /** The SA's `secrets`, then its `imagePullSecrets`, then the mounted DOCKER_CONFIG. */
-  async dockerConfigsFor(run: Run): Promise<DockerConfigJson[]> {
+  /** The SA's `secrets`, then the controller's docker config (helpers included), then the cloud keychains. */
+  async keychainFor(run: Run): Promise<Keychain> {
     const namespace = run.metadata.namespace ?? 'default';
     const sa = serviceAccountOf(run);
     const key = `${namespace}/${sa}`;
     const hit = this.cache.get(key);
-    if (hit && hit.expiresAt > this.now()) return hit.configs;
-    const configs = [...(await this.fromServiceAccount(namespace, sa))];
+    if (hit && hit.expiresAt > this.now()) return hit.keychain;
+    const chain: Keychain[] = [new DockerConfigKeychain(await this.fromServiceAccount(namespace, sa))];
     if (this.dockerConfigDir) {
       const mounted = await readDockerConfigDir(this.dockerConfigDir);
-      if (mounted) configs.push(mounted);
+      const source = `docker config ${path.join(this.dockerConfigDir, 'config.json')}`;
+      if (mounted) chain.push(new DockerConfigKeychain([{ config: mounted, source }], runCredentialHelper));
     }
-    this.cache.set(key, { configs, expiresAt: this.now() + this.ttlMs });
-    return configs;
+    chain.push(this.cloud);
+    const keychain = new MultiKeychain(chain);
+    this.cache.set(key, { keychain, expiresAt: this.now() + this.ttlMs });
+    return keychain;
   }
 
-  private async fromServiceAccount(namespace: string, name: string): Promise<DockerConfigJson[]> {
+  refused(registry: string): void {
+    this.cloud.forget(registry);
+  }
+
+  private async fromServiceAccount(namespace: string, name: string): Promise<LabelledDockerConfig[]> {
     let account: ServiceAccountObject | undefined;
     try {
       account = await this.client.get<ServiceAccountObject>(SERVICEACCOUNTS, namespace, name);
@@ -126,26 +157,25 @@ export class KubernetesCredentialSource implements RegistryCredentialSource {
           ? 'cannot read the run ServiceAccount (forbidden: ' +
               'bind ClusterRole chainsmith-controller-registry-auth in this namespace, ' +
               'or install manifests/components/run-registry-credentials; ' +
-              'see docs/install.md "Scoping registry credentials"); using mounted credentials only'
-          : 'cannot read the run ServiceAccount; using mounted credentials only',
+              'see docs/install.md "Scoping registry credentials"); using the controller’s own credentials only'
+          : 'cannot read the run ServiceAccount; using the controller’s own credentials only',
         fields,
       );
       return [];
     }
-    const names = [
-      ...(account.secrets ?? []).map((s) => s.name),
-      ...(account.imagePullSecrets ?? []).map((s) => s.name),
-    ];
+    // `imagePullSecrets` are left out: they are pull credentials, often read-only, and one of them for the registry
+    // would shadow a push credential (Chains stopped reading them too, chains#1883)
+    const names = (account.secrets ?? []).map((s) => s.name);
     const seen = new Set<string>();
-    const out: DockerConfigJson[] = [];
+    const out: LabelledDockerConfig[] = [];
     for (const secretName of names) {
       if (!secretName || seen.has(secretName)) continue;
       seen.add(secretName);
       try {
         const secret = await this.client.get<SecretObject>(SECRETS, namespace, secretName);
         if (!secret) throw new Error(`secrets "${secretName}" not found`);
-        const cfg = dockerConfigFromSecret(secret);
-        if (cfg) out.push(cfg);
+        const config = dockerConfigFromSecret(secret);
+        if (config) out.push({ config, source: `ServiceAccount ${namespace}/${name} secret ${secretName}` });
       } catch (err) {
         this.logger?.warn('cannot read a ServiceAccount secret; skipping it', {
           namespace,

@@ -15,6 +15,10 @@ export interface DockerAuthEntry {
 /** A Docker config.json (`kubernetes.io/dockerconfigjson` Secret, `$DOCKER_CONFIG/config.json`). */
 export interface DockerConfigJson {
   auths?: Record<string, DockerAuthEntry>;
+  /** registry host → credential helper name (`docker-credential-<name>`) */
+  credHelpers?: Record<string, string>;
+  /** the credential helper for every registry without a `credHelpers` entry */
+  credsStore?: string;
 }
 
 /** Credentials for one registry. */
@@ -30,7 +34,7 @@ export interface AuthChallenge {
 }
 
 // The key of an `auths` entry may be a URL (`https://index.docker.io/v1/`) or `host[:port][/path]`.
-function registryOfAuthKey(key: string): string {
+export function registryOfAuthKey(key: string): string {
   let k = key.trim();
   const scheme = k.indexOf('://');
   if (scheme >= 0) k = k.slice(scheme + 3);
@@ -39,7 +43,8 @@ function registryOfAuthKey(key: string): string {
   return normaliseRegistry(k);
 }
 
-function credentialOf(entry: DockerAuthEntry): RegistryCredential | undefined {
+/** The credential an `auths` entry holds, if any. */
+export function credentialOf(entry: DockerAuthEntry): RegistryCredential | undefined {
   let username = entry.username ?? '';
   let password = entry.password ?? '';
   if (entry.auth) {

@@ -36,13 +36,16 @@ import {
   type TlsOptions,
 } from './transport.js';
 import { assertRegistryUrl, registryUrl, uploadLocation, type RequestTarget } from './urls.js';
+import type { ResolvedCredential } from './keychain.js';
 
 /** How to reach and authenticate to one registry. */
 export interface RegistryClientOptions {
   /** registry host[:port], e.g. `127.0.0.1:5000`, `ghcr.io`, `index.docker.io` */
   registry: string;
-  /** Docker configs in priority order (first match wins) */
+  /** Docker configs in priority order (first match wins); ignored when `credential` is given */
   dockerConfigs?: DockerConfigJson[];
+  /** the credential a keychain resolved for this registry (keychain.ts), named by its source in refusals */
+  credential?: ResolvedCredential;
   /** allow plain http and skip TLS verification (`storage.oci.repository.insecure: true`) */
   insecure?: boolean;
   /** extra CA certificates (PEM) trusted in addition to Node's roots */
@@ -94,6 +97,7 @@ export class RegistryClient {
   readonly registry: string;
   private readonly host: string;
   private readonly credential: RegistryCredential | undefined;
+  private readonly credentialSource: string;
   private readonly transport: HttpTransport;
   private readonly retry: RetryPolicy;
   private readonly tokens: TokenCache;
@@ -111,7 +115,8 @@ export class RegistryClient {
     if (hostProblem) throw new ChainsmithError('InvalidReference', hostProblem);
     this.registry = normaliseRegistry(opts.registry);
     this.host = apiHost(this.registry);
-    this.credential = credentialFor(opts.dockerConfigs ?? [], this.registry);
+    this.credential = opts.credential?.credential ?? credentialFor(opts.dockerConfigs ?? [], this.registry);
+    this.credentialSource = opts.credential?.source ?? (this.credential ? 'docker config' : 'none (anonymous)');
     this.insecure = opts.insecure ?? false;
     const tls: TlsOptions = { verify: !this.insecure };
     if (opts.caBundle !== undefined) tls.caBundle = opts.caBundle;
@@ -409,7 +414,7 @@ export class RegistryClient {
   }
 
   private op(repository: string, what: string): RegistryOperation {
-    return { registry: this.registry, repository, what };
+    return { registry: this.registry, repository, what, credentialSource: this.credentialSource };
   }
 
   // `scheme://host/` of the registry API.

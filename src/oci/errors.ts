@@ -9,6 +9,8 @@ export interface RegistryOperation {
   repository: string;
   /** e.g. `PUT manifest sha256-abc.sig` */
   what: string;
+  /** where the credential sent came from (never the credential), named when the registry refuses it */
+  credentialSource?: string;
 }
 
 function where(op: RegistryOperation): string {
@@ -43,7 +45,9 @@ export function statusError(op: RegistryOperation, res: HttpResponse, attempts =
   const reason = reasonForStatus(res.status);
   const after = attempts > 1 ? ` after ${attempts} attempts` : '';
   const status = `HTTP ${res.status} ${escapeTerminal(res.statusText.slice(0, 100))}`.trimEnd();
-  return new ChainsmithError(reason, `${where(op)}: ${status}` + registryDetail(res.body) + after, {
+  const refused = (res.status === 401 || res.status === 403) && op.credentialSource !== undefined;
+  const credentials = refused ? `; credentials: ${op.credentialSource}` : '';
+  return new ChainsmithError(reason, `${where(op)}: ${status}` + registryDetail(res.body) + after + credentials, {
     transient: reason === 'RegistryUnavailable',
   });
 }

@@ -1,6 +1,7 @@
 // Multi-arch images: the platform manifests of an index, for `chainsmith.sign-platform-images`.
 import { RegistryClient } from './client.js';
 import type { DockerConfigJson } from './auth.js';
+import type { Keychain } from './keychain.js';
 import { Deadline, OPERATION_DEADLINE_MS } from './limits.js';
 import { isIndex, parseManifest } from './manifest.js';
 import { isIndexMediaType } from './media-types.js';
@@ -16,25 +17,29 @@ export async function platformManifests(
   opts: {
     client?: (registry: string) => RegistryClient;
     dockerConfigs?: DockerConfigJson[];
+    /** where the credential comes from (instead of `dockerConfigs`) */
+    keychain?: Keychain;
     insecure?: boolean;
     caBundle?: string;
   } = {},
 ): Promise<string[]> {
   const deadline = new Deadline(OPERATION_DEADLINE_MS);
+  const parsed = parseReference(ref);
+  if (!parsed) {
+    throw new ChainsmithError('InvalidReference', `not an OCI reference: ${JSON.stringify(ref.slice(0, 300))}`);
+  }
+  const credential = opts.client ? undefined : await opts.keychain?.resolve(parsed.registry);
   const client =
     opts.client ??
     ((registry: string) =>
       new RegistryClient({
         registry,
         dockerConfigs: opts.dockerConfigs ?? [],
+        ...(credential === undefined ? {} : { credential }),
         insecure: opts.insecure ?? false,
         deadline,
         ...(opts.caBundle === undefined ? {} : { caBundle: opts.caBundle }),
       }));
-  const parsed = parseReference(ref);
-  if (!parsed) {
-    throw new ChainsmithError('InvalidReference', `not an OCI reference: ${JSON.stringify(ref.slice(0, 300))}`);
-  }
   const reference = parsed.digest ?? parsed.tag ?? 'latest';
   const m = await client(parsed.registry).getManifest(parsed.repository, reference);
   if (!m)

@@ -39,11 +39,11 @@ async function platformImages(
   config: ChainsConfig,
   credentials: RegistryCredentialSource,
 ): Promise<ImageReference[]> {
-  const dockerConfigs = await credentials.dockerConfigsFor(run);
+  const keychain = await credentials.keychainFor(run);
   const out: ImageReference[] = [];
   for (const image of images) {
     const digests = await platformManifests(`${image.repository}@${image.digest}`, {
-      dockerConfigs,
+      keychain,
       insecure: config.storage.oci.insecure,
     });
     for (const digest of digests)

@@ -6,7 +6,8 @@ import { TokenCache } from '../oci/auth.js';
 import { dsseBundle } from '../sigstore/bundle.js';
 import { RegistryClient } from '../oci/client.js';
 import { attachmentTag, attestationLayer, signatureLayer } from '../sigstore/cosign-layout.js';
-import type { DockerConfigJson, RegistryCredentialSource } from '../kube/registry-credentials.js';
+import type { RegistryCredentialSource } from '../kube/registry-credentials.js';
+import type { Keychain } from '../oci/keychain.js';
 import { KeyedMutex } from '../oci/keyed-mutex.js';
 import { Deadline, OPERATION_DEADLINE_MS } from '../oci/limits.js';
 import { parseRepository, repositoryName, type OciReference } from '../reference/reference.js';
@@ -74,14 +75,14 @@ export class OciStorer implements Storer {
       notes.push(...targets.notes);
     }
 
-    const configs = await this.deps.credentials.dockerConfigsFor(req.run);
+    const keychain = await this.deps.credentials.keychainFor(req.run);
     // One deadline for the whole store, so slow answers on several images or retries cannot add up without bound.
     const deadline = new Deadline(this.deps.operationDeadlineMs ?? OPERATION_DEADLINE_MS);
-    const clients = new Map<string, RegistryClient>();
-    const clientFor = (registry: string): RegistryClient => {
+    const clients = new Map<string, Promise<RegistryClient>>();
+    const clientFor = (registry: string): Promise<RegistryClient> => {
       let c = clients.get(registry);
       if (!c) {
-        c = this.client(registry, configs, oci.insecure, deadline);
+        c = this.client(registry, keychain, oci.insecure, deadline);
         clients.set(registry, c);
       }
       return c;
@@ -95,7 +96,7 @@ export class OciStorer implements Storer {
     for (const image of images) {
       try {
         const outcome = bundleMode
-          ? await this.storeReferrer(req, image, clientFor(image.registry))
+          ? await this.storeReferrer(req, image, await clientFor(image.registry))
           : await this.storeTag(req, image, override, clientFor, holders);
         this.deps.logger?.info('oci store', {
           image: `${repositoryName(image)}@${image.digest}`,
@@ -112,6 +113,9 @@ export class OciStorer implements Storer {
                 `storing for ${repositoryName(image)}@${image.digest}: ${String(err)}`,
                 { cause: err },
               );
+        // a refused cloud token is minted again on the retry, not reused until it expires
+        if (e.reason === 'RegistryUnauthorized' || e.reason === 'RegistryForbidden')
+          this.deps.credentials.refused?.(override && !bundleMode ? override.registry : image.registry);
         this.deps.logger?.warn('oci store failed', {
           image: `${repositoryName(image)}@${image.digest}`,
           reason: e.reason,
@@ -137,11 +141,11 @@ export class OciStorer implements Storer {
     req: StoreRequest,
     image: ImageTarget,
     override: OciReference | undefined,
-    clientFor: (registry: string) => RegistryClient,
+    clientFor: (registry: string) => Promise<RegistryClient>,
     holders: Map<string, string>,
   ): Promise<AttachOutcome> {
     const target = override ?? image;
-    const client = clientFor(target.registry);
+    const client = await clientFor(target.registry);
     const simple = req.payload.kind === 'simplesigning';
     const layer = simple
       ? signatureLayer(req.signed.payload, req.signed.signature, req.signed.cert, req.signed.chain, req.tlogEntry)
@@ -204,10 +208,16 @@ export class OciStorer implements Storer {
     return this.deps.now ? { now: this.deps.now } : {};
   }
 
-  private client(registry: string, configs: DockerConfigJson[], insecure: boolean, deadline: Deadline): RegistryClient {
+  private async client(
+    registry: string,
+    keychain: Keychain,
+    insecure: boolean,
+    deadline: Deadline,
+  ): Promise<RegistryClient> {
+    const credential = await keychain.resolve(registry);
     return new RegistryClient({
       registry,
-      dockerConfigs: configs,
+      ...(credential === undefined ? {} : { credential }),
       insecure,
       deadline,
       tokenCache: this.tokens,

@@ -9,6 +9,9 @@ import { ChainsmithError, messageOf } from '../errors.js';
 import { Deadline, OPERATION_DEADLINE_MS } from '../oci/limits.js';
 import { readDockerConfigDir } from '../kube/registry-credentials.js';
 import { RegistryClient } from '../oci/client.js';
+import { cloudKeychain } from '../oci/cloud/index.js';
+import { runCredentialHelper } from '../oci/credential-helper.js';
+import { DockerConfigKeychain, MultiKeychain, type CachingKeychain } from '../oci/keychain.js';
 import { listReferrers } from '../oci/referrers.js';
 import { isIndex, parseManifest, type ImageManifest } from '../oci/manifest.js';
 import {
@@ -188,11 +191,20 @@ function trustedRootRekor(record: TlogRecord | string, policy: VerifyPolicy): Re
   return log ? { key: log.key, logID: log.logID } : undefined;
 }
 
+let cloud: CachingKeychain | undefined;
+
+// As docker and cosign: the user's docker config (its credential helpers included), then the cloud keychains.
 async function buildClient(registry: string, insecure: boolean, deadline: Deadline): Promise<RegistryClient> {
   const dir = process.env.DOCKER_CONFIG ?? join(homedir(), '.docker');
   const config = await readDockerConfigDir(dir).catch(() => undefined);
+  const source = `docker config ${join(dir, 'config.json')}`;
+  const keychain = new MultiKeychain([
+    new DockerConfigKeychain(config ? [{ config, source }] : [], runCredentialHelper),
+    (cloud ??= cloudKeychain()),
+  ]);
+  const credential = await keychain.resolve(registry);
   const retry = { attempts: 2, baseDelayMs: 200, maxDelayMs: 1000 };
-  return new RegistryClient({ registry, insecure, deadline, dockerConfigs: config ? [config] : [], retry });
+  return new RegistryClient({ registry, insecure, deadline, ...(credential ? { credential } : {}), retry });
 }
 
 type IndexedLayer = ImageManifest['layers'][number] & { index: number };

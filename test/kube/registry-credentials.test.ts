@@ -12,6 +12,7 @@ import {
   type ServiceAccountObject as V1ServiceAccount,
 } from '../../src/kube/registry-credentials.js';
 import { credentialFor } from '../../src/oci/auth.js';
+import { CachingKeychain } from '../../src/oci/keychain.js';
 import type { Logger } from 'winston';
 import { KubeApiError } from '../../src/kube/client.js';
 import type { PipelineRun, TaskRun } from '../../src/tekton/types.js';
@@ -72,11 +73,26 @@ function fakeCore(
   };
 }
 
-test('push-capable secrets come before imagePullSecrets, then the mounted DOCKER_CONFIG; missing secrets are skipped', async () => {
+// No cloud identity in unit tests: a cloud keychain that answers only for `cloud.test`.
+const cloud = () =>
+  new CachingKeychain({
+    async resolve(registry: string) {
+      return registry === 'cloud.test'
+        ? { credential: { kind: 'bearer' as const, token: 't' }, source: 'cloud stand-in' }
+        : undefined;
+    },
+  });
+
+test('the ServiceAccount’s secrets, then the mounted DOCKER_CONFIG, then the cloud keychains; imagePullSecrets never (chains#1883)', async () => {
   const dir = await mkdtemp(join(tmpdir(), 'dockercfg-'));
   await writeFile(
     join(dir, 'config.json'),
-    JSON.stringify({ auths: { 'ghcr.io': { username: 'mounted', password: 'pw' } } }),
+    JSON.stringify({
+      auths: {
+        'ghcr.io': { username: 'mounted', password: 'pw' },
+        'quay.io': { username: 'mounted', password: 'pw' },
+      },
+    }),
   );
   const calls: string[] = [];
   const core = fakeCore(
@@ -86,34 +102,47 @@ test('push-capable secrets come before imagePullSecrets, then the mounted DOCKER
         imagePullSecrets: [{ name: 'pull' }, { name: 'push' }],
       },
     },
-    { 'ns/push': dockerconfigjson('ghcr.io', 'pusher'), 'ns/pull': dockerconfigjson('ghcr.io', 'puller') },
+    { 'ns/push': dockerconfigjson('ghcr.io', 'pusher'), 'ns/pull': dockerconfigjson('quay.io', 'puller') },
     calls,
   );
-  const source = new KubernetesCredentialSource({ client: core, dockerConfigDir: dir });
-  const configs = await source.dockerConfigsFor(taskRun('builder'));
-  assert.equal(configs.length, 3);
-  assert.deepEqual(credentialFor(configs, 'ghcr.io'), { kind: 'basic', username: 'pusher', password: 'pw' });
-  assert.deepEqual(credentialFor(configs.slice(1), 'ghcr.io'), { kind: 'basic', username: 'puller', password: 'pw' });
-  assert.deepEqual(credentialFor(configs.slice(2), 'ghcr.io'), { kind: 'basic', username: 'mounted', password: 'pw' });
-  assert.deepEqual(calls, ['sa ns/builder', 'secret ns/push', 'secret ns/gone', 'secret ns/pull']);
+  const source = new KubernetesCredentialSource({ client: core, dockerConfigDir: dir, cloud: cloud() });
+  const keychain = await source.keychainFor(taskRun('builder'));
+  assert.deepEqual(await keychain.resolve('ghcr.io'), {
+    credential: { kind: 'basic', username: 'pusher', password: 'pw' },
+    source: 'ServiceAccount ns/builder secret push',
+  });
+  // the read-only pull secret for quay.io is not read: the mounted push credential applies
+  assert.deepEqual(await keychain.resolve('quay.io'), {
+    credential: { kind: 'basic', username: 'mounted', password: 'pw' },
+    source: `docker config ${join(dir, 'config.json')}`,
+  });
+  assert.equal((await keychain.resolve('cloud.test'))?.source, 'cloud stand-in');
+  assert.equal(await keychain.resolve('elsewhere.test'), undefined);
+  assert.deepEqual(calls, ['sa ns/builder', 'secret ns/push', 'secret ns/gone']);
 });
 
 test('results are cached per ServiceAccount for the TTL', async () => {
   let now = 0;
   const calls: string[] = [];
   const core = fakeCore({ 'ns/default': { secrets: [] } }, {}, calls);
-  const source = new KubernetesCredentialSource({ client: core, ttlMs: 1000, now: () => now });
-  await source.dockerConfigsFor(taskRun());
-  await source.dockerConfigsFor(taskRun());
+  const source = new KubernetesCredentialSource({ client: core, ttlMs: 1000, now: () => now, cloud: cloud() });
+  await source.keychainFor(taskRun());
+  await source.keychainFor(taskRun());
   assert.equal(calls.length, 1);
   now = 1001;
-  await source.dockerConfigsFor(taskRun());
+  await source.keychainFor(taskRun());
   assert.equal(calls.length, 2);
 });
 
-test('a missing ServiceAccount leaves only the mounted config', async () => {
-  const source = new KubernetesCredentialSource({ client: fakeCore({}, {}, []), dockerConfigDir: '/nonexistent-dir' });
-  assert.deepEqual(await source.dockerConfigsFor(taskRun('nobody')), []);
+test('a missing ServiceAccount leaves the mounted config and the cloud keychains', async () => {
+  const source = new KubernetesCredentialSource({
+    client: fakeCore({}, {}, []),
+    dockerConfigDir: '/nonexistent-dir',
+    cloud: cloud(),
+  });
+  const keychain = await source.keychainFor(taskRun('nobody'));
+  assert.equal(await keychain.resolve('ghcr.io'), undefined);
+  assert.equal((await keychain.resolve('cloud.test'))?.source, 'cloud stand-in');
 });
 
 test('a ServiceAccount read forbidden by the least-privilege RBAC warns once per account with the fix, then logs at debug', async () => {
@@ -134,9 +163,10 @@ test('a ServiceAccount read forbidden by the least-privilege RBAC warns once per
     ttlMs: 1,
     now: () => now,
     logger,
+    cloud: cloud(),
   });
   for (let i = 0; i < 3; i++) {
-    assert.deepEqual(await source.dockerConfigsFor(taskRun()), []);
+    assert.equal(await (await source.keychainFor(taskRun())).resolve('ghcr.io'), undefined);
     now += 10;
   }
   assert.deepEqual(
