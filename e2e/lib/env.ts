@@ -240,3 +240,44 @@ export async function vaultPublicKey(vault: VaultEnv): Promise<string> {
   };
   return data.keys[String(data.latest_version)]!.public_key;
 }
+
+/**
+ * The storage add-on (e2e/stack/addons/storage-up.sh): real servers for Tekton Chains' other storage backends, each on
+ * a loopback port: fake-gcs-server (gcs), FerretDB (docdb, MongoDB wire protocol), kfake (kafka), Archivista.
+ */
+export interface StorageEnv {
+  /** host:port of fake-gcs-server, plain http (GCS_EMULATOR_HOST; Chains' variable is STORAGE_EMULATOR_HOST). */
+  gcsEmulatorHost: string;
+  /** http://<GCS_EMULATOR_HOST>, the base of its JSON API (/storage/v1/…) and uploads (/upload/storage/v1/…) (GCS_URL). */
+  gcsUrl: string;
+  /** mongodb://127.0.0.1:<port>/ of FerretDB on SQLite, accepting dotted field names (MONGO_URL). */
+  mongoUrl: string;
+  /** host:port of the kfake broker (KAFKA_BROKERS). */
+  kafkaBrokers: string;
+  /** The topic seeded at start; others are created on first use (KAFKA_TOPIC). */
+  kafkaTopic: string;
+  /** Base URL of Archivista: POST /upload, GET /download/<gitoid>, POST /query (GraphQL) (ARCHIVISTA_URL). */
+  archivistaUrl: string;
+}
+
+/** The storage add-on's coordinates; throws the reason it recorded when it could not start. */
+export function storageEnv(): StorageEnv {
+  const env = stackEnv();
+  const v = (k: string): string | undefined => process.env[k] ?? env.vars[k];
+  const unavailable = v('CHAINSMITH_STORAGE_UNAVAILABLE');
+  if (unavailable) throw new Error(`the storage stack add-on could not start its servers: ${unavailable}`);
+  const names = ['GCS_EMULATOR_HOST', 'GCS_URL', 'MONGO_URL', 'KAFKA_BROKERS', 'KAFKA_TOPIC', 'ARCHIVISTA_URL'];
+  const missing = names.filter((k) => !v(k));
+  if (missing.length > 0)
+    throw new Error(
+      `${missing.join(', ')} not in the stack environment: the storage add-on (e2e/stack/addons/storage-up.sh) did not run; run \`npm run stack:up\` (it starts add-ons added since the stack started)`,
+    );
+  return {
+    gcsEmulatorHost: v('GCS_EMULATOR_HOST')!,
+    gcsUrl: v('GCS_URL')!,
+    mongoUrl: v('MONGO_URL')!,
+    kafkaBrokers: v('KAFKA_BROKERS')!,
+    kafkaTopic: v('KAFKA_TOPIC')!,
+    archivistaUrl: v('ARCHIVISTA_URL')!,
+  };
+}

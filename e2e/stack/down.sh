@@ -69,5 +69,5 @@ if [ -f "$STACK_DIR/datadir" ]; then
 fi
 rm -rf "$STACK_DIR/pids" "$STACK_DIR/env.d" "$STACK_DIR/bin" "$STACK_DIR/pki" "$STACK_DIR/env" "$STACK_DIR/env.tmp" "$STACK_DIR/sigstore" \
   "$STACK_DIR/datadir" "$STACK_DIR/admin.kubeconfig" "$STACK_DIR/registry.yml" "$STACK_DIR/rekor" \
-  "$STACK_DIR/fulcio"
+  "$STACK_DIR/fulcio" "$STACK_DIR/storage"
 say "stack down ($total processes stopped; logs kept in $STACK_DIR/logs)"

@@ -37,4 +37,9 @@ fi
 if [ -n "${REFERRERS_REGISTRY:-}" ]; then   # the verifiers add-on's olareg
   curl -sf --max-time 3 -o /dev/null "http://$REFERRERS_REGISTRY/v2/" || { echo "olareg (referrers registry) unhealthy"; exit 1; }
 fi
+if [ -n "${GCS_URL:-}" ]; then   # the storage add-on
+  curl -sf --max-time 3 -o /dev/null "$GCS_URL/storage/v1/b?project=x" || { echo "fake-gcs-server unhealthy"; exit 1; }
+  curl -sf --max-time 3 -o /dev/null -H 'Content-Type: application/json' -d '{"query":"{__typename}"}' \
+    "$ARCHIVISTA_URL/query" || { echo "archivista unhealthy"; exit 1; }
+fi
 echo "stack healthy"
