@@ -26,6 +26,13 @@ export interface Storer {
    * Stores the payload; throws a ChainsmithError with a reason on failure. May return annotations to add to the run.
    */
   store(req: StoreRequest): Promise<StoreResult>;
+  /**
+   * The backend's own chains-config keys this instance was built from, serialised: `buildStorers` keeps an instance
+   * whose settings did not change, so an unrelated config change does not reconnect it.
+   */
+  readonly settings?: string;
+  /** Releases clients and connections once stores in flight have finished; called when a config replaces it. */
+  close?(): Promise<void>;
 }
 
 export interface StoreResult {

@@ -132,14 +132,14 @@ test('nothing to sign: image signing only and no images', async () => {
   assert.equal(out.status, 'nothing');
 });
 
-test('a configured backend chainsmith does not implement fails the store (never a silent success)', async () => {
+test('a configured backend that cannot store (gcs without a bucket) fails the run (never a silent success)', async () => {
   const { buildStorers } = await import('../../src/storage/index.js');
   const { StaticCredentialSource } = await import('../../src/kube/registry-credentials.js');
   const config = parseChainsConfig({ 'artifacts.taskrun.storage': 'tekton,gcs', 'artifacts.oci.storage': '' });
   const storers = buildStorers(config, { credentials: new StaticCredentialSource([]) });
   const out = await signRun(tr, [], config, deps(storers));
   assert.equal(out.status, 'failed');
-  assert.match(out.status === 'failed' ? out.messages.join() : '', /storage backend "gcs" is not supported/);
+  assert.match(out.status === 'failed' ? out.messages.join() : '', /gcs: storage\.gcs\.bucket is not set/);
 });
 
 test('one extraction per run: the format gets the extraction the images and findings came from', async () => {
