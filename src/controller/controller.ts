@@ -17,7 +17,7 @@ import { ControllerMetrics } from '../observability/metrics.js';
 import { startOpsServer } from '../observability/server.js';
 import { SignerRegistry, type KeylessSignerConfig } from '../signing/index.js';
 import type { Signer } from '../signing/signer.js';
-import { buildStorers } from '../storage/index.js';
+import { buildStorers, closeReplacedStorers } from '../storage/index.js';
 import type { Storer } from '../storage/storer.js';
 import type { Run } from '../tekton/types.js';
 import { ConfigStore } from './config-store.js';
@@ -232,6 +232,7 @@ export class Controller {
     await this.elector?.release();
     this.client.close();
     this.signers.close();
+    await closeReplacedStorers(this.storers, new Map(), this.log);
     if (this.gaugeTimer) clearInterval(this.gaugeTimer);
     const closed = new Promise<void>((r) => (this.server ? this.server.close(() => r()) : r()));
     this.server?.closeAllConnections(); // idle keep-alive scrapers must not hold the shutdown
@@ -315,7 +316,14 @@ export class Controller {
   }
 
   private configChanged(config: ChainsConfig, previous: ChainsConfig | undefined): void {
-    this.storers = buildStorers(config, { credentials: this.credentials, logger: this.log, locks: this.locks });
+    const replaced = this.storers;
+    this.storers = buildStorers(config, {
+      credentials: this.credentials,
+      logger: this.log,
+      locks: this.locks,
+      previous: replaced,
+    });
+    void closeReplacedStorers(replaced, this.storers, this.log);
     if (config.transparency.enabled) for (const w of this.tlogWaiters.splice(0)) w();
     if (!this.synced) return; // the initial list enqueues with this config
     void this.refreshMarkKeys();
