@@ -1,192 +1,291 @@
-// The container image, assembled without a Docker engine (none runs here): this test interprets the
-// Dockerfile's own WORKDIR / COPY / RUN / ENTRYPOINT lines stage by stage in temporary directories on
-// this machine, honouring .dockerignore, and then runs the entrypoint from the final stage's file tree.
-// It catches what reading the Dockerfile cannot: a runtime import of a dev dependency, a build that
-// needs files the build context leaves out, an entrypoint path that `npm run build` does not produce.
-// What it cannot check is the base images themselves (pulled from registries this machine cannot reach).
-import { test } from 'node:test';
+// The container image itself, run with podman against the test stack the way the Kubernetes manifests run it: uid
+// 65532, read-only root filesystem, all capabilities dropped, no privilege escalation, a tmpfs /tmp, the signing key
+// and a kubeconfig mounted read-only, host network (the stack listens on loopback). It must sign a TaskRun end to end
+// (cosign verifies the image signature it pushes) and answer /readyz; and the image must hold what the Dockerfile
+// promises: production dependencies only, every compiled module loadable, Node of the major the tests run on, no
+// shell.
+// The image is built by `npm run image` (e2e/image/build.sh): the unchanged Dockerfile built with buildah (vfs
+// storage, chroot isolation, in ~/.cache/chainsmith/image/), its NODE_IMAGE and RUNTIME_IMAGE assembled from Debian's
+// nodejs 20 packages with mmdebstrap, as no registry is reachable. CI builds it in the background (.ci/run) and
+// e2e/run.sh runs this file once it is built. If the image is missing, every test here FAILS saying how to build it.
+import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { chmod, chown, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { REPO_ROOT } from './lib/index.js';
+import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
+import {
+  createNamespace,
+  getTaskRun,
+  pushRandomImage,
+  randomSuffix,
+  REPO_ROOT,
+  stackEnv,
+  waitFor,
+} from './lib/index.js';
+import { closedPort, cosign } from './lib/cosign.js';
+import {
+  completeImageTaskRun,
+  runCommand,
+  writeChainsConfig,
+  x509SecretsDir,
+  type CommandResult,
+} from './lib/scenario.js';
 
-interface Instruction {
-  op: string;
-  args: string;
+const IMAGE = process.env.CHAINSMITH_IMAGE ?? 'localhost/chainsmith:dev';
+const IMAGE_CACHE = join(process.env.CHAINSMITH_CACHE ?? join(homedir(), '.cache', 'chainsmith'), 'image');
+// The storage and engine settings e2e/image/build.sh wrote (e2e/image/common.sh): vfs, runc, cgroupfs, limits.
+const PODMAN_ENV = {
+  CONTAINERS_STORAGE_CONF: join(IMAGE_CACHE, 'storage.conf'),
+  CONTAINERS_CONF: join(IMAGE_CACHE, 'containers.conf'),
+};
+const NONROOT = 65532;
+
+function podman(args: string[], timeoutMs = 120_000): Promise<CommandResult> {
+  return runCommand('podman', args, { env: PODMAN_ENV, timeoutMs });
 }
 
-interface Stage {
-  name?: string;
-  dir: string;
-  workdir: string;
-  entrypoint?: string[];
-  cmd?: string[];
-  instructions: Instruction[];
+/** Runs `node -e script` in a throwaway container of the image (read-only, uid 65532); resolves its stdout. */
+async function nodeInImage(script: string): Promise<string> {
+  // prettier-ignore
+  const r = await podman([
+    'run', '--rm', '--read-only', '--user', `${NONROOT}:${NONROOT}`, '--network', 'none',
+    '--entrypoint', '/nodejs/bin/node', IMAGE, '--input-type=module', '-e', script,
+  ]);
+  assert.equal(r.code, 0, `node in the image failed:\n${r.stdout}${r.stderr}`);
+  return r.stdout;
 }
 
-function parseDockerfile(text: string, root: string): Stage[] {
-  const stages: Stage[] = [];
-  const lines = text
-    .replace(/\\\n/g, ' ')
-    .split('\n')
-    .map((l) => l.trim())
-    .filter((l) => l !== '' && !l.startsWith('#'));
-  for (const line of lines) {
-    const [, op, args] = /^(\w+)\s+(.*)$/.exec(line) ?? [];
-    if (!op || args === undefined) continue;
-    if (op.toUpperCase() === 'FROM') {
-      const name = /\bAS\s+(\S+)/i.exec(args)?.[1];
-      const dir = join(root, `stage-${stages.length}`);
-      mkdirSync(dir);
-      stages.push({ ...(name ? { name } : {}), dir, workdir: '/', instructions: [] });
-    } else if (stages.length > 0) {
-      stages.at(-1)!.instructions.push({ op: op.toUpperCase(), args });
-    }
-  }
-  return stages;
-}
-
-function run(
-  cmd: string,
-  args: string[],
-  cwd: string,
-  timeout = 600_000,
-  env?: NodeJS.ProcessEnv,
-): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(cmd, args, { cwd, timeout, maxBuffer: 64 << 20, ...(env ? { env } : {}) }, (err, stdout, stderr) =>
-      resolve({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stdout, stderr }),
+/** Fails with how to build the image when it is not there (never a silent skip); every test starts with it. */
+async function requireImage(): Promise<void> {
+  const r = await podman(['image', 'exists', IMAGE]).catch((err: Error) => ({
+    code: -1,
+    stdout: '',
+    stderr: err.message,
+  }));
+  if (r.code !== 0) {
+    throw new Error(
+      `the image ${IMAGE} is not built (podman image exists: exit ${r.code}${r.stderr ? `, ${r.stderr.trim()}` : ''}). ` +
+        'Build it with `npm run image` (e2e/image/build.sh, which also installs podman; 4-8 min cold, see docs/testing.md), ' +
+        'then run this test again.',
     );
-  });
-}
-
-/** Copies a build-context path into a stage, skipping top-level names .dockerignore excludes. */
-function copyFromContext(src: string, dest: string, ignored: Set<string>): void {
-  const top = src.split('/')[0]!;
-  if (ignored.has(top)) throw new Error(`COPY ${src}: excluded by .dockerignore, so the image build would fail`);
-  cpSync(join(REPO_ROOT, src), dest, {
-    recursive: true,
-    filter: (p) => !p.split('/').some((part) => part === 'node_modules' && !src.includes('node_modules')),
-  });
-}
-
-/** Executes the Dockerfile's stages in order; returns the final stage. */
-async function buildStages(root: string): Promise<Stage> {
-  const stages = parseDockerfile(readFileSync(join(REPO_ROOT, 'Dockerfile'), 'utf8'), root);
-  const ignored = new Set(
-    readFileSync(join(REPO_ROOT, '.dockerignore'), 'utf8')
-      .split('\n')
-      .map((l) => l.trim())
-      .filter((l) => l && !l.startsWith('#')),
-  );
-  const inStage = (s: Stage, p: string) => join(s.dir, p.startsWith('/') ? p : join(s.workdir, p));
-  for (const stage of stages) {
-    for (const { op, args } of stage.instructions) {
-      if (op === 'WORKDIR') {
-        stage.workdir = args;
-        mkdirSync(inStage(stage, '.'), { recursive: true });
-      } else if (op === 'COPY') {
-        const parts = args.split(/\s+/);
-        const from = parts.find((p) => p.startsWith('--from='))?.slice('--from='.length);
-        const paths = parts.filter((p) => !p.startsWith('--'));
-        const dest = paths.pop()!;
-        for (const src of paths) {
-          const target =
-            dest.endsWith('/') || paths.length > 1
-              ? join(inStage(stage, dest), src.split('/').pop()!)
-              : inStage(stage, dest);
-          if (from) {
-            const source = stages.find((s) => s.name === from);
-            assert.ok(source, `COPY --from=${from}: no such stage`);
-            cpSync(inStage(source, src), target, { recursive: true });
-          } else {
-            copyFromContext(src, target, ignored);
-          }
-        }
-      } else if (op === 'RUN') {
-        // npm ci shares the npm cache with the other engineers' installs: serialise like they do.
-        // prefer-offline: reuse the npm cache that `npm ci` in this checkout filled (a Docker build starts empty).
-        const env = { ...process.env, npm_config_prefer_offline: 'true' };
-        const r = await run(
-          'flock',
-          ['/tmp/chainsmith-npm.lock', 'bash', '-euo', 'pipefail', '-c', args],
-          inStage(stage, '.'),
-          600_000,
-          env,
-        );
-        assert.equal(r.code, 0, `RUN ${args} failed in stage ${stage.name ?? '(final)'}:\n${r.stderr.slice(-2000)}`);
-      } else if (op === 'ENTRYPOINT') {
-        stage.entrypoint = JSON.parse(args) as string[];
-      } else if (op === 'CMD') {
-        stage.cmd = JSON.parse(args) as string[];
-      }
-    }
   }
-  return stages.at(-1)!;
 }
 
-// Two `npm ci` runs and a full `tsc` build: minutes on a loaded 2-core machine, hence its own time limit.
-test(
-  'the image built from the Dockerfile runs chainsmith from production dependencies only',
-  { timeout: 15 * 60_000 },
-  async () => {
-    const root = mkdtempSync(join(tmpdir(), 'chainsmith-image-'));
-    try {
-      const final = await buildStages(root);
-      const app = join(final.dir, final.workdir);
-      // Only what the runtime stage copies: compiled code, production node_modules, package.json.
-      assert.deepEqual(readdirSync(app).sort(), ['dist', 'node_modules', 'package.json']);
-      assert.ok(!existsSync(join(app, 'src')), 'no TypeScript sources in the image');
-      // package-lock.json marks packages needed only for development `"dev": true` (typescript, tsx, esbuild…).
-      const lock = JSON.parse(readFileSync(join(REPO_ROOT, 'package-lock.json'), 'utf8')) as {
-        packages: Record<string, { dev?: boolean }>;
+/**
+ * Makes a path readable by uid 65532 only (the container's user), as a kubelet-mounted Secret would be; not running as
+ * root (rootless podman maps 65532 to a sub-uid), readable by everyone instead.
+ */
+async function ownForNonroot(path: string, mode: number): Promise<void> {
+  if (process.getuid?.() === 0) {
+    await chown(path, NONROOT, NONROOT);
+    await chmod(path, mode);
+  } else {
+    await chmod(path, (await stat(path)).isDirectory() ? 0o755 : 0o644);
+  }
+}
+
+describe(`the container image ${IMAGE}`, () => {
+  test('holds production dependencies only, loads every compiled module, and has Node 20 and no shell', async () => {
+    await requireImage();
+    const size = Number((await podman(['image', 'inspect', '--format', '{{.Size}}', IMAGE])).stdout.trim());
+    console.log(`image ${IMAGE}: ${Math.round(size / 1e6)} MB`);
+    assert.ok(size > 50e6 && size < 400e6, `image size ${size} bytes`);
+
+    // package-lock.json marks packages needed only for development `"dev": true` (typescript, tsx, esbuild…).
+    const lock = JSON.parse(await readFile(join(REPO_ROOT, 'package-lock.json'), 'utf8')) as {
+      packages: Record<string, { dev?: boolean }>;
+    };
+    const devOnly = Object.entries(lock.packages)
+      .filter(([p, meta]) => p.startsWith('node_modules/') && meta.dev === true)
+      .map(([p]) => p);
+    assert.ok(devOnly.includes('node_modules/typescript'), 'the lockfile marks typescript dev-only');
+    const pkg = JSON.parse(await readFile(join(REPO_ROOT, 'package.json'), 'utf8')) as {
+      dependencies: Record<string, string>;
+    };
+    const deps = Object.keys(pkg.dependencies).map((d) => `node_modules/${d}/package.json`);
+    const shells = ['/bin/sh', '/bin/bash', '/bin/dash', '/usr/bin/sh', '/usr/bin/bash', '/usr/bin/dash'];
+
+    // One container (each `podman run` copies the image with the vfs driver): what is in /app, which packages are
+    // there, which compiled modules fail to load (e.g. the lazily imported KMS signers), which shells exist.
+    const found = JSON.parse(
+      await nodeInImage(
+        `const { existsSync, readdirSync } = await import('node:fs');
+         const modules = readdirSync('dist/src', { recursive: true }).filter((f) => f.endsWith('.js'));
+         const failures = [];
+         for (const m of modules) {
+           try { await import('/app/dist/src/' + m); } catch (e) { failures.push(m + ': ' + e.message); }
+         }
+         console.log(JSON.stringify({
+           node: process.versions.node,
+           app: readdirSync('.').sort(),
+           present: ${JSON.stringify([...devOnly, ...deps])}.filter((p) => existsSync(p)),
+           modules: modules.length,
+           failures,
+           shells: ${JSON.stringify(shells)}.filter((p) => existsSync(p)),
+         }));`,
+      ),
+    ) as { node: string; app: string[]; present: string[]; modules: number; failures: string[]; shells: string[] };
+
+    // The Node the tests run on and the Node in the image share a major (the Dockerfile's bases are Node 20).
+    assert.equal(found.node.split('.')[0], process.versions.node.split('.')[0], `node ${found.node} in the image`);
+    // Only what the runtime stage copies: compiled code, production node_modules, package.json; no sources.
+    assert.deepEqual(found.app, ['dist', 'node_modules', 'package.json']);
+    assert.deepEqual(
+      devOnly.filter((p) => found.present.includes(p)),
+      [],
+      'no dev-only package is in the image',
+    );
+    assert.deepEqual(
+      deps.filter((p) => !found.present.includes(p)),
+      [],
+      'every dependency is in the image',
+    );
+    assert.ok(found.modules > 20, `compiled modules found: ${found.modules}`);
+    assert.deepEqual(found.failures, [], 'modules that fail to load in the image');
+    // No shell for an intruder: the distroless promise of the Dockerfile's runtime base.
+    assert.deepEqual(found.shells, [], 'shells in the image');
+    const sh = await podman(['run', '--rm', '--network', 'none', '--entrypoint', '/bin/sh', IMAGE, '-c', 'true']);
+    assert.notEqual(sh.code, 0, `/bin/sh ran in the image:\n${sh.stdout}${sh.stderr}`);
+
+    // The entrypoint and the default command: `--help` is chainsmith's, the default command is the controller.
+    const help = await podman(['run', '--rm', '--read-only', '--network', 'none', IMAGE, '--help']);
+    assert.equal(help.code, 0, help.stderr);
+    assert.match(help.stdout, /Usage: chainsmith/);
+    const config = JSON.parse((await podman(['image', 'inspect', '--format', '{{json .Config}}', IMAGE])).stdout) as {
+      Cmd?: string[];
+      User?: string;
+    };
+    assert.deepEqual(config.Cmd, ['controller']);
+    assert.equal(config.User, `${NONROOT}:${NONROOT}`);
+  });
+
+  describe('run as the Deployment runs it, against the stack', () => {
+    const name = `chainsmith-e2e-${randomSuffix()}`;
+    let ns = '';
+    let secretsDir = '';
+    let kubeDir = '';
+    let metricsPort = 0;
+    let started = false;
+
+    before(async () => {
+      // (without the image, each test below fails saying how to build it)
+      if (
+        !(await requireImage().then(
+          () => true,
+          () => false,
+        ))
+      )
+        return;
+      const env = stackEnv();
+      ns = await createNamespace('image');
+      secretsDir = await x509SecretsDir('chainsmith-image-keys-');
+      await ownForNonroot(secretsDir, 0o700);
+      await ownForNonroot(join(secretsDir, 'x509.pem'), 0o600);
+      // The stack's kubeconfig names its CA by a host path; the container gets one with the CA inline.
+      const kubeconfig = parseYaml(await readFile(env.kubeconfig, 'utf8')) as {
+        clusters: Array<{ cluster: Record<string, string> }>;
       };
-      const devOnly = Object.entries(lock.packages).filter(
-        ([p, meta]) => p.startsWith('node_modules/') && meta.dev === true,
-      );
-      assert.ok(
-        devOnly.some(([p]) => p === 'node_modules/typescript'),
-        'the lockfile marks typescript dev-only',
-      );
-      for (const [path] of devOnly) assert.ok(!existsSync(join(app, path)), `dev-only ${path} is not in the image`);
-      const pkg = JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')) as {
-        dependencies: Record<string, string>;
-      };
-      for (const dep of Object.keys(pkg.dependencies)) {
-        assert.ok(existsSync(join(app, 'node_modules', dep, 'package.json')), `dependency ${dep} is in the image`);
+      for (const { cluster } of kubeconfig.clusters) {
+        if (cluster['certificate-authority']) {
+          const ca = await readFile(cluster['certificate-authority']);
+          delete cluster['certificate-authority'];
+          cluster['certificate-authority-data'] = ca.toString('base64');
+        }
       }
+      kubeDir = await mkdtemp(join(tmpdir(), 'chainsmith-image-kube-'));
+      await writeFile(join(kubeDir, 'config'), stringifyYaml(kubeconfig), { mode: 0o600 });
+      await ownForNonroot(kubeDir, 0o700);
+      await ownForNonroot(join(kubeDir, 'config'), 0o600);
+      // Image signatures only, next to the image in the stack's registry (plain http on loopback).
+      await writeChainsConfig(ns, { 'artifacts.taskrun.storage': 'tekton', 'artifacts.oci.storage': 'oci' });
+      metricsPort = await closedPort();
+      // prettier-ignore
+      const run = await podman([
+        'run', '--detach', '--name', name,
+        '--user', `${NONROOT}:${NONROOT}`, '--read-only', '--tmpfs', '/tmp:rw,size=64m',
+        '--cap-drop', 'all', '--security-opt', 'no-new-privileges',
+        '--network', 'host',
+        '--volume', `${secretsDir}:/etc/signing-secrets:ro`,
+        '--volume', `${kubeDir}:/etc/chainsmith-kube:ro`,
+        '--env', 'KUBECONFIG=/etc/chainsmith-kube/config', '--env', `SYSTEM_NAMESPACE=${ns}`,
+        IMAGE,
+        'controller', '--namespace', ns, '--signing-secrets-dir', '/etc/signing-secrets',
+        '--leader-elect=false', '--metrics-addr', `127.0.0.1:${metricsPort}`,
+      ]);
+      assert.equal(run.code, 0, `podman run failed:\n${run.stdout}${run.stderr}`);
+      started = true;
+    });
 
-      // The entrypoint, with this machine's node standing in for the image's /nodejs/bin/node.
-      const [node, script, ...rest] = final.entrypoint!;
-      assert.match(node!, /(^|\/)node$/);
-      const exec = (...args: string[]) => run(process.execPath, [script!, ...rest, ...args], app, 60_000);
-      const help = await exec('--help');
-      assert.equal(help.code, 0, help.stderr);
-      assert.match(help.stdout, /Usage: chainsmith/);
-      const controller = await exec(...final.cmd!, '--help');
-      assert.equal(controller.code, 0, controller.stderr);
-      assert.match(controller.stdout, /--signing-secrets-dir/, 'the default command is the controller');
+    after(async () => {
+      if (started) {
+        const logs = await podman(['logs', '--tail', '30', name]);
+        if (logs.stdout || logs.stderr) console.log(`container ${name}, last log lines:\n${logs.stdout}${logs.stderr}`);
+        await podman(['rm', '--force', '--time', '10', name]);
+      }
+      for (const dir of [secretsDir, kubeDir]) if (dir) await rm(dir, { recursive: true, force: true });
+    });
 
-      // Every compiled module loads with production dependencies only (e.g. the lazily imported KMS signers).
-      const modules = (readdirSync(join(app, 'dist/src'), { recursive: true }) as string[]).filter((f) =>
-        f.endsWith('.js'),
+    test('answers /readyz, signs a completed TaskRun, and cosign verifies the image signature', async () => {
+      await requireImage();
+      const readyz = await waitFor(
+        async () => {
+          const res = await fetch(`http://127.0.0.1:${metricsPort}/readyz`).catch(() => undefined);
+          return res?.status === 200 ? res : undefined;
+        },
+        { timeoutMs: 60_000, description: `/readyz 200 from the container on 127.0.0.1:${metricsPort}` },
       );
-      assert.ok(modules.length > 20, `compiled modules found: ${modules.length}`);
-      const load = await run(
-        process.execPath,
-        [
-          '--input-type=module',
-          '-e',
-          `for (const m of ${JSON.stringify(modules)}) { try { await import('./dist/src/' + m); } catch (e) { console.error(m + ': ' + e.message); process.exitCode = 1; } }`,
-        ],
-        app,
-        120_000,
+      assert.equal(readyz.status, 200);
+
+      const image = await pushRandomImage(`${stackEnv().registry}/image-e2e/app`);
+      const trName = await completeImageTaskRun(ns, image);
+      const tr = await waitFor(
+        async () => {
+          const r = await getTaskRun(ns, trName);
+          return r.metadata.annotations?.['chains.tekton.dev/signed'] === 'true' ? r : undefined;
+        },
+        { timeoutMs: 60_000, description: `chains.tekton.dev/signed=true on TaskRun ${ns}/${trName}` },
       );
-      assert.equal(load.code, 0, `modules that fail to load in the image:\n${load.stderr}`);
-    } finally {
-      rmSync(root, { recursive: true, force: true });
-    }
-  },
-);
+      const annotations = tr.metadata.annotations ?? {};
+      const uid = tr.metadata.uid!;
+      assert.ok(annotations[`chains.tekton.dev/signature-taskrun-${uid}`], 'the provenance signature annotation');
+      assert.ok(annotations[`chains.tekton.dev/payload-taskrun-${uid}`], 'the provenance payload annotation');
+
+      // prettier-ignore
+      const verified = await cosign([
+        'verify', '--key', join(secretsDir, 'cosign.pub'), '--insecure-ignore-tlog', '--allow-http-registry',
+        `${image.repository}@${image.digest}`,
+      ]);
+      assert.equal(verified.code, 0, verified.out);
+      assert.match(verified.out, new RegExp(`"docker-manifest-digest":"${image.digest}"`));
+    });
+
+    test('the container runs as uid 65532 on a read-only root filesystem', async () => {
+      await requireImage();
+      const inspect = JSON.parse((await podman(['container', 'inspect', name])).stdout) as Array<{
+        State: { Running: boolean; Pid: number };
+        Config: { User: string };
+        HostConfig: { ReadonlyRootfs: boolean };
+      }>;
+      const c = inspect[0]!;
+      assert.equal(c.State.Running, true);
+      assert.equal(c.Config.User, `${NONROOT}:${NONROOT}`);
+      assert.equal(c.HostConfig.ReadonlyRootfs, true);
+      // The controller process itself, as the kernel sees it (rootful podman: no user namespace remapping).
+      const status = await readFile(`/proc/${c.State.Pid}/status`, 'utf8');
+      assert.match(status, new RegExp(`^Uid:\\s+${NONROOT}\\s+${NONROOT}\\s+${NONROOT}\\s+${NONROOT}$`, 'm'));
+      assert.match(status, /^CapEff:\s+0+$/m, 'no effective capabilities');
+      // Writing anywhere but /tmp fails; /tmp (the Deployment's emptyDir) works.
+      const write = await podman([
+        'exec',
+        name,
+        '/nodejs/bin/node',
+        '-e',
+        "const fs = require('fs'); fs.writeFileSync('/tmp/ok', 'x');" +
+          "try { fs.writeFileSync('/app/x', 'x'); console.log('wrote /app/x'); } catch (e) { console.log(e.code); }",
+      ]);
+      assert.equal(write.code, 0, write.stderr);
+      assert.equal(write.stdout.trim(), 'EROFS');
+    });
+  });
+});
