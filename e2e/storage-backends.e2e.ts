@@ -5,7 +5,7 @@
 // back with the server's own API and verified with the key's cosign.pub. Bad settings end in an Event, not a crash.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createPublicKey, randomBytes, verify as cryptoVerify, type KeyObject } from 'node:crypto';
+import { createPublicKey, verify as cryptoVerify, type KeyObject } from 'node:crypto';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -16,6 +16,13 @@ import type { PipelineRun, TaskRun } from '../src/tekton/types.js';
 import { pae } from '../src/sigstore/dsse.js';
 import { storageEnv, type StorageEnv } from './lib/env.js';
 import {
+  createBucket,
+  gcsObject as gcsObjectIn,
+  imageTaskRun as imageTaskRunIn,
+  signedPipelineRun as signedPipelineRunIn,
+  signedTaskRun as signedTaskRunIn,
+} from './lib/storage-backends.js';
+import {
   closedPort,
   completePipelineRun,
   completeTaskRun,
@@ -23,7 +30,6 @@ import {
   createPipelineRun,
   createTaskRun,
   eventsOf,
-  getPipelineRun,
   getTaskRun,
   randomSuffix,
   runCommand,
@@ -70,18 +76,8 @@ async function applyConfig(data: Record<string, string>): Promise<void> {
   await waitFor(async () => applied() > before, { timeoutMs: 15_000, description: 'chains-config applied' });
 }
 
-/** A TaskRun that built `registry.example/app@sha256:<random>`: its name, uid and the image's 12-hex short key. */
-async function imageTaskRun(): Promise<{ tr: TaskRun; short: string; digest: string }> {
-  const hex = randomBytes(32).toString('hex');
-  const created = await createTaskRun(s.ns);
-  const tr = await completeTaskRun(s.ns, created.metadata.name!, {
-    results: [
-      { name: 'IMAGE_URL', type: 'string', value: `${stackEnv().registry}/e2e/storage-app` },
-      { name: 'IMAGE_DIGEST', type: 'string', value: `sha256:${hex}` },
-    ],
-  });
-  return { tr, short: hex.slice(0, 12), digest: `sha256:${hex}` };
-}
+/** A TaskRun that built `<registry>/e2e/storage-app@sha256:<random>`: its name, uid and the image's 12-hex short key. */
+const imageTaskRun = () => imageTaskRunIn(s.ns, `${stackEnv().registry}/e2e/storage-app`);
 
 /** A PipelineRun without children, completed. */
 async function completedPipelineRun(): Promise<PipelineRun> {
@@ -89,25 +85,8 @@ async function completedPipelineRun(): Promise<PipelineRun> {
   return completePipelineRun(s.ns, pr.metadata.name!);
 }
 
-async function signedTaskRun(name: string): Promise<TaskRun> {
-  return waitFor(
-    async () => {
-      const tr = await getTaskRun(s.ns, name);
-      return tr.metadata.annotations?.[SIGNED] === 'true' ? tr : undefined;
-    },
-    { timeoutMs: 45_000, description: `TaskRun ${name} signed` },
-  );
-}
-
-async function signedPipelineRun(name: string): Promise<PipelineRun> {
-  return waitFor(
-    async () => {
-      const pr = await getPipelineRun(s.ns, name);
-      return pr.metadata.annotations?.[SIGNED] === 'true' ? pr : undefined;
-    },
-    { timeoutMs: 45_000, description: `PipelineRun ${name} signed` },
-  );
-}
+const signedTaskRun = (name: string): Promise<TaskRun> => signedTaskRunIn(s.ns, name);
+const signedPipelineRun = (name: string): Promise<PipelineRun> => signedPipelineRunIn(s.ns, name);
 
 /** Checks a DSSE envelope against cosign.pub and returns its statement. */
 function verifiedStatement(envelope: Buffer | string): { predicateType: string; predicate: Record<string, unknown> } {
@@ -178,21 +157,11 @@ after(async () => {
 });
 
 describe('gcs (fake-gcs-server)', () => {
-  /** One object of the bucket, through the GCS JSON API. */
-  async function gcsObject(bucket: string, name: string): Promise<Buffer> {
-    const r = await fetch(`${s.env.gcsUrl}/storage/v1/b/${bucket}/o/${encodeURIComponent(name)}?alt=media`);
-    assert.equal(r.status, 200, `gs://${bucket}/${name}: HTTP ${r.status}`);
-    return Buffer.from(await r.arrayBuffer());
-  }
+  const gcsObject = (bucket: string, name: string): Promise<Buffer> => gcsObjectIn(s.env, bucket, name);
 
   test('a TaskRun (gcs alone) and its image, a PipelineRun (gcs + tekton): Chains object names, verified', async () => {
     const bucket = `chains-e2e-${randomSuffix()}`;
-    const created = await fetch(`${s.env.gcsUrl}/storage/v1/b?project=chainsmith`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ name: bucket }),
-    });
-    assert.equal(created.status, 200);
+    await createBucket(s.env, bucket);
     await applyConfig({
       'artifacts.taskrun.storage': 'gcs',
       'artifacts.oci.storage': 'gcs',
@@ -494,12 +463,7 @@ describe('gcs and archivista down during a burst of 50 runs', () => {
     const ns = await createNamespace('storage-burst');
     const systemNs = await createNamespace('storage-burst-sys');
     const bucket = `chains-burst-${randomSuffix()}`;
-    const created = await fetch(`${s.env.gcsUrl}/storage/v1/b?project=chainsmith`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ name: bucket }),
-    });
-    assert.equal(created.status, 200);
+    await createBucket(s.env, bucket);
     await writeChainsConfig(systemNs, {
       'artifacts.taskrun.storage': 'gcs,archivista',
       'artifacts.oci.storage': 'tekton',

@@ -5,7 +5,8 @@ import { managedByAllowed } from '../controller/decide.js';
 import { LAST_FAILURE_ANNOTATION } from '../tekton/annotations.js';
 import { classifyRun, type AuditEntry, type RunEvent, type RunSummary } from './classify.js';
 import { summarise, type AuditSummary } from './summary.js';
-import type { Cluster, RunKind } from './cluster.js';
+import { summariseRun, type Cluster, type RunKind, type RunQuery } from './cluster.js';
+import { checkPage, type ReadBack } from './read-back.js';
 
 export interface AuditOptions {
   /** undefined = all namespaces */
@@ -18,6 +19,11 @@ export interface AuditOptions {
   pageSize?: number;
   /** verify each signed mark with this key (`--key`/`--kms`); without it marks are reported as written */
   markKey?: { key: KeyObject; name: string };
+  /**
+   * `--from BACKEND`: a signed run counts as verified when its provenance read back from that backend verifies with
+   * `markKey` (instead of its annotations)
+   */
+  readBack?: ReadBack;
 }
 
 export interface AuditResult {
@@ -29,7 +35,7 @@ export interface AuditResult {
   runs: AuditEntry[];
   notes: string[];
   /** whether signed marks were verified, and with which key (`--key FILE` / `--kms REF`) */
-  marks: { verified: boolean; key?: string };
+  marks: { verified: boolean; key?: string; from?: string };
   /**
    * chains-config's `transparency.enabled` (`manual`: only for runs annotated `transparency-upload: "true"`): when
    * on, signed runs without a `chains.tekton.dev/transparency` entry it would have uploaded are `unlogged`
@@ -45,7 +51,7 @@ export async function audit(cluster: Cluster, opts: AuditOptions): Promise<Audit
   const { config, note } = await cluster.chainsConfig(opts.systemNamespace);
   if (note) notes.push(note);
   const allowed = (m: string | undefined) => managedByAllowed(m, config);
-  const markKeys = opts.markKey ? [opts.markKey.key] : undefined;
+  const markKeys = opts.markKey && !opts.readBack ? [opts.markKey.key] : undefined;
   const cutoff = opts.sinceSeconds !== undefined ? opts.now - opts.sinceSeconds * 1000 : undefined;
 
   const runs: AuditEntry[] = [];
@@ -56,9 +62,13 @@ export async function audit(cluster: Cluster, opts: AuditOptions): Promise<Audit
       ...(opts.namespace !== undefined ? { namespace: opts.namespace } : {}),
       ...(opts.pageSize ? { pageSize: opts.pageSize } : {}),
     };
-    for await (const run of cluster.runSummaries(kind, q, markKeys, config)) {
-      if (!run.done) continue;
-      if (cutoff !== undefined && (!run.completionTime || Date.parse(run.completionTime) < cutoff)) continue;
+    const inScope = (run: RunSummary) =>
+      run.done && !(cutoff !== undefined && (!run.completionTime || Date.parse(run.completionTime) < cutoff));
+    const summaries = opts.readBack
+      ? readBackSummaries(cluster, kind, q, config, opts.readBack, inScope)
+      : cluster.runSummaries(kind, q, markKeys, config);
+    for await (const run of summaries) {
+      if (!inScope(run)) continue;
       const first = classifyRun(run, [], { now: opts.now, managedByAllowed: allowed });
       if (!first) continue;
       if (first.state === 'pending' || (first.state === 'failed' && !run.annotations[LAST_FAILURE_ANNOTATION]))
@@ -89,9 +99,27 @@ export async function audit(cluster: Cluster, opts: AuditOptions): Promise<Audit
     summary: summarise(runs),
     runs,
     notes,
-    marks: opts.markKey ? { verified: true, key: opts.markKey.name } : { verified: false },
+    marks: opts.markKey
+      ? { verified: true, key: opts.markKey.name, ...(opts.readBack ? { from: opts.readBack.reader.name } : {}) }
+      : { verified: false },
     transparency: { enabled: config.transparency.enabled, manual: config.transparency.manual },
   };
   if (opts.sinceSeconds !== undefined) result.sinceSeconds = opts.sinceSeconds;
   return result;
+}
+
+/** Summaries of a kind's runs, each signed one in scope checked against what the backend stored, a page at a time. */
+async function* readBackSummaries(
+  cluster: Cluster,
+  kind: RunKind,
+  q: RunQuery,
+  config: Parameters<typeof summariseRun>[2],
+  rb: ReadBack,
+  inScope: (run: RunSummary) => boolean,
+): AsyncGenerator<RunSummary> {
+  for await (const page of cluster.runPages(kind, q)) {
+    const summaries = page.map((run) => summariseRun(run, undefined, config));
+    await checkPage(page, summaries, rb, inScope);
+    yield* summaries;
+  }
 }

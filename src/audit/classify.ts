@@ -39,6 +39,8 @@ export interface RunSummary {
   tlogMissing?: { mode: 'true' | 'manual' };
   /** keyless: the SAN and issuer of the certificate stored on the run (`chains.tekton.dev/cert-<key>`) */
   signer?: SigningIdentity;
+  /** signed runs, with `audit --from BACKEND`: whether the provenance read back from that backend verifies */
+  stored?: { backend: string; verified: true } | { backend: string; verified: false; why: string };
 }
 
 /** A chainsmith Event about a run. */
@@ -117,6 +119,12 @@ export function classifyRun(
     // anyone who may edit the run can write the mark: without a verifying signature it proves nothing
     entry.state = 'unverified';
     entry.reason = `marked signed, but the mark is not backed by a valid signature: ${run.mark.why}`;
+    return entry;
+  }
+  if (signed === 'true' && run.stored?.verified === false) {
+    entry.state = 'unverified';
+    const { backend, why } = run.stored;
+    entry.reason = `marked signed, but its provenance read back from ${backend} does not verify: ${why}`;
     return entry;
   }
   if (signed === 'true') {

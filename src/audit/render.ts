@@ -31,7 +31,9 @@ export function renderAuditText(r: AuditResult, maxRuns = 100): string {
   const tlogScope = tlog.manual ? 'manual: runs annotated chains.tekton.dev/transparency-upload: "true"' : 'true';
   lines.push(
     r.marks.verified
-      ? `signed marks verified with ${e(r.marks.key ?? '')}`
+      ? r.marks.from
+        ? `signed runs verified by their provenance read back from ${e(r.marks.from)}, with ${e(r.marks.key ?? '')}`
+        : `signed marks verified with ${e(r.marks.key ?? '')}`
       : 'signed marks NOT verified (no --key/--kms): "signed" only means the run carries the annotation',
     tlog.enabled
       ? `transparency log on (${tlogScope}): signed runs without chains.tekton.dev/transparency are unlogged`

@@ -9,13 +9,17 @@ import { renderAuditText } from '../audit/render.js';
 import { parseFlags } from './args.js';
 import { CliError } from './errors.js';
 import { checkScopeFlags, connectScope, RUN_SCOPE_FLAGS } from './run-scope.js';
+import type { StoredReader } from '../storage/read/types.js';
+import { parseFrom, readerFor, systemNamespaceOf } from './read-from.js';
 
-export const help = `Usage: chainsmith audit [--namespace N | -A] [--since D] [--key F | --kms REF] [--json]
+export const help = `Usage: chainsmith audit [--namespace N | -A] [--since D] [--key F | --kms REF] [--from BACKEND]
+                        [--json]
 
 Reports every completed TaskRun and PipelineRun in scope as:
   signed      chains.tekton.dev/signed: "true" (with --key/--kms: and a stored signature verifies, below)
   unverified  (--key/--kms only) marked "true", but neither chainsmith.dev/mark-signature nor the run's
-              chains.tekton.dev/signature-<kind>-<uid> provenance verifies with the key and names this run
+              chains.tekton.dev/signature-<kind>-<uid> provenance verifies with the key and names this run;
+              with --from BACKEND: the provenance read back from that backend does not (or cannot be read)
   unlogged    marked "true", but no chains.tekton.dev/transparency (Rekor entry) although chains-config uploads
               this run's signatures (transparency.enabled: "true", or "manual" and the run is annotated
               chains.tekton.dev/transparency-upload: "true")
@@ -35,6 +39,9 @@ Flags:
   --since D             only runs completed within D (e.g. 30m, 24h, 7d)
   --key FILE            verify signed marks with this public key (PEM or certificate; the controller's signer)
   --kms REF             verify signed marks with the public key of this KMS key
+  --from BACKEND        with --key/--kms: a signed run is verified when what BACKEND stored for it (tekton, gcs,
+                        docdb, grafeas, kafka or archivista, as chains-config configures it) verifies, with the
+                        checks of \`verify-run --from\`, instead of its annotations; kafka's topic is read once
   --json                the report, with every run, as JSON
   --kubeconfig F        default $KUBECONFIG, else in-cluster
   --context NAME        the kubeconfig context to use (default: its current-context)
@@ -53,6 +60,7 @@ export async function run(argv: string[]): Promise<number> {
     kms: { type: 'string' },
     'system-namespace': { type: 'string' },
     'page-size': { type: 'string' },
+    from: { type: 'string' },
   });
   const sinceSeconds = checkScopeFlags(values, positionals);
   const pageSize = values['page-size'] === undefined ? undefined : Number(values['page-size']);
@@ -72,7 +80,15 @@ export async function run(argv: string[]): Promise<number> {
     }
     throw new CliError(messageOf(err));
   }
+  const from = values.from === undefined ? undefined : parseFrom(values.from, false);
+  if (from !== undefined && !markKey) throw new CliError('--from needs the key to verify with: give --key or --kms');
   const { cluster, namespace } = connectScope(values);
+  const systemNamespace = systemNamespaceOf(values['system-namespace']);
+  let reader: StoredReader | undefined;
+  if (from !== undefined) {
+    const { config, note } = await cluster.chainsConfig(systemNamespace);
+    reader = readerFor(from, config, systemNamespace, note);
+  }
   let result;
   try {
     result = await audit(cluster, {
@@ -80,11 +96,14 @@ export async function run(argv: string[]): Promise<number> {
       ...(sinceSeconds !== undefined ? { sinceSeconds } : {}),
       ...(pageSize !== undefined ? { pageSize } : {}),
       ...(markKey ? { markKey } : {}),
-      systemNamespace: values['system-namespace'] ?? process.env.SYSTEM_NAMESPACE ?? 'tekton-chains',
+      ...(reader && markKey ? { readBack: { reader, key: markKey.key } } : {}),
+      systemNamespace,
       now: Date.now(),
     });
   } catch (err) {
     throw new CliError(`cannot read runs: ${messageOf(err)}`, 1);
+  } finally {
+    await reader?.close?.().catch(() => undefined);
   }
   process.stdout.write(values.json ? JSON.stringify(result, null, 2) + '\n' : renderAuditText(result));
   return 0;

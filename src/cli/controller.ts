@@ -30,15 +30,19 @@ Flags:
   --kube-api-qps N             client-side API request rate (default 150; env KUBE_API_QPS)
   --kube-api-burst N           client-side API burst (default 300; env KUBE_API_BURST)
   --metrics-addr ADDR          /healthz, /readyz and /metrics listen address (default :9090)
-  --leader-elect=true|false    hold a Lease so only one replica signs (default true)
-  --lease-name NAME            the Lease's name in SYSTEM_NAMESPACE (default chainsmith-controller)
+  --leader-elect=true|false    hold a Lease so only one replica signs, or with \`buckets\` > 1 in the
+                               leader-election ConfigMap, a share of the bucket Leases (default true)
+  --lease-name NAME            the Lease's name in SYSTEM_NAMESPACE (default chainsmith-controller); buckets
+                               are NAME-bucket-<i>-of-<N>, memberships NAME-member-<identity>
   --child-wait SECONDS         how long a PipelineRun waits for a missing child TaskRun (default 30)
   --log-level LEVEL            error, warn, info or debug (default info)
   --rekor-public-key FILE      Rekor's public key PEM (default $SIGSTORE_REKOR_PUBLIC_KEY): every transparency-log
                                entry must carry a signed entry timestamp by this key, or the run is not signed
   -h, --help                   show this help
 
-Environment: SYSTEM_NAMESPACE (default tekton-chains) holds chains-config and the Lease.`;
+Environment: SYSTEM_NAMESPACE (default tekton-chains) holds chains-config, the leader-election ConfigMap and
+the Leases; CONFIG_LEADERELECTION_NAME names that ConfigMap (default tekton-chains-config-leader-election, then
+config-leader-election): \`buckets\` (1-10), \`lease-duration\`, \`renew-deadline\`, \`retry-period\`.`;
 
 function positiveInt(flag: string, value: string | undefined, fallback: number): number {
   if (value === undefined || value === '') return fallback;
@@ -74,6 +78,13 @@ async function readRekorKey(path: string | undefined): Promise<RekorLogKey | und
   } catch (err) {
     throw new CliError(`Rekor public key (--rekor-public-key / SIGSTORE_REKOR_PUBLIC_KEY): ${messageOf(err)}`);
   }
+}
+
+/** An object name from the environment, checked before it reaches an API path. */
+function checkName(what: string, name: string): string {
+  const problem = objectNameProblem(name);
+  if (problem) throw new CliError(`${what} "${escapeTerminal(name)}" ${problem}`);
+  return name;
 }
 
 export async function run(argv: string[]): Promise<number> {
@@ -119,6 +130,9 @@ export async function run(argv: string[]): Promise<number> {
     metricsAddr: values['metrics-addr'] ?? ':9090',
     leaderElect: bool('leader-elect', values['leader-elect'], true),
     leaseName,
+    ...(process.env.CONFIG_LEADERELECTION_NAME
+      ? { leaderElectionConfigName: checkName('CONFIG_LEADERELECTION_NAME', process.env.CONFIG_LEADERELECTION_NAME) }
+      : {}),
     childWaitMs: positiveInt('child-wait', values['child-wait'], 30) * 1000,
     parseConfig: parseChainsConfig,
     defaultConfig: DEFAULT_CONFIG,

@@ -25,6 +25,8 @@ import { decide } from './decide.js';
 import { Informer, type InformerPhase } from './informer.js';
 import { KubeClient, PIPELINERUNS, TASKRUNS, type KubeObject, type ResourceType } from '../kube/client.js';
 import { LeaderElector } from './leader.js';
+import { BucketElector, bucketOf } from './buckets.js';
+import { LeaderElectionConfigSource } from './leader-config.js';
 import { collectGarbage } from './memory.js';
 import { TokenBucket } from '../kube/rate-limiter.js';
 import { Reconciler } from './reconciler.js';
@@ -70,6 +72,8 @@ export interface ControllerOptions {
   /** how long SIGTERM waits for in-flight runs (default 20 s) */
   drainTimeoutMs?: number;
   identity?: string;
+  /** the leader-election ConfigMap's name (`CONFIG_LEADERELECTION_NAME`; default Chains' name, then knative's) */
+  leaderElectionConfigName?: string;
 }
 
 /** The running controller. */
@@ -86,7 +90,14 @@ export class Controller {
   private readonly reconciler: Reconciler;
   private readonly signing: SigningDeps;
   private readonly informers: Informer[] = [];
-  private readonly elector: LeaderElector | undefined;
+  /** `buckets: 1`: one Lease, one active replica */
+  private elector: LeaderElector | undefined;
+  /** `buckets: N > 1`: this replica's share of N bucket Leases (buckets.ts) */
+  private buckets: BucketElector | undefined;
+  private electionConfig: LeaderElectionConfigSource | undefined;
+  /** runs being reconciled per bucket: a bucket given away waits for them */
+  private readonly inFlightByBucket = new Map<number, number>();
+  private readonly identity: string;
   private storers: ReadonlyMap<StorageName, Storer> = new Map();
   private readonly locks = new KeyedMutex();
   private readonly credentials: RegistryCredentialSource;
@@ -107,7 +118,10 @@ export class Controller {
     const limiter = new TokenBucket(o.qps, o.burst);
     this.client = new KubeClient(o.connection, {
       limiter,
-      onRequest: (verb) => this.metrics.apiRequests.labels(verb).inc(),
+      onRequest: (verb, resource) => {
+        this.metrics.apiRequests.labels(verb).inc();
+        if (resource === 'leases') this.metrics.leaseRequests.labels(verb).inc();
+      },
     });
     this.events = new KubeEventSink(this.client, this.log);
     this.credentials = o.credentials ?? new KubernetesCredentialSource({ client: this.client, logger: this.log });
@@ -147,17 +161,84 @@ export class Controller {
       logger: this.log,
       ...(o.childWaitMs !== undefined ? { childWaitMs: o.childWaitMs } : {}),
     });
-    if (o.leaderElect) {
+    this.identity = o.identity ?? `${hostname()}_${randomBytes(4).toString('hex')}`;
+  }
+
+  /**
+   * Reads the leader-election ConfigMap and prepares the election it asks for (started later, once synced):
+   * `buckets: 1` one Lease, as always; more, a share of the bucket Leases.
+   */
+  private async prepareElection(): Promise<void> {
+    const o = this.o;
+    this.electionConfig = new LeaderElectionConfigSource({
+      client: this.client,
+      namespace: o.systemNamespace,
+      ...(o.leaderElectionConfigName !== undefined ? { name: o.leaderElectionConfigName } : {}),
+      logger: this.log,
+      events: this.events,
+    });
+    const { buckets, timing } = await this.electionConfig.load();
+    this.metrics.bucketsTotal.set(buckets);
+    const common = { client: this.client, namespace: o.systemNamespace, identity: this.identity, logger: this.log };
+    if (buckets <= 1) {
       this.elector = new LeaderElector({
-        client: this.client,
-        namespace: o.systemNamespace,
+        ...common,
         name: o.leaseName,
-        identity: o.identity ?? `${hostname()}_${randomBytes(4).toString('hex')}`,
-        logger: this.log,
+        timing,
         onStartedLeading: () => this.setLeading(true),
         onStoppedLeading: () => this.setLeading(false),
       });
+      return;
     }
+    this.buckets = new BucketElector({
+      ...common,
+      leaseName: o.leaseName,
+      buckets,
+      timing,
+      onGained: (i) => this.bucketGained(i),
+      onLost: () => this.bucketLost(),
+      busy: (i) => (this.inFlightByBucket.get(i) ?? 0) > 0,
+    });
+  }
+
+  /** The bucket of a run when work is shared by buckets, else undefined. */
+  private bucketOfRun(run: { namespace: string; name: string }): number | undefined {
+    return this.buckets ? bucketOf(run.namespace, run.name, this.buckets.total) : undefined;
+  }
+
+  /** Whether this replica reconciles `run` (always, unless buckets share the work and its bucket is not ours). */
+  private owns(run: { namespace: string; name: string }): boolean {
+    const b = this.bucketOfRun(run);
+    return b === undefined || this.buckets!.holds(b);
+  }
+
+  private bucketGained(i: number): void {
+    this.metrics.bucketsHeld.set(this.buckets?.held().length ?? 0);
+    if (!this.leading) this.setLeading(true);
+    // every run of the bucket that needs work, behind live events (the other replica may have left many)
+    let n = 0;
+    for (const run of this.cache.values()) {
+      if (this.bucketOfRun(run) !== i) continue;
+      this.enqueueIfNeeded(run, 'backlog');
+      n++;
+    }
+    this.log.debug('queued the runs of a gained bucket', { bucket: i, runs: n });
+  }
+
+  private bucketLost(): void {
+    const held = this.buckets?.held().length ?? 0;
+    this.metrics.bucketsHeld.set(held);
+    if (held === 0 && this.leading) this.setLeading(false);
+  }
+
+  /** What `/readyz` says besides `ok`: the Lease or buckets this replica holds. */
+  private readiness(): string {
+    if (this.buckets) {
+      const held = this.buckets.held();
+      return `buckets held: ${held.length > 0 ? held.join(',') : 'none'} of ${this.buckets.total}`;
+    }
+    if (this.elector) return this.leading ? 'leader: holds the lease' : 'standby: another replica holds the lease';
+    return 'leader election off';
   }
 
   /** Why the controller is not ready, or undefined when it is. */
@@ -177,6 +258,7 @@ export class Controller {
       addr: this.o.metricsAddr,
       registry: this.metrics.registry,
       notReady: () => this.notReady(),
+      readyDetail: () => this.readiness(),
     });
     this.server = ops.server;
     this.port = ops.port;
@@ -188,6 +270,8 @@ export class Controller {
       void this.refreshMarkKeys();
     });
     await this.configStore.start();
+    if (this.o.leaderElect) await this.prepareElection();
+    else this.metrics.bucketsTotal.set(1); // one replica doing all the work: one bucket, always held
     // before the informers list: every run listed is summarised with the key its mark is checked against
     await this.refreshMarkKeys();
 
@@ -208,6 +292,7 @@ export class Controller {
     for (let i = 0; i < this.o.workers; i++) this.workers.push(this.worker(false));
     for (let i = 0; i < (this.o.tlogWorkers ?? DEFAULT_TLOG_WORKERS); i++) this.workers.push(this.worker(true));
     if (this.elector) this.elector.start();
+    else if (this.buckets) this.buckets.start();
     else this.setLeading(true);
   }
 
@@ -230,6 +315,8 @@ export class Controller {
     }
     await this.events.flush();
     await this.elector?.release();
+    await this.buckets?.release();
+    this.electionConfig?.stop();
     this.client.close();
     this.signers.close();
     await closeReplacedStorers(this.storers, new Map(), this.log);
@@ -295,6 +382,7 @@ export class Controller {
   }
 
   private enqueueIfNeeded(run: CachedRun, lane: Lane): void {
+    if (!this.owns(run)) return; // another replica's bucket
     const d = decide(run, this.configStore.current);
     if (d.action === 'none') return;
     // protecting a running run is never more urgent than signing a completed one
@@ -381,6 +469,14 @@ export class Controller {
         this.queue.add(key, 'live');
         continue;
       }
+      const cached = this.cache.get(key);
+      const bucket = cached ? this.bucketOfRun(cached) : undefined;
+      if (bucket !== undefined && !this.buckets!.holds(bucket)) {
+        // its bucket went to another replica: that one queues it (and we again if the bucket comes back)
+        this.queue.done(key);
+        continue;
+      }
+      if (bucket !== undefined) this.inFlightByBucket.set(bucket, (this.inFlightByBucket.get(bucket) ?? 0) + 1);
       let result;
       try {
         result = await this.reconciler.process(key);
@@ -390,6 +486,7 @@ export class Controller {
         result = { kind: 'retry' as const };
       } finally {
         this.queue.done(key);
+        if (bucket !== undefined) this.inFlightByBucket.set(bucket, (this.inFlightByBucket.get(bucket) ?? 1) - 1);
       }
       if (result.kind === 'retry') {
         const delay = this.queue.addRateLimited(key, 'live');
@@ -415,6 +512,7 @@ export class Controller {
       if (r.kind === 'TaskRun') tr++;
       else pr++;
     }
+    this.metrics.bucketsHeld.set(this.buckets ? this.buckets.held().length : this.leading ? 1 : 0);
     this.metrics.cachedRuns.labels('TaskRun').set(tr);
     this.metrics.cachedRuns.labels('PipelineRun').set(pr);
   }

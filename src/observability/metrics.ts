@@ -32,6 +32,9 @@ export class ControllerMetrics {
   readonly rearmed: Counter<'trigger'>;
   readonly apiRequests: Counter<'verb'>;
   readonly leader: Gauge;
+  readonly bucketsHeld: Gauge;
+  readonly bucketsTotal: Gauge;
+  readonly leaseRequests: Counter<'verb'>;
   readonly cachedRuns: Gauge<'kind'>;
   readonly deletedUnsigned: Counter<'kind'>;
 
@@ -90,7 +93,17 @@ export class ControllerMetrics {
     this.markedFailed = counter('chainsmith_marked_failed_total', 'Runs marked signed=failed', ['kind']);
     this.rearmed = counter('chainsmith_rearmed_total', 'Failed runs re-armed for signing', ['trigger']);
     this.apiRequests = counter('chainsmith_api_requests_total', 'Kubernetes API requests made', ['verb']);
-    this.leader = gauge('chainsmith_leader', '1 while this replica holds the lease');
+    this.leader = gauge('chainsmith_leader', '1 while this replica holds the lease (or, with buckets, at least one)');
+    this.bucketsHeld = gauge('chainsmith_buckets_held', 'Buckets of work this replica holds (1 for the leader)');
+    this.bucketsTotal = gauge(
+      'chainsmith_buckets_total',
+      'Buckets of work shared by the replicas (leader-election buckets)',
+    );
+    this.leaseRequests = counter(
+      'chainsmith_lease_requests_total',
+      'Kubernetes API requests for Leases (leader election, buckets)',
+      ['verb'],
+    );
     this.cachedRuns = gauge('chainsmith_cached_runs', 'Runs in the informer cache', ['kind']);
     this.deletedUnsigned = counter(
       'chainsmith_deleted_before_signed_total',

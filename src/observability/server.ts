@@ -9,6 +9,8 @@ export interface OpsServerOptions {
   registry: Registry;
   /** undefined = ready; otherwise why not */
   notReady: () => string | undefined;
+  /** a line added to `/readyz`'s `ok` (e.g. the buckets this replica holds) */
+  readyDetail?: () => string;
 }
 
 /** Splits `--metrics-addr` into host and port (`:9090` = all interfaces). */
@@ -27,7 +29,9 @@ export async function startOpsServer(o: OpsServerOptions): Promise<{ server: Ser
       res.writeHead(200, { 'content-type': 'text/plain' }).end('ok\n');
     } else if (path === '/readyz') {
       const why = o.notReady();
-      if (why === undefined) res.writeHead(200, { 'content-type': 'text/plain' }).end('ok\n');
+      const detail = why === undefined ? o.readyDetail?.() : undefined;
+      if (why === undefined)
+        res.writeHead(200, { 'content-type': 'text/plain' }).end(detail ? `ok\n${detail}\n` : 'ok\n');
       else res.writeHead(503, { 'content-type': 'text/plain' }).end(`not ready: ${why}\n`);
     } else if (path === '/metrics') {
       o.registry.metrics().then(
