@@ -56,11 +56,22 @@ describe('buckets: three replicas share the work', () => {
     if (secretsDir) await rm(secretsDir, { recursive: true, force: true });
   });
 
-  /** Every run signed once: one `signed` log line in all the replicas' output, one `.sig` layer, no finalizer. */
-  async function assertSignedOnce(runs: ImageRun[]): Promise<void> {
+  /**
+   * Every run signed once: one `.sig` layer per image (the registry's record), and never two `signed` log lines in all
+   * the replicas' output. A replica killed with SIGKILL may die after marking a run but before its log line left the
+   * pipe, so a missing line of the victim's is not a failure; a second line would be.
+   */
+  async function assertSignedOnce(runs: ImageRun[], killed?: ControllerProcess): Promise<void> {
     const counts = signedLogCounts(replicas);
-    const twice = runs.filter((r) => (counts.get(r.name) ?? 0) !== 1).map((r) => `${r.name}: ${counts.get(r.name)}`);
-    assert.deepEqual(twice, [], 'runs not logged as signed exactly once');
+    const wrong = runs.filter((r) => {
+      const n = counts.get(r.name) ?? 0;
+      return n > 1 || (n === 0 && killed === undefined);
+    });
+    assert.deepEqual(
+      wrong.map((r) => `${r.name}: ${counts.get(r.name) ?? 0}`),
+      [],
+      'runs not logged as signed exactly once',
+    );
     const layers = await Promise.all(runs.map((r) => sigLayerCount(r.image)));
     assert.deepEqual(
       runs.filter((_, i) => layers[i] !== 1).map((r, i) => `${r.name}: ${layers[i]}`),
@@ -130,7 +141,7 @@ describe('buckets: three replicas share the work', () => {
       runs.map((r) => r.name),
       180_000,
     );
-    await assertSignedOnce(runs);
+    await assertSignedOnce(runs, victim);
     // the orphaned bucket's runs (those the victim never got to) were signed by the survivors
     const bySurvivors = signedLogCounts(survivors);
     const moved = runs.filter((r) => orphaned.includes(bucketOf(ns, r.name, BUCKETS)) && bySurvivors.has(r.name));
