@@ -246,9 +246,9 @@ function isMongoParseError(err: unknown): boolean {
   return name === 'MongoParseError' || name === 'MongoInvalidArgumentError' || name === 'MongoAPIError';
 }
 
-/** A MongoWriter backed by the official driver, loaded on first use so an unused backend costs no memory. */
-async function connectMongo(serverUrl: string): Promise<MongoWriter> {
-  const { MongoClient, Double } = await import('mongodb');
+/** A connected client of the official driver (loaded on first use, so an unused backend costs no memory). */
+export async function openMongoClient(serverUrl: string): Promise<import('mongodb').MongoClient> {
+  const { MongoClient } = await import('mongodb');
   const client = new MongoClient(serverUrl, {
     appName: 'chainsmith',
     serverSelectionTimeoutMS: 10_000,
@@ -260,6 +260,13 @@ async function connectMongo(serverUrl: string): Promise<MongoWriter> {
     await client.close().catch(() => undefined);
     throw err;
   }
+  return client;
+}
+
+/** A MongoWriter backed by the official driver. */
+async function connectMongo(serverUrl: string): Promise<MongoWriter> {
+  const { Double } = await import('mongodb');
+  const client = await openMongoClient(serverUrl);
   return {
     async replace(database, collection, id, document) {
       await client

@@ -4,7 +4,7 @@
 import type { ChainsConfig } from '../../config/types.js';
 import type { Run } from '../../tekton/types.js';
 import { displayUrl, isNetworkError, storageFailed } from '../backend-errors.js';
-import { parseDocdbUrl, isTransientMongoError, type DocdbCollection } from '../docdb.js';
+import { openMongoClient, parseDocdbUrl, isTransientMongoError, type DocdbCollection } from '../docdb.js';
 import { resolveMongoServerUrl, type ServerUrlSources } from '../docdb-server-url.js';
 import { resultDigests, shortKeyOf, statementDigests, uniqueDigests } from './digests.js';
 import { ownShortKey, type StoredReader, type StoredSignature } from './types.js';
@@ -116,18 +116,7 @@ export class DocdbReader implements StoredReader {
 
 /** A MongoReader backed by the official driver, loaded on first use. */
 async function connectMongoReader(serverUrl: string): Promise<MongoReader> {
-  const { MongoClient } = await import('mongodb');
-  const client = new MongoClient(serverUrl, {
-    appName: 'chainsmith',
-    serverSelectionTimeoutMS: 10_000,
-    connectTimeoutMS: 10_000,
-  });
-  try {
-    await client.connect();
-  } catch (err) {
-    await client.close().catch(() => undefined);
-    throw err;
-  }
+  const client = await openMongoClient(serverUrl);
   return {
     async find(database, collection, field, keys) {
       return client
