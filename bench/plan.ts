@@ -5,7 +5,9 @@ import {
   IN_TOTO_TEKTON_KEYLESS,
   IN_TOTO_TEKTON_REKOR,
   IN_TOTO_TEKTON_REKOR_V2,
+  IN_TOTO_TEKTON_REPLICAS,
   SLSA_V2ALPHA4_OCI,
+  SLSA_V2ALPHA4_OCI_REPLICAS,
   type BenchConfig,
 } from './lib/configs.js';
 import type { WorkloadName } from './workloads/types.js';
@@ -37,7 +39,7 @@ const ALL: WorkloadName[] = ['burst', 'backlog', 'pipelines'];
  * config and only the burst for slsa/v2alpha4/oci, which keeps it well under 20 minutes on 2 cores.
  * The Rekor config (issue 17) runs the burst only, in both modes: its question is throughput against the log.
  * So does the keyless config (issue 18), with one more arm: chainsmith with certificate reuse, the option the issue
- * asks to measure.
+ * asks to measure. The replicas configs (issue 23) run chainsmith only, 1, 2 and 3 replicas on one stack.
  */
 export function plan(quick: boolean): Step[] {
   return [
@@ -60,5 +62,8 @@ export function plan(quick: boolean): Step[] {
       workloads: ['burst'] as WorkloadName[],
     })),
     { config: IN_TOTO_TEKTON_REKOR_V2, arm: 'chainsmith' as const, workloads: ['burst'] as WorkloadName[] },
+    // issue 23: 1, 2 and 3 replicas, one after the other on one stack (the replicas workload runs all three)
+    { config: IN_TOTO_TEKTON_REPLICAS, arm: 'chainsmith' as const, workloads: ['replicas'] as WorkloadName[] },
+    { config: SLSA_V2ALPHA4_OCI_REPLICAS, arm: 'chainsmith' as const, workloads: ['replicas'] as WorkloadName[] },
   ];
 }

@@ -53,6 +53,50 @@ export function ratios(
   };
 }
 
+/** The row config of one arm of a replicas config (issue 23): `<config>: <count> replica(s)`. */
+export function replicaConfigName(config: string, count: number): string {
+  return `${config}: ${count} replica${count === 1 ? '' : 's'}`;
+}
+
+const isReplicaRow = (x: Row): boolean => x.workload === 'replicas';
+
+/**
+ * The replicas configs' table (issue 23): per replica count, runs/s, CPU s/run summed over replicas, API requests,
+ * writes and Lease requests per run, and each as a ratio to the 1-replica arm of the same config in the same run.
+ */
+function replicasTable(rows: Row[]): string[] {
+  const withFigures = rows.filter((x) => x.result?.replicas);
+  if (withFigures.length === 0) return [];
+  const base = (config: string): WorkloadResult | undefined =>
+    withFigures.find((x) => x.result!.replicas!.count === 1 && x.config === replicaConfigName(config, 1))?.result;
+  const out = [
+    '| config | replicas (buckets) | runs signed | runs/s | × 1 replica | CPU s/run (sum of replicas) | × 1 replica | CPU s by replica | API req/run | API writes/run | Lease req/run (API server) | Lease req/s, burst (API server) | Lease requests by verb, burst (replicas’ counter) | Lease req/s, idle (API server) | Lease requests/s by verb, idle (replicas’ counter) | kube-apiserver+etcd CPU s/run | peak RSS MiB (largest replica) |',
+    '|---|---:|---:|---:|---:|---:|---:|---|---:|---:|---:|---:|---|---:|---|---:|---:|',
+  ];
+  for (const row of withFigures) {
+    const r = row.result!;
+    const k = r.replicas!;
+    const config = row.config.replace(/: \d+ replicas?$/, '');
+    const b = base(config);
+    const verbs = Object.entries(k.leaseByVerb)
+      .filter(([, v]) => v > 0)
+      .map(([verb, v]) => `${verb} ${v}`)
+      .join(', ');
+    const idleVerbs = Object.entries(k.idle.byVerb)
+      .filter(([, v]) => v > 0)
+      .map(([verb, v]) => `${verb} ${f(v / k.idle.seconds, 2)}`)
+      .join(', ');
+    out.push(
+      `| ${config} | ${k.count} (${k.buckets}) | ${r.signed}/${r.runs}${r.timedOut ? ' **timed out**' : ''} | ${f(r.throughput)} | ${b ? f(r.throughput / b.throughput) : '-'} | ` +
+        `${f(r.cpuSecondsPerRun, 4)} | ${b ? f(r.cpuSecondsPerRun / b.cpuSecondsPerRun) : '-'} | ${k.cpuSecondsByReplica.map((c) => f(c, 1)).join(' + ')} | ` +
+        `${f(r.apiRequestsPerRun, 2)} | ${f(k.writesPerRun, 2)} | ${f(k.leaseRequestsPerRun, 3)} | ${f(k.leaseRequestsPerSecond, 2)} | ${verbs || '-'} | ` +
+        `${f(k.idle.apiLeaseRequestsPerSecond, 2)} (${f(k.idle.seconds, 0)} s) | ${idleVerbs || '-'} | ` +
+        `${k.serverCpuSecondsPerRun === undefined ? '-' : f(k.serverCpuSecondsPerRun, 4)} | ${f(r.peakRssMiB, 0)} |`,
+    );
+  }
+  return out;
+}
+
 /** The configs with a Sigstore service (Rekor, Fulcio): their own targets, findings and ratio line. */
 const SIGSTORE_CONFIGS = [IN_TOTO_TEKTON_REKOR.name, IN_TOTO_TEKTON_KEYLESS.name];
 
@@ -61,6 +105,18 @@ const SIGSTORE_CONFIGS = [IN_TOTO_TEKTON_REKOR.name, IN_TOTO_TEKTON_KEYLESS.name
  * keyless config ran, that config's (named in the line; keyless adds the certificate-reuse arm's).
  */
 export function ratioLine(rows: Row[]): string {
+  if (rows.length > 0 && rows.every(isReplicaRow)) {
+    const parts = rows.flatMap((x) => {
+      const k = x.result?.replicas;
+      const base = rows.find(
+        (y) => y.result?.replicas?.count === 1 && y.config === x.config.replace(/: \d+ replicas?$/, ': 1 replica'),
+      )?.result;
+      return k && k.count > 1 && base
+        ? [`${x.config} vs 1: ${(x.result!.throughput / base.throughput).toFixed(2)}`]
+        : [];
+    });
+    return `throughput ratio (replicas): ${parts.join(', ') || '-'}`;
+  }
   const only = SIGSTORE_CONFIGS.find((c) => rows.length > 0 && rows.every((x) => x.config === c));
   const r = ratios(rows, only ?? IN_TOTO_TEKTON.name);
   const reuse = only === IN_TOTO_TEKTON_KEYLESS.name ? ratios(rows, only, 'chainsmith-reuse') : undefined;
@@ -150,7 +206,11 @@ function targets(rows: Row[]): string[] {
       `| issue 18 (option): ${keylessConfig} burst: chainsmith with \`chainsmith.keyless.reuse-certificate\` vs Chains tuned | ${f(reuse.vsTuned)}× | ${Number.isFinite(reuse.vsTuned) ? (reuse.vsTuned >= 3 ? '≥ 3×' : '< 3×') : '-'} (an option, not the default) |`,
     );
   }
-  const issue8 = rows.some((x) => !SIGSTORE_CONFIGS.includes(x.config));
+  if (rows.some(isReplicaRow))
+    out.push(
+      '| issue 23: 1, 2 and 3 replicas on one API server | the Replicas table above | no target: the figures feed the paper estimate in docs/benchmarks.md |',
+    );
+  const issue8 = rows.some((x) => !SIGSTORE_CONFIGS.includes(x.config) && !isReplicaRow(x));
   for (const config of issue8 ? [IN_TOTO_TEKTON.name, SLSA_V2ALPHA4_OCI.name] : []) {
     if (!rows.some((x) => x.config === config)) continue;
     const r = ratios(rows, config);
@@ -211,7 +271,7 @@ export function writeResults(path: string, rep: Report): void {
   const hasRekor = rep.rows.some((x) => x.config === IN_TOTO_TEKTON_REKOR.name);
   const hasKeyless = rep.rows.some((x) => x.config === IN_TOTO_TEKTON_KEYLESS.name);
   const findings = [
-    ...(rep.rows.some((x) => !SIGSTORE_CONFIGS.includes(x.config)) ? ['findings.md'] : []),
+    ...(rep.rows.some((x) => !SIGSTORE_CONFIGS.includes(x.config) && !isReplicaRow(x)) ? ['findings.md'] : []),
     ...(hasRekor ? ['findings-transparency.md'] : []),
     ...(hasKeyless ? ['findings-keyless.md'] : []),
   ]
@@ -227,6 +287,7 @@ export function writeResults(path: string, rep: Report): void {
     '',
     ...table(rep.rows),
     '',
+    ...(rep.rows.some((x) => x.result?.replicas) ? ['## Replicas (issue 23)', '', ...replicasTable(rep.rows), ''] : []),
     '## Targets',
     '',
     ...targets(rep.rows),
@@ -266,6 +327,11 @@ export function writeResults(path: string, rep: Report): void {
     "- API req/run: the delta of the API server's `apiserver_request_total` (resource requests only; `/metrics`, `/readyz` excluded) over the measured part, minus the requests the harness itself sent (counted client-side; a watch counts once), ÷ runs signed. The API server's own background requests are included (a few per minute).",
     '- The ceiling arm (`bench/arms/ceiling-worker.ts`) watches runs and writes, per finished run, one merge patch with payload- and signature-sized annotations and `signed: "true"`, at unbounded concurrency: what any signer that writes annotations must at least cost on this API server. For `slsa/v2alpha4 + oci` it instead pushes, per run, a `.sig` and an `.att` tag in cosign\'s layout blind (two blob uploads and the manifest PUT per tag, no reads) and then patches `signed: "true"`: the least any signer that stores in the registry must cost. A signer that appends to existing tags, as Chains and chainsmith do, also reads each tag first.',
     "- Notes column, every config: kube-apiserver + etcd CPU s/run (their utime+stime over the measured part ÷ runs signed) and how busy the machine's CPUs were over it (`/proc/stat`; *nice* is low-priority work of other users, such as builds), to tell a slow arm from a full machine.",
+    ...(rep.rows.some(isReplicaRow)
+      ? [
+          "- Replicas configs (issue 23, workload `replicas`): on one stack, the burst is signed by 1, then 2, then 3 chainsmith replicas (the chainsmith arm's process each, `--lease-name chainsmith-r<count>`), all with `buckets: \"3\"` in `tekton-chains-config-leader-election` and the default Lease timings, each count in a namespace of its own with the same number of runs. The clock starts once every replica's `/readyz` reports its fair share of the buckets and a canary is signed. CPU s/run sums utime+stime of every replica over the measured part. API writes/run: POST, PUT, PATCH and DELETE in `apiserver_request_total` over the measured part (the harness's `/status` patches excluded), ÷ runs signed. Lease req: every verb on `leases` as the API server counts it; by verb, the delta of the replicas' own `chainsmith_lease_requests_total`; over the burst, and over 20 s after it with no runs (idle: Lease traffic does not depend on the run rate, and a burst of a few seconds does not see every renewal). Ratios are to the 1-replica arm of the same config in the same run.",
+        ]
+      : []),
     "- Everything (etcd, kube-apiserver, registry, the harness, the arm) shares this machine's cores; other processes on the machine add noise.",
     ...(process.env.BENCH_CHAINSMITH_ARGS
       ? [
@@ -289,12 +355,20 @@ export function writeResults(path: string, rep: Report): void {
     'npm run bench -- --quick     # short version, well under 20 min',
     'npm run bench -- --quick --configs 3 --out bench/RESULTS-transparency.md   # the Rekor config alone',
     'npm run bench -- --quick --configs 4 --workloads burst --out bench/RESULTS-keyless.md   # the keyless config alone',
-    '# subsets: --arms chainsmith,chains-tuned  --workloads burst  --configs 1|2|3|4  --profile (chainsmith --cpu-prof)',
+    'npm run bench -- --quick --configs 6 --out bench/RESULTS-replicas.md   # 1, 2 and 3 replicas (buckets)',
+    '# subsets: --arms chainsmith,chains-tuned  --workloads burst  --configs 1|2|3|4|5|6|7  --profile (chainsmith --cpu-prof)',
     '```',
     ...findings.flatMap((file) => ['', readFileSync(file, 'utf8').trim()]),
     '',
   ];
   writeFileSync(path, lines.join('\n'));
   // the same table on stdout, before the ratio line
-  process.stdout.write(table(rep.rows).join('\n') + '\n\n' + targets(rep.rows).join('\n') + '\n\n');
+  process.stdout.write(
+    table(rep.rows).join('\n') +
+      '\n\n' +
+      replicasTable(rep.rows).join('\n') +
+      '\n\n' +
+      targets(rep.rows).join('\n') +
+      '\n\n',
+  );
 }

@@ -18,10 +18,11 @@ import { downStack, freshStack, REPO_ROOT, type BenchStack } from './lib/stack.j
 import { fulcioRequestsPerRun } from './measure/fulcio.js';
 import { rekorRequestsPerRun } from './measure/rekor.js';
 import { FULL, plan, QUICK } from './plan.js';
-import { ratioLine, writeResults, type Row } from './report.js';
+import { ratioLine, replicaConfigName, writeResults, type Row } from './report.js';
 import { backlog } from './workloads/backlog.js';
 import { burst } from './workloads/burst.js';
 import { pipelines } from './workloads/pipelines.js';
+import { replicas } from './workloads/replicas.js';
 import type { WorkloadContext, WorkloadName, WorkloadResult } from './workloads/types.js';
 
 const { values } = parseArgs({
@@ -46,7 +47,7 @@ each on a fresh local stack, and writes a results table. The last stdout line is
                        instead of the full ones (burst 1000, backlog 5000 + 300 new, 100 pipelines; 1.5-2 h)
   --arms LIST          only these arms: chains-default,chains-tuned,chainsmith,chainsmith-reuse,ceiling
                        (chainsmith-reuse runs in config 4 only)
-  --workloads LIST     only these workloads: burst,backlog,pipelines
+  --workloads LIST     only these workloads: burst,backlog,pipelines,replicas
   --configs LIST       1 = in-toto + tekton storage, 2 = slsa/v2alpha4 + oci storage,
                        3 = in-toto + tekton + Rekor (issue 17; burst only): config 1 with
                            transparency.enabled=true and transparency.url = the stack's own Rekor v1
@@ -73,6 +74,13 @@ each on a fresh local stack, and writes a results table. The last stdout line is
                            signature is a Rekor v2 entry plus an RFC 3161 timestamp; notes add Rekor v2 entries
                            per run and rekor-tiles + TSA CPU. Compare with config 3's chainsmith arm:
                            --quick --configs 3,5 --arms chainsmith --workloads burst --out bench/RESULTS-rekor-v2.md
+                       6 = in-toto + tekton, replicas (issue 23; chainsmith only, workload replicas): the burst
+                           signed by 1, then 2, then 3 chainsmith replicas sharing buckets: "3"
+                           (tekton-chains-config-leader-election, default Lease timings) on one stack; the table
+                           adds API writes per run, Lease requests (API server and the replicas'
+                           chainsmith_lease_requests_total) and ratios vs 1 replica. Typical:
+                           --quick --configs 6 --out bench/RESULTS-replicas.md (about 2 minutes; 6,7 about 3.5)
+                       7 = slsa/v2alpha4 + oci, replicas: config 2 with 1, 2 and 3 replicas, as config 6
   --out FILE           where to write the table (default bench/RESULTS.md)
   --profile            run chainsmith with --cpu-prof and --heapsnapshot-signal=SIGUSR2
   --no-build           do not run tsc first (use the existing dist/)
@@ -198,7 +206,8 @@ async function main(): Promise<void> {
         ...(fulcio ? { fulcio } : {}),
         ...(stack.sigstore2 ? { sigstore2: stack.sigstore2 } : {}),
         serverPids: [stack.apiserverPid, stack.etcdPid],
-        startArm: () => {
+        startArm: () => ctx.startArmWith({}),
+        startArmWith: (extra) => {
           const logFile = join(LOG_DIR, `${prefix}-${arm.name}-${++n}.log`);
           const nodeFlags =
             values.profile && arm.name === 'chainsmith'
@@ -211,6 +220,7 @@ async function main(): Promise<void> {
             oci: step.config.realImages,
             ...(tlogUrl ? { tlogUrl } : {}),
             ...(keyless ? { keyless } : {}),
+            ...extra,
           });
         },
         images: async (ns, count) => {
@@ -223,6 +233,26 @@ async function main(): Promise<void> {
       };
       for (const w of workloads) {
         log(`${step.config.name} / ${arm.name} / ${w}`);
+        if (w === 'replicas') {
+          // one row per replica count (1, 2, 3), all on this stack
+          try {
+            for (const r of await replicas(ctx, sizes.burst)) {
+              const k = r.replicas?.count ?? 0;
+              log(
+                `  ${k} replica(s): ${r.signed}/${r.runs} signed, ${r.throughput.toFixed(2)} runs/s, ${r.cpuSecondsPerRun.toFixed(4)} CPU s/run, ` +
+                  `${r.apiRequestsPerRun.toFixed(1)} req/run, ${(r.replicas?.writesPerRun ?? NaN).toFixed(2)} writes/run, ` +
+                  `${(r.replicas?.leaseRequestsPerSecond ?? NaN).toFixed(2)} Lease req/s` +
+                  (r.timedOut ? ' (TIMED OUT)' : ''),
+              );
+              rows.push({ config: replicaConfigName(step.config.name, k), arm: arm.name, workload: w, result: r });
+            }
+          } catch (err) {
+            const error = (err as Error).message;
+            log(`  failed: ${error}`);
+            rows.push({ config: step.config.name, arm: arm.name, workload: w, error });
+          }
+          continue;
+        }
         let result: WorkloadResult | undefined;
         let error: string | undefined;
         try {

@@ -61,7 +61,8 @@ async function startChainsmith(ctx: ArmContext): Promise<Managed> {
     '--signing-secrets-dir',
     SIGNING_SECRETS_DIR,
     '--metrics-addr',
-    `127.0.0.1:${await freePort()}`,
+    `127.0.0.1:${ctx.metricsPort ?? (await freePort())}`,
+    ...(ctx.extraArgs ?? []),
     // profiling experiments only (e.g. BENCH_CHAINSMITH_ARGS="--workers 64"); empty for the results table
     ...(process.env.BENCH_CHAINSMITH_ARGS?.split(/\s+/).filter(Boolean) ?? []),
   ];

@@ -16,6 +16,10 @@ export interface ArmContext {
   tlogUrl?: string;
   /** The keyless config's Fulcio and token file (the ceiling asks Fulcio itself; the controllers read chains-config). */
   keyless?: { fulcioUrl: string; tokenFile: string };
+  /** chainsmith only: controller flags after the usual ones (the replicas workload's `--lease-name`). */
+  extraArgs?: string[];
+  /** chainsmith only: the port of `--metrics-addr` (default: a free one), for /readyz and /metrics. */
+  metricsPort?: number;
 }
 
 export interface Arm {

@@ -1,6 +1,6 @@
 // The chains-config setups every arm runs with, identical for Chains and chainsmith.
 export interface BenchConfig {
-  /** What `--configs` selects it by (1, 2, 3, 4). */
+  /** What `--configs` selects it by (1-7). */
   id: number;
   name: string;
   /**
@@ -108,10 +108,33 @@ export const IN_TOTO_TEKTON_REKOR_V2: BenchConfig = {
   sigstore2: true,
 };
 
+/**
+ * Issue 23: config IN_TOTO_TEKTON signed by 1, 2 and 3 chainsmith replicas sharing `buckets: "3"` (Chains'
+ * leader-election ConfigMap, default Lease timings), one replica count after the other on the same stack and API
+ * server, the same burst for each (bench/workloads/replicas.ts). chainsmith only: the question is how the work and
+ * its API cost spread over replicas, not a comparison with Chains.
+ */
+export const IN_TOTO_TEKTON_REPLICAS: BenchConfig = {
+  id: 6,
+  name: 'in-toto + tekton, replicas',
+  data: IN_TOTO_TEKTON.data,
+  realImages: false,
+};
+
+/** SLSA_V2ALPHA4_OCI with 1, 2 and 3 replicas, as IN_TOTO_TEKTON_REPLICAS: the registry path under replicas. */
+export const SLSA_V2ALPHA4_OCI_REPLICAS: BenchConfig = {
+  id: 7,
+  name: 'slsa/v2alpha4 + oci, replicas',
+  data: SLSA_V2ALPHA4_OCI.data,
+  realImages: true,
+};
+
 export const CONFIGS: readonly BenchConfig[] = [
   IN_TOTO_TEKTON,
   SLSA_V2ALPHA4_OCI,
   IN_TOTO_TEKTON_REKOR,
   IN_TOTO_TEKTON_KEYLESS,
   IN_TOTO_TEKTON_REKOR_V2,
+  IN_TOTO_TEKTON_REPLICAS,
+  SLSA_V2ALPHA4_OCI_REPLICAS,
 ];

@@ -8,13 +8,15 @@ import type { FulcioResult } from '../measure/fulcio.js';
 import type { RekorResult } from '../measure/rekor.js';
 import type { LatencySummary } from '../measure/stats.js';
 
-export type WorkloadName = 'burst' | 'backlog' | 'pipelines';
+export type WorkloadName = 'burst' | 'backlog' | 'pipelines' | 'replicas';
 
 export interface WorkloadContext {
   api: HarnessApi;
   arm: Arm;
   /** Starts the arm's process (one per workload, so CPU and peak RSS are per workload). */
   startArm(): Promise<Managed>;
+  /** Starts one more process of the arm with `extra` (the replicas workload: several chainsmith replicas). */
+  startArmWith(extra: { extraArgs?: string[]; metricsPort?: number }): Promise<Managed>;
   /** `count` image references for runs in `ns` (real pushed images when the config stores to OCI). */
   images(ns: string, count: number): Promise<ImageRef[]>;
   /** The stack's Rekor, when the config uploads to it (the meter then counts its requests). */
@@ -54,4 +56,31 @@ export interface WorkloadResult {
   fulcio?: FulcioResult;
   /** Workload-specific figures for the notes column. */
   notes: string[];
+  /** The replicas workload: how many replicas shared the burst and what they cost together. */
+  replicas?: ReplicasFigures;
+}
+
+/** One arm of the replicas workload (issue 23): `count` chainsmith replicas sharing `buckets` bucket Leases. */
+export interface ReplicasFigures {
+  count: number;
+  buckets: number;
+  /** API writes (POST, PUT, PATCH, DELETE; the harness's `/status` patches excluded) per run signed. */
+  writesPerRun: number;
+  /** Lease requests the API server saw (every verb) per run signed, and per second of the measured part. */
+  leaseRequestsPerRun: number;
+  leaseRequestsPerSecond: number;
+  /** The replicas' own `chainsmith_lease_requests_total` deltas over the burst, summed over replicas, by verb. */
+  leaseByVerb: Record<string, number>;
+  /**
+   * Lease traffic once the burst is signed, over `idleS` seconds with no runs (it does not depend on the run rate, and
+   * the burst is too short to see every renewal): the API server's count of requests on `leases` per second, and the
+   * replicas' counters by verb.
+   */
+  idle: { seconds: number; apiLeaseRequestsPerSecond: number; byVerb: Record<string, number> };
+  /** CPU seconds of each replica over the measured part. */
+  cpuSecondsByReplica: number[];
+  /** kube-apiserver + etcd CPU seconds per run signed. */
+  serverCpuSecondsPerRun?: number;
+  /** Seconds the measured part lasted (for per-second lease traffic). */
+  measuredS: number;
 }
