@@ -14,6 +14,7 @@ export const LAYERS = [
   'input', // bounded reading and parsing of untrusted documents
   'reference', // image references: the one grammar and parser
   'config', // chains-config
+  'policy', // SigningPolicies and grants: reading, selection, overlays on chains-config, status
   'tekton', // runs: types, reading, validation, accessors, annotation keys
   'artifacts', // type hinting: one extraction per run
   'formats', // payload formats

@@ -3,6 +3,8 @@
 // unreachable and the retry limit is 0), and pending (completed while no controller runs). Then resign: a dry run
 // changes nothing, --failed-only clears only the failed run, and the controller signs a re-armed run again. Last,
 // with transparency turned on (the stack's Rekor), the runs signed without it are `unlogged` and a new one is not.
+// Finally, runs annotated as the controller annotates the runs it signs under a SigningPolicy (or refuses to sign)
+// are grouped by policy and signer.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
@@ -10,8 +12,10 @@ import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import {
+  completePipelineRun,
   completeTaskRun,
   createNamespace,
+  createPipelineRun,
   createTaskRun,
   getTaskRun,
   pushRandomImage,
@@ -253,5 +257,119 @@ describe('audit and resign over runs in the four states', () => {
       new RegExp(`unlogged\\s+TaskRun\\s+${ns}/${names.signed}\\s+signed, but no transparency-log`),
     );
     assert.doesNotMatch(after.stdout, new RegExp(`${ns}/${logged}\\b`));
+  });
+});
+
+describe('audit groups runs by signing policy and signer', () => {
+  // the annotations the controller writes (src/tekton/annotations.ts); no controller runs here: the runs are
+  // created carrying them, as the controller would leave them
+  const POLICY = 'chainsmith.dev/signing-policy';
+  const SIGNER = 'chainsmith.dev/policy-signer';
+  const signed = (at: string) => ({ 'chains.tekton.dev/signed': 'true', 'chainsmith.dev/signed-at': at });
+  let teamA: string;
+  let teamB: string;
+  let plain: string;
+  const names = { a1: '', a2: '', aPipe: '', b1: '', bKeyed: '', refused: '', conflict: '', plain: '' };
+
+  async function annotatedRun(ns: string, annotations: Record<string, string>): Promise<string> {
+    const tr = await createTaskRun(ns, { metadata: { annotations } });
+    await completeTaskRun(ns, tr.metadata.name!);
+    return tr.metadata.name!;
+  }
+
+  before(async () => {
+    teamA = await createNamespace('audit-team-a');
+    teamB = await createNamespace('audit-team-b');
+    plain = await createNamespace('audit-plain');
+    const now = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
+    const secretA = { ...signed(now), [POLICY]: 'team-a', [SIGNER]: 'secret/team-a-signing' };
+    names.a1 = await annotatedRun(teamA, secretA);
+    names.a2 = await annotatedRun(teamA, secretA);
+    const pr = await createPipelineRun(teamA, { metadata: { annotations: secretA } });
+    await completePipelineRun(teamA, pr.metadata.name!);
+    names.aPipe = pr.metadata.name!;
+    names.b1 = await annotatedRun(teamB, { ...signed(now), [POLICY]: 'builds', [SIGNER]: `keyless/${teamB}/builder` });
+    // a policy without a signer of its own: the cluster's key signed it
+    names.bKeyed = await annotatedRun(teamB, { ...signed(now), [POLICY]: 'builder-id-only' });
+    names.refused = await annotatedRun(teamB, {
+      'chains.tekton.dev/signed': 'failed',
+      'chainsmith.dev/last-failure': `PolicyRefused: SigningPolicy ${teamB}/rogue is not granted: secret other-team-key`,
+    });
+    names.conflict = await annotatedRun(teamA, {
+      'chains.tekton.dev/signed': 'failed',
+      'chainsmith.dev/last-failure': `PolicyConflict: SigningPolicies ${teamA}/x and ${teamA}/y both select this run`,
+    });
+    names.plain = await annotatedRun(plain, signed(now));
+  });
+
+  test('audit -A --json: policy and signer per run, and summary.policies per (policy, signer)', async () => {
+    const res = await cli(['audit', '-A', '--json', '--page-size', '3']);
+    assert.equal(res.code, 0, res.stderr);
+    const report = JSON.parse(res.stdout) as AuditResult;
+    const entry = (ns: string, name: string) => report.runs.find((r) => r.namespace === ns && r.name === name)!;
+    assert.deepEqual(
+      [entry(teamA, names.a1).policy, entry(teamA, names.a1).policySigner],
+      [`${teamA}/team-a`, 'secret/team-a-signing'],
+    );
+    assert.equal(entry(teamA, names.aPipe).kind, 'PipelineRun');
+    assert.equal(entry(teamA, names.aPipe).policy, `${teamA}/team-a`);
+    assert.equal(entry(teamB, names.b1).policySigner, `keyless/${teamB}/builder`);
+    assert.deepEqual(
+      [entry(teamB, names.bKeyed).policy, entry(teamB, names.bKeyed).policySigner],
+      [`${teamB}/builder-id-only`, undefined],
+    );
+    const plainRun = entry(plain, names.plain);
+    assert.deepEqual([plainRun.state, plainRun.policy, plainRun.policySigner], ['signed', undefined, undefined]);
+    // refused and conflicting runs: failed, with the reason
+    assert.equal(entry(teamB, names.refused).state, 'failed');
+    assert.match(entry(teamB, names.refused).reason!, /^PolicyRefused: SigningPolicy .*\/rogue is not granted/);
+    assert.equal(entry(teamA, names.conflict).state, 'failed');
+    assert.match(entry(teamA, names.conflict).reason!, /^PolicyConflict: /);
+
+    const group = (policy: string) =>
+      report.summary.policies.filter((p) => p.policy === policy).map((p) => [p.signer, p.signed, p.failed, p.total]);
+    assert.deepEqual(group(`${teamA}/team-a`), [['secret/team-a-signing', 3, 0, 3]]);
+    assert.deepEqual(group(`${teamB}/builds`), [[`keyless/${teamB}/builder`, 1, 0, 1]]);
+    assert.deepEqual(group(`${teamB}/builder-id-only`), [['chains-config', 1, 0, 1]]);
+    // other suites' runs share these groups: ours are among them
+    const atLeast = (policy: string, signer: string, state: 'signed' | 'failed') => {
+      const g = report.summary.policies.find((p) => p.policy === policy && p.signer === signer);
+      assert.ok(g && g[state] >= 1, `${policy} ${signer}: ${JSON.stringify(g)}`);
+    };
+    atLeast('(refused)', '-', 'failed');
+    atLeast('(conflict)', '-', 'failed');
+    atLeast('chains-config', 'chains-config', 'signed');
+    const counted = report.summary.policies.reduce((n, p) => n + p.total, 0);
+    assert.equal(counted, report.summary.totals.total, 'every run is counted in exactly one group');
+    const totals = report.summary.policies.map((p) => p.total);
+    assert.deepEqual(
+      totals,
+      [...totals].sort((x, y) => y - x),
+      'most runs first',
+    );
+  });
+
+  test('the text report shows BY SIGNING POLICY only where runs were signed under a policy', async () => {
+    const res = await cli(['audit', '--namespace', teamA]);
+    assert.equal(res.code, 0, res.stderr);
+    assert.match(res.stdout, /BY SIGNING POLICY/);
+    assert.match(res.stdout, /POLICY\s+SIGNER\s+SIGNED\s+FAILED\s+SKIPPED\s+PENDING\s+TOTAL/);
+    assert.match(res.stdout, new RegExp(`${teamA}/team-a\\s+secret/team-a-signing\\s+3\\s+0\\s+0\\s+0\\s+3`));
+    assert.match(res.stdout, /\(conflict\)\s+-\s+0\s+1\s+0\s+0\s+1/);
+    assert.match(res.stdout, new RegExp(`failed\\s+TaskRun\\s+${teamA}/${names.conflict}\\s+PolicyConflict: `));
+    const none = await cli(['audit', '--namespace', plain]);
+    assert.equal(none.code, 0, none.stderr);
+    assert.doesNotMatch(none.stdout, /POLICY/);
+  });
+
+  test('audit --policy keeps the runs of one policy', async () => {
+    const res = await cli(['audit', '-A', '--json', '--policy', `${teamA}/team-a`]);
+    assert.equal(res.code, 0, res.stderr);
+    const report = JSON.parse(res.stdout) as AuditResult;
+    assert.deepEqual(report.runs.map((r) => r.name).sort(), [names.a1, names.a2, names.aPipe].sort());
+    assert.equal(report.summary.totals.signed, 3);
+    assert.equal(report.policy, `${teamA}/team-a`);
+    const empty = await cli(['audit', '-A', '--policy', ' ']);
+    assert.equal(empty.code, 2);
   });
 });

@@ -30,7 +30,9 @@ export type Reason =
   | 'KmsError'
   | 'ChildRunMissing'
   | 'ApiConflict'
-  | 'ApiError';
+  | 'ApiError'
+  | 'PolicyConflict'
+  | 'PolicyRefused';
 
 /** An error that carries a stable reason and whether retrying may help. */
 export class ChainsmithError extends Error {

@@ -55,9 +55,20 @@ write_env_file() {
   mv "$STACK_DIR/env.tmp" "$STACK_DIR/env"
 }
 
+# install_chainsmith_crds: chainsmith's own CRDs from the checkout (manifests/crds). Applied, not created: a live
+# stack picks up edits to them on the next stack:up, and a test's `kubectl apply -k manifests` updates them quietly.
+CHAINSMITH_CRDS=(signingpolicies.chainsmith.dev signingpolicygrants.chainsmith.dev)
+install_chainsmith_crds() {
+  timeout 60 "$KUBECTL" apply -f "$REPO_ROOT/manifests/crds" >>"$LOGS/crds.log" 2>&1 ||
+    die "installing chainsmith's CRDs (manifests/crds) failed: $(last_line "$LOGS/crds.log"); see $LOGS/crds.log"
+}
+
 # --- already up? -----------------------------------------------------------------------------
 if [ -f "$STACK_DIR/env" ]; then
   if STACK_DIR="$STACK_DIR" "$STACK_SCRIPTS/health.sh" >/dev/null 2>&1; then
+    # A live stack gets the checkout's CRDs (new or edited since it started); Established is checked by the tests.
+    # shellcheck disable=SC1091
+    (. "$STACK_DIR/env" && install_chainsmith_crds)
     mapfile -t new_addons < <(addons_to_run missing)
     if [ "${#new_addons[@]}" -eq 0 ]; then
       say "stack already up ($STACK_DIR/env)"
@@ -225,18 +236,19 @@ timeout 60 "$KUBECTL" create clusterrolebinding chainsmith-service-account-issue
 wait_until 30 "anonymous OIDC discovery at $OIDC_ISSUER" "$LOGS/oidc.log" "$API_PID" \
   curl -sf --max-time 3 --cacert "$PKI/ca.crt" "$OIDC_ISSUER/.well-known/openid-configuration"
 
-# --- Tekton CRDs --------------------------------------------------------------------------------
-say "installing Tekton Pipelines $TEKTON_PIPELINE_VERSION CRDs (v1 only)"
+# --- Tekton CRDs, and chainsmith's own (manifests/crds: SigningPolicy, SigningPolicyGrant) ------------
+say "installing Tekton Pipelines $TEKTON_PIPELINE_VERSION CRDs (v1 only) and chainsmith's CRDs"
 timeout 120 "$KUBECTL" create -f "$CRDS" >"$LOGS/crds.log" 2>&1 ||
   die "installing the Tekton CRDs failed: $(last_line "$LOGS/crds.log"); see $LOGS/crds.log"
+install_chainsmith_crds
 # (kubectl wait errors out instead of waiting while a fresh CRD has no conditions yet, so poll.)
 crds_established() {
   local c
-  for c in tasks taskruns pipelines pipelineruns; do
-    [ "$(timeout 10 "$KUBECTL" get crd "$c.tekton.dev" -o 'jsonpath={.status.conditions[?(@.type=="Established")].status}' 2>>"$LOGS/crds.log")" = True ] || return 1
+  for c in tasks.tekton.dev taskruns.tekton.dev pipelines.tekton.dev pipelineruns.tekton.dev "${CHAINSMITH_CRDS[@]}"; do
+    [ "$(timeout 10 "$KUBECTL" get crd "$c" -o 'jsonpath={.status.conditions[?(@.type=="Established")].status}' 2>>"$LOGS/crds.log")" = True ] || return 1
   done
 }
-wait_until "$CRD_TIMEOUT" "Tekton CRDs (Established)" "$LOGS/crds.log" "$API_PID" crds_established
+wait_until "$CRD_TIMEOUT" "Tekton and chainsmith CRDs (Established)" "$LOGS/crds.log" "$API_PID" crds_established
 
 # --- registry -----------------------------------------------------------------------------------
 say "starting docker-registry on 127.0.0.1:$REGISTRY_PORT"

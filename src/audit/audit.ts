@@ -4,7 +4,7 @@ import type { KeyObject } from 'node:crypto';
 import { managedByAllowed } from '../controller/decide.js';
 import { LAST_FAILURE_ANNOTATION } from '../tekton/annotations.js';
 import { classifyRun, type AuditEntry, type RunEvent, type RunSummary } from './classify.js';
-import { summarise, type AuditSummary } from './summary.js';
+import { policyGroupOf, summarise, type AuditSummary } from './summary.js';
 import { summariseRun, type Cluster, type RunKind, type RunQuery } from './cluster.js';
 import { checkPage, type ReadBack } from './read-back.js';
 
@@ -24,12 +24,19 @@ export interface AuditOptions {
    * `markKey` (instead of its annotations)
    */
   readBack?: ReadBack;
+  /**
+   * `--policy NAME`: only runs counted under this signing policy in `summary.policies`: `<namespace>/<name>`, a bare
+   * `<name>` (in any namespace), `chains-config`, `(refused)` or `(conflict)`
+   */
+  policy?: string;
 }
 
 export interface AuditResult {
   generatedAt: string;
   scope: string;
   sinceSeconds?: number;
+  /** `--policy NAME`: the report covers only the runs counted under it */
+  policy?: string;
   summary: AuditSummary;
   /** every completed run in scope, signed ones included */
   runs: AuditEntry[];
@@ -90,14 +97,16 @@ export async function audit(cluster: Cluster, opts: AuditOptions): Promise<Audit
     }
   }
 
-  runs.sort(
+  const wanted = opts.policy;
+  const inReport = wanted === undefined ? runs : runs.filter((e) => isUnderPolicy(e, wanted));
+  inReport.sort(
     (a, b) => a.namespace.localeCompare(b.namespace) || a.kind.localeCompare(b.kind) || a.name.localeCompare(b.name),
   );
   const result: AuditResult = {
     generatedAt: new Date(opts.now).toISOString(),
     scope: opts.namespace === undefined ? 'all namespaces' : `namespace ${opts.namespace}`,
-    summary: summarise(runs),
-    runs,
+    summary: summarise(inReport),
+    runs: inReport,
     notes,
     marks: opts.markKey
       ? { verified: true, key: opts.markKey.name, ...(opts.readBack ? { from: opts.readBack.reader.name } : {}) }
@@ -105,7 +114,14 @@ export async function audit(cluster: Cluster, opts: AuditOptions): Promise<Audit
     transparency: { enabled: config.transparency.enabled, manual: config.transparency.manual },
   };
   if (opts.sinceSeconds !== undefined) result.sinceSeconds = opts.sinceSeconds;
+  if (wanted !== undefined) result.policy = wanted;
   return result;
+}
+
+/** Whether `--policy NAME` selects the run: its group in `summary.policies`, or a bare policy name in any namespace. */
+export function isUnderPolicy(e: AuditEntry, name: string): boolean {
+  const { policy } = policyGroupOf(e);
+  return policy === name || (e.policy !== undefined && !name.includes('/') && policy.endsWith(`/${name}`));
 }
 
 /** Summaries of a kind's runs, each signed one in scope checked against what the backend stored, a page at a time. */

@@ -5,9 +5,11 @@ import {
   isDecisionAnnotation,
   LAST_FAILURE_ANNOTATION,
   MARK_SIGNATURE_ANNOTATION,
+  POLICY_SIGNER_ANNOTATION,
   RETRIES_ANNOTATION,
   SIGNED_ANNOTATION,
   SIGNED_AT_ANNOTATION,
+  SIGNING_POLICY_ANNOTATION,
 } from '../tekton/annotations.js';
 import type { SigningIdentity } from './identity.js';
 
@@ -68,6 +70,10 @@ export interface AuditEntry {
   ageSeconds?: number;
   /** keyless: who the stored certificate names (read from the annotation, not verified) */
   signer?: SigningIdentity;
+  /** the SigningPolicy the run was signed under, `<namespace>/<name>` (`chainsmith.dev/signing-policy`) */
+  policy?: string;
+  /** its signer: `secret/<name>`, `kms/<ref>` or `keyless/<namespace>/<sa>` (`chainsmith.dev/policy-signer`) */
+  policySigner?: string;
 }
 
 /** Event reasons that mean "this run was deliberately not signed". */
@@ -76,11 +82,27 @@ const SKIP_REASONS = new Set(['NoArtifacts', 'SigningDisabled', 'DeletedBeforeSi
 const FAILURE_REASONS = new Set([
   'SigningFailed',
   'StorageFailed',
+  'TransparencyFailed',
+  'KeylessFailed',
   'PayloadFailed',
   'InvalidResult',
   'MarkedFailed',
   'ChildRunMissing',
+  // the run's SigningPolicy is not granted or invalid, or two policies select it (docs/signing-policies.md)
+  'PolicyRefused',
+  'PolicyConflict',
 ]);
+
+/** The failure reasons that mean "not signed because of its SigningPolicy", not "signed under chains-config". */
+export type PolicyFailure = 'PolicyRefused' | 'PolicyConflict';
+
+/** The policy failure a failed run was left with (its reason, as classifyRun writes it), if any. */
+export function policyFailureOf(entry: AuditEntry): PolicyFailure | undefined {
+  if (entry.state !== 'failed' || !entry.reason) return undefined;
+  // `<Reason>: …`, or `retrying after N failed attempt(s): <Reason>: …`
+  const m = /^(?:retrying[^:]*: )?(PolicyRefused|PolicyConflict):/.exec(entry.reason);
+  return m ? (m[1] as PolicyFailure) : undefined;
+}
 
 /** Keeps the annotations classification reads. */
 export function decisionAnnotations(all: Record<string, string> | undefined): Record<string, string> {
@@ -112,6 +134,10 @@ export function classifyRun(
   const entry: AuditEntry = { kind: run.kind, namespace: run.namespace, name: run.name, state: 'pending' };
   if (run.completionTime) entry.completionTime = run.completionTime;
   if (run.signer) entry.signer = run.signer;
+  // the policy's namespace is the run's (a SigningPolicy only selects runs of its own namespace)
+  const policy = a[SIGNING_POLICY_ANNOTATION];
+  if (policy) entry.policy = `${run.namespace}/${policy}`;
+  if (a[POLICY_SIGNER_ANNOTATION]) entry.policySigner = a[POLICY_SIGNER_ANNOTATION];
   const signed = a[SIGNED_ANNOTATION];
   const lastFailure = a[LAST_FAILURE_ANNOTATION];
 

@@ -4,7 +4,7 @@
 import { formatDuration } from './duration.js';
 import type { AuditResult } from './audit.js';
 import type { AuditEntry } from './classify.js';
-import { STATES, type StateCounts } from './summary.js';
+import { CHAINS_CONFIG, STATES, type StateCounts } from './summary.js';
 import { escapeTerminal as e } from '../text/terminal.js';
 
 function table(rows: string[][]): string[] {
@@ -26,7 +26,8 @@ function why(x: AuditEntry): string {
 export function renderAuditText(r: AuditResult, maxRuns = 100): string {
   const s = r.summary;
   const since = r.sinceSeconds !== undefined ? `, completed in the last ${formatDuration(r.sinceSeconds)}` : '';
-  const lines = [`chainsmith audit — ${e(r.scope)}${since} (${r.generatedAt})`];
+  const policy = r.policy !== undefined ? `, signing policy ${r.policy}` : '';
+  const lines = [`chainsmith audit — ${e(r.scope)}${e(policy)}${since} (${r.generatedAt})`];
   const tlog = r.transparency;
   const tlogScope = tlog.manual ? 'manual: runs annotated chains.tekton.dev/transparency-upload: "true"' : 'true';
   lines.push(
@@ -61,6 +62,17 @@ export function renderAuditText(r: AuditResult, maxRuns = 100): string {
           `(${s.signLatency.count} run(s) with chainsmith.dev/signed-at)`
       : 'completion → signed: no runs with chainsmith.dev/signed-at',
   );
+  // only once some run was signed (or refused) under a SigningPolicy: clusters without policies see no change
+  const policies = s.policies ?? []; // absent from summaries built by older code
+  if (policies.some((x) => x.policy !== CHAINS_CONFIG)) {
+    lines.push(
+      '',
+      'BY SIGNING POLICY (chainsmith.dev/signing-policy and …/policy-signer as written on each run; not verified):',
+    );
+    const policyHead = ['POLICY', 'SIGNER', ...states.map((st) => st.toUpperCase()), 'TOTAL'];
+    const policyRows = policies.map((x) => [e(x.policy), e(x.signer), ...count(x)]);
+    lines.push(...table([policyHead, ...policyRows]).map((l) => `  ${l}`));
+  }
   const signers = s.signers ?? []; // absent from summaries built by older code
   if (signers.length > 0) {
     lines.push('', 'Keyless signing identities (the certificate on each run, chains.tekton.dev/cert-*; not verified):');
@@ -73,13 +85,15 @@ export function renderAuditText(r: AuditResult, maxRuns = 100): string {
     lines.push('', 'Runs not (fully) signed:');
     const order = { unverified: 0, unlogged: 1, failed: 2, pending: 3, skipped: 4, signed: 5 };
     const shown = [...unsigned].sort((a, b) => order[a.state] - order[b.state]).slice(0, maxRuns);
-    // the identity column only when some listed run was signed keylessly
+    // the identity column only when some listed run was signed keylessly, the policy column under a policy
     const ids = shown.some((x) => x.signer);
     const identity = (x: AuditEntry): string[] => (ids ? [x.signer ? e(x.signer.identity) : '-'] : []);
+    const pols = shown.some((x) => x.policy);
+    const policy = (x: AuditEntry): string[] => (pols ? [x.policy ? e(x.policy) : '-'] : []);
     lines.push(
       ...table([
-        ['STATE', 'KIND', 'RUN', ...(ids ? ['IDENTITY'] : []), 'WHY'],
-        ...shown.map((x) => [x.state, x.kind, e(`${x.namespace}/${x.name}`), ...identity(x), why(x)]),
+        ['STATE', 'KIND', 'RUN', ...(pols ? ['POLICY'] : []), ...(ids ? ['IDENTITY'] : []), 'WHY'],
+        ...shown.map((x) => [x.state, x.kind, e(`${x.namespace}/${x.name}`), ...policy(x), ...identity(x), why(x)]),
       ]).map((l) => `  ${l}`),
     );
     if (unsigned.length > shown.length) lines.push(`  … ${unsigned.length - shown.length} more (use --json for all)`);

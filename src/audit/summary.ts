@@ -1,6 +1,7 @@
 // Totals over classified runs: per state, per namespace, the oldest pending run, and the completion → signed
-// latency percentiles (nearest-rank, over runs chainsmith signed and timed).
-import type { AuditEntry, RunState } from './classify.js';
+// latency percentiles (nearest-rank, over runs chainsmith signed and timed), per keyless identity and per signing
+// policy and signer.
+import { policyFailureOf, type AuditEntry, type RunState } from './classify.js';
 
 export const STATES: readonly RunState[] = ['signed', 'unverified', 'unlogged', 'failed', 'skipped', 'pending'];
 
@@ -13,6 +14,28 @@ export interface AuditSummary {
   signLatency: { count: number; p50Seconds?: number; p95Seconds?: number };
   /** keyless signing identities (certificate SAN and issuer) and how many runs, per state, carry each; most first */
   signers: Array<{ identity: string; issuer: string } & StateCounts>;
+  /**
+   * per SigningPolicy (`<namespace>/<name>`; `chains-config` for runs without one, `(refused)` / `(conflict)` for
+   * runs left unsigned by a `PolicyRefused` / `PolicyConflict` failure) and signer (the policy's signer, else the
+   * keyless identity, else `chains-config`; `-` for those unsigned runs); most first
+   */
+  policies: Array<{ policy: string; signer: string } & StateCounts>;
+}
+
+/** The name a run's signing policy is counted under in `summary.policies`. */
+export const CHAINS_CONFIG = 'chains-config';
+
+/** The (policy, signer) group a run is counted under. */
+export function policyGroupOf(e: AuditEntry): { policy: string; signer: string } {
+  // refused or conflicting: nothing signed it, whatever the cluster's signer is
+  const failure = policyFailureOf(e);
+  if (failure) {
+    return {
+      policy: e.policy ?? (failure === 'PolicyRefused' ? '(refused)' : '(conflict)'),
+      signer: e.policySigner ?? '-',
+    };
+  }
+  return { policy: e.policy ?? CHAINS_CONFIG, signer: e.policySigner ?? e.signer?.identity ?? CHAINS_CONFIG };
 }
 
 const zero = (): StateCounts => ({
@@ -38,6 +61,7 @@ export function summarise(entries: Iterable<AuditEntry>): AuditSummary {
   const perNs = new Map<string, StateCounts>();
   const latencies: number[] = [];
   const bySigner = new Map<string, { identity: string; issuer: string } & StateCounts>();
+  const byPolicy = new Map<string, { policy: string; signer: string } & StateCounts>();
   let oldest: AuditSummary['oldestPending'];
   for (const e of entries) {
     totals[e.state]++;
@@ -54,6 +78,12 @@ export function summarise(entries: Iterable<AuditEntry>): AuditSummary {
       c[e.state]++;
       c.total++;
     }
+    const group = policyGroupOf(e);
+    const key = JSON.stringify([group.policy, group.signer]);
+    let p = byPolicy.get(key);
+    if (!p) byPolicy.set(key, (p = { ...group, ...zero() }));
+    p[e.state]++;
+    p.total++;
     if (e.state === 'pending' && e.ageSeconds !== undefined && (!oldest || e.ageSeconds > oldest.ageSeconds)) {
       oldest = { kind: e.kind, namespace: e.namespace, name: e.name, ageSeconds: e.ageSeconds };
     }
@@ -72,6 +102,9 @@ export function summarise(entries: Iterable<AuditEntry>): AuditSummary {
     signLatency,
     signers: [...bySigner.values()].sort(
       (a, b) => b.total - a.total || a.identity.localeCompare(b.identity) || a.issuer.localeCompare(b.issuer),
+    ),
+    policies: [...byPolicy.values()].sort(
+      (a, b) => b.total - a.total || a.policy.localeCompare(b.policy) || a.signer.localeCompare(b.signer),
     ),
   };
   if (oldest) summary.oldestPending = oldest;

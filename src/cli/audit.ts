@@ -1,6 +1,6 @@
 // `chainsmith audit`: a coverage report over completed runs — signed, unverified or unlogged (why), failed (why),
-// skipped (why) or pending (how long) — with totals per namespace, the oldest pending run and completion → signed
-// latency.
+// skipped (why) or pending (how long) — with totals per namespace, per keyless identity and per signing policy and
+// signer, the oldest pending run and completion → signed latency.
 import type { KeyObject } from 'node:crypto';
 import { ChainsmithError, messageOf } from '../errors.js';
 import { kmsPublicKey, readPublicKeyFile } from '../verify/key.js';
@@ -13,7 +13,7 @@ import type { StoredReader } from '../storage/read/types.js';
 import { parseFrom, readerFor, systemNamespaceOf } from './read-from.js';
 
 export const help = `Usage: chainsmith audit [--namespace N | -A] [--since D] [--key F | --kms REF] [--from BACKEND]
-                        [--json]
+                        [--policy NAME] [--json]
 
 Reports every completed TaskRun and PipelineRun in scope as:
   signed      chains.tekton.dev/signed: "true" (with --key/--kms: and a stored signature verifies, below)
@@ -32,6 +32,12 @@ then totals per namespace, the oldest pending run, and p50/p95 of completion →
 chainsmith.dev/signed-at; runs signed by Tekton Chains have no such time and are not counted there).
 Runs signed keylessly also show their signing identity: the SAN and OIDC issuer of the Fulcio certificate in
 chains.tekton.dev/cert-<key> (read as stored, not verified), counted per identity; --json has it per run.
+Once some run was signed under a SigningPolicy (docs/signing-policies.md), a table BY SIGNING POLICY counts
+the runs per state for each policy (chainsmith.dev/signing-policy, as <namespace>/<name>) and signer
+(chainsmith.dev/policy-signer: secret/<name>, kms/<ref> or keyless/<namespace>/<sa>; else the keyless identity,
+else chains-config). Runs without a policy count under chains-config (so do pending ones: the annotation is
+written when a run is signed); runs failed with PolicyRefused or PolicyConflict under (refused) or (conflict).
+--json always has summary.policies, and policy and policySigner on each run signed under a policy.
 
 Flags:
   --namespace N         one namespace (default: the kubeconfig context's namespace, else "default")
@@ -42,6 +48,8 @@ Flags:
   --from BACKEND        with --key/--kms: a signed run is verified when what BACKEND stored for it (tekton, gcs,
                         docdb, grafeas, kafka or archivista, as chains-config configures it) verifies, with the
                         checks of \`verify-run --from\`, instead of its annotations; kafka's topic is read once
+  --policy NAME         only runs counted under this signing policy: <namespace>/<name>, <name> (any namespace),
+                        chains-config, (refused) or (conflict)
   --json                the report, with every run, as JSON
   --kubeconfig F        default $KUBECONFIG, else in-cluster
   --context NAME        the kubeconfig context to use (default: its current-context)
@@ -61,11 +69,13 @@ export async function run(argv: string[]): Promise<number> {
     'system-namespace': { type: 'string' },
     'page-size': { type: 'string' },
     from: { type: 'string' },
+    policy: { type: 'string' },
   });
   const sinceSeconds = checkScopeFlags(values, positionals);
   const pageSize = values['page-size'] === undefined ? undefined : Number(values['page-size']);
   if (pageSize !== undefined && !(Number.isInteger(pageSize) && pageSize > 0))
     throw new CliError(`--page-size must be a positive integer`);
+  if (values.policy !== undefined && values.policy.trim() === '') throw new CliError('--policy needs a name');
   if (values.key !== undefined && values.kms !== undefined) {
     throw new CliError('give --key FILE or --kms REF, not both');
   }
@@ -96,6 +106,7 @@ export async function run(argv: string[]): Promise<number> {
       ...(sinceSeconds !== undefined ? { sinceSeconds } : {}),
       ...(pageSize !== undefined ? { pageSize } : {}),
       ...(markKey ? { markKey } : {}),
+      ...(values.policy !== undefined ? { policy: values.policy.trim() } : {}),
       ...(reader && markKey ? { readBack: { reader, key: markKey.key } } : {}),
       systemNamespace,
       now: Date.now(),

@@ -25,6 +25,8 @@ export interface ConfigStoreOptions {
 /** Holds the current valid config and notifies listeners when it changes. */
 export class ConfigStore {
   private config: ChainsConfig | undefined;
+  /** the ConfigMap data `config` was parsed from ({} for the defaults): SigningPolicies overlay their keys on it */
+  private configData: Record<string, string> = {};
   private invalid: string | undefined;
   private readonly listeners: Array<(config: ChainsConfig, previous: ChainsConfig | undefined) => void> = [];
   private informer: Informer | undefined;
@@ -35,6 +37,11 @@ export class ConfigStore {
   /** The config in force; undefined only while no valid config has been seen since start-up. */
   get current(): ChainsConfig | undefined {
     return this.config;
+  }
+
+  /** The ConfigMap data of the config in force ({} when it is the defaults). */
+  get currentData(): Record<string, string> {
+    return this.configData;
   }
 
   /** Why the ConfigMap was last rejected (cleared when a valid one arrives). */
@@ -98,7 +105,7 @@ export class ConfigStore {
       this.opts.logger.warn(`chains-config has unknown keys, ignored: ${list}`, { namespace: this.opts.namespace });
       this.warnOnConfigMap(obj, 'UnknownConfigKey', `unknown keys are ignored: ${list}`);
     }
-    this.set(next, 'chains-config applied');
+    this.set(next, 'chains-config applied', data);
   }
 
   // A Warning Event on the ConfigMap, where `kubectl describe` shows it next to the data it is about.
@@ -109,13 +116,17 @@ export class ConfigStore {
 
   private useDefaults(message: string): void {
     this.invalid = undefined;
-    this.set(this.opts.defaults, message);
+    this.set(this.opts.defaults, message, {});
   }
 
-  private set(next: ChainsConfig, message: string): void {
+  private set(next: ChainsConfig, message: string, data: Record<string, string>): void {
     const previous = this.config;
-    if (previous && isDeepStrictEqual(previous, next)) return;
+    if (previous && isDeepStrictEqual(previous, next)) {
+      this.configData = { ...data };
+      return;
+    }
     this.config = next;
+    this.configData = { ...data };
     this.opts.logger.info(message, { namespace: this.opts.namespace });
     for (const l of this.listeners) {
       try {

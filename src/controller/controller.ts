@@ -15,7 +15,7 @@ import { KubeEventSink, type EventSink } from '../observability/events.js';
 import { runFields } from '../observability/logger.js';
 import { ControllerMetrics } from '../observability/metrics.js';
 import { startOpsServer } from '../observability/server.js';
-import { SignerRegistry, type KeylessSignerConfig } from '../signing/index.js';
+import { SignerRegistry, type KeylessSignerConfig, type SecretKeyData } from '../signing/index.js';
 import type { Signer } from '../signing/signer.js';
 import { buildStorers, closeReplacedStorers } from '../storage/index.js';
 import type { Storer } from '../storage/storer.js';
@@ -23,7 +23,16 @@ import type { Run } from '../tekton/types.js';
 import { ConfigStore } from './config-store.js';
 import { decide } from './decide.js';
 import { Informer, type InformerPhase } from './informer.js';
-import { KubeClient, PIPELINERUNS, TASKRUNS, type KubeObject, type ResourceType } from '../kube/client.js';
+import {
+  KubeClient,
+  PIPELINERUNS,
+  SECRETS,
+  SERVICEACCOUNTS,
+  TASKRUNS,
+  type KubeObject,
+  type ResourceType,
+} from '../kube/client.js';
+import { PolicyStore } from './policy-store.js';
 import { LeaderElector } from './leader.js';
 import { BucketElector, bucketOf } from './buckets.js';
 import { LeaderElectionConfigSource } from './leader-config.js';
@@ -87,6 +96,7 @@ export class Controller {
   private readonly events: EventSink;
   private readonly configStore: ConfigStore;
   private readonly signers: SignerRegistry;
+  private readonly policies: PolicyStore;
   private readonly reconciler: Reconciler;
   private readonly signing: SigningDeps;
   private readonly informers: Informer[] = [];
@@ -135,6 +145,8 @@ export class Controller {
     });
     this.signers = new SignerRegistry({
       secretsDir: o.signingSecretsDir,
+      secretReader: (name) => this.readSecret(name),
+      tokenRequester: (ns, sa, audience) => this.requestToken(ns, sa, audience),
       ...(o.kmsFactory ? { kmsFactory: o.kmsFactory } : {}),
       ...(o.keylessFactory ? { keylessFactory: o.keylessFactory } : {}),
       logger: this.log,
@@ -151,10 +163,22 @@ export class Controller {
           ...(o.rekorKey ? { rekorKey: o.rekorKey } : {}),
         });
     this.signing = signing;
+    this.policies = new PolicyStore({
+      client: this.client,
+      namespaces: o.namespaces,
+      base: () => {
+        const config = this.configStore.current;
+        return config ? { config, data: this.configStore.currentData } : undefined;
+      },
+      parse: o.parseConfig,
+      metrics: this.metrics,
+      logger: this.log,
+    });
     this.reconciler = new Reconciler({
       cache: this.cache,
       client: this.client,
       config: () => this.configStore.current,
+      policies: this.policies,
       signing,
       events: this.events,
       metrics: this.metrics,
@@ -270,6 +294,9 @@ export class Controller {
       void this.refreshMarkKeys();
     });
     await this.configStore.start();
+    this.policies.onChange((namespaces) => this.policiesChanged(namespaces));
+    // before the informers list: the first runs signed already see their namespace's policies
+    await this.policies.start();
     if (this.o.leaderElect) await this.prepareElection();
     else this.metrics.bucketsTotal.set(1); // one replica doing all the work: one bucket, always held
     // before the informers list: every run listed is summarised with the key its mark is checked against
@@ -303,6 +330,7 @@ export class Controller {
     this.log.info('shutting down: finishing in-flight runs', { inFlight: this.queue.inFlight });
     for (const i of this.informers) i.stop();
     this.configStore.stop();
+    this.policies.stop();
     this.queue.shutDown();
     for (const w of this.leadWaiters.splice(0)) w();
     for (const w of this.tlogWaiters.splice(0)) w();
@@ -403,7 +431,60 @@ export class Controller {
     }
   }
 
+  /**
+   * SigningPolicies or grants changed: runs not signed yet in those namespaces are looked at again (with the new
+   * policies), and runs marked failed there are re-armed; signed runs are untouched.
+   */
+  private policiesChanged(namespaces: Set<string> | 'all'): void {
+    if (!this.synced) return;
+    let rearmed = 0;
+    for (const run of this.cache.values()) {
+      if (namespaces !== 'all' && !namespaces.has(run.namespace)) continue;
+      if (run.annotations[SIGNED_ANNOTATION] === 'failed') {
+        this.reconciler.requestRearm(run.uid);
+        this.queue.add(run.uid, 'backlog');
+        rearmed++;
+      } else this.enqueueIfNeeded(run, 'backlog');
+    }
+    if (rearmed > 0) this.log.info('re-arming runs marked failed', { trigger: 'SigningPolicy changed', runs: rearmed });
+  }
+
+  /**
+   * A short-lived token of a tenant's ServiceAccount (TokenRequest API), for a SigningPolicy's keyless signer; needs
+   * the opt-in manifests/components/keyless-tenants. Never logged.
+   */
+  private async requestToken(namespace: string, serviceAccount: string, audience: string): Promise<string> {
+    const answer = await this.client.createSubresource<{ status?: { token?: string } }>(
+      SERVICEACCOUNTS,
+      namespace,
+      serviceAccount,
+      'token',
+      {
+        apiVersion: 'authentication.k8s.io/v1',
+        kind: 'TokenRequest',
+        spec: { audiences: [audience], expirationSeconds: 600 },
+      },
+    );
+    const token = answer.status?.token;
+    if (!token) throw new Error(`the TokenRequest for ${namespace}/${serviceAccount} returned no token`);
+    return token;
+  }
+
+  /** A Secret of the controller's namespace, for a SigningPolicy's x509 signer (never logged). */
+  private async readSecret(name: string): Promise<SecretKeyData | undefined> {
+    const secret = await this.client.get<{ metadata: { resourceVersion?: string }; data?: Record<string, string> }>(
+      SECRETS,
+      this.o.systemNamespace,
+      name,
+    );
+    if (!secret) return undefined;
+    const data: Record<string, Buffer> = {};
+    for (const [k, v] of Object.entries(secret.data ?? {})) data[k] = Buffer.from(v, 'base64');
+    return { version: secret.metadata.resourceVersion ?? '', data };
+  }
+
   private configChanged(config: ChainsConfig, previous: ChainsConfig | undefined): void {
+    this.policies.baseChanged();
     const replaced = this.storers;
     this.storers = buildStorers(config, {
       credentials: this.credentials,

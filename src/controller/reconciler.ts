@@ -22,7 +22,14 @@ import {
   type PatchBase,
 } from '../pipeline/marking.js';
 import { recordFailure, isTransient } from '../pipeline/retries.js';
-import { finalizerFor, RETRIES_ANNOTATION, SIGNED_ANNOTATION } from '../tekton/annotations.js';
+import {
+  finalizerFor,
+  POLICY_SIGNER_ANNOTATION,
+  RETRIES_ANNOTATION,
+  SIGNED_ANNOTATION,
+  SIGNING_POLICY_ANNOTATION,
+} from '../tekton/annotations.js';
+import { blockedError, type PolicyResolution } from './policy-store.js';
 import { isReconciled, type CachedRun, type RunCache } from './run-cache.js';
 import { markEvidence } from '../pipeline/mark-trust.js';
 import { signRun, type SigningDeps } from '../pipeline/sign-run.js';
@@ -34,6 +41,11 @@ export interface ReconcilerOptions {
   cache: RunCache;
   client: KubeClient;
   config: () => ChainsConfig | undefined;
+  /** SigningPolicies (docs/signing-policies.md): which config a run of a namespace with policies is signed under */
+  policies?: {
+    has(namespace: string): boolean;
+    resolve(namespace: string, labels: Record<string, string>): PolicyResolution;
+  };
   signing: SigningDeps;
   events: EventSink;
   metrics: ControllerMetrics;
@@ -129,7 +141,27 @@ export class Reconciler {
         return DONE;
       }
     }
-    const decision = decide(run, config);
+    let runConfig: ChainsConfig | undefined = config;
+    let policy: Extract<PolicyResolution, { kind: 'policy' }> | undefined;
+    if (config && run.done && !isReconciled(run.annotations) && this.o.policies?.has(run.namespace)) {
+      // a namespace with SigningPolicies: the run's labels choose its policy (the cached summary has no labels)
+      if (!full) {
+        full = await this.get(run);
+        if (!full) return DONE;
+      }
+      const resolution = this.o.policies.resolve(run.namespace, full.metadata.labels ?? {});
+      if (resolution.kind === 'blocked') {
+        for (const name of resolution.policies)
+          this.o.metrics.policyBlocked.labels(run.namespace, name, resolution.reason).inc();
+        const err = blockedError(resolution);
+        return this.failed(run, run, err, [err.message], 'policy', config, log);
+      }
+      if (resolution.kind === 'policy') {
+        policy = resolution;
+        runConfig = resolution.config;
+      }
+    }
+    const decision = decide(run, runConfig);
     switch (decision.action) {
       case 'none':
         return DONE;
@@ -151,7 +183,7 @@ export class Reconciler {
         log.debug('adding our finalizer to a running run');
         return this.guard(run, log, conflicts, () => this.write(run, addFinalizerPatch(run)));
       case 'sign':
-        return this.sign(run, full, config!, log, conflicts);
+        return this.sign(run, full, runConfig!, config!, policy, log, conflicts);
     }
   }
 
@@ -178,10 +210,16 @@ export class Reconciler {
     return this.reconcile(this.o.cache.summarise(live), live, log, conflicts + 1);
   }
 
+  /**
+   * Signs under `config` (chains-config, or a SigningPolicy's config built on it: `policy`); the signed mark is
+   * always signed under `baseConfig`, the controller's own signer, so one key verifies every mark.
+   */
   private async sign(
     run: CachedRun,
     full: Run | undefined,
     config: ChainsConfig,
+    baseConfig: ChainsConfig,
+    policy: Extract<PolicyResolution, { kind: 'policy' }> | undefined,
     log: Logger,
     conflicts: number,
   ): Promise<ProcessResult> {
@@ -223,13 +261,26 @@ export class Reconciler {
     let mark: Record<string, string> = {};
     try {
       // signed-at and the mark signature over it: what makes the mark trusted later (mark-trust.ts)
-      if (signed) mark = await markEvidence(run, config, (name, c) => this.o.signing.signer(name, c), now);
+      if (signed) mark = await markEvidence(run, baseConfig, (name, c) => this.o.signing.signer(name, c), now);
     } catch (err) {
       return this.failed(run, base, err, [`signing the signed mark: ${messageOf(err)}`], 'signing', config, log);
     }
     this.firstTransient.delete(run.uid);
     this.notBefore.delete(run.uid);
-    const patch = finishPatch(base, { annotations: signed ? { ...outcome.annotations, ...mark } : {}, signed, now });
+    const policyMarks: Record<string, string> =
+      signed && policy
+        ? { [SIGNING_POLICY_ANNOTATION]: policy.policy.metadata.name, [POLICY_SIGNER_ANNOTATION]: policy.signer }
+        : {};
+    const patch = finishPatch(base, {
+      annotations: signed ? { ...outcome.annotations, ...mark, ...policyMarks } : {},
+      signed,
+      now,
+    });
+    if (signed && !policy) {
+      // signed again under chains-config alone (a policy deleted since an earlier signature): no stale policy name
+      for (const k of [SIGNING_POLICY_ANNOTATION, POLICY_SIGNER_ANNOTATION])
+        if (base.annotations[k] !== undefined) (patch.metadata.annotations ??= {})[k] = null;
+    }
     const written = await this.finish(run, base, patch, log);
     // marked (by us or someone else) or gone: no retry will need the signatures made for it
     this.o.signing.memo?.forgetRun(run.uid);
@@ -244,8 +295,24 @@ export class Reconciler {
         const latency = (this.now() - Date.parse(run.completionTime)) / 1000;
         if (latency >= 0) this.o.metrics.signLatency.labels(run.kind).observe(latency);
       }
-      log.info('signed', { signed: outcome.signed, durationMs: this.now() - started });
-      this.event(run, 'Normal', 'Signed', `signed ${outcome.signed.join('; ')}`);
+      if (policy) {
+        this.o.metrics.policySigned.labels(run.namespace, policy.policy.metadata.name).inc();
+        log.info('signed', {
+          signed: outcome.signed,
+          durationMs: this.now() - started,
+          policy: policy.policy.metadata.name,
+          signer: policy.signer,
+        });
+        this.event(
+          run,
+          'Normal',
+          'Signed',
+          `signed ${outcome.signed.join('; ')} under SigningPolicy ${policy.policy.metadata.name} (${policy.signer})`,
+        );
+      } else {
+        log.info('signed', { signed: outcome.signed, durationMs: this.now() - started });
+        this.event(run, 'Normal', 'Signed', `signed ${outcome.signed.join('; ')}`);
+      }
       // a signed run is never looked at again: keep no memory of it (10,000 signed runs must cost nothing here)
       this.reported.delete(run.uid);
     } else {
@@ -314,15 +381,17 @@ export class Reconciler {
     }
     const reason = reasonOf(error, 'SigningFailed');
     const eventReason: EventReason =
-      errorType === 'storage'
-        ? 'StorageFailed'
-        : errorType === 'payload_creation'
-          ? 'PayloadFailed'
-          : errorType === 'tlog'
-            ? 'TransparencyFailed'
-            : reason === 'KeylessFailed'
-              ? 'KeylessFailed'
-              : 'SigningFailed';
+      reason === 'PolicyConflict' || reason === 'PolicyRefused'
+        ? reason
+        : errorType === 'storage'
+          ? 'StorageFailed'
+          : errorType === 'payload_creation'
+            ? 'PayloadFailed'
+            : errorType === 'tlog'
+              ? 'TransparencyFailed'
+              : reason === 'KeylessFailed'
+                ? 'KeylessFailed'
+                : 'SigningFailed';
     const outcome = recordFailure(base.annotations, error, config, now, since);
     log.warn('signing failed', {
       reason,
@@ -360,7 +429,7 @@ export class Reconciler {
         'MarkedFailed',
         `marked chains.tekton.dev/signed=failed after ${config.chainsmith.maxRetries + 2} attempts; ` +
           `last error: ${reason}: ${messages[0] ?? ''}. ` +
-          'It is signed again when chains-config or the signing keys change.',
+          'It is signed again when chains-config, the signing keys or its namespace’s SigningPolicies change.',
       );
       this.firstTransient.delete(run.uid);
       this.notBefore.delete(run.uid);

@@ -163,6 +163,18 @@ export class KubeClient {
     return this.call('patch', res, () => this.http.request<T>({ method: 'PATCH', path, body, contentType }));
   }
 
+  /** POST to a subresource of an object, e.g. a ServiceAccount's `token` (the TokenRequest API). */
+  async createSubresource<T>(
+    res: ResourceType,
+    namespace: string,
+    name: string,
+    sub: string,
+    body: object,
+  ): Promise<T> {
+    const path = `${objectPath(res, namespace, name)}/${sub}`;
+    return this.call('create', res, () => this.http.request<T>({ method: 'POST', path, body }));
+  }
+
   /** POST a new cluster-scoped object (a Namespace): the collection has no namespace in its path. */
   async createClusterScoped<T>(res: ResourceType, body: object): Promise<T> {
     const path = KubeClient.collectionPath(res);

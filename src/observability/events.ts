@@ -23,7 +23,9 @@ export type EventReason =
   | 'SigningDisabled'
   | 'DeletedBeforeSigned'
   | 'InvalidConfig'
-  | 'UnknownConfigKey';
+  | 'UnknownConfigKey'
+  | 'PolicyConflict'
+  | 'PolicyRefused';
 
 /** The object an Event is about. */
 export interface EventTarget {

@@ -35,6 +35,9 @@ export class ControllerMetrics {
   readonly bucketsHeld: Gauge;
   readonly bucketsTotal: Gauge;
   readonly leaseRequests: Counter<'verb'>;
+  readonly signingPolicies: Gauge<'state'>;
+  readonly policySigned: Counter<'namespace' | 'policy'>;
+  readonly policyBlocked: Counter<'namespace' | 'policy' | 'reason'>;
   readonly cachedRuns: Gauge<'kind'>;
   readonly deletedUnsigned: Counter<'kind'>;
 
@@ -92,6 +95,21 @@ export class ControllerMetrics {
     );
     this.markedFailed = counter('chainsmith_marked_failed_total', 'Runs marked signed=failed', ['kind']);
     this.rearmed = counter('chainsmith_rearmed_total', 'Failed runs re-armed for signing', ['trigger']);
+    this.signingPolicies = gauge(
+      'chainsmith_signing_policies',
+      'SigningPolicies by state: ready (granted, valid), refused (not granted or invalid), conflict',
+      ['state'],
+    );
+    this.policySigned = counter(
+      'chainsmith_policy_runs_signed_total',
+      'Runs signed under a SigningPolicy (runs signed under chains-config alone are not counted here)',
+      ['namespace', 'policy'],
+    );
+    this.policyBlocked = counter(
+      'chainsmith_policy_runs_blocked_total',
+      'Signing attempts refused because of a SigningPolicy; reason: PolicyConflict or PolicyRefused',
+      ['namespace', 'policy', 'reason'],
+    );
     this.apiRequests = counter('chainsmith_api_requests_total', 'Kubernetes API requests made', ['verb']);
     this.leader = gauge('chainsmith_leader', '1 while this replica holds the lease (or, with buckets, at least one)');
     this.bucketsHeld = gauge('chainsmith_buckets_held', 'Buckets of work this replica holds (1 for the leader)');

@@ -6,10 +6,11 @@ import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ChainsConfig } from '../config/types.js';
 import { ChainsmithError, messageOf } from '../errors.js';
-import { KEY_FILES, loadFileSigner } from './keys.js';
+import type { PolicyConfig } from '../policy/types.js';
+import { KEY_FILES, loadFileSigner, signerFromKeyMaterial } from './keys.js';
 import type { Signer } from './signer.js';
 
-export { loadFileSigner } from './keys.js';
+export { loadFileSigner, signerFromKeyMaterial } from './keys.js';
 export type { Signer, SignedPayload } from './signer.js';
 
 type KmsConfig = ChainsConfig['signers']['kms'];
@@ -22,6 +23,15 @@ export interface KeylessSignerConfig {
   tokenFile?: string;
   /** `chainsmith.keyless.reuse-certificate`: the factory may hand out the same signer while its certificate lasts */
   reuseCertificate?: boolean;
+  /** a SigningPolicy's keyless identity: the token is asked for on demand (`source` names it in messages) */
+  tokenFetch?: { source: string; get: () => Promise<string> };
+}
+
+/** A Secret of the controller's namespace, as a SigningPolicy's x509 signer reads it (undefined: it does not exist). */
+export interface SecretKeyData {
+  /** the Secret's resourceVersion: the signer is rebuilt when it changes */
+  version: string;
+  data: Record<string, Buffer>;
 }
 
 /** The few logger methods the registry uses (a winston Logger fits). */
@@ -40,12 +50,37 @@ export interface SignerRegistryOptions {
    * `get`; supplied by the controller from src/sigstore/keyless.ts
    */
   keylessFactory?: (cfg: KeylessSignerConfig) => Signer;
+  /**
+   * reads a Secret of the controller's namespace (SigningPolicy x509 signers); supplied by the controller from
+   * src/kube. Without it, policies naming a Secret cannot sign.
+   */
+  secretReader?: (name: string) => Promise<SecretKeyData | undefined>;
+  /**
+   * a token of ServiceAccount `serviceAccount` in `namespace` for `audience` (the TokenRequest API), for
+   * SigningPolicies with a keyless signer; supplied by the controller from src/kube
+   */
+  tokenRequester?: (namespace: string, serviceAccount: string, audience: string) => Promise<string>;
+  /** how long a policy Secret's signer is used before the Secret is read again (default 30 s) */
+  secretRecheckMs?: number;
   /** how often the key files are re-stat'ed in case fs.watch misses an event (default 5000 ms) */
   pollIntervalMs?: number;
   logger?: RegistryLogger;
 }
 
 const DEFAULT_POLL_MS = 5000;
+const DEFAULT_SECRET_RECHECK_MS = 30_000;
+/** KMS signers kept at once (chains-config's and SigningPolicies'); the least recently used is dropped beyond it. */
+const MAX_KMS_SIGNERS = 64;
+/** Secret signers kept at once (SigningPolicies'); the least recently used is dropped beyond it. */
+const MAX_SECRET_SIGNERS = 256;
+
+interface SecretSlot {
+  /** the Secret's resourceVersion the signer was built from ('' while the first read is in flight) */
+  version: string;
+  signer: Promise<Signer>;
+  checkedAt: number;
+  refreshing?: Promise<Signer>;
+}
 // fs.watch reports several events for one Secret update (new dir, symlink, rename); settle before re-stat'ing.
 const SETTLE_MS = 50;
 
@@ -58,7 +93,13 @@ export class SignerRegistry {
   private readonly listeners: Array<() => void> = [];
   /** the x509 signer or its load error, cached until the key files change */
   private x509: Promise<Signer> | undefined;
-  private kms: { key: string; signer: Promise<Signer> } | undefined;
+  /** KMS signers by their config (JSON), least recently used first */
+  private readonly kms = new Map<string, Promise<Signer>>();
+  private readonly secretReader: SignerRegistryOptions['secretReader'];
+  private readonly tokenRequester: SignerRegistryOptions['tokenRequester'];
+  private readonly secretRecheckMs: number;
+  /** SigningPolicy signers by Secret name, least recently used first */
+  private readonly secrets = new Map<string, SecretSlot>();
   private fingerprint: string;
   private watcher: FSWatcher | undefined;
   private readonly poller: NodeJS.Timeout;
@@ -71,6 +112,9 @@ export class SignerRegistry {
     this.kmsFactory = opts.kmsFactory;
     this.keylessFactory = opts.keylessFactory;
     this.logger = opts.logger;
+    this.secretReader = opts.secretReader;
+    this.tokenRequester = opts.tokenRequester;
+    this.secretRecheckMs = opts.secretRecheckMs ?? DEFAULT_SECRET_RECHECK_MS;
     this.fingerprint = this.fingerprintSync();
     this.startWatching();
     this.poller = setInterval(() => this.scheduleCheck(0), opts.pollIntervalMs ?? DEFAULT_POLL_MS);
@@ -78,9 +122,11 @@ export class SignerRegistry {
   }
 
   /** The signer for `name` under `config`; throws (a cached ChainsmithError) when it cannot be built. */
-  get(name: 'x509' | 'kms', config: ChainsConfig): Promise<Signer> {
+  get(name: 'x509' | 'kms', config: ChainsConfig | PolicyConfig): Promise<Signer> {
     if (name === 'x509') {
       if (config.signers.x509.fulcioEnabled) return this.keylessSigner(config);
+      const secret = 'policy' in config ? config.policy?.secretName : undefined;
+      if (secret !== undefined) return this.secretSigner(secret, config as PolicyConfig);
       return (this.x509 ??= this.loadX509());
     }
     return this.kmsSigner(config.signers.kms);
@@ -111,13 +157,32 @@ export class SignerRegistry {
    * A keyless signer per call (a new one each time unless `chainsmith.keyless.reuse-certificate`); the x509 key
    * files are not read.
    */
-  private keylessSigner(config: ChainsConfig): Promise<Signer> {
+  private keylessSigner(config: ChainsConfig | PolicyConfig): Promise<Signer> {
     const x509 = config.signers.x509;
     const factory = this.keylessFactory;
     if (!factory)
       return Promise.reject(
         new ChainsmithError('KeylessFailed', 'keyless signing is not available in this process (no Fulcio client)'),
       );
+    const policy = 'policy' in config ? config.policy : undefined;
+    if (policy?.keyless) {
+      // a SigningPolicy's identity: a token of the tenant's ServiceAccount, never the controller's own token file
+      const requester = this.tokenRequester;
+      if (!requester)
+        return Promise.reject(
+          new ChainsmithError('KeylessFailed', 'this process cannot request ServiceAccount tokens for SigningPolicies'),
+        );
+      const { serviceAccount, audience } = policy.keyless;
+      const source = `a token of ServiceAccount ${policy.namespace}/${serviceAccount} for audience ${audience}`;
+      return Promise.resolve().then(() =>
+        factory({
+          address: x509.fulcioAddress,
+          issuer: x509.fulcioIssuer,
+          tokenFetch: { source, get: () => requester(policy.namespace, serviceAccount, audience) },
+          ...(config.chainsmith.keylessReuseCertificate ? { reuseCertificate: true } : {}),
+        }),
+      );
+    }
     return Promise.resolve().then(() =>
       factory({
         address: x509.fulcioAddress,
@@ -140,16 +205,91 @@ export class SignerRegistry {
       return Promise.reject(new ChainsmithError('KmsError', 'signers.kms.kmsref is not set in chains-config'));
     }
     const key = JSON.stringify(cfg);
-    if (this.kms?.key === key) return this.kms.signer;
+    const cached = this.kms.get(key);
+    if (cached) {
+      this.kms.delete(key);
+      this.kms.set(key, cached);
+      return cached;
+    }
     const signer = Promise.resolve().then(() => factory(cfg));
-    const entry = { key, signer };
-    this.kms = entry;
+    this.kms.set(key, signer);
+    while (this.kms.size > MAX_KMS_SIGNERS) this.kms.delete(this.kms.keys().next().value!);
     // A permanent failure stays cached until the config changes; a transient one (network) is retried next time.
     signer.catch((err: unknown) => {
       const transient = err instanceof ChainsmithError ? err.transient : true;
-      if (transient && this.kms === entry) this.kms = undefined;
+      if (transient && this.kms.get(key) === signer) this.kms.delete(key);
     });
     return signer;
+  }
+
+  /**
+   * The signer of a SigningPolicy's Secret (controller's namespace), read through the API and rebuilt when the
+   * Secret's resourceVersion changes; the Secret is read again at most every secretRecheckMs, so a rotated tenant
+   * key signs from then on.
+   */
+  private secretSigner(name: string, config: PolicyConfig): Promise<Signer> {
+    const reader = this.secretReader;
+    const policy = config.policy ? `SigningPolicy ${config.policy.namespace}/${config.policy.name}` : 'a SigningPolicy';
+    if (!reader)
+      return Promise.reject(
+        new ChainsmithError('KeyNotFound', `${policy} names Secret "${name}", but this process reads no Secrets`),
+      );
+    const now = Date.now();
+    let slot = this.secrets.get(name);
+    if (slot) {
+      this.secrets.delete(name);
+      this.secrets.set(name, slot);
+      if (now - slot.checkedAt < this.secretRecheckMs) return slot.signer;
+      return (slot.refreshing ??= this.refreshSecret(name, policy, slot));
+    }
+    slot = { version: '', signer: Promise.resolve(undefined as unknown as Signer), checkedAt: now };
+    const first = this.refreshSecret(name, policy, slot);
+    slot.signer = first;
+    this.secrets.set(name, slot);
+    while (this.secrets.size > MAX_SECRET_SIGNERS) this.secrets.delete(this.secrets.keys().next().value!);
+    return first;
+  }
+
+  private async refreshSecret(name: string, policy: string, slot: SecretSlot): Promise<Signer> {
+    try {
+      const secret = await this.secretReader!(name);
+      slot.checkedAt = Date.now();
+      if (!secret) {
+        // transient: the platform team may be about to create it; retried within the retry horizon
+        const err = new ChainsmithError(
+          'KeyNotFound',
+          `${policy} signs with Secret "${name}", which does not exist in the controller's namespace`,
+          { transient: true },
+        );
+        slot.version = '';
+        slot.signer = Promise.reject(err);
+        slot.signer.catch(() => undefined);
+        // a missing Secret is looked up again on the next run, not after secretRecheckMs
+        slot.checkedAt = 0;
+        throw err;
+      }
+      if (secret.version !== slot.version || slot.version === '') {
+        const where = `Secret "${name}" (named by ${policy})`;
+        const files = Object.fromEntries(KEY_FILES.map((f) => [f, secret.data[f]]));
+        const signer = signerFromKeyMaterial(files, where);
+        signer.catch(() => undefined);
+        if (slot.version !== '')
+          this.logger?.info('a SigningPolicy Secret changed; reloading its signer', { secret: name });
+        slot.version = secret.version;
+        slot.signer = signer;
+      }
+      return await slot.signer;
+    } catch (err) {
+      if (err instanceof ChainsmithError) throw err;
+      // the API did not answer: try again next time
+      slot.checkedAt = 0;
+      throw new ChainsmithError('KeyNotFound', `reading Secret "${name}" for ${policy}: ${messageOf(err)}`, {
+        transient: true,
+        cause: err,
+      });
+    } finally {
+      slot.refreshing = undefined;
+    }
   }
 
   private startWatching(): void {

@@ -21,19 +21,41 @@ const PLAIN_KEY_TYPES: Record<string, 'pkcs8' | 'sec1' | 'pkcs1'> = {
 
 /** Loads the file signer from `dir`: x509.pem if present, else cosign.key + cosign.password. */
 export async function loadFileSigner(dir: string): Promise<Signer> {
-  const x509 = await readIfPresent(join(dir, 'x509.pem'));
+  return signerFromKeyMaterial(
+    {
+      'x509.pem': await readIfPresent(join(dir, 'x509.pem')),
+      'cosign.key': await readIfPresent(join(dir, 'cosign.key')),
+      'cosign.password': await readIfPresent(join(dir, 'cosign.password')),
+    },
+    dir,
+  );
+}
+
+/**
+ * The signer from `signing-secrets`-shaped key material (files of the mounted Secret, or the data of a Secret read
+ * through the API for a SigningPolicy): x509.pem first, else cosign.key decrypted with cosign.password. `where`
+ * names the source in messages.
+ */
+export async function signerFromKeyMaterial(
+  files: Partial<Record<(typeof KEY_FILES)[number], Buffer | undefined>>,
+  where: string,
+): Promise<Signer> {
+  const x509 = files['x509.pem'];
   if (x509 !== undefined) return PrivateKeySigner.fromKey(parseX509Pem(x509), 'x509.pem');
 
-  const cosignKey = await readIfPresent(join(dir, 'cosign.key'));
+  const cosignKey = files['cosign.key'];
   if (cosignKey !== undefined) {
-    const password = await readIfPresent(join(dir, 'cosign.password'));
+    const password = files['cosign.password'];
     if (password === undefined) {
-      throw new ChainsmithError('KeyNotFound', `cosign.key found in ${dir} but cosign.password is missing`);
+      throw new ChainsmithError('KeyNotFound', `cosign.key found in ${where} but cosign.password is missing`);
     }
     // Used verbatim, as Chains and cosign do: a trailing newline is part of the password.
     return PrivateKeySigner.fromKey(await decryptCosignKey(cosignKey, password), 'cosign.key');
   }
-  throw new ChainsmithError('KeyNotFound', `no valid private key found in ${dir}, looked for: [x509.pem, cosign.key]`);
+  throw new ChainsmithError(
+    'KeyNotFound',
+    `no valid private key found in ${where}, looked for: [x509.pem, cosign.key]`,
+  );
 }
 
 /** Parses an unencrypted private key PEM (x509.pem). */

@@ -18,6 +18,11 @@ export const MAX_TOKEN_BYTES = 64 * 1024;
 export interface TokenSourceConfig {
   provider?: string;
   tokenFile?: string;
+  /**
+   * a token asked for on demand instead of a file (a SigningPolicy's keyless identity: a TokenRequest for the
+   * tenant's ServiceAccount); `source` names it in messages
+   */
+  fetch?: { source: string; get: () => Promise<string> };
 }
 
 /** The claims of a token that matter for a Fulcio certificate and for messages. */
@@ -66,7 +71,15 @@ export async function readIdentityToken(
   if (problem) throw fail(problem);
   let jwt: string;
   let source: string;
-  if (cfg.provider === 'envvar') {
+  if (cfg.fetch) {
+    source = cfg.fetch.source;
+    try {
+      jwt = (await cfg.fetch.get()).trim();
+    } catch (err) {
+      throw fail(`cannot obtain the identity token (${source}): ${messageOf(err)}`, true);
+    }
+    if (jwt === '') throw fail(`no identity token: ${source} returned none`, true);
+  } else if (cfg.provider === 'envvar') {
     source = 'the SIGSTORE_ID_TOKEN environment variable';
     jwt = (env.SIGSTORE_ID_TOKEN ?? '').trim();
     if (jwt === '') throw fail(`no identity token: ${source} is empty`);

@@ -100,9 +100,10 @@ export function keylessSignerFactory(now: () => Date = () => new Date()): (cfg: 
     const tokens = {
       ...(cfg.provider ? { provider: cfg.provider } : {}),
       ...(cfg.tokenFile ? { tokenFile: cfg.tokenFile } : {}),
+      ...(cfg.tokenFetch ? { fetch: cfg.tokenFetch } : {}),
     };
     if (!cfg.reuseCertificate) return new KeylessSigner(client, tokens, now);
-    const key = JSON.stringify([cfg.address, tokens]);
+    const key = JSON.stringify([cfg.address, cfg.provider, cfg.tokenFile, cfg.tokenFetch?.source]);
     if (shared?.key === key && shared.signer.usableFor(REUSE_MIN_REMAINING_MS)) return shared.signer;
     shared = { key, signer: new KeylessSigner(client, tokens, now) };
     return shared.signer;

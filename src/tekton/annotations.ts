@@ -28,6 +28,16 @@ export const SIGNED_AT_ANNOTATION = `${CHAINSMITH_PREFIX}signed-at`;
 export const MARK_SIGNATURE_ANNOTATION = `${CHAINSMITH_PREFIX}mark-signature`;
 /** A one-line reason for the last failed attempt. */
 export const LAST_FAILURE_ANNOTATION = `${CHAINSMITH_PREFIX}last-failure`;
+/**
+ * The SigningPolicy (of the run's namespace) a run was signed under; absent: `chains-config` alone
+ * (docs/signing-policies.md).
+ */
+export const SIGNING_POLICY_ANNOTATION = `${CHAINSMITH_PREFIX}signing-policy`;
+/**
+ * With a SigningPolicy: the signer it signed with, `secret/<name>`, `kms/<ref>` or `keyless/<namespace>/<sa>`
+ * (absent: chains-config's signer).
+ */
+export const POLICY_SIGNER_ANNOTATION = `${CHAINSMITH_PREFIX}policy-signer`;
 /** The `reportingController` of chainsmith's Events. */
 export const CHAINSMITH_CONTROLLER = `${CHAINSMITH_PREFIX}controller`;
 

@@ -54,6 +54,14 @@ test('a run marked failed takes its reason from chainsmith.dev/last-failure, els
   assert.equal(b?.reason, 'StorageFailed: newest');
   const c = classifyRun(run({ 'chains.tekton.dev/signed': 'failed' }), [], { now: NOW, managedByAllowed: everyone });
   assert.match(c!.reason!, /no reason recorded/);
+  // every failure reason the controller records (src/observability/events.ts) counts
+  for (const reason of ['TransparencyFailed', 'KeylessFailed', 'PolicyRefused', 'PolicyConflict']) {
+    const d = classifyRun(run({ 'chains.tekton.dev/signed': 'failed' }), [ev(reason, 'why', '2026-11-23T11:00:01Z')], {
+      now: NOW,
+      managedByAllowed: everyone,
+    });
+    assert.equal(d?.reason, `${reason}: why`);
+  }
 });
 
 test('a run still retrying after a failure is failed, saying it is retrying', () => {
