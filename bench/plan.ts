@@ -3,6 +3,7 @@ import type { ArmName } from './arms/types.js';
 import {
   IN_TOTO_TEKTON,
   IN_TOTO_TEKTON_KEYLESS,
+  IN_TOTO_TEKTON_POLICIES,
   IN_TOTO_TEKTON_REKOR,
   IN_TOTO_TEKTON_REKOR_V2,
   IN_TOTO_TEKTON_REPLICAS,
@@ -39,7 +40,8 @@ const ALL: WorkloadName[] = ['burst', 'backlog', 'pipelines'];
  * config and only the burst for slsa/v2alpha4/oci, which keeps it well under 20 minutes on 2 cores.
  * The Rekor config (issue 17) runs the burst only, in both modes: its question is throughput against the log.
  * So does the keyless config (issue 18), with one more arm: chainsmith with certificate reuse, the option the issue
- * asks to measure. The replicas configs (issue 23) run chainsmith only, 1, 2 and 3 replicas on one stack.
+ * asks to measure. The replicas configs (issue 23) run chainsmith only, 1, 2 and 3 replicas on one stack; the
+ * signing-policies config (issue 24) chainsmith only, the burst without and with 20 × 20 SigningPolicies on one stack.
  */
 export function plan(quick: boolean): Step[] {
   return [
@@ -65,5 +67,7 @@ export function plan(quick: boolean): Step[] {
     // issue 23: 1, 2 and 3 replicas, one after the other on one stack (the replicas workload runs all three)
     { config: IN_TOTO_TEKTON_REPLICAS, arm: 'chainsmith' as const, workloads: ['replicas'] as WorkloadName[] },
     { config: SLSA_V2ALPHA4_OCI_REPLICAS, arm: 'chainsmith' as const, workloads: ['replicas'] as WorkloadName[] },
+    // issue 24: the burst over 20 namespaces under chains-config alone, then with 20 SigningPolicies per namespace
+    { config: IN_TOTO_TEKTON_POLICIES, arm: 'chainsmith' as const, workloads: ['policies'] as WorkloadName[] },
   ];
 }

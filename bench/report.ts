@@ -60,6 +60,51 @@ export function replicaConfigName(config: string, count: number): string {
 
 const isReplicaRow = (x: Row): boolean => x.workload === 'replicas';
 
+/** The row config of one arm of the signing-policies config (issue 24): `<config>: single-config | 20×20 policies`. */
+export function policiesConfigName(config: string, arm: 'single-config' | 'policies'): string {
+  return `${config}: ${arm === 'policies' ? '20×20 policies' : 'single-config'}`;
+}
+
+const isPoliciesRow = (x: Row): boolean => x.workload === 'policies';
+/** Rows of the configs with their own table and targets (replicas, signing policies), not issue 8's. */
+const isOwnTableRow = (x: Row): boolean => isReplicaRow(x) || isPoliciesRow(x);
+
+/** The issue 24 ratio: the policies arm's burst throughput over the single-config arm's, in the same run. */
+export function policiesRatio(rows: Row[]): { ratio: number; single?: WorkloadResult; policies?: WorkloadResult } {
+  const single = rows.find((x) => x.result?.policies?.arm === 'single-config')?.result;
+  const policies = rows.find((x) => x.result?.policies?.arm === 'policies')?.result;
+  return {
+    ratio: (policies?.throughput ?? NaN) / (single?.throughput ?? NaN),
+    ...(single ? { single } : {}),
+    ...(policies ? { policies } : {}),
+  };
+}
+
+/**
+ * The signing-policies table (issue 24): per arm, runs/s, latency, CPU and API cost per run, each throughput and CPU
+ * figure also as a ratio to the single-config arm of the same run, and what the harness checked about the signers.
+ */
+function policiesTable(rows: Row[]): string[] {
+  const withFigures = rows.filter((x) => x.result?.policies);
+  if (withFigures.length === 0) return [];
+  const { single } = policiesRatio(rows);
+  const out = [
+    '| arm | namespaces × policies | tenant Secrets | runs signed | runs/s | × single-config | p50 s | p95 s | CPU s/run | × single-config | API req/run | API writes/run | Secret GETs/run | kube-apiserver+etcd CPU s/run | peak RSS MiB | signers checked |',
+    '|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|',
+  ];
+  for (const row of withFigures) {
+    const r = row.result!;
+    const k = r.policies!;
+    out.push(
+      `| ${k.arm} | ${k.namespaces} × ${k.policiesPerNamespace} | ${k.secrets} | ${r.signed}/${r.runs}${r.timedOut ? ' **timed out**' : ''} | ${f(r.throughput)} | ` +
+        `${single ? f(r.throughput / single.throughput) : '-'} | ${f(r.latency.p50)} | ${f(r.latency.p95)} | ${f(r.cpuSecondsPerRun, 4)} | ` +
+        `${single ? f(r.cpuSecondsPerRun / single.cpuSecondsPerRun) : '-'} | ${f(r.apiRequestsPerRun, 2)} | ${f(k.writesPerRun, 2)} | ` +
+        `${f(k.secretReadsPerRun, 3)} | ${k.serverCpuSecondsPerRun === undefined ? '-' : f(k.serverCpuSecondsPerRun, 4)} | ${f(r.peakRssMiB, 0)} | ${k.signerCheck} |`,
+    );
+  }
+  return out;
+}
+
 /**
  * The replicas configs' table (issue 23): per replica count, runs/s, CPU s/run summed over replicas, API requests,
  * writes and Lease requests per run, and each as a ratio to the 1-replica arm of the same config in the same run.
@@ -105,6 +150,10 @@ const SIGSTORE_CONFIGS = [IN_TOTO_TEKTON_REKOR.name, IN_TOTO_TEKTON_KEYLESS.name
  * keyless config ran, that config's (named in the line; keyless adds the certificate-reuse arm's).
  */
 export function ratioLine(rows: Row[]): string {
+  if (rows.length > 0 && rows.every(isPoliciesRow)) {
+    const p = policiesRatio(rows);
+    return `throughput ratio (signing policies) 20×20 policies/single-config: ${p.ratio.toFixed(2)}`;
+  }
   if (rows.length > 0 && rows.every(isReplicaRow)) {
     const parts = rows.flatMap((x) => {
       const k = x.result?.replicas;
@@ -210,7 +259,17 @@ function targets(rows: Row[]): string[] {
     out.push(
       '| issue 23: 1, 2 and 3 replicas on one API server | the Replicas table above | no target: the figures feed the paper estimate in docs/benchmarks.md |',
     );
-  const issue8 = rows.some((x) => !SIGSTORE_CONFIGS.includes(x.config) && !isReplicaRow(x));
+  if (rows.some(isPoliciesRow)) {
+    const p = policiesRatio(rows);
+    const measured =
+      p.single && p.policies
+        ? `${f(p.ratio)} (${f(p.policies.throughput)} vs ${f(p.single.throughput)} runs/s)`
+        : 'an arm failed: see the table';
+    out.push(
+      `| issue 24: 20 namespaces × 20 policies within 10 % of the single-config burst | ${measured} | ${ok(p.ratio >= 0.9)} |`,
+    );
+  }
+  const issue8 = rows.some((x) => !SIGSTORE_CONFIGS.includes(x.config) && !isOwnTableRow(x));
   for (const config of issue8 ? [IN_TOTO_TEKTON.name, SLSA_V2ALPHA4_OCI.name] : []) {
     if (!rows.some((x) => x.config === config)) continue;
     const r = ratios(rows, config);
@@ -271,9 +330,10 @@ export function writeResults(path: string, rep: Report): void {
   const hasRekor = rep.rows.some((x) => x.config === IN_TOTO_TEKTON_REKOR.name);
   const hasKeyless = rep.rows.some((x) => x.config === IN_TOTO_TEKTON_KEYLESS.name);
   const findings = [
-    ...(rep.rows.some((x) => !SIGSTORE_CONFIGS.includes(x.config) && !isReplicaRow(x)) ? ['findings.md'] : []),
+    ...(rep.rows.some((x) => !SIGSTORE_CONFIGS.includes(x.config) && !isOwnTableRow(x)) ? ['findings.md'] : []),
     ...(hasRekor ? ['findings-transparency.md'] : []),
     ...(hasKeyless ? ['findings-keyless.md'] : []),
+    ...(rep.rows.some(isPoliciesRow) ? ['findings-policies.md'] : []),
   ]
     .map((name) => join(REPO_ROOT, 'bench', name))
     .filter((file) => existsSync(file));
@@ -288,6 +348,9 @@ export function writeResults(path: string, rep: Report): void {
     ...table(rep.rows),
     '',
     ...(rep.rows.some((x) => x.result?.replicas) ? ['## Replicas (issue 23)', '', ...replicasTable(rep.rows), ''] : []),
+    ...(rep.rows.some((x) => x.result?.policies)
+      ? ['## Signing policies (issue 24)', '', ...policiesTable(rep.rows), '']
+      : []),
     '## Targets',
     '',
     ...targets(rep.rows),
@@ -332,7 +395,17 @@ export function writeResults(path: string, rep: Report): void {
           "- Replicas configs (issue 23, workload `replicas`): on one stack, the burst is signed by 1, then 2, then 3 chainsmith replicas (the chainsmith arm's process each, `--lease-name chainsmith-r<count>`), all with `buckets: \"3\"` in `tekton-chains-config-leader-election` and the default Lease timings, each count in a namespace of its own with the same number of runs. The clock starts once every replica's `/readyz` reports its fair share of the buckets and a canary is signed. CPU s/run sums utime+stime of every replica over the measured part. API writes/run: POST, PUT, PATCH and DELETE in `apiserver_request_total` over the measured part (the harness's `/status` patches excluded), ÷ runs signed. Lease req: every verb on `leases` as the API server counts it; by verb, the delta of the replicas' own `chainsmith_lease_requests_total`; over the burst, and over 20 s after it with no runs (idle: Lease traffic does not depend on the run rate, and a burst of a few seconds does not see every renewal). Ratios are to the 1-replica arm of the same config in the same run.",
         ]
       : []),
+    ...(rep.rows.some(isPoliciesRow)
+      ? [
+          "- Signing-policies config (issue 24, workload `policies`): config `in-toto + tekton` with the burst spread round-robin over 20 namespaces, every run labelled `team: builds`, signed twice on one stack by a fresh chainsmith each time (all namespaces watched, the bench's usual flags): **single-config**, in 20 namespaces without any SigningPolicy (chains-config and the cluster key), then **20×20 policies** (the other way round with `BENCH_POLICIES_FIRST=1`), in 20 other namespaces with 20 SigningPolicies each: 19 with `matchLabels: {team: other-<j>}` (no run of the burst) and `match` with `matchLabels: {team: builds}` (every run), each with its own `builderId`, all naming the namespace's Secret `<namespace>-signing` in the controller's namespace (an ECDSA P-256 `x509.pem` the harness generates: 20 distinct tenant keys) and one SigningPolicyGrant per namespace granting it. So every run is resolved among 20 candidates and signed with its tenant key, read through the API (re-read at most every 30 s). Before the clock: the controller logged `watching SigningPolicies`, all 400 policies are `Ready=True` for their generation, one canary per namespace is signed (so each namespace's key is loaded in both arms), and the controller's finalizer is on every run of the burst (it adds it to running runs when it starts; without this wait those patches fell into the single-config arm's measured part, whose clock starts sooner). After it, every signed run is checked from the annotations the harness's watch saw: in the policies arm `chainsmith.dev/policy-signer: secret/<namespace>-signing` and `chainsmith.dev/signing-policy: match`, the envelope verifies with that tenant key (and not the cluster's) and names the policy's builder id; in the single-config arm no policy annotation and the cluster key. Any mismatch fails the arm. API writes/run: POST, PUT, PATCH, DELETE (`/status` patches excluded); Secret GETs/run: `GET secrets` over the measured part. Ratios are to the single-config arm of the same run.",
+        ]
+      : []),
     "- Everything (etcd, kube-apiserver, registry, the harness, the arm) shares this machine's cores; other processes on the machine add noise.",
+    ...(process.env.BENCH_CHAINSMITH_MAIN
+      ? [
+          `- chainsmith ran from \`${process.env.BENCH_CHAINSMITH_MAIN}\` (BENCH_CHAINSMITH_MAIN), not from this checkout's \`dist/\`.`,
+        ]
+      : []),
     ...(process.env.BENCH_CHAINSMITH_ARGS
       ? [
           `- **Experiment:** chainsmith ran with extra flags \`${process.env.BENCH_CHAINSMITH_ARGS}\` (BENCH_CHAINSMITH_ARGS).`,
@@ -356,7 +429,8 @@ export function writeResults(path: string, rep: Report): void {
     'npm run bench -- --quick --configs 3 --out bench/RESULTS-transparency.md   # the Rekor config alone',
     'npm run bench -- --quick --configs 4 --workloads burst --out bench/RESULTS-keyless.md   # the keyless config alone',
     'npm run bench -- --quick --configs 6 --out bench/RESULTS-replicas.md   # 1, 2 and 3 replicas (buckets)',
-    '# subsets: --arms chainsmith,chains-tuned  --workloads burst  --configs 1|2|3|4|5|6|7  --profile (chainsmith --cpu-prof)',
+    'npm run bench -- --quick --configs 8 --out bench/RESULTS-policies.md   # 20 namespaces × 20 SigningPolicies vs chains-config',
+    '# subsets: --arms chainsmith,chains-tuned  --workloads burst  --configs 1|2|3|4|5|6|7|8  --profile (chainsmith --cpu-prof)',
     '```',
     ...findings.flatMap((file) => ['', readFileSync(file, 'utf8').trim()]),
     '',
@@ -367,6 +441,8 @@ export function writeResults(path: string, rep: Report): void {
     table(rep.rows).join('\n') +
       '\n\n' +
       replicasTable(rep.rows).join('\n') +
+      '\n\n' +
+      policiesTable(rep.rows).join('\n') +
       '\n\n' +
       targets(rep.rows).join('\n') +
       '\n\n',

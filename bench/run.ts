@@ -1,4 +1,4 @@
-// npm run bench [-- --quick] [--arms a,b] [--workloads burst,backlog] [--configs 1,2,3,4,5] [--profile] [--no-build]
+// npm run bench [-- --quick] [--arms a,b] [--workloads burst,backlog] [--configs 1,2,3,4,5,6,7,8] [--profile] [--no-build]
 // Runs chainsmith side by side with Tekton Chains (and a ceiling client) on fresh stacks, one
 // arm after the other, and writes bench/RESULTS.md. The last stdout line is the throughput ratio.
 import { execFile } from 'node:child_process';
@@ -18,10 +18,11 @@ import { downStack, freshStack, REPO_ROOT, type BenchStack } from './lib/stack.j
 import { fulcioRequestsPerRun } from './measure/fulcio.js';
 import { rekorRequestsPerRun } from './measure/rekor.js';
 import { FULL, plan, QUICK } from './plan.js';
-import { ratioLine, replicaConfigName, writeResults, type Row } from './report.js';
+import { policiesConfigName, ratioLine, replicaConfigName, writeResults, type Row } from './report.js';
 import { backlog } from './workloads/backlog.js';
 import { burst } from './workloads/burst.js';
 import { pipelines } from './workloads/pipelines.js';
+import { policies } from './workloads/policies.js';
 import { replicas } from './workloads/replicas.js';
 import type { WorkloadContext, WorkloadName, WorkloadResult } from './workloads/types.js';
 
@@ -47,7 +48,7 @@ each on a fresh local stack, and writes a results table. The last stdout line is
                        instead of the full ones (burst 1000, backlog 5000 + 300 new, 100 pipelines; 1.5-2 h)
   --arms LIST          only these arms: chains-default,chains-tuned,chainsmith,chainsmith-reuse,ceiling
                        (chainsmith-reuse runs in config 4 only)
-  --workloads LIST     only these workloads: burst,backlog,pipelines,replicas
+  --workloads LIST     only these workloads: burst,backlog,pipelines,replicas,policies
   --configs LIST       1 = in-toto + tekton storage, 2 = slsa/v2alpha4 + oci storage,
                        3 = in-toto + tekton + Rekor (issue 17; burst only): config 1 with
                            transparency.enabled=true and transparency.url = the stack's own Rekor v1
@@ -81,6 +82,13 @@ each on a fresh local stack, and writes a results table. The last stdout line is
                            chainsmith_lease_requests_total) and ratios vs 1 replica. Typical:
                            --quick --configs 6 --out bench/RESULTS-replicas.md (about 2 minutes; 6,7 about 3.5)
                        7 = slsa/v2alpha4 + oci, replicas: config 2 with 1, 2 and 3 replicas, as config 6
+                       8 = in-toto + tekton, signing policies (issue 24; chainsmith only, workload policies): the
+                           burst spread over 20 namespaces, signed on one stack first under chains-config alone
+                           (single-config), then with 20 SigningPolicies per namespace (19 select none of the
+                           runs, 1 all of them), each namespace with its own x509.pem Secret, grant and builder
+                           id; the table adds the ratio policies/single-config, API writes and Secret reads per
+                           run, and the harness checks every run was signed by its tenant key. Typical:
+                           --quick --configs 8 --out bench/RESULTS-policies.md (about 1 minute)
   --out FILE           where to write the table (default bench/RESULTS.md)
   --profile            run chainsmith with --cpu-prof and --heapsnapshot-signal=SIGUSR2
   --no-build           do not run tsc first (use the existing dist/)
@@ -95,6 +103,7 @@ Environment:
                            Chains v0.28.1 does, instead of chainsmith's default dsse 0.0.1
   BENCH_REKOR_DELAY_MS     configs 3 and 4: the arms reach Rekor through a proxy that holds each request this long,
                            like a distant public log (experiments only)
+  BENCH_POLICIES_FIRST     config 8: run the policies arm before the single-config arm (order experiments)
 `);
   process.exit(0);
 }
@@ -233,6 +242,26 @@ async function main(): Promise<void> {
       };
       for (const w of workloads) {
         log(`${step.config.name} / ${arm.name} / ${w}`);
+        if (w === 'policies') {
+          // one row per arm (single-config, policies), both on this stack
+          try {
+            for (const r of await policies(ctx, sizes.burst)) {
+              const k = r.policies!;
+              log(
+                `  ${k.arm}: ${r.signed}/${r.runs} signed, ${r.throughput.toFixed(2)} runs/s, p95 ${r.latency.p95.toFixed(2)}s, ` +
+                  `${r.cpuSecondsPerRun.toFixed(4)} CPU s/run, ${r.apiRequestsPerRun.toFixed(1)} req/run, ` +
+                  `${k.writesPerRun.toFixed(2)} writes/run, ${k.secretReadsPerRun.toFixed(3)} Secret GETs/run` +
+                  (r.timedOut ? ' (TIMED OUT)' : ''),
+              );
+              rows.push({ config: policiesConfigName(step.config.name, k.arm), arm: arm.name, workload: w, result: r });
+            }
+          } catch (err) {
+            const error = (err as Error).message;
+            log(`  failed: ${error}`);
+            rows.push({ config: step.config.name, arm: arm.name, workload: w, error });
+          }
+          continue;
+        }
         if (w === 'replicas') {
           // one row per replica count (1, 2, 3), all on this stack
           try {

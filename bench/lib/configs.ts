@@ -1,6 +1,6 @@
 // The chains-config setups every arm runs with, identical for Chains and chainsmith.
 export interface BenchConfig {
-  /** What `--configs` selects it by (1-7). */
+  /** What `--configs` selects it by (1-8). */
   id: number;
   name: string;
   /**
@@ -129,6 +129,19 @@ export const SLSA_V2ALPHA4_OCI_REPLICAS: BenchConfig = {
   realImages: true,
 };
 
+/**
+ * Issue 24: config IN_TOTO_TEKTON with the burst spread over 20 namespaces, signed twice on the same stack
+ * (bench/workloads/policies.ts): once under chains-config alone, once with 20 SigningPolicies per namespace (one
+ * selects the runs, 19 do not), each namespace signing with its own tenant key (a Secret in the controller's
+ * namespace, granted by a SigningPolicyGrant) and builder id. chainsmith only: Chains has no SigningPolicies.
+ */
+export const IN_TOTO_TEKTON_POLICIES: BenchConfig = {
+  id: 8,
+  name: 'in-toto + tekton, signing policies',
+  data: IN_TOTO_TEKTON.data,
+  realImages: false,
+};
+
 export const CONFIGS: readonly BenchConfig[] = [
   IN_TOTO_TEKTON,
   SLSA_V2ALPHA4_OCI,
@@ -137,4 +150,5 @@ export const CONFIGS: readonly BenchConfig[] = [
   IN_TOTO_TEKTON_REKOR_V2,
   IN_TOTO_TEKTON_REPLICAS,
   SLSA_V2ALPHA4_OCI_REPLICAS,
+  IN_TOTO_TEKTON_POLICIES,
 ];

@@ -3,6 +3,7 @@
 // realistic runs the e2e tests do — with IMAGE_URL/IMAGE_DIGEST results, retried through a loaded API server.
 import { randomBytes } from 'node:crypto';
 import type { KubeClient } from '../../src/kube/client.js';
+import type { ObjectMeta } from '../../src/tekton/types.js';
 import { retryTransient } from '../../e2e/lib/kube.js';
 import {
   childTaskRunMetadata,
@@ -22,14 +23,16 @@ export function fakeImage(registry: string, name: string): ImageRef {
   return { url: `${registry}/bench/${name}`, digest: `sha256:${randomBytes(32).toString('hex')}` };
 }
 
-/** Creates a TaskRun (spec only); `owner` makes it a PipelineRun's child. */
+/** Creates a TaskRun (spec only); `owner` makes it a PipelineRun's child; `labels` are added to its metadata. */
 export async function createTaskRun(
   client: KubeClient,
   ns: string,
   name: string,
   owner?: { name: string; uid: string; task: string },
+  labels?: Record<string, string>,
 ): Promise<void> {
-  const metadata = owner ? { ...childTaskRunMetadata(owner, owner.task), name } : { name };
+  const metadata: ObjectMeta = owner ? { ...childTaskRunMetadata(owner, owner.task), name } : { name };
+  if (labels) metadata.labels = { ...metadata.labels, ...labels };
   await retryTransient(() => createTaskRunObject(ns, { metadata }, client));
 }
 

@@ -8,7 +8,7 @@ import type { FulcioResult } from '../measure/fulcio.js';
 import type { RekorResult } from '../measure/rekor.js';
 import type { LatencySummary } from '../measure/stats.js';
 
-export type WorkloadName = 'burst' | 'backlog' | 'pipelines' | 'replicas';
+export type WorkloadName = 'burst' | 'backlog' | 'pipelines' | 'replicas' | 'policies';
 
 export interface WorkloadContext {
   api: HarnessApi;
@@ -58,6 +58,26 @@ export interface WorkloadResult {
   notes: string[];
   /** The replicas workload: how many replicas shared the burst and what they cost together. */
   replicas?: ReplicasFigures;
+  /** The policies workload: which arm (chains-config alone, or 20 SigningPolicies per namespace) and its costs. */
+  policies?: PoliciesFigures;
+}
+
+/** One arm of the policies workload (issue 24): the burst over `namespaces` namespaces, with or without policies. */
+export interface PoliciesFigures {
+  arm: 'single-config' | 'policies';
+  namespaces: number;
+  /** SigningPolicies per namespace (0 in the single-config arm); one of them selects the burst's runs. */
+  policiesPerNamespace: number;
+  /** Distinct tenant Secrets (signer keys) in the controller's namespace (0 in the single-config arm). */
+  secrets: number;
+  /** API writes (POST, PUT, PATCH, DELETE; `/status` patches excluded) per run signed. */
+  writesPerRun: number;
+  /** GET secrets (the tenant keys read through the API) per run signed. */
+  secretReadsPerRun: number;
+  /** kube-apiserver + etcd CPU seconds per run signed. */
+  serverCpuSecondsPerRun?: number;
+  /** What the harness checked about who signed the runs (every signed run and the canaries). */
+  signerCheck: string;
 }
 
 /** One arm of the replicas workload (issue 23): `count` chainsmith replicas sharing `buckets` bucket Leases. */

@@ -138,25 +138,50 @@ export async function taskRunsByName(ns: string, client: KubeClient = kube()): P
 
 /**
  * Waits until every named run is marked `signed: "true"` and carries no finalizer; a run marked `failed` fails
- * at once. Resolves with the runs.
+ * at once. With `stallMs`, also fails once no run has become signed for that long while some are still pending
+ * (a run no replica will ever sign), naming them. Resolves with the runs.
  */
-export async function waitAllSigned(ns: string, names: string[], timeoutMs: number): Promise<Map<string, TaskRun>> {
-  let pending = names.length;
-  return waitFor(
-    async () => {
-      const runs = await taskRunsByName(ns);
-      pending = 0;
+export async function waitAllSigned(
+  ns: string,
+  names: string[],
+  timeoutMs: number,
+  opts: { stallMs?: number } = {},
+): Promise<Map<string, TaskRun>> {
+  const deadline = Date.now() + timeoutMs;
+  let best = names.length;
+  let progressAt = Date.now();
+  let lastError: unknown;
+  for (;;) {
+    let pending: string[] | undefined;
+    let runs: Map<string, TaskRun> | undefined;
+    try {
+      runs = await taskRunsByName(ns);
+      pending = [];
+    } catch (err) {
+      lastError = err;
+    }
+    if (runs && pending) {
       for (const n of names) {
         const a = runs.get(n)?.metadata.annotations ?? {};
         if (a['chains.tekton.dev/signed'] === 'failed') throw new Error(`run ${n} was marked failed`);
-        if (a['chains.tekton.dev/signed'] !== 'true' || (runs.get(n)?.metadata.finalizers ?? []).length > 0) pending++;
+        if (a['chains.tekton.dev/signed'] !== 'true' || (runs.get(n)?.metadata.finalizers ?? []).length > 0)
+          pending.push(n);
       }
-      return pending === 0 ? runs : undefined;
-    },
-    { timeoutMs, intervalMs: 1000, description: `${names.length} runs signed (still pending: see the last count)` },
-  ).catch((err: unknown) => {
-    throw new Error(`${(err as Error).message}; ${pending} of ${names.length} not signed`);
-  });
+      if (pending.length === 0) return runs;
+      if (pending.length < best) {
+        best = pending.length;
+        progressAt = Date.now();
+      }
+    }
+    const still = pending ? `${pending.length} of ${names.length} not signed: ${pending.slice(0, 20).join(', ')}` : '';
+    if (opts.stallMs !== undefined && Date.now() - progressAt > opts.stallMs)
+      throw new Error(`no run became signed for ${opts.stallMs / 1000} s; ${still}`);
+    if (Date.now() > deadline) {
+      const why = lastError ? ` (last error: ${(lastError as Error).message})` : '';
+      throw new Error(`${names.length} runs not signed within ${timeoutMs / 1000} s; ${still}${why}`);
+    }
+    await new Promise((r) => setTimeout(r, 1000));
+  }
 }
 
 /** How many `signed` log lines each run name has across the replicas' output. */
@@ -179,4 +204,15 @@ export async function sigLayerCount(image: { repository: string; digest: string 
 export async function killHard(c: ControllerProcess): Promise<void> {
   process.kill(c.pid, 'SIGKILL');
   await c.exited;
+}
+
+/** The runs a replica is working on right now (`chainsmith_queue_in_flight` on its /metrics); undefined if unknown. */
+export async function queueInFlight(c: ControllerProcess): Promise<number | undefined> {
+  try {
+    const res = await fetch(`http://127.0.0.1:${await opsPort(c)}/metrics`);
+    const m = /^chainsmith_queue_in_flight(?:\{[^}]*\})? (\d+)/m.exec(await res.text());
+    return m ? Number(m[1]) : undefined;
+  } catch {
+    return undefined;
+  }
 }

@@ -116,6 +116,14 @@ export class BucketElector {
     return this.active.has(i) && !this.locks[i]!.overdue;
   }
 
+  /**
+   * Whether bucket `i` is still this replica's, even if its renewal is overdue right now (`holds` is false then): its
+   * runs are kept queued, not dropped, because a renewal that succeeds late never "gains" the bucket again.
+   */
+  assigned(i: number): boolean {
+    return this.active.has(i);
+  }
+
   /** The buckets this replica acts on, ascending. */
   held(): number[] {
     return [...this.active].sort((a, b) => a - b);

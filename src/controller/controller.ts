@@ -17,7 +17,7 @@ import { ControllerMetrics } from '../observability/metrics.js';
 import { startOpsServer } from '../observability/server.js';
 import { SignerRegistry, type KeylessSignerConfig, type SecretKeyData } from '../signing/index.js';
 import type { Signer } from '../signing/signer.js';
-import { buildStorers, closeReplacedStorers } from '../storage/index.js';
+import { buildStorers, closeReplacedStorers, SETTINGLESS_STORAGE } from '../storage/index.js';
 import type { Storer } from '../storage/storer.js';
 import type { Run } from '../tekton/types.js';
 import { ConfigStore } from './config-store.js';
@@ -46,6 +46,9 @@ import type { SigningDeps } from '../pipeline/sign-run.js';
 import { realSigningDeps } from '../pipeline/signing-deps.js';
 import type { RekorLogKey } from '../verify/tlog.js';
 import { WorkQueue, type Lane } from './work-queue.js';
+
+/** How soon a run of a bucket whose Lease renewal is overdue is looked at again. */
+const OVERDUE_RECHECK_MS = 250;
 
 /** Workers added while transparency is on (`--tlog-workers`); bench/findings-transparency.md measured the need. */
 export const DEFAULT_TLOG_WORKERS = 48;
@@ -230,10 +233,14 @@ export class Controller {
     return this.buckets ? bucketOf(run.namespace, run.name, this.buckets.total) : undefined;
   }
 
-  /** Whether this replica reconciles `run` (always, unless buckets share the work and its bucket is not ours). */
+  /**
+   * Whether `run` belongs in this replica's queue: always, unless buckets share the work and its bucket is not ours.
+   * A bucket whose renewal is overdue is still ours until it is let go: its runs are queued (the worker holds them
+   * back until the renewal succeeds), because a late renewal brings no "gained" event that would queue them again.
+   */
   private owns(run: { namespace: string; name: string }): boolean {
     const b = this.bucketOfRun(run);
-    return b === undefined || this.buckets!.holds(b);
+    return b === undefined || this.buckets!.assigned(b);
   }
 
   private bucketGained(i: number): void {
@@ -486,12 +493,12 @@ export class Controller {
   private configChanged(config: ChainsConfig, previous: ChainsConfig | undefined): void {
     this.policies.baseChanged();
     const replaced = this.storers;
-    this.storers = buildStorers(config, {
-      credentials: this.credentials,
-      logger: this.log,
-      locks: this.locks,
-      previous: replaced,
-    });
+    // oci and tekton need no settings: always there, for SigningPolicies that choose them
+    this.storers = buildStorers(
+      config,
+      { credentials: this.credentials, logger: this.log, locks: this.locks, previous: replaced },
+      SETTINGLESS_STORAGE,
+    );
     void closeReplacedStorers(replaced, this.storers, this.log);
     if (config.transparency.enabled) for (const w of this.tlogWaiters.splice(0)) w();
     if (!this.synced) return; // the initial list enqueues with this config
@@ -553,8 +560,10 @@ export class Controller {
       const cached = this.cache.get(key);
       const bucket = cached ? this.bucketOfRun(cached) : undefined;
       if (bucket !== undefined && !this.buckets!.holds(bucket)) {
-        // its bucket went to another replica: that one queues it (and we again if the bucket comes back)
         this.queue.done(key);
+        // renewal overdue but the bucket not let go: try again shortly (dropping it here lost runs when the renewal
+        // then succeeded); a bucket gone to another replica: that one queues it (and we again if it comes back)
+        if (this.buckets!.assigned(bucket)) this.queue.addAfter(key, OVERDUE_RECHECK_MS, 'live');
         continue;
       }
       if (bucket !== undefined) this.inFlightByBucket.set(bucket, (this.inFlightByBucket.get(bucket) ?? 0) + 1);

@@ -3,7 +3,8 @@
 // Chains) or without RBAC to read them, every run is signed under chains-config alone, as before, and the store
 // looks again every minute.
 import type { Logger } from 'winston';
-import type { ChainsConfig } from '../config/types.js';
+import type { ChainsConfig, StorageName } from '../config/types.js';
+import { configuredStorageNames, SETTINGLESS_STORAGE } from '../storage/index.js';
 import { ChainsmithError, messageOf } from '../errors.js';
 import { KubeApiError, type KubeClient, type KubeObject, type ResourceType } from '../kube/client.js';
 import type { ControllerMetrics } from '../observability/metrics.js';
@@ -329,7 +330,24 @@ export class PolicyStore {
       try {
         const verdict = policyVerdict(policy, [...this.grants.values()], base.data, this.o.parse, base.config);
         d = { key, verdict };
-        if (verdict.ok) d.config = policyConfig(policy, base.data, this.o.parse);
+        if (verdict.ok) {
+          const config = policyConfig(policy, base.data, this.o.parse);
+          const missing = unconfiguredBackends(config, base.config);
+          if (missing.length === 0) d.config = config;
+          else
+            d = {
+              key,
+              verdict: {
+                ok: false,
+                reason: 'Invalid',
+                message:
+                  `storage ${missing.map((m) => `"${m}"`).join(', ')} is not used by chains-config, which holds ` +
+                  `its settings: a SigningPolicy may choose ${SETTINGLESS_STORAGE.join(', ')} or a backend ` +
+                  'chains-config already uses',
+                signerDescription: verdict.signerDescription,
+              },
+            };
+        }
       } catch (err) {
         d = { key, verdict: { ok: false, reason: 'Invalid', message: messageOf(err) } };
       }
@@ -414,7 +432,11 @@ export class PolicyStore {
       });
       if (statusEqual(policy.status, next)) continue;
       try {
-        await this.o.client.mergePatchStatus(SIGNING_POLICIES, ns, name, { status: next });
+        // a merge patch keeps what it does not name: a signer no longer known must be removed, or the status read
+        // back never equals `next` and is written again and again
+        const body =
+          next.signer === undefined && policy.status?.signer !== undefined ? { ...next, signer: null } : next;
+        await this.o.client.mergePatchStatus(SIGNING_POLICIES, ns, name, { status: body });
         policy.status = next;
       } catch (err) {
         if (err instanceof KubeApiError && err.status === 404) continue; // deleted meanwhile
@@ -450,6 +472,12 @@ export class PolicyStore {
     for (const m of this.byNamespace.values()) n += m.size;
     return n;
   }
+}
+
+/** Backends the policy's config uses that need settings chains-config does not use (so no client exists). */
+function unconfiguredBackends(config: ChainsConfig, base: ChainsConfig): StorageName[] {
+  const available = new Set<StorageName>([...configuredStorageNames(base), ...SETTINGLESS_STORAGE]);
+  return configuredStorageNames(config).filter((n) => !available.has(n));
 }
 
 function keyOf(ns: string, name: string): string {

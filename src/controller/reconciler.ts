@@ -352,6 +352,9 @@ export class Reconciler {
           signed: patch.metadata.annotations?.[SIGNED_ANNOTATION] === 'true',
           now: new Date(this.now()),
         });
+        // keep the removals the first patch asked for (stale policy annotations): finishPatch takes strings only
+        for (const [k, v] of Object.entries(patch.metadata.annotations ?? {}))
+          if (v === null && !(k in (fresh.metadata.annotations ?? {}))) (fresh.metadata.annotations ??= {})[k] = null;
         patch = fresh;
         base = liveBase;
       }

@@ -9,7 +9,7 @@ import { ChainsmithError, messageOf, reasonOf } from '../errors.js';
 import type { Extraction, Finding, ImageReference } from '../artifacts/types.js';
 import type { FormatInput, Payload, PayloadFormat } from '../formats/types.js';
 import type { ImageFormat } from '../formats/index.js';
-import type { Signer, SignedPayload } from '../signing/signer.js';
+import type { SignOptions, Signer, SignedPayload } from '../signing/signer.js';
 import type { Storer } from '../storage/storer.js';
 import type { Run, TaskRun } from '../tekton/types.js';
 import type { ControllerMetrics, SigningErrorType } from '../observability/metrics.js';
@@ -45,7 +45,7 @@ export interface ArtifactPlan {
 export interface SigningDeps {
   formatFor(name: RunFormat | ImageFormat): PayloadFormat;
   signer(name: 'x509' | 'kms', config: ChainsConfig): Promise<Signer>;
-  sign(signer: Signer, payload: Payload): Promise<SignedPayload>;
+  sign(signer: Signer, payload: Payload, opts?: SignOptions): Promise<SignedPayload>;
   /** the storers built for the current config */
   storers(): ReadonlyMap<StorageName, Storer>;
   /**
@@ -283,7 +283,8 @@ async function signObject(
       key = memoKey({ runUid, fullKey: obj.fullKey, payload: payload.bytes, signer, tlog });
       remembered = deps.memo.get(key);
     }
-    signed = remembered?.signed ?? (await deps.sign(signer, payload));
+    // uploaded signatures are deterministic: a run signed again elsewhere gets the same log entry, not a second one
+    signed = remembered?.signed ?? (await deps.sign(signer, payload, upload ? { deterministic: true } : undefined));
   } catch (err) {
     throw new StepError('signing', err);
   }

@@ -80,7 +80,7 @@ export function realSigningDeps(o: RealSigningDepsOptions): SigningDeps {
     uploadTlog,
     formatFor: (name) => payloadFormat(name),
     signer: (name, config) => o.signers.get(name, config),
-    sign: (signer, payload) => signPayload(signer, payload),
+    sign: (signer, payload, opts) => signPayload(signer, payload, opts),
     storers: o.storers,
     imagesToSign: async (run, images, config) => {
       if (!config.chainsmith.signPlatformImages || images.length === 0) return images;

@@ -252,7 +252,17 @@ export class SignerRegistry {
 
   private async refreshSecret(name: string, policy: string, slot: SecretSlot): Promise<Signer> {
     try {
-      const secret = await this.secretReader!(name);
+      let secret: SecretKeyData | undefined;
+      try {
+        secret = await this.secretReader!(name);
+      } catch (err) {
+        // the API did not answer (the reader's errors are KubeApiErrors, ChainsmithErrors too): try again next time
+        slot.checkedAt = 0;
+        throw new ChainsmithError('KeyNotFound', `reading Secret "${name}" for ${policy}: ${messageOf(err)}`, {
+          transient: true,
+          cause: err,
+        });
+      }
       slot.checkedAt = Date.now();
       if (!secret) {
         // transient: the platform team may be about to create it; retried within the retry horizon
@@ -279,14 +289,6 @@ export class SignerRegistry {
         slot.signer = signer;
       }
       return await slot.signer;
-    } catch (err) {
-      if (err instanceof ChainsmithError) throw err;
-      // the API did not answer: try again next time
-      slot.checkedAt = 0;
-      throw new ChainsmithError('KeyNotFound', `reading Secret "${name}" for ${policy}: ${messageOf(err)}`, {
-        transient: true,
-        cause: err,
-      });
     } finally {
       slot.refreshing = undefined;
     }

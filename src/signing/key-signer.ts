@@ -1,10 +1,15 @@
 // A Signer over a private key held in memory (x509.pem or a decrypted cosign.key).
 // The hash per key type is chosen so that `cosign verify --key cosign.pub` accepts the signatures
 // (see docs/compatibility.md "## Signing" for the decisions and where they differ from Chains).
+// Signatures bound for a transparency log (`sign(data, { deterministic: true })`) are deterministic for ECDSA keys
+// (RFC 6979, deterministic-ecdsa.ts), so a run signed again by another replica gets the same signature and Rekor
+// entry; other ECDSA signatures stay on OpenSSL (~20x cheaper). RSA (PKCS#1 v1.5) and Ed25519 are deterministic
+// already and always stay on Node.
 import { createPublicKey, sign as cryptoSign, type KeyObject } from 'node:crypto';
 import { ChainsmithError } from '../errors.js';
 import { keyIdOf } from '../signing/ssh-key.js';
-import type { Signer } from './signer.js';
+import { deterministicEcdsa, type EcdsaSign } from './deterministic-ecdsa.js';
+import type { SignOptions, Signer } from './signer.js';
 
 /** Where a file key came from: decides the ECDSA hash (Chains: x509.pem always SHA-256, cosign.key by curve). */
 export type KeySource = 'x509.pem' | 'cosign.key';
@@ -69,6 +74,8 @@ export function signingAlgorithmFor(key: KeyObject, source: KeySource): SigningA
 export class PrivateKeySigner implements Signer {
   readonly description: string;
   private readonly pub: KeyObject;
+  /** the RFC 6979 signer of an ECDSA key; undefined for RSA and Ed25519 (Node's crypto.sign) */
+  private readonly ecdsa: EcdsaSign | undefined;
 
   constructor(
     private readonly privateKey: KeyObject,
@@ -76,6 +83,10 @@ export class PrivateKeySigner implements Signer {
     source: KeySource,
   ) {
     this.pub = createPublicKey(privateKey);
+    this.ecdsa =
+      privateKey.asymmetricKeyType === 'ec' && algorithm.hash !== null
+        ? deterministicEcdsa(privateKey, algorithm.hash)
+        : undefined;
     // keyid is a public fingerprint: useful in logs to tell keys apart, reveals nothing secret.
     this.description = `${source} (${algorithm.name}, ${keyIdOf(this.pub)})`;
   }
@@ -85,14 +96,26 @@ export class PrivateKeySigner implements Signer {
     return new PrivateKeySigner(privateKey, signingAlgorithmFor(privateKey, source), source);
   }
 
-  sign(data: Buffer): Promise<Buffer> {
+  sign(data: Buffer, opts?: SignOptions): Promise<Buffer> {
+    if (this.ecdsa && opts?.deterministic) {
+      try {
+        return Promise.resolve(this.ecdsa(data));
+      } catch (err) {
+        return Promise.reject(this.failed(err));
+      }
+    }
     return new Promise((resolve, reject) => {
       // dsaEncoding 'der' is Node's default; stated because cosign verifies ASN.1 DER ECDSA signatures.
       cryptoSign(this.algorithm.hash, data, { key: this.privateKey, dsaEncoding: 'der' }, (err, sig) => {
-        if (err)
-          reject(new ChainsmithError('SigningFailed', `signing with ${this.description} failed: ${err.message}`));
+        if (err) reject(this.failed(err));
         else resolve(sig);
       });
+    });
+  }
+
+  private failed(err: unknown): ChainsmithError {
+    return new ChainsmithError('SigningFailed', `signing with ${this.description} failed: ${(err as Error).message}`, {
+      cause: err,
     });
   }
 

@@ -1,10 +1,23 @@
 // The signing seam: one method that signs bytes, plus what verifiers need to know about the key.
 import type { KeyObject } from 'node:crypto';
 
+export interface SignOptions {
+  /**
+   * the signature will be uploaded to a transparency log: make it deterministic (RFC 6979 for ECDSA file keys), so a
+   * second attempt by another replica or after a restart yields the same entry (Rekor answers 409 with the existing
+   * one) instead of a second entry for the same payload. Costs ~0.5 ms of CPU per ECDSA signature, so only asked for
+   * when it matters; KMS and keyless signers ignore it.
+   */
+  deterministic?: boolean;
+}
+
 /** A key that signs bytes (x509 file key, KMS key, ...). Implementations are built once per key/config. */
 export interface Signer {
-  /** signs `data` (the hash algorithm is the key's cosign default) and returns the raw signature (DER for ECDSA) */
-  sign(data: Buffer): Promise<Buffer>;
+  /**
+   * signs `data` (the hash algorithm is the key's cosign default) and returns the raw signature (DER for ECDSA);
+   * `opts.deterministic` asks for the same signature every time for the same data where the key allows it
+   */
+  sign(data: Buffer, opts?: SignOptions): Promise<Buffer>;
   /** the public key, for DSSE keyid, verification and `cosign.pub` export */
   publicKey(): KeyObject;
   /** PEM certificate, or "" when the key has none */

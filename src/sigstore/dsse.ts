@@ -14,7 +14,7 @@ import type { KeyObject } from 'node:crypto';
 import { envelopeFromJSON, type Envelope } from '@sigstore/bundle';
 import { crypto, dsse } from '@sigstore/core';
 import { keyIdOf } from '../signing/ssh-key.js';
-import type { Signer } from '../signing/signer.js';
+import type { SignOptions, Signer } from '../signing/signer.js';
 
 export type { Envelope } from '@sigstore/bundle';
 
@@ -42,8 +42,9 @@ export async function createEnvelope(
   signer: Signer,
   payload: Buffer,
   payloadType: string = IN_TOTO_PAYLOAD_TYPE,
+  opts?: SignOptions,
 ): Promise<Buffer> {
-  const sig = await signer.sign(pae(payloadType, payload));
+  const sig = await signer.sign(pae(payloadType, payload), opts);
   // Built by hand rather than from an object so the member order is part of the code, not of the engine.
   const json =
     `{"payloadType":${JSON.stringify(payloadType)},` +

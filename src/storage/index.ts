@@ -38,10 +38,20 @@ export function configuredStorageNames(config: ChainsConfig): StorageName[] {
   return [...names].sort();
 }
 
-/** One Storer per storage name the config uses. */
-export function buildStorers(config: ChainsConfig, deps: StorerDeps): Map<StorageName, Storer> {
+/**
+ * Backends that need no settings of their own (no bucket, URL or broker): always built by the controller, so a
+ * SigningPolicy may choose them even where chains-config does not use them.
+ */
+export const SETTINGLESS_STORAGE: readonly StorageName[] = ['oci', 'tekton'];
+
+/** One Storer per storage name the config uses, and per name of `also`. */
+export function buildStorers(
+  config: ChainsConfig,
+  deps: StorerDeps,
+  also: readonly StorageName[] = [],
+): Map<StorageName, Storer> {
   const out = new Map<StorageName, Storer>();
-  for (const name of configuredStorageNames(config)) {
+  for (const name of new Set([...configuredStorageNames(config), ...also])) {
     switch (name) {
       case 'tekton':
         out.set(name, new TektonStorer());

@@ -243,6 +243,27 @@ test('a paused replica stops acting before anyone else may take its buckets, and
   assert.equal(b.elector.held().length, 1);
 });
 
+test('a starved replica whose renewal is only late keeps its buckets: not acted on meanwhile, but still assigned', async () => {
+  // the controller keeps such a bucket's runs queued (assigned) instead of dropping them: a renewal that succeeds
+  // late fires no onGained, so a dropped run would never be queued again (lost runs seen in the churn e2e)
+  const c = new Cluster(2);
+  const [a] = [c.add('a'), c.add('b')];
+  await c.run(30);
+  c.assertFair();
+  const mine = a.elector.held();
+  const lostBefore = a.lost.length;
+  c.clock.t += TIMING.renewDeadlineMs + 500; // no tick for longer than the renew deadline (CPU starvation, GC)
+  for (const i of mine) {
+    assert.equal(a.elector.holds(i), false, 'past the renew deadline nothing is acted on');
+    assert.equal(a.elector.assigned(i), true, 'but the bucket is still this replica’s');
+  }
+  await a.elector.tick(); // the late renewal succeeds: nobody else had taken it
+  for (const i of mine) assert.equal(a.elector.holds(i), true);
+  assert.equal(a.lost.length, lostBefore, 'never lost, so no onLost/onGained: the queued runs are what carries on');
+  await c.run(5);
+  c.assertFair();
+});
+
 test('a new replica gets its share: the others give buckets back', async () => {
   const c = new Cluster(10);
   const a = c.add('a');

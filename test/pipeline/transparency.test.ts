@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createHash } from 'node:crypto';
+import { createHash, generateKeyPairSync } from 'node:crypto';
 import type { ProposedEntry } from '@sigstore/rekor-types';
 import { parseChainsConfig } from '../../src/config/parse.js';
 import type { StorageName } from '../../src/config/types.js';
@@ -11,6 +11,7 @@ import type { TlogEntry } from '../../src/sigstore/rekor.js';
 import { ControllerMetrics } from '../../src/observability/metrics.js';
 import { SignatureMemo } from '../../src/pipeline/signature-memo.js';
 import { signPayload } from '../../src/sigstore/sign-payload.js';
+import { PrivateKeySigner } from '../../src/signing/key-signer.js';
 import type { Storer, StoreRequest } from '../../src/storage/storer.js';
 import type { TaskRun } from '../../src/tekton/types.js';
 import { ephemeralSigner } from '../signing/fixtures.js';
@@ -320,4 +321,39 @@ test('chainsmith.signing-config: signatures go to its services, and the run name
   assert.match(out.annotations['chains.tekton.dev/transparency'] ?? '', /^http:\/\/rekor-v2\.test#logIndex=\d+$/);
   // storage gets the entry with its timestamps
   assert.ok(storer.calls.every((c) => c.tlogEntry?.rfc3161Timestamps?.length === 1));
+});
+
+test('two replicas signing the same run for the log (no shared memo) upload identical entries; without the log, no extra cost', async () => {
+  // an ECDSA file key, as two replicas load it from the same Secret
+  const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  const asked: Array<boolean | undefined> = [];
+  const replica = () => {
+    const { deps, uploads } = setup(fakeEntry);
+    const fileSigner = PrivateKeySigner.fromKey(privateKey, 'x509.pem');
+    deps.signer = async () => fileSigner;
+    deps.sign = (s, p, opts) => {
+      asked.push(opts?.deterministic);
+      return signPayload(s, p, opts);
+    };
+    return { deps, uploads };
+  };
+  const on = parseChainsConfig({
+    'transparency.enabled': 'true',
+    'transparency.url': 'http://rekor.test',
+    'artifacts.oci.storage': 'tekton',
+  });
+  const a = replica();
+  const b = replica();
+  assert.equal((await signRun(taskRun(), [], on, a.deps)).status, 'signed');
+  assert.equal((await signRun(taskRun(), [], on, b.deps)).status, 'signed');
+  assert.deepEqual(
+    a.uploads.map((u) => JSON.stringify(u.entry)),
+    b.uploads.map((u) => JSON.stringify(u.entry)),
+    'byte-identical entries: Rekor answers 409 and the first entry is reused',
+  );
+  assert.deepEqual(asked, [true, true, true, true]);
+  asked.length = 0;
+  const off = parseChainsConfig({ 'artifacts.oci.storage': 'tekton' });
+  assert.equal((await signRun(taskRun(), [], off, replica().deps)).status, 'signed');
+  assert.deepEqual(asked, [undefined, undefined], 'no deterministic signing when nothing goes to a log');
 });
