@@ -45,6 +45,8 @@ export const SIGNING_POLICY_GRANTS: ResourceType = {
 const PROBE_INTERVAL_MS = 60_000;
 /** Status writes are batched this long after a change. */
 const STATUS_DEBOUNCE_MS = 250;
+/** Status writes in flight at once. */
+const STATUS_WRITERS = 8;
 
 /** What a run is signed under. */
 export type PolicyResolution =
@@ -414,40 +416,12 @@ export class PolicyStore {
     const keys = [...this.dirty];
     this.dirty.clear();
     const counts = { ready: 0, refused: 0, conflict: 0 };
-    for (const k of keys) {
-      const [ns, name] = splitKey(k);
-      const policy = this.byNamespace.get(ns)?.get(name);
-      if (!policy) continue;
-      const d = this.derive(policy);
-      const statics = staticConflicts([...(this.byNamespace.get(ns)?.values() ?? [])]).get(name) ?? [];
-      const seen = [...(this.seenConflicts.get(k)?.keys() ?? [])];
-      const conflictsWith = [...new Set([...statics, ...seen])].sort();
-      const next = policyStatus(policy.status, {
-        generation: policy.metadata.generation ?? 0,
-        verdict: d.verdict,
-        conflictsWith,
-        now: this.now()
-          .toISOString()
-          .replace(/\.\d{3}Z$/, 'Z'),
-      });
-      if (statusEqual(policy.status, next)) continue;
-      try {
-        // a merge patch keeps what it does not name: a signer no longer known must be removed, or the status read
-        // back never equals `next` and is written again and again
-        const body =
-          next.signer === undefined && policy.status?.signer !== undefined ? { ...next, signer: null } : next;
-        await this.o.client.mergePatchStatus(SIGNING_POLICIES, ns, name, { status: body });
-        policy.status = next;
-      } catch (err) {
-        if (err instanceof KubeApiError && err.status === 404) continue; // deleted meanwhile
-        this.o.logger.warn('could not write a SigningPolicy status', {
-          namespace: ns,
-          name,
-          error: messageOf(err),
-        });
-        this.dirty.add(k);
-      }
-    }
+    // a few writes in flight: 400 policies at start-up took 8 s one after the other (bench/findings-policies.md)
+    let next = 0;
+    const worker = async (): Promise<void> => {
+      while (next < keys.length) await this.writeStatus(keys[next++]!);
+    };
+    await Promise.all(Array.from({ length: Math.min(STATUS_WRITERS, keys.length) }, worker));
     for (const m of this.byNamespace.values())
       for (const p of m.values()) {
         const d = this.derive(p);
@@ -464,6 +438,41 @@ export class PolicyStore {
         void this.writeStatuses();
       }, 5_000);
       this.statusTimer.unref();
+    }
+  }
+
+  /** Writes one policy's status when it differs from what it should be; a failed write stays dirty. */
+  private async writeStatus(k: string): Promise<void> {
+    const [ns, name] = splitKey(k);
+    const policy = this.byNamespace.get(ns)?.get(name);
+    if (!policy) return;
+    const d = this.derive(policy);
+    const statics = staticConflicts([...(this.byNamespace.get(ns)?.values() ?? [])]).get(name) ?? [];
+    const seen = [...(this.seenConflicts.get(k)?.keys() ?? [])];
+    const conflictsWith = [...new Set([...statics, ...seen])].sort();
+    const next = policyStatus(policy.status, {
+      generation: policy.metadata.generation ?? 0,
+      verdict: d.verdict,
+      conflictsWith,
+      now: this.now()
+        .toISOString()
+        .replace(/\.\d{3}Z$/, 'Z'),
+    });
+    if (statusEqual(policy.status, next)) return;
+    try {
+      // a merge patch keeps what it does not name: a signer no longer known must be removed, or the status read
+      // back never equals `next` and is written again and again
+      const body = next.signer === undefined && policy.status?.signer !== undefined ? { ...next, signer: null } : next;
+      await this.o.client.mergePatchStatus(SIGNING_POLICIES, ns, name, { status: body });
+      policy.status = next;
+    } catch (err) {
+      if (err instanceof KubeApiError && err.status === 404) return; // deleted meanwhile
+      this.o.logger.warn('could not write a SigningPolicy status', {
+        namespace: ns,
+        name,
+        error: messageOf(err),
+      });
+      this.dirty.add(k);
     }
   }
 
