@@ -28,10 +28,11 @@ import {
   type ControllerProcess,
 } from './lib/index.js';
 import { pushRandomImage, type PushedImage } from './lib/registry.js';
-import { cosign, runTool } from './lib/cosign.js';
+import { runTool } from './lib/cosign.js';
 import { fulcioEnv, rekorEnv } from './lib/env.js';
 import { createServiceAccount, serviceAccountIdentity, serviceAccountToken } from './lib/identity.js';
 import { startSigningController, writeChainsConfig } from './lib/scenario.js';
+import { cosignKeyless } from './lib/signing-policies.js';
 
 const SA = 'chainsmith-controller';
 
@@ -96,26 +97,6 @@ async function waitSigned(s: Setup, get: () => Promise<Run>): Promise<Run> {
       return signed === 'true' ? r : undefined;
     },
     { timeoutMs: 90_000, description: 'chains.tekton.dev/signed=true' },
-  );
-}
-
-/** cosign keyless verification against the stack's Fulcio root and Rekor key. */
-function cosignKeyless(args: string[], identity: string) {
-  const fulcio = fulcioEnv();
-  const rekor = rekorEnv();
-  return cosign(
-    [
-      ...args,
-      '--certificate-identity',
-      identity,
-      '--certificate-oidc-issuer',
-      fulcio.issuer,
-      '--insecure-ignore-sct',
-      '--rekor-url',
-      rekor.url,
-      '--allow-http-registry',
-    ],
-    { SIGSTORE_ROOT_FILE: fulcio.root, SIGSTORE_REKOR_PUBLIC_KEY: rekor.publicKey },
   );
 }
 

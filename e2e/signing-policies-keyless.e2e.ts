@@ -6,74 +6,11 @@ import assert from 'node:assert/strict';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import type { Run } from '../src/tekton/types.js';
-import {
-  completeTaskRun,
-  cosign,
-  createNamespace,
-  createTaskRun,
-  eventsOf,
-  getTaskRun,
-  randomSuffix,
-  stackEnv,
-  waitFor,
-  type ControllerProcess,
-} from './lib/index.js';
+import { cosign, createNamespace, eventsOf, randomSuffix, waitFor, type ControllerProcess } from './lib/index.js';
 import { fulcioEnv, rekorEnv } from './lib/env.js';
 import { createServiceAccount, serviceAccountIdentity } from './lib/identity.js';
-import { pushRandomImage } from './lib/registry.js';
 import { kubectl, startSigningController, writeChainsConfig, x509SecretsDir } from './lib/scenario.js';
-
-const SIGNED = 'chains.tekton.dev/signed';
-
-function cosignKeyless(args: string[], identity: string) {
-  const fulcio = fulcioEnv();
-  const rekor = rekorEnv();
-  return cosign(
-    [
-      ...args,
-      '--certificate-identity',
-      identity,
-      '--certificate-oidc-issuer',
-      fulcio.issuer,
-      '--insecure-ignore-sct',
-      '--rekor-url',
-      rekor.url,
-      '--allow-http-registry',
-    ],
-    { SIGSTORE_ROOT_FILE: fulcio.root, SIGSTORE_REKOR_PUBLIC_KEY: rekor.publicKey },
-  );
-}
-
-async function imageRun(ns: string, repo: string) {
-  const image = await pushRandomImage(`${stackEnv().registry}/${repo}`);
-  const tr = await createTaskRun(ns);
-  await completeTaskRun(ns, tr.metadata.name!, {
-    results: [
-      { name: 'IMAGE_URL', type: 'string', value: image.repository },
-      { name: 'IMAGE_DIGEST', type: 'string', value: image.digest },
-    ],
-  });
-  return { image, name: tr.metadata.name! };
-}
-
-async function waitState(ns: string, name: string, want: string, c: ControllerProcess): Promise<Run> {
-  return waitFor(
-    async () => {
-      const r = await getTaskRun(ns, name);
-      const v = r.metadata.annotations?.[SIGNED];
-      if (v === want) return r;
-      if (v !== undefined) throw new Error(`signed=${v}, expected ${want}\n${c.logs().slice(-3000)}`);
-      return undefined;
-    },
-    { timeoutMs: 120_000, description: `${ns}/${name} signed=${want}` },
-  );
-}
-
-async function applyYaml(yaml: string): Promise<void> {
-  const r = await kubectl(['apply', '-f', '-'], yaml);
-  assert.equal(r.code, 0, r.stderr);
-}
+import { applyYaml, cosignKeyless, imageRun, waitMarked } from './lib/signing-policies.js';
 
 describe('SigningPolicy with a keyless signer: the tenant ServiceAccount’s identity', () => {
   const suffix = randomSuffix();
@@ -133,7 +70,7 @@ spec:
 
   test('the image verifies for the tenant ServiceAccount’s identity, not for another, nor with the cluster key', async () => {
     const run = await imageRun(ns, `spk-${suffix}/app`);
-    const tr = await waitState(ns, run.name, 'true', controller);
+    const tr = await waitMarked(ns, run.name, 'true', controller);
     assert.equal(tr.metadata.annotations?.['chainsmith.dev/policy-signer'], `keyless/${ns}/builder`);
     const tenant = serviceAccountIdentity(ns, 'builder');
     const ok = await cosignKeyless(['verify', run.image.ref], tenant);
@@ -163,7 +100,7 @@ spec:
     );
     assert.match(ev.message ?? '', /ServiceAccount/);
     assert.match(ev.message ?? '', /builder/);
-    await waitState(nsOther, run.name, 'failed', controller);
+    await waitMarked(nsOther, run.name, 'failed', controller);
     const none = await cosignKeyless(['verify', run.image.ref], serviceAccountIdentity(nsOther, 'builder'));
     assert.notEqual(none.code, 0, `nothing signed:\n${none.out}`);
   });

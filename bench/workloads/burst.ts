@@ -5,9 +5,9 @@ import { mapLimit, pollUntil } from '../lib/pool.js';
 import { completeTaskRun, createTaskRun } from '../lib/runs.js';
 import { createNamespace } from '../lib/setup.js';
 import { SignedWatch } from '../measure/signed-watch.js';
-import { summarise } from '../measure/stats.js';
+
 import { awaitCanary, createCanary, machineNote, Meter, sigstoreFields, requestMix } from './common.js';
-import type { WorkloadContext, WorkloadResult } from './types.js';
+import { burstFigures, type WorkloadContext, type WorkloadResult } from './types.js';
 
 export async function burst(ctx: WorkloadContext, n: number): Promise<WorkloadResult> {
   const { api } = ctx;
@@ -36,13 +36,7 @@ export async function burst(ctx: WorkloadContext, n: number): Promise<WorkloadRe
     const elapsedS = ((latencies.length ? last : Date.now()) - t0) / 1000;
     const tlog = sigstoreFields(reading, latencies.length);
     return {
-      workload: 'burst',
-      runs: n,
-      signed: latencies.length,
-      elapsedS,
-      throughput: latencies.length / elapsedS,
-      latency: summarise(latencies),
-      latencyOf: 'all TaskRuns',
+      ...burstFigures('burst', n, latencies, elapsedS),
       cpuSecondsPerRun: reading.cpuSeconds / Math.max(1, latencies.length),
       peakRssMiB: reading.peakRssMiB,
       apiRequestsPerRun: reading.apiRequests / Math.max(1, latencies.length),

@@ -27,9 +27,9 @@ import type { Managed } from '../lib/process.js';
 import { completeTaskRun, createTaskRun, type ImageRef } from '../lib/runs.js';
 import { createNamespace, SIGNING_SECRETS_DIR, SYSTEM_NAMESPACE } from '../lib/setup.js';
 import { SignedWatch } from '../measure/signed-watch.js';
-import { summarise } from '../measure/stats.js';
+
 import { CANARY_TIMEOUT_MS, machineNote, Meter, requestMix } from './common.js';
-import type { PoliciesFigures, WorkloadContext, WorkloadResult } from './types.js';
+import { burstFigures, type PoliciesFigures, type WorkloadContext, type WorkloadResult } from './types.js';
 
 export const POLICY_NAMESPACES = 20;
 export const POLICIES_PER_NAMESPACE = 20;
@@ -341,13 +341,7 @@ async function policiesArm(ctx: WorkloadContext, n: number, arm: PoliciesArm): P
       signerCheck,
     };
     return {
-      workload: 'policies',
-      runs: n,
-      signed: latencies.length,
-      elapsedS,
-      throughput: latencies.length / elapsedS,
-      latency: summarise(latencies),
-      latencyOf: 'all TaskRuns',
+      ...burstFigures('policies', n, latencies, elapsedS),
       cpuSecondsPerRun: reading.cpuSeconds / signed,
       peakRssMiB: reading.peakRssMiB,
       apiRequestsPerRun: reading.apiRequests / signed,

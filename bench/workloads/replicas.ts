@@ -13,9 +13,9 @@ import { createNamespace, SYSTEM_NAMESPACE } from '../lib/setup.js';
 import { apiserverRequests, requestDelta } from '../measure/apiserver.js';
 import { sampleProc } from '../measure/proc.js';
 import { SignedWatch } from '../measure/signed-watch.js';
-import { summarise } from '../measure/stats.js';
+
 import { awaitCanary, createCanary, machineNote, Meter, requestMix } from './common.js';
-import type { WorkloadContext, WorkloadResult } from './types.js';
+import { burstFigures, type WorkloadContext, type WorkloadResult } from './types.js';
 
 /** Buckets for every arm, so only the replica count changes between arms. */
 export const REPLICA_BUCKETS = 3;
@@ -146,13 +146,7 @@ async function replicaArm(ctx: WorkloadContext, n: number, count: number): Promi
     for (const [kind, v] of requestDelta(idleApi0, idleApi1)) if (kind.split(' ')[1] === 'leases') idleApiLease += v;
     const cpuSum = cpuByReplica.reduce((a, b) => a + b, 0);
     return {
-      workload: 'replicas',
-      runs: n,
-      signed: latencies.length,
-      elapsedS,
-      throughput: latencies.length / elapsedS,
-      latency: summarise(latencies),
-      latencyOf: 'all TaskRuns',
+      ...burstFigures('replicas', n, latencies, elapsedS),
       cpuSecondsPerRun: cpuSum / signed,
       peakRssMiB: peakRss,
       apiRequestsPerRun: reading.apiRequests / signed,

@@ -6,7 +6,7 @@ import type { ImageRef } from '../lib/runs.js';
 import type { BenchFulcio, BenchRekor, BenchSigstore2 } from '../lib/stack.js';
 import type { FulcioResult } from '../measure/fulcio.js';
 import type { RekorResult } from '../measure/rekor.js';
-import type { LatencySummary } from '../measure/stats.js';
+import { summarise, type LatencySummary } from '../measure/stats.js';
 
 export type WorkloadName = 'burst' | 'backlog' | 'pipelines' | 'replicas' | 'policies';
 
@@ -103,4 +103,22 @@ export interface ReplicasFigures {
   serverCpuSecondsPerRun?: number;
   /** Seconds the measured part lasted (for per-second lease traffic). */
   measuredS: number;
+}
+
+/** The fields every burst-shaped workload reports the same way: runs, signed, elapsed time, rate and latency. */
+export function burstFigures(
+  workload: WorkloadName,
+  runs: number,
+  latencies: readonly number[],
+  elapsedS: number,
+): Pick<WorkloadResult, 'workload' | 'runs' | 'signed' | 'elapsedS' | 'throughput' | 'latency' | 'latencyOf'> {
+  return {
+    workload,
+    runs,
+    signed: latencies.length,
+    elapsedS,
+    throughput: latencies.length / elapsedS,
+    latency: summarise(latencies),
+    latencyOf: 'all TaskRuns',
+  };
 }
