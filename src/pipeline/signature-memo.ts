@@ -1,7 +1,8 @@
 // Signatures made for runs that are not marked yet, kept so a retry reuses them instead of signing again.
-// ECDSA signatures differ every time, and Rekor records each distinct signature as a new entry: a run whose second
-// upload (or whose storage) failed would otherwise leave one orphaned entry per attempt for the same payload. With
-// the same signature, a repeated upload is idempotent (Rekor answers 409 and the existing entry is reused), and an
+// KMS and keyless signatures differ every time (key-file ECDSA signatures for the log are RFC 6979, the same each
+// time, but the memo also saves the upload), and Rekor records each distinct signature as a new entry: a run whose
+// second upload (or whose storage) failed would otherwise leave one orphaned entry per attempt for the same payload.
+// With the same signature, a repeated upload is idempotent (Rekor answers 409 and the existing entry is reused), and an
 // entry already obtained is not asked for again. Bounded by entries and bytes (least recently used dropped first);
 // a run's memories are dropped once it is signed. A controller restart forgets them (see docs/compatibility.md).
 import { createHash } from 'node:crypto';

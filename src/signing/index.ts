@@ -240,17 +240,17 @@ export class SignerRegistry {
       this.secrets.delete(name);
       this.secrets.set(name, slot);
       if (now - slot.checkedAt < this.secretRecheckMs) return slot.signer;
-      return (slot.refreshing ??= this.refreshSecret(name, policy, slot));
+      return (slot.refreshing ??= this.refreshSecret(name, slot));
     }
     slot = { version: '', signer: Promise.resolve(undefined as unknown as Signer), checkedAt: now };
-    const first = this.refreshSecret(name, policy, slot);
+    const first = this.refreshSecret(name, slot);
     slot.signer = first;
     this.secrets.set(name, slot);
     while (this.secrets.size > MAX_SECRET_SIGNERS) this.secrets.delete(this.secrets.keys().next().value!);
     return first;
   }
 
-  private async refreshSecret(name: string, policy: string, slot: SecretSlot): Promise<Signer> {
+  private async refreshSecret(name: string, slot: SecretSlot): Promise<Signer> {
     try {
       let secret: SecretKeyData | undefined;
       try {
@@ -258,17 +258,21 @@ export class SignerRegistry {
       } catch (err) {
         // the API did not answer (the reader's errors are KubeApiErrors, ChainsmithErrors too): try again next time
         slot.checkedAt = 0;
-        throw new ChainsmithError('KeyNotFound', `reading Secret "${name}" for ${policy}: ${messageOf(err)}`, {
-          transient: true,
-          cause: err,
-        });
+        throw new ChainsmithError(
+          'KeyNotFound',
+          `reading Secret "${name}" of the controller's namespace: ${messageOf(err)}`,
+          {
+            transient: true,
+            cause: err,
+          },
+        );
       }
       slot.checkedAt = Date.now();
       if (!secret) {
         // transient: the platform team may be about to create it; retried within the retry horizon
         const err = new ChainsmithError(
           'KeyNotFound',
-          `${policy} signs with Secret "${name}", which does not exist in the controller's namespace`,
+          `the SigningPolicy's Secret "${name}" does not exist in the controller's namespace`,
           { transient: true },
         );
         slot.version = '';
@@ -279,7 +283,9 @@ export class SignerRegistry {
         throw err;
       }
       if (secret.version !== slot.version || slot.version === '') {
-        const where = `Secret "${name}" (named by ${policy})`;
+        // no policy named here: the signer (and its error) is shared by every policy granted this Secret, and a
+        // message naming one tenant's policy must not reach another tenant's Events
+        const where = `Secret "${name}" of the controller's namespace`;
         const files = Object.fromEntries(KEY_FILES.map((f) => [f, secret.data[f]]));
         const signer = signerFromKeyMaterial(files, where);
         signer.catch(() => undefined);

@@ -16,6 +16,8 @@ export type KeylessConfig = KeylessSignerConfig;
 const VALIDITY_MARGIN_MS = 30_000;
 /** With `reuse-certificate`, a signer is handed out again only while its certificate has this much time left. */
 export const REUSE_MIN_REMAINING_MS = 2 * 60_000;
+/** Shared keyless signers kept (one per identity) with `reuseCertificate`. */
+const MAX_SHARED_KEYLESS = 256;
 
 export class KeylessSigner implements Signer {
   readonly keyless = true;
@@ -94,7 +96,9 @@ export class KeylessSigner implements Signer {
  */
 export function keylessSignerFactory(now: () => Date = () => new Date()): (cfg: KeylessConfig) => Signer {
   let client: FulcioClient | undefined;
-  let shared: { key: string; signer: KeylessSigner } | undefined;
+  // one shared signer per identity (a SigningPolicy's tenant ServiceAccount, or the controller's token file): tenants
+  // signing in turn keep their certificates instead of replacing each other's; bounded, least recently used first
+  const shared = new Map<string, KeylessSigner>();
   return (cfg) => {
     if (client?.url !== cfg.address) client = new FulcioClient({ url: cfg.address });
     const tokens = {
@@ -104,8 +108,15 @@ export function keylessSignerFactory(now: () => Date = () => new Date()): (cfg: 
     };
     if (!cfg.reuseCertificate) return new KeylessSigner(client, tokens, now);
     const key = JSON.stringify([cfg.address, cfg.provider, cfg.tokenFile, cfg.tokenFetch?.source]);
-    if (shared?.key === key && shared.signer.usableFor(REUSE_MIN_REMAINING_MS)) return shared.signer;
-    shared = { key, signer: new KeylessSigner(client, tokens, now) };
-    return shared.signer;
+    const reused = shared.get(key);
+    shared.delete(key);
+    if (reused?.usableFor(REUSE_MIN_REMAINING_MS)) {
+      shared.set(key, reused);
+      return reused;
+    }
+    const signer = new KeylessSigner(client, tokens, now);
+    shared.set(key, signer);
+    while (shared.size > MAX_SHARED_KEYLESS) shared.delete(shared.keys().next().value!);
+    return signer;
   };
 }

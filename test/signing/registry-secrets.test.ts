@@ -150,7 +150,7 @@ test('after secretRecheckMs the Secret is read again; the signer is rebuilt only
   }
 });
 
-test('a missing Secret is a transient KeyNotFound naming the Secret and the policy; once created it signs at the next use', async () => {
+test('a missing Secret is a transient KeyNotFound naming the Secret (never a policy: the signer is shared by every policy granted it); once created it signs at the next use', async () => {
   const s = secrets();
   const r = registry({ secretReader: s.reader, secretRecheckMs: 60_000 });
   try {
@@ -164,7 +164,7 @@ test('a missing Secret is a transient KeyNotFound naming the Secret and the poli
     assert.equal(err.transient, true);
     assert.equal(
       err.message,
-      'SigningPolicy team-a/payments signs with Secret "team-a-signing", which does not exist in the controller\'s namespace',
+      'the SigningPolicy\'s Secret "team-a-signing" does not exist in the controller\'s namespace',
     );
     // looked up again at the next use, not after secretRecheckMs
     s.store.set('team-a-signing', x509Secret('x509-ecdsa-p256', '1'));
@@ -211,7 +211,7 @@ test('a wrong cosign.password is a permanent error, kept until the Secret change
   }
 });
 
-test('a Secret without a key, or cosign.key without its password, names the Secret and the policy', async () => {
+test('a Secret without a key, or cosign.key without its password, names the Secret, not a policy', async () => {
   const s = secrets({
     empty: { version: '1', data: { other: Buffer.from('x') } },
     nopass: { version: '1', data: { 'cosign.key': fixtureFile('cosign-ecdsa-p256', 'cosign.key') } },
@@ -220,7 +220,7 @@ test('a Secret without a key, or cosign.key without its password, names the Secr
   try {
     await assert.rejects(r.get('x509', policyConfig({ secretName: 'empty' })), {
       reason: 'KeyNotFound',
-      message: /no valid private key found in Secret "empty" \(named by SigningPolicy team-a\/payments\)/,
+      message: /no valid private key found in Secret "empty" of the controller's namespace, looked for/,
     });
     await assert.rejects(r.get('x509', policyConfig({ secretName: 'nopass' })), {
       reason: 'KeyNotFound',
@@ -231,7 +231,7 @@ test('a Secret without a key, or cosign.key without its password, names the Secr
   }
 });
 
-test('the API failing to answer is a transient error naming the Secret and the policy, tried again at the next use', async () => {
+test('the API failing to answer is a transient error naming the Secret (never a policy: the signer is shared by every policy granted it), tried again at the next use', async () => {
   const s = secrets({ k: x509Secret('x509-ecdsa-p256', '1') });
   const r = registry({ secretReader: s.reader, secretRecheckMs: 60_000 });
   try {
@@ -242,7 +242,7 @@ test('the API failing to answer is a transient error naming the Secret and the p
       assert.ok(e instanceof ChainsmithError);
       assert.equal(e.transient, true);
       assert.equal(e.reason, 'KeyNotFound');
-      assert.match(e.message, /reading Secret "k" for SigningPolicy team-a\/payments: .*503/);
+      assert.match(e.message, /reading Secret "k" of the controller's namespace: .*503/);
       return true;
     });
     s.fail(undefined);

@@ -125,5 +125,18 @@ test('keyless factory: a new signer per call, or one shared signer with reuse-ce
   assert.notEqual(factory(cfg), factory(cfg));
   const shared = factory({ ...cfg, reuseCertificate: true });
   assert.equal(factory({ ...cfg, reuseCertificate: true }), shared);
-  assert.notEqual(factory({ ...cfg, tokenFile: '/other', reuseCertificate: true }), shared, 'another identity');
+  const other = factory({ ...cfg, tokenFile: '/other', reuseCertificate: true });
+  assert.notEqual(other, shared, 'another identity');
+  // two tenants' identities signing in turn keep their own signers (and certificates)
+  const tenant = (sa: string) => ({
+    ...cfg,
+    reuseCertificate: true,
+    tokenFetch: { source: `a token of ServiceAccount team/${sa}`, get: async () => '' },
+  });
+  const a = factory(tenant('a'));
+  const b = factory(tenant('b'));
+  assert.notEqual(a, b);
+  assert.equal(factory(tenant('a')), a);
+  assert.equal(factory(tenant('b')), b);
+  assert.equal(factory({ ...cfg, reuseCertificate: true }), shared, 'the file identity kept meanwhile');
 });
