@@ -446,7 +446,8 @@ export class Controller {
     if (!this.synced) return;
     let rearmed = 0;
     for (const run of this.cache.values()) {
-      if (namespaces !== 'all' && !namespaces.has(run.namespace)) continue;
+      // a grant change ('all') matters only where policies are; a policy change names its namespace
+      if (namespaces === 'all' ? !this.policies.has(run.namespace) : !namespaces.has(run.namespace)) continue;
       if (run.annotations[SIGNED_ANNOTATION] === 'failed') {
         this.reconciler.requestRearm(run.uid);
         this.queue.add(run.uid, 'backlog');
